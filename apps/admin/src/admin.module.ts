@@ -1,0 +1,22 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AdminBootstrapService } from '@app/auth';
+import { AppConfigModule, type AppConfig } from '@app/config';
+import { DatabaseHealthIndicator, DbModule } from '@app/db';
+import { HealthModule, ServerLoggerModule } from '@app/server';
+
+/** The admin app: the dashboard and its JSON API under /api. */
+@Module({})
+export class AdminModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AdminModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        ServerLoggerModule.forRoot(config, 'admin'),
+        DbModule.forRoot(),
+        HealthModule.forRoot([DatabaseHealthIndicator]),
+      ],
+      providers: [AdminBootstrapService],
+    };
+  }
+}

@@ -1,0 +1,20 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AppConfigModule, type AppConfig } from '@app/config';
+import { DatabaseHealthIndicator, DbModule } from '@app/db';
+import { HealthModule, ServerLoggerModule } from '@app/server';
+
+/** The public gateway: the OpenAI-compatible API under /v1, health and metrics. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        ServerLoggerModule.forRoot(config, 'gateway'),
+        DbModule.forRoot(),
+        HealthModule.forRoot([DatabaseHealthIndicator]),
+      ],
+    };
+  }
+}

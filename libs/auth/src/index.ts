@@ -1,0 +1,2 @@
+export * from './admin-bootstrap.service';
+export * from './password-hasher';

@@ -1,0 +1,135 @@
+import { join, resolve } from 'node:path';
+import { projectRoot } from './project';
+import { envSchema, type ParsedEnv } from './config.schema';
+
+/** Providers declared through the environment, as other gateways allow. */
+export interface EnvProviders {
+  openai?: { apiKey: string; baseUrl?: string };
+  anthropic?: { apiKey: string; baseUrl?: string };
+  ollama?: { baseUrl: string };
+  gemini?: { apiKey: string; baseUrl?: string };
+}
+
+/** The typed configuration every part of the platform reads. */
+export interface AppConfig {
+  env: ParsedEnv['NODE_ENV'];
+  host: string;
+  gatewayPort: number;
+  adminPort: number;
+  database: {
+    /** PostgreSQL when set; the embedded PGlite in `dataDir` otherwise. */
+    url?: string;
+    dataDir: string;
+    migrationsDir: string;
+    connectTimeoutMs: number;
+  };
+  redisUrl?: string;
+  masterKey?: string;
+  /** Resolved at boot by `resolveSecrets` when unset outside production. */
+  secretKey?: string;
+  jwtSecret?: string;
+  jwtExpiresInSeconds: number;
+  bootstrapAdmin: { email?: string; password?: string };
+  logLevel: ParsedEnv['LOG_LEVEL'];
+  requestTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  maxBodyBytes: number;
+  /** `true` allows any origin. */
+  corsOrigins: string[] | true;
+  providers: EnvProviders;
+  otlpEndpoint?: string;
+}
+
+/** Thrown for an invalid environment; its message is the one line the boot prints. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment (normally `process.env`) into an {@link AppConfig}. */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue.path[0] ?? 'environment');
+    const got = env[variable];
+    const shown = got === undefined ? '' : ` (got ${JSON.stringify(redact(variable, got))})`;
+    throw new ConfigError(`Invalid configuration: ${variable} ${describe(issue.message)}${shown}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.SECRET_KEY) {
+    throw new ConfigError(
+      'Invalid configuration: SECRET_KEY is required when NODE_ENV=production (32+ characters; it encrypts provider credentials)',
+    );
+  }
+  if (e.GATEWAY_PORT === e.ADMIN_PORT) {
+    throw new ConfigError(`Invalid configuration: ADMIN_PORT must differ from GATEWAY_PORT (both ${e.GATEWAY_PORT})`);
+  }
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    gatewayPort: e.GATEWAY_PORT,
+    adminPort: e.ADMIN_PORT,
+    database: {
+      url: e.DATABASE_URL,
+      dataDir: resolve(cwd, e.DATA_DIR),
+      migrationsDir: e.MIGRATIONS_DIR ? resolve(cwd, e.MIGRATIONS_DIR) : join(projectRoot(), 'prisma', 'migrations'),
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    },
+    redisUrl: e.REDIS_URL,
+    masterKey: e.MASTER_KEY,
+    secretKey: e.SECRET_KEY,
+    jwtSecret: e.JWT_SECRET,
+    jwtExpiresInSeconds: e.JWT_EXPIRES_IN_SECONDS,
+    bootstrapAdmin: { email: e.ADMIN_EMAIL?.toLowerCase(), password: e.ADMIN_PASSWORD },
+    logLevel: e.LOG_LEVEL,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    corsOrigins: parseOrigins(e.CORS_ORIGINS),
+    providers: envProviders(e),
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}
+
+function envProviders(e: ParsedEnv): EnvProviders {
+  return {
+    openai: e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL } : undefined,
+    anthropic: e.ANTHROPIC_API_KEY ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL } : undefined,
+    ollama: e.OLLAMA_HOST ? { baseUrl: e.OLLAMA_HOST } : undefined,
+    gemini: e.GEMINI_API_KEY ? { apiKey: e.GEMINI_API_KEY, baseUrl: e.GEMINI_BASE_URL } : undefined,
+  };
+}
+
+function parseOrigins(raw: string): string[] | true {
+  if (raw === '*' || raw === '') return true;
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`Invalid configuration: CORS_ORIGINS has ${JSON.stringify(origin)}, which is not an origin such as https://app.example.com`);
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`Invalid configuration: CORS_ORIGINS has ${JSON.stringify(origin)}; give origins only (scheme://host[:port])`);
+    }
+  }
+  return origins;
+}
+
+const SECRET_VARIABLES = /KEY|SECRET|PASSWORD|DATABASE_URL|REDIS_URL/;
+
+function redact(variable: string, value: string): string {
+  return SECRET_VARIABLES.test(variable) ? '***' : value;
+}
+
+function describe(message: string): string {
+  if (message.startsWith('Invalid option')) return message.replace('Invalid option: expected one of', 'must be one of');
+  if (message.startsWith('Invalid input: expected number')) return 'must be a number';
+  if (message.startsWith('Too small')) return message.replace('Too small: expected number to be', 'must be');
+  if (message.startsWith('Too big')) return message.replace('Too big: expected number to be', 'must be');
+  return message.charAt(0).toLowerCase() + message.slice(1);
+}

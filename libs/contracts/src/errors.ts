@@ -1,0 +1,90 @@
+/**
+ * Every error the platform can report, by code. The HTTP status and the OpenAI
+ * error `type` of each code live in one table, so a new code cannot be added
+ * without deciding how it looks on the wire.
+ */
+export const ERROR_CODES = {
+  invalid_request_error: { status: 400, type: 'invalid_request_error' },
+  invalid_json: { status: 400, type: 'invalid_request_error' },
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  unauthorized: { status: 401, type: 'authentication_error' },
+  permission_denied: { status: 403, type: 'permission_error' },
+  model_not_allowed: { status: 403, type: 'permission_error' },
+  model_not_found: { status: 404, type: 'invalid_request_error' },
+  not_found: { status: 404, type: 'invalid_request_error' },
+  conflict: { status: 409, type: 'invalid_request_error' },
+  request_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  budget_exceeded: { status: 429, type: 'insufficient_quota' },
+  internal_error: { status: 500, type: 'server_error' },
+  upstream_error: { status: 502, type: 'upstream_error' },
+  no_provider_available: { status: 503, type: 'service_unavailable' },
+  service_unavailable: { status: 503, type: 'service_unavailable' },
+  upstream_timeout: { status: 504, type: 'timeout_error' },
+} as const satisfies Record<string, { status: number; type: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface GatewayErrorOptions {
+  /** The request field at fault, as OpenAI reports it (`messages`, `model`...). */
+  param?: string | null;
+  /** Seconds after which a retry may succeed; becomes the `retry-after` header. */
+  retryAfter?: number;
+  /** Overrides the status of the code (an upstream's own 4xx passed through). */
+  status?: number;
+  /** Extra response headers (rate-limit headers on a 429, for instance). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** The one error type domain code throws; the exception filters turn it into a response. */
+export class GatewayError extends Error {
+  readonly param: string | null;
+  readonly retryAfter?: number;
+  readonly headers?: Record<string, string>;
+  private readonly statusOverride?: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: GatewayErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.param = options.param ?? null;
+    this.retryAfter = options.retryAfter;
+    this.headers = options.headers;
+    this.statusOverride = options.status;
+  }
+
+  get status(): number {
+    return this.statusOverride ?? ERROR_CODES[this.code].status;
+  }
+
+  get type(): string {
+    return ERROR_CODES[this.code].type;
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    return errorEnvelope(this.message, this.type, this.code, this.param);
+  }
+}
+
+/** OpenAI's error body: `{"error": {"message", "type", "param", "code"}}`. */
+export interface ErrorEnvelope {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export function errorEnvelope(
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+): ErrorEnvelope {
+  return { error: { message, type, param, code } };
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}

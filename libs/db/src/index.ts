@@ -1,0 +1,10 @@
+export * from './database';
+export * from './database.health';
+export * from './database.registry';
+export * from './db.module';
+export * from './db.tokens';
+export * from './migration-runner';
+export * from './pglite.driver';
+export * from './postgres.driver';
+export * from './repositories';
+export type { SqlDriver, SqlTransaction } from './sql-driver';

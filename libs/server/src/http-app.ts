@@ -1,0 +1,132 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type DynamicModule, Logger as NestLogger, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import type { AppConfig } from '@app/config';
+import { HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
+import { InFlightRequests } from './in-flight';
+import { assignRequestId } from './request-id';
+import { createValidationPipe } from './validation';
+
+export interface HttpAppOptions {
+  name: string;
+  title: string;
+  description: string;
+  version: string;
+  /** Extra response headers browsers may read (rate-limit headers, provider names...). */
+  exposedHeaders?: string[];
+}
+
+/** A configured, not yet listening app, with what graceful shutdown needs. */
+export interface HttpApp {
+  name: string;
+  app: NestExpressApplication;
+  inFlight: InFlightRequests;
+}
+
+/**
+ * Creates a Nest app with the platform's HTTP conventions: request ids, JSON
+ * bodies up to MAX_BODY_BYTES, CORS, the error envelope, zod validation and
+ * OpenAPI at /docs and /openapi.json.
+ */
+export async function createHttpApp(
+  module: Type | DynamicModule,
+  config: AppConfig,
+  options: HttpAppOptions,
+): Promise<HttpApp> {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const inFlight = new InFlightRequests();
+  app.use(inFlight.middleware);
+  app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {
+    req.id = assignRequestId(req, res);
+    next();
+  });
+  app.use(
+    express.json({
+      limit: config.maxBodyBytes,
+      strict: false,
+      type: (req) => req.method !== 'GET' && !String(req.headers['content-type'] ?? '').startsWith('multipart/'),
+    }),
+  );
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!error) return next();
+    sendError(res, toGatewayError(error, req));
+  });
+  app.enableCors({
+    origin: config.corsOrigins,
+    exposedHeaders: ['x-request-id', 'retry-after', ...(options.exposedHeaders ?? [])],
+    maxAge: 600,
+  });
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalPipes(createValidationPipe());
+  setupSwagger(app, options);
+  return { name: options.name, app, inFlight };
+}
+
+function setupSwagger(app: NestExpressApplication, options: HttpAppOptions): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(options.title)
+      .setDescription(options.description)
+      .setVersion(options.version)
+      .addBearerAuth()
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'x-api-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+}
+
+/** Starts listening; returns the bound URL (port 0 picks a free port). */
+export async function listen(http: HttpApp, port: number, host: string): Promise<string> {
+  await http.app.listen(port, host);
+  const address = (http.app.getHttpServer() as Server).address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `http://${shownHost}:${address.port}`;
+}
+
+/**
+ * Stops the apps the way a load balancer expects: stop accepting, let in-flight
+ * requests finish within `timeoutMs`, cut what remains, then run each app's
+ * shutdown hooks (usage flush, database release).
+ */
+export async function shutdownHttpApps(apps: HttpApp[], timeoutMs: number): Promise<void> {
+  const servers = apps.map((a) => a.app.getHttpServer() as Server);
+  const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+  for (const server of servers) server.closeIdleConnections();
+  const idle = await Promise.all(apps.map((a) => a.inFlight.waitForIdle(timeoutMs)));
+  if (idle.includes(false)) new NestLogger('Shutdown').warn(`In-flight requests still running after ${timeoutMs} ms; closing them`);
+  for (const server of servers) server.closeAllConnections();
+  await Promise.all(closed);
+  for (const { app } of apps) await app.close();
+}
+
+/** Runs {@link shutdownHttpApps} once on SIGTERM or SIGINT, then exits; a second signal exits at once. */
+export function installSignalHandlers(apps: HttpApp[], timeoutMs: number): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    new NestLogger('Shutdown').log(`${signal} received: finishing in-flight requests`);
+    shutdownHttpApps(apps, timeoutMs).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        new NestLogger('Shutdown').error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,88 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { type ErrorCode, GatewayError, errorEnvelope } from '@app/contracts';
+import { requestIdOf } from './request-id';
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_request_error',
+  401: 'unauthorized',
+  403: 'permission_denied',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'request_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limit_exceeded',
+  502: 'upstream_error',
+  503: 'service_unavailable',
+  504: 'upstream_timeout',
+};
+
+/** Turns anything thrown into a response in the OpenAI error envelope. */
+export function toGatewayError(exception: unknown, req?: Request): GatewayError {
+  if (exception instanceof GatewayError) return exception;
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request_error');
+    const message =
+      status === 404 && req ? `Unknown route: ${req.method} ${req.path}` : httpExceptionMessage(exception);
+    return new GatewayError(code, message, { status });
+  }
+  const bodyError = exception as { type?: string; status?: number; limit?: number };
+  if (bodyError?.type === 'entity.parse.failed') {
+    return new GatewayError('invalid_json', 'The request body is not valid JSON.');
+  }
+  if (bodyError?.type === 'entity.too.large') {
+    return new GatewayError('request_too_large', `The request body is larger than the limit of ${bodyError.limit} bytes.`);
+  }
+  if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
+    return new GatewayError('unsupported_media_type', 'The request body uses an unsupported encoding.');
+  }
+  return new GatewayError('internal_error', 'Internal server error.', { cause: exception });
+}
+
+function httpExceptionMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+function isHealthReport(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'details' in body && 'status' in body;
+}
+
+/** Writes a {@link GatewayError} as JSON (headers, `retry-after`, envelope). */
+export function sendError(res: Response, error: GatewayError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error.retryAfter !== undefined) res.setHeader('retry-after', String(Math.max(0, Math.ceil(error.retryAfter))));
+  for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
+  res.status(error.status).json(error.toEnvelope());
+}
+
+/** The one exception filter of each app. Unknown errors are 500, logged once with the request id. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    if (exception instanceof HttpException && isHealthReport(exception.getResponse())) {
+      // Terminus' readiness report is the body monitoring tools expect: keep it as is.
+      res.status(exception.getStatus()).json(exception.getResponse());
+      return;
+    }
+    const error = toGatewayError(exception, req);
+    if (error.status >= 500 && error.code === 'internal_error') {
+      this.logger.error({ err: exception, requestId: requestIdOf(req) }, 'Unhandled error');
+    }
+    sendError(res, error);
+  }
+}
+
+export { errorEnvelope };
