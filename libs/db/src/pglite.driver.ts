@@ -10,6 +10,7 @@ import type { SqlDriver, SqlTransaction } from './sql-driver';
  */
 export class PgliteDriver implements SqlDriver {
   readonly kind = 'pglite' as const;
+  private readonly locks = new Map<number, Promise<void>>();
 
   private constructor(
     readonly db: PGlite,
@@ -47,9 +48,19 @@ export class PgliteDriver implements SqlDriver {
   }
 
   async withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T> {
-    // One connection in one process behind a lock file: nothing else can race us.
-    void lockId;
-    return fn();
+    // The lock file keeps other processes out; within this one, callers queue per lock id.
+    const previous = this.locks.get(lockId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(lockId, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(lockId) === settled) this.locks.delete(lockId);
+    }
   }
 
   async close(): Promise<void> {

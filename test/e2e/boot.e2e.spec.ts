@@ -1,0 +1,90 @@
+import { request } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnApp, waitForHttp, type AppProcess } from '../support/process';
+
+const running: AppProcess[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+});
+
+function start(entry: 'platform' | 'gateway' | 'admin', env: Record<string, string>): AppProcess {
+  const app = spawnApp(entry, env);
+  running.push(app);
+  return app;
+}
+
+function freePorts(): { GATEWAY_PORT: string; ADMIN_PORT: string } {
+  const base = 20_000 + Math.floor(Math.random() * 20_000);
+  return { GATEWAY_PORT: String(base), ADMIN_PORT: String(base + 1) };
+}
+
+describe('process boot', { timeout: 120_000 }, () => {
+  it('stops on an invalid environment with one line naming the variable', async () => {
+    const app = start('gateway', { GATEWAY_PORT: 'eighty' });
+    const { code } = await app.exited;
+    expect(code).toBe(1);
+    expect(app.stderr().trim()).toBe('Invalid configuration: GATEWAY_PORT must be a number (got "eighty")');
+  });
+
+  it('retries an unreachable database for a bounded time, then exits with a clear error', async () => {
+    const started = Date.now();
+    const app = start('gateway', {
+      ...freePorts(),
+      DATABASE_URL: 'postgresql://gw:secret-pw@127.0.0.1:1/gateway',
+      DB_CONNECT_TIMEOUT_MS: '1500',
+    });
+    const { code } = await app.exited;
+    expect(code).toBe(1);
+    const lastLine = app.stderr().trim().split('\n').pop();
+    expect(lastLine).toMatch(/^Database postgresql:\/\/gw:\*\*\*@127\.0\.0\.1:1\/gateway not reachable after 2 s: /);
+    expect(app.output()).not.toContain('secret-pw');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('runs both apps on the embedded database and keeps its data across a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gw-boot-'));
+    const ports = freePorts();
+    const first = start('platform', { ...ports, DATA_DIR: dataDir });
+    const [, password] = await first.waitFor(/First admin login\s+admin@localhost \/ (\S+)/, 60_000);
+    expect(password.length).toBeGreaterThanOrEqual(16);
+    for (const port of [ports.GATEWAY_PORT, ports.ADMIN_PORT]) {
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+    }
+    expect(await first.stop()).toEqual({ code: 0, signal: null });
+
+    const second = start('platform', { ...ports, DATA_DIR: dataDir });
+    await second.waitFor(/LLM gateway is running/, 60_000);
+    expect(second.output()).not.toMatch(/First admin login/);
+    expect(second.output()).not.toMatch(/Applied migrations/);
+    expect((await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/health/ready`)).status).toBe(200);
+    expect(await second.stop('SIGINT')).toEqual({ code: 0, signal: null });
+  });
+
+  it('finishes an in-flight request on SIGTERM before exiting', async () => {
+    const ports = freePorts();
+    const app = start('gateway', { ...ports, DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-stop-')) });
+    await waitForHttp(`http://127.0.0.1:${ports.GATEWAY_PORT}/health`);
+    // A request whose body is still arriving is in flight until it completes.
+    const response = new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: Number(ports.GATEWAY_PORT), method: 'POST', path: '/v1/slow', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.write('{"model": "x", ');
+      setTimeout(() => {
+        app.child.kill('SIGTERM');
+        setTimeout(() => req.end('"messages": []}'), 500);
+      }, 200);
+    });
+    expect(await response).toBe(404);
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    await expect(fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/health`)).rejects.toThrow();
+  });
+});
