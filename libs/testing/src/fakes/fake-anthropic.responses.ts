@@ -1,0 +1,212 @@
+import {
+  applyLimits,
+  asArray,
+  asNumber,
+  asRecord,
+  asString,
+  countTokens,
+  type JsonRecord,
+  type JsonValue,
+  pickTool,
+  sampleFromSchema,
+  splitEvery,
+  splitWords,
+  stopList,
+  TOOL_TRIGGER,
+} from './fake-content';
+import type { SseEvent } from './sse-writer';
+
+/** Pure builders for Anthropic Messages API bodies and stream events. */
+
+export type AnthropicBlock =
+  { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: JsonValue };
+
+export interface AnthropicPlan {
+  content: AnthropicBlock[];
+  stopReason: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';
+  stopSequence: string | null;
+  usage: AnthropicUsage;
+}
+
+export interface AnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+/**
+ * Remembers cached prompt prefixes: returns true when the prefix was written before
+ * (a cache read), false when this request writes it (a cache creation).
+ */
+export type PromptCache = (prefix: string) => boolean;
+
+/** A cached prefix shorter than this is not cached (Anthropic has a minimum too). */
+const CACHE_MIN_PREFIX_CHARS = 200;
+
+interface Segment {
+  text: string;
+  cacheControl: boolean;
+}
+
+function blockText(block: unknown): string {
+  if (typeof block === 'string') return block;
+  const b = asRecord(block);
+  if (b.type === 'tool_use') return JSON.stringify(b.input ?? {});
+  if (b.type === 'tool_result')
+    return typeof b.content === 'string' ? b.content : asArray(b.content).map(blockText).join('');
+  return asString(b.text) ?? '';
+}
+
+function blocks(content: unknown): unknown[] {
+  return typeof content === 'string' ? [content] : asArray(content);
+}
+
+/** Tools, system and messages in cache order, each marked when it carries `cache_control`. */
+function promptSegments(body: JsonRecord): Segment[] {
+  const marked = (value: unknown): boolean => 'cache_control' in asRecord(value);
+  const segments: Segment[] = asArray(body.tools).map((t) => ({ text: JSON.stringify(t), cacheControl: marked(t) }));
+  for (const b of blocks(body.system)) segments.push({ text: blockText(b), cacheControl: marked(b) });
+  for (const message of asArray(body.messages)) {
+    for (const b of blocks(asRecord(message).content)) segments.push({ text: blockText(b), cacheControl: marked(b) });
+  }
+  return segments;
+}
+
+function inputUsage(body: JsonRecord, cache: PromptCache): Omit<AnthropicUsage, 'output_tokens'> {
+  const segments = promptSegments(body);
+  const total = countTokens(segments.map((s) => s.text).join('\n'));
+  const lastMarked = segments.map((s) => s.cacheControl).lastIndexOf(true);
+  const prefix = segments
+    .slice(0, lastMarked + 1)
+    .map((s) => s.text)
+    .join('\n');
+  if (lastMarked === -1 || prefix.length <= CACHE_MIN_PREFIX_CHARS) {
+    return { input_tokens: total, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  }
+  const cached = Math.min(countTokens(prefix), total);
+  const read = cache(prefix);
+  return {
+    input_tokens: total - cached,
+    cache_creation_input_tokens: read ? 0 : cached,
+    cache_read_input_tokens: read ? cached : 0,
+  };
+}
+
+/** Decides the reply: tool_use (forced, or "call tool" in the last user text) or echo text. */
+export function planMessage(
+  body: JsonRecord,
+  overrideText: string | undefined,
+  toolId: string,
+  cache: PromptCache,
+): AnthropicPlan {
+  const messages = asArray(body.messages).map(asRecord);
+  const last = messages.at(-1) ?? {};
+  const lastBlocks = blocks(last.content).map((b) => (typeof b === 'string' ? { type: 'text', text: b } : asRecord(b)));
+  const toolResults = lastBlocks.filter((b) => b.type === 'tool_result');
+  const lastText = lastBlocks
+    .filter((b) => b.type === 'text')
+    .map(blockText)
+    .join('');
+  const input = inputUsage(body, cache);
+  const tool = planToolUse(body, last.role === 'user' && toolResults.length === 0 ? lastText : '', toolId);
+  if (tool) {
+    const output = countTokens(tool.blocks.map((b) => (b.type === 'text' ? b.text : JSON.stringify(b.input))).join(''));
+    return {
+      content: tool.blocks,
+      stopReason: 'tool_use',
+      stopSequence: null,
+      usage: { ...input, output_tokens: output },
+    };
+  }
+  const raw =
+    toolResults.length > 0
+      ? `Tool result: ${toolResults.map(blockText).join('\n')}`
+      : (overrideText ?? `Echo: ${lastText}`);
+  const limited = applyLimits(raw, asNumber(body.max_tokens), stopList(body.stop_sequences));
+  const stopReason =
+    limited.reason === 'length' ? 'max_tokens' : limited.reason === 'stop_sequence' ? 'stop_sequence' : 'end_turn';
+  return {
+    content: [{ type: 'text', text: limited.text }],
+    stopReason,
+    stopSequence: limited.stopSequence ?? null,
+    usage: { ...input, output_tokens: countTokens(limited.text) },
+  };
+}
+
+function planToolUse(body: JsonRecord, userText: string, id: string): { blocks: AnthropicBlock[] } | undefined {
+  const tools = asArray(body.tools)
+    .map(asRecord)
+    .filter((t) => typeof t.name === 'string' && 'input_schema' in t)
+    .map((t) => ({ name: String(t.name), schema: t.input_schema }));
+  const choice = asRecord(body.tool_choice);
+  if (tools.length === 0 || choice.type === 'none') return undefined;
+  const forced = choice.type === 'any' || choice.type === 'tool';
+  if (!forced && !TOOL_TRIGGER.test(userText)) return undefined;
+  const tool = pickTool(tools, userText, choice.type === 'tool' ? asString(choice.name) : undefined);
+  if (!tool) return undefined;
+  const use: AnthropicBlock = { type: 'tool_use', id, name: tool.name, input: sampleFromSchema(tool.schema) };
+  // With tool_choice auto Claude usually says something first; forced choices answer with the tool only.
+  return { blocks: forced ? [use] : [{ type: 'text', text: `I'll use the ${tool.name} tool.` }, use] };
+}
+
+function fullUsage(usage: AnthropicUsage): JsonRecord {
+  return {
+    ...usage,
+    cache_creation: { ephemeral_5m_input_tokens: usage.cache_creation_input_tokens, ephemeral_1h_input_tokens: 0 },
+    service_tier: 'standard',
+  };
+}
+
+export function messageBody(plan: AnthropicPlan, id: string, model: string): JsonRecord {
+  return {
+    id,
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: plan.content,
+    stop_reason: plan.stopReason,
+    stop_sequence: plan.stopSequence,
+    usage: fullUsage(plan.usage),
+  };
+}
+
+/** message_start, per block start / deltas / stop (ping after the first start), message_delta, message_stop. */
+export function messageEvents(plan: AnthropicPlan, id: string, model: string): SseEvent[] {
+  const event = (type: string, data: JsonRecord): SseEvent => ({ event: type, data: { type, ...data } });
+  const start = { ...messageBody(plan, id, model), content: [], stop_reason: null, stop_sequence: null };
+  const events = [
+    event('message_start', { message: { ...start, usage: fullUsage({ ...plan.usage, output_tokens: 1 }) } }),
+  ];
+  for (const [index, block] of plan.content.entries()) {
+    const initial = block.type === 'text' ? { type: 'text', text: '' } : { ...block, input: {} };
+    events.push(event('content_block_start', { index, content_block: initial }));
+    if (index === 0) events.push(event('ping', {}));
+    const deltas =
+      block.type === 'text'
+        ? splitWords(block.text).map((text) => ({ type: 'text_delta', text }))
+        : ['', ...splitEvery(JSON.stringify(block.input), 8)].map((partial_json) => ({
+            type: 'input_json_delta',
+            partial_json,
+          }));
+    for (const delta of deltas) events.push(event('content_block_delta', { index, delta }));
+    events.push(event('content_block_stop', { index }));
+  }
+  events.push(
+    event('message_delta', {
+      delta: { stop_reason: plan.stopReason, stop_sequence: plan.stopSequence },
+      usage: { ...plan.usage },
+    }),
+  );
+  events.push(event('message_stop', {}));
+  return events;
+}
+
+/** `count_tokens` answer for a request body. */
+export function countInputTokens(body: JsonRecord): number {
+  return countTokens(
+    promptSegments(body)
+      .map((s) => s.text)
+      .join('\n'),
+  );
+}

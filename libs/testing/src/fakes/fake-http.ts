@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FakeBehaviour, FakeReply, RecordedRequest } from './fake-upstream.types';
+import { type SseEvent, SseWriter } from './sse-writer';
+
+export type BodyReply = Extract<FakeReply, { kind: 'body' }>;
+export type SseReply = Extract<FakeReply, { kind: 'sse' }>;
+
+/** Per-response flags shared between the writers and the request recorder. */
+export interface ResponseState {
+  /** The fake destroyed the socket on purpose (`dropStreamAfter`): not a client abort. */
+  dropped: boolean;
+}
+
+export function isStreamRequest(record: RecordedRequest): boolean {
+  const body = record.body;
+  return typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
+}
+
+export function parseJson(raw: string): unknown {
+  if (raw.trim() === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('request aborted'));
+    });
+  });
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function encodeBody(reply: BodyReply): { payload: Buffer; headers: Record<string, string> } {
+  const isText = typeof reply.body === 'string';
+  const payload = Buffer.from(isText ? String(reply.body) : JSON.stringify(reply.body ?? null));
+  const headers = {
+    'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json',
+    ...reply.headers,
+    'content-length': String(payload.length),
+  };
+  return { payload, headers };
+}
+
+/** Writes a whole body reply. */
+export function writeBody(res: ServerResponse, record: RecordedRequest, reply: BodyReply): void {
+  const { payload, headers } = encodeBody(reply);
+  record.status = reply.status ?? 200;
+  res.writeHead(record.status, headers);
+  res.end(payload);
+}
+
+/** Writes the headers (announcing the full length) and half the body, then cuts the socket. */
+export async function writeHalfBody(
+  res: ServerResponse,
+  record: RecordedRequest,
+  reply: BodyReply,
+  state: ResponseState,
+): Promise<void> {
+  const { payload, headers } = encodeBody(reply);
+  record.status = reply.status ?? 200;
+  res.writeHead(record.status, headers);
+  await new SseWriter(res).writeRaw(payload.subarray(0, Math.floor(payload.length / 2)));
+  state.dropped = true;
+  res.destroy();
+}
+
+/** Streams the events, honouring `chunkDelayMs`, `dropStreamAfter` and `streamErrorAfter`. */
+export async function writeSse(
+  res: ServerResponse,
+  record: RecordedRequest,
+  reply: SseReply,
+  behaviour: FakeBehaviour,
+  io: { signal: AbortSignal; state: ResponseState; errorEvent: () => SseEvent },
+): Promise<void> {
+  const writer = new SseWriter(res);
+  record.status = 200;
+  writer.open(reply.headers);
+  const { dropStreamAfter, streamErrorAfter, chunkDelayMs } = behaviour;
+  for (const [index, event] of reply.events.entries()) {
+    if (index === dropStreamAfter) break;
+    if (index === streamErrorAfter) {
+      await writer.send(io.errorEvent());
+      writer.end();
+      return;
+    }
+    if (index > 0 && chunkDelayMs) await sleep(chunkDelayMs, io.signal);
+    if (io.signal.aborted) return;
+    await writer.send(event);
+  }
+  if (dropStreamAfter === undefined) {
+    writer.end();
+    return;
+  }
+  io.state.dropped = true;
+  res.destroy();
+}

@@ -1,0 +1,246 @@
+import {
+  applyLimits,
+  asArray,
+  asNumber,
+  asRecord,
+  asString,
+  countTokens,
+  isRecord,
+  type JsonRecord,
+  pickTool,
+  sampleFromSchema,
+  splitEvery,
+  splitWords,
+  stopList,
+  TOOL_TRIGGER,
+} from './fake-content';
+import type { SseEvent } from './sse-writer';
+
+/** Pure builders for OpenAI Chat Completions / Completions bodies and stream chunks. */
+
+/** Identity of one generated response. */
+export interface ResponseMeta {
+  id: string;
+  created: number;
+  model: string;
+}
+
+export interface ToolCallPlan {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** What the fake "model" decided to answer to one chat request. */
+export interface ChatPlan {
+  text: string | null;
+  toolCall?: ToolCallPlan;
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  usage: JsonRecord;
+  choices: number;
+}
+
+/** Prompt size above which a cache hint yields cached tokens. */
+const CACHE_MIN_PROMPT_CHARS = 200;
+const CACHED_TOKENS = 128;
+
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  return asArray(content)
+    .map((part) => asString(asRecord(part).text) ?? '')
+    .join('');
+}
+
+/** Usage in OpenAI's shape; `cacheHint` makes cached tokens appear on long prompts. */
+export function openAIUsage(promptText: string, completionText: string, cacheHint: boolean): JsonRecord {
+  const prompt = countTokens(promptText);
+  const completion = countTokens(completionText);
+  const cached = cacheHint && promptText.length > CACHE_MIN_PROMPT_CHARS ? Math.min(CACHED_TOKENS, prompt) : 0;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+/** `prompt_cache_key`, a truthy `cache`, or any `cache_control` marker counts as a cache hint. */
+function hasCacheHint(body: JsonRecord, messages: JsonRecord[]): boolean {
+  if (typeof body.prompt_cache_key === 'string' || Boolean(body.cache)) return true;
+  return messages.some(
+    (m) => 'cache_control' in m || asArray(m.content).some((part) => 'cache_control' in asRecord(part)),
+  );
+}
+
+/** Decides the reply: a tool call, a JSON object for `response_format`, or echo text. */
+export function planChat(body: JsonRecord, overrideText: string | undefined, callId: string): ChatPlan {
+  const messages = asArray(body.messages).map(asRecord);
+  const promptText = messages
+    .map(
+      (m) =>
+        contentText(m.content) +
+        asArray(m.tool_calls)
+          .map((c) => JSON.stringify(c))
+          .join(''),
+    )
+    .join('\n');
+  const last = messages.at(-1) ?? {};
+  const lastUser = contentText([...messages].reverse().find((m) => m.role === 'user')?.content);
+  const cacheHint = hasCacheHint(body, messages);
+  const choices = Math.max(1, asNumber(body.n) ?? 1);
+  const toolCall = planToolCall(body, last, lastUser, callId);
+  if (toolCall) {
+    const usage = openAIUsage(promptText, toolCall.name + toolCall.arguments, cacheHint);
+    return { text: null, toolCall, finishReason: 'tool_calls', usage, choices };
+  }
+  const raw =
+    last.role === 'tool'
+      ? `Tool result: ${contentText(last.content)}`
+      : (jsonReply(body.response_format, lastUser) ?? overrideText ?? `Echo: ${lastUser}`);
+  const maxTokens = asNumber(body.max_completion_tokens) ?? asNumber(body.max_tokens);
+  const limited = applyLimits(raw, maxTokens, stopList(body.stop));
+  const finishReason = limited.reason === 'length' ? 'length' : 'stop';
+  return { text: limited.text, finishReason, usage: openAIUsage(promptText, limited.text, cacheHint), choices };
+}
+
+function planToolCall(body: JsonRecord, last: JsonRecord, lastUser: string, id: string): ToolCallPlan | undefined {
+  const tools = asArray(body.tools)
+    .map(asRecord)
+    .filter((t) => t.type === 'function' && isRecord(t.function))
+    .map((t) => ({ name: String(asRecord(t.function).name), parameters: asRecord(t.function).parameters }));
+  const choice = body.tool_choice;
+  if (tools.length === 0 || choice === 'none') return undefined;
+  const forcedName = asString(asRecord(asRecord(choice).function).name);
+  const forced = choice === 'required' || forcedName !== undefined;
+  if (!forced && !(last.role === 'user' && TOOL_TRIGGER.test(lastUser))) return undefined;
+  const tool = pickTool(tools, lastUser, forcedName);
+  if (!tool) return undefined;
+  return { id, name: tool.name, arguments: JSON.stringify(sampleFromSchema(tool.parameters ?? {})) };
+}
+
+function jsonReply(format: unknown, lastUser: string): string | undefined {
+  const f = asRecord(format);
+  if (f.type === 'json_schema') return JSON.stringify(sampleFromSchema(asRecord(f.json_schema).schema ?? {}));
+  if (f.type === 'json_object') return JSON.stringify({ message: `Echo: ${lastUser}` });
+  return undefined;
+}
+
+function assistantMessage(plan: ChatPlan): JsonRecord {
+  const message: JsonRecord = { role: 'assistant', content: plan.text, refusal: null, annotations: [] };
+  if (plan.toolCall) {
+    const { id, name, arguments: args } = plan.toolCall;
+    message.tool_calls = [{ id, type: 'function', function: { name, arguments: args } }];
+  }
+  return message;
+}
+
+export function chatCompletionBody(plan: ChatPlan, meta: ResponseMeta): JsonRecord {
+  return {
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: meta.model,
+    choices: Array.from({ length: plan.choices }, (_, index) => ({
+      index,
+      message: assistantMessage(plan),
+      logprobs: null,
+      finish_reason: plan.finishReason,
+    })),
+    usage: plan.usage,
+    service_tier: 'default',
+    system_fingerprint: 'fp_fake',
+  };
+}
+
+/** The chunk sequence OpenAI streams: role, content or tool-call deltas, finish, usage, `[DONE]`. */
+export function chatCompletionEvents(plan: ChatPlan, meta: ResponseMeta, includeUsage: boolean): SseEvent[] {
+  const chunk = (delta: JsonRecord, finishReason: string | null = null): SseEvent => ({
+    data: {
+      id: meta.id,
+      object: 'chat.completion.chunk',
+      created: meta.created,
+      model: meta.model,
+      system_fingerprint: 'fp_fake',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...(includeUsage ? { usage: null } : {}),
+    },
+  });
+  const events: SseEvent[] = [];
+  if (plan.toolCall) {
+    const { id, name, arguments: args } = plan.toolCall;
+    const call = { index: 0, id, type: 'function', function: { name, arguments: '' } };
+    events.push(chunk({ role: 'assistant', content: null, tool_calls: [call] }));
+    for (const piece of splitEvery(args, 8)) {
+      events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+    }
+  } else {
+    events.push(chunk({ role: 'assistant', content: '', refusal: null }));
+    for (const piece of splitWords(plan.text ?? '')) events.push(chunk({ content: piece }));
+  }
+  events.push(chunk({}, plan.finishReason));
+  return finishStream(events, meta, 'chat.completion.chunk', includeUsage ? plan.usage : undefined);
+}
+
+function finishStream(events: SseEvent[], meta: ResponseMeta, object: string, usage?: JsonRecord): SseEvent[] {
+  if (usage) {
+    const { id, created, model } = meta;
+    events.push({ data: { id, object, created, model, system_fingerprint: 'fp_fake', choices: [], usage } });
+  }
+  events.push({ data: '[DONE]' });
+  return events;
+}
+
+/** Legacy `/completions`: echo the prompt. */
+export function planCompletion(body: JsonRecord, overrideText: string | undefined): ChatPlan {
+  const prompt =
+    typeof body.prompt === 'string'
+      ? body.prompt
+      : asArray(body.prompt)
+          .map((p) => (typeof p === 'string' ? p : JSON.stringify(p)))
+          .join('\n');
+  const limited = applyLimits(overrideText ?? `Echo: ${prompt}`, asNumber(body.max_tokens), stopList(body.stop));
+  return {
+    text: limited.text,
+    finishReason: limited.reason === 'length' ? 'length' : 'stop',
+    usage: openAIUsage(prompt, limited.text, false),
+    choices: Math.max(1, asNumber(body.n) ?? 1),
+  };
+}
+
+export function completionBody(plan: ChatPlan, meta: ResponseMeta): JsonRecord {
+  return {
+    id: meta.id,
+    object: 'text_completion',
+    created: meta.created,
+    model: meta.model,
+    choices: Array.from({ length: plan.choices }, (_, index) => ({
+      text: plan.text ?? '',
+      index,
+      logprobs: null,
+      finish_reason: plan.finishReason,
+    })),
+    usage: plan.usage,
+    system_fingerprint: 'fp_fake',
+  };
+}
+
+export function completionEvents(plan: ChatPlan, meta: ResponseMeta, includeUsage: boolean): SseEvent[] {
+  const chunk = (text: string, finishReason: string | null): SseEvent => ({
+    data: {
+      id: meta.id,
+      object: 'text_completion',
+      created: meta.created,
+      model: meta.model,
+      choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }],
+    },
+  });
+  const events = splitWords(plan.text ?? '').map((piece) => chunk(piece, null));
+  events.push(chunk('', plan.finishReason));
+  return finishStream(events, meta, 'text_completion', includeUsage ? plan.usage : undefined);
+}

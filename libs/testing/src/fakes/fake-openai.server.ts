@@ -1,0 +1,186 @@
+import { asArray, asNumber, asRecord, countTokens, embedText, type JsonRecord, toBase64Floats } from './fake-content';
+import {
+  chatCompletionBody,
+  chatCompletionEvents,
+  completionBody,
+  completionEvents,
+  planChat,
+  planCompletion,
+  type ResponseMeta,
+} from './fake-openai.responses';
+import { FakeUpstream } from './fake-upstream';
+import type { FakeBehaviour, FakeReply, FakeUpstreamOptions, RecordedRequest } from './fake-upstream.types';
+import type { SseEvent } from './sse-writer';
+
+export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
+  /** Path prefix of the API (default `/v1`; Gemini's OpenAI layer is `/v1beta/openai`). */
+  basePath?: string;
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` or `api-key: <apiKey>`. */
+  apiKey?: string;
+  /** Reject requests without any credential with 401 (default true). */
+  requireApiKey?: boolean;
+  /** Ids listed by `GET /models`. */
+  models?: string[];
+  /** `owned_by` of listed models (default `openai`). */
+  ownedBy?: string;
+}
+
+const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
+const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/;
+const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
+  400: ['invalid_request_error', null],
+  401: ['invalid_request_error', 'invalid_api_key'],
+  403: ['permission_error', null],
+  404: ['invalid_request_error', 'not_found'],
+  429: ['rate_limit_error', 'rate_limit_exceeded'],
+};
+
+/**
+ * An OpenAI-compatible upstream: chat completions (JSON and SSE, tools, response_format),
+ * legacy completions, embeddings and models, under `basePath` and in Azure's deployment form.
+ */
+export class FakeOpenAIServer extends FakeUpstream {
+  private responseCount = 0;
+
+  constructor(protected readonly options: FakeOpenAIServerOptions = {}) {
+    super(options);
+  }
+
+  protected override get basePath(): string {
+    return this.options.basePath ?? '/v1';
+  }
+
+  protected override route(request: RecordedRequest, behaviour: FakeBehaviour): FakeReply | undefined {
+    const target = this.resolveEndpoint(request);
+    if (target === undefined) return undefined;
+    if ('reply' in target) return target.reply;
+    const denied = this.checkAuth(request);
+    if (denied) return denied;
+    if (request.method === 'GET') {
+      if (target.endpoint === 'models') return this.listModels();
+      return target.endpoint.startsWith('models/') ? this.getModel(target.endpoint.slice('models/'.length)) : undefined;
+    }
+    if (request.method !== 'POST') return undefined;
+    if (!isJsonObject(request.body)) return this.errorReply(400, 'We could not parse the JSON body of your request.');
+    const body = request.body;
+    const model = target.deployment ?? (typeof body.model === 'string' ? body.model : undefined);
+    if (model === undefined) return this.errorReply(400, 'you must provide a model parameter');
+    switch (target.endpoint) {
+      case 'chat/completions':
+        return this.chat(body, model, behaviour);
+      case 'completions':
+        return this.completion(body, model, behaviour);
+      case 'embeddings':
+        return this.embeddings(body, model);
+      default:
+        return undefined;
+    }
+  }
+
+  protected override errorBody(status: number, message: string): unknown {
+    const [type, code] = ERROR_TYPES[status] ?? ['server_error', null];
+    return { error: { message, type, param: null, code } };
+  }
+
+  protected override streamErrorEvent(): SseEvent {
+    return { data: this.errorBody(500, 'The server had an error while processing your request.') };
+  }
+
+  protected modelIds(): string[] {
+    return this.options.models ?? DEFAULT_MODELS;
+  }
+
+  protected nextMeta(prefix: string, model: string): ResponseMeta {
+    this.responseCount += 1;
+    return { id: `${prefix}-fake${this.responseCount}`, created: Math.floor(Date.now() / 1000), model };
+  }
+
+  private resolveEndpoint(
+    request: RecordedRequest,
+  ): { endpoint: string; deployment?: string } | { reply: FakeReply } | undefined {
+    const azure = AZURE_PATH.exec(request.path);
+    if (azure) {
+      if (!request.query['api-version']) return { reply: this.errorReply(404, 'Resource not found') };
+      return { endpoint: azure[2], deployment: decodeURIComponent(azure[1]) };
+    }
+    const prefix = `${this.basePath}/`;
+    return request.path.startsWith(prefix) ? { endpoint: request.path.slice(prefix.length) } : undefined;
+  }
+
+  private checkAuth(request: RecordedRequest): FakeReply | undefined {
+    const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    const apiKeyHeader = request.headers['api-key'];
+    const given = bearer ?? (typeof apiKeyHeader === 'string' ? apiKeyHeader : undefined);
+    if (this.options.apiKey !== undefined && given !== this.options.apiKey) {
+      return this.errorReply(401, `Incorrect API key provided: ${given ? `${given.slice(0, 3)}***` : 'none'}.`);
+    }
+    if (given === undefined && (this.options.requireApiKey ?? true)) {
+      return this.errorReply(401, "You didn't provide an API key.");
+    }
+    return undefined;
+  }
+
+  private modelEntry(id: string): JsonRecord {
+    return { id, object: 'model', created: 1_700_000_000, owned_by: this.options.ownedBy ?? 'openai' };
+  }
+
+  private listModels(): FakeReply {
+    return { kind: 'body', body: { object: 'list', data: this.modelIds().map((id) => this.modelEntry(id)) } };
+  }
+
+  private getModel(id: string): FakeReply {
+    const decoded = decodeURIComponent(id);
+    if (!this.modelIds().includes(decoded)) return this.errorReply(404, `The model '${decoded}' does not exist`);
+    return { kind: 'body', body: this.modelEntry(decoded) };
+  }
+
+  private chat(body: JsonRecord, model: string, behaviour: FakeBehaviour): FakeReply {
+    if (!Array.isArray(body.messages) || body.messages.length === 0) {
+      return this.errorReply(400, "Invalid 'messages': expected a non-empty array.");
+    }
+    const meta = this.nextMeta('chatcmpl', model);
+    const plan = planChat(body, behaviour.text, `call_fake${this.responseCount}`);
+    if (body.stream !== true) return { kind: 'body', body: chatCompletionBody(plan, meta) };
+    return { kind: 'sse', events: chatCompletionEvents(plan, meta, includeUsage(body)) };
+  }
+
+  private completion(body: JsonRecord, model: string, behaviour: FakeBehaviour): FakeReply {
+    if (body.prompt === undefined) return this.errorReply(400, "Missing required parameter: 'prompt'.");
+    const meta = this.nextMeta('cmpl', model);
+    const plan = planCompletion(body, behaviour.text);
+    if (body.stream !== true) return { kind: 'body', body: completionBody(plan, meta) };
+    return { kind: 'sse', events: completionEvents(plan, meta, includeUsage(body)) };
+  }
+
+  private embeddings(body: JsonRecord, model: string): FakeReply {
+    const inputs = embeddingInputs(body.input);
+    if (inputs.length === 0) return this.errorReply(400, "'input' must be a non-empty string or array.");
+    const dimensions = asNumber(body.dimensions) ?? 8;
+    const base64 = body.encoding_format === 'base64';
+    const data = inputs.map((text, index) => {
+      const vector = embedText(text, dimensions);
+      return { object: 'embedding', index, embedding: base64 ? toBase64Floats(vector) : vector };
+    });
+    const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
+    return {
+      kind: 'body',
+      body: { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } },
+    };
+  }
+}
+
+function isJsonObject(value: unknown): value is JsonRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function includeUsage(body: JsonRecord): boolean {
+  return asRecord(body.stream_options).include_usage === true;
+}
+
+/** `input` as texts: a string, strings, a token array, or token arrays. */
+function embeddingInputs(input: unknown): string[] {
+  if (typeof input === 'string') return [input];
+  const items = asArray(input);
+  if (items.length > 0 && items.every((i) => typeof i === 'number')) return [items.join(' ')];
+  return items.map((i) => (Array.isArray(i) ? i.join(' ') : String(i)));
+}

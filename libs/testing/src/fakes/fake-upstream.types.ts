@@ -1,0 +1,66 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SseEvent } from './sse-writer';
+
+/** What a fake received, kept in arrival order in `FakeUpstream.requests`. */
+export interface RecordedRequest {
+  /** 1-based arrival number, reset by `reset()`. */
+  id: number;
+  method: string;
+  /** Path without the query string, e.g. `/v1/chat/completions`. */
+  path: string;
+  query: Record<string, string>;
+  /** Lower-cased header names, as node reports them. */
+  headers: IncomingHttpHeaders;
+  /** The body parsed as JSON, `undefined` when empty or not JSON (see `rawBody`). */
+  body: unknown;
+  rawBody: string;
+  receivedAt: number;
+  /** The client went away before the response ended (not set when the fake itself dropped it). */
+  aborted: boolean;
+  /** The response was written completely. */
+  finished: boolean;
+  /** The status sent, once headers went out. */
+  status?: number;
+}
+
+/**
+ * A scripted reaction to one request. Fields combine: `delayMs` applies first, then the
+ * first of `hang`, `status`, `garbage` that is set wins, otherwise the normal reply is
+ * sent, shaped by `text`, `chunkDelayMs`, `dropStreamAfter` and `streamErrorAfter`.
+ */
+export interface FakeBehaviour {
+  /** Only requests accepted by this predicate consume the behaviour (default: any). */
+  match?: (request: RecordedRequest) => boolean;
+  /** How many matching requests consume it before it leaves the queue (default 1). */
+  times?: number;
+  /** Wait this long before answering (cut short if the client disconnects). */
+  delayMs?: number;
+  /** Never answer; the socket stays open until the client gives up or `close()`. */
+  hang?: boolean;
+  /** Answer with this status and `body` (default: the provider's error body) and `headers`. */
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** 200 with a body that is not JSON (or an SSE `data:` line that is not JSON when streaming). */
+  garbage?: boolean | string;
+  /** Replace the deterministic assistant text of a normal reply. */
+  text?: string;
+  /** Pause between SSE events of a streamed reply. */
+  chunkDelayMs?: number;
+  /** Send this many SSE events (or half the JSON body) then destroy the socket. */
+  dropStreamAfter?: number;
+  /** Send this many SSE events, then the provider's in-stream error event, then end. */
+  streamErrorAfter?: number;
+}
+
+/** A normal reply, produced by a provider fake's router. String bodies go out as text/plain. */
+export type FakeReply =
+  | { kind: 'body'; status?: number; body: unknown; headers?: Record<string, string> }
+  | { kind: 'sse'; events: SseEvent[]; headers?: Record<string, string> };
+
+export interface FakeUpstreamOptions {
+  /** Port to listen on, default 0 (ephemeral). Always bound to 127.0.0.1. */
+  port?: number;
+  /** Used for every request the queue has nothing for (default `{}`: the normal reply). */
+  defaultBehaviour?: FakeBehaviour;
+}
