@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AdminBootstrapService } from '@app/auth';
 import { AppConfigModule, type AppConfig } from '@app/config';
 import { DatabaseHealthIndicator, DbModule } from '@app/db';
-import { HealthModule, ServerLoggerModule } from '@app/server';
+import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
 
 /** The admin app: the dashboard and its JSON API under /api. */
 @Module({})
@@ -14,7 +14,8 @@ export class AdminModule {
         AppConfigModule.forRoot(config),
         ServerLoggerModule.forRoot(config, 'admin'),
         DbModule.forRoot(),
-        HealthModule.forRoot([DatabaseHealthIndicator]),
+        RedisModule,
+        HealthModule.forRoot([DatabaseHealthIndicator, RedisHealthIndicator]),
       ],
       providers: [AdminBootstrapService],
     };

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AppConfigModule, type AppConfig } from '@app/config';
 import { DatabaseHealthIndicator, DbModule } from '@app/db';
-import { HealthModule, ServerLoggerModule } from '@app/server';
+import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
 
 /** The public gateway: the OpenAI-compatible API under /v1, health and metrics. */
 @Module({})
@@ -13,7 +13,8 @@ export class GatewayModule {
         AppConfigModule.forRoot(config),
         ServerLoggerModule.forRoot(config, 'gateway'),
         DbModule.forRoot(),
-        HealthModule.forRoot([DatabaseHealthIndicator]),
+        RedisModule,
+        HealthModule.forRoot([DatabaseHealthIndicator, RedisHealthIndicator]),
       ],
     };
   }

@@ -6,3 +6,4 @@ export * from './request-id';
 export * from './validation';
 export * from './health.module';
 export * from './run-main';
+export * from './redis.module';

@@ -1,0 +1,28 @@
+/** Limits that apply to a key or a team; absent means unlimited. */
+export interface Limits {
+  rpm?: number;
+  tpm?: number;
+  budgetUsd?: number;
+  budgetPeriod: 'total' | 'daily' | 'monthly';
+}
+
+/**
+ * Who is calling, as established by a guard: the master key, a team's API key
+ * (gateway), or a dashboard user (admin app). Attached to the request as
+ * `req.principal` and read with `@CurrentPrincipal()`.
+ */
+export interface Principal {
+  kind: 'master' | 'api_key' | 'user';
+  /** `admin` can do everything; `member` is confined to its team. The master key is `admin`. */
+  role: 'admin' | 'member';
+  /** The team the caller acts for; `null` for the master key and team-less admins. */
+  teamId: string | null;
+  apiKeyId?: string;
+  userId?: string;
+  /** Display name for logs and audit: key prefix, user email, or "master". */
+  label: string;
+  /** Exact model names and `provider/*` patterns; empty allows every model (key and team lists intersected). */
+  allowedModels: string[];
+  keyLimits?: Limits;
+  teamLimits?: Limits;
+}
