@@ -31,8 +31,11 @@ function newestMtime(dir) {
 
 const stamp = join(root, 'dist', '.build-stamp');
 const sourcesChanged = () =>
-  Math.max(newestMtime(join(root, 'apps')), newestMtime(join(root, 'libs')), statSync(join(root, 'tsconfig.json')).mtimeMs) >
-  statSync(stamp).mtimeMs;
+  Math.max(
+    newestMtime(join(root, 'apps')),
+    newestMtime(join(root, 'libs')),
+    statSync(join(root, 'tsconfig.json')).mtimeMs,
+  ) > statSync(stamp).mtimeMs;
 if (!existsSync(stamp) || !existsSync(join(root, entries[target])) || sourcesChanged()) {
   console.log('Building (sources changed since the last build)...');
   const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });

@@ -50,9 +50,10 @@ async function createPostgresTemplate(
   process.env[TEMPLATE_ENV.pgTemplate] = template;
   return async () => {
     await withServer(serverUrl, async (client) => {
-      const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
-        `${prefix}%`,
-      ]);
+      const { rows } = await client.query<{ datname: string }>(
+        'SELECT datname FROM pg_database WHERE datname LIKE $1',
+        [`${prefix}%`],
+      );
       for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     });
   };

@@ -70,7 +70,13 @@ describe('process boot', { timeout: 120_000 }, () => {
     // A request whose body is still arriving is in flight until it completes.
     const response = new Promise<number>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: Number(ports.GATEWAY_PORT), method: 'POST', path: '/v1/slow', headers: { 'content-type': 'application/json' } },
+        {
+          host: '127.0.0.1',
+          port: Number(ports.GATEWAY_PORT),
+          method: 'POST',
+          path: '/v1/slow',
+          headers: { 'content-type': 'application/json' },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);

@@ -8,7 +8,10 @@ describe.each(kinds)('both apps on %s', (kind) => {
   let platform: TestPlatform;
 
   beforeAll(async () => {
-    platform = await startPlatform({ databaseKind: kind, env: { MAX_BODY_BYTES: '2048', CORS_ORIGINS: 'https://app.example.com' } });
+    platform = await startPlatform({
+      databaseKind: kind,
+      env: { MAX_BODY_BYTES: '2048', CORS_ORIGINS: 'https://app.example.com' },
+    });
   });
   afterAll(() => platform?.close());
 
@@ -72,7 +75,10 @@ describe.each(kinds)('both apps on %s', (kind) => {
 
   it('publishes OpenAPI at /docs and /openapi.json on both apps', async () => {
     for (const base of [platform.gatewayUrl, platform.adminUrl]) {
-      const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+      const spec = (await (await fetch(`${base}/openapi.json`)).json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
       expect(spec.openapi).toMatch(/^3\./);
       expect(Object.keys(spec.paths)).toContain('/health/ready');
       const docs = await fetch(`${base}/docs`);

@@ -39,11 +39,11 @@ export function spawnApp(entry: Entry, env: Record<string, string>): AppProcess 
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();
     for (const l of listeners) l();
   });
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString();
     for (const l of listeners) l();
   });
@@ -67,7 +67,10 @@ export function spawnApp(entry: Entry, env: Record<string, string>): AppProcess 
             finish(() => reject(new Error(`process exited (${child.exitCode}) before ${pattern}:\n${out}${err}`)));
           }
         };
-        const timer = setTimeout(() => finish(() => reject(new Error(`timed out waiting for ${pattern}:\n${out}${err}`))), timeoutMs);
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`timed out waiting for ${pattern}:\n${out}${err}`))),
+          timeoutMs,
+        );
         const finish = (fn: () => void) => {
           clearTimeout(timer);
           listeners.delete(check);

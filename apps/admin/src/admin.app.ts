@@ -8,7 +8,8 @@ export function createAdminApp(config: AppConfig): Promise<HttpApp> {
   return createHttpApp(AdminModule.forRoot(config), config, {
     name: 'admin',
     title: 'LLM Gateway Admin API',
-    description: 'Providers, routes, agents, tools, teams, users, keys and usage. Log in at POST /api/auth/login or use the master key.',
+    description:
+      'Providers, routes, agents, tools, teams, users, keys and usage. Log in at POST /api/auth/login or use the master key.',
     version: platformVersion(),
   });
 }

@@ -9,6 +9,8 @@ runMain(async (config) => {
   installSignalHandlers([admin], config.shutdownTimeoutMs);
   new Logger('Admin').log(`Admin listening on ${url} (API docs at ${url}/docs)`);
   if (bootstrap?.generatedPassword) {
-    process.stdout.write(`\nFirst admin: ${bootstrap.email} / ${bootstrap.generatedPassword} (shown once; change it after logging in)\n\n`);
+    process.stdout.write(
+      `\nFirst admin: ${bootstrap.email} / ${bootstrap.generatedPassword} (shown once; change it after logging in)\n\n`,
+    );
   }
 });

@@ -7,7 +7,8 @@ export function createGatewayApp(config: AppConfig): Promise<HttpApp> {
   return createHttpApp(GatewayModule.forRoot(config), config, {
     name: 'gateway',
     title: 'LLM Gateway API',
-    description: 'OpenAI-compatible API over every configured provider. Authenticate with `Authorization: Bearer <key>` or `x-api-key`.',
+    description:
+      'OpenAI-compatible API over every configured provider. Authenticate with `Authorization: Bearer <key>` or `x-api-key`.',
     version: platformVersion(),
     exposedHeaders: [
       'x-ratelimit-limit-requests',

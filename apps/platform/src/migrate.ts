@@ -7,7 +7,9 @@ runMain(async (config) => {
   const database = await openDatabase({ ...config.database, log: (message) => process.stdout.write(`${message}\n`) });
   const { applied = [], alreadyApplied = 0 } = database.migrations ?? {};
   process.stdout.write(
-    applied.length ? `Applied ${applied.length} migration(s); ${alreadyApplied} were already applied.\n` : `Database is up to date (${alreadyApplied} migrations).\n`,
+    applied.length
+      ? `Applied ${applied.length} migration(s); ${alreadyApplied} were already applied.\n`
+      : `Database is up to date (${alreadyApplied} migrations).\n`,
   );
   await database.close();
 });

@@ -29,8 +29,9 @@ export class AdminBootstrapService {
   async ensureAdmin(): Promise<BootstrapResult | undefined> {
     if ((await this.users.countByRole('admin')) > 0) return undefined;
     const email = this.config.bootstrapAdmin.email ?? DEFAULT_ADMIN_EMAIL;
-    const generatedPassword = this.config.bootstrapAdmin.password ? undefined : randomBytes(12).toString('base64url');
-    const password = this.config.bootstrapAdmin.password ?? generatedPassword!;
+    const configured = this.config.bootstrapAdmin.password;
+    const password = configured ?? randomBytes(12).toString('base64url');
+    const generatedPassword = configured ? undefined : password;
     try {
       await this.users.create({ email, passwordHash: await hashPassword(password), role: 'admin' });
     } catch (error) {

@@ -70,7 +70,10 @@ describe('loadConfig', () => {
   it.each([
     [{ GATEWAY_PORT: 'abc' }, /^Invalid configuration: GATEWAY_PORT must be a number \(got "abc"\)$/],
     [{ ADMIN_PORT: '70000' }, /^Invalid configuration: ADMIN_PORT must be <=65535 \(got "70000"\)$/],
-    [{ DATABASE_URL: 'mysql://x' }, /^Invalid configuration: DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/ \(got "\*\*\*"\)$/],
+    [
+      { DATABASE_URL: 'mysql://x' },
+      /^Invalid configuration: DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/ \(got "\*\*\*"\)$/,
+    ],
     [{ REDIS_URL: 'localhost:6379' }, /^Invalid configuration: REDIS_URL must be a URL/],
     [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL must be one of "fatal"\|"error"/],
     [{ MASTER_KEY: 'short' }, /^Invalid configuration: MASTER_KEY must be at least 16 characters \(got "\*\*\*"\)$/],
@@ -79,7 +82,10 @@ describe('loadConfig', () => {
     [{ MAX_BODY_BYTES: '0' }, /^Invalid configuration: MAX_BODY_BYTES must be >=1/],
     [{ NODE_ENV: 'production' }, /^Invalid configuration: SECRET_KEY is required when NODE_ENV=production/],
     [{ GATEWAY_PORT: '8100', ADMIN_PORT: '8100' }, /^Invalid configuration: ADMIN_PORT must differ from GATEWAY_PORT/],
-    [{ CORS_ORIGINS: 'https://a.example.com/path' }, /^Invalid configuration: CORS_ORIGINS has "https:\/\/a.example.com\/path"/],
+    [
+      { CORS_ORIGINS: 'https://a.example.com/path' },
+      /^Invalid configuration: CORS_ORIGINS has "https:\/\/a.example.com\/path"/,
+    ],
   ])('rejects %o with one line naming the variable', (env, message) => {
     let error: unknown;
     try {

@@ -105,16 +105,23 @@ function envProviders(e: ParsedEnv): EnvProviders {
 
 function parseOrigins(raw: string): string[] | true {
   if (raw === '*' || raw === '') return true;
-  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     let url: URL;
     try {
       url = new URL(origin);
     } catch {
-      throw new ConfigError(`Invalid configuration: CORS_ORIGINS has ${JSON.stringify(origin)}, which is not an origin such as https://app.example.com`);
+      throw new ConfigError(
+        `Invalid configuration: CORS_ORIGINS has ${JSON.stringify(origin)}, which is not an origin such as https://app.example.com`,
+      );
     }
     if (url.origin !== origin.replace(/\/$/, '')) {
-      throw new ConfigError(`Invalid configuration: CORS_ORIGINS has ${JSON.stringify(origin)}; give origins only (scheme://host[:port])`);
+      throw new ConfigError(
+        `Invalid configuration: CORS_ORIGINS has ${JSON.stringify(origin)}; give origins only (scheme://host[:port])`,
+      );
     }
   }
   return origins;

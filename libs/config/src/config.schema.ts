@@ -41,7 +41,10 @@ export const envSchema = z.object({
   SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   JWT_EXPIRES_IN_SECONDS: positiveInt(12 * 3600),
-  ADMIN_EMAIL: optionalString.refine((v) => v === undefined || z.email().safeParse(v).success, 'must be an email address'),
+  ADMIN_EMAIL: optionalString.refine(
+    (v) => v === undefined || z.email().safeParse(v).success,
+    'must be an email address',
+  ),
   ADMIN_PASSWORD: optionalString.refine((v) => v === undefined || v.length >= 8, 'must be at least 8 characters'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REQUEST_TIMEOUT_MS: positiveInt(600_000),

@@ -16,6 +16,7 @@ let cachedVersion: string | undefined;
 
 /** The platform's version, from package.json. */
 export function platformVersion(): string {
-  cachedVersion ??= (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  cachedVersion ??= (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
   return cachedVersion;
 }

@@ -132,7 +132,9 @@ describe.each(targets)('migration runner on %s', (_kind, open) => {
       join(dir, '99990102000000_broken', 'migration.sql'),
       'CREATE TABLE "half" ("id" INTEGER);\nALTER TABLE "missing_table" ADD COLUMN "x" INTEGER;',
     );
-    await expect(runMigrations(driver, readMigrations(dir))).rejects.toThrow(/99990102000000_broken failed and was rolled back/);
+    await expect(runMigrations(driver, readMigrations(dir))).rejects.toThrow(
+      /99990102000000_broken failed and was rolled back/,
+    );
     const half = await driver.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'half'");
     expect(half).toHaveLength(0);
     const recorded = await driver.query<Row>(`SELECT * FROM "_prisma_migrations" WHERE migration_name LIKE '9999%'`);

@@ -86,6 +86,7 @@ function acquireLockFile(path: string): string {
       if (owner === process.pid || isAlive(owner)) {
         throw new Error(
           `The embedded database is in use by another process (pid ${owner}); stop it, or set DATABASE_URL to share a PostgreSQL server.`,
+          { cause: error },
         );
       }
       rmSync(path, { force: true });

@@ -25,7 +25,8 @@ export class PostgresDriver implements SqlDriver {
       try {
         const result = await fn({
           exec: async (script) => void (await client.query(script)),
-          query: async <R extends object>(sql: string, params: unknown[] = []) => (await client.query<R>(sql, params)).rows,
+          query: async <R extends object>(sql: string, params: unknown[] = []) =>
+            (await client.query<R>(sql, params)).rows,
         });
         await client.query('COMMIT');
         return result;

@@ -41,7 +41,9 @@ export class HealthModule {
       module: HealthModule,
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [{ provide: READINESS_CHECKS, inject: checks, useFactory: (...instances: ReadinessCheck[]) => instances }],
+      providers: [
+        { provide: READINESS_CHECKS, inject: checks, useFactory: (...instances: ReadinessCheck[]) => instances },
+      ],
     };
   }
 }

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type DynamicModule, Logger as NestLogger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -91,7 +90,7 @@ function setupSwagger(app: NestExpressApplication, options: HttpAppOptions): voi
 /** Starts listening; returns the bound URL (port 0 picks a free port). */
 export async function listen(http: HttpApp, port: number, host: string): Promise<string> {
   await http.app.listen(port, host);
-  const address = (http.app.getHttpServer() as Server).address() as AddressInfo;
+  const address = http.app.getHttpServer().address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return `http://${shownHost}:${address.port}`;
 }
@@ -102,11 +101,12 @@ export async function listen(http: HttpApp, port: number, host: string): Promise
  * shutdown hooks (usage flush, database release).
  */
 export async function shutdownHttpApps(apps: HttpApp[], timeoutMs: number): Promise<void> {
-  const servers = apps.map((a) => a.app.getHttpServer() as Server);
+  const servers = apps.map((a) => a.app.getHttpServer());
   const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
   for (const server of servers) server.closeIdleConnections();
   const idle = await Promise.all(apps.map((a) => a.inFlight.waitForIdle(timeoutMs)));
-  if (idle.includes(false)) new NestLogger('Shutdown').warn(`In-flight requests still running after ${timeoutMs} ms; closing them`);
+  if (idle.includes(false))
+    new NestLogger('Shutdown').warn(`In-flight requests still running after ${timeoutMs} ms; closing them`);
   for (const server of servers) server.closeAllConnections();
   await Promise.all(closed);
   for (const { app } of apps) await app.close();

@@ -32,7 +32,10 @@ export function toGatewayError(exception: unknown, req?: Request): GatewayError 
     return new GatewayError('invalid_json', 'The request body is not valid JSON.');
   }
   if (bodyError?.type === 'entity.too.large') {
-    return new GatewayError('request_too_large', `The request body is larger than the limit of ${bodyError.limit} bytes.`);
+    return new GatewayError(
+      'request_too_large',
+      `The request body is larger than the limit of ${bodyError.limit} bytes.`,
+    );
   }
   if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
     return new GatewayError('unsupported_media_type', 'The request body uses an unsupported encoding.');

@@ -17,7 +17,7 @@ export class RedisConnections implements OnApplicationShutdown {
   private readonly subscribers: Redis[] = [];
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.client = config.redisUrl ? this.connect('commands') : null;
+    this.client = config.redisUrl ? this.connect(config.redisUrl, 'commands') : null;
   }
 
   get enabled(): boolean {
@@ -27,17 +27,18 @@ export class RedisConnections implements OnApplicationShutdown {
   /** A new connection for SUBSCRIBE (a subscribed connection can run no other command). */
   createSubscriber(): Redis {
     if (!this.config.redisUrl) throw new Error('Redis is not configured');
-    const subscriber = this.connect('subscriber');
+    const subscriber = this.connect(this.config.redisUrl, 'subscriber');
     this.subscribers.push(subscriber);
     return subscriber;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.client, ...this.subscribers].map((c) => c?.quit().catch(() => c.disconnect())));
+    const connections = this.client ? [this.client, ...this.subscribers] : this.subscribers;
+    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
-  private connect(role: string): Redis {
-    const redis = new Redis(this.config.redisUrl!, {
+  private connect(url: string, role: string): Redis {
+    const redis = new Redis(url, {
       lazyConnect: false,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,

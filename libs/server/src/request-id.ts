@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-const VALID_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
@@ -18,5 +18,5 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
 /** The id pino-http attached to the request (`req.id`). */
 export function requestIdOf(req: IncomingMessage): string {
   const id = (req as IncomingMessage & { id?: unknown }).id;
-  return typeof id === 'string' ? id : String(id ?? '');
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : '';
 }

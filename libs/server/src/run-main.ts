@@ -19,7 +19,9 @@ export function runMain(main: (config: AppConfig) => Promise<void>): void {
     if (OPERATOR_ERRORS.some((type) => error instanceof type)) {
       process.stderr.write(`${(error as Error).message}\n`);
     } else {
-      process.stderr.write(`Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exit(1);
   });

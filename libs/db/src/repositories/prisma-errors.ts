@@ -14,7 +14,11 @@ export function isForeignKeyViolation(error: unknown): boolean {
 
 function hasCode(error: unknown, code: string): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } };
+  const e = error as {
+    code?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
+  };
   if (e.code === code) return true;
   if (e.meta?.driverAdapterError?.cause?.originalCode === code) return true;
   return e.cause !== undefined && e.cause !== error && hasCode(e.cause, code);
