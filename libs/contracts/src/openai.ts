@@ -1,0 +1,83 @@
+/**
+ * The gateway's canonical wire format: OpenAI Chat Completions (plus legacy
+ * completions, embeddings and models), aliased from the `openai` SDK's own types so
+ * they track the real protocol. Type-only: nothing here pulls the SDK into a bundle.
+ */
+import type {
+  ChatCompletion,
+  ChatCompletionAssistantMessageParam,
+  ChatCompletionChunk,
+  ChatCompletionContentPart,
+  ChatCompletionContentPartImage,
+  ChatCompletionContentPartText,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionFunctionTool,
+  ChatCompletionMessage,
+  ChatCompletionMessageFunctionToolCall,
+  ChatCompletionMessageParam,
+  ChatCompletionMessageToolCall,
+  ChatCompletionStreamOptions,
+  ChatCompletionTool,
+  ChatCompletionToolChoiceOption,
+  ChatCompletionToolMessageParam,
+  ChatCompletionUserMessageParam,
+} from 'openai/resources/chat/completions';
+import type {
+  Completion,
+  CompletionChoice,
+  CompletionCreateParamsBase,
+  CompletionUsage,
+} from 'openai/resources/completions';
+import type { CreateEmbeddingResponse, Embedding, EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { Model } from 'openai/resources/models';
+import type { ResponseFormatJSONObject, ResponseFormatJSONSchema, ResponseFormatText } from 'openai/resources/shared';
+
+/** Unknown fields are allowed: OpenAI-shaped bodies pass through to providers that understand them. */
+export type Loose<T> = T & { [extra: string]: unknown };
+
+/** `POST /v1/chat/completions` body; `stream` decides between a response and a chunk stream. */
+export type ChatRequest = Loose<ChatCompletionCreateParamsBase>;
+export type ChatResponse = ChatCompletion;
+export type ChatChunk = ChatCompletionChunk;
+export type ChatMessage = ChatCompletionMessageParam;
+export type ChatUserMessage = ChatCompletionUserMessageParam;
+export type ChatAssistantMessage = ChatCompletionAssistantMessageParam;
+export type ChatToolMessage = ChatCompletionToolMessageParam;
+export type ChatResponseMessage = ChatCompletionMessage;
+export type ChatContentPart = ChatCompletionContentPart;
+export type ChatTextPart = ChatCompletionContentPartText;
+export type ChatImagePart = ChatCompletionContentPartImage;
+export type ChatTool = ChatCompletionTool;
+export type ChatFunctionTool = ChatCompletionFunctionTool;
+export type ChatToolCall = ChatCompletionMessageToolCall;
+export type ChatFunctionToolCall = ChatCompletionMessageFunctionToolCall;
+export type ChatToolChoice = ChatCompletionToolChoiceOption;
+export type ChatStreamOptions = ChatCompletionStreamOptions;
+export type ChatFinishReason = ChatCompletion.Choice['finish_reason'];
+export type ChatChunkChoice = ChatCompletionChunk.Choice;
+export type ChatChunkDelta = ChatCompletionChunk.Choice.Delta;
+export type ChatChunkToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
+export type ResponseFormat = ResponseFormatText | ResponseFormatJSONObject | ResponseFormatJSONSchema;
+export type JsonSchemaResponseFormat = ResponseFormatJSONSchema;
+
+/** `POST /v1/completions` (legacy, prompt-based). */
+export type CompletionRequest = Loose<CompletionCreateParamsBase>;
+export type CompletionResponse = Completion;
+/** A streamed legacy completion event: the response's shape, `finish_reason` null until the end. */
+export type CompletionChunk = Omit<Completion, 'choices'> & {
+  choices: Array<Omit<CompletionChoice, 'finish_reason'> & { finish_reason: CompletionChoice['finish_reason'] | null }>;
+};
+
+/** `POST /v1/embeddings`. */
+export type EmbeddingRequest = Loose<EmbeddingCreateParams>;
+export type EmbeddingResponse = CreateEmbeddingResponse;
+export type EmbeddingItem = Embedding;
+
+/**
+ * Token usage as OpenAI reports it; `prompt_tokens_details.cached_tokens` carries
+ * prompt-cache hits (Anthropic's cache reads map there).
+ */
+export type Usage = CompletionUsage;
+
+/** One entry of `GET /v1/models`. */
+export type ModelObject = Model;

@@ -1,0 +1,183 @@
+import type { ChatChunk, ChatRequest } from '@app/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isClientAbort, isRetryable, retryAfterMs } from '../errors';
+import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
+import { createProviderAdapter } from '../provider.factory';
+import { callContext, sendJson, sendSse, startServer, type Handler, type LocalServer } from '../testing/local-server';
+import { DEFAULT_ANTHROPIC_API_VERSION } from './anthropic.adapter';
+import { textMessage, textStream, toolStream, toolUseMessage } from './anthropic.fixtures';
+
+let server: LocalServer | undefined;
+let adapter: ProviderAdapter | undefined;
+
+async function setup(
+  handler: Handler,
+  config: Partial<ProviderConfig> = {},
+): Promise<{ server: LocalServer; adapter: ProviderAdapter }> {
+  server = await startServer(handler);
+  adapter = createProviderAdapter({
+    name: 'claude',
+    kind: 'anthropic',
+    baseUrl: server.url,
+    apiKey: 'sk-ant-test-abcdef123456',
+    ...config,
+  });
+  return { server, adapter };
+}
+
+afterEach(async () => {
+  await adapter?.close();
+  await server?.close();
+  adapter = server = undefined;
+});
+
+const request: ChatRequest = {
+  model: 'claude-sonnet-5-5',
+  messages: [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Weather in SF?' },
+  ],
+  tools: [
+    {
+      type: 'function',
+      function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } } } },
+    },
+  ],
+};
+
+async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
+  const chunks: ChatChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+describe('AnthropicAdapter', () => {
+  it("chat: sends Messages params with the gateway's headers and maps the answer back", async () => {
+    const { server, adapter } = await setup((_req, res) => sendJson(res, 200, textMessage));
+    const response = await adapter.chat({ ...request, tools: undefined }, callContext());
+    expect(response.choices[0].message.content).toBe('Hello! How can I help?');
+    const [sent] = server.requests;
+    expect(sent.url).toBe('/v1/messages');
+    expect(sent.body).toEqual({
+      model: 'claude-sonnet-5-5',
+      max_tokens: 4096,
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: 'Weather in SF?' }],
+      stream: false,
+    });
+    expect(sent.headers).toMatchObject({
+      'x-api-key': 'sk-ant-test-abcdef123456',
+      authorization: 'Bearer sk-ant-test-abcdef123456',
+      'anthropic-version': DEFAULT_ANTHROPIC_API_VERSION,
+      'x-request-id': 'req-test-1',
+    });
+  });
+
+  it('chat: a tool call comes back as tool_calls', async () => {
+    const { adapter } = await setup((_req, res) => sendJson(res, 200, toolUseMessage));
+    const choice = (await adapter.chat(request, callContext())).choices[0];
+    expect(choice.finish_reason).toBe('tool_calls');
+    expect(choice.message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { name: 'get_weather' } });
+  });
+
+  it('chatStream: maps the SSE events (pings included) to chunks, usage last', async () => {
+    const { server, adapter } = await setup((_req, res) =>
+      sendSse(res, [
+        [textStream[0].type, textStream[0]],
+        ['ping', { type: 'ping' }],
+        ...textStream.slice(1).map((e): [string, unknown] => [e.type, e]),
+      ]),
+    );
+    const chunks = await collect(adapter.chatStream(request, callContext()));
+    expect(server.requests[0].body).toMatchObject({ stream: true });
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello!');
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 15 } });
+  });
+
+  it('chatStream: a streamed tool call', async () => {
+    const { adapter } = await setup((_req, res) =>
+      sendSse(
+        res,
+        toolStream.map((e): [string, unknown] => [e.type, e]),
+      ),
+    );
+    const chunks = await collect(adapter.chatStream(request, callContext()));
+    const args = chunks
+      .flatMap((c) => c.choices[0]?.delta.tool_calls ?? [])
+      .filter((call) => call.index === 0)
+      .map((call) => call.function?.arguments ?? '')
+      .join('');
+    expect(JSON.parse(args)).toEqual({ location: 'San Francisco, CA' });
+    expect(chunks.at(-2)?.choices[0].finish_reason).toBe('tool_calls');
+  });
+
+  it('429 with retry-after becomes a retryable rate_limit_exceeded', async () => {
+    const { adapter } = await setup((_req, res) =>
+      sendJson(
+        res,
+        429,
+        {
+          type: 'error',
+          error: {
+            type: 'rate_limit_error',
+            message: 'Number of request tokens has exceeded your per-minute rate limit',
+          },
+        },
+        { 'retry-after': '12' },
+      ),
+    );
+    const error = await adapter.chat(request, callContext()).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'rate_limit_exceeded', status: 429, retryAfter: 12 });
+    expect(isRetryable(error)).toBe(true);
+    expect(retryAfterMs(error)).toBe(12_000);
+  });
+
+  it('an error event mid-stream becomes a retryable upstream error', async () => {
+    const { adapter } = await setup((_req, res) =>
+      sendSse(res, [
+        ['message_start', textStream[0]],
+        ['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }],
+      ]),
+    );
+    const error = await collect(adapter.chatStream(request, callContext())).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'upstream_error', status: 502, retryable: true });
+  });
+
+  it('a client abort mid-stream is the abort marker', async () => {
+    const { adapter } = await setup((_req, res) => sendSse(res, [['message_start', textStream[0]]], false));
+    const controller = new AbortController();
+    const error = await (async () => {
+      for await (const _chunk of adapter.chatStream(request, callContext(controller.signal))) controller.abort();
+    })().catch((err: unknown) => err);
+    expect(isClientAbort(error)).toBe(true);
+  });
+
+  it('refuses an unmappable request before calling upstream', async () => {
+    const { server, adapter } = await setup((_req, res) => sendJson(res, 200, textMessage));
+    const error = await adapter.chat({ ...request, n: 3 }, callContext()).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'invalid_request_error', param: 'n' });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('lists models and reports health', async () => {
+    const { adapter } = await setup((_req, res) =>
+      sendJson(res, 200, {
+        data: [
+          {
+            type: 'model',
+            id: 'claude-sonnet-5-5',
+            display_name: 'Claude Sonnet 5.5',
+            created_at: '2026-05-14T00:00:00Z',
+          },
+        ],
+        has_more: false,
+        first_id: 'claude-sonnet-5-5',
+        last_id: 'claude-sonnet-5-5',
+      }),
+    );
+    expect(await adapter.listModels(callContext())).toEqual([
+      { id: 'claude-sonnet-5-5', ownedBy: 'anthropic', created: 1778716800, description: 'Claude Sonnet 5.5' },
+    ]);
+    expect(await adapter.health(callContext())).toMatchObject({ ok: true });
+  });
+});

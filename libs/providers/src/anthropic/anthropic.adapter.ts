@@ -1,0 +1,170 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { AnthropicMessage, AnthropicStreamEvent, ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
+import type { Agent } from 'undici';
+import { badResponseError, type ErrorContext } from '../errors';
+import type {
+  CallContext,
+  HealthResult,
+  ModelInfo,
+  ProviderAdapter,
+  ProviderCapabilities,
+  ProviderConfig,
+} from '../provider.interface';
+import { DEFAULT_SDK_TIMEOUT_MS, openScope, type CallScope } from '../shared/call-scope';
+import { closeDispatcher, createDispatcher, recordingFetch } from '../shared/http';
+import { normalizeAnthropicError } from './anthropic.errors';
+import { toAnthropicRequest, type AnthropicRequestPlan } from './anthropic.request';
+import { fromAnthropicMessage } from './anthropic.response';
+import { anthropicStreamToChunks } from './anthropic.stream';
+
+export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+/** Sent explicitly so an SDK upgrade never changes the API contract behind our back. */
+export const DEFAULT_ANTHROPIC_API_VERSION = '2026-10-21';
+const MAX_LISTED_MODELS = 1_000;
+
+type RequestOptions = NonNullable<Parameters<Anthropic['models']['list']>[1]>;
+
+/** The SDK client, never reading credentials from the environment or disk. */
+class GatewayAnthropicClient extends Anthropic {
+  protected override _shouldResolveDefaultCredentials(): boolean {
+    return false;
+  }
+}
+
+function isMessage(value: unknown): value is AnthropicMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return Array.isArray(record['content']) && typeof record['usage'] === 'object' && record['usage'] !== null;
+}
+
+async function* touching<T>(events: AsyncIterable<T>, scope: CallScope): AsyncGenerator<T> {
+  for await (const event of events) {
+    scope.touch();
+    yield event;
+  }
+}
+
+/** Anthropic Messages behind the OpenAI chat contract (mapping in the pure sibling files). */
+export class AnthropicAdapter implements ProviderAdapter {
+  readonly name: string;
+  readonly kind = 'anthropic' as const;
+  readonly capabilities: ProviderCapabilities = {
+    tools: true,
+    jsonSchema: true,
+    embeddings: false,
+    legacyCompletions: false,
+  };
+  private readonly apiVersion: string;
+  private readonly dispatcher: Agent;
+  private readonly client: Anthropic;
+
+  constructor(private readonly config: ProviderConfig) {
+    this.name = config.name;
+    this.apiVersion = config.options?.apiVersion ?? DEFAULT_ANTHROPIC_API_VERSION;
+    this.dispatcher = createDispatcher();
+    const key = config.apiKey;
+    this.client = new GatewayAnthropicClient({
+      apiKey: key ?? null,
+      authToken: null,
+      webhookKey: null,
+      baseURL: (config.baseUrl ?? DEFAULT_ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, ''),
+      maxRetries: 0,
+      timeout: config.timeoutMs ?? DEFAULT_SDK_TIMEOUT_MS,
+      fetch: recordingFetch,
+      fetchOptions: { dispatcher: this.dispatcher },
+      logLevel: 'off',
+      openTelemetry: false,
+      // The SDK sends the key as a bearer token; `x-api-key` too, for proxies that read only that.
+      defaultHeaders: {
+        ...(key ? { 'x-api-key': key } : { Authorization: null }),
+        'anthropic-version': this.apiVersion,
+        ...config.options?.headers,
+      },
+    });
+  }
+
+  async chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      const plan = this.plan(request);
+      const message: unknown = await this.client.messages.create(
+        { ...plan.params, stream: false },
+        this.options(scope),
+      );
+      if (!isMessage(message)) throw badResponseError(this.name, 'expected a Messages API JSON object');
+      return fromAnthropicMessage(message, { jsonTool: plan.jsonTool });
+    } catch (err) {
+      throw normalizeAnthropicError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async *chatStream(request: ChatRequest, call: CallContext): AsyncGenerator<ChatChunk> {
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      const plan = this.plan(request);
+      const events: AsyncIterable<AnthropicStreamEvent> = await this.client.messages.create(
+        { ...plan.params, stream: true },
+        this.options(scope),
+      );
+      yield* anthropicStreamToChunks(touching(events, scope), { jsonTool: plan.jsonTool, provider: this.name });
+    } catch (err) {
+      throw normalizeAnthropicError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async listModels(call: CallContext): Promise<ModelInfo[]> {
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      const models: ModelInfo[] = [];
+      for await (const model of this.client.models.list({ limit: 100 }, this.options(scope))) {
+        const created = Date.parse(model.created_at);
+        models.push({
+          id: model.id,
+          ownedBy: 'anthropic',
+          created: Number.isNaN(created) ? undefined : Math.floor(created / 1000),
+          description: model.display_name,
+        });
+        if (models.length >= MAX_LISTED_MODELS) break;
+      }
+      return models;
+    } catch (err) {
+      throw normalizeAnthropicError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async health(call: CallContext): Promise<HealthResult> {
+    const started = performance.now();
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      await this.client.models.list({ limit: 1 }, this.options(scope));
+      return { ok: true, latencyMs: Math.round(performance.now() - started) };
+    } catch (err) {
+      const message = normalizeAnthropicError(err, this.errorContext(scope)).message;
+      return { ok: false, latencyMs: Math.round(performance.now() - started), message };
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    await closeDispatcher(this.dispatcher);
+  }
+
+  private plan(request: ChatRequest): AnthropicRequestPlan {
+    return toAnthropicRequest(request, { model: request.model, apiVersion: this.apiVersion });
+  }
+
+  private options(scope: CallScope): RequestOptions {
+    return { signal: scope.signal, timeout: scope.sdkTimeoutMs, headers: { 'x-request-id': scope.requestId } };
+  }
+
+  private errorContext(scope: CallScope): ErrorContext {
+    return { provider: this.name, secrets: [this.config.apiKey], scope };
+  }
+}

@@ -1,0 +1,237 @@
+import type {
+  AnthropicContentBlockParam,
+  AnthropicMessageParam,
+  AnthropicMessageParams,
+  AnthropicTool,
+  AnthropicToolChoice,
+  ChatAssistantMessage,
+  ChatMessage,
+  ChatRequest,
+  ChatTool,
+  ChatToolChoice,
+} from '@app/contracts';
+import { assistantTextBlocks, invalid, plainText, userBlocks } from './anthropic.content';
+
+/** The API version that still accepts `temperature` / `top_p` (2026-10-21 rejects them). */
+export const ANTHROPIC_SAMPLING_API_VERSION = '2023-06-01';
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/**
+ * Messages params as sent (the adapter sets `stream`). The sampling fields left the
+ * SDK's types with API version 2026-10-21 but older versions still take them.
+ */
+export type AnthropicParams = AnthropicMessageParams & { temperature?: number; top_p?: number };
+
+export interface AnthropicRequestOptions {
+  /** The model id sent upstream. */
+  model: string;
+  /** The `anthropic-version` the request will carry. */
+  apiVersion: string;
+}
+
+export interface AnthropicRequestPlan {
+  params: AnthropicParams;
+  /** Name of the tool forced to carry a `response_format` answer; its input becomes the content. */
+  jsonTool?: string;
+}
+
+type Effort = 'low' | 'medium' | 'high' | 'xhigh';
+const EFFORTS: ReadonlySet<string> = new Set<Effort>(['low', 'medium', 'high', 'xhigh']);
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+/** OpenAI parameters with no Anthropic equivalent are refused, never dropped. */
+function rejectUnsupported(req: ChatRequest): void {
+  if (isSet(req.n) && req.n !== 1) throw invalid('n', 'n > 1 is not supported by this provider');
+  if (req.logprobs) throw invalid('logprobs', 'logprobs are not supported by this provider');
+  if (isSet(req.top_logprobs)) throw invalid('top_logprobs', 'logprobs are not supported by this provider');
+  if (isSet(req.audio) || req.modalities?.includes('audio')) {
+    throw invalid('modalities', 'audio output is not supported by this provider');
+  }
+  if (isSet(req.prediction)) throw invalid('prediction', 'predicted outputs are not supported by this provider');
+  if (req.logit_bias && Object.keys(req.logit_bias).length > 0) {
+    throw invalid('logit_bias', 'logit_bias is not supported by this provider');
+  }
+  for (const param of ['frequency_penalty', 'presence_penalty'] as const) {
+    if (isSet(req[param]) && req[param] !== 0) throw invalid(param, `${param} is not supported by this provider`);
+  }
+  if (isSet(req.functions) || isSet(req.function_call)) {
+    throw invalid(req.functions ? 'functions' : 'function_call', 'use tools / tool_choice instead of functions');
+  }
+  if (isSet(req.web_search_options))
+    throw invalid('web_search_options', 'web search is not supported by this provider');
+  if (isSet(req.verbosity)) throw invalid('verbosity', 'verbosity is not supported by this provider');
+}
+
+function samplingParams(req: ChatRequest, apiVersion: string): { temperature?: number; top_p?: number } {
+  const out: { temperature?: number; top_p?: number } = {};
+  for (const param of ['temperature', 'top_p'] as const) {
+    const value = req[param];
+    if (value === undefined || value === null) continue;
+    if (apiVersion !== ANTHROPIC_SAMPLING_API_VERSION) {
+      throw invalid(
+        param,
+        `${param} is not accepted by Anthropic API version ${apiVersion}; remove it, or configure the provider with apiVersion ${ANTHROPIC_SAMPLING_API_VERSION}`,
+      );
+    }
+    out[param] = value;
+  }
+  return out;
+}
+
+function assistantBlocks(msg: ChatAssistantMessage, i: number): AnthropicContentBlockParam[] {
+  const blocks: AnthropicContentBlockParam[] = assistantTextBlocks(msg.content);
+  (msg.tool_calls ?? []).forEach((call, j) => {
+    const param = `messages[${i}].tool_calls[${j}]`;
+    if (call.type !== 'function') throw invalid(param, 'only function tool calls are supported by this provider');
+    let input: unknown;
+    try {
+      input = call.function.arguments.trim() === '' ? {} : (JSON.parse(call.function.arguments) as unknown);
+    } catch {
+      throw invalid(`${param}.function.arguments`, 'tool call arguments must be a JSON object');
+    }
+    blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input });
+  });
+  return blocks;
+}
+
+/**
+ * System and developer messages become `system` (joined, in order); tool results
+ * become `tool_result` blocks of one user turn per run of consecutive tool messages.
+ */
+function convertMessages(messages: ChatMessage[]): { system?: string; messages: AnthropicMessageParam[] } {
+  const system: string[] = [];
+  const out: AnthropicMessageParam[] = [];
+  let toolTurn: AnthropicContentBlockParam[] | undefined;
+  messages.forEach((msg, i) => {
+    if (msg.role !== 'tool') toolTurn = undefined;
+    switch (msg.role) {
+      case 'system':
+      case 'developer': {
+        const text = plainText(msg.content);
+        if (text) system.push(text);
+        return;
+      }
+      case 'user':
+        out.push({ role: 'user', content: userBlocks(msg.content, `messages[${i}].content`) });
+        return;
+      case 'assistant': {
+        const content = assistantBlocks(msg, i);
+        if (content.length > 0) out.push({ role: 'assistant', content });
+        return;
+      }
+      case 'tool': {
+        const block: AnthropicContentBlockParam = {
+          type: 'tool_result',
+          tool_use_id: msg.tool_call_id,
+          content: plainText(msg.content),
+        };
+        if (toolTurn) toolTurn.push(block);
+        else out.push({ role: 'user', content: (toolTurn = [block]) });
+        return;
+      }
+      default:
+        throw invalid(`messages[${i}].role`, `role '${msg.role}' is not supported by this provider`);
+    }
+  });
+  return { system: system.length ? system.join('\n\n') : undefined, messages: out };
+}
+
+function convertTools(tools: ChatTool[] | undefined): AnthropicTool[] {
+  return (tools ?? []).map((tool, i): AnthropicTool => {
+    if (tool.type !== 'function') throw invalid(`tools[${i}]`, 'only function tools are supported by this provider');
+    const fn = tool.function;
+    return {
+      name: fn.name,
+      ...(fn.description ? { description: fn.description } : {}),
+      input_schema: { properties: {}, ...fn.parameters, type: 'object' },
+      ...(fn.strict ? { strict: true } : {}),
+    };
+  });
+}
+
+function convertToolChoice(
+  choice: ChatToolChoice | undefined,
+  parallel: boolean | undefined,
+): AnthropicToolChoice | undefined {
+  const disable = parallel === false ? { disable_parallel_tool_use: true } : {};
+  if (choice === undefined) return parallel === false ? { type: 'auto', ...disable } : undefined;
+  if (choice === 'none') return { type: 'none' };
+  if (choice === 'auto') return { type: 'auto', ...disable };
+  if (choice === 'required') return { type: 'any', ...disable };
+  if (choice.type === 'function') return { type: 'tool', name: choice.function.name, ...disable };
+  throw invalid('tool_choice', `tool_choice type '${choice.type}' is not supported by this provider`);
+}
+
+interface JsonTool {
+  tool: AnthropicTool;
+}
+
+/** `response_format` json_schema / json_object as one tool whose input is the answer. */
+function jsonFormatTool(req: ChatRequest): JsonTool | undefined {
+  const format = req.response_format;
+  if (!format || format.type === 'text') return undefined;
+  if (format.type === 'json_object') {
+    const schema = { type: 'object' as const, additionalProperties: true };
+    return {
+      tool: { name: 'json_object', description: 'Reply with your answer as a JSON object.', input_schema: schema },
+    };
+  }
+  if (format.type !== 'json_schema') throw invalid('response_format', 'unsupported response_format type');
+  const spec = format.json_schema;
+  const schema = spec.schema ?? {};
+  if (schema['type'] !== undefined && schema['type'] !== 'object') {
+    throw invalid('response_format.json_schema.schema', 'the schema of the response must describe an object');
+  }
+  const description = spec.description ?? `Reply with your answer as a JSON object matching the ${spec.name} schema.`;
+  return { tool: { name: spec.name, description, input_schema: { ...schema, type: 'object' } } };
+}
+
+function toolsAndChoice(req: ChatRequest): Pick<AnthropicParams, 'tools' | 'tool_choice'> & { jsonTool?: string } {
+  const tools = convertTools(req.tools);
+  const choice = tools.length ? convertToolChoice(req.tool_choice, req.parallel_tool_calls) : undefined;
+  const json = jsonFormatTool(req);
+  if (!json) return tools.length ? { tools, ...(choice ? { tool_choice: choice } : {}) } : {};
+  const name = json.tool.name;
+  if (tools.some((tool) => tool.name === name)) {
+    throw invalid('response_format', `response_format name '${name}' collides with a tool of the same name`);
+  }
+  // With callable tools the model either calls one or answers through the JSON tool.
+  if (tools.length === 0 || choice?.type === 'none') {
+    return { tools: [json.tool], tool_choice: { type: 'tool', name }, jsonTool: name };
+  }
+  const forced: AnthropicToolChoice = choice?.type === 'tool' ? choice : { type: 'any' };
+  return { tools: [...tools, json.tool], tool_choice: forced, jsonTool: name };
+}
+
+function effortOf(req: ChatRequest): Pick<AnthropicParams, 'output_config'> {
+  const effort = req.reasoning_effort;
+  if (effort === undefined || effort === null) return {};
+  if (!EFFORTS.has(effort))
+    throw invalid('reasoning_effort', `reasoning_effort '${effort}' is not supported by this provider`);
+  return { output_config: { effort: effort as Effort } };
+}
+
+/** Pure: an OpenAI chat request as Anthropic Messages params. */
+export function toAnthropicRequest(req: ChatRequest, opts: AnthropicRequestOptions): AnthropicRequestPlan {
+  rejectUnsupported(req);
+  const { system, messages } = convertMessages(req.messages);
+  const { jsonTool, ...tooling } = toolsAndChoice(req);
+  const stop = typeof req.stop === 'string' ? [req.stop] : req.stop;
+  const user = req.user ?? req.safety_identifier;
+  const params: AnthropicParams = {
+    model: opts.model,
+    max_tokens: req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS,
+    messages,
+    ...(system ? { system } : {}),
+    ...tooling,
+    ...(stop && stop.length ? { stop_sequences: stop } : {}),
+    ...(user ? { metadata: { user_id: user } } : {}),
+    ...effortOf(req),
+    ...samplingParams(req, opts.apiVersion),
+    ...(isSet(req['thinking']) ? { thinking: req['thinking'] as AnthropicParams['thinking'] } : {}),
+  };
+  return { params, jsonTool };
+}

@@ -1,0 +1,82 @@
+import type { AnthropicStopReason, ChatFinishReason } from '@app/contracts';
+import { describe, expect, it } from 'vitest';
+import { cachedMessage, jsonToolMessage, textMessage, toolUseMessage } from './anthropic.fixtures';
+import { finishReason, fromAnthropicMessage } from './anthropic.response';
+
+describe('fromAnthropicMessage', () => {
+  it('maps a text answer', () => {
+    expect(fromAnthropicMessage(textMessage, { created: 1_700_000_000 })).toEqual({
+      id: 'msg_01XFDUDYJgAACzvnptvVoYEL',
+      object: 'chat.completion',
+      created: 1_700_000_000,
+      model: 'claude-sonnet-5-5',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Hello! How can I help?', refusal: null },
+          finish_reason: 'stop',
+          logprobs: null,
+        },
+      ],
+      usage: {
+        prompt_tokens: 25,
+        completion_tokens: 12,
+        total_tokens: 37,
+        prompt_tokens_details: { cached_tokens: 0 },
+      },
+    });
+  });
+
+  it('maps tool_use blocks to tool calls with JSON-string arguments', () => {
+    const choice = fromAnthropicMessage(toolUseMessage).choices[0];
+    expect(choice.finish_reason).toBe('tool_calls');
+    expect(choice.message.content).toBe('Let me check the weather.');
+    expect(choice.message.tool_calls).toEqual([
+      {
+        id: 'toolu_01A09q90qw90lq917835lq9',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA","unit":"celsius"}' },
+      },
+      { id: 'toolu_02B19r01rx01mr028946mr0', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+    ]);
+  });
+
+  it('counts cache reads and writes as prompt tokens and reports reads as cached', () => {
+    const response = fromAnthropicMessage(cachedMessage);
+    expect(response.usage).toEqual({
+      prompt_tokens: 2010,
+      completion_tokens: 4096,
+      total_tokens: 6106,
+      prompt_tokens_details: { cached_tokens: 1800 },
+      completion_tokens_details: { reasoning_tokens: 1000 },
+    });
+    expect(response.choices[0].finish_reason).toBe('length');
+  });
+
+  it('turns the forced response_format tool back into message content', () => {
+    const choice = fromAnthropicMessage(jsonToolMessage, { jsonTool: 'weather_report' }).choices[0];
+    expect(choice.message.content).toBe('{"city":"Paris","temperature_c":21}');
+    expect(choice.message.tool_calls).toBeUndefined();
+    expect(choice.finish_reason).toBe('stop');
+  });
+
+  it('a content-less answer has empty string content', () => {
+    const response = fromAnthropicMessage({ ...textMessage, content: [] });
+    expect(response.choices[0].message.content).toBe('');
+  });
+});
+
+describe('finishReason', () => {
+  it.each<[AnthropicStopReason | null, ChatFinishReason]>([
+    ['end_turn', 'stop'],
+    ['stop_sequence', 'stop'],
+    ['max_tokens', 'length'],
+    ['model_context_window_exceeded', 'length'],
+    ['tool_use', 'tool_calls'],
+    ['refusal', 'content_filter'],
+    ['pause_turn', 'stop'],
+    [null, 'stop'],
+  ])('%s -> %s', (reason, expected) => {
+    expect(finishReason(reason)).toBe(expected);
+  });
+});

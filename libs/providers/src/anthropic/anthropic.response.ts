@@ -1,0 +1,118 @@
+import type {
+  AnthropicContentBlock,
+  AnthropicDeltaUsage,
+  AnthropicMessage,
+  AnthropicStopReason,
+  AnthropicUsage,
+  ChatFinishReason,
+  ChatFunctionToolCall,
+  ChatResponse,
+  Usage,
+} from '@app/contracts';
+
+export interface ResponseContext {
+  /** The tool that carries a `response_format` answer (see `anthropic.request.ts`). */
+  jsonTool?: string;
+  /** Unix seconds; injectable for tests. */
+  created?: number;
+}
+
+/** Anthropic's stop reasons in OpenAI's words (one table for JSON and streams). */
+export function finishReason(
+  reason: AnthropicStopReason | null | undefined,
+  answeredByJsonTool = false,
+): ChatFinishReason {
+  switch (reason) {
+    case 'tool_use':
+      return answeredByJsonTool ? 'stop' : 'tool_calls';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'refusal':
+      return 'content_filter';
+    case 'end_turn':
+    case 'stop_sequence':
+    case 'pause_turn':
+    case null:
+    case undefined:
+      return 'stop';
+    default:
+      return 'stop';
+  }
+}
+
+type UsageLike = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens'> &
+  Partial<Pick<AnthropicUsage, 'cache_read_input_tokens' | 'cache_creation_input_tokens' | 'output_tokens_details'>>;
+
+/**
+ * OpenAI usage: every prompt token counts (fresh, cache reads and cache writes),
+ * cache reads are reported as `cached_tokens`.
+ */
+export function toOpenAIUsage(usage: UsageLike | AnthropicDeltaUsage): Usage {
+  const cacheRead = usage.cache_read_input_tokens ?? 0;
+  const cacheWrite = usage.cache_creation_input_tokens ?? 0;
+  const prompt = (usage.input_tokens ?? 0) + cacheRead + cacheWrite;
+  const completion = usage.output_tokens ?? 0;
+  const reasoning = usage.output_tokens_details?.thinking_tokens;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cacheRead },
+    ...(reasoning !== undefined ? { completion_tokens_details: { reasoning_tokens: reasoning } } : {}),
+  };
+}
+
+interface MappedContent {
+  text: string;
+  toolCalls: ChatFunctionToolCall[];
+  answeredByJsonTool: boolean;
+}
+
+/** Text blocks joined; tool_use blocks as tool calls; the JSON tool's input as the text itself. */
+function mapContent(blocks: AnthropicContent[], jsonTool: string | undefined): MappedContent {
+  const json = jsonTool ? blocks.find((b) => b.type === 'tool_use' && b.name === jsonTool) : undefined;
+  if (json && json.type === 'tool_use') {
+    return { text: JSON.stringify(json.input ?? {}), toolCalls: [], answeredByJsonTool: true };
+  }
+  let text = '';
+  const toolCalls: ChatFunctionToolCall[] = [];
+  for (const block of blocks) {
+    if (block.type === 'text') text += block.text;
+    else if (block.type === 'tool_use') {
+      toolCalls.push({
+        id: block.id,
+        type: 'function',
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
+    }
+  }
+  return { text, toolCalls, answeredByJsonTool: false };
+}
+
+type AnthropicContent = AnthropicContentBlock;
+
+/** Pure: an Anthropic Message as an OpenAI chat completion. */
+export function fromAnthropicMessage(msg: AnthropicMessage, ctx: ResponseContext = {}): ChatResponse {
+  const { text, toolCalls, answeredByJsonTool } = mapContent(msg.content ?? [], ctx.jsonTool);
+  return {
+    id: msg.id,
+    object: 'chat.completion',
+    created: ctx.created ?? Math.floor(Date.now() / 1000),
+    model: msg.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: text.length > 0 || toolCalls.length === 0 ? text : null,
+          refusal: null,
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        },
+        finish_reason: finishReason(msg.stop_reason, answeredByJsonTool),
+        logprobs: null,
+      },
+    ],
+    usage: toOpenAIUsage(msg.usage),
+  };
+}

@@ -1,0 +1,259 @@
+import * as AnthropicSdk from '@anthropic-ai/sdk';
+import { GatewayError } from '@app/contracts';
+import * as OpenAISdk from 'openai';
+import { describe, expect, it } from 'vitest';
+import { normalizeAnthropicError } from './anthropic/anthropic.errors';
+import {
+  isClientAbort,
+  isRetryable,
+  normalizeProviderError,
+  ProviderError,
+  retryAfterMs,
+  type ErrorContext,
+} from './errors';
+
+const KEY = 'sk-test-1234567890abcdef';
+const ctx: ErrorContext = { provider: 'up', secrets: [KEY] };
+
+const openai = (status: number | undefined, body: unknown, headers: Record<string, string> = {}, message?: string) =>
+  OpenAISdk.APIError.generate(status, body as object, message, status ? new Headers(headers) : undefined);
+const anthropic = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  AnthropicSdk.APIError.generate(status, body as object, undefined, new Headers(headers));
+const anthropicBody = (type: string, message: string) => ({ type: 'error', error: { type, message } });
+
+interface Expected {
+  code: string;
+  status: number;
+  retryable: boolean;
+  param?: string | null;
+  message?: string | RegExp;
+  retryAfter?: number;
+  retryAfterMs?: number;
+}
+
+const cases: Array<[string, () => GatewayError, Expected]> = [
+  [
+    'openai 400 passes status, message and param through',
+    () =>
+      normalizeProviderError(
+        openai(400, {
+          error: { message: 'Invalid temperature', type: 'invalid_request_error', param: 'temperature', code: null },
+        }),
+        ctx,
+      ),
+    {
+      code: 'invalid_request_error',
+      status: 400,
+      retryable: false,
+      param: 'temperature',
+      message: 'Invalid temperature',
+    },
+  ],
+  [
+    'openai 404 unknown model',
+    () =>
+      normalizeProviderError(
+        openai(404, { error: { message: 'The model `gpt-9` does not exist', code: 'model_not_found' } }),
+        ctx,
+      ),
+    { code: 'model_not_found', status: 404, retryable: false, message: 'The model `gpt-9` does not exist' },
+  ],
+  [
+    'openai 422 keeps its status',
+    () => normalizeProviderError(openai(422, { error: { message: 'unprocessable' } }), ctx),
+    { code: 'invalid_request_error', status: 422, retryable: false },
+  ],
+  [
+    "openai 401 is the gateway's problem, not the client's",
+    () => normalizeProviderError(openai(401, { error: { message: `Incorrect API key provided: ${KEY}` } }), ctx),
+    {
+      code: 'upstream_error',
+      status: 502,
+      retryable: false,
+      message: "provider 'up' rejected the gateway's credentials",
+    },
+  ],
+  [
+    'anthropic 403',
+    () => normalizeAnthropicError(anthropic(403, anthropicBody('permission_error', 'no access')), ctx),
+    { code: 'upstream_error', status: 502, retryable: false, message: /credentials/ },
+  ],
+  [
+    'openai 429 with retry-after seconds',
+    () =>
+      normalizeProviderError(openai(429, { error: { message: 'Rate limit reached' } }, { 'retry-after': '7' }), ctx),
+    {
+      code: 'rate_limit_exceeded',
+      status: 429,
+      retryable: true,
+      retryAfter: 7,
+      retryAfterMs: 7000,
+      message: 'Rate limit reached',
+    },
+  ],
+  [
+    'openai 429 with retry-after-ms',
+    () =>
+      normalizeProviderError(
+        openai(429, { error: { message: 'slow down' } }, { 'retry-after-ms': '1500', 'retry-after': '9' }),
+        ctx,
+      ),
+    { code: 'rate_limit_exceeded', status: 429, retryable: true, retryAfter: 2, retryAfterMs: 1500 },
+  ],
+  [
+    'openai 429 insufficient_quota is not worth retrying',
+    () =>
+      normalizeProviderError(
+        openai(429, { error: { message: 'You exceeded your quota', code: 'insufficient_quota' } }),
+        ctx,
+      ),
+    { code: 'upstream_error', status: 502, retryable: false },
+  ],
+  [
+    'anthropic 429',
+    () =>
+      normalizeAnthropicError(
+        anthropic(429, anthropicBody('rate_limit_error', 'Number of requests exceeded'), { 'retry-after': '30' }),
+        ctx,
+      ),
+    { code: 'rate_limit_exceeded', status: 429, retryable: true, retryAfter: 30 },
+  ],
+  [
+    'openai 500',
+    () => normalizeProviderError(openai(500, { error: { message: 'The server had an error' } }), ctx),
+    { code: 'upstream_error', status: 502, retryable: true, message: /The server had an error/ },
+  ],
+  [
+    'anthropic 529 overloaded',
+    () => normalizeAnthropicError(anthropic(529, anthropicBody('overloaded_error', 'Overloaded')), ctx),
+    { code: 'upstream_error', status: 502, retryable: true, message: /Overloaded/ },
+  ],
+  [
+    'anthropic 400 passes the message through',
+    () =>
+      normalizeAnthropicError(
+        anthropic(400, anthropicBody('invalid_request_error', 'max_tokens: must be positive')),
+        ctx,
+      ),
+    { code: 'invalid_request_error', status: 400, retryable: false, message: 'max_tokens: must be positive' },
+  ],
+  [
+    'a garbage (HTML) 4xx body is a 502',
+    () => normalizeProviderError(openai(404, undefined, {}, '<html>Not Found</html>'), ctx),
+    { code: 'upstream_error', status: 502, retryable: false, message: /unreadable body/ },
+  ],
+  [
+    'connection refused',
+    () =>
+      normalizeProviderError(
+        new OpenAISdk.APIConnectionError({
+          cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+        }),
+        ctx,
+      ),
+    {
+      code: 'upstream_error',
+      status: 502,
+      retryable: true,
+      message: "connection to provider 'up' failed: ECONNREFUSED",
+    },
+  ],
+  [
+    'the socket dropped mid-body (undici "terminated")',
+    () =>
+      normalizeProviderError(
+        new TypeError('terminated', {
+          cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+        }),
+        ctx,
+      ),
+    {
+      code: 'upstream_error',
+      status: 502,
+      retryable: true,
+      message: "connection to provider 'up' failed: UND_ERR_SOCKET",
+    },
+  ],
+  [
+    'SDK timeout',
+    () => normalizeProviderError(new OpenAISdk.APIConnectionTimeoutError(), ctx),
+    { code: 'upstream_timeout', status: 504, retryable: true },
+  ],
+  [
+    'our own deadline wins over what the SDK saw',
+    () =>
+      normalizeProviderError(new OpenAISdk.APIUserAbortError(), {
+        ...ctx,
+        scope: { clientAborted: false, timedOut: true },
+      }),
+    { code: 'upstream_timeout', status: 504, retryable: true },
+  ],
+  [
+    'openai error event inside a stream',
+    () => normalizeProviderError(openai(undefined, { message: 'The server had an error', type: 'server_error' }), ctx),
+    { code: 'upstream_error', status: 502, retryable: true },
+  ],
+  [
+    'anthropic error event inside a stream',
+    () =>
+      normalizeAnthropicError(
+        new AnthropicSdk.APIError(
+          undefined,
+          anthropicBody('overloaded_error', 'Overloaded'),
+          undefined,
+          new Headers(),
+          'overloaded_error',
+        ),
+        ctx,
+      ),
+    { code: 'upstream_error', status: 502, retryable: true, message: /Overloaded/ },
+  ],
+  [
+    'an unparsable 2xx body',
+    () => normalizeProviderError(new SyntaxError('Unexpected token <'), ctx),
+    { code: 'upstream_error', status: 502, retryable: false, message: /invalid response/ },
+  ],
+];
+
+describe('normalizeProviderError', () => {
+  it.each(cases)('%s', (_name, make, expected) => {
+    const error = make();
+    expect(error).toBeInstanceOf(ProviderError);
+    const { message, retryable, ...fields } = expected;
+    expect(error).toMatchObject(fields);
+    expect(isRetryable(error)).toBe(retryable);
+    if (typeof message === 'string') expect(error.message).toBe(message);
+    else if (message) expect(error.message).toMatch(message);
+    if (expected.retryAfterMs !== undefined) expect(retryAfterMs(error)).toBe(expected.retryAfterMs);
+    expect(error.message).not.toContain(KEY);
+    expect(isClientAbort(error)).toBe(false);
+  });
+
+  it.each([
+    ['openai abort', () => normalizeProviderError(new OpenAISdk.APIUserAbortError(), ctx)],
+    ['anthropic abort', () => normalizeAnthropicError(new AnthropicSdk.APIUserAbortError(), ctx)],
+    [
+      'client went away mid-call',
+      () =>
+        normalizeProviderError(new Error('terminated'), { ...ctx, scope: { clientAborted: true, timedOut: false } }),
+    ],
+  ])('%s is the distinct, non-retryable client-abort marker', (_name, make) => {
+    const error = make();
+    expect(isClientAbort(error)).toBe(true);
+    expect(isRetryable(error)).toBe(false);
+    expect(error.status).toBe(499);
+  });
+
+  it('never lets the key through, even inside a passed-through message', () => {
+    const error = normalizeProviderError(
+      openai(400, { error: { message: `bad header Bearer ${KEY} and key=${KEY}` } }),
+      ctx,
+    );
+    expect(error.message).toBe('bad header Bearer [redacted] and key=[redacted]');
+  });
+
+  it('keeps gateway errors as they are', () => {
+    const original = new GatewayError('invalid_request_error', 'nope', { param: 'n' });
+    expect(normalizeProviderError(original, ctx)).toBe(original);
+  });
+});

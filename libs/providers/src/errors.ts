@@ -1,0 +1,263 @@
+import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '@app/contracts';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import {
+  describeCause,
+  describeUpstreamBody,
+  isNetworkError,
+  parseRetryAfterMs,
+  scrubSecrets,
+  statusOfStreamError,
+  type UpstreamBodyInfo,
+} from './shared/error-details';
+import { upstreamErrorBody } from './shared/http';
+
+/** Why an upstream call failed, for the router's retry / fallback / breaker decisions. */
+export type UpstreamFailure =
+  | 'invalid_request'
+  | 'not_found'
+  | 'auth'
+  | 'quota'
+  | 'rate_limit'
+  | 'server'
+  | 'connection'
+  | 'timeout'
+  | 'bad_response'
+  | 'aborted';
+
+export interface ProviderErrorDetails extends GatewayErrorOptions {
+  provider: string;
+  reason: UpstreamFailure;
+  retryable: boolean;
+  upstreamStatus?: number;
+  retryAfterMs?: number;
+}
+
+/** Status used for the client-abort marker (nginx's "client closed request"); never sent. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** A `GatewayError` raised by a provider adapter, with what the router needs to know. */
+export class ProviderError extends GatewayError {
+  readonly provider: string;
+  readonly reason: UpstreamFailure;
+  /** Worth trying again (same target after backoff, or the next fallback target). */
+  readonly retryable: boolean;
+  readonly upstreamStatus?: number;
+  readonly retryAfterMs?: number;
+
+  constructor(code: ErrorCode, message: string, details: ProviderErrorDetails) {
+    const { provider, reason, retryable, upstreamStatus, retryAfterMs, ...options } = details;
+    super(code, message, options);
+    this.name = 'ProviderError';
+    this.provider = provider;
+    this.reason = reason;
+    this.retryable = retryable;
+    this.upstreamStatus = upstreamStatus;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** What the normaliser knows about the call that failed. */
+export interface ErrorContext {
+  provider: string;
+  /** Values that must never appear in a message (the provider's API key). */
+  secrets: ReadonlyArray<string | undefined>;
+  scope?: { readonly clientAborted: boolean; readonly timedOut: boolean };
+}
+
+/** An upstream HTTP error, whatever SDK reported it. */
+export interface UpstreamHttpError {
+  /** Absent for an error event inside a 200 stream. */
+  status?: number;
+  headers?: Headers;
+  /** What the SDK parsed out of the body. */
+  body?: unknown;
+  cause: unknown;
+}
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof ProviderError && err.retryable;
+}
+
+/** How long the upstream asked us to wait, in ms, when it said so. */
+export function retryAfterMs(err: unknown): number | undefined {
+  if (err instanceof ProviderError && err.retryAfterMs !== undefined) return err.retryAfterMs;
+  if (err instanceof GatewayError && err.retryAfter !== undefined) return err.retryAfter * 1000;
+  return undefined;
+}
+
+/** The client went away: nothing to answer, nothing to retry, not the provider's fault. */
+export function isClientAbort(err: unknown): err is ProviderError {
+  return err instanceof ProviderError && err.reason === 'aborted';
+}
+
+export function clientAbortError(provider: string, cause?: unknown): ProviderError {
+  return new ProviderError('upstream_error', 'request aborted by the client', {
+    provider,
+    reason: 'aborted',
+    retryable: false,
+    status: CLIENT_CLOSED_REQUEST,
+    cause,
+  });
+}
+
+export function timeoutError(provider: string, cause?: unknown): ProviderError {
+  return new ProviderError('upstream_timeout', `provider '${provider}' did not answer in time`, {
+    provider,
+    reason: 'timeout',
+    retryable: true,
+    cause,
+  });
+}
+
+export function connectionError(ctx: ErrorContext, cause: unknown): ProviderError {
+  const detail = scrubSecrets(describeCause(cause), ctx.secrets);
+  return new ProviderError('upstream_error', `connection to provider '${ctx.provider}' failed: ${detail}`, {
+    provider: ctx.provider,
+    reason: 'connection',
+    retryable: true,
+    cause,
+  });
+}
+
+/** A 2xx answer that is not what the protocol promises (HTML, truncated JSON, wrong shape). */
+export function badResponseError(provider: string, detail: string, cause?: unknown): ProviderError {
+  return new ProviderError('upstream_error', `provider '${provider}' returned an invalid response: ${detail}`, {
+    provider,
+    reason: 'bad_response',
+    retryable: false,
+    cause,
+  });
+}
+
+/** Maps an upstream HTTP error (status, headers, body) to the gateway's error. */
+export function fromUpstreamHttpError(http: UpstreamHttpError, ctx: ErrorContext): ProviderError {
+  const status = http.status ?? 502;
+  const info = describeUpstreamBody(upstreamErrorBody(http.headers), http.body);
+  const message = info.message ? scrubSecrets(info.message, ctx.secrets) : undefined;
+  const base = { provider: ctx.provider, upstreamStatus: http.status, cause: http.cause };
+  const said = message ? `: ${message}` : ` (HTTP ${status})`;
+
+  if (status === 401 || status === 403) {
+    return new ProviderError('upstream_error', `provider '${ctx.provider}' rejected the gateway's credentials`, {
+      ...base,
+      reason: 'auth',
+      retryable: false,
+    });
+  }
+  if (status === 429) return rateLimited(http, info, message, ctx);
+  if (status === 408)
+    return new ProviderError('upstream_timeout', `provider '${ctx.provider}' timed out${said}`, {
+      ...base,
+      reason: 'timeout',
+      retryable: true,
+    });
+  if (status >= 500) {
+    return new ProviderError('upstream_error', `provider '${ctx.provider}' failed${said}`, {
+      ...base,
+      reason: 'server',
+      retryable: true,
+    });
+  }
+  if (!info.json || !message) {
+    return new ProviderError(
+      'upstream_error',
+      `provider '${ctx.provider}' answered HTTP ${status} with an unreadable body`,
+      {
+        ...base,
+        reason: 'bad_response',
+        retryable: false,
+      },
+    );
+  }
+  return clientSideError(status, message, info, { ...base, reason: 'invalid_request', retryable: false });
+}
+
+function rateLimited(
+  http: UpstreamHttpError,
+  info: UpstreamBodyInfo,
+  message: string | undefined,
+  ctx: ErrorContext,
+): ProviderError {
+  const base = { provider: ctx.provider, upstreamStatus: 429, cause: http.cause };
+  if (info.code === 'insufficient_quota') {
+    return new ProviderError('upstream_error', `provider '${ctx.provider}' quota exhausted: ${message}`, {
+      ...base,
+      reason: 'quota',
+      retryable: false,
+    });
+  }
+  const waitMs = parseRetryAfterMs(http.headers);
+  return new ProviderError(
+    'rate_limit_exceeded',
+    message ?? `provider '${ctx.provider}' is rate limiting the gateway`,
+    {
+      ...base,
+      reason: 'rate_limit',
+      retryable: true,
+      retryAfterMs: waitMs,
+      retryAfter: waitMs === undefined ? undefined : Math.max(1, Math.ceil(waitMs / 1000)),
+    },
+  );
+}
+
+/** 4xx blamed on the request: the provider's status and message go back to the client. */
+function clientSideError(
+  status: number,
+  message: string,
+  info: UpstreamBodyInfo,
+  details: ProviderErrorDetails,
+): ProviderError {
+  const options = { ...details, param: info.param ?? null };
+  switch (status) {
+    case 400:
+    case 422:
+      return new ProviderError('invalid_request_error', message, { ...options, status });
+    case 404: {
+      const aboutModel = info.code === 'model_not_found' || /\bmodel\b/i.test(message);
+      return new ProviderError(aboutModel ? 'model_not_found' : 'not_found', message, {
+        ...options,
+        reason: 'not_found',
+      });
+    }
+    case 409:
+      return new ProviderError('conflict', message, { ...options, retryable: true });
+    case 413:
+      return new ProviderError('request_too_large', message, options);
+    default:
+      return new ProviderError('upstream_error', `provider '${details.provider}' answered HTTP ${status}: ${message}`, {
+        ...options,
+        reason: status === 402 ? 'quota' : 'invalid_request',
+      });
+  }
+}
+
+/**
+ * The one place that turns anything an OpenAI-SDK-based call threw into a
+ * `GatewayError`: aborts and timeouts first (the SDK reports both as aborts),
+ * then HTTP errors by status, connection errors, garbage bodies, and the rest.
+ */
+export function normalizeProviderError(err: unknown, ctx: ErrorContext): GatewayError {
+  if (ctx.scope?.clientAborted) return isClientAbort(err) ? err : clientAbortError(ctx.provider, err);
+  if (ctx.scope?.timedOut) return timeoutError(ctx.provider, err);
+  if (err instanceof GatewayError) return err;
+  if (err instanceof APIUserAbortError) return clientAbortError(ctx.provider, err);
+  if (err instanceof APIConnectionTimeoutError) return timeoutError(ctx.provider, err);
+  if (err instanceof APIConnectionError) return connectionError(ctx, err.cause ?? err);
+  if (err instanceof APIError) {
+    // `instanceof` on the generic class yields `any` fields; the defaults are the real types.
+    const apiError = err as APIError;
+    const status = apiError.status ?? statusOfStreamError(describeUpstreamBody(undefined, apiError.error).type);
+    return fromUpstreamHttpError({ status, headers: apiError.headers, body: apiError.error, cause: err }, ctx);
+  }
+  return normalizeGenericError(err, ctx);
+}
+
+/** Errors not raised by an SDK: our own fetch calls, JSON parsing, bugs. */
+export function normalizeGenericError(err: unknown, ctx: ErrorContext): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof SyntaxError) return badResponseError(ctx.provider, 'body is not valid JSON', err);
+  if (err instanceof Error && err.name === 'AbortError') return clientAbortError(ctx.provider, err);
+  if (isNetworkError(err)) return connectionError(ctx, err.cause ?? err);
+  const detail = err instanceof Error ? scrubSecrets(err.message, ctx.secrets) : 'unknown error';
+  return new GatewayError('internal_error', `provider '${ctx.provider}' call failed: ${detail}`, { cause: err });
+}

@@ -1,0 +1,188 @@
+import type { ChatChunk, ChatRequest } from '@app/contracts';
+import { describe, expect, it } from 'vitest';
+import { isClientAbort } from '../errors';
+import { callContext } from '../testing/local-server';
+import { sampleFromSchema } from './json-from-schema';
+import { MockAdapter } from './mock.adapter';
+
+const mock = new MockAdapter({ name: 'mock', kind: 'mock' });
+const weather = {
+  type: 'function' as const,
+  function: {
+    name: 'get_weather',
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] }, days: { type: 'integer' } },
+      required: ['city', 'unit'],
+    },
+  },
+};
+const ask = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({
+  model: 'echo-1',
+  messages: [
+    { role: 'system', content: 'sys' },
+    { role: 'user', content },
+  ],
+  ...extra,
+});
+
+async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
+  const chunks: ChatChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+describe('MockAdapter', () => {
+  it('echoes the last user message, deterministically', async () => {
+    const a = await mock.chat(ask('hello there'), callContext());
+    const b = await mock.chat(ask('hello there'), callContext());
+    expect(a.choices[0].message.content).toBe('[mock] hello there');
+    expect(a.id).toBe(b.id);
+    expect(a.usage).toEqual({
+      prompt_tokens: 3,
+      completion_tokens: 3,
+      total_tokens: 6,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
+  });
+
+  it.each<[string, Partial<ChatRequest>, boolean]>([
+    ['please call tool get_weather', { tools: [weather] }, true],
+    ['hello', { tools: [weather] }, false],
+    ['hello', { tools: [weather], tool_choice: 'required' }, true],
+    ['call tool', { tools: [weather], tool_choice: 'none' }, false],
+    ['call tool', {}, false],
+  ])('%j with %j calls a tool: %s', async (text, extra, calls) => {
+    const choice = (await mock.chat(ask(text, extra), callContext())).choices[0];
+    expect(choice.finish_reason).toBe(calls ? 'tool_calls' : 'stop');
+    if (calls) {
+      expect(choice.message.tool_calls?.[0]).toMatchObject({
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"city":"mock","unit":"c"}' },
+      });
+    }
+  });
+
+  it('reports a tool result instead of calling the tool again', async () => {
+    const request: ChatRequest = {
+      model: 'echo-tools',
+      tools: [weather],
+      messages: [
+        { role: 'user', content: 'call tool' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: '21C' },
+      ],
+    };
+    expect((await mock.chat(request, callContext())).choices[0].message.content).toBe('[mock] tool result: 21C');
+  });
+
+  it('answers json_schema with an object built from the schema', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        age: { type: 'integer', minimum: 18 },
+        tags: { type: 'array', items: { type: 'string' } },
+      },
+    };
+    const response = await mock.chat(
+      ask('x', { response_format: { type: 'json_schema', json_schema: { name: 'person', schema } } }),
+      callContext(),
+    );
+    expect(JSON.parse(response.choices[0].message.content ?? '')).toEqual({ name: 'mock', age: 18, tags: ['mock'] });
+  });
+
+  it('streams word by word, then the finish and usage chunks', async () => {
+    const chunks = await collect(mock.chatStream(ask('one two three'), callContext()));
+    expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual([
+      '',
+      '[mock]',
+      ' one',
+      ' two',
+      ' three',
+      undefined,
+      undefined,
+    ]);
+    expect(chunks.at(-2)?.choices[0].finish_reason).toBe('stop');
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 4 } });
+  });
+
+  it('streams a tool call', async () => {
+    const chunks = await collect(mock.chatStream(ask('call tool', { tools: [weather] }), callContext()));
+    expect(chunks[1].choices[0].delta.tool_calls?.[0]).toMatchObject({
+      index: 0,
+      function: { name: 'get_weather', arguments: '' },
+    });
+    expect(chunks[2].choices[0].delta.tool_calls?.[0].function?.arguments).toBe('{"city":"mock","unit":"c"}');
+    expect(chunks.at(-2)?.choices[0].finish_reason).toBe('tool_calls');
+  });
+
+  it('stops streaming with the abort marker when the client goes away', async () => {
+    const controller = new AbortController();
+    const error = await (async () => {
+      for await (const _chunk of mock.chatStream(ask('a b c d e'), callContext(controller.signal))) controller.abort();
+    })().catch((err: unknown) => err);
+    expect(isClientAbort(error)).toBe(true);
+  });
+
+  it('embeds deterministically, as floats or base64', async () => {
+    const floats = await mock.embed({ model: 'echo-1', input: ['a', 'b'], dimensions: 4 }, callContext());
+    expect(floats.data).toHaveLength(2);
+    expect(floats.data[0].embedding).toHaveLength(4);
+    expect((await mock.embed({ model: 'echo-1', input: 'a', dimensions: 4 }, callContext())).data[0].embedding).toEqual(
+      floats.data[0].embedding,
+    );
+    const b64 = await mock.embed(
+      { model: 'echo-1', input: 'a', dimensions: 4, encoding_format: 'base64' },
+      callContext(),
+    );
+    expect(typeof b64.data[0].embedding).toBe('string');
+  });
+
+  it('legacy completions echo the prompt', async () => {
+    expect((await mock.completion({ model: 'echo-1', prompt: 'say hi' }, callContext())).choices[0].text).toBe(
+      '[mock] say hi',
+    );
+  });
+
+  it('lists its models, labelled as mock', async () => {
+    const models = await mock.listModels();
+    expect(models.map((m) => m.id)).toEqual(['echo-1', 'echo-tools']);
+    expect(models.every((m) => m.description?.startsWith('[mock]'))).toBe(true);
+  });
+});
+
+describe('sampleFromSchema', () => {
+  it.each<[string, unknown, 'required' | 'all', unknown]>([
+    [
+      'enum and const',
+      { type: 'object', properties: { a: { enum: ['x', 'y'] }, b: { const: 3 } }, required: ['a', 'b'] },
+      'required',
+      { a: 'x', b: 3 },
+    ],
+    [
+      'only required',
+      { type: 'object', properties: { a: { type: 'string' }, b: { type: 'boolean' } }, required: ['b'] },
+      'required',
+      { b: true },
+    ],
+    ['nullable types', { type: 'object', properties: { a: { type: ['null', 'number'] } } }, 'all', { a: 1 }],
+    [
+      '$ref',
+      {
+        type: 'object',
+        properties: { p: { $ref: '#/$defs/P' } },
+        $defs: { P: { type: 'object', properties: { d: { type: 'string', format: 'date' } } } },
+      },
+      'all',
+      { p: { d: '2024-01-01' } },
+    ],
+    ['anyOf', { anyOf: [{ type: 'integer' }, { type: 'string' }] }, 'all', 1],
+  ])('%s', (_name, schema, properties, expected) => {
+    expect(sampleFromSchema(schema, { properties })).toEqual(expected);
+  });
+});

@@ -1,0 +1,214 @@
+import type {
+  ChatChunk,
+  ChatChunkDelta,
+  ChatFinishReason,
+  ChatRequest,
+  ChatResponse,
+  CompletionChunk,
+  CompletionRequest,
+  CompletionResponse,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from '@app/contracts';
+import { clientAbortError } from '../errors';
+import type {
+  CallContext,
+  HealthResult,
+  ModelInfo,
+  ProviderAdapter,
+  ProviderCapabilities,
+  ProviderConfig,
+} from '../provider.interface';
+import {
+  MOCK_PREFIX,
+  mockUsage,
+  mockVector,
+  planMockReply,
+  promptText,
+  replyText,
+  stableHash,
+  words,
+  type MockReply,
+} from './mock.reply';
+
+export const MOCK_MODELS: ReadonlyArray<ModelInfo> = [
+  {
+    id: 'echo-1',
+    ownedBy: 'mock',
+    description: '[mock] Echoes the last user message; no network. For tests and demos.',
+  },
+  {
+    id: 'echo-tools',
+    ownedBy: 'mock',
+    description: '[mock] Echo model that calls a given tool when asked to "call tool"; no network. For tests.',
+  },
+];
+
+const DEFAULT_EMBEDDING_DIMENSIONS = 8;
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function promptOf(prompt: CompletionRequest['prompt']): string {
+  if (typeof prompt === 'string') return prompt;
+  if (Array.isArray(prompt) && typeof prompt[0] === 'string') return prompt[0];
+  return '';
+}
+
+function embeddingInputs(input: EmbeddingRequest['input']): string[] {
+  if (typeof input === 'string') return [input];
+  if (input.length === 0) return [];
+  if (typeof input[0] === 'number') return [input.join(' ')];
+  return (input as Array<string | number[]>).map((item) => (typeof item === 'string' ? item : item.join(' ')));
+}
+
+/** Built-in deterministic provider: no network, clearly labelled `[mock]`. */
+export class MockAdapter implements ProviderAdapter {
+  readonly name: string;
+  readonly kind = 'mock' as const;
+  readonly capabilities: ProviderCapabilities = {
+    tools: true,
+    jsonSchema: true,
+    embeddings: true,
+    legacyCompletions: true,
+  };
+
+  constructor(config: ProviderConfig) {
+    this.name = config.name;
+  }
+
+  async chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
+    this.checkAbort(call);
+    const reply = planMockReply(request);
+    const finish: ChatFinishReason = reply.kind === 'tool' ? 'tool_calls' : 'stop';
+    return {
+      id: this.chatId(request),
+      object: 'chat.completion',
+      created: now(),
+      model: request.model,
+      choices: [{ index: 0, message: this.message(reply), finish_reason: finish, logprobs: null }],
+      usage: mockUsage(promptText(request.messages), replyText(reply)),
+    };
+  }
+
+  async *chatStream(request: ChatRequest, call: CallContext): AsyncGenerator<ChatChunk> {
+    const reply = planMockReply(request);
+    const base = {
+      id: this.chatId(request),
+      object: 'chat.completion.chunk' as const,
+      created: now(),
+      model: request.model,
+    };
+    const chunk = (delta: ChatChunkDelta, finish: ChatFinishReason | null = null): ChatChunk => ({
+      ...base,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    });
+    const deltas: ChatChunkDelta[] =
+      reply.kind === 'tool'
+        ? [
+            {
+              tool_calls: [{ index: 0, id: reply.id, type: 'function', function: { name: reply.name, arguments: '' } }],
+            },
+            { tool_calls: [{ index: 0, function: { arguments: reply.arguments } }] },
+          ]
+        : words(reply.text).map((content) => ({ content }));
+    for (const delta of [{ role: 'assistant' as const, content: '' }, ...deltas]) {
+      await this.pause(call);
+      yield chunk(delta);
+    }
+    await this.pause(call);
+    yield chunk({}, reply.kind === 'tool' ? 'tool_calls' : 'stop');
+    yield { ...base, choices: [], usage: mockUsage(promptText(request.messages), replyText(reply)) };
+  }
+
+  async completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
+    this.checkAbort(call);
+    const prompt = promptOf(request.prompt);
+    const text = `${MOCK_PREFIX} ${prompt}`;
+    return {
+      id: `cmpl-mock-${stableHash(prompt)}`,
+      object: 'text_completion',
+      created: now(),
+      model: request.model,
+      choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
+      usage: mockUsage(prompt, text),
+    };
+  }
+
+  async *completionStream(request: CompletionRequest, call: CallContext): AsyncGenerator<CompletionChunk> {
+    const prompt = promptOf(request.prompt);
+    const text = `${MOCK_PREFIX} ${prompt}`;
+    const base = {
+      id: `cmpl-mock-${stableHash(prompt)}`,
+      object: 'text_completion' as const,
+      created: now(),
+      model: request.model,
+    };
+    for (const piece of words(text)) {
+      await this.pause(call);
+      yield { ...base, choices: [{ index: 0, text: piece, finish_reason: null, logprobs: null }] };
+    }
+    yield { ...base, choices: [{ index: 0, text: '', finish_reason: 'stop', logprobs: null }] };
+    yield { ...base, choices: [], usage: mockUsage(prompt, text) };
+  }
+
+  async embed(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse> {
+    this.checkAbort(call);
+    const inputs = embeddingInputs(request.input);
+    const dimensions = request.dimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
+    const tokens = inputs.reduce((sum, text) => sum + mockUsage(text, '').prompt_tokens, 0);
+    return {
+      object: 'list',
+      model: request.model,
+      data: inputs.map((text, index) => ({
+        object: 'embedding',
+        index,
+        embedding: this.vector(text, dimensions, request),
+      })),
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    return MOCK_MODELS.map((model) => ({ ...model }));
+  }
+
+  async health(): Promise<HealthResult> {
+    return { ok: true, latencyMs: 0, message: 'mock provider (no network)' };
+  }
+
+  async close(): Promise<void> {}
+
+  private message(reply: MockReply): ChatResponse['choices'][number]['message'] {
+    if (reply.kind === 'text') return { role: 'assistant', content: reply.text, refusal: null };
+    return {
+      role: 'assistant',
+      content: null,
+      refusal: null,
+      tool_calls: [{ id: reply.id, type: 'function', function: { name: reply.name, arguments: reply.arguments } }],
+    };
+  }
+
+  private chatId(request: ChatRequest): string {
+    return `chatcmpl-mock-${stableHash(JSON.stringify(request.messages))}`;
+  }
+
+  /** `encoding_format: base64` is what the OpenAI JS SDK asks for by default. */
+  private vector(text: string, dimensions: number, request: EmbeddingRequest): number[] {
+    const vector = mockVector(text, dimensions);
+    if (request.encoding_format !== 'base64') return vector;
+    const base64 = Buffer.from(new Float32Array(vector).buffer).toString('base64');
+    return base64 as unknown as number[];
+  }
+
+  private checkAbort(call: CallContext): void {
+    if (call.signal.aborted) throw clientAbortError(this.name, call.signal.reason);
+  }
+
+  /** Lets other work (and an abort) in between chunks, as a network stream would. */
+  private async pause(call: CallContext): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.checkAbort(call);
+  }
+}

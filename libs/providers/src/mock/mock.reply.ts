@@ -1,0 +1,121 @@
+import type { ChatFunctionTool, ChatMessage, ChatRequest, Usage } from '@app/contracts';
+import { sampleFromSchema } from './json-from-schema';
+
+/** Pure, deterministic decisions of the mock provider. */
+
+export type MockReply = { kind: 'text'; text: string } | { kind: 'tool'; id: string; name: string; arguments: string };
+
+export const MOCK_PREFIX = '[mock]';
+
+/** FNV-1a, hex: stable ids from request content. */
+export function stableHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+export function countTokens(text: string): number {
+  return text.split(/\s+/).filter((word) => word.length > 0).length;
+}
+
+export function messageText(message: ChatMessage): string {
+  const content = message.content;
+  if (content === null || content === undefined) return '';
+  if (typeof content === 'string') return content;
+  return content
+    .map((part) => ('text' in part && typeof part.text === 'string' ? part.text : ''))
+    .filter((text) => text.length > 0)
+    .join(' ');
+}
+
+function lastUserText(messages: ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i].role === 'user') return messageText(messages[i]);
+  }
+  return '';
+}
+
+function functionTools(req: ChatRequest): ChatFunctionTool[] {
+  return (req.tools ?? []).filter((tool): tool is ChatFunctionTool => tool.type === 'function');
+}
+
+/** The tool to call, or none: forced by tool_choice, or asked for with "call tool". */
+function chooseTool(req: ChatRequest, text: string): ChatFunctionTool | undefined {
+  const tools = functionTools(req);
+  const choice = req.tool_choice;
+  if (tools.length === 0 || choice === 'none') return undefined;
+  if (typeof choice === 'object' && choice.type === 'function') {
+    return tools.find((tool) => tool.function.name === choice.function.name);
+  }
+  if (choice !== 'required' && !/call tool/i.test(text)) return undefined;
+  const lower = text.toLowerCase();
+  return tools.find((tool) => lower.includes(tool.function.name.toLowerCase())) ?? tools[0];
+}
+
+function formatted(req: ChatRequest, text: string): string | undefined {
+  const format = req.response_format;
+  if (format?.type === 'json_schema') {
+    return JSON.stringify(sampleFromSchema(format.json_schema.schema ?? { type: 'object' }, { properties: 'all' }));
+  }
+  if (format?.type === 'json_object') return JSON.stringify({ echo: text });
+  return undefined;
+}
+
+/**
+ * After a tool result: report it. Else a tool call when asked, a JSON value for
+ * `response_format`, or `[mock] <last user message>`.
+ */
+export function planMockReply(req: ChatRequest): MockReply {
+  const last = req.messages[req.messages.length - 1];
+  if (last?.role === 'tool') return { kind: 'text', text: `${MOCK_PREFIX} tool result: ${messageText(last)}` };
+  const text = lastUserText(req.messages);
+  const tool = chooseTool(req, text);
+  if (tool) {
+    const args = sampleFromSchema(tool.function.parameters ?? { type: 'object' }, { properties: 'required' });
+    return {
+      kind: 'tool',
+      id: `call_mock_${stableHash(JSON.stringify(req.messages))}`,
+      name: tool.function.name,
+      arguments: JSON.stringify(args ?? {}),
+    };
+  }
+  return { kind: 'text', text: formatted(req, text) ?? `${MOCK_PREFIX} ${text}` };
+}
+
+export function replyText(reply: MockReply): string {
+  return reply.kind === 'text' ? reply.text : `${reply.name} ${reply.arguments}`;
+}
+
+export function mockUsage(promptText: string, completionText: string): Usage {
+  const prompt = countTokens(promptText);
+  const completion = countTokens(completionText);
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: 0 },
+  };
+}
+
+export function promptText(messages: ChatMessage[]): string {
+  return messages.map(messageText).join(' ');
+}
+
+/** Word-by-word pieces whose concatenation is the text. */
+export function words(text: string): string[] {
+  return text.split(/(?=\s)/).filter((piece) => piece.length > 0);
+}
+
+/** A deterministic unit vector for a text. */
+export function mockVector(text: string, dimensions: number): number[] {
+  let seed = parseInt(stableHash(text), 16) || 1;
+  const raw = Array.from({ length: dimensions }, () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 0x100000000 - 0.5;
+  });
+  const norm = Math.sqrt(raw.reduce((sum, v) => sum + v * v, 0)) || 1;
+  return raw.map((v) => Number((v / norm).toFixed(6)));
+}

@@ -1,0 +1,82 @@
+import type { Agent } from 'undici';
+import { connectionError, fromUpstreamHttpError, type ErrorContext } from '../errors';
+import type { ModelInfo } from '../provider.interface';
+
+/** The slice of Ollama's native API the adapter needs (`/api/tags`, `/api/version`). */
+
+interface OllamaTag {
+  name: string;
+  model?: string;
+  modified_at?: string;
+  details?: { family?: string; parameter_size?: string; quantization_level?: string };
+}
+
+interface OllamaTagsResponse {
+  models?: OllamaTag[];
+}
+
+export interface OllamaRequest {
+  host: string;
+  dispatcher: Agent;
+  signal: AbortSignal;
+  headers?: Record<string, string>;
+  errors: ErrorContext;
+}
+
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(raw)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
+}
+
+async function getJson(path: string, req: OllamaRequest): Promise<unknown> {
+  let response;
+  try {
+    response = await req.dispatcher.request({
+      origin: new URL(req.host).origin,
+      path: new URL(req.host).pathname.replace(/\/$/, '') + path,
+      method: 'GET',
+      headers: { accept: 'application/json', ...req.headers },
+      signal: req.signal,
+    });
+  } catch (err) {
+    if (req.signal.aborted) throw err;
+    throw connectionError(req.errors, err);
+  }
+  const text = await response.body.text();
+  if (response.statusCode >= 400) {
+    throw fromUpstreamHttpError(
+      { status: response.statusCode, headers: toHeaders(response.headers), body: text, cause: text },
+      req.errors,
+    );
+  }
+  return JSON.parse(text) as unknown;
+}
+
+function describe(tag: OllamaTag): string | undefined {
+  const d = tag.details;
+  const parts = [d?.family, d?.parameter_size, d?.quantization_level].filter((p): p is string => !!p);
+  return parts.length ? parts.join(' ') : undefined;
+}
+
+/** Installed models, from `GET {host}/api/tags`. */
+export async function listOllamaModels(req: OllamaRequest): Promise<ModelInfo[]> {
+  const body = (await getJson('/api/tags', req)) as OllamaTagsResponse;
+  return (body.models ?? []).map((tag) => {
+    const modified = tag.modified_at ? Date.parse(tag.modified_at) : NaN;
+    return {
+      id: tag.name,
+      ownedBy: 'ollama',
+      created: Number.isNaN(modified) ? undefined : Math.floor(modified / 1000),
+      description: describe(tag),
+    };
+  });
+}
+
+/** The server version, from `GET {host}/api/version`. */
+export async function ollamaVersion(req: OllamaRequest): Promise<string> {
+  const body = (await getJson('/api/version', req)) as { version?: unknown };
+  return typeof body.version === 'string' ? body.version : 'unknown';
+}

@@ -1,0 +1,214 @@
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  CompletionChunk,
+  CompletionRequest,
+  CompletionResponse,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from '@app/contracts';
+import type OpenAI from 'openai';
+import type { Agent } from 'undici';
+import { badResponseError, normalizeProviderError, type ErrorContext } from '../errors';
+import type {
+  CallContext,
+  HealthResult,
+  ModelInfo,
+  ProviderAdapter,
+  ProviderCapabilities,
+  ProviderConfig,
+} from '../provider.interface';
+import { openScope, type CallScope } from '../shared/call-scope';
+import { closeDispatcher, createDispatcher } from '../shared/http';
+import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
+import {
+  createOpenAIClient,
+  openAICapabilities,
+  resolveEndpoint,
+  upstreamModel,
+  type OpenAIEndpoint,
+  type OpenAIFlavor,
+} from './openai-compatible.config';
+
+/** The SDK's per-request options (its type is not exported by name). */
+type RequestOptions = NonNullable<Parameters<OpenAI['models']['list']>[0]>;
+
+function hasArray(value: unknown, key: string): boolean {
+  return typeof value === 'object' && value !== null && Array.isArray((value as Record<string, unknown>)[key]);
+}
+
+/**
+ * OpenAI, Azure OpenAI, Gemini (OpenAI endpoint), Ollama and any OpenAI-compatible
+ * server. Requests pass through as sent (unknown fields too); only `model` is
+ * rewritten (Azure deployments) and streams always ask for usage.
+ */
+export class OpenAICompatibleAdapter implements ProviderAdapter {
+  readonly name: string;
+  readonly kind: OpenAIFlavor;
+  readonly capabilities: ProviderCapabilities;
+  private readonly endpoint: OpenAIEndpoint;
+  private readonly dispatcher: Agent;
+  private readonly client: OpenAI;
+
+  constructor(
+    private readonly config: ProviderConfig,
+    flavor: OpenAIFlavor,
+  ) {
+    this.name = config.name;
+    this.kind = flavor;
+    this.capabilities = openAICapabilities(config, flavor);
+    this.endpoint = resolveEndpoint(config, flavor);
+    this.dispatcher = createDispatcher();
+    this.client = createOpenAIClient(config, this.endpoint, this.dispatcher);
+  }
+
+  chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
+    const { stream_options: _streamOptions, ...rest } = request;
+    const body = { ...rest, model: this.model(request.model), stream: false as const };
+    return this.call(call, async (options) => {
+      const response: unknown = await this.client.chat.completions.create(body, options);
+      return this.expect<ChatResponse>(response, 'choices');
+    });
+  }
+
+  chatStream(request: ChatRequest, call: CallContext): AsyncIterable<ChatChunk> {
+    const body = {
+      ...request,
+      model: this.model(request.model),
+      stream: true as const,
+      stream_options: { ...request.stream_options, include_usage: true },
+    };
+    return this.stream(call, (options) => this.client.chat.completions.create(body, options));
+  }
+
+  completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
+    const { stream_options: _streamOptions, ...rest } = request;
+    const body = { ...rest, model: this.model(request.model), stream: false as const };
+    return this.call(call, async (options) => {
+      const response: unknown = await this.client.completions.create(body, options);
+      return this.expect<CompletionResponse>(response, 'choices');
+    });
+  }
+
+  completionStream(request: CompletionRequest, call: CallContext): AsyncIterable<CompletionChunk> {
+    const body = {
+      ...request,
+      model: this.model(request.model),
+      stream: true as const,
+      stream_options: { ...request.stream_options, include_usage: true },
+    };
+    return this.stream(call, (options) => this.client.completions.create(body, options));
+  }
+
+  /** Posted as is: the SDK's `embeddings.create` would swap the encoding to base64 and decode it. */
+  embed(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse> {
+    const body = { ...request, model: this.model(request.model) };
+    return this.call(call, async (options) => {
+      const response: unknown = await this.client.post('/embeddings', { body, ...options });
+      return this.expect<EmbeddingResponse>(response, 'data');
+    });
+  }
+
+  listModels(call: CallContext): Promise<ModelInfo[]> {
+    if (this.kind === 'azure-openai') return Promise.resolve(this.configuredModels());
+    return this.call(call, async (options, scope) => {
+      if (this.endpoint.ollamaHost) return listOllamaModels(this.ollamaRequest(scope));
+      const page = await this.client.models.list(options);
+      return page.data.map((model) => ({
+        id: this.kind === 'gemini' ? model.id.replace(/^models\//, '') : model.id,
+        ownedBy: model.owned_by ?? this.name,
+        created: model.created,
+      }));
+    });
+  }
+
+  async health(call: CallContext): Promise<HealthResult> {
+    const started = performance.now();
+    const elapsed = (): number => Math.round(performance.now() - started);
+    try {
+      await this.call(call, async (options, scope) => {
+        if (this.endpoint.ollamaHost) await ollamaVersion(this.ollamaRequest(scope));
+        else await this.client.models.list(options);
+      });
+      return { ok: true, latencyMs: elapsed() };
+    } catch (err) {
+      return { ok: false, latencyMs: elapsed(), message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  async close(): Promise<void> {
+    await closeDispatcher(this.dispatcher);
+  }
+
+  private model(model: string): string {
+    return upstreamModel(this.config, this.kind, model);
+  }
+
+  private configuredModels(): ModelInfo[] {
+    const ids = new Set([...(this.config.models ?? []), ...Object.keys(this.config.options?.deployments ?? {})]);
+    return [...ids].map((id) => ({ id, ownedBy: this.name }));
+  }
+
+  private errorContext(scope?: CallScope): ErrorContext {
+    return { provider: this.name, secrets: [this.config.apiKey], scope };
+  }
+
+  private requestOptions(scope: CallScope): RequestOptions {
+    return {
+      signal: scope.signal,
+      timeout: scope.sdkTimeoutMs,
+      headers: { 'x-request-id': scope.requestId },
+    };
+  }
+
+  private ollamaRequest(scope: CallScope): OllamaRequest {
+    return {
+      host: this.endpoint.ollamaHost ?? '',
+      dispatcher: this.dispatcher,
+      signal: scope.signal,
+      headers: this.config.options?.headers,
+      errors: this.errorContext(scope),
+    };
+  }
+
+  /** A 2xx that is not the promised JSON object (an HTML page, a proxy's text) is a 502. */
+  private expect<T>(response: unknown, arrayKey: string): T {
+    if (hasArray(response, arrayKey)) return response as T;
+    throw badResponseError(this.name, `expected a JSON object with '${arrayKey}'`);
+  }
+
+  private async call<T>(call: CallContext, run: (options: RequestOptions, scope: CallScope) => Promise<T>): Promise<T> {
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      return await run(this.requestOptions(scope), scope);
+    } catch (err) {
+      throw normalizeProviderError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private async *stream<T>(
+    call: CallContext,
+    start: (options: RequestOptions) => PromiseLike<AsyncIterable<T>>,
+  ): AsyncGenerator<T> {
+    const scope = openScope(call, this.config.timeoutMs);
+    let received = 0;
+    try {
+      const upstream = await start(this.requestOptions(scope));
+      for await (const item of upstream) {
+        scope.touch();
+        received++;
+        yield item;
+      }
+      // The SDK ends an aborted stream silently; an abort must not look like a finished answer.
+      if (scope.signal.aborted) throw scope.signal.reason;
+      if (received === 0) throw badResponseError(this.name, 'the stream ended without any event');
+    } catch (err) {
+      throw normalizeProviderError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { GatewayError } from '@app/contracts';
+import OpenAI, { AzureOpenAI, type ClientOptions } from 'openai';
+import type { Agent } from 'undici';
+import type { ProviderCapabilities, ProviderConfig, ProviderKind } from '../provider.interface';
+import { DEFAULT_SDK_TIMEOUT_MS } from '../shared/call-scope';
+import { joinUrl, recordingFetch } from '../shared/http';
+
+/** The kinds served by the OpenAI-compatible adapter. */
+export type OpenAIFlavor = Extract<ProviderKind, 'openai' | 'openai-compatible' | 'gemini' | 'azure-openai' | 'ollama'>;
+
+export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const DEFAULT_GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta/openai';
+export const DEFAULT_OLLAMA_HOST = 'http://localhost:11434';
+/** Azure OpenAI data-plane GA version used when `options.apiVersion` is unset. */
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+export interface OpenAIEndpoint {
+  flavor: OpenAIFlavor;
+  /** What the SDK is pointed at. */
+  baseURL: string;
+  /** Ollama's native API root (`/api/tags`, `/api/version`). */
+  ollamaHost?: string;
+}
+
+function trimSlashes(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function requireSetting(config: ProviderConfig, value: string | undefined, param: 'baseUrl' | 'apiKey'): string {
+  if (value) return value;
+  throw new GatewayError('invalid_request_error', `provider '${config.name}' (${config.kind}) needs ${param}`, {
+    param,
+  });
+}
+
+export function resolveEndpoint(config: ProviderConfig, flavor: OpenAIFlavor): OpenAIEndpoint {
+  switch (flavor) {
+    case 'openai':
+      return { flavor, baseURL: trimSlashes(config.baseUrl ?? DEFAULT_OPENAI_BASE_URL) };
+    case 'gemini':
+      return { flavor, baseURL: trimSlashes(config.baseUrl ?? DEFAULT_GEMINI_BASE_URL) };
+    case 'openai-compatible':
+      return { flavor, baseURL: trimSlashes(requireSetting(config, config.baseUrl, 'baseUrl')) };
+    case 'ollama': {
+      const host = trimSlashes(config.baseUrl ?? DEFAULT_OLLAMA_HOST).replace(/\/v1$/, '');
+      return { flavor, baseURL: joinUrl(host, 'v1'), ollamaHost: host };
+    }
+    case 'azure-openai': {
+      const resource = trimSlashes(requireSetting(config, config.baseUrl, 'baseUrl'));
+      return { flavor, baseURL: resource.endsWith('/openai') ? resource : joinUrl(resource, 'openai') };
+    }
+  }
+}
+
+/** See `ProviderCapabilities`; Ollama and generic servers can be told they lack tools or schemas. */
+export function openAICapabilities(config: ProviderConfig, flavor: OpenAIFlavor): ProviderCapabilities {
+  const declared = flavor === 'ollama' || flavor === 'openai-compatible';
+  return {
+    tools: declared ? config.options?.nativeTools !== false : true,
+    jsonSchema: declared ? config.options?.nativeJsonSchema !== false : true,
+    embeddings: true,
+    legacyCompletions: flavor !== 'gemini',
+  };
+}
+
+/**
+ * One SDK client per provider: no SDK retries (the router owns them), the provider's
+ * keep-alive pool as dispatcher, and no environment lookups (every option explicit).
+ */
+export function createOpenAIClient(config: ProviderConfig, endpoint: OpenAIEndpoint, dispatcher: Agent): OpenAI {
+  const common: ClientOptions = {
+    baseURL: endpoint.baseURL,
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    maxRetries: 0,
+    timeout: config.timeoutMs ?? DEFAULT_SDK_TIMEOUT_MS,
+    fetch: recordingFetch,
+    fetchOptions: { dispatcher },
+    logLevel: 'off',
+    defaultHeaders: { ...(config.apiKey ? {} : { Authorization: null }), ...config.options?.headers },
+  };
+  if (endpoint.flavor === 'azure-openai') {
+    return new AzureOpenAI({
+      ...common,
+      apiKey: requireSetting(config, config.apiKey, 'apiKey'),
+      apiVersion: config.options?.apiVersion ?? DEFAULT_AZURE_API_VERSION,
+    });
+  }
+  // The SDK insists on a key; keyless servers (Ollama, local vLLM) get none sent.
+  return new OpenAI({ ...common, apiKey: config.apiKey ?? 'unused' });
+}
+
+/** The model name sent upstream: Azure addresses deployments, everyone else models. */
+export function upstreamModel(config: ProviderConfig, flavor: OpenAIFlavor, model: string): string {
+  if (flavor === 'azure-openai') return config.options?.deployments?.[model] ?? model;
+  return model;
+}

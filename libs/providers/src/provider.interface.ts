@@ -1,0 +1,119 @@
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  CompletionChunk,
+  CompletionRequest,
+  CompletionResponse,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from '@app/contracts';
+
+export const PROVIDER_KINDS = [
+  'openai',
+  'openai-compatible',
+  'anthropic',
+  'ollama',
+  'gemini',
+  'azure-openai',
+  'mock',
+] as const;
+
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** Kind-specific settings; each adapter reads the ones that concern it. */
+export interface ProviderOptions {
+  /** Azure: `api-version` query (default {@link DEFAULT_AZURE_API_VERSION}). Anthropic: `anthropic-version` header. */
+  apiVersion?: string;
+  /** Azure: gateway model id -> deployment name (a model without an entry is its own deployment). */
+  deployments?: Record<string, string>;
+  /** Extra headers sent upstream on every request. */
+  headers?: Record<string, string>;
+  /** `false`: the upstream cannot call tools; the gateway emulates them in the prompt. */
+  nativeTools?: boolean;
+  /** `false`: the upstream cannot honour `response_format: json_schema`; the gateway emulates it. */
+  nativeJsonSchema?: boolean;
+}
+
+/** A configured upstream, as the registry hands it to {@link createProviderAdapter}. */
+export interface ProviderConfig {
+  /** Unique provider name; the `provider` in `provider/model`. */
+  name: string;
+  kind: ProviderKind;
+  /** Upstream base URL; each kind has a default (Ollama: the `OLLAMA_HOST`, without `/v1`). */
+  baseUrl?: string;
+  /** Decrypted upstream key; never logged, scrubbed from every error message. */
+  apiKey?: string;
+  models?: string[];
+  /** Default per-call timeout (see {@link CallContext.timeoutMs}). */
+  timeoutMs?: number;
+  options?: ProviderOptions;
+}
+
+/** Per-call context. The adapter never reads Nest requests; the pipeline builds this. */
+export interface CallContext {
+  /** Aborted when the client goes away; the upstream request is aborted with it. */
+  signal: AbortSignal;
+  /**
+   * Bound on the wait for the upstream's answer: the whole response for JSON calls;
+   * for streams, the wait for the first event and every silence between events.
+   * Falls back to {@link ProviderConfig.timeoutMs}; none means the SDK's 10 minutes.
+   */
+  timeoutMs?: number;
+  /** Sent upstream as `x-request-id` for correlation. */
+  requestId: string;
+}
+
+/** What an upstream can do natively; the pipeline emulates or rejects the rest. */
+export interface ProviderCapabilities {
+  /** `tools` / `tool_choice` are understood upstream. */
+  tools: boolean;
+  /** `response_format: json_schema` is honoured upstream (natively or by the adapter's own mapping). */
+  jsonSchema: boolean;
+  /** `embed` is implemented. */
+  embeddings: boolean;
+  /** `completion` / `completionStream` are implemented. */
+  legacyCompletions: boolean;
+}
+
+/** A model an upstream serves, by its provider-local id (no `provider/` prefix). */
+export interface ModelInfo {
+  id: string;
+  ownedBy: string;
+  /** Unix seconds, when the upstream reports it. */
+  created?: number;
+  description?: string;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  latencyMs: number;
+  message?: string;
+}
+
+/**
+ * One upstream. Requests carry the provider-local model id in `model` (the router
+ * strips `provider/`); everything else passes through as the client sent it unless
+ * the provider's own format needs a translation. Every failure is a `GatewayError`
+ * (a `ProviderError` from `errors.ts`).
+ */
+export interface ProviderAdapter {
+  readonly name: string;
+  readonly kind: ProviderKind;
+  readonly capabilities: ProviderCapabilities;
+  chat(request: ChatRequest, call: CallContext): Promise<ChatResponse>;
+  /**
+   * Chunks as they arrive. Usage is always requested upstream; when the provider
+   * reports it, the last chunk has `choices: []` and `usage` (the pipeline decides
+   * whether the client sees it).
+   */
+  chatStream(request: ChatRequest, call: CallContext): AsyncIterable<ChatChunk>;
+  completion?(request: CompletionRequest, call: CallContext): Promise<CompletionResponse>;
+  completionStream?(request: CompletionRequest, call: CallContext): AsyncIterable<CompletionChunk>;
+  embed?(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse>;
+  listModels(call: CallContext): Promise<ModelInfo[]>;
+  /** Never throws: an unreachable upstream is `{ ok: false, message }`. */
+  health(call: CallContext): Promise<HealthResult>;
+  /** Closes pooled connections; in-flight requests finish first. */
+  close(): Promise<void>;
+}

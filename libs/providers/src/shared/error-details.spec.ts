@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { describeUpstreamBody, parseRetryAfterMs, scrubSecrets } from './error-details';
+
+const KEY = 'sk-test-1234567890abcdef';
+
+describe('describeUpstreamBody', () => {
+  it.each([
+    [
+      'openai',
+      '{"error":{"message":"m","type":"t","code":"c","param":"p"}}',
+      { json: true, message: 'm', type: 't', code: 'c', param: 'p' },
+    ],
+    ['string error (ollama)', '{"error":"model \\"x\\" not found"}', { json: true, message: 'model "x" not found' }],
+    [
+      'top-level (vLLM, Mistral)',
+      '{"object":"error","message":"m","type":"BadRequestError","code":400}',
+      { json: true, message: 'm', code: '400' },
+    ],
+    ['FastAPI detail', '{"detail":"Not Found"}', { json: true, message: 'Not Found' }],
+    [
+      'gemini array',
+      '[{"error":{"code":400,"message":"m","status":"INVALID_ARGUMENT"}}]',
+      { json: true, message: 'm' },
+    ],
+    [
+      'anthropic',
+      '{"type":"error","error":{"type":"not_found_error","message":"model: x"}}',
+      { json: true, message: 'model: x', type: 'not_found_error' },
+    ],
+    ['html', '<html><body>502 Bad Gateway</body></html>', { json: false }],
+    ['empty', '', { json: false }],
+  ])('%s', (_name, raw, expected) => {
+    expect(describeUpstreamBody(raw, undefined)).toMatchObject(expected);
+  });
+});
+
+describe('parseRetryAfterMs', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  it.each<[Record<string, string>, number | undefined]>([
+    [{ 'retry-after': '3' }, 3000],
+    [{ 'retry-after': '0.5' }, 500],
+    [{ 'retry-after-ms': '250' }, 250],
+    [{ 'retry-after': 'Thu, 01 Jan 2026 00:00:10 GMT' }, 10_000],
+    [{ 'retry-after': 'soon' }, undefined],
+    [{}, undefined],
+  ])('%j -> %s', (headers, expected) => {
+    expect(parseRetryAfterMs(new Headers(headers), now)).toBe(expected);
+  });
+});
+
+describe('scrubSecrets', () => {
+  it.each([
+    ['the configured key', `key ${KEY} leaked`, 'key [redacted] leaked'],
+    [
+      'masked OpenAI keys',
+      'Incorrect API key provided: sk-proj-****************abcd.',
+      'Incorrect API key provided: [redacted].',
+    ],
+    ['Google keys in URLs', 'GET /v1?key=AIzaSyA1234567890abcdefghij failed', 'GET /v1?key=[redacted] failed'],
+    ['plain text', 'model not found', 'model not found'],
+  ])('%s', (_name, input, expected) => {
+    expect(scrubSecrets(input, [KEY])).toBe(expected);
+  });
+});

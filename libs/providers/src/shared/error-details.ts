@@ -1,0 +1,152 @@
+/** Pure helpers for reading upstream error responses: body shapes, secrets, `retry-after`. */
+
+export interface UpstreamBodyInfo {
+  /** The body parsed as JSON (an empty or HTML body does not). */
+  json: boolean;
+  message?: string;
+  code?: string;
+  type?: string;
+  param?: string;
+}
+
+const MAX_MESSAGE_CHARS = 1_000;
+
+type JsonRecord = Record<string, unknown>;
+
+function isRecord(value: unknown): value is JsonRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Reads `{error: {...}}`, `{error: "..."}`, `{message}`, `{detail}` and `[{error}]` (Gemini). */
+function fromObject(value: unknown): UpstreamBodyInfo {
+  const body = Array.isArray(value) ? (value[0] as unknown) : value;
+  if (!isRecord(body)) return { json: true, message: str(body) };
+  const error = body['error'];
+  if (typeof error === 'string') return { json: true, message: error };
+  const source = isRecord(error) ? error : body;
+  const detail = source['detail'] ?? body['detail'];
+  const message = str(source['message']) ?? str(detail) ?? (detail !== undefined ? JSON.stringify(detail) : undefined);
+  return {
+    json: true,
+    message: message?.slice(0, MAX_MESSAGE_CHARS),
+    code: str(source['code']),
+    type: str(source['type']),
+    param: str(source['param']),
+  };
+}
+
+/**
+ * Describes an upstream error body: the raw text when we have it (preferred), else
+ * what the SDK parsed. `json: false` marks garbage (HTML, empty, truncated).
+ */
+export function describeUpstreamBody(raw: string | undefined, parsed: unknown): UpstreamBodyInfo {
+  if (raw !== undefined) {
+    const result = parseJson(raw);
+    return result.ok ? fromObject(result.value) : { json: false };
+  }
+  if (parsed === undefined || parsed === null) return { json: false };
+  if (typeof parsed === 'string') {
+    const result = parseJson(parsed);
+    return result.ok ? fromObject(result.value) : { json: true, message: parsed.slice(0, MAX_MESSAGE_CHARS) };
+  }
+  return fromObject(parsed);
+}
+
+const REDACTED = '[redacted]';
+const SECRET_PATTERNS: Array<[RegExp, string]> = [
+  [/\b(?:sk|pk|rk)-[A-Za-z0-9_*-]{6,}/g, REDACTED],
+  [/\bAIza[0-9A-Za-z_-]{10,}/g, REDACTED],
+  [/\bBearer\s+[^\s"',]+/gi, `Bearer ${REDACTED}`],
+  [/\b(api[_-]?key|key|token|access_token)=[^&\s"',]+/gi, `$1=${REDACTED}`],
+  [/\*{3,}[A-Za-z0-9]{2,}/g, REDACTED],
+];
+
+/** Removes the configured secrets and anything shaped like a credential. */
+export function scrubSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
+  }
+  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+interface HeaderSource {
+  get(name: string): string | null;
+}
+
+/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date), in ms. */
+export function parseRetryAfterMs(headers: HeaderSource | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const value = headers.get('retry-after');
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The error types of mid-stream error events, as HTTP statuses. */
+const STREAM_ERROR_STATUS: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  tokens: 429,
+  api_error: 500,
+  server_error: 500,
+  overloaded_error: 529,
+  timeout_error: 504,
+};
+
+/** A status for an in-stream error event, from its error type. */
+export function statusOfStreamError(type: string | undefined): number {
+  return (type && STREAM_ERROR_STATUS[type]) || 502;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
+
+/** undici's `fetch failed` / `terminated` (socket lost mid-body) and socket-level codes. */
+export function isNetworkError(err: unknown): err is Error {
+  if (err instanceof TypeError && (err.message === 'fetch failed' || err.message === 'terminated')) return true;
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR'));
+}
+
+/** The most telling part of a connection failure: a socket error code, else the innermost message. */
+export function describeCause(cause: unknown): string {
+  let current: unknown = cause;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    if (!(current.cause instanceof Error)) return current.message;
+    current = current.cause;
+  }
+  return 'connection failed';
+}
