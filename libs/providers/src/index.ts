@@ -34,3 +34,4 @@ export { fromAnthropicMessage, toOpenAIUsage } from './anthropic/anthropic.respo
 export { AnthropicChunkMapper, anthropicStreamToChunks } from './anthropic/anthropic.stream';
 export { MockAdapter, MOCK_MODELS } from './mock/mock.adapter';
 export { sampleFromSchema } from './mock/json-from-schema';
+export * from './routing';

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '@app/contracts';
+import { ProviderError, type UpstreamFailure } from '../errors';
+import { CircuitBreakers } from './circuit-breaker';
+import { LatencyTracker } from './latency-tracker';
+import type { RoutePlan, RouteTarget } from './route-plan';
+import { RouteFailure, Router, type RouterObserver } from './router';
+import { TargetOrder } from './target-order';
+
+const target = (provider: string, weight = 1): RouteTarget => ({ provider, model: `${provider}-model`, weight });
+const plan = (strategy: RoutePlan['strategy'], ...providers: string[]): RoutePlan => ({
+  requested: 'alias',
+  alias: 'alias',
+  strategy,
+  targets: providers.map((p) => target(p)),
+});
+
+function failure(reason: UpstreamFailure, extra: { retryAfterMs?: number; retryable?: boolean } = {}): ProviderError {
+  const code =
+    reason === 'timeout' ? 'upstream_timeout' : reason === 'rate_limit' ? 'rate_limit_exceeded' : 'upstream_error';
+  return new ProviderError(code, `${reason} failure`, {
+    provider: 'p',
+    reason,
+    retryable: extra.retryable ?? ['rate_limit', 'server', 'connection', 'timeout'].includes(reason),
+    retryAfterMs: extra.retryAfterMs,
+  });
+}
+
+function setup(options: { now?: () => number; observer?: RouterObserver } = {}) {
+  const breakers = new CircuitBreakers({ failureThreshold: 3, cooldownMs: 1_000, now: options.now });
+  const latency = new LatencyTracker();
+  const router = new Router(
+    breakers,
+    latency,
+    new TargetOrder(latency, () => 0.5),
+    { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 4, maxRetryAfterMs: 50 },
+    options.observer,
+    () => 0,
+  );
+  return { breakers, latency, router };
+}
+
+/** A call that fails per provider with the scripted errors, in order, then succeeds. */
+function scripted(script: Record<string, Array<ProviderError | GatewayError>>) {
+  const calls: string[] = [];
+  const call = async ({ target: t }: { target: RouteTarget }) => {
+    calls.push(t.provider);
+    const next = script[t.provider]?.shift();
+    if (next) throw next;
+    return `answer from ${t.provider}`;
+  };
+  return { calls, call };
+}
+
+const signal = new AbortController().signal;
+
+describe('Router', () => {
+  it.each<[string, UpstreamFailure, string[], number]>([
+    ['retries a 5xx on the same target', 'server', ['a', 'a'], 1],
+    ['retries a connection error', 'connection', ['a', 'a'], 1],
+    ['retries a timeout', 'timeout', ['a', 'a'], 1],
+    ['retries a 429', 'rate_limit', ['a', 'a'], 1],
+    ['moves on after bad credentials without retrying', 'auth', ['a', 'b'], 0],
+    ['moves on when the upstream does not know the model', 'not_found', ['a', 'b'], 0],
+  ])('%s', async (_name, reason, expectedCalls, retries) => {
+    const { router } = setup();
+    const { calls, call } = scripted({ a: [failure(reason)] });
+    const outcome = await router.execute(plan('fallback', 'a', 'b'), signal, call);
+    expect(calls).toEqual(expectedCalls);
+    expect(outcome.retries).toBe(retries);
+    expect(outcome.fallbacks).toBe(expectedCalls.at(-1) === 'b' ? 1 : 0);
+  });
+
+  it('ends at once on the client’s own mistake and on an abort', async () => {
+    for (const reason of ['invalid_request', 'aborted'] as const) {
+      const { router } = setup();
+      const { calls, call } = scripted({ a: [failure(reason)] });
+      await expect(router.execute(plan('fallback', 'a', 'b'), signal, call)).rejects.toBeInstanceOf(RouteFailure);
+      expect(calls).toEqual(['a']);
+    }
+  });
+
+  it('falls back after exhausting retries, reporting retries and fallbacks', async () => {
+    const events: string[] = [];
+    const { router } = setup({
+      observer: {
+        retry: (e) => events.push(`retry ${e.target.provider} #${e.attempt}`),
+        fallback: (e) => events.push(`fallback ${e.from.provider}->${e.to.provider}`),
+      },
+    });
+    const { calls, call } = scripted({ a: [failure('server'), failure('server'), failure('server')] });
+    const outcome = await router.execute(plan('fallback', 'a', 'b'), signal, call);
+    expect(calls).toEqual(['a', 'a', 'a', 'b']);
+    expect(outcome).toMatchObject({ value: 'answer from b', fallbacks: 1, retries: 2 });
+    expect(events).toEqual(['retry a #1', 'retry a #2', 'fallback a->b']);
+  });
+
+  it('waits for retry-after, and skips to the next target when it is too long', async () => {
+    const { router } = setup();
+    const short = scripted({ a: [failure('rate_limit', { retryAfterMs: 30 })] });
+    const started = Date.now();
+    await router.execute(plan('fallback', 'a', 'b'), signal, short.call);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(28);
+    expect(short.calls).toEqual(['a', 'a']);
+
+    const long = scripted({ a: [failure('rate_limit', { retryAfterMs: 60_000 })] });
+    await router.execute(plan('fallback', 'a', 'b'), signal, long.call);
+    expect(long.calls).toEqual(['a', 'b']);
+  });
+
+  it('opens a failing provider’s circuit, skips it, and closes it after a successful probe', async () => {
+    let now = 0;
+    const { router, breakers } = setup({ now: () => now });
+    const failing = scripted({ a: Array.from({ length: 3 }, () => failure('server', { retryable: false })) });
+    for (let i = 0; i < 3; i++) await router.execute(plan('fallback', 'a', 'b'), signal, failing.call);
+    expect(breakers.state('a')).toBe('open');
+
+    const skipped = scripted({});
+    await router.execute(plan('fallback', 'a', 'b'), signal, skipped.call);
+    expect(skipped.calls).toEqual(['b']);
+
+    now = 1_000;
+    expect(breakers.state('a')).toBe('half-open');
+    const probe = scripted({});
+    await router.execute(plan('fallback', 'a', 'b'), signal, probe.call);
+    expect(probe.calls).toEqual(['a']);
+    expect(breakers.state('a')).toBe('closed');
+  });
+
+  it('answers 503 when every target’s circuit is open, and when every provider refuses connections', async () => {
+    const { router, breakers } = setup();
+    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    const error = await router
+      .execute(plan('fallback', 'a'), signal, scripted({}).call)
+      .catch((e: RouteFailure) => e.error);
+    expect(error).toMatchObject({ code: 'no_provider_available', status: 503 });
+
+    const down = setup();
+    const refused = scripted({
+      a: [failure('connection', { retryable: false })],
+      b: [failure('connection', { retryable: false })],
+    });
+    const last = await down.router
+      .execute(plan('fallback', 'a', 'b'), signal, refused.call)
+      .catch((e: RouteFailure) => e);
+    expect(last).toMatchObject({ fallbacks: 1, error: { code: 'no_provider_available', status: 503 } });
+  });
+
+  it('keeps a timeout as 504 when it is the last failure', async () => {
+    const { router } = setup();
+    const slow = scripted({ a: [failure('timeout', { retryable: false })] });
+    const error = await router.execute(plan('fallback', 'a'), signal, slow.call).catch((e: RouteFailure) => e.error);
+    expect(error).toMatchObject({ code: 'upstream_timeout', status: 504 });
+  });
+});
+
+describe('TargetOrder', () => {
+  it('rotates round-robin routes', () => {
+    const order = new TargetOrder(new LatencyTracker());
+    const p = plan('round-robin', 'a', 'b', 'c');
+    const firsts = Array.from({ length: 6 }, () => order.order(p)[0].provider);
+    expect(firsts).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+
+  it('orders weighted routes in proportion to their weights', () => {
+    let seed = 42;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const order = new TargetOrder(new LatencyTracker(), random);
+    const p: RoutePlan = { ...plan('weighted'), targets: [target('a', 3), target('b', 1)] };
+    const counts = { a: 0, b: 0 };
+    for (let i = 0; i < 4_000; i++) counts[order.order(p)[0].provider as 'a' | 'b']++;
+    expect(counts.a / 4_000).toBeGreaterThan(0.7);
+    expect(counts.a / 4_000).toBeLessThan(0.8);
+  });
+
+  it('prefers the target with the lowest recent median latency, measuring unknown ones first', () => {
+    const latency = new LatencyTracker();
+    const order = new TargetOrder(latency);
+    const p = plan('least-latency', 'a', 'b', 'c');
+    for (const ms of [100, 120, 90]) latency.record('a/a-model', ms);
+    for (const ms of [20, 30, 25]) latency.record('b/b-model', ms);
+    expect(order.order(p).map((t) => t.provider)).toEqual(['c', 'b', 'a']);
+    latency.record('c/c-model', 500);
+    expect(order.order(p).map((t) => t.provider)).toEqual(['b', 'a', 'c']);
+  });
+});

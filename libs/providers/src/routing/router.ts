@@ -1,0 +1,191 @@
+import { GatewayError } from '@app/contracts';
+import { ProviderError } from '../errors';
+import type { CircuitBreakers } from './circuit-breaker';
+import type { LatencyTracker } from './latency-tracker';
+import { type RoutePlan, type RouteTarget, targetKey } from './route-plan';
+import type { TargetOrder } from './target-order';
+
+export interface RetryPolicy {
+  /** Retries of one target before moving to the next (0 = no retry). */
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A `retry-after` longer than this is not waited for: the next target is tried instead. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxRetries: 2,
+  baseDelayMs: 200,
+  maxDelayMs: 4_000,
+  maxRetryAfterMs: 10_000,
+};
+
+export interface AttemptContext {
+  target: RouteTarget;
+  /** 0 for the first try of this target. */
+  attempt: number;
+}
+
+/** Hooks for events and metrics; all optional and synchronous. */
+export interface RouterObserver {
+  retry?(event: { plan: RoutePlan; target: RouteTarget; attempt: number; delayMs: number; error: GatewayError }): void;
+  fallback?(event: { plan: RoutePlan; from: RouteTarget; to: RouteTarget; error: GatewayError }): void;
+  providerError?(event: { plan: RoutePlan; target: RouteTarget; error: GatewayError }): void;
+}
+
+export interface RouteOutcome<T> {
+  value: T;
+  target: RouteTarget;
+  /** Targets that failed before the one that answered. */
+  fallbacks: number;
+  retries: number;
+}
+
+/** A failed call, as the router decides what to do next. */
+export class RouteFailure extends Error {
+  constructor(
+    readonly error: GatewayError,
+    readonly fallbacks: number,
+    readonly retries: number,
+    readonly target?: RouteTarget,
+  ) {
+    super(error.message);
+  }
+}
+
+type Verdict = 'throw' | 'retry' | 'next';
+
+/**
+ * Runs one call over a plan: targets in strategy order, each retried with
+ * exponential backoff and full jitter on 429 / 5xx / connection errors / timeouts
+ * (honouring `retry-after`), then the next target; targets whose circuit is open
+ * are skipped. The client's own mistakes (4xx) and aborts end the call at once.
+ */
+export class Router {
+  constructor(
+    private readonly breakers: CircuitBreakers,
+    private readonly latency: LatencyTracker,
+    private readonly targetOrder: TargetOrder,
+    private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    private readonly observer: RouterObserver = {},
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async execute<T>(
+    plan: RoutePlan,
+    signal: AbortSignal,
+    call: (ctx: AttemptContext) => Promise<T>,
+  ): Promise<RouteOutcome<T>> {
+    const targets = this.targetOrder.order(plan);
+    let fallbacks = 0;
+    let retries = 0;
+    let lastError: GatewayError | undefined;
+    let lastTarget: RouteTarget | undefined;
+    for (const [index, target] of targets.entries()) {
+      if (!this.breakers.tryAcquire(target.provider)) continue;
+      if (lastError && lastTarget) this.observer.fallback?.({ plan, from: lastTarget, to: target, error: lastError });
+      for (let attempt = 0; ; attempt++) {
+        const started = performance.now();
+        try {
+          const value = await call({ target, attempt });
+          this.breakers.recordSuccess(target.provider);
+          this.latency.record(targetKey(target), performance.now() - started);
+          return { value, target, fallbacks, retries };
+        } catch (thrown) {
+          const error = asGatewayError(thrown);
+          const verdict = this.verdict(error, attempt);
+          if (countsAgainstProvider(error)) this.breakers.recordFailure(target.provider);
+          else this.breakers.release(target.provider);
+          if (verdict === 'throw') throw new RouteFailure(error, fallbacks, retries, target);
+          this.observer.providerError?.({ plan, target, error });
+          lastError = error;
+          lastTarget = target;
+          if (verdict === 'next' || !this.breakers.tryAcquire(target.provider)) break;
+          const delayMs = this.backoff(error, attempt);
+          this.observer.retry?.({ plan, target, attempt: attempt + 1, delayMs, error });
+          retries++;
+          await sleep(delayMs, signal);
+        }
+      }
+      if (index < targets.length - 1) fallbacks++;
+    }
+    throw new RouteFailure(finalError(plan, lastError), fallbacks, retries, lastTarget);
+  }
+
+  private verdict(error: GatewayError, attempt: number): Verdict {
+    if (!(error instanceof ProviderError)) return 'throw';
+    switch (error.reason) {
+      case 'aborted':
+      case 'invalid_request':
+        return 'throw';
+      case 'not_found':
+      case 'auth':
+      case 'quota':
+        return 'next';
+      case 'rate_limit':
+        if ((error.retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) return 'next';
+        return attempt < this.policy.maxRetries ? 'retry' : 'next';
+      case 'server':
+      case 'connection':
+      case 'timeout':
+      case 'bad_response':
+        return error.retryable && attempt < this.policy.maxRetries ? 'retry' : 'next';
+    }
+  }
+
+  private backoff(error: GatewayError, attempt: number): number {
+    const exponential = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** attempt);
+    const jittered = Math.round(this.random() * exponential);
+    const retryAfter = error instanceof ProviderError ? error.retryAfterMs : undefined;
+    return retryAfter !== undefined ? Math.max(retryAfter, jittered) : jittered;
+  }
+}
+
+function asGatewayError(thrown: unknown): GatewayError {
+  if (thrown instanceof GatewayError) return thrown;
+  return new GatewayError('upstream_error', thrown instanceof Error ? thrown.message : 'Upstream call failed', {
+    cause: thrown,
+  });
+}
+
+/** Failures that say the provider is unwell, as opposed to the request being wrong. */
+function countsAgainstProvider(error: GatewayError): boolean {
+  if (!(error instanceof ProviderError)) return false;
+  return !['aborted', 'invalid_request', 'not_found'].includes(error.reason);
+}
+
+function finalError(plan: RoutePlan, last: GatewayError | undefined): GatewayError {
+  const what = plan.alias ? `route "${plan.alias}"` : `model "${plan.requested}"`;
+  if (!last) {
+    return new GatewayError(
+      'no_provider_available',
+      `No provider available for ${what}: every target's circuit is open.`,
+      {
+        retryAfter: 5,
+      },
+    );
+  }
+  if (last instanceof ProviderError && last.reason === 'connection') {
+    return new GatewayError('no_provider_available', `No provider available for ${what}: ${last.message}`, {
+      cause: last,
+    });
+  }
+  return last;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new RouteFailure(new GatewayError('upstream_error', 'Client closed the request', { status: 499 }), 0, 0));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
