@@ -59,7 +59,7 @@ export function userBlocks(content: string | ChatContentPart[], param: string): 
     const at = `${param}[${j}]`;
     switch (part.type) {
       case 'text':
-        return part.text ? [{ type: 'text', text: part.text }] : [];
+        return part.text ? [{ type: 'text', text: part.text, ...cacheControlOf(part) }] : [];
       case 'image_url':
         return [imageBlock(part.image_url.url, `${at}.image_url.url`)];
       case 'file':
@@ -70,6 +70,17 @@ export function userBlocks(content: string | ChatContentPart[], param: string): 
         throw invalid(at, 'unsupported content part type');
     }
   });
+}
+
+/**
+ * Anthropic's prompt-caching mark, when a client put it on an OpenAI content
+ * part (the extension LiteLLM and OpenRouter accept); otherwise nothing.
+ */
+export function cacheControlOf(part: object): { cache_control?: { type: 'ephemeral'; ttl?: '5m' | '1h' } } {
+  const mark = (part as { cache_control?: { type?: unknown; ttl?: unknown } }).cache_control;
+  if (!mark || mark.type !== 'ephemeral') return {};
+  const ttl = mark.ttl === '5m' || mark.ttl === '1h' ? mark.ttl : undefined;
+  return { cache_control: ttl ? { type: 'ephemeral', ttl } : { type: 'ephemeral' } };
 }
 
 interface TextLike {

@@ -52,6 +52,23 @@ describe('toAnthropicRequest', () => {
     expect(params.messages).toEqual([{ role: 'user', content: 'Hi' }]);
   });
 
+  it('keeps prompt-caching marks on system and user text parts', () => {
+    const cached = { type: 'text', text: 'Long context', cache_control: { type: 'ephemeral' } };
+    const { params } = toAnthropicRequest(
+      req({
+        messages: [
+          { role: 'system', content: [cached, { type: 'text', text: 'Be brief.' }] },
+          { role: 'user', content: [{ type: 'text', text: 'Question', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+        ],
+      } as Partial<ChatRequest>),
+      opts,
+    );
+    expect(params.system).toEqual([cached, { type: 'text', text: 'Be brief.' }]);
+    expect(params.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Question', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+    ]);
+  });
+
   it('maps multi-part user content with data: and http image URLs', () => {
     const { params } = toAnthropicRequest(
       req({

@@ -9,8 +9,9 @@ import type {
   ChatRequest,
   ChatTool,
   ChatToolChoice,
+  AnthropicTextBlockParam,
 } from '@app/contracts';
-import { assistantTextBlocks, invalid, plainText, userBlocks } from './anthropic.content';
+import { assistantTextBlocks, cacheControlOf, invalid, plainText, userBlocks } from './anthropic.content';
 
 /** The API version that still accepts `temperature` / `top_p` (2026-10-21 rejects them). */
 export const ANTHROPIC_SAMPLING_API_VERSION = '2023-06-01';
@@ -101,19 +102,20 @@ function assistantBlocks(msg: ChatAssistantMessage, i: number): AnthropicContent
  * System and developer messages become `system` (joined, in order); tool results
  * become `tool_result` blocks of one user turn per run of consecutive tool messages.
  */
-function convertMessages(messages: ChatMessage[]): { system?: string; messages: AnthropicMessageParam[] } {
-  const system: string[] = [];
+function convertMessages(messages: ChatMessage[]): {
+  system?: string | AnthropicTextBlockParam[];
+  messages: AnthropicMessageParam[];
+} {
+  const system: AnthropicTextBlockParam[] = [];
   const out: AnthropicMessageParam[] = [];
   let toolTurn: AnthropicContentBlockParam[] | undefined;
   messages.forEach((msg, i) => {
     if (msg.role !== 'tool') toolTurn = undefined;
     switch (msg.role) {
       case 'system':
-      case 'developer': {
-        const text = plainText(msg.content);
-        if (text) system.push(text);
+      case 'developer':
+        system.push(...systemBlocks(msg.content));
         return;
-      }
       case 'user':
         out.push({ role: 'user', content: userBlocks(msg.content, `messages[${i}].content`) });
         return;
@@ -136,7 +138,25 @@ function convertMessages(messages: ChatMessage[]): { system?: string; messages: 
         throw invalid(`messages[${i}].role`, `role '${msg.role}' is not supported by this provider`);
     }
   });
-  return { system: system.length ? system.join('\n\n') : undefined, messages: out };
+  return { system: joinSystem(system), messages: out };
+}
+
+/** System text as blocks, keeping prompt-caching marks (`cache_control` on a content part). */
+function systemBlocks(content: ChatMessage['content']): AnthropicTextBlockParam[] {
+  if (typeof content === 'string' || !Array.isArray(content)) {
+    const text = plainText(content as string | null | undefined);
+    return text ? [{ type: 'text', text }] : [];
+  }
+  return (content as Array<{ text?: string; cache_control?: unknown }>)
+    .filter((part) => part.text)
+    .map((part) => ({ type: 'text', text: part.text!, ...cacheControlOf(part) }));
+}
+
+/** A plain string unless some block asks to be cached, which only the block form can say. */
+function joinSystem(blocks: AnthropicTextBlockParam[]): string | AnthropicTextBlockParam[] | undefined {
+  if (blocks.length === 0) return undefined;
+  if (blocks.some((block) => block.cache_control)) return blocks;
+  return blocks.map((block) => block.text).join('\n\n');
 }
 
 function convertTools(tools: ChatTool[] | undefined): AnthropicTool[] {
