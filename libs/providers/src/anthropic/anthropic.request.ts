@@ -144,12 +144,12 @@ function convertMessages(messages: ChatMessage[]): {
 /** System text as blocks, keeping prompt-caching marks (`cache_control` on a content part). */
 function systemBlocks(content: ChatMessage['content']): AnthropicTextBlockParam[] {
   if (typeof content === 'string' || !Array.isArray(content)) {
-    const text = plainText(content as string | null | undefined);
+    const text = plainText(content);
     return text ? [{ type: 'text', text }] : [];
   }
-  return (content as Array<{ text?: string; cache_control?: unknown }>)
-    .filter((part) => part.text)
-    .map((part) => ({ type: 'text', text: part.text!, ...cacheControlOf(part) }));
+  return (content as Array<{ text?: string }>).flatMap((part): AnthropicTextBlockParam[] =>
+    part.text ? [{ type: 'text', text: part.text, ...cacheControlOf(part) }] : [],
+  );
 }
 
 /** A plain string unless some block asks to be cached, which only the block form can say. */
