@@ -3,6 +3,11 @@ import { AdminBootstrapService } from '@app/auth';
 import { AppConfigModule, type AppConfig } from '@app/config';
 import { DatabaseHealthIndicator, DbModule } from '@app/db';
 import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { KeysModule } from './keys/keys.module';
+import { TeamsModule } from './teams/teams.module';
+import { UsersModule } from './users/users.module';
 
 /** The admin app: the dashboard and its JSON API under /api. */
 @Module({})
@@ -16,6 +21,11 @@ export class AdminModule {
         DbModule.forRoot(),
         RedisModule,
         HealthModule.forRoot([DatabaseHealthIndicator, RedisHealthIndicator]),
+        AuthModule,
+        TeamsModule,
+        UsersModule,
+        KeysModule,
+        AuditModule,
       ],
       providers: [AdminBootstrapService],
     };

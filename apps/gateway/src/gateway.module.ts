@@ -1,7 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { GatewayAuthModule } from '@app/auth';
 import { AppConfigModule, type AppConfig } from '@app/config';
 import { DatabaseHealthIndicator, DbModule } from '@app/db';
 import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
+import { MeModule } from './me/me.module';
 
 /** The public gateway: the OpenAI-compatible API under /v1, health and metrics. */
 @Module({})
@@ -15,6 +17,8 @@ export class GatewayModule {
         DbModule.forRoot(),
         RedisModule,
         HealthModule.forRoot([DatabaseHealthIndicator, RedisHealthIndicator]),
+        GatewayAuthModule,
+        MeModule,
       ],
     };
   }

@@ -25,4 +25,18 @@ export interface Principal {
   allowedModels: string[];
   keyLimits?: Limits;
   teamLimits?: Limits;
+  /** The team's name, when the principal has a team (API keys). */
+  teamName?: string;
+  /** The key's own name and expiry (API keys). */
+  keyName?: string;
+  keyExpiresAt?: Date | null;
 }
+
+/** The principal of the master key: every right, no team, no limits. */
+export const MASTER_PRINCIPAL: Readonly<Principal> = Object.freeze({
+  kind: 'master',
+  role: 'admin',
+  teamId: null,
+  label: 'master',
+  allowedModels: [],
+});

@@ -37,6 +37,10 @@ export interface AppConfig {
   /** `true` allows any origin. */
   corsOrigins: string[] | true;
   providers: EnvProviders;
+  /** Retries of one upstream target before the next (backoff with jitter, `retry-after` honoured). */
+  upstreamMaxRetries: number;
+  /** Consecutive failures that open a provider's circuit, and how long it stays open. */
+  circuit: { failureThreshold: number; cooldownMs: number };
   otlpEndpoint?: string;
 }
 
@@ -90,6 +94,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     maxBodyBytes: e.MAX_BODY_BYTES,
     corsOrigins: parseOrigins(e.CORS_ORIGINS),
     providers: envProviders(e),
+    upstreamMaxRetries: e.UPSTREAM_MAX_RETRIES,
+    circuit: { failureThreshold: e.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: e.CIRCUIT_COOLDOWN_MS },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }

@@ -1,9 +1,17 @@
+import { ApiKeyRepository } from './api-key.repository';
+import { AuditRepository } from './audit.repository';
 import { SettingRepository } from './setting.repository';
+import { SpendRepository } from './spend.repository';
+import { TeamRepository } from './team.repository';
 import { UserRepository } from './user.repository';
 
+export * from './api-key.repository';
+export * from './audit.repository';
 export * from './prisma-errors';
+export * from './spend.repository';
+export * from './team.repository';
 export * from './setting.repository';
 export * from './user.repository';
 
 /** Every repository, provided and exported by DbModule. */
-export const REPOSITORIES = [UserRepository, SettingRepository];
+export const REPOSITORIES = [UserRepository, SettingRepository, TeamRepository, ApiKeyRepository, AuditRepository, SpendRepository];

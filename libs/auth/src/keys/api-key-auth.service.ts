@@ -1,0 +1,143 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { GatewayError } from '@app/contracts';
+import { ApiKeyRepository, type ApiKeyWithTeam } from '@app/db';
+import { type Limits, MASTER_PRINCIPAL, type Principal } from '../principal';
+import { MAX_KEY_LENGTH, hashApiKey, isWellFormedApiKey, secretsEqual } from './api-key-format';
+import { type KeyInvalidation, KeyInvalidationBus } from './key-invalidation';
+import { LastUsedTracker } from './last-used.tracker';
+import { ModelAccess } from './model-access';
+
+/** How long a verified key is trusted without asking the database. */
+export const KEY_CACHE_TTL_MS = 30_000;
+/** How long an unknown key hash is remembered as unknown (a key created since is found after this). */
+export const UNKNOWN_KEY_TTL_MS = 5_000;
+export const KEY_CACHE_MAX = 10_000;
+
+type CachedKey =
+  | { found: true; principal: Principal; keyId: string; teamId: string; revokedAt: Date | null; expiresAt: Date | null }
+  | { found: false };
+
+function limitsOf(source: {
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  budgetUsd: number | null;
+  budgetPeriod: Limits['budgetPeriod'];
+}): Limits {
+  return {
+    rpm: source.rpmLimit ?? undefined,
+    tpm: source.tpmLimit ?? undefined,
+    budgetUsd: source.budgetUsd ?? undefined,
+    budgetPeriod: source.budgetPeriod,
+  };
+}
+
+function toPrincipal({ key, team }: ApiKeyWithTeam): Principal {
+  return {
+    kind: 'api_key',
+    role: 'member',
+    teamId: team.id,
+    apiKeyId: key.id,
+    label: key.prefix,
+    allowedModels: ModelAccess.intersect(key.allowedModels, team.allowedModels),
+    keyLimits: limitsOf(key),
+    teamLimits: limitsOf(team),
+    teamName: team.name,
+    keyName: key.name,
+    keyExpiresAt: key.expiresAt,
+  };
+}
+
+const invalid = (message: string) => new GatewayError('invalid_api_key', message);
+
+/**
+ * Turns the key a client sent into a {@link Principal}. Verified keys (and, for
+ * a few seconds, unknown ones) are cached in a bounded LRU so a warm key costs
+ * no database query; revocation drops them through {@link KeyInvalidationBus}.
+ */
+@Injectable()
+export class ApiKeyAuthService implements OnModuleDestroy {
+  private readonly cache = new LRUCache<string, CachedKey>({ max: KEY_CACHE_MAX, ttl: KEY_CACHE_TTL_MS });
+  private readonly inflight = new Map<string, Promise<CachedKey>>();
+  /** Bumped by every invalidation; a lookup that raced one is not cached. */
+  private generation = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: ApiKeyRepository,
+    private readonly lastUsed: LastUsedTracker,
+    invalidations: KeyInvalidationBus,
+  ) {
+    this.unsubscribe = invalidations.subscribe((event) => this.invalidate(event));
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  /**
+   * @param presented the key from `Authorization: Bearer` or `x-api-key`, if any
+   * @throws GatewayError 401 `invalid_api_key` (missing, unknown, revoked, expired)
+   */
+  async authenticate(presented: string | undefined): Promise<Principal> {
+    if (presented === undefined || presented === '') {
+      throw invalid('Missing API key: send it as `Authorization: Bearer <key>` or in the `x-api-key` header.');
+    }
+    if (presented.length > MAX_KEY_LENGTH) throw invalid('Invalid API key.');
+    const master = this.config.masterKey;
+    if (master !== undefined && secretsEqual(presented, master)) return { ...MASTER_PRINCIPAL };
+    if (!isWellFormedApiKey(presented)) throw invalid('Invalid API key.');
+    const entry = await this.lookup(hashApiKey(presented));
+    if (!entry.found) throw invalid('Invalid API key.');
+    if (entry.revokedAt) throw invalid(`This API key (${entry.principal.label}) was revoked on ${entry.revokedAt.toISOString()}.`);
+    if (entry.expiresAt && entry.expiresAt.getTime() <= Date.now()) {
+      throw invalid(`This API key (${entry.principal.label}) expired on ${entry.expiresAt.toISOString()}.`);
+    }
+    this.lastUsed.mark(entry.keyId);
+    return { ...entry.principal };
+  }
+
+  invalidate(event: KeyInvalidation): void {
+    this.generation++;
+    if ('all' in event) {
+      this.cache.clear();
+      return;
+    }
+    for (const [hash, entry] of this.cache.entries()) {
+      if (!entry.found) continue;
+      if ('keyId' in event ? entry.keyId === event.keyId : entry.teamId === event.teamId) this.cache.delete(hash);
+    }
+  }
+
+  private lookup(hash: string): Promise<CachedKey> {
+    const cached = this.cache.get(hash);
+    if (cached) return Promise.resolve(cached);
+    let pending = this.inflight.get(hash);
+    if (!pending) {
+      pending = this.load(hash).finally(() => this.inflight.delete(hash));
+      this.inflight.set(hash, pending);
+    }
+    return pending;
+  }
+
+  private async load(hash: string): Promise<CachedKey> {
+    const generation = this.generation;
+    const row = await this.keys.findByHashWithTeam(hash);
+    const entry: CachedKey = row
+      ? {
+          found: true,
+          principal: toPrincipal(row),
+          keyId: row.key.id,
+          teamId: row.team.id,
+          revokedAt: row.key.revokedAt,
+          expiresAt: row.key.expiresAt,
+        }
+      : { found: false };
+    if (generation === this.generation) {
+      this.cache.set(hash, entry, { ttl: entry.found ? KEY_CACHE_TTL_MS : UNKNOWN_KEY_TTL_MS });
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,259 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { GatewayError } from '@app/contracts';
+import { SpendRepository, type SpendScope } from '@app/db';
+import { RedisConnections } from '@app/server';
+import type { Limits, Principal } from '../principal';
+import { budgetWindow } from './budget-period';
+import { type AdmitOutcome, MemoryRateWindowStore, type RateWindowStore, type ScopeLimits, type ScopeUsage } from './rate-window';
+import { RedisRateWindowStore } from './redis-rate-window';
+import { MemorySpendStore, RedisSpendStore, type SpendStore } from './spend-store';
+
+/** A loaded spend counter is reloaded from the usage log after this long (bounds drift). */
+export const SPEND_RELOAD_MS = 10 * 60_000;
+
+/** What `admit` hands back: headers for the response, and the call that reports the actual usage. */
+export interface LimitTicket {
+  /** `x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests`, `x-ratelimit-limit-tokens`, `x-ratelimit-remaining-tokens` (those that apply). */
+  readonly headers: Record<string, string>;
+  /**
+   * Reports what the request really used, once it is over (streams too, and
+   * failures with zeros): corrects the token window by actual - estimate and adds
+   * the cost to the key's and team's budget spend. Calls after the first are ignored.
+   */
+  settle(actual: { totalTokens: number; costUsd: number }): void;
+}
+
+/** A budget's state, as `GET /v1/me` shows it. */
+export interface BudgetStatus {
+  budgetUsd: number;
+  spentUsd: number;
+  period: Limits['budgetPeriod'];
+  resetsAt: Date | null;
+}
+
+interface Scope {
+  kind: 'key' | 'team';
+  id: string;
+  /** `API key sk-…` or `team "name"`, for messages. */
+  label: string;
+  limits: Limits;
+}
+
+function scopesOf(principal: Principal): Scope[] {
+  const scopes: Scope[] = [];
+  if (principal.apiKeyId && principal.keyLimits) {
+    scopes.push({ kind: 'key', id: principal.apiKeyId, label: `API key ${principal.label}`, limits: principal.keyLimits });
+  }
+  if (principal.teamId && principal.teamLimits) {
+    const name = principal.teamName ? `"${principal.teamName}"` : principal.teamId;
+    scopes.push({ kind: 'team', id: principal.teamId, label: `team ${name}`, limits: principal.teamLimits });
+  }
+  return scopes;
+}
+
+const NO_OP_TICKET: LimitTicket = Object.freeze({ headers: {}, settle: () => undefined });
+
+/**
+ * Rate limits (RPM, TPM) and budgets per key and per team, checked before a
+ * request goes upstream. In memory when the process is alone; in Redis (one
+ * atomic Lua script per admission) when REDIS_URL is set, so replicas together
+ * admit no more than the limit. Once warm, `admit` queries no database.
+ */
+@Injectable()
+export class RequestLimiter {
+  private readonly logger = new Logger(RequestLimiter.name);
+  private readonly rates: RateWindowStore;
+  private readonly spend: SpendStore;
+  private readonly memoryRates = new MemoryRateWindowStore();
+  private readonly memorySpend = new MemorySpendStore();
+  private readonly loading = new Map<string, Promise<number>>();
+  private lastRedisWarning = 0;
+
+  constructor(redis: RedisConnections, private readonly spendLog: SpendRepository) {
+    this.rates = redis.client ? new RedisRateWindowStore(redis.client) : this.memoryRates;
+    this.spend = redis.client ? new RedisSpendStore(redis.client) : this.memorySpend;
+  }
+
+  /**
+   * Admits a request of about `estimatedTokens` tokens (prompt + expected output) or throws.
+   * @throws GatewayError 429 `budget_exceeded` (retry-after: the reset), 429 `rate_limit_exceeded` (retry-after and rate-limit headers)
+   */
+  async admit(principal: Principal, estimatedTokens: number): Promise<LimitTicket> {
+    const scopes = scopesOf(principal);
+    if (scopes.length === 0) return NO_OP_TICKET;
+    const now = Date.now();
+    const tokens = Number.isFinite(estimatedTokens) ? Math.max(0, Math.ceil(estimatedTokens)) : 0;
+    const budgetEntries = await this.checkBudgets(scopes, new Date(now));
+    const rated = scopes.filter((s) => s.limits.rpm !== undefined || s.limits.tpm !== undefined);
+    if (rated.length === 0) return this.ticket({}, [], 0, tokens, budgetEntries);
+    const limits: ScopeLimits[] = rated.map((s) => ({ scope: `${s.kind}:${s.id}`, rpm: s.limits.rpm, tpm: s.limits.tpm }));
+    this.rejectOversized(rated, tokens);
+    const outcome = await this.withFallback(
+      () => this.rates.admit(limits, tokens, now),
+      () => this.memoryRates.admit(limits, tokens, now),
+    );
+    if (!outcome.admitted) throw this.rateLimited(rated, limits, outcome);
+    const headers = rateHeaders(limits, outcome.usage, 1, tokens);
+    const tpmScopes = limits.filter((l) => l.tpm !== undefined).map((l) => l.scope);
+    return this.ticket(headers, tpmScopes, outcome.bucket, tokens, budgetEntries);
+  }
+
+  /** The budgets that apply to the principal and what has been spent of them. */
+  async budgetStatus(principal: Principal): Promise<{ key?: BudgetStatus; team?: BudgetStatus }> {
+    const now = new Date();
+    const status: { key?: BudgetStatus; team?: BudgetStatus } = {};
+    for (const scope of scopesOf(principal)) {
+      const budgetUsd = scope.limits.budgetUsd;
+      if (budgetUsd === undefined) continue;
+      const window = budgetWindow(scope.limits.budgetPeriod, now);
+      const [spent] = await this.currentSpend([scope], now);
+      status[scope.kind] = { budgetUsd, spentUsd: round(spent), period: scope.limits.budgetPeriod, resetsAt: window.resetsAt };
+    }
+    return status;
+  }
+
+  private ticket(headers: Record<string, string>, tpmScopes: string[], bucket: number, estimated: number, budgetEntries: string[]): LimitTicket {
+    let settled = false;
+    return {
+      headers,
+      settle: (actual) => {
+        if (settled) return;
+        settled = true;
+        const delta = Math.round(Math.max(0, actual.totalTokens || 0)) - estimated;
+        if (tpmScopes.length > 0 && delta !== 0) {
+          void this.withFallback(
+            () => this.rates.adjustTokens(tpmScopes, bucket, delta, Date.now()),
+            () => this.memoryRates.adjustTokens(tpmScopes, bucket, delta, Date.now()),
+          ).catch((error: unknown) => this.logger.warn(`Could not correct token usage: ${(error as Error).message}`));
+        }
+        const cost = Number.isFinite(actual.costUsd) ? actual.costUsd : 0;
+        if (cost > 0 && budgetEntries.length > 0) {
+          void this.withFallback(
+            () => this.spend.add(budgetEntries, cost),
+            () => this.memorySpend.add(budgetEntries, cost),
+          ).catch((error: unknown) => this.logger.warn(`Could not record spend: ${(error as Error).message}`));
+        }
+      },
+    };
+  }
+
+  /** Throws when a budget is spent; returns the spend entries to charge on settle. */
+  private async checkBudgets(scopes: Scope[], now: Date): Promise<string[]> {
+    const budgeted = scopes.filter((s) => s.limits.budgetUsd !== undefined);
+    if (budgeted.length === 0) return [];
+    const spent = await this.currentSpend(budgeted, now);
+    for (const [i, scope] of budgeted.entries()) {
+      const budget = scope.limits.budgetUsd ?? Infinity;
+      if (spent[i] >= budget) throw budgetExceeded(scope, spent[i], now);
+    }
+    return budgeted.map((s) => spendEntry(s, now));
+  }
+
+  private async currentSpend(scopes: Scope[], now: Date): Promise<number[]> {
+    const entries = scopes.map((s) => spendEntry(s, now));
+    const values = await this.withFallback(
+      () => this.spend.get(entries),
+      () => this.memorySpend.get(entries),
+    );
+    return Promise.all(values.map(async (value, i) => value ?? this.load(scopes[i], entries[i], now)));
+  }
+
+  /** First use of a scope in a period (per process, or per Redis): sum its usage records since the period start. */
+  private load(scope: Scope, entry: string, now: Date): Promise<number> {
+    let pending = this.loading.get(entry);
+    if (!pending) {
+      pending = (async () => {
+        const window = budgetWindow(scope.limits.budgetPeriod, now);
+        const where: SpendScope = scope.kind === 'key' ? { apiKeyId: scope.id } : { teamId: scope.id };
+        const spent = await this.spendLog.costSince(where, window.start);
+        const ttl = Math.min(SPEND_RELOAD_MS, window.resetsAt ? window.resetsAt.getTime() - now.getTime() : SPEND_RELOAD_MS);
+        return this.withFallback(
+          () => this.spend.initialize(entry, spent, ttl),
+          () => this.memorySpend.initialize(entry, spent, ttl),
+        );
+      })().finally(() => this.loading.delete(entry));
+      this.loading.set(entry, pending);
+    }
+    return pending;
+  }
+
+  private rejectOversized(scopes: Scope[], tokens: number): void {
+    for (const scope of scopes) {
+      const tpm = scope.limits.tpm;
+      if (tpm === undefined || tokens <= tpm) continue;
+      throw new GatewayError(
+        'rate_limit_exceeded',
+        `Request too large for ${scope.label}: about ${tokens} tokens, more than its limit of ${tpm} tokens per minute. Send a smaller request (fewer messages or a lower max_tokens).`,
+        { retryAfter: 60, headers: { 'x-ratelimit-limit-tokens': String(tpm), 'x-ratelimit-remaining-tokens': String(tpm) } },
+      );
+    }
+  }
+
+  private rateLimited(scopes: Scope[], limits: ScopeLimits[], outcome: Extract<AdmitOutcome, { admitted: false }>): GatewayError {
+    const scope = scopes[outcome.scopeIndex];
+    const limit = outcome.dimension === 'requests' ? `${scope.limits.rpm} requests` : `${scope.limits.tpm} tokens`;
+    const retryAfter = Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
+    return new GatewayError(
+      'rate_limit_exceeded',
+      `Rate limit reached for ${scope.label}: ${limit} per minute. Retry in ${retryAfter} s.`,
+      { retryAfter, headers: rateHeaders(limits, outcome.usage, 0, 0) },
+    );
+  }
+
+  /** Redis trouble must not take the gateway down: the process's own counters stand in, with a warning. */
+  private async withFallback<T>(primary: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    if (this.rates === this.memoryRates) return primary();
+    try {
+      return await primary();
+    } catch (error) {
+      if (Date.now() - this.lastRedisWarning > 60_000) {
+        this.lastRedisWarning = Date.now();
+        this.logger.warn(`Redis unavailable for rate limits and budgets, counting in this process only: ${(error as Error).message}`);
+      }
+      return fallback();
+    }
+  }
+}
+
+function spendEntry(scope: Scope, now: Date): string {
+  return `${scope.kind}:${scope.id}@${budgetWindow(scope.limits.budgetPeriod, now).start.getTime()}`;
+}
+
+function round(usd: number): number {
+  return Math.round(usd * 1e8) / 1e8;
+}
+
+function budgetExceeded(scope: Scope, spent: number, now: Date): GatewayError {
+  const budget = scope.limits.budgetUsd ?? 0;
+  const period = scope.limits.budgetPeriod;
+  const { resetsAt } = budgetWindow(period, now);
+  const when = resetsAt
+    ? `it resets at ${resetsAt.toISOString()}`
+    : 'a total budget does not reset: an admin can raise it';
+  return new GatewayError(
+    'budget_exceeded',
+    `Budget exceeded: ${scope.label} has spent $${spent.toFixed(4)} of its $${budget.toFixed(2)} ${period} budget; ${when}.`,
+    { retryAfter: resetsAt ? Math.ceil((resetsAt.getTime() - now.getTime()) / 1000) : undefined },
+  );
+}
+
+/** The binding limit (least remaining) of each dimension, after counting `addRequests` / `addTokens`. */
+function rateHeaders(limits: ScopeLimits[], usage: ScopeUsage[], addRequests: number, addTokens: number): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const pick = (dimension: 'requests' | 'tokens', add: number) => {
+    let best: { limit: number; remaining: number } | undefined;
+    for (const [i, l] of limits.entries()) {
+      const limit = dimension === 'requests' ? l.rpm : l.tpm;
+      if (limit === undefined) continue;
+      const remaining = Math.max(0, limit - (usage[i]?.[dimension] ?? 0) - add);
+      if (!best || remaining < best.remaining) best = { limit, remaining };
+    }
+    if (best) {
+      headers[`x-ratelimit-limit-${dimension}`] = String(best.limit);
+      headers[`x-ratelimit-remaining-${dimension}`] = String(best.remaining);
+    }
+  };
+  pick('requests', addRequests);
+  pick('tokens', addTokens);
+  return headers;
+}
