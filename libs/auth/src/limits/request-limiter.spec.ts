@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@app/config';
+import { GatewayError } from '@app/contracts';
+import { type Database, SpendRepository, openDatabase } from '@app/db';
+import { RedisConnections } from '@app/server';
+import { createTestDatabase, type TestDatabase } from '@app/testing';
+import type { Limits, Principal } from '../principal';
+import { budgetWindow } from './budget-period';
+import { type LimitTicket, RequestLimiter } from './request-limiter.service';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const NO_REDIS_REASON = 'skipped: TEST_REDIS_URL is not set (these cases need a real Redis)';
+
+let testDb: TestDatabase;
+let database: Database;
+const connections: RedisConnections[] = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  const config = loadConfig({ ...testDb.env });
+  database = await openDatabase({ ...config.database, migrate: false });
+});
+afterAll(async () => {
+  await Promise.all(connections.map((c) => c.onApplicationShutdown()));
+  await database?.close();
+  await testDb?.drop();
+});
+
+/** A limiter as one gateway process would have it: its own Redis connection (or none). */
+function limiter(redis?: string): RequestLimiter {
+  const connection = new RedisConnections(loadConfig({ REDIS_URL: redis }));
+  connections.push(connection);
+  return new RequestLimiter(connection, new SpendRepository(database.prisma));
+}
+
+function principal(key: Partial<Limits> = {}, team: Partial<Limits> = {}, ids = { key: randomUUID(), team: randomUUID() }): Principal {
+  return {
+    kind: 'api_key',
+    role: 'member',
+    teamId: ids.team,
+    apiKeyId: ids.key,
+    label: 'sk-test1234…',
+    teamName: 'test team',
+    allowedModels: [],
+    keyLimits: { budgetPeriod: 'total', ...key },
+    teamLimits: { budgetPeriod: 'total', ...team },
+  };
+}
+
+async function admitAll(limiters: RequestLimiter[], who: Principal[], count: number, tokens: number) {
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) => limiters[i % limiters.length].admit(who[i % who.length], tokens)),
+  );
+  const admitted = results.filter((r): r is PromiseFulfilledResult<LimitTicket> => r.status === 'fulfilled').map((r) => r.value);
+  const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as GatewayError);
+  return { admitted, rejected };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as GatewayError;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function insertUsage(row: { teamId: string; apiKeyId: string; costUsd: number; createdAt: Date }): Promise<void> {
+  await database.driver.query(
+    `INSERT INTO usage_records (request_id, created_at, team_id, api_key_id, endpoint, model_requested, cost_usd, latency_ms, status)
+     VALUES ($1, $2, $3, $4, 'chat', 'mock/m', $5, 10, 200)`,
+    [randomUUID(), row.createdAt, row.teamId, row.apiKeyId, row.costUsd],
+  );
+}
+
+const modes: Array<[string, string | undefined]> = [['memory', undefined]];
+if (redisUrl) modes.push(['redis', redisUrl]);
+
+describe.each(modes)('RequestLimiter (%s)', (_mode, redis) => {
+  it('admits exactly the RPM limit of concurrent requests, then 429 with retry-after and headers', async () => {
+    const l = limiter(redis);
+    const p = principal({ rpm: 5 });
+    const { admitted, rejected } = await admitAll([l], [p], 20, 10);
+    expect(admitted).toHaveLength(5);
+    expect(rejected).toHaveLength(15);
+    const error = rejected[0];
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error.code).toBe('rate_limit_exceeded');
+    expect(error.status).toBe(429);
+    expect(error.message).toMatch(/API key sk-test1234…: 5 requests per minute/);
+    expect(error.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(error.retryAfter).toBeLessThanOrEqual(60);
+    expect(error.headers).toMatchObject({ 'x-ratelimit-limit-requests': '5', 'x-ratelimit-remaining-requests': '0' });
+    const remaining = admitted.map((t) => Number(t.headers['x-ratelimit-remaining-requests'])).sort();
+    expect(remaining).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('admits exactly the TPM limit by estimate and frees tokens when the actual usage is lower', async () => {
+    const l = limiter(redis);
+    const p = principal({ tpm: 1_000 });
+    const first = await admitAll([l], [p], 30, 100);
+    expect(first.admitted).toHaveLength(10);
+    expect(first.rejected.every((e) => e.code === 'rate_limit_exceeded')).toBe(true);
+    expect(first.rejected[0].headers).toMatchObject({ 'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '0' });
+    // Each request really used 40 tokens: 600 come back.
+    for (const ticket of first.admitted) ticket.settle({ totalTokens: 40, costUsd: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await admitAll([l], [p], 10, 100);
+    expect(second.admitted).toHaveLength(6);
+  });
+
+  it('rejects one request larger than the TPM limit outright', async () => {
+    const error = await rejection(limiter(redis).admit(principal({ tpm: 500 }), 800));
+    expect(error.code).toBe('rate_limit_exceeded');
+    expect(error.message).toMatch(/Request too large/);
+  });
+
+  it("shares a team's limit between its keys", async () => {
+    const l = limiter(redis);
+    const team = randomUUID();
+    const keys = [principal({ rpm: 100 }, { rpm: 6 }, { key: randomUUID(), team }), principal({ rpm: 100 }, { rpm: 6 }, { key: randomUUID(), team })];
+    const { admitted, rejected } = await admitAll([l], keys, 20, 1);
+    expect(admitted).toHaveLength(6);
+    expect(rejected[0].message).toMatch(/team "test team"/);
+  });
+
+  it('blocks a key once settled spend reaches its budget, naming the budget and its reset', async () => {
+    const l = limiter(redis);
+    const p = principal({ budgetUsd: 1, budgetPeriod: 'daily' });
+    const ticket = await l.admit(p, 10);
+    ticket.settle({ totalTokens: 10, costUsd: 0.6 });
+    ticket.settle({ totalTokens: 10, costUsd: 0.6 }); // a second settle is ignored
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    (await l.admit(p, 10)).settle({ totalTokens: 10, costUsd: 0.5 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const error = await rejection(l.admit(p, 10));
+    expect(error.code).toBe('budget_exceeded');
+    expect(error.status).toBe(429);
+    const resetsAt = budgetWindow('daily').resetsAt;
+    expect(error.message).toContain('API key sk-test1234… has spent $1.1000 of its $1.00 daily budget');
+    expect(error.message).toContain(`resets at ${resetsAt?.toISOString()}`);
+    expect(error.retryAfter).toBeGreaterThan(0);
+    expect(await l.budgetStatus(p)).toMatchObject({ key: { budgetUsd: 1, spentUsd: 1.1, period: 'daily' } });
+  });
+
+  it('loads the spend of the current period from usage records on first use', async () => {
+    const ids = { key: randomUUID(), team: randomUUID() };
+    const now = new Date();
+    const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 15));
+    await insertUsage({ teamId: ids.team, apiKeyId: ids.key, costUsd: 3, createdAt: now });
+    await insertUsage({ teamId: ids.team, apiKeyId: randomUUID(), costUsd: 2.5, createdAt: now });
+    await insertUsage({ teamId: ids.team, apiKeyId: ids.key, costUsd: 100, createdAt: lastMonth });
+    const l = limiter(redis);
+    // The team spent 5.5 this month: under a 6 budget, over a 5 one.
+    await expect(l.admit(principal({}, { budgetUsd: 6, budgetPeriod: 'monthly' }, ids), 1)).resolves.toBeDefined();
+    const team = await rejection(limiter(redis).admit(principal({}, { budgetUsd: 5, budgetPeriod: 'monthly' }, ids), 1));
+    expect(team.code).toBe('budget_exceeded');
+    expect(team.message).toMatch(/team "test team" has spent \$5\.5000 of its \$5\.00 monthly budget/);
+    // A total budget counts every period: 103 spent.
+    const total = await rejection(limiter(redis).admit(principal({ budgetUsd: 50 }, {}, ids), 1));
+    expect(total.message).toMatch(/has spent \$103\.0000 of its \$50\.00 total budget; a total budget does not reset/);
+    expect(total.retryAfter).toBeUndefined();
+  });
+
+  it('lets the master key through with no headers', async () => {
+    const ticket = await limiter(redis).admit({ kind: 'master', role: 'admin', teamId: null, label: 'master', allowedModels: [] }, 1e9);
+    expect(ticket.headers).toEqual({});
+  });
+});
+
+describe.skipIf(!redisUrl)(`RequestLimiter across two processes sharing Redis${redisUrl ? '' : ` (${NO_REDIS_REASON})`}`, () => {
+  it('lets two limiters together admit no more than the RPM limit', async () => {
+    const processes = [limiter(redisUrl), limiter(redisUrl)];
+    const p = principal({ rpm: 7 });
+    const { admitted } = await admitAll(processes, [p], 40, 1);
+    expect(admitted).toHaveLength(7);
+  });
+
+  it('lets two limiters together admit no more than the TPM limit', async () => {
+    const processes = [limiter(redisUrl), limiter(redisUrl), limiter(redisUrl)];
+    const p = principal({ tpm: 2_000 }, { tpm: 100_000 });
+    const { admitted } = await admitAll(processes, [p], 60, 150);
+    expect(admitted).toHaveLength(13);
+  });
+
+  it('shares budget spend: what one process settles, the other enforces', async () => {
+    const [a, b] = [limiter(redisUrl), limiter(redisUrl)];
+    const p = principal({}, { budgetUsd: 2, budgetPeriod: 'monthly' });
+    await b.admit(p, 1); // b has loaded the (empty) spend
+    (await a.admit(p, 1)).settle({ totalTokens: 1, costUsd: 2.5 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await rejection(b.admit(p, 1))).code).toBe('budget_exceeded');
+  });
+});
