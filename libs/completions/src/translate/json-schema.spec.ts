@@ -1,0 +1,132 @@
+import { GatewayError } from '@app/contracts';
+import { describe, expect, it } from 'vitest';
+import { compileSchema, validateAgainst, validateJsonSchemaDefinition } from './json-schema';
+
+const weather = {
+  type: 'object',
+  properties: {
+    city: { type: 'string', minLength: 1 },
+    unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
+    days: { type: 'integer', minimum: 1, maximum: 14 },
+  },
+  required: ['city'],
+  additionalProperties: false,
+};
+
+function thrown(fn: () => void): GatewayError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof GatewayError) return err;
+    throw err;
+  }
+  throw new Error('expected a GatewayError');
+}
+
+describe('validateJsonSchemaDefinition', () => {
+  it.each([
+    ['an object schema (2020-12 by default)', weather],
+    ['an empty schema', {}],
+    ['OpenAPI-style extra keywords (nullable, example, x-*)', { type: 'object', nullable: true, example: {}, 'x-foo': 1 }],
+    ['a draft-07 schema from zod-to-json-schema', { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', definitions: { a: { type: 'string' } }, properties: { b: { $ref: '#/definitions/a' } } }],
+    ['a 2019-09 schema', { $schema: 'https://json-schema.org/draft/2019-09/schema', type: 'object', $defs: {} }],
+    ['a 2020-12 schema with $defs and $ref', { $schema: 'https://json-schema.org/draft/2020-12/schema', $defs: { id: { type: 'string' } }, type: 'object', properties: { id: { $ref: '#/$defs/id' } } }],
+    ['an unknown format (ignored)', { type: 'string', format: 'not-a-format' }],
+    ['a draft-04 schema (read as draft-07)', { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' }],
+  ])('accepts %s', (_name, schema) => {
+    expect(() => validateJsonSchemaDefinition(schema, 'tools[0].function.parameters')).not.toThrow();
+  });
+
+  it.each([
+    ['an unknown type', { type: 'object', properties: { a: { type: 'strng' } } }, '$.properties.a.type'],
+    ['required that is not an array', { type: 'object', required: 'city' }, '$.required must be array'],
+    ['properties that is an array', { type: 'object', properties: [] }, '$.properties must be object'],
+    ['an unresolvable $ref', { type: 'object', properties: { a: { $ref: '#/$defs/missing' } } }, "can't resolve reference"],
+    ['a negative minLength', { type: 'string', minLength: -1 }, '$.minLength must be >= 0'],
+    ['a string', 'object', 'must be a JSON Schema object'],
+    ['an array', [{ type: 'object' }], 'must be a JSON Schema object'],
+    ['null', null, 'must be a JSON Schema object'],
+  ])('rejects %s with a 400 naming the param', (_name, schema, detail) => {
+    const err = thrown(() => validateJsonSchemaDefinition(schema, 'response_format.json_schema.schema'));
+    expect(err.status).toBe(400);
+    expect(err.code).toBe('invalid_request_error');
+    expect(err.param).toBe('response_format.json_schema.schema');
+    expect(err.message).toContain('response_format.json_schema.schema is not a valid JSON Schema');
+    expect(err.message).toContain(detail);
+  });
+
+  it('lets unrelated schemas share an $id', () => {
+    validateJsonSchemaDefinition({ $id: 'https://example.com/thing', type: 'object' }, 'a');
+    expect(() => validateJsonSchemaDefinition({ $id: 'https://example.com/thing', type: 'string' }, 'b')).not.toThrow();
+  });
+});
+
+describe('compileSchema cache', () => {
+  it('returns the same validator for the same object and for an equal copy', () => {
+    const first = compileSchema(weather);
+    expect(compileSchema(weather)).toBe(first);
+    expect(compileSchema(structuredClone(weather))).toBe(first);
+  });
+
+  it('keeps different drafts of the same body apart', () => {
+    const draft7 = compileSchema({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'string' });
+    const draft2020 = compileSchema({ type: 'string' });
+    expect(draft7).not.toBe(draft2020);
+  });
+
+  it('caches invalid schemas too', () => {
+    const bad = { type: 'nope' };
+    expect(compileSchema(bad)).toBe(compileSchema({ type: 'nope' }));
+    expect(compileSchema(bad).ok).toBe(false);
+  });
+});
+
+describe('validateAgainst', () => {
+  it.each([
+    [{ city: 'Paris' }],
+    [{ city: 'Paris', unit: 'celsius', days: 3 }],
+  ])('accepts %j', (value) => {
+    expect(validateAgainst(weather, value)).toEqual({ ok: true });
+  });
+
+  it.each([
+    [{}, "$ must have required property 'city'"],
+    [{ city: 'Paris', days: 1.5 }, '$.days must be integer'],
+    [{ city: 'Paris', unit: 'kelvin' }, '$.unit must be one of "celsius", "fahrenheit"'],
+    [{ city: 'Paris', wind: true }, "$ must not have the additional property 'wind'"],
+    [{ city: '' }, '$.city must NOT have fewer than 1 characters'],
+    ['Paris', '$ must be object'],
+  ])('reports %j as %s', (value, errors) => {
+    const result = validateAgainst(weather, value);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.errors).toContain(errors);
+  });
+
+  it('lists every problem at once, in JSON-path form', () => {
+    const schema = {
+      type: 'object',
+      properties: { items: { type: 'array', items: { type: 'object', properties: { qty: { type: 'integer' } } } } },
+    };
+    const result = validateAgainst(schema, { items: [{ qty: 1 }, { qty: 'two' }, { qty: 2.5 }] });
+    expect(result).toEqual({ ok: false, errors: '$.items[1].qty must be integer; $.items[2].qty must be integer' });
+  });
+
+  it('checks formats (ajv-formats)', () => {
+    const schema = { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, mail: { type: 'string', format: 'email' } } };
+    expect(validateAgainst(schema, { at: '2025-01-02T03:04:05Z', mail: 'a@b.co' })).toEqual({ ok: true });
+    expect(validateAgainst(schema, { at: 'yesterday', mail: 'nope' })).toEqual({
+      ok: false,
+      errors: '$.at must match format "date-time"; $.mail must match format "email"',
+    });
+  });
+
+  it('caps a long error list', () => {
+    const schema = { type: 'array', items: { type: 'integer' } };
+    const result = validateAgainst(schema, Array.from({ length: 20 }, () => 'x'));
+    expect(result.ok ? '' : result.errors).toMatch(/; and 12 more$/);
+  });
+
+  it('throws a 400 for a schema that is not one', () => {
+    expect(thrown(() => validateAgainst({ type: 'nope' }, {})).param).toBe('schema');
+  });
+});

@@ -1,0 +1,138 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv2019 from 'ajv/dist/2019';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { LRUCache } from 'lru-cache';
+import { GatewayError } from '@app/contracts';
+
+/**
+ * JSON Schema compilation and validation (ajv), with compiled validators cached:
+ * the same tool and response schemas arrive on request after request.
+ */
+
+type Draft = '2020-12' | '2019-09' | 'draft-07';
+
+type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; error: string };
+
+/** Errors listed in one message; the rest are counted. */
+const MAX_LISTED_ERRORS = 8;
+
+const instances = new Map<Draft, Ajv>();
+const byObject = new WeakMap<object, Compiled>();
+const byText = new LRUCache<string, Compiled>({ max: 500 });
+
+function ajvFor(draft: Draft): Ajv {
+  let ajv = instances.get(draft);
+  if (!ajv) {
+    // Lenient about keywords from other vocabularies (OpenAPI's `nullable`, `example`...):
+    // real tool schemas carry them. `addUsedSchema: false` lets unrelated schemas share an `$id`.
+    const options = { strict: false, allErrors: true, addUsedSchema: false, logger: false as const };
+    ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
+    addFormats(ajv);
+    instances.set(draft, ajv);
+  }
+  return ajv;
+}
+
+/** By `$schema`; none means 2020-12 (OpenAI's dialect). Older drafts are read as draft-07, their superset. */
+function draftOf(schema: Record<string, unknown>): Draft {
+  const uri = schema['$schema'];
+  if (typeof uri !== 'string') return '2020-12';
+  if (uri.includes('2020-12')) return '2020-12';
+  if (uri.includes('2019-09')) return '2019-09';
+  return 'draft-07';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `/items/0/name` as `$.items[0].name`: readable by people and models alike. */
+function jsonPath(pointer: string): string {
+  if (!pointer) return '$';
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, key) => (/^\d+$/.test(key) ? `${path}[${key}]` : `${path}.${key}`), '$');
+}
+
+function describe(error: ErrorObject): string {
+  const at = jsonPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'additionalProperties') {
+    return `${at} must not have the additional property '${String(params['additionalProperty'])}'`;
+  }
+  if (error.keyword === 'enum' && Array.isArray(params['allowedValues'])) {
+    return `${at} must be one of ${params['allowedValues'].map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  return `${at} ${error.message ?? 'is invalid'}`;
+}
+
+/** One line per distinct problem (ajv reports an `anyOf` failure once per branch as well). */
+export function formatSchemaErrors(errors: readonly ErrorObject[] | null | undefined): string {
+  const lines = [...new Set((errors ?? []).filter((e) => e.keyword !== 'anyOf').map(describe))];
+  if (lines.length === 0) return 'invalid';
+  const listed = lines.slice(0, MAX_LISTED_ERRORS).join('; ');
+  const more = lines.length - MAX_LISTED_ERRORS;
+  return more > 0 ? `${listed}; and ${more} more` : listed;
+}
+
+function compileFresh(schema: Record<string, unknown>, draft: Draft): Compiled {
+  const ajv = ajvFor(draft);
+  // `$schema` picked the draft; ajv would otherwise insist on knowing that exact URI.
+  const { $schema: _ignored, ...body } = schema;
+  if (!ajv.validateSchema(body)) return { ok: false, error: formatSchemaErrors(ajv.errors) };
+  try {
+    return { ok: true, validate: ajv.compile(body) };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The compiled validator of a schema (cached by identity, then by content), or why it is not a schema. */
+export function compileSchema(schema: unknown): Compiled {
+  if (!isObject(schema)) return { ok: false, error: 'must be a JSON Schema object' };
+  const known = byObject.get(schema);
+  if (known) return known;
+  const draft = draftOf(schema);
+  const key = `${draft}\n${JSON.stringify(schema)}`;
+  let compiled = byText.get(key);
+  if (!compiled) {
+    compiled = compileFresh(schema, draft);
+    byText.set(key, compiled);
+  }
+  byObject.set(schema, compiled);
+  return compiled;
+}
+
+/**
+ * Throws a 400 naming `param` (`tools[2].function.parameters`,
+ * `response_format.json_schema.schema`...) when `schema` is not a valid JSON Schema.
+ */
+export function validateJsonSchemaDefinition(schema: unknown, param: string): void {
+  const compiled = compileSchema(schema);
+  if (!compiled.ok) {
+    throw new GatewayError('invalid_request_error', `${param} is not a valid JSON Schema: ${compiled.error}`, {
+      param,
+    });
+  }
+}
+
+export type SchemaValidation = { ok: true } | { ok: false; errors: string };
+
+/**
+ * Checks a value against a schema; `errors` lists the problems as
+ * `$.path message` (for a client, or for a repair prompt). An invalid schema
+ * throws the same 400 as {@link validateJsonSchemaDefinition} (param `schema`).
+ */
+export function validateAgainst(schema: unknown, value: unknown): SchemaValidation {
+  const compiled = compileSchema(schema);
+  if (!compiled.ok) {
+    throw new GatewayError('invalid_request_error', `schema is not a valid JSON Schema: ${compiled.error}`, {
+      param: 'schema',
+    });
+  }
+  if (compiled.validate(value)) return { ok: true };
+  return { ok: false, errors: formatSchemaErrors(compiled.validate.errors) };
+}
