@@ -16,7 +16,7 @@ describe('extractJson', () => {
     ['a scalar reply', '42', 42],
     ['the JSON null', 'null', null],
     ['a truncated fence (no closing ```)', '```json\n{"a": 1}\n', { a: 1 }],
-    ['an invalid span followed by a valid one', "{'a': 1} then {\"b\": 2}", { b: 2 }],
+    ['an invalid span followed by a valid one', '{\'a\': 1} then {"b": 2}', { b: 2 }],
   ])('finds %s', (_name, text, expected) => {
     expect(extractJson(text)).toEqual(expected);
   });

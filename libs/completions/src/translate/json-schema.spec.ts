@@ -27,10 +27,29 @@ describe('validateJsonSchemaDefinition', () => {
   it.each([
     ['an object schema (2020-12 by default)', weather],
     ['an empty schema', {}],
-    ['OpenAPI-style extra keywords (nullable, example, x-*)', { type: 'object', nullable: true, example: {}, 'x-foo': 1 }],
-    ['a draft-07 schema from zod-to-json-schema', { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', definitions: { a: { type: 'string' } }, properties: { b: { $ref: '#/definitions/a' } } }],
+    [
+      'OpenAPI-style extra keywords (nullable, example, x-*)',
+      { type: 'object', nullable: true, example: {}, 'x-foo': 1 },
+    ],
+    [
+      'a draft-07 schema from zod-to-json-schema',
+      {
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        type: 'object',
+        definitions: { a: { type: 'string' } },
+        properties: { b: { $ref: '#/definitions/a' } },
+      },
+    ],
     ['a 2019-09 schema', { $schema: 'https://json-schema.org/draft/2019-09/schema', type: 'object', $defs: {} }],
-    ['a 2020-12 schema with $defs and $ref', { $schema: 'https://json-schema.org/draft/2020-12/schema', $defs: { id: { type: 'string' } }, type: 'object', properties: { id: { $ref: '#/$defs/id' } } }],
+    [
+      'a 2020-12 schema with $defs and $ref',
+      {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        $defs: { id: { type: 'string' } },
+        type: 'object',
+        properties: { id: { $ref: '#/$defs/id' } },
+      },
+    ],
     ['an unknown format (ignored)', { type: 'string', format: 'not-a-format' }],
     ['a draft-04 schema (read as draft-07)', { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' }],
   ])('accepts %s', (_name, schema) => {
@@ -41,7 +60,11 @@ describe('validateJsonSchemaDefinition', () => {
     ['an unknown type', { type: 'object', properties: { a: { type: 'strng' } } }, '$.properties.a.type'],
     ['required that is not an array', { type: 'object', required: 'city' }, '$.required must be array'],
     ['properties that is an array', { type: 'object', properties: [] }, '$.properties must be object'],
-    ['an unresolvable $ref', { type: 'object', properties: { a: { $ref: '#/$defs/missing' } } }, "can't resolve reference"],
+    [
+      'an unresolvable $ref',
+      { type: 'object', properties: { a: { $ref: '#/$defs/missing' } } },
+      "can't resolve reference",
+    ],
     ['a negative minLength', { type: 'string', minLength: -1 }, '$.minLength must be >= 0'],
     ['a string', 'object', 'must be a JSON Schema object'],
     ['an array', [{ type: 'object' }], 'must be a JSON Schema object'],
@@ -82,10 +105,7 @@ describe('compileSchema cache', () => {
 });
 
 describe('validateAgainst', () => {
-  it.each([
-    [{ city: 'Paris' }],
-    [{ city: 'Paris', unit: 'celsius', days: 3 }],
-  ])('accepts %j', (value) => {
+  it.each([[{ city: 'Paris' }], [{ city: 'Paris', unit: 'celsius', days: 3 }]])('accepts %j', (value) => {
     expect(validateAgainst(weather, value)).toEqual({ ok: true });
   });
 
@@ -112,7 +132,10 @@ describe('validateAgainst', () => {
   });
 
   it('checks formats (ajv-formats)', () => {
-    const schema = { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, mail: { type: 'string', format: 'email' } } };
+    const schema = {
+      type: 'object',
+      properties: { at: { type: 'string', format: 'date-time' }, mail: { type: 'string', format: 'email' } },
+    };
     expect(validateAgainst(schema, { at: '2025-01-02T03:04:05Z', mail: 'a@b.co' })).toEqual({ ok: true });
     expect(validateAgainst(schema, { at: 'yesterday', mail: 'nope' })).toEqual({
       ok: false,
@@ -122,7 +145,10 @@ describe('validateAgainst', () => {
 
   it('caps a long error list', () => {
     const schema = { type: 'array', items: { type: 'integer' } };
-    const result = validateAgainst(schema, Array.from({ length: 20 }, () => 'x'));
+    const result = validateAgainst(
+      schema,
+      Array.from({ length: 20 }, () => 'x'),
+    );
     expect(result.ok ? '' : result.errors).toMatch(/; and 12 more$/);
   });
 
