@@ -1,0 +1,225 @@
+import type { ChatFunctionToolCall, ChatRequest } from '@app/contracts';
+import { ChatCompletionStream } from 'openai/lib/ChatCompletionStream';
+import { describe, expect, it } from 'vitest';
+import { emulatedToolStream, parseEmulatedToolReply, parseToolCallsFromText } from './tool-emulation.reply';
+import { chatRequest, chatResponse, ndjson } from './translate.fixtures';
+
+const names = new Set(['get_weather', 'get_time']);
+const paris = '{"location":"Paris, France"}';
+
+function summary(calls: ChatFunctionToolCall[] | undefined) {
+  return calls?.map((c) => [c.function.name, c.function.arguments]);
+}
+
+describe('parseToolCallsFromText', () => {
+  it.each([
+    [
+      'the exact protocol',
+      '{"tool_calls":[{"name":"get_weather","arguments":{"location":"Paris, France"}}]}',
+      [['get_weather', paris]],
+    ],
+    [
+      'a fenced reply',
+      '```json\n{"tool_calls": [{"name": "get_weather", "arguments": {"location": "Paris, France"}}]}\n```',
+      [['get_weather', paris]],
+    ],
+    [
+      'leading prose',
+      'I will look that up.\n{"tool_calls":[{"name":"get_weather","arguments":{"location":"Paris, France"}}]}',
+      [['get_weather', paris]],
+    ],
+    [
+      'arguments as a JSON string',
+      '{"tool_calls":[{"name":"get_weather","arguments":"{\\"location\\":\\"Paris, France\\"}"}]}',
+      [['get_weather', paris]],
+    ],
+    [
+      '`parameters` instead of `arguments`',
+      '{"tool_calls":[{"name":"get_weather","parameters":{"location":"Paris, France"}}]}',
+      [['get_weather', paris]],
+    ],
+    [
+      'OpenAI-style function objects',
+      '{"tool_calls":[{"type":"function","function":{"name":"get_time","arguments":"{}"}}]}',
+      [['get_time', '{}']],
+    ],
+    ['missing arguments', '{"tool_calls":[{"name":"get_time"}]}', [['get_time', '{}']]],
+    ['a single bare call', '{"name":"get_time","arguments":{"timezone":"UTC"}}', [['get_time', '{"timezone":"UTC"}']]],
+    [
+      'a bare array of calls',
+      '[{"name":"get_time","arguments":{}},{"name":"get_weather","arguments":{"location":"Oslo"}}]',
+      [
+        ['get_time', '{}'],
+        ['get_weather', '{"location":"Oslo"}'],
+      ],
+    ],
+    [
+      'two parallel calls',
+      '{"tool_calls":[{"name":"get_weather","arguments":{"location":"Paris, France"}},{"name":"get_time","arguments":{"timezone":"Europe/Paris"}}]}',
+      [
+        ['get_weather', paris],
+        ['get_time', '{"timezone":"Europe/Paris"}'],
+      ],
+    ],
+  ])('reads %s', (_name, text, expected) => {
+    expect(summary(parseToolCallsFromText(text, names))).toEqual(expected);
+  });
+
+  it.each([
+    ['plain text', 'It is sunny in Paris today.'],
+    ['an unknown tool', '{"tool_calls":[{"name":"delete_everything","arguments":{}}]}'],
+    [
+      'one unknown tool among known ones',
+      '{"tool_calls":[{"name":"get_time","arguments":{}},{"name":"nope","arguments":{}}]}',
+    ],
+    ['non-object arguments', '{"tool_calls":[{"name":"get_time","arguments":[1,2]}]}'],
+    ['unparsable string arguments', '{"tool_calls":[{"name":"get_time","arguments":"{timezone: UTC"}]}'],
+    ['an empty call list', '{"tool_calls":[]}'],
+    ['JSON that is an answer, not a call', '{"temperature": 21, "sky": "clear"}'],
+    ['a truncated call', '{"tool_calls":[{"name":"get_time","arguments":{"timezone":"UT'],
+  ])('ignores %s', (_name, text) => {
+    expect(parseToolCallsFromText(text, names)).toBeUndefined();
+  });
+
+  it('gives each call a fresh call_ id', () => {
+    const calls = parseToolCallsFromText('[{"name":"get_time"},{"name":"get_time"}]', names) ?? [];
+    expect(calls.map((c) => c.id)).toEqual([
+      expect.stringMatching(/^call_[A-Za-z0-9]{24}$/),
+      expect.stringMatching(/^call_[A-Za-z0-9]{24}$/),
+    ]);
+    expect(calls[0].id).not.toBe(calls[1].id);
+  });
+
+  it('keeps only the first call when single', () => {
+    const text =
+      '{"tool_calls":[{"name":"get_time","arguments":{}},{"name":"get_weather","arguments":{"location":"Rome"}}]}';
+    expect(summary(parseToolCallsFromText(text, names, true))).toEqual([['get_time', '{}']]);
+  });
+});
+
+describe('parseEmulatedToolReply', () => {
+  const protocolReply = chatResponse({
+    content:
+      '```json\n{"tool_calls":[{"name":"get_weather","arguments":{"location":"Paris, France","unit":"celsius"}}]}\n```',
+  });
+
+  it('turns a protocol reply into tool_calls', () => {
+    const out = parseEmulatedToolReply(protocolReply, chatRequest());
+    expect(out.choices[0]).toEqual({
+      index: 0,
+      finish_reason: 'tool_calls',
+      logprobs: null,
+      message: {
+        role: 'assistant',
+        content: null,
+        refusal: null,
+        tool_calls: [
+          {
+            id: expect.stringMatching(/^call_/),
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"location":"Paris, France","unit":"celsius"}' },
+          },
+        ],
+      },
+    });
+    expect(out.usage).toEqual(protocolReply.usage);
+    expect(out.id).toBe(protocolReply.id);
+  });
+
+  it('leaves a plain answer as it is', () => {
+    const answer = chatResponse({ content: 'It is 21°C and sunny in Paris.' });
+    expect(parseEmulatedToolReply(answer, chatRequest())).toEqual(answer);
+  });
+
+  it.each([
+    ['tool_choice none', { tool_choice: 'none' as const }],
+    [
+      'a named function that is not the one called',
+      { tool_choice: { type: 'function' as const, function: { name: 'get_time' } } },
+    ],
+    ['no tools', { tools: undefined }],
+  ])('does not parse calls under %s', (_name, extra: Partial<ChatRequest>) => {
+    expect(parseEmulatedToolReply(protocolReply, chatRequest(extra))).toEqual(protocolReply);
+  });
+
+  it('handles every choice of n > 1', () => {
+    const res = chatResponse({ content: '{"name":"get_time","arguments":{"timezone":"UTC"}}' });
+    res.choices.push({
+      index: 1,
+      message: { role: 'assistant', content: 'No tool needed.', refusal: null },
+      finish_reason: 'stop',
+      logprobs: null,
+    });
+    const out = parseEmulatedToolReply(res, chatRequest());
+    expect(out.choices.map((c) => c.finish_reason)).toEqual(['tool_calls', 'stop']);
+    expect(out.choices[1].message.content).toBe('No tool needed.');
+  });
+});
+
+describe('emulatedToolStream', () => {
+  const toolReply = parseEmulatedToolReply(
+    chatResponse({
+      content:
+        '{"tool_calls":[{"name":"get_weather","arguments":{"location":"Paris"}},{"name":"get_time","arguments":{"timezone":"Europe/Paris"}}]}',
+    }),
+    chatRequest(),
+  );
+
+  it('produces the chunk sequence of a native tool-call stream', () => {
+    const chunks = emulatedToolStream(toolReply);
+    const [first, second] = toolReply.choices[0].message.tool_calls as ChatFunctionToolCall[];
+    expect(chunks.map((c) => [c.choices[0]?.delta, c.choices[0]?.finish_reason ?? null])).toEqual([
+      [{ role: 'assistant', content: null }, null],
+      [
+        {
+          tool_calls: [{ index: 0, id: first.id, type: 'function', function: { name: 'get_weather', arguments: '' } }],
+        },
+        null,
+      ],
+      [{ tool_calls: [{ index: 0, function: { arguments: '{"location":"Paris"}' } }] }, null],
+      [
+        { tool_calls: [{ index: 1, id: second.id, type: 'function', function: { name: 'get_time', arguments: '' } }] },
+        null,
+      ],
+      [{ tool_calls: [{ index: 1, function: { arguments: '{"timezone":"Europe/Paris"}' } }] }, null],
+      [{}, 'tool_calls'],
+      [undefined, null],
+    ]);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: toolReply.usage });
+    for (const chunk of chunks) {
+      expect(chunk).toMatchObject({
+        id: toolReply.id,
+        object: 'chat.completion.chunk',
+        created: toolReply.created,
+        model: toolReply.model,
+        system_fingerprint: 'fp_ollama',
+      });
+    }
+  });
+
+  it('streams a text reply as role, content, finish', () => {
+    const chunks = emulatedToolStream(chatResponse({ content: 'Hello there.' }, 'stop', { usage: undefined }));
+    expect(chunks.map((c) => [c.choices[0].delta, c.choices[0].finish_reason])).toEqual([
+      [{ role: 'assistant', content: '' }, null],
+      [{ content: 'Hello there.' }, null],
+      [{}, 'stop'],
+    ]);
+  });
+
+  it('is accumulated by the openai SDK into the same completion', async () => {
+    const stream = ChatCompletionStream.fromReadableStream(ndjson(emulatedToolStream(toolReply)));
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0].message.tool_calls).toEqual(toolReply.choices[0].message.tool_calls);
+    expect(final.choices[0].finish_reason).toBe('tool_calls');
+    expect(final.usage).toEqual(toolReply.usage);
+  });
+
+  it('is accumulated by the openai SDK into the same text', async () => {
+    const reply = chatResponse({ content: 'It is 21°C.' });
+    const final = await ChatCompletionStream.fromReadableStream(
+      ndjson(emulatedToolStream(reply)),
+    ).finalChatCompletion();
+    expect(final.choices[0].message.content).toBe('It is 21°C.');
+    expect(final.choices[0].finish_reason).toBe('stop');
+  });
+});

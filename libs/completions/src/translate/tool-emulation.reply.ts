@@ -1,0 +1,138 @@
+import type {
+  ChatChunk,
+  ChatChunkChoice,
+  ChatChunkDelta,
+  ChatFunctionToolCall,
+  ChatRequest,
+  ChatResponse,
+} from '@app/contracts';
+import { jsonCandidates } from './json-extract';
+import { randomId } from './prompt-messages';
+import { toolOffer } from './tool-offer';
+
+/** Reading the emulated tool protocol back out of a reply, and replaying a reply as a stream. */
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Arguments as a JSON object text; a string holding a JSON object is accepted too. */
+function argumentsText(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null) return '{}';
+  if (typeof raw === 'string') {
+    try {
+      const parsed = raw.trim() === '' ? {} : (JSON.parse(raw) as unknown);
+      return isRecord(parsed) ? JSON.stringify(parsed) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return isRecord(raw) ? JSON.stringify(raw) : undefined;
+}
+
+/** `{name, arguments}`, also as models often vary it: `parameters` / `input`, or OpenAI's `{function: {...}}`. */
+function normalizeCall(raw: unknown, names: ReadonlySet<string>): ChatFunctionToolCall | undefined {
+  if (!isRecord(raw)) return undefined;
+  const call = isRecord(raw['function']) ? raw['function'] : raw;
+  const name = call['name'];
+  if (typeof name !== 'string' || !names.has(name)) return undefined;
+  const args = argumentsText(call['arguments'] ?? call['parameters'] ?? call['input']);
+  if (args === undefined) return undefined;
+  return { id: randomId('call_'), type: 'function', function: { name, arguments: args } };
+}
+
+function protocolCalls(value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value as unknown[];
+  if (!isRecord(value)) return undefined;
+  const calls = value['tool_calls'];
+  if (Array.isArray(calls)) return calls as unknown[];
+  return typeof value['name'] === 'string' ? [value] : undefined;
+}
+
+/**
+ * The tool calls a reply makes under the protocol, or `undefined` when it makes
+ * none. The JSON may sit in code fences or after prose; every call must name an
+ * offered tool and carry object arguments, else the reply counts as plain text
+ * (nothing is half-executed). With `single`, only the first call is kept.
+ */
+export function parseToolCallsFromText(
+  text: string,
+  names: ReadonlySet<string>,
+  single = false,
+): ChatFunctionToolCall[] | undefined {
+  for (const value of jsonCandidates(text)) {
+    const raw = protocolCalls(value);
+    if (!raw || raw.length === 0) continue;
+    const calls = raw.map((call) => normalizeCall(call, names));
+    if (calls.every((call): call is ChatFunctionToolCall => call !== undefined)) {
+      return single ? calls.slice(0, 1) : calls;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A reply from an emulated-tools upstream as the client expects it: a reply in
+ * the protocol becomes `tool_calls` (ids `call_<random>`, `content: null`,
+ * `finish_reason: "tool_calls"`); any other reply is left as it is. `req` is the
+ * client's request (with its `tools`), not the rewritten one.
+ */
+export function parseEmulatedToolReply(res: ChatResponse, req: ChatRequest): ChatResponse {
+  const offer = toolOffer(req);
+  if (offer.tools.length === 0) return res;
+  const names = new Set(offer.tools.map((tool) => tool.function.name));
+  const choices = res.choices.map((choice) => {
+    const text = choice.message.content;
+    const calls = typeof text === 'string' ? parseToolCallsFromText(text, names, offer.single) : undefined;
+    if (!calls) return choice;
+    return {
+      ...choice,
+      finish_reason: 'tool_calls' as const,
+      message: { ...choice.message, content: null, tool_calls: calls },
+    };
+  });
+  return { ...res, choices };
+}
+
+function choiceDeltas(message: ChatResponse['choices'][number]['message']): ChatChunkDelta[] {
+  const calls = (message.tool_calls ?? []).filter((call): call is ChatFunctionToolCall => call.type === 'function');
+  const deltas: ChatChunkDelta[] = [{ role: 'assistant', content: calls.length > 0 && !message.content ? null : '' }];
+  if (message.content) deltas.push({ content: message.content });
+  if (message.refusal) deltas.push({ refusal: message.refusal });
+  calls.forEach((call, index) => {
+    const { id, function: fn } = call;
+    deltas.push({ tool_calls: [{ index, id, type: 'function', function: { name: fn.name, arguments: '' } }] });
+    if (fn.arguments) deltas.push({ tool_calls: [{ index, function: { arguments: fn.arguments } }] });
+  });
+  return deltas;
+}
+
+/**
+ * A complete reply as the chunk sequence a native stream would have produced:
+ * per choice a role chunk, the content (or refusal), each tool call (id and name,
+ * then its arguments) and a finish chunk; then a usage chunk (`choices: []`) when
+ * the reply has usage. Used when the reply had to be buffered (emulated tools or
+ * structured output), so streaming clients cannot tell the difference.
+ */
+export function emulatedToolStream(res: ChatResponse): ChatChunk[] {
+  const base = {
+    id: res.id,
+    object: 'chat.completion.chunk' as const,
+    created: res.created,
+    model: res.model,
+    ...(res.system_fingerprint ? { system_fingerprint: res.system_fingerprint } : {}),
+    ...(res.service_tier ? { service_tier: res.service_tier } : {}),
+  };
+  const chunk = (choice: ChatChunkChoice): ChatChunk => ({ ...base, choices: [choice] });
+  const chunks: ChatChunk[] = [];
+  for (const choice of res.choices) {
+    const { index } = choice;
+    for (const delta of choiceDeltas(choice.message))
+      chunks.push(chunk({ index, delta, finish_reason: null, logprobs: null }));
+    chunks.push(chunk({ index, delta: {}, finish_reason: choice.finish_reason, logprobs: null }));
+  }
+  if (res.usage) chunks.push({ ...base, choices: [], usage: res.usage });
+  return chunks;
+}
