@@ -1,5 +1,7 @@
 import { ApiKeyRepository } from './api-key.repository';
 import { AuditRepository } from './audit.repository';
+import { ProviderRepository } from './provider.repository';
+import { RouteRepository } from './route.repository';
 import { SettingRepository } from './setting.repository';
 import { SpendRepository } from './spend.repository';
 import { TeamRepository } from './team.repository';
@@ -8,10 +10,12 @@ import { UserRepository } from './user.repository';
 export * from './api-key.repository';
 export * from './audit.repository';
 export * from './prisma-errors';
+export * from './provider.repository';
+export * from './route.repository';
 export * from './spend.repository';
 export * from './team.repository';
 export * from './setting.repository';
 export * from './user.repository';
 
 /** Every repository, provided and exported by DbModule. */
-export const REPOSITORIES = [UserRepository, SettingRepository, TeamRepository, ApiKeyRepository, AuditRepository, SpendRepository];
+export const REPOSITORIES = [UserRepository, SettingRepository, TeamRepository, ApiKeyRepository, AuditRepository, SpendRepository, ProviderRepository, RouteRepository];
