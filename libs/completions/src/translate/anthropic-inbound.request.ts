@@ -1,0 +1,251 @@
+import {
+  GatewayError,
+  type AnthropicContentBlockParam,
+  type AnthropicImageBlockParam,
+  type AnthropicMessageParam,
+  type AnthropicMessageRequest,
+  type AnthropicTool,
+  type AnthropicToolChoice,
+  type AnthropicToolResultBlockParam,
+  type ChatAssistantMessage,
+  type ChatContentPart,
+  type ChatFunctionToolCall,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatTool,
+  type ChatToolChoice,
+  type ChatToolMessage,
+} from '@app/contracts';
+
+/**
+ * Anthropic Messages request (inbound `POST /v1/messages`) -> the canonical chat
+ * request, so an Anthropic SDK client reaches every provider. Pure. The reverse
+ * of the Anthropic provider's outbound mapping: the two compose losslessly for
+ * everything the canonical format can express.
+ */
+
+type DocumentBlock = Extract<AnthropicContentBlockParam, { type: 'document' }>;
+type ToolUnion = NonNullable<AnthropicMessageRequest['tools']>[number];
+
+/** Request fields consumed here; every other field passes through untouched. */
+const MAPPED = new Set([
+  'model',
+  'max_tokens',
+  'messages',
+  'system',
+  'tools',
+  'tool_choice',
+  'stop_sequences',
+  'metadata',
+  'stream',
+  'output_config',
+  // A prompt-caching hint with no meaning upstream of the canonical format (dropped on blocks too).
+  'cache_control',
+]);
+
+function invalid(param: string, message: string): GatewayError {
+  return new GatewayError('invalid_request_error', message, { param });
+}
+
+function unsupported(param: string, what: string): GatewayError {
+  return invalid(param, `${what} is not supported by this gateway`);
+}
+
+function imagePart(source: AnthropicImageBlockParam['source'], at: string): ChatContentPart {
+  if (source.type === 'base64') {
+    return { type: 'image_url', image_url: { url: `data:${source.media_type};base64,${source.data}` } };
+  }
+  if (source.type === 'url') return { type: 'image_url', image_url: { url: source.url } };
+  throw unsupported(`${at}.source.type`, `image source type '${source.type}' (use base64 or url)`);
+}
+
+function documentPart(block: DocumentBlock, at: string): ChatContentPart {
+  const { source, title } = block;
+  if (source.type === 'base64') {
+    const file_data = `data:${source.media_type};base64,${source.data}`;
+    return { type: 'file', file: { file_data, ...(title ? { filename: title } : {}) } };
+  }
+  if (source.type === 'text') return { type: 'text', text: title ? `${title}\n\n${source.data}` : source.data };
+  throw unsupported(`${at}.source.type`, `document source type '${source.type}' (use base64 or text)`);
+}
+
+function userPart(block: AnthropicContentBlockParam, at: string): ChatContentPart {
+  switch (block.type) {
+    case 'text':
+      return { type: 'text', text: block.text };
+    case 'image':
+      return imagePart(block.source, at);
+    case 'document':
+      return documentPart(block, at);
+    default:
+      throw unsupported(`${at}.type`, `content block type '${block.type}' in a user message`);
+  }
+}
+
+interface ToolResult {
+  message: ChatToolMessage;
+  /** Images a tool returned; tool messages carry text only, so they follow in a user message. */
+  images: ChatContentPart[];
+}
+
+function toolResult(block: AnthropicToolResultBlockParam, at: string): ToolResult {
+  const content = block.content ?? '';
+  const texts: string[] = [];
+  const images: ChatContentPart[] = [];
+  if (typeof content === 'string') texts.push(content);
+  else {
+    content.forEach((part, k) => {
+      if (part.type === 'text') texts.push(part.text);
+      else if (part.type === 'image') images.push(imagePart(part.source, `${at}.content[${k}]`));
+      else throw unsupported(`${at}.content[${k}].type`, `block type '${part.type}' in a tool_result`);
+    });
+  }
+  const text = texts.join('\n');
+  // The canonical tool message has no error flag: the model reads it in the text.
+  const shown = block.is_error ? (text ? `Error: ${text}` : 'Error') : text;
+  if (images.length > 0) images.unshift({ type: 'text', text: `Images returned by tool call ${block.tool_use_id}:` });
+  return { message: { role: 'tool', tool_call_id: block.tool_use_id, content: shown }, images };
+}
+
+/** A lone text part is sent as a plain string, which every upstream accepts. */
+function userContent(parts: ChatContentPart[]): string | ChatContentPart[] {
+  return parts.length === 1 && parts[0].type === 'text' ? parts[0].text : parts;
+}
+
+/** tool_result blocks become `tool` messages (in order), the rest of the turn one user message after them. */
+function userTurn(content: AnthropicMessageParam['content'], i: number): ChatMessage[] {
+  if (typeof content === 'string') return [{ role: 'user', content }];
+  const out: ChatMessage[] = [];
+  const toolImages: ChatContentPart[] = [];
+  const parts: ChatContentPart[] = [];
+  content.forEach((block, j) => {
+    const at = `messages[${i}].content[${j}]`;
+    if (block.type !== 'tool_result') parts.push(userPart(block, at));
+    else {
+      const { message, images } = toolResult(block, at);
+      out.push(message);
+      toolImages.push(...images);
+    }
+  });
+  const rest = [...toolImages, ...parts];
+  if (rest.length > 0) out.push({ role: 'user', content: userContent(rest) });
+  return out;
+}
+
+function assistantTurn(content: AnthropicMessageParam['content'], i: number): ChatAssistantMessage {
+  if (typeof content === 'string') return { role: 'assistant', content };
+  let text = '';
+  const calls: ChatFunctionToolCall[] = [];
+  content.forEach((block, j) => {
+    if (block.type === 'text') text += block.text;
+    else if (block.type === 'tool_use') {
+      const args = JSON.stringify(block.input ?? {});
+      calls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: args } });
+    } else if (block.type !== 'thinking' && block.type !== 'redacted_thinking') {
+      // Earlier reasoning has no canonical form and is dropped; anything else is refused.
+      throw unsupported(
+        `messages[${i}].content[${j}].type`,
+        `content block type '${block.type}' in an assistant message`,
+      );
+    }
+  });
+  if (calls.length === 0) return { role: 'assistant', content: text };
+  return { role: 'assistant', content: text || null, tool_calls: calls };
+}
+
+function convertMessages(messages: AnthropicMessageParam[]): ChatMessage[] {
+  return messages.flatMap((msg, i): ChatMessage[] => {
+    if (msg.role === 'user') return userTurn(msg.content, i);
+    if (msg.role === 'assistant') return [assistantTurn(msg.content, i)];
+    const text = typeof msg.content === 'string' ? msg.content : userTextOnly(msg.content, i);
+    return [{ role: 'system', content: text }];
+  });
+}
+
+function userTextOnly(blocks: AnthropicContentBlockParam[], i: number): string {
+  return blocks
+    .map((block, j) => {
+      if (block.type !== 'text')
+        throw unsupported(`messages[${i}].content[${j}].type`, `a '${block.type}' block in a system message`);
+      return block.text;
+    })
+    .join('\n\n');
+}
+
+function systemMessages(system: AnthropicMessageRequest['system']): ChatMessage[] {
+  if (system === undefined) return [];
+  const text = typeof system === 'string' ? system : system.map((block) => block.text).join('\n\n');
+  return text ? [{ role: 'system', content: text }] : [];
+}
+
+function isCustomTool(tool: ToolUnion): tool is AnthropicTool {
+  return 'input_schema' in tool && (tool.type === undefined || tool.type === null || tool.type === 'custom');
+}
+
+function convertTools(tools: ToolUnion[]): ChatTool[] {
+  return tools.map((tool, i): ChatTool => {
+    if (!isCustomTool(tool)) throw unsupported(`tools[${i}].type`, `server tool type '${String(tool.type)}'`);
+    // The SDK allows `properties: null` / `required: null`; JSON Schema does not.
+    const { properties, required, ...schema } = tool.input_schema;
+    const parameters = {
+      ...schema,
+      ...(properties !== null && properties !== undefined ? { properties } : {}),
+      ...(required !== null && required !== undefined ? { required } : {}),
+    };
+    const fn = { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters };
+    return { type: 'function', function: tool.strict ? { ...fn, strict: true } : fn };
+  });
+}
+
+function convertToolChoice(choice: AnthropicToolChoice): Pick<ChatRequest, 'tool_choice' | 'parallel_tool_calls'> {
+  const serial =
+    'disable_parallel_tool_use' in choice && choice.disable_parallel_tool_use ? { parallel_tool_calls: false } : {};
+  const map: Record<AnthropicToolChoice['type'], ChatToolChoice> = {
+    auto: 'auto',
+    any: 'required',
+    none: 'none',
+    tool: { type: 'function', function: { name: choice.type === 'tool' ? choice.name : '' } },
+  };
+  return { tool_choice: map[choice.type], ...serial };
+}
+
+/** `output_config`: effort -> `reasoning_effort`, a JSON format -> `response_format` json_schema. */
+function outputConfig(config: AnthropicMessageRequest['output_config']): Partial<ChatRequest> {
+  if (!config) return {};
+  const out: Partial<ChatRequest> = {};
+  if (config.effort) out['reasoning_effort'] = config.effort as ChatRequest['reasoning_effort'];
+  if (config.format?.type === 'json_schema') {
+    out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: config.format.schema } };
+  }
+  return out;
+}
+
+function passThrough(body: AnthropicMessageRequest): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([key]) => !MAPPED.has(key)));
+}
+
+/**
+ * Pure: a validated Messages body as a chat request. `system` (string or blocks)
+ * becomes the first system message; content blocks become parts, tool calls and
+ * `tool` messages; tools, tool_choice, stop_sequences, metadata.user_id and
+ * output_config are mapped; `temperature`, `top_p`, `top_k`, `thinking` and
+ * unknown fields pass through; `cache_control` is dropped everywhere. Block types
+ * with no canonical form are refused (400 naming the block), never dropped —
+ * except earlier `thinking` blocks, which no other model could use.
+ */
+export function anthropicToChat(body: AnthropicMessageRequest): ChatRequest {
+  const stop = body.stop_sequences?.length ? { stop: body.stop_sequences } : {};
+  const user = body.metadata?.user_id ? { user: body.metadata.user_id } : {};
+  return {
+    ...passThrough(body),
+    model: body.model,
+    max_tokens: body.max_tokens,
+    messages: [...systemMessages(body.system), ...convertMessages(body.messages)],
+    ...(body.tools?.length ? { tools: convertTools(body.tools) } : {}),
+    ...(body.tool_choice ? convertToolChoice(body.tool_choice) : {}),
+    ...stop,
+    ...user,
+    ...outputConfig(body.output_config),
+    ...(body.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  };
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { jsonObject, textOrItems } from './schema-helpers';
+
+/**
+ * `POST /v1/messages` body validation (Anthropic Messages API). Loose: fields this
+ * schema does not name pass through. Block types the gateway does not translate
+ * are left to `anthropicToChat`, which rejects them naming the block.
+ */
+
+const text = z.looseObject({ text: z.string() });
+
+const imageSource = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('base64'), media_type: z.string().min(1), data: z.string().min(1) }),
+  z.looseObject({ type: z.literal('url'), url: z.string().min(1) }),
+  z.looseObject({ type: z.literal('file'), file_id: z.string().min(1) }),
+]);
+
+const resultBlocks = {
+  text,
+  image: z.looseObject({ source: imageSource }),
+};
+
+const contentBlocks = {
+  ...resultBlocks,
+  document: z.looseObject({ source: z.looseObject({ type: z.string() }) }),
+  tool_use: z.looseObject({ id: z.string().min(1), name: z.string().min(1), input: jsonObject }),
+  tool_result: z.looseObject({
+    tool_use_id: z.string().min(1),
+    content: textOrItems(resultBlocks, 'content must be a string or an array of text and image blocks').optional(),
+    is_error: z.boolean().optional(),
+  }),
+};
+
+const message = z.looseObject({
+  role: z.enum(['user', 'assistant', 'system'], { error: "role must be one of 'user', 'assistant', 'system'" }),
+  content: textOrItems(contentBlocks, 'content must be a string or an array of content blocks'),
+});
+
+const tool = z
+  .looseObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    input_schema: jsonObject.optional(),
+    type: z.string().nullish(),
+  })
+  .superRefine((value, ctx) => {
+    const custom = value.type === undefined || value.type === null || value.type === 'custom';
+    if (custom && value.input_schema === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'input_schema is required', path: ['input_schema'] });
+    }
+  });
+
+const toolChoice = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('auto'), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({ type: z.literal('any'), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({
+    type: z.literal('tool'),
+    name: z.string().min(1),
+    disable_parallel_tool_use: z.boolean().optional(),
+  }),
+  z.looseObject({ type: z.literal('none') }),
+]);
+
+/** The Messages request body; give it to `@Body({ schema })` on `POST /v1/messages`. */
+export const anthropicMessagesSchema = z
+  .looseObject({
+    model: z.string().min(1),
+    max_tokens: z.number().int().positive(),
+    messages: z.array(message).min(1),
+    system: textOrItems({ text }, 'system must be a string or an array of text blocks', true).optional(),
+    stop_sequences: z.array(z.string()).optional(),
+    stream: z.boolean().optional(),
+    temperature: z.number().min(0).max(1).optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    top_k: z.number().int().min(0).optional(),
+    metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
+    tools: z.array(tool).optional(),
+    tool_choice: toolChoice.optional(),
+    thinking: z.looseObject({ type: z.string() }).optional(),
+  })
+  .meta({ id: 'AnthropicMessageRequest' });
+
+export type AnthropicMessagesBody = z.infer<typeof anthropicMessagesSchema>;
