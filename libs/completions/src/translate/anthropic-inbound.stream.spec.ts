@@ -1,0 +1,253 @@
+import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
+import type { ChatChunk } from '@app/contracts';
+import { describe, expect, it } from 'vitest';
+import { chatChunksToAnthropicEvents, type AnthropicSseEvent } from './anthropic-inbound.stream';
+import { chunker, fromArray, ndjson, usage } from './translate.fixtures';
+
+const c = chunker();
+
+async function collect(chunks: ChatChunk[], model = 'claude-sonnet-4-5'): Promise<AnthropicSseEvent[]> {
+  const events: AnthropicSseEvent[] = [];
+  for await (const event of chatChunksToAnthropicEvents(fromArray(chunks), model)) events.push(event);
+  return events;
+}
+
+/** Events without the bulky message_start message, for sequence assertions. */
+function outline(events: AnthropicSseEvent[]): unknown[] {
+  return events.map(({ event, data }) => {
+    const { type: _type, ...rest } = data;
+    if (event === 'message_start' || event === 'ping' || event === 'message_stop') return event;
+    return [event, rest];
+  });
+}
+
+/** What an Anthropic SDK client ends up with after reading the events. */
+function sdkMessage(events: AnthropicSseEvent[]) {
+  return MessageStream.fromReadableStream(ndjson(events.map((e) => e.data))).finalMessage();
+}
+
+const textChunks = [
+  c.delta({ role: 'assistant', content: '', refusal: null }),
+  c.delta({ content: 'Hello' }),
+  c.delta({ content: '!' }),
+  c.delta({}, 'stop'),
+  c.usage(usage(25, 15)),
+];
+
+const deltaUsage = (input: number, output: number, cached = 0) => ({
+  input_tokens: input,
+  output_tokens: output,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: cached,
+  output_tokens_details: null,
+  server_tool_use: null,
+});
+const endTurn = { stop_reason: 'end_turn', stop_sequence: null, stop_details: null, container: null };
+
+describe('chatChunksToAnthropicEvents', () => {
+  it('produces Anthropic’s sequence for a text answer', async () => {
+    const events = await collect(textChunks);
+    expect(outline(events)).toEqual([
+      'message_start',
+      ['content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } }],
+      'ping',
+      ['content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello' } }],
+      ['content_block_delta', { index: 0, delta: { type: 'text_delta', text: '!' } }],
+      ['content_block_stop', { index: 0 }],
+      ['message_delta', { delta: endTurn, usage: deltaUsage(25, 15) }],
+      'message_stop',
+    ]);
+    expect(events.every((e) => e.event === e.data.type)).toBe(true);
+    expect(events[0].data).toEqual({
+      type: 'message_start',
+      message: {
+        id: 'msg_AbC123stream',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        stop_details: null,
+        container: null,
+        diagnostics: null,
+        usage: expect.objectContaining({ input_tokens: 0, output_tokens: 0 }),
+      },
+    });
+  });
+
+  it('streams text then tool calls as consecutive blocks, arguments as input_json_delta', async () => {
+    const events = await collect([
+      c.delta({ role: 'assistant', content: 'Checking.' }),
+      c.delta({
+        tool_calls: [{ index: 0, id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+      }),
+      c.delta({ tool_calls: [{ index: 0, function: { arguments: '{"location": "San' } }] }),
+      c.delta({ tool_calls: [{ index: 0, function: { arguments: ' Francisco, CA"}' } }] }),
+      c.delta({
+        tool_calls: [{ index: 1, id: 'call_t', type: 'function', function: { name: 'get_time', arguments: '{}' } }],
+      }),
+      c.delta({}, 'tool_calls'),
+      c.usage(usage(472, 89, 100)),
+    ]);
+    expect(outline(events)).toEqual([
+      'message_start',
+      ['content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } }],
+      'ping',
+      ['content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Checking.' } }],
+      ['content_block_stop', { index: 0 }],
+      [
+        'content_block_start',
+        {
+          index: 1,
+          content_block: { type: 'tool_use', id: 'call_w', name: 'get_weather', input: {}, caller: { type: 'direct' } },
+        },
+      ],
+      ['content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: '{"location": "San' } }],
+      ['content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: ' Francisco, CA"}' } }],
+      ['content_block_stop', { index: 1 }],
+      [
+        'content_block_start',
+        {
+          index: 2,
+          content_block: { type: 'tool_use', id: 'call_t', name: 'get_time', input: {}, caller: { type: 'direct' } },
+        },
+      ],
+      ['content_block_delta', { index: 2, delta: { type: 'input_json_delta', partial_json: '{}' } }],
+      ['content_block_stop', { index: 2 }],
+      ['message_delta', { delta: { ...endTurn, stop_reason: 'tool_use' }, usage: deltaUsage(372, 89, 100) }],
+      'message_stop',
+    ]);
+    const message = await sdkMessage(events);
+    expect(message.content).toEqual([
+      { type: 'text', text: 'Checking.', citations: null },
+      {
+        type: 'tool_use',
+        id: 'call_w',
+        name: 'get_weather',
+        input: { location: 'San Francisco, CA' },
+        caller: { type: 'direct' },
+      },
+      { type: 'tool_use', id: 'call_t', name: 'get_time', input: {}, caller: { type: 'direct' } },
+    ]);
+    expect(message.stop_reason).toBe('tool_use');
+    expect(message.usage).toMatchObject({ input_tokens: 372, cache_read_input_tokens: 100, output_tokens: 89 });
+  });
+
+  it('handles several whole tool calls in one delta (Ollama style) finished with "stop"', async () => {
+    const events = await collect([
+      c.delta({
+        role: 'assistant',
+        content: '',
+        tool_calls: [
+          { index: 0, id: 'call_a', type: 'function', function: { name: 'get_time', arguments: '{"timezone":"UTC"}' } },
+          { index: 1, id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{"timezone":"JST"}' } },
+        ],
+      }),
+      c.delta({}, 'stop'),
+    ]);
+    const message = await sdkMessage(events);
+    expect(message.content.map((b) => (b.type === 'tool_use' ? b.input : b))).toEqual([
+      { timezone: 'UTC' },
+      { timezone: 'JST' },
+    ]);
+    expect(message.stop_reason).toBe('tool_use');
+    const stops = events.filter((e) => e.event === 'content_block_stop').map((e) => e.data['index']);
+    expect(stops).toEqual([0, 1]);
+  });
+
+  it('opens a new text block for text after a tool call', async () => {
+    const events = await collect([
+      c.delta({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '{}' } }] }),
+      c.delta({ content: 'Done.' }),
+      c.delta({}, 'tool_calls'),
+    ]);
+    const starts = events
+      .filter((e) => e.event === 'content_block_start')
+      .map((e) => [e.data['index'], (e.data['content_block'] as { type: string }).type]);
+    expect(starts).toEqual([
+      [0, 'tool_use'],
+      [1, 'text'],
+    ]);
+    expect(events.filter((e) => e.event === 'ping')).toHaveLength(1);
+  });
+
+  it.each([
+    ['length', {}, 'max_tokens', null],
+    ['content_filter', {}, 'refusal', null],
+    ['stop', { stop_reason: '###' }, 'stop_sequence', '###'],
+  ] as const)('maps finish %s %j to %s', async (finish, extra, stopReason, stopSequence) => {
+    const finishChunk = c.delta({}, finish);
+    Object.assign(finishChunk.choices[0], extra);
+    const events = await collect([c.delta({ content: 'x' }), finishChunk]);
+    const delta = events.find((e) => e.event === 'message_delta')?.data['delta'];
+    expect(delta).toMatchObject({ stop_reason: stopReason, stop_sequence: stopSequence });
+  });
+
+  it('reports unknown usage as null input tokens and zero output', async () => {
+    const events = await collect([c.delta({ content: 'x' }), c.delta({}, 'stop')]);
+    expect(events.find((e) => e.event === 'message_delta')?.data['usage']).toEqual({
+      input_tokens: null,
+      output_tokens: 0,
+      cache_creation_input_tokens: null,
+      cache_read_input_tokens: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+    });
+  });
+
+  it('still frames a message for an empty stream', async () => {
+    const events = await collect([]);
+    expect(outline(events)).toEqual([
+      'message_start',
+      ['message_delta', { delta: endTurn, usage: expect.any(Object) }],
+      'message_stop',
+    ]);
+    expect((await sdkMessage(events)).content).toEqual([]);
+  });
+
+  it('ignores choices other than the first', async () => {
+    const other: ChatChunk = {
+      ...c.delta({ content: 'other' }),
+      choices: [{ index: 1, delta: { content: 'other' }, finish_reason: null }],
+    };
+    const events = await collect([c.delta({ content: 'first' }), other, c.delta({}, 'stop')]);
+    expect((await sdkMessage(events)).content).toEqual([{ type: 'text', text: 'first', citations: null }]);
+  });
+
+  it('gives the SDK the same message as the JSON translation', async () => {
+    const message = await sdkMessage(await collect(textChunks));
+    expect(message).toMatchObject({
+      id: 'msg_AbC123stream',
+      model: 'claude-sonnet-4-5',
+      content: [{ type: 'text', text: 'Hello!' }],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 25, output_tokens: 15 },
+    });
+  });
+
+  it('propagates an upstream error after the events so far', async () => {
+    async function* failing(): AsyncGenerator<ChatChunk> {
+      yield c.delta({ content: 'Hel' });
+      throw new Error('upstream dropped the stream');
+    }
+    const seen: string[] = [];
+    const run = async () => {
+      for await (const event of chatChunksToAnthropicEvents(failing(), 'm')) seen.push(event.event);
+    };
+    await expect(run()).rejects.toThrow('upstream dropped the stream');
+    expect(seen).toEqual(['message_start', 'content_block_start', 'ping', 'content_block_delta']);
+  });
+
+  it('emits nothing when the upstream fails before its first chunk', async () => {
+    const failing = (): AsyncIterable<ChatChunk> => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('connect ECONNREFUSED')) }),
+    });
+    const seen: string[] = [];
+    const run = async () => {
+      for await (const event of chatChunksToAnthropicEvents(failing(), 'm')) seen.push(event.event);
+    };
+    await expect(run()).rejects.toThrow('ECONNREFUSED');
+    expect(seen).toEqual([]);
+  });
+});

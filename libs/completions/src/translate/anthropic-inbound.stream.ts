@@ -1,0 +1,191 @@
+import type {
+  AnthropicDeltaUsage,
+  AnthropicStopReason,
+  ChatChunk,
+  ChatChunkToolCallDelta,
+  ChatFinishReason,
+  Usage,
+} from '@app/contracts';
+import {
+  anthropicMessageId,
+  anthropicStopReason,
+  anthropicUsage,
+  matchedStopSequence,
+} from './anthropic-inbound.response';
+import { randomId } from './prompt-messages';
+
+/**
+ * Canonical chat chunks -> Anthropic's streamed event sequence (inbound
+ * `POST /v1/messages` with `stream: true`):
+ *
+ *   message_start, then per content block content_block_start / *_delta /
+ *   content_block_stop (a `ping` after the first start), message_delta
+ *   (stop_reason, usage), message_stop.
+ *
+ * Blocks open one at a time, in order, as Anthropic's are: text, then one block
+ * per tool call (`input_json_delta` fragments); text after a tool call opens a
+ * new text block. Only the first choice is translated (Anthropic has no `n`).
+ * Framing (`event:` / `data:` lines) is the SSE writer's job.
+ */
+
+/** One server-sent event: its name and its JSON payload (which repeats the name as `type`). */
+export interface AnthropicSseEvent {
+  event: string;
+  data: { type: string; [field: string]: unknown };
+}
+
+interface ToolBlock {
+  block: number;
+}
+
+type OpenBlock = { kind: 'text'; block: number } | { kind: 'tool'; block: number; tool: number };
+
+function sse(type: string, fields: Record<string, unknown> = {}): AnthropicSseEvent {
+  return { event: type, data: { type, ...fields } };
+}
+
+/** The translation state of one stream; `push` each chunk, then `finish`. */
+export class AnthropicEventMapper {
+  private started = false;
+  private pinged = false;
+  private nextBlock = 0;
+  private open: OpenBlock | undefined;
+  private readonly tools = new Map<number, ToolBlock>();
+  private finishReason: ChatFinishReason | null = null;
+  private stopSequence: string | null = null;
+  private usage: Usage | undefined;
+
+  constructor(private readonly requestedModel: string) {}
+
+  push(chunk: ChatChunk): AnthropicSseEvent[] {
+    const events = this.start(chunk);
+    if (chunk.usage) this.usage = chunk.usage;
+    const choice = chunk.choices.find((c) => c.index === 0);
+    if (!choice) return events;
+    const text = choice.delta.content || choice.delta.refusal;
+    if (text) events.push(...this.text(text));
+    for (const call of choice.delta.tool_calls ?? []) events.push(...this.toolCall(call));
+    if (choice.finish_reason) {
+      this.finishReason = choice.finish_reason;
+      this.stopSequence = matchedStopSequence(choice);
+    }
+    return events;
+  }
+
+  /** The closing events, once the chunks are exhausted (the usage chunk comes after the finish chunk). */
+  finish(): AnthropicSseEvent[] {
+    const events = this.start(undefined);
+    events.push(...this.closeOpen());
+    const stopReason = this.stopReason();
+    const usage = anthropicUsage(this.usage);
+    const deltaUsage: AnthropicDeltaUsage = {
+      input_tokens: this.usage ? usage.input_tokens : null,
+      output_tokens: usage.output_tokens,
+      cache_creation_input_tokens: this.usage ? usage.cache_creation_input_tokens : null,
+      cache_read_input_tokens: this.usage ? usage.cache_read_input_tokens : null,
+      output_tokens_details: usage.output_tokens_details,
+      server_tool_use: null,
+    };
+    const delta = {
+      stop_reason: stopReason,
+      stop_sequence: stopReason === 'stop_sequence' ? this.stopSequence : null,
+      stop_details: stopReason === 'refusal' ? { type: 'refusal', category: null, explanation: null } : null,
+      container: null,
+    };
+    events.push(sse('message_delta', { delta, usage: deltaUsage }), sse('message_stop'));
+    return events;
+  }
+
+  private stopReason(): AnthropicStopReason {
+    const sequence = this.finishReason === 'stop' ? this.stopSequence : null;
+    return anthropicStopReason(this.finishReason, this.tools.size > 0, sequence);
+  }
+
+  private start(chunk: ChatChunk | undefined): AnthropicSseEvent[] {
+    if (this.started) return [];
+    this.started = true;
+    const message = {
+      id: chunk ? anthropicMessageId(chunk.id) : randomId('msg_'),
+      type: 'message',
+      role: 'assistant',
+      model: this.requestedModel,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      stop_details: null,
+      container: null,
+      diagnostics: null,
+      // OpenAI-style upstreams report usage only at the end; message_delta carries it then.
+      usage: anthropicUsage(chunk?.usage),
+    };
+    return [sse('message_start', { message })];
+  }
+
+  private openBlock(open: OpenBlock, contentBlock: Record<string, unknown>): AnthropicSseEvent[] {
+    const events = this.closeOpen();
+    this.open = open;
+    events.push(sse('content_block_start', { index: open.block, content_block: contentBlock }));
+    if (!this.pinged) {
+      this.pinged = true;
+      events.push(sse('ping'));
+    }
+    return events;
+  }
+
+  private closeOpen(): AnthropicSseEvent[] {
+    if (!this.open) return [];
+    const index = this.open.block;
+    this.open = undefined;
+    return [sse('content_block_stop', { index })];
+  }
+
+  private text(text: string): AnthropicSseEvent[] {
+    const events =
+      this.open?.kind === 'text'
+        ? []
+        : this.openBlock({ kind: 'text', block: this.nextBlock++ }, { type: 'text', text: '', citations: null });
+    events.push(sse('content_block_delta', { index: this.open?.block, delta: { type: 'text_delta', text } }));
+    return events;
+  }
+
+  private toolCall(call: ChatChunkToolCallDelta): AnthropicSseEvent[] {
+    const events: AnthropicSseEvent[] = [];
+    let tool = this.tools.get(call.index);
+    if (!tool) {
+      tool = { block: this.nextBlock++ };
+      this.tools.set(call.index, tool);
+      const start = {
+        type: 'tool_use',
+        id: call.id ?? randomId('toolu_'),
+        name: call.function?.name ?? '',
+        input: {},
+        caller: { type: 'direct' },
+      };
+      events.push(...this.openBlock({ kind: 'tool', block: tool.block, tool: call.index }, start));
+    }
+    const fragment = call.function?.arguments;
+    if (fragment) {
+      // A fragment for an already closed call (no known upstream interleaves calls)
+      // still goes to that call's block: clients accumulate by index.
+      const delta = { type: 'input_json_delta', partial_json: fragment };
+      events.push(sse('content_block_delta', { index: tool.block, delta }));
+    }
+    return events;
+  }
+}
+
+/**
+ * Pure stream translation: Anthropic's events for a stream of chat chunks. An
+ * error thrown by the chunk iterator propagates unchanged (the SSE writer sends
+ * it as an `error` event); nothing is emitted before the first chunk arrives.
+ */
+export async function* chatChunksToAnthropicEvents(
+  chunks: AsyncIterable<ChatChunk>,
+  requestedModel: string,
+): AsyncGenerator<AnthropicSseEvent> {
+  const mapper = new AnthropicEventMapper(requestedModel);
+  for await (const chunk of chunks) {
+    yield* mapper.push(chunk);
+  }
+  yield* mapper.finish();
+}
