@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { modelCandidates } from '../pricing/price-table';
+import { PricingService } from '../pricing/pricing.service';
+import { ProviderCatalog } from '../status/provider-catalog';
+
+export const OTHER = 'other';
+export const NONE = 'none';
+const REFRESH_MS = 30_000;
+/** Hard bound per label, whatever the configuration says. */
+const MAX_VALUES = 500;
+
+/**
+ * Keeps metric label values bounded: a provider or model becomes a label only
+ * when configuration knows it (a registered provider or its models, a priced
+ * model, an environment provider); anything else is `other`. Request ids and
+ * client-chosen strings never reach a label.
+ */
+@Injectable()
+export class MetricLabels {
+  private known = { at: 0, providers: new Set<string>(), models: new Set<string>() };
+  private readonly used = { provider: new Set<string>(), model: new Set<string>() };
+
+  constructor(
+    private readonly catalog: ProviderCatalog,
+    private readonly pricing: PricingService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  provider(name: string | null | undefined): string {
+    if (!name) return NONE;
+    return this.bounded('provider', this.refreshed().providers.has(name) ? name : OTHER);
+  }
+
+  /** The first of the names whose priced family or exact id is known (served model first). */
+  model(...names: Array<string | null | undefined>): string {
+    const known = this.refreshed().models;
+    for (const name of names) {
+      if (!name) continue;
+      const hit = modelCandidates(name).find((m) => known.has(m));
+      if (hit) return this.bounded('model', hit);
+    }
+    return names.some(Boolean) ? OTHER : NONE;
+  }
+
+  private bounded(kind: 'provider' | 'model', value: string): string {
+    const used = this.used[kind];
+    if (used.has(value) || value === OTHER) return value;
+    if (used.size >= MAX_VALUES) return OTHER;
+    used.add(value);
+    return value;
+  }
+
+  private refreshed() {
+    const now = Date.now();
+    if (now - this.known.at < REFRESH_MS) return this.known;
+    const providers = new Set<string>(Object.keys(this.config.providers).filter((k) => this.config.providers[k as keyof AppConfig['providers']]));
+    const models = new Set<string>();
+    for (const p of this.catalog.list()) {
+      providers.add(p.name);
+      for (const m of p.models) models.add(m);
+    }
+    const priced = this.pricing.knownNames();
+    for (const p of priced.providers) providers.add(p);
+    for (const m of priced.models) models.add(m);
+    this.known = { at: now, providers, models };
+    return this.known;
+  }
+
+  /** Forgets the cached known sets (after providers or prices change). */
+  invalidate(): void {
+    this.known.at = 0;
+  }
+}

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { GatewayEvents } from './events/gateway-events';
+import { GatewayMetrics } from './metrics/gateway-metrics';
+import { PricingService } from './pricing/pricing.service';
+import type { UsageEvent } from './usage-event';
+import { toUsageRow } from './writer/usage-row';
+import { UsageWriter } from './writer/usage-writer';
+
+/**
+ * The one call the request pipeline makes when a request ends (answered,
+ * failed or aborted): prices it from the in-memory price list, queues its row,
+ * counts it in the metrics and announces `generation_completed`. Synchronous,
+ * no I/O, never throws.
+ */
+@Injectable()
+export class UsageRecorder {
+  constructor(
+    private readonly pricing: PricingService,
+    private readonly writer: UsageWriter,
+    private readonly metrics: GatewayMetrics,
+    private readonly events: GatewayEvents,
+  ) {}
+
+  record(event: UsageEvent): { costUsd: number } {
+    const model = event.modelServed ?? event.modelRequested;
+    const costUsd = this.pricing.cost(event.provider, model, event.usage);
+    const row = toUsageRow(event, costUsd);
+    this.writer.enqueue(row);
+    this.metrics.observeUsage(event, row.costUsd);
+    this.events.emit({
+      type: 'generation_completed',
+      at: new Date().toISOString(),
+      requestId: row.requestId,
+      data: {
+        endpoint: row.endpoint,
+        teamId: row.teamId,
+        apiKeyId: row.apiKeyId,
+        agentId: row.agentId,
+        sessionId: row.sessionId,
+        provider: row.provider,
+        modelRequested: row.modelRequested,
+        modelServed: row.modelServed,
+        routeAlias: row.routeAlias,
+        status: row.status,
+        errorCode: row.errorCode,
+        stream: row.stream,
+        promptTokens: row.promptTokens,
+        completionTokens: row.completionTokens,
+        cachedTokens: row.cachedTokens,
+        totalTokens: row.promptTokens + row.completionTokens,
+        costUsd: row.costUsd,
+        latencyMs: row.latencyMs,
+        ttftMs: row.ttftMs,
+        fallbackCount: row.fallbackCount,
+        retryCount: row.retryCount,
+      },
+    });
+    return { costUsd: row.costUsd };
+  }
+}
