@@ -6,6 +6,8 @@ import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } f
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { KeysModule } from './keys/keys.module';
+import { ProvidersModule } from './providers/providers.module';
+import { RoutesModule } from './routes/routes.module';
 import { TeamsModule } from './teams/teams.module';
 import { UsersModule } from './users/users.module';
 
@@ -26,6 +28,8 @@ export class AdminModule {
         UsersModule,
         KeysModule,
         AuditModule,
+        ProvidersModule,
+        RoutesModule,
       ],
       providers: [AdminBootstrapService],
     };

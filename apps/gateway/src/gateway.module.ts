@@ -4,6 +4,8 @@ import { AppConfigModule, type AppConfig } from '@app/config';
 import { DatabaseHealthIndicator, DbModule } from '@app/db';
 import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
 import { MeModule } from './me/me.module';
+import { ModelsModule } from './models/models.module';
+import { GatewayProvidersModule } from './providers/providers.module';
 
 /** The public gateway: the OpenAI-compatible API under /v1, health and metrics. */
 @Module({})
@@ -19,6 +21,8 @@ export class GatewayModule {
         HealthModule.forRoot([DatabaseHealthIndicator, RedisHealthIndicator]),
         GatewayAuthModule,
         MeModule,
+        ModelsModule,
+        GatewayProvidersModule,
       ],
     };
   }

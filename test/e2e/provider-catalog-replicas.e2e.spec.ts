@@ -1,0 +1,104 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { type AppProcess, spawnApp, waitForHttp } from '../support/process';
+import { adminApi, call, type Json, unique } from '../support/tenancy';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const postgresUrl = process.env.TEST_DATABASE_URL;
+const reason =
+  redisUrl && postgresUrl
+    ? ''
+    : ' (skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL: two processes share PostgreSQL and hear changes over Redis)';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `check` until it is true; returns how long that took (ms), or fails after `timeoutMs`. */
+async function timeUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return Date.now() - started;
+}
+
+describe.skipIf(!redisUrl || !postgresUrl)(
+  `provider and route changes reach a gateway in another process through Redis${reason}`,
+  { timeout: 120_000 },
+  () => {
+    let first: TestPlatform;
+    let second: AppProcess;
+    let secondUrl: string;
+    const onSecond = (path: string): Promise<Json> => call(`${secondUrl}${path}`, { token: TEST_MASTER_KEY });
+    const providerOnSecond = async (name: string): Promise<Json> =>
+      ((await onSecond('/v1/providers')).body.data as Json[]).find((p) => p.name === name);
+    const modelsOnSecond = async (): Promise<string[]> =>
+      ((await onSecond('/v1/models')).body.data as Json[]).map((m) => m.id as string);
+
+    beforeAll(async () => {
+      first = await startPlatform({ databaseKind: 'postgres', env: { REDIS_URL: redisUrl } });
+      const port = await freePort();
+      secondUrl = `http://127.0.0.1:${port}`;
+      second = spawnApp('gateway', {
+        DATABASE_URL: first.database.env.DATABASE_URL ?? '',
+        DATA_DIR: first.database.env.DATA_DIR,
+        REDIS_URL: redisUrl ?? '',
+        MASTER_KEY: TEST_MASTER_KEY,
+        SECRET_KEY: first.config.secretKey ?? '',
+        HOST: '127.0.0.1',
+        GATEWAY_PORT: String(port),
+        ADMIN_PORT: String(await freePort()),
+      });
+      await Promise.race([
+        waitForHttp(`${secondUrl}/health`, 90_000),
+        second.exited.then(() => {
+          throw new Error(`the second gateway exited:\n${second.output()}`);
+        }),
+      ]);
+    }, 120_000);
+    afterAll(async () => {
+      await second?.stop();
+      await first?.close();
+    });
+
+    it('sees a new, changed and deleted provider within a second (not the 30 s safety-net refresh)', async () => {
+      const api = adminApi(first);
+      const name = unique('replica').toLowerCase();
+      const created = await api.post('/api/providers', { name, kind: 'mock', models: ['pinned-model'] });
+      expect(created.status).toBe(201);
+      expect(await timeUntil(async () => Boolean(await providerOnSecond(name)), 1_000)).toBeLessThan(1_000);
+      expect(await providerOnSecond(name)).toMatchObject({ kind: 'mock', source: 'database', enabled: true });
+      await timeUntil(async () => (await modelsOnSecond()).includes(`${name}/pinned-model`), 1_000);
+
+      expect((await api.patch(`/api/providers/${created.body.id}`, { enabled: false })).status).toBe(200);
+      await timeUntil(async () => (await providerOnSecond(name))?.enabled === false, 1_000);
+      expect(await modelsOnSecond()).not.toContain(`${name}/pinned-model`);
+
+      expect((await api.delete(`/api/providers/${created.body.id}`)).status).toBe(204);
+      await timeUntil(async () => (await providerOnSecond(name)) === undefined, 1_000);
+    });
+
+    it('sees a new route alias within a second', async () => {
+      const api = adminApi(first);
+      const name = unique('routed').toLowerCase();
+      expect((await api.post('/api/providers', { name, kind: 'mock' })).status).toBe(201);
+      const alias = unique('replicated');
+      const route = await api.post('/api/routes', {
+        alias,
+        strategy: 'fallback',
+        targets: [{ provider: name, model: 'x' }],
+      });
+      expect(route.status).toBe(201);
+      await timeUntil(async () => (await modelsOnSecond()).includes(alias), 1_000);
+      expect((await api.delete(`/api/routes/${route.body.id}`)).status).toBe(204);
+      await timeUntil(async () => !(await modelsOnSecond()).includes(alias), 1_000);
+    });
+  },
+);

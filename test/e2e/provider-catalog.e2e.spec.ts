@@ -1,0 +1,567 @@
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretCipher } from '@app/config';
+import { PgliteDriver } from '@app/db';
+import {
+  createTestDatabase,
+  FakeAnthropicServer,
+  FakeOllamaServer,
+  FakeOpenAIServer,
+  type TestDatabase,
+} from '@app/testing';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { adminApi, call, createKey, createTeam, type Json, unique } from '../support/tenancy';
+
+const OPENAI_KEY = 'sk-env-openai-0123456789';
+const STORED_KEY = 'sk-stored-secret-abcdefghijklmnop';
+
+/** Polls `fn` until it returns a truthy value (background discovery, health checks). */
+async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The stored (encrypted) key of a provider, read straight from the database once the platform is closed. */
+async function readProviderKey(database: TestDatabase, name: string): Promise<string> {
+  const sql = 'SELECT api_key_encrypted FROM providers WHERE name = $1';
+  if (database.env.DATABASE_URL) {
+    const client = new Client({ connectionString: database.env.DATABASE_URL });
+    await client.connect();
+    try {
+      return (await client.query<{ api_key_encrypted: string }>(sql, [name])).rows[0].api_key_encrypted;
+    } finally {
+      await client.end();
+    }
+  }
+  const driver = await PgliteDriver.open(join(database.env.DATA_DIR, 'pglite'));
+  try {
+    return (await driver.query<{ api_key_encrypted: string }>(sql, [name]))[0].api_key_encrypted;
+  } finally {
+    await driver.close();
+  }
+}
+
+describe('provider catalog: admin API, environment providers, /v1/models and /v1/providers', () => {
+  const openai = new FakeOpenAIServer({ apiKey: OPENAI_KEY });
+  const anthropic = new FakeAnthropicServer();
+  const ollama = new FakeOllamaServer();
+  const upstream = new FakeOpenAIServer({
+    apiKey: STORED_KEY,
+    models: ['vendor/model-a', 'model-b'],
+    ownedBy: 'vendor',
+  });
+  let platform: TestPlatform;
+  let api: ReturnType<typeof adminApi>;
+  const gateway = (path: string, options: { method?: string; body?: unknown; token?: string } = {}) =>
+    call(`${platform.gatewayUrl}${path}`, { token: TEST_MASTER_KEY, ...options });
+
+  beforeAll(async () => {
+    await Promise.all([openai.start(), anthropic.start(), ollama.start(), upstream.start()]);
+    platform = await startPlatform({
+      env: {
+        OPENAI_API_KEY: OPENAI_KEY,
+        OPENAI_BASE_URL: openai.baseURL,
+        ANTHROPIC_API_KEY: 'sk-ant-env',
+        ANTHROPIC_BASE_URL: anthropic.baseURL,
+        OLLAMA_HOST: ollama.origin,
+      },
+    });
+    api = adminApi(platform);
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await Promise.all([openai.close(), anthropic.close(), ollama.close(), upstream.close()]);
+  });
+
+  const createProvider = async (fields: Record<string, unknown> = {}) => {
+    const res = await api.post('/api/providers', {
+      name: unique('vendor').toLowerCase(),
+      kind: 'openai-compatible',
+      baseUrl: upstream.baseURL,
+      apiKey: STORED_KEY,
+      ...fields,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body;
+  };
+
+  it('lists environment providers as read-only, named after their kind, without keys', async () => {
+    const res = await api.get('/api/providers');
+    expect(res.status).toBe(200);
+    const env = (res.body as Json[]).filter((p) => p.source === 'environment');
+    expect(env.map((p) => p.name).sort()).toEqual(['anthropic', 'ollama', 'openai']);
+    expect(env.find((p) => p.name === 'openai')).toMatchObject({
+      id: 'env:openai',
+      kind: 'openai',
+      hasApiKey: true,
+      baseUrl: openai.baseURL,
+      overridden: false,
+    });
+    expect(JSON.stringify(res.body)).not.toContain(OPENAI_KEY);
+    expect((await api.get('/api/providers/env:ollama')).body).toMatchObject({ kind: 'ollama', hasApiKey: false });
+    for (const method of ['patch', 'delete'] as const) {
+      const denied =
+        method === 'patch'
+          ? await api.patch('/api/providers/env:openai', { enabled: false })
+          : await api.delete('/api/providers/env:openai');
+      expect(denied.status).toBe(409);
+      expect(denied.body.error.message).toMatch(/environment/);
+    }
+    expect((await api.get('/api/providers/env:gemini')).status).toBe(404);
+  });
+
+  it('creates, reads, updates and deletes a provider; the key is write-only and encrypted at rest', async () => {
+    const created = await createProvider({
+      models: ['pinned', 'pinned'],
+      timeoutMs: 20_000,
+      options: { headers: { 'x-proxy-auth': 'hidden-header-value' } },
+    });
+    expect(created).toMatchObject({
+      kind: 'openai-compatible',
+      source: 'database',
+      hasApiKey: true,
+      enabled: true,
+      models: ['pinned'],
+      timeoutMs: 20_000,
+      options: { headers: { 'x-proxy-auth': '[redacted]' } },
+    });
+    expect(created).not.toHaveProperty('apiKey');
+    const id = created.id as string;
+    const read = await api.get(`/api/providers/${id}`);
+    const list = await api.get('/api/providers');
+    for (const res of [read, list]) {
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(res.body)).not.toContain(STORED_KEY);
+      expect(JSON.stringify(res.body)).not.toContain('hidden-header-value');
+    }
+    expect((list.body as Json[]).map((p) => p.id)).toContain(id);
+
+    const renamed = unique('renamed').toLowerCase();
+    const updated = await api.patch(`/api/providers/${id}`, { name: renamed, apiKey: null, enabled: false });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ name: renamed, hasApiKey: false, enabled: false, models: ['pinned'] });
+    expect((await api.patch(`/api/providers/${id}`, { apiKey: 'sk-new-key-value' })).body.hasApiKey).toBe(true);
+
+    expect((await api.delete(`/api/providers/${id}`)).status).toBe(204);
+    expect((await api.get(`/api/providers/${id}`)).status).toBe(404);
+    expect((await api.delete(`/api/providers/${id}`)).status).toBe(404);
+  });
+
+  it('records provider and route changes in the audit log without secrets', async () => {
+    const provider = await createProvider({ options: { headers: { 'x-proxy-auth': 'hidden-header-value' } } });
+    await api.patch(`/api/providers/${provider.id}`, { apiKey: 'sk-rotated-key-123456', enabled: false });
+    const route = await api.post('/api/routes', {
+      alias: unique('audited'),
+      strategy: 'fallback',
+      targets: [{ provider: provider.name, model: 'm' }],
+    });
+    await api.delete(`/api/routes/${route.body.id}`);
+    await api.delete(`/api/providers/${provider.id}`);
+    const providerLog = await api.get(`/api/audit?targetId=${provider.id}`);
+    expect(providerLog.status).toBe(200);
+    expect(providerLog.body.data.map((e: Json) => e.action)).toEqual([
+      'provider.delete',
+      'provider.update',
+      'provider.create',
+    ]);
+    expect(providerLog.body.data[1].changes).toMatchObject({ enabled: { from: true, to: false }, apiKey: 'replaced' });
+    expect(providerLog.body.data[0]).toMatchObject({ actorType: 'master_key', targetType: 'provider' });
+    const routeLog = await api.get(`/api/audit?targetId=${route.body.id}`);
+    expect(routeLog.body.data.map((e: Json) => e.action)).toEqual(['route.delete', 'route.create']);
+    const text = JSON.stringify([providerLog.body, routeLog.body]);
+    for (const secret of [STORED_KEY, 'sk-rotated-key-123456', 'hidden-header-value', 'v1:'])
+      expect(text).not.toContain(secret);
+  });
+
+  it('answers bad provider input with 400/404/409 in the envelope, never echoing the key', async () => {
+    const base = {
+      name: unique('bad').toLowerCase(),
+      kind: 'openai-compatible',
+      baseUrl: upstream.baseURL,
+      apiKey: STORED_KEY,
+    };
+    const cases: Array<[Record<string, unknown>, string | null]> = [
+      [{ ...base, name: undefined }, 'name'],
+      [{ ...base, name: 'has/slash' }, 'name'],
+      [{ ...base, name: 'Upper Case' }, 'name'],
+      [{ ...base, kind: 'bedrock' }, 'kind'],
+      [{ ...base, baseUrl: 'ftp://example.com' }, 'baseUrl'],
+      [{ ...base, baseUrl: 'not a url' }, 'baseUrl'],
+      [{ ...base, baseUrl: undefined }, 'baseUrl'],
+      [{ ...base, kind: 'azure-openai', baseUrl: undefined }, 'baseUrl'],
+      [{ ...base, apiKey: 42 }, 'apiKey'],
+      [{ ...base, timeoutMs: -1 }, 'timeoutMs'],
+      [{ ...base, models: [''] }, 'models[0]'],
+      [{ ...base, options: { unknown: true } }, 'options'],
+      [{ ...base, options: { headers: { 'bad header': 'x' } } }, 'options.headers.bad header'],
+      [{ ...base, extra: 'field' }, null],
+    ];
+    for (const [body, param] of cases) {
+      const res = await api.post('/api/providers', body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request_error' });
+      if (param) expect(res.body.error.param, JSON.stringify(res.body)).toBe(param);
+      expect(JSON.stringify(res.body)).not.toContain(STORED_KEY);
+    }
+    const malformed = await call(`${platform.adminUrl}/api/providers`, {
+      method: 'POST',
+      token: TEST_MASTER_KEY,
+      body: '{"name":',
+    });
+    expect(malformed.status).toBe(400);
+
+    const existing = await createProvider();
+    const duplicate = await api.post('/api/providers', { ...base, name: existing.name });
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.body.error.param).toBe('name');
+    expect(JSON.stringify(duplicate.body)).not.toContain(STORED_KEY);
+    const other = await createProvider();
+    expect((await api.patch(`/api/providers/${other.id}`, { name: existing.name })).status).toBe(409);
+    expect((await api.patch(`/api/providers/${other.id}`, { kind: 'azure-openai', baseUrl: null })).status).toBe(400);
+    expect((await api.patch(`/api/providers/${other.id}`, { bogus: 1 })).status).toBe(400);
+
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', 'env:nothing']) {
+      expect((await api.get(`/api/providers/${id}`)).status).toBe(404);
+      expect((await api.patch(`/api/providers/${id}`, { enabled: true })).status).toBe(404);
+      expect((await api.delete(`/api/providers/${id}`)).status).toBe(404);
+      expect((await api.post(`/api/providers/${id}/test`)).status).toBe(404);
+      expect((await api.get(`/api/providers/${id}/models`)).status).toBe(404);
+    }
+  });
+
+  it('requires an admin: no token 401, a member 403', async () => {
+    expect((await call(`${platform.adminUrl}/api/providers`)).status).toBe(401);
+    expect((await call(`${platform.adminUrl}/api/routes`)).status).toBe(401);
+    const teamId = await createTeam(platform);
+    const login = await api.post('/api/users', {
+      email: `${unique('m')}@example.com`,
+      password: 'a good long password',
+      role: 'member',
+      teamId,
+    });
+    expect(login.status).toBe(201);
+    const token = (
+      await call(`${platform.adminUrl}/api/auth/login`, {
+        body: { email: login.body.email, password: 'a good long password' },
+      })
+    ).body.accessToken as string;
+    expect((await api.get('/api/providers', token)).status).toBe(403);
+    expect((await api.post('/api/routes', {}, token)).status).toBe(403);
+  });
+
+  it('tests a stored provider and discovers its models through the admin API', async () => {
+    const provider = await createProvider();
+    const test = await api.post(`/api/providers/${provider.id}/test`);
+    expect(test.status).toBe(200);
+    expect(test.body).toMatchObject({ ok: true, models: ['vendor/model-a', 'model-b'], modelCount: 2 });
+    const models = await api.get(`/api/providers/${provider.id}/models`);
+    expect(models.status).toBe(200);
+    expect(models.body).toMatchObject({
+      provider: provider.name,
+      discovered: [{ id: 'vendor/model-a', ownedBy: 'vendor' }, { id: 'model-b' }],
+    });
+
+    const wrongKey = await api.patch(`/api/providers/${provider.id}`, { apiKey: 'sk-wrong-key-000000' });
+    expect(wrongKey.status).toBe(200);
+    const failing = await api.post(`/api/providers/${provider.id}/test`);
+    expect(failing.status).toBe(200);
+    expect(failing.body.ok).toBe(false);
+    expect(failing.body.message).toBeTruthy();
+    expect(JSON.stringify(failing.body)).not.toContain('sk-wrong-key-000000');
+    const discovery = await api.get(`/api/providers/${provider.id}/models`);
+    expect(discovery.status).toBe(502);
+    expect(discovery.body.error.code).toBe('upstream_error');
+    expect(JSON.stringify(discovery.body)).not.toContain('sk-wrong-key-000000');
+
+    expect((await api.post('/api/providers/env:ollama/test')).body).toMatchObject({
+      ok: true,
+      models: ['llama3:8b', 'nomic-embed-text:latest'],
+    });
+  });
+
+  it('manages routes: targets on stored and environment providers, bad input, conflicts', async () => {
+    const provider = await createProvider();
+    const alias = unique('fast');
+    const created = await api.post('/api/routes', {
+      alias,
+      strategy: 'weighted',
+      targets: [
+        { provider: provider.name, model: 'model-b', weight: 3, timeoutMs: 1_000 },
+        { provider: 'ollama', model: 'llama3:8b' },
+      ],
+      timeoutMs: 5_000,
+      description: 'cheap first',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({
+      alias,
+      strategy: 'weighted',
+      enabled: true,
+      timeoutMs: 5_000,
+      targets: [
+        { provider: provider.name, model: 'model-b', weight: 3, timeoutMs: 1_000 },
+        { provider: 'ollama', model: 'llama3:8b', weight: 1, timeoutMs: null },
+      ],
+    });
+    const id = created.body.id as string;
+    expect((await api.get('/api/routes')).body.map((r: Json) => r.alias)).toContain(alias);
+    // The environment provider stays out of the stored providers.
+    expect(
+      (await api.get('/api/providers')).body.filter((p: Json) => p.name === 'ollama').map((p: Json) => p.source),
+    ).toEqual(['environment']);
+
+    const bad: Array<[Record<string, unknown>, string | null]> = [
+      [{ alias: 'a/b', strategy: 'fallback', targets: [{ provider: 'ollama', model: 'x' }] }, 'alias'],
+      [{ alias: unique('r'), strategy: 'random', targets: [{ provider: 'ollama', model: 'x' }] }, 'strategy'],
+      [{ alias: unique('r'), strategy: 'fallback', targets: [] }, 'targets'],
+      [{ alias: unique('r'), strategy: 'fallback', targets: [{ provider: 'ollama', model: '' }] }, 'targets[0].model'],
+      [
+        { alias: unique('r'), strategy: 'fallback', targets: [{ provider: 'ollama', model: 'x', weight: 0 }] },
+        'targets[0].weight',
+      ],
+      [
+        {
+          alias: unique('r'),
+          strategy: 'fallback',
+          targets: [
+            { provider: 'ollama', model: 'x' },
+            { provider: 'nowhere', model: 'y' },
+          ],
+        },
+        'targets[1].provider',
+      ],
+      [
+        { alias: unique('r'), strategy: 'fallback', targets: [{ provider: 'gemini', model: 'y' }] },
+        'targets[0].provider',
+      ],
+      [{ alias: unique('r'), strategy: 'fallback', targets: [{ provider: 'ollama', model: 'x' }], extra: 1 }, null],
+    ];
+    for (const [body, param] of bad) {
+      const res = await api.post('/api/routes', body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      if (param) expect(res.body.error.param, JSON.stringify(res.body)).toBe(param);
+    }
+    const unknown = await api.post('/api/routes', bad[5][0]);
+    expect(unknown.body.error.message).toMatch(/nowhere/);
+    const duplicate = await api.post('/api/routes', {
+      alias,
+      strategy: 'fallback',
+      targets: [{ provider: 'ollama', model: 'x' }],
+    });
+    expect(duplicate.status).toBe(409);
+
+    const patched = await api.patch(`/api/routes/${id}`, {
+      strategy: 'fallback',
+      targets: [{ provider: 'openai', model: 'gpt-4o' }],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      strategy: 'fallback',
+      description: 'cheap first',
+      targets: [{ provider: 'openai', model: 'gpt-4o', weight: 1 }],
+    });
+    const rejected = await api.patch(`/api/routes/${id}`, {
+      description: 'changed',
+      targets: [{ provider: 'nowhere', model: 'x' }],
+    });
+    expect(rejected.status).toBe(400);
+    expect((await api.get(`/api/routes/${id}`)).body).toMatchObject({
+      description: 'cheap first',
+      targets: [{ provider: 'openai' }],
+    });
+
+    // A provider routes use cannot be deleted; the route can.
+    const used = await api.post('/api/routes', {
+      alias: unique('uses'),
+      strategy: 'fallback',
+      targets: [{ provider: provider.name, model: 'm' }],
+    });
+    const refused = await api.delete(`/api/providers/${provider.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain(used.body.alias);
+    expect((await api.delete(`/api/routes/${used.body.id}`)).status).toBe(204);
+    expect((await api.delete(`/api/providers/${provider.id}`)).status).toBe(204);
+
+    expect((await api.delete(`/api/routes/${id}`)).status).toBe(204);
+    for (const missing of [id, 'not-a-uuid']) {
+      expect((await api.get(`/api/routes/${missing}`)).status).toBe(404);
+      expect((await api.patch(`/api/routes/${missing}`, { enabled: false })).status).toBe(404);
+      expect((await api.delete(`/api/routes/${missing}`)).status).toBe(404);
+    }
+  });
+
+  it('lists discovered provider models and route aliases on /v1/models, in OpenAI format', async () => {
+    const alias = unique('smart');
+    expect(
+      (
+        await api.post('/api/routes', {
+          alias,
+          strategy: 'fallback',
+          targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }],
+        })
+      ).status,
+    ).toBe(201);
+    const ids = await eventually(async () => {
+      const res = await gateway('/v1/models');
+      const list = (res.body.data as Json[]).map((m) => m.id);
+      const wanted = [
+        'ollama/llama3:8b',
+        'ollama/nomic-embed-text:latest',
+        'openai/gpt-4o-mini',
+        'anthropic/claude-3-5-haiku-20241022',
+        alias,
+      ];
+      return wanted.every((id) => list.includes(id)) && list;
+    });
+    expect(ids).toContain('openai/text-embedding-3-small');
+    const res = await gateway('/v1/models');
+    expect(res.body.object).toBe('list');
+    for (const model of res.body.data as Json[]) {
+      expect(Object.keys(model).sort()).toEqual(['created', 'id', 'object', 'owned_by']);
+      expect(model.object).toBe('model');
+      expect(Number.isInteger(model.created)).toBe(true);
+    }
+    expect(res.body.data.find((m: Json) => m.id === alias).owned_by).toBe('gateway-route');
+
+    expect((await gateway('/v1/models/ollama/llama3:8b')).body).toMatchObject({
+      id: 'ollama/llama3:8b',
+      object: 'model',
+    });
+    expect((await gateway('/v1/models/openai%2Fgpt-4o-mini')).body).toMatchObject({ id: 'openai/gpt-4o-mini' });
+    expect((await gateway(`/v1/models/${alias}`)).body).toMatchObject({ id: alias, owned_by: 'gateway-route' });
+    // A bare model one provider serves.
+    expect((await gateway('/v1/models/llama3:8b')).body).toMatchObject({ id: 'llama3:8b', object: 'model' });
+    const missing = await gateway('/v1/models/openai/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatchObject({ code: 'model_not_found', type: 'invalid_request_error' });
+    expect((await call(`${platform.gatewayUrl}/v1/models`)).status).toBe(401);
+  });
+
+  it('shows a new provider and its discovered models at once, and drops a deleted one', async () => {
+    const provider = await createProvider();
+    const ids = await eventually(async () => {
+      const list = ((await gateway('/v1/models')).body.data as Json[]).map((m) => m.id);
+      return list.includes(`${provider.name}/vendor/model-a`) && list;
+    });
+    expect(ids).toContain(`${provider.name}/model-b`);
+    expect((await gateway(`/v1/models/${provider.name}/vendor/model-a`)).status).toBe(200);
+    await api.delete(`/api/providers/${provider.id}`);
+    const after = ((await gateway('/v1/models')).body.data as Json[]).map((m) => m.id);
+    expect(after.filter((id) => id.startsWith(`${provider.name}/`))).toEqual([]);
+  });
+
+  it('filters /v1/models by the key allowed models', async () => {
+    const teamId = await createTeam(platform);
+    const { key } = await createKey(platform, teamId, { allowedModels: ['ollama/*'] });
+    const list = await eventually(async () => {
+      const res = await gateway('/v1/models', { token: key });
+      const ids = (res.body.data as Json[]).map((m) => m.id);
+      return ids.length > 0 && ids;
+    });
+    expect(list.every((id: string) => id.startsWith('ollama/'))).toBe(true);
+    expect((await gateway('/v1/models/openai/gpt-4o-mini', { token: key })).status).toBe(404);
+    // Only admin and master keys see providers.
+    expect((await gateway('/v1/providers', { token: key })).status).toBe(403);
+    expect((await gateway('/v1/providers/test', { token: key, method: 'POST', body: { kind: 'mock' } })).status).toBe(
+      403,
+    );
+  });
+
+  it('reports providers with health and source on /v1/providers', async () => {
+    const provider = await createProvider();
+    const data = await eventually(async () => {
+      const res = await gateway('/v1/providers');
+      const list = res.body.data as Json[];
+      const ready = ['openai', 'anthropic', 'ollama', provider.name].every(
+        (name) => list.find((p) => p.name === name)?.health,
+      );
+      return ready && list;
+    });
+    expect(data.find((p: Json) => p.name === 'ollama')).toMatchObject({
+      kind: 'ollama',
+      source: 'environment',
+      enabled: true,
+      health: { ok: true },
+      circuit: null,
+      problem: null,
+    });
+    expect(data.find((p: Json) => p.name === provider.name)).toMatchObject({
+      source: 'database',
+      health: { ok: true },
+    });
+    const models = await gateway(`/v1/providers/${provider.name}/models?refresh=true`);
+    expect(models.status).toBe(200);
+    expect(models.body.data.map((m: Json) => m.id)).toEqual([
+      `${provider.name}/vendor/model-a`,
+      `${provider.name}/model-b`,
+    ]);
+    expect((await gateway('/v1/providers/nope/models')).status).toBe(404);
+    expect((await gateway('/v1/providers/ollama/models?refresh=maybe')).status).toBe(400);
+  });
+
+  it('checks a configuration without saving it on POST /v1/providers/test', async () => {
+    const ok = await gateway('/v1/providers/test', {
+      method: 'POST',
+      body: { kind: 'openai-compatible', baseUrl: upstream.baseURL, apiKey: STORED_KEY },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ ok: true, modelCount: 2, models: ['vendor/model-a', 'model-b'] });
+    const ollamaTest = await gateway('/v1/providers/test', {
+      method: 'POST',
+      body: { kind: 'ollama', baseUrl: ollama.origin },
+    });
+    expect(ollamaTest.body).toMatchObject({ ok: true, models: ['llama3:8b', 'nomic-embed-text:latest'] });
+    const wrongKey = await gateway('/v1/providers/test', {
+      method: 'POST',
+      body: { kind: 'openai', baseUrl: openai.baseURL, apiKey: 'sk-not-the-right-one' },
+    });
+    expect(wrongKey.status).toBe(200);
+    expect(wrongKey.body.ok).toBe(false);
+    expect(JSON.stringify(wrongKey.body)).not.toContain('sk-not-the-right-one');
+    const unreachable = await gateway('/v1/providers/test', {
+      method: 'POST',
+      body: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1' },
+    });
+    expect(unreachable.body).toMatchObject({ ok: false, modelCount: null });
+    for (const body of [
+      { kind: 'openai-compatible' },
+      { kind: 'nope' },
+      { kind: 'mock', baseUrl: 'file:///etc' },
+      { kind: 'mock', extra: 1 },
+    ]) {
+      const res = await gateway('/v1/providers/test', { method: 'POST', body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    const stored = ((await api.get('/api/providers')).body as Json[]).map((p) => p.name);
+    expect(stored).not.toContain('test');
+  });
+});
+
+describe('provider credentials at rest', () => {
+  it('stores the API key encrypted under SECRET_KEY, never in clear', async () => {
+    const database = await createTestDatabase();
+    const platform = await startPlatform({ database, apps: ['admin'] });
+    const name = unique('enc').toLowerCase();
+    try {
+      const res = await adminApi(platform).post('/api/providers', { name, kind: 'mock', apiKey: STORED_KEY });
+      expect(res.status).toBe(201);
+    } finally {
+      await platform.close();
+    }
+    try {
+      const stored = await readProviderKey(database, name);
+      expect(stored).toMatch(/^v1:[\w-]+:[\w-]+:[\w-]+$/);
+      expect(stored).not.toContain(STORED_KEY);
+      expect(new SecretCipher(platform.config.secretKey!).decrypt(stored)).toBe(STORED_KEY);
+      expect(() => new SecretCipher('another-secret-key-of-32-characters!').decrypt(stored)).toThrow();
+    } finally {
+      await database.drop();
+    }
+  });
+});
