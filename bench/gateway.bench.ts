@@ -1,0 +1,193 @@
+/**
+ * `npm run bench`: the gateway's overhead under load, against an upstream that
+ * answers instantly. Starts the instant upstream and the built gateway (both in
+ * their own processes), creates a team key with limits on, then drives JSON and
+ * streaming chat completions with autocannon at several concurrencies, each
+ * against the upstream directly and through the gateway in the same run.
+ * Prints (and writes to docs/benchmark.md): req/s, p50/p99, added latency,
+ * throughput ratio, the gateway's CPU time per request and its RSS.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { startInstantUpstream } from './support/instant-upstream';
+import { processCpuMs, processRssMb, waitForHttp, createBenchDatabase } from './support/bench-process';
+
+const root = join(__dirname, '..');
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64,256').split(',').map(Number);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const MASTER_KEY = 'sk-bench-master-key-0123456789';
+const PORTS = { gateway: 18_400, admin: 18_401 };
+
+interface Row {
+  mode: string;
+  connections: number;
+  directRps: number;
+  gatewayRps: number;
+  directP50: number;
+  gatewayP50: number;
+  directP99: number;
+  gatewayP99: number;
+  cpuUsPerRequest: number;
+  errors: number;
+}
+
+async function main(): Promise<void> {
+  spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  const upstream = await startUpstreamProcess();
+  const database = await createBenchDatabase();
+  const gateway = spawn(process.execPath, [join(root, 'dist/apps/platform/src/main.js')], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      GATEWAY_PORT: String(PORTS.gateway),
+      ADMIN_PORT: String(PORTS.admin),
+      MASTER_KEY,
+      SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-bench-')),
+      OPENAI_API_KEY: 'sk-bench-upstream',
+      OPENAI_BASE_URL: upstream.url,
+      ...database.env,
+    },
+  });
+  try {
+    const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}`;
+    await waitForHttp(`${gatewayUrl}/health/ready`);
+    const key = await createLimitedKey(`http://127.0.0.1:${PORTS.admin}`);
+    const rows: Row[] = [];
+    const rss: number[] = [];
+    for (let round = 1; round <= 2; round++) {
+      for (const mode of ['json', 'stream'] as const) {
+        for (const connections of CONCURRENCY) {
+          const row = await compare(mode, connections, upstream.url, `${gatewayUrl}/v1`, key, gateway);
+          if (round === 2) rows.push(row);
+          else process.stdout.write(`warm-up ${mode} c=${connections}: ${Math.round(row.gatewayRps)} req/s\n`);
+        }
+      }
+      rss.push(processRssMb(gateway.pid!));
+    }
+    const ttft = await firstTokenOverhead(upstream.url, `${gatewayUrl}/v1`, key);
+    report(rows, rss, ttft);
+  } finally {
+    gateway.kill('SIGTERM');
+    await new Promise((resolve) => gateway.once('exit', resolve));
+    upstream.process.kill('SIGTERM');
+    await database.drop();
+  }
+}
+
+async function startUpstreamProcess(): Promise<{ url: string; process: ChildProcess }> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support', 'instant-upstream.ts')], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve) => child.stdout!.once('data', (data: Buffer) => resolve(data.toString().trim())));
+  return { url, process: child };
+}
+
+async function createLimitedKey(adminUrl: string): Promise<string> {
+  const call = async (path: string, body: object) => {
+    const res = await fetch(`${adminUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const team = await call('/api/teams', { name: `bench-${Date.now()}`, rpmLimit: 100_000_000, tpmLimit: 1_000_000_000 });
+  const key = await call('/api/keys', { teamId: team.id, name: 'bench', rpm: 100_000_000, tpm: 1_000_000_000, budgetUsd: 1_000_000 });
+  return String(key.key);
+}
+
+function body(mode: 'json' | 'stream'): string {
+  return JSON.stringify({
+    model: 'openai/bench-model',
+    messages: [{ role: 'user', content: 'Say hello in five words.' }],
+    ...(mode === 'stream' ? { stream: true } : {}),
+  });
+}
+
+async function load(url: string, mode: 'json' | 'stream', connections: number, key: string) {
+  return autocannon({
+    url: `${url}/chat/completions`,
+    method: 'POST',
+    connections,
+    duration: DURATION,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body(mode),
+  });
+}
+
+async function compare(mode: 'json' | 'stream', connections: number, direct: string, gateway: string, key: string, proc: ChildProcess): Promise<Row> {
+  const base = await load(direct, mode, connections, key);
+  const cpuBefore = processCpuMs(proc.pid!);
+  const through = await load(gateway, mode, connections, key);
+  const cpuMs = processCpuMs(proc.pid!) - cpuBefore;
+  const requests = through.requests.total;
+  return {
+    mode,
+    connections,
+    directRps: base.requests.average,
+    gatewayRps: through.requests.average,
+    directP50: base.latency.p50,
+    gatewayP50: through.latency.p50,
+    directP99: base.latency.p99,
+    gatewayP99: through.latency.p99,
+    cpuUsPerRequest: requests ? (cpuMs * 1000) / requests : 0,
+    errors: through.errors + through.non2xx,
+  };
+}
+
+/** Median time to the first SSE byte, direct vs through the gateway, one request at a time. */
+async function firstTokenOverhead(direct: string, gateway: string, key: string): Promise<{ direct: number; gateway: number }> {
+  const measure = async (url: string) => {
+    const samples: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const started = performance.now();
+      const res = await fetch(`${url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body('stream'),
+      });
+      const reader = res.body!.getReader();
+      await reader.read();
+      samples.push(performance.now() - started);
+      await reader.cancel();
+    }
+    return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+  };
+  return { direct: await measure(direct), gateway: await measure(gateway) };
+}
+
+function report(rows: Row[], rss: number[], ttft: { direct: number; gateway: number }): void {
+  const fmt = (n: number, digits = 1) => n.toFixed(digits);
+  const lines = [
+    `Machine: ${process.platform} ${process.arch}, Node ${process.version}, ${DURATION} s per cell; upstream answers instantly.`,
+    '',
+    '| mode | conns | direct req/s | gateway req/s | ratio | direct p50/p99 ms | gateway p50/p99 ms | added p50 ms | gateway CPU µs/req | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.mode} | ${r.connections} | ${Math.round(r.directRps)} | ${Math.round(r.gatewayRps)} | ${fmt(r.gatewayRps / r.directRps, 2)} | ${r.directP50}/${r.directP99} | ${r.gatewayP50}/${r.gatewayP99} | ${fmt(r.gatewayP50 - r.directP50)} | ${Math.round(r.cpuUsPerRequest)} | ${r.errors} |`,
+    ),
+    '',
+    `Streaming time to first byte (median of 300 sequential requests): direct ${fmt(ttft.direct, 2)} ms, gateway ${fmt(ttft.gateway, 2)} ms, overhead ${fmt(ttft.gateway - ttft.direct, 2)} ms.`,
+    `Gateway RSS after each full round: ${rss.map((mb) => `${Math.round(mb)} MB`).join(', ')}.`,
+  ];
+  const text = lines.join('\n');
+  process.stdout.write(`\n${text}\n`);
+  writeFileSync(join(root, 'docs', 'benchmark.md'), `# Gateway benchmark\n\nProduced by \`npm run bench\` (bench/gateway.bench.ts).\n\n${text}\n`);
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
+
