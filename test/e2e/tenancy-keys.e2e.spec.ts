@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LastUsedTracker } from '@app/auth';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 import { adminApi, call, createKey, createTeam, me } from '../support/tenancy';
 
@@ -39,6 +40,10 @@ describe('API key lifecycle over HTTP', () => {
     expect(listed.body[0]).not.toHaveProperty('keyHash');
     const one = await api.get(`/api/keys/${created.body.id}`);
     expect(one.body).not.toHaveProperty('key');
+    expect(one.body.lastUsedAt).toBeNull();
+    // lastUsedAt is written in batches (every 15 s and at shutdown), not per request.
+    await platform.gateway!.app.get(LastUsedTracker).flush();
+    expect(Date.parse((await api.get(`/api/keys/${created.body.id}`)).body.lastUsedAt)).toBeGreaterThan(Date.now() - 60_000);
 
     const revoked = await api.post(`/api/keys/${created.body.id}/revoke`);
     expect(revoked.status).toBe(200);

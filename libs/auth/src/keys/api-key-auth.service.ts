@@ -85,10 +85,9 @@ export class ApiKeyAuthService implements OnModuleDestroy {
     if (presented === undefined || presented === '') {
       throw invalid('Missing API key: send it as `Authorization: Bearer <key>` or in the `x-api-key` header.');
     }
-    if (presented.length > MAX_KEY_LENGTH) throw invalid('Invalid API key.');
     const master = this.config.masterKey;
     if (master !== undefined && secretsEqual(presented, master)) return { ...MASTER_PRINCIPAL };
-    if (!isWellFormedApiKey(presented)) throw invalid('Invalid API key.');
+    if (presented.length > MAX_KEY_LENGTH || !isWellFormedApiKey(presented)) throw invalid('Invalid API key.');
     const entry = await this.lookup(hashApiKey(presented));
     if (!entry.found) throw invalid('Invalid API key.');
     if (entry.revokedAt) throw invalid(`This API key (${entry.principal.label}) was revoked on ${entry.revokedAt.toISOString()}.`);
