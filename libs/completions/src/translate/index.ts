@@ -1,0 +1,37 @@
+/**
+ * Pure translations the request pipeline calls: Anthropic Messages inbound,
+ * tool-calling and structured-output emulation, request-body schemas.
+ * Framework-free: no Nest, no database, no I/O.
+ */
+export { anthropicMessagesSchema, type AnthropicMessagesBody } from './anthropic-inbound.schema';
+export { anthropicToChat } from './anthropic-inbound.request';
+export {
+  anthropicMessageId,
+  anthropicStopReason,
+  anthropicUsage,
+  chatToAnthropic,
+  toolInput,
+} from './anthropic-inbound.response';
+export { AnthropicEventMapper, chatChunksToAnthropicEvents, type AnthropicSseEvent } from './anthropic-inbound.stream';
+export { emulateToolsRequest, rewriteToolHistory, toolInstruction, usesTools } from './tool-emulation';
+export { emulatedToolStream, parseEmulatedToolReply, parseToolCallsFromText } from './tool-emulation.reply';
+export { toolOffer, type ToolOffer } from './tool-offer';
+export {
+  checkJsonReply,
+  instructForJson,
+  repairRequest,
+  responseSchemaOf,
+  validateChatRequestSchemas,
+  type JsonInstructionOptions,
+  type JsonReplyCheck,
+} from './structured-output';
+export {
+  compileSchema,
+  formatSchemaErrors,
+  validateAgainst,
+  validateJsonSchemaDefinition,
+  type SchemaValidation,
+} from './json-schema';
+export { extractJson, jsonCandidates } from './json-extract';
+export { chatMessageSchema, chatRequestSchema, FUNCTION_NAME, MAX_OUTPUT_TOKENS } from './chat-request.schema';
+export { completionRequestSchema, embeddingRequestSchema, MAX_EMBEDDING_INPUTS } from './completion-request.schema';
