@@ -9,7 +9,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Test code: relaxed rules, and (with bench/**) the only code that may use `@app/testing`. */
-const TEST_FILES = ['**/*.spec.ts', '**/*.test.ts', 'test/**/*.ts'];
+const TEST_FILES = ['**/*.spec.ts', '**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'];
 const TS_FILES = ['apps/**/*.ts', 'libs/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'];
 
 /**

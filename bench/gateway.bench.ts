@@ -12,7 +12,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { startInstantUpstream } from './support/instant-upstream';
 import { processCpuMs, processRssMb, waitForHttp, createBenchDatabase } from './support/bench-process';
 
 const root = join(__dirname, '..');
@@ -83,11 +82,17 @@ async function main(): Promise<void> {
 }
 
 async function startUpstreamProcess(): Promise<{ url: string; process: ChildProcess }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support', 'instant-upstream.ts')], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve) => child.stdout!.once('data', (data: Buffer) => resolve(data.toString().trim())));
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', join(__dirname, 'support', 'instant-upstream.ts')],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve) =>
+    child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())),
+  );
   return { url, process: child };
 }
 
@@ -101,8 +106,18 @@ async function createLimitedKey(adminUrl: string): Promise<string> {
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as Record<string, unknown>;
   };
-  const team = await call('/api/teams', { name: `bench-${Date.now()}`, rpmLimit: 100_000_000, tpmLimit: 1_000_000_000 });
-  const key = await call('/api/keys', { teamId: team.id, name: 'bench', rpm: 100_000_000, tpm: 1_000_000_000, budgetUsd: 1_000_000 });
+  const team = await call('/api/teams', {
+    name: `bench-${Date.now()}`,
+    rpmLimit: 100_000_000,
+    tpmLimit: 1_000_000_000,
+  });
+  const key = await call('/api/keys', {
+    teamId: team.id,
+    name: 'bench',
+    rpm: 100_000_000,
+    tpm: 1_000_000_000,
+    budgetUsd: 1_000_000,
+  });
   return String(key.key);
 }
 
@@ -125,7 +140,14 @@ async function load(url: string, mode: 'json' | 'stream', connections: number, k
   });
 }
 
-async function compare(mode: 'json' | 'stream', connections: number, direct: string, gateway: string, key: string, proc: ChildProcess): Promise<Row> {
+async function compare(
+  mode: 'json' | 'stream',
+  connections: number,
+  direct: string,
+  gateway: string,
+  key: string,
+  proc: ChildProcess,
+): Promise<Row> {
   const base = await load(direct, mode, connections, key);
   const cpuBefore = processCpuMs(proc.pid!);
   const through = await load(gateway, mode, connections, key);
@@ -146,7 +168,11 @@ async function compare(mode: 'json' | 'stream', connections: number, direct: str
 }
 
 /** Median time to the first SSE byte, direct vs through the gateway, one request at a time. */
-async function firstTokenOverhead(direct: string, gateway: string, key: string): Promise<{ direct: number; gateway: number }> {
+async function firstTokenOverhead(
+  direct: string,
+  gateway: string,
+  key: string,
+): Promise<{ direct: number; gateway: number }> {
   const measure = async (url: string) => {
     const samples: number[] = [];
     for (let i = 0; i < 300; i++) {
@@ -183,11 +209,13 @@ function report(rows: Row[], rss: number[], ttft: { direct: number; gateway: num
   ];
   const text = lines.join('\n');
   process.stdout.write(`\n${text}\n`);
-  writeFileSync(join(root, 'docs', 'benchmark.md'), `# Gateway benchmark\n\nProduced by \`npm run bench\` (bench/gateway.bench.ts).\n\n${text}\n`);
+  writeFileSync(
+    join(root, 'docs', 'benchmark.md'),
+    `# Gateway benchmark\n\nProduced by \`npm run bench\` (bench/gateway.bench.ts).\n\n${text}\n`,
+  );
 }
 
 void main().catch((error: unknown) => {
   process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });
-

@@ -1,1 +1,3 @@
 export * from './catalog';
+export * from './pipeline';
+export * from './translate';

@@ -1,0 +1,60 @@
+import type { Response } from 'express';
+import { GatewayError } from '@app/contracts';
+import { SseStream } from '@app/completions';
+
+/**
+ * Writes a stream of chunks as SSE, chunk by chunk. A failure after the first
+ * byte becomes OpenAI's final `data: {"error": ...}` event followed by `[DONE]`
+ * (or Anthropic's `event: error` for the Messages API).
+ */
+export async function writeSse<T extends object>(
+  res: Response,
+  headers: Record<string, string>,
+  chunks: AsyncIterable<T>,
+  format: 'openai' | 'anthropic',
+): Promise<void> {
+  const sse = new SseStream(res);
+  sse.open(headers);
+  try {
+    for await (const chunk of chunks) {
+      if (format === 'anthropic') {
+        const { event, data } = chunk as unknown as { event: string; data: object };
+        await sse.send(data, event);
+      } else {
+        await sse.send(chunk);
+      }
+    }
+    sse.end(format === 'openai' ? '[DONE]' : undefined);
+  } catch (error) {
+    const failure =
+      error instanceof GatewayError ? error : new GatewayError('upstream_error', 'The upstream stream failed.');
+    if (format === 'anthropic') await sse.fail(anthropicErrorBody(failure), 'error');
+    else await sse.fail(failure.toEnvelope());
+  }
+}
+
+const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  503: 'overloaded_error',
+};
+
+/**
+ * Anthropic's error body, which its SDKs parse; it carries OpenAI's fields too
+ * (`message`, `type`, `param`, `code`), so it is also a valid OpenAI envelope.
+ */
+export function anthropicErrorBody(error: GatewayError) {
+  return {
+    type: 'error',
+    error: {
+      type: ANTHROPIC_ERROR_TYPES[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error'),
+      message: error.message,
+      param: error.param,
+      code: error.code,
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import type { ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
+import { validateChatRequestSchemas } from '../translate';
+import { GenerationRunner } from './generation-runner';
+import { tokenUsage } from './outcome-reporter';
+import { ProviderCaller } from './provider-caller';
+import type { RequestContext } from './request-context';
+import type { ChunkReader } from './stream-relay';
+import { estimateChatTokens, estimateTokens } from './token-estimate';
+
+export const chatChunkReader: ChunkReader<ChatChunk> = {
+  usage: (chunk) => (chunk.usage ? tokenUsage(chunk.usage) : undefined),
+  outputChars: (chunk) =>
+    chunk.choices.reduce(
+      (sum, choice) =>
+        sum +
+        (choice.delta?.content?.length ?? 0) +
+        (choice.delta?.tool_calls?.reduce((n, call) => n + (call.function?.arguments?.length ?? 0), 0) ?? 0),
+      0,
+    ),
+  model: (chunk) => chunk.model,
+  withoutUsage: (chunk) => {
+    if (!chunk.usage) return chunk;
+    if (chunk.choices.length === 0) return undefined;
+    const { usage: _usage, ...rest } = chunk;
+    return rest;
+  },
+};
+
+/** `POST /v1/chat/completions` over any provider, JSON or streamed. */
+@Injectable()
+export class ChatPipeline {
+  constructor(
+    private readonly runner: GenerationRunner,
+    private readonly caller: ProviderCaller,
+  ) {}
+
+  complete(req: ChatRequest, ctx: RequestContext): Promise<{ value: ChatResponse; headers: Record<string, string> }> {
+    validateChatRequestSchemas(req);
+    return this.runner.json(ctx, {
+      model: req.model,
+      estimatedTokens: estimateChatTokens(req),
+      call: (target) => this.caller.chat(target, req, ctx),
+      usage: (res) => tokenUsage(res.usage),
+      modelServed: (res) => res.model,
+    });
+  }
+
+  stream(req: ChatRequest, ctx: RequestContext) {
+    validateChatRequestSchemas(req);
+    return this.runner.stream(ctx, {
+      model: req.model,
+      estimatedTokens: estimateChatTokens(req),
+      promptEstimate: estimateTokens(req.messages),
+      includeUsage: req.stream_options?.include_usage === true,
+      open: (target) => this.caller.openStream(target, req, ctx),
+      reader: chatChunkReader,
+    });
+  }
+}

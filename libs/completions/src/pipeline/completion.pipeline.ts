@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import type {
+  CompletionChunk,
+  CompletionRequest,
+  CompletionResponse,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from '@app/contracts';
+import { GenerationRunner } from './generation-runner';
+import { NO_USAGE, tokenUsage } from './outcome-reporter';
+import { ProviderCaller } from './provider-caller';
+import type { RequestContext } from './request-context';
+import type { ChunkReader } from './stream-relay';
+import { estimateTokens } from './token-estimate';
+
+const completionChunkReader: ChunkReader<CompletionChunk> = {
+  usage: (chunk) => (chunk.usage ? tokenUsage(chunk.usage) : undefined),
+  outputChars: (chunk) => chunk.choices.reduce((sum, choice) => sum + (choice.text?.length ?? 0), 0),
+  model: (chunk) => chunk.model,
+  withoutUsage: (chunk) => {
+    if (!chunk.usage) return chunk;
+    if (chunk.choices.length === 0) return undefined;
+    const { usage: _usage, ...rest } = chunk;
+    return rest;
+  },
+};
+
+/** `POST /v1/completions` (legacy) and `POST /v1/embeddings` over any provider that can serve them. */
+@Injectable()
+export class CompletionPipeline {
+  constructor(
+    private readonly runner: GenerationRunner,
+    private readonly caller: ProviderCaller,
+  ) {}
+
+  complete(
+    req: CompletionRequest,
+    ctx: RequestContext,
+  ): Promise<{ value: CompletionResponse; headers: Record<string, string> }> {
+    return this.runner.json(ctx, {
+      model: req.model,
+      estimatedTokens: estimateTokens(req.prompt) + (req.max_tokens ?? 0) * (req.n ?? 1),
+      call: (target) => this.caller.completion(target, req, ctx),
+      usage: (res) => tokenUsage(res.usage),
+      modelServed: (res) => res.model,
+    });
+  }
+
+  stream(req: CompletionRequest, ctx: RequestContext) {
+    return this.runner.stream(ctx, {
+      model: req.model,
+      estimatedTokens: estimateTokens(req.prompt) + (req.max_tokens ?? 0) * (req.n ?? 1),
+      promptEstimate: estimateTokens(req.prompt),
+      includeUsage: req.stream_options?.include_usage === true,
+      open: (target) => this.caller.openCompletionStream(target, req, ctx),
+      reader: completionChunkReader,
+    });
+  }
+
+  embed(
+    req: EmbeddingRequest,
+    ctx: RequestContext,
+  ): Promise<{ value: EmbeddingResponse; headers: Record<string, string> }> {
+    return this.runner.json(ctx, {
+      model: req.model,
+      estimatedTokens: estimateTokens(req.input),
+      call: (target) => this.caller.embed(target, req, ctx),
+      usage: (res) => ({ ...NO_USAGE, promptTokens: res.usage?.prompt_tokens ?? 0 }),
+      modelServed: (res) => res.model,
+    });
+  }
+}

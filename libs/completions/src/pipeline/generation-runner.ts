@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import type { LimitTicket } from '@app/auth';
+import { GatewayError } from '@app/contracts';
+import { CLIENT_CLOSED_REQUEST, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
+import type { TokenUsage } from '@app/usage';
+import { NO_USAGE, OutcomeReporter } from './outcome-reporter';
+import type { RequestContext } from './request-context';
+import { RequestAdmission } from './request-admission.service';
+import { RoutingService } from './routing.service';
+import { type ChunkReader, relayStream } from './stream-relay';
+
+/** A stream whose first chunk has arrived: falling back is no longer possible after this. */
+export interface OpenedStream<T> {
+  first: T | undefined;
+  rest: AsyncIterator<T>;
+  ttftMs: number;
+}
+
+export interface JsonCall<T> {
+  model: string;
+  estimatedTokens: number;
+  call: (target: RouteTarget) => Promise<T>;
+  usage: (value: T) => TokenUsage;
+  modelServed: (value: T) => string | undefined;
+}
+
+export interface StreamCall<T> {
+  model: string;
+  estimatedTokens: number;
+  promptEstimate: number;
+  includeUsage: boolean;
+  open: (target: RouteTarget) => Promise<OpenedStream<T>>;
+  reader: ChunkReader<T>;
+}
+
+/** Response headers naming who answered, with the rate-limit headers. */
+export function answerHeaders(target: RouteTarget, fallbacks: number, ticket: LimitTicket): Record<string, string> {
+  return {
+    ...ticket.headers,
+    'x-gateway-provider': target.provider,
+    'x-gateway-model': target.model,
+    'x-gateway-fallbacks': String(fallbacks),
+  };
+}
+
+/**
+ * What every generation endpoint does around its provider call: admission
+ * (model, access, limits), routing with retries and fallbacks, and the usage
+ * report — for answers, failures and abandoned requests alike.
+ */
+@Injectable()
+export class GenerationRunner {
+  constructor(
+    private readonly admission: RequestAdmission,
+    private readonly routing: RoutingService,
+    private readonly reporter: OutcomeReporter,
+  ) {}
+
+  async json<T>(ctx: RequestContext, spec: JsonCall<T>): Promise<{ value: T; headers: Record<string, string> }> {
+    const { plan, ticket } = await this.admission.admit(spec.model, spec.estimatedTokens, ctx);
+    try {
+      const outcome = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.call(target));
+      const usage = spec.usage(outcome.value);
+      const modelServed = spec.modelServed(outcome.value);
+      this.reporter.report(ctx, { ...outcome, plan, modelServed, usage, status: 200, stream: false }, ticket);
+      return { value: outcome.value, headers: answerHeaders(outcome.target, outcome.fallbacks, ticket) };
+    } catch (error) {
+      throw this.failed(error, plan, ctx, ticket, false);
+    }
+  }
+
+  /**
+   * Retries and falls back until a first chunk arrives, then hands back the
+   * chunks to write; an upstream failure after that is thrown by the generator.
+   */
+  async stream<T>(
+    ctx: RequestContext,
+    spec: StreamCall<T>,
+  ): Promise<{ headers: Record<string, string>; chunks: AsyncGenerator<T, void, undefined> }> {
+    const { plan, ticket } = await this.admission.admit(spec.model, spec.estimatedTokens, ctx);
+    let opened;
+    try {
+      opened = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.open(target));
+    } catch (error) {
+      throw this.failed(error, plan, ctx, ticket, true);
+    }
+    const { target, fallbacks, retries, value } = opened;
+    const chunks = relayStream(value.first, value.rest, spec.reader, {
+      includeUsage: spec.includeUsage,
+      promptEstimate: spec.promptEstimate,
+      ctx,
+      onEnd: (end) =>
+        this.reporter.report(
+          ctx,
+          { plan, target, fallbacks, retries, ttftMs: value.ttftMs, stream: true, ...end },
+          ticket,
+        ),
+    });
+    return { headers: answerHeaders(target, fallbacks, ticket), chunks };
+  }
+
+  private failed(
+    error: unknown,
+    plan: RoutePlan,
+    ctx: RequestContext,
+    ticket: LimitTicket,
+    stream: boolean,
+  ): GatewayError {
+    const failure = error instanceof RouteFailure ? error : undefined;
+    const gatewayError =
+      failure?.error ??
+      (error instanceof GatewayError ? error : new GatewayError('internal_error', 'Internal error', { cause: error }));
+    this.reporter.report(
+      ctx,
+      {
+        plan,
+        target: failure?.target,
+        usage: NO_USAGE,
+        status: ctx.clientGone ? CLIENT_CLOSED_REQUEST : gatewayError.status,
+        errorCode: ctx.clientGone ? 'client_closed' : gatewayError.code,
+        fallbacks: failure?.fallbacks ?? 0,
+        retries: failure?.retries ?? 0,
+        stream,
+      },
+      ticket,
+    );
+    return gatewayError;
+  }
+}

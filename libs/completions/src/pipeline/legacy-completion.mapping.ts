@@ -1,0 +1,84 @@
+import {
+  type ChatChunk,
+  type ChatRequest,
+  type ChatResponse,
+  type CompletionChunk,
+  type CompletionRequest,
+  type CompletionResponse,
+  GatewayError,
+} from '@app/contracts';
+
+const UNSUPPORTED_ON_CHAT = ['suffix', 'best_of', 'logprobs'] as const;
+
+/**
+ * A legacy completion as a chat request, for providers that only speak chat:
+ * the prompt becomes one user message. What chat cannot express is refused
+ * visibly rather than dropped.
+ */
+export function completionToChat(req: CompletionRequest, provider: string): ChatRequest {
+  const prompt = singlePrompt(req.prompt, provider);
+  for (const field of UNSUPPORTED_ON_CHAT) {
+    if (req[field] !== undefined && req[field] !== null && req[field] !== 0 && req[field] !== 1) {
+      throw new GatewayError(
+        'invalid_request_error',
+        `"${field}" is not supported for legacy completions on provider "${provider}".`,
+        {
+          param: field,
+        },
+      );
+    }
+  }
+  const { prompt: _prompt, echo: _echo, suffix: _suffix, best_of: _bestOf, logprobs: _logprobs, ...rest } = req;
+  return { ...rest, messages: [{ role: 'user', content: prompt }] };
+}
+
+export function chatToCompletion(res: ChatResponse, req: CompletionRequest): CompletionResponse {
+  const prefix = req.echo ? singlePrompt(req.prompt, '') : '';
+  return {
+    id: res.id.replace(/^chatcmpl-/, 'cmpl-'),
+    object: 'text_completion',
+    created: res.created,
+    model: res.model,
+    system_fingerprint: res.system_fingerprint ?? undefined,
+    choices: res.choices.map((choice) => ({
+      index: choice.index,
+      text: prefix + (choice.message.content ?? ''),
+      logprobs: null,
+      finish_reason:
+        choice.finish_reason === 'tool_calls' || choice.finish_reason === 'function_call'
+          ? 'stop'
+          : choice.finish_reason,
+    })),
+    usage: res.usage,
+  };
+}
+
+export function chatChunkToCompletion(chunk: ChatChunk): CompletionChunk {
+  return {
+    id: chunk.id.replace(/^chatcmpl-/, 'cmpl-'),
+    object: 'text_completion',
+    created: chunk.created,
+    model: chunk.model,
+    choices: chunk.choices.map((choice) => ({
+      index: choice.index,
+      text: choice.delta?.content ?? '',
+      logprobs: null,
+      finish_reason:
+        choice.finish_reason === 'tool_calls' || choice.finish_reason === 'function_call'
+          ? 'stop'
+          : (choice.finish_reason ?? null),
+    })),
+    usage: chunk.usage ?? undefined,
+  };
+}
+
+function singlePrompt(prompt: CompletionRequest['prompt'], provider: string): string {
+  if (typeof prompt === 'string') return prompt;
+  if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') return prompt[0];
+  if (prompt === null || prompt === undefined) return '';
+  throw new GatewayError(
+    'invalid_request_error',
+    `Provider "${provider}" takes a single text prompt for legacy completions (no token arrays or batches).`,
+    { param: 'prompt' },
+  );
+}

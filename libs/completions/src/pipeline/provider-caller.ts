@@ -1,0 +1,196 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  CompletionChunk,
+  CompletionRequest,
+  CompletionResponse,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from '@app/contracts';
+import { type CallContext, ProviderError, type RouteTarget } from '@app/providers';
+import { ProviderRegistry, type RegisteredProvider } from '../catalog';
+import {
+  emulatedToolStream,
+  emulateToolsRequest,
+  extractJson,
+  instructForJson,
+  parseEmulatedToolReply,
+  repairRequest,
+  validateAgainst,
+} from '../translate';
+import type { OpenedStream } from './generation-runner';
+import { chatChunkToCompletion, chatToCompletion, completionToChat } from './legacy-completion.mapping';
+import type { RequestContext } from './request-context';
+
+/**
+ * Calls one target for a chat request: strips `provider/`, and fills in what the
+ * upstream lacks — tools described in the prompt for providers without native
+ * tool calling, JSON instructed, validated and repaired once for providers
+ * without native structured output — so the client cannot tell the difference.
+ */
+@Injectable()
+export class ProviderCaller {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  provider(target: RouteTarget): RegisteredProvider {
+    const provider = this.registry.get(target.provider);
+    if (!provider?.enabled) {
+      throw new ProviderError('model_not_found', `Provider "${target.provider}" is not configured or is disabled.`, {
+        provider: target.provider,
+        reason: 'not_found',
+        retryable: false,
+      });
+    }
+    return provider;
+  }
+
+  callContext(target: RouteTarget, provider: RegisteredProvider, ctx: RequestContext): CallContext {
+    return {
+      signal: ctx.signal,
+      requestId: ctx.requestId,
+      timeoutMs: target.timeoutMs ?? provider.timeoutMs ?? this.config.requestTimeoutMs,
+    };
+  }
+
+  async chat(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<ChatResponse> {
+    const provider = this.provider(target);
+    const call = this.callContext(target, provider, ctx);
+    const { emulateTools, emulateJson } = this.emulation(provider, req);
+    let upstream: ChatRequest = { ...req, model: target.model, stream: false };
+    delete upstream.stream_options;
+    if (emulateTools) upstream = emulateToolsRequest(upstream);
+    if (emulateJson) upstream = instructForJson(upstream);
+    let res = await provider.adapter.chat(upstream, call);
+    if (emulateTools) res = parseEmulatedToolReply(res, req);
+    if (emulateJson) res = await this.ensureJson(provider, upstream, res, call);
+    return res;
+  }
+
+  async openStream(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<OpenedStream<ChatChunk>> {
+    const provider = this.provider(target);
+    const started = performance.now();
+    const { emulateTools, emulateJson } = this.emulation(provider, req);
+    if (emulateTools || emulateJson) {
+      // The reply must be complete to be parsed or validated; it is then streamed as native chunks.
+      const res = await this.chat(target, req, ctx);
+      const chunks = emulatedToolStream(res)[Symbol.iterator]();
+      const rest: AsyncIterator<ChatChunk> = { next: async () => chunks.next() };
+      return { first: (await rest.next()).value as ChatChunk | undefined, rest, ttftMs: performance.now() - started };
+    }
+    const upstream: ChatRequest = { ...req, model: target.model, stream: true };
+    const iterator = provider.adapter
+      .chatStream(upstream, this.callContext(target, provider, ctx))
+      [Symbol.asyncIterator]();
+    const first = await iterator.next();
+    return { first: first.done ? undefined : first.value, rest: iterator, ttftMs: performance.now() - started };
+  }
+
+  /** Legacy completions: native where the provider has them, through chat otherwise. */
+  async completion(target: RouteTarget, req: CompletionRequest, ctx: RequestContext): Promise<CompletionResponse> {
+    const provider = this.provider(target);
+    const adapter = provider.adapter;
+    if (adapter.capabilities.legacyCompletions && adapter.completion) {
+      return adapter.completion(
+        { ...req, model: target.model, stream: false },
+        this.callContext(target, provider, ctx),
+      );
+    }
+    return chatToCompletion(await this.chat(target, completionToChat(req, provider.name), ctx), req);
+  }
+
+  async openCompletionStream(
+    target: RouteTarget,
+    req: CompletionRequest,
+    ctx: RequestContext,
+  ): Promise<OpenedStream<CompletionChunk>> {
+    const provider = this.provider(target);
+    const adapter = provider.adapter;
+    if (adapter.capabilities.legacyCompletions && adapter.completionStream) {
+      const started = performance.now();
+      const upstream = { ...req, model: target.model, stream: true };
+      const rest = adapter.completionStream(upstream, this.callContext(target, provider, ctx))[Symbol.asyncIterator]();
+      const first = await rest.next();
+      return { first: first.done ? undefined : first.value, rest, ttftMs: performance.now() - started };
+    }
+    const chat = await this.openStream(target, completionToChat(req, provider.name), ctx);
+    const rest: AsyncIterator<CompletionChunk> = {
+      next: async () => {
+        const r = await chat.rest.next();
+        return r.done ? { done: true, value: undefined } : { done: false, value: chatChunkToCompletion(r.value) };
+      },
+      return: async () => {
+        await chat.rest.return?.();
+        return { done: true, value: undefined };
+      },
+    };
+    return { first: chat.first && chatChunkToCompletion(chat.first), rest, ttftMs: chat.ttftMs };
+  }
+
+  async embed(target: RouteTarget, req: EmbeddingRequest, ctx: RequestContext): Promise<EmbeddingResponse> {
+    const provider = this.provider(target);
+    if (!provider.adapter.capabilities.embeddings || !provider.adapter.embed) {
+      throw new ProviderError('invalid_request_error', `Provider "${provider.name}" does not serve embeddings.`, {
+        provider: provider.name,
+        reason: 'not_found',
+        retryable: false,
+        param: 'model',
+        status: 400,
+      });
+    }
+    return provider.adapter.embed({ ...req, model: target.model }, this.callContext(target, provider, ctx));
+  }
+
+  private emulation(provider: RegisteredProvider, req: ChatRequest): { emulateTools: boolean; emulateJson: boolean } {
+    const caps = provider.adapter.capabilities;
+    const format = req.response_format?.type;
+    return {
+      emulateTools: Boolean(req.tools?.length) && !caps.tools,
+      emulateJson: (format === 'json_schema' || format === 'json_object') && !caps.jsonSchema,
+    };
+  }
+
+  /** Checks an instructed JSON reply against the schema; one repair turn when it does not conform. */
+  private async ensureJson(
+    provider: RegisteredProvider,
+    upstream: ChatRequest,
+    res: ChatResponse,
+    call: CallContext,
+  ): Promise<ChatResponse> {
+    const format = upstream.response_format;
+    const schema = format?.type === 'json_schema' ? (format.json_schema.schema ?? {}) : { type: 'object' };
+    const check = (reply: ChatResponse) => {
+      const text = reply.choices[0]?.message.content ?? '';
+      const parsed = extractJson(text);
+      if (parsed === undefined) return { ok: false as const, errors: 'the reply is not JSON', text };
+      const result = validateAgainst(schema, parsed);
+      return result.ok ? { ok: true as const, json: JSON.stringify(parsed), text } : { ...result, text };
+    };
+    let result = check(res);
+    if (!result.ok) {
+      res = await provider.adapter.chat(repairRequest(upstream, result.text, result.errors), call);
+      result = check(res);
+    }
+    if (!result.ok) {
+      throw new ProviderError(
+        'upstream_error',
+        `The model did not produce JSON matching the schema: ${result.errors}`,
+        {
+          provider: provider.name,
+          reason: 'bad_response',
+          retryable: false,
+        },
+      );
+    }
+    const choice = res.choices[0];
+    return {
+      ...res,
+      choices: [{ ...choice, message: { ...choice.message, content: result.json } }, ...res.choices.slice(1)],
+    };
+  }
+}

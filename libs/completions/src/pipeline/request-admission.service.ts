@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { type LimitTicket, ModelAccess, RequestLimiter } from '@app/auth';
+import { GatewayError } from '@app/contracts';
+import type { RoutePlan } from '@app/providers';
+import { GatewayEvents } from '@app/usage';
+import { ModelResolver } from '../catalog';
+import type { RequestContext } from './request-context';
+
+export interface Admitted {
+  plan: RoutePlan;
+  ticket: LimitTicket;
+}
+
+/**
+ * The steps every generation takes before it reaches a provider: resolve the
+ * model, check the key may use it, take its place within the rate limits and
+ * budgets, and announce it.
+ */
+@Injectable()
+export class RequestAdmission {
+  constructor(
+    private readonly resolver: ModelResolver,
+    private readonly access: ModelAccess,
+    private readonly limiter: RequestLimiter,
+    private readonly events: GatewayEvents,
+  ) {}
+
+  resolve(model: string, ctx: RequestContext): RoutePlan {
+    const plan = this.resolver.resolve(model);
+    this.assertAllowed(plan, ctx);
+    return plan;
+  }
+
+  async admit(model: string, estimatedTokens: number, ctx: RequestContext): Promise<Admitted> {
+    const plan = this.resolve(model, ctx);
+    const ticket = await this.limiter.admit(ctx.principal, estimatedTokens);
+    this.events.emit({
+      type: 'generation_started',
+      at: ctx.startedAt.toISOString(),
+      requestId: ctx.requestId,
+      data: { model: plan.requested, route: plan.alias, endpoint: ctx.endpoint, teamId: ctx.principal.teamId },
+    });
+    return { plan, ticket };
+  }
+
+  /** A route is usable by name, or when the key may use every model behind it. */
+  private assertAllowed(plan: RoutePlan, ctx: RequestContext): void {
+    const principal = ctx.principal;
+    if (this.access.isAllowed(principal, plan.requested)) return;
+    const canonical = plan.targets.map((t) => `${t.provider}/${t.model}`);
+    if (canonical.length && canonical.every((id) => this.access.isAllowed(principal, id))) return;
+    throw new GatewayError('model_not_allowed', `This API key is not allowed to use model "${plan.requested}".`, {
+      param: 'model',
+    });
+  }
+}

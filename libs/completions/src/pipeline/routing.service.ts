@@ -1,0 +1,144 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import {
+  CircuitBreakers,
+  type CircuitTransition,
+  LatencyTracker,
+  Router,
+  DEFAULT_RETRY_POLICY,
+  TargetOrder,
+  type RouterObserver,
+} from '@app/providers';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { RedisConnections } from '@app/server';
+import { GatewayEvents, GatewayMetrics } from '@app/usage';
+
+const CIRCUIT_CHANNEL = 'llm-gateway:circuits';
+const CIRCUIT_KEY = (provider: string) => `llm-gateway:circuit:${provider}`;
+
+/**
+ * The router of this process, with its circuit breakers wired to events,
+ * metrics and — with Redis — to the other replicas: an open circuit is
+ * published and stored (with its cooldown as TTL), so every replica skips the
+ * provider; the request path itself never waits on Redis.
+ */
+@Injectable()
+export class RoutingService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Routing');
+  readonly breakers: CircuitBreakers;
+  readonly router: Router;
+  private readonly instanceId = Math.random().toString(36).slice(2);
+  private subscriber?: Redis;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly events: GatewayEvents,
+    private readonly metrics: GatewayMetrics,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.breakers = new CircuitBreakers(config.circuit);
+    const latency = new LatencyTracker();
+    const policy = { ...DEFAULT_RETRY_POLICY, maxRetries: config.upstreamMaxRetries };
+    this.router = new Router(this.breakers, latency, new TargetOrder(latency), policy, this.observer());
+    this.breakers.onTransition((transition) => this.onLocalTransition(transition));
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.redis.enabled) return;
+    this.subscriber = this.redis.createSubscriber();
+    this.subscriber.on('message', (_channel: string, message: string) => this.onRemoteTransition(message));
+    await this.subscriber.subscribe(CIRCUIT_CHANNEL);
+    await this.loadOpenCircuits();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscriber?.unsubscribe().catch(() => undefined);
+  }
+
+  private observer(): RouterObserver {
+    return {
+      retry: ({ target, attempt, delayMs, error }) => {
+        this.metrics.countRetry(target.provider);
+        this.events.emit({
+          type: 'retry',
+          at: new Date().toISOString(),
+          data: { provider: target.provider, model: target.model, attempt, delayMs, error: error.message },
+        });
+      },
+      fallback: ({ plan, from, to, error }) => {
+        this.metrics.countFallback(from.provider, to.provider);
+        this.events.emit({
+          type: 'fallback',
+          at: new Date().toISOString(),
+          data: {
+            model: plan.requested,
+            from: `${from.provider}/${from.model}`,
+            to: `${to.provider}/${to.model}`,
+            reason: error.message,
+          },
+        });
+      },
+      providerError: ({ target, error }) => {
+        this.events.emit({
+          type: 'provider_error',
+          at: new Date().toISOString(),
+          data: {
+            provider: target.provider,
+            model: target.model,
+            status: error.status,
+            code: error.code,
+            message: error.message,
+          },
+        });
+      },
+    };
+  }
+
+  private onLocalTransition(transition: CircuitTransition): void {
+    this.metrics.setCircuitState(transition.provider, transition.state);
+    if (transition.state === 'open' || transition.state === 'closed') {
+      this.events.emit({
+        type: transition.state === 'open' ? 'circuit_opened' : 'circuit_closed',
+        at: new Date().toISOString(),
+        data: { provider: transition.provider, openUntil: transition.openUntil },
+      });
+      this.share(transition);
+    }
+  }
+
+  private share(transition: CircuitTransition): void {
+    const client = this.redis.client;
+    if (!client) return;
+    const message = JSON.stringify({ ...transition, from: this.instanceId });
+    const write =
+      transition.state === 'open'
+        ? client.set(
+            CIRCUIT_KEY(transition.provider),
+            message,
+            'PX',
+            Math.max(1, (transition.openUntil ?? 0) - Date.now()),
+          )
+        : client.del(CIRCUIT_KEY(transition.provider));
+    Promise.all([write, client.publish(CIRCUIT_CHANNEL, message)]).catch((error: Error) =>
+      this.logger.warn(`Could not share circuit state: ${error.message}`),
+    );
+  }
+
+  private onRemoteTransition(message: string): void {
+    try {
+      const transition = JSON.parse(message) as CircuitTransition & { from: string };
+      if (transition.from === this.instanceId) return;
+      this.breakers.applyRemote(transition);
+      this.metrics.setCircuitState(transition.provider, this.breakers.state(transition.provider));
+    } catch {
+      this.logger.warn('Ignored a malformed circuit message');
+    }
+  }
+
+  private async loadOpenCircuits(): Promise<void> {
+    const client = this.redis.client;
+    if (!client) return;
+    const keys = await client.keys(CIRCUIT_KEY('*'));
+    for (const value of keys.length ? await client.mget(keys) : []) if (value) this.onRemoteTransition(value);
+  }
+}

@@ -1,0 +1,65 @@
+import type { ServerResponse } from 'node:http';
+import type { ErrorEnvelope } from '@app/contracts';
+
+/**
+ * The gateway's only SSE framer: writes `data:` (and optionally `event:`) frames
+ * as they come, honouring back-pressure, never buffering a whole response.
+ */
+export class SseStream {
+  private opened = false;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  get started(): boolean {
+    return this.opened;
+  }
+
+  /** Sends the status line and headers (the moment the first chunk is ready). */
+  open(headers: Record<string, string> = {}): void {
+    if (this.opened) return;
+    this.opened = true;
+    this.res.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    this.res.flushHeaders();
+  }
+
+  /** One `data:` frame (with `event:` when given); resolves when the socket can take more. */
+  send(data: object | string, event?: string): Promise<void> | undefined {
+    if (!this.opened) this.open();
+    if (this.res.destroyed || this.res.writableEnded) return undefined;
+    const payload = typeof data === 'string' ? data : JSON.stringify(data);
+    const frame = event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
+    if (this.res.write(frame)) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.res.once('close', done);
+    });
+  }
+
+  /** A comment line, to keep idle connections open through proxies. */
+  heartbeat(): void {
+    if (this.opened && !this.res.writableEnded && !this.res.destroyed) this.res.write(': ping\n\n');
+  }
+
+  /** OpenAI's in-stream error: a final `data: {"error": ...}` frame, then `[DONE]`. */
+  async fail(envelope: ErrorEnvelope, event?: string): Promise<void> {
+    await this.send(envelope, event);
+    this.end(event ? undefined : '[DONE]');
+  }
+
+  end(finalData?: string): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    if (finalData) this.res.write(`data: ${finalData}\n\n`);
+    this.res.end();
+  }
+}

@@ -1,0 +1,69 @@
+import { GatewayError } from '@app/contracts';
+import { CLIENT_CLOSED_REQUEST } from '@app/providers';
+import type { TokenUsage } from '@app/usage';
+import { NO_USAGE } from './outcome-reporter';
+import type { RequestContext } from './request-context';
+
+/** How to read one kind of stream chunk (chat or legacy completion). */
+export interface ChunkReader<T> {
+  usage(chunk: T): TokenUsage | undefined;
+  /** Characters of generated output in the chunk, to estimate usage of a cut stream. */
+  outputChars(chunk: T): number;
+  model(chunk: T): string | undefined;
+  /** The chunk without usage, or `undefined` to drop it (a usage-only chunk the client did not ask for). */
+  withoutUsage(chunk: T): T | undefined;
+}
+
+export interface StreamEnd {
+  status: number;
+  errorCode?: string;
+  usage: TokenUsage;
+  modelServed?: string;
+}
+
+/**
+ * Passes chunks through as they arrive. Usage is kept for the report and
+ * forwarded only when the client asked for it; a stream that ends early (client
+ * gone, upstream dropped) is reported with the output estimated from what was
+ * sent. An upstream failure is rethrown for the writer's final error event.
+ */
+export async function* relayStream<T>(
+  first: T | undefined,
+  rest: AsyncIterator<T>,
+  reader: ChunkReader<T>,
+  options: { includeUsage: boolean; promptEstimate: number; ctx: RequestContext; onEnd: (end: StreamEnd) => void },
+): AsyncGenerator<T, void, undefined> {
+  const { ctx } = options;
+  let usage: TokenUsage | undefined;
+  let modelServed: string | undefined;
+  let chars = 0;
+  let end: Omit<StreamEnd, 'usage'> = { status: 200 };
+  try {
+    for (let chunk = first; chunk !== undefined; chunk = await nextOf(rest)) {
+      modelServed ??= reader.model(chunk);
+      usage = reader.usage(chunk) ?? usage;
+      chars += reader.outputChars(chunk);
+      const out = options.includeUsage ? chunk : reader.withoutUsage(chunk);
+      if (out !== undefined) yield out;
+      if (ctx.clientGone) break;
+    }
+  } catch (error) {
+    if (!ctx.clientGone) {
+      const failure =
+        error instanceof GatewayError ? error : new GatewayError('upstream_error', 'The upstream stream failed');
+      end = { status: failure.status, errorCode: failure.code };
+      throw failure;
+    }
+  } finally {
+    if (ctx.clientGone) {
+      end = { status: CLIENT_CLOSED_REQUEST, errorCode: 'client_closed' };
+      rest.return?.().catch(() => undefined);
+    }
+    const estimated = { ...NO_USAGE, promptTokens: options.promptEstimate, completionTokens: Math.ceil(chars / 4) };
+    options.onEnd({ ...end, usage: usage ?? estimated, modelServed });
+  }
+}
+
+function nextOf<T>(iterator: AsyncIterator<T>): Promise<T | undefined> {
+  return iterator.next().then((r) => (r.done ? undefined : r.value));
+}

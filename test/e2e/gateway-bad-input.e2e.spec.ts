@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeOpenAIServer } from '@app/testing';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+
+const user = [{ role: 'user', content: 'hi' }];
+/** What reached the upstream besides model discovery. */
+const generations = (fake: FakeOpenAIServer) => fake.requests.filter((r) => r.method === 'POST');
+const validTool = { type: 'function', function: { name: 'f', parameters: { type: 'object' } } };
+
+/** Every bad request gets the envelope with the right status and `param`; nothing reaches the upstream. */
+describe('gateway bad input', () => {
+  const upstream = new FakeOpenAIServer();
+  let platform: TestPlatform;
+
+  beforeAll(async () => {
+    platform = await startPlatform({
+      apps: ['gateway'],
+      env: { OPENAI_API_KEY: 'sk-up', OPENAI_BASE_URL: await upstream.start(), MAX_BODY_BYTES: '65536' },
+    });
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await upstream.close();
+  });
+
+  const post = (path: string, body: unknown, raw?: string) =>
+    fetch(`${platform.gatewayUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: raw ?? JSON.stringify(body),
+    });
+
+  it.each<[string, unknown, number, string | null]>([
+    ['missing messages', { model: 'openai/gpt-4o' }, 400, 'messages'],
+    ['empty messages', { model: 'openai/gpt-4o', messages: [] }, 400, 'messages'],
+    ['messages of the wrong type', { model: 'openai/gpt-4o', messages: 'hi' }, 400, 'messages'],
+    [
+      'an unknown role',
+      { model: 'openai/gpt-4o', messages: [{ role: 'wizard', content: 'x' }] },
+      400,
+      'messages[0].role',
+    ],
+    ['a missing model', { messages: user }, 400, 'model'],
+    ['n out of range', { model: 'openai/gpt-4o', messages: user, n: 0 }, 400, 'n'],
+    ['max_tokens out of range', { model: 'openai/gpt-4o', messages: user, max_tokens: -5 }, 400, 'max_tokens'],
+    [
+      'temperature of the wrong type',
+      { model: 'openai/gpt-4o', messages: user, temperature: 'hot' },
+      400,
+      'temperature',
+    ],
+    [
+      'a tool with an invalid JSON Schema',
+      {
+        model: 'openai/gpt-4o',
+        messages: user,
+        tools: [validTool, { type: 'function', function: { name: 'g', parameters: { type: 'nonsense' } } }],
+      },
+      400,
+      'tools[1].function.parameters',
+    ],
+    [
+      'a response_format schema that is not a schema',
+      {
+        model: 'openai/gpt-4o',
+        messages: user,
+        response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 12 } } },
+      },
+      400,
+      'response_format.json_schema.schema',
+    ],
+    ['a model that does not exist', { model: 'nowhere/nothing', messages: user }, 404, 'model'],
+  ])('rejects %s', async (_name, body, status, param) => {
+    const res = await post('/v1/chat/completions', body);
+    expect(res.status).toBe(status);
+    const json = (await res.json()) as { error: { message: string; type: string; param: string | null; code: string } };
+    expect(json.error.param).toBe(param);
+    expect(json.error.message.length).toBeGreaterThan(0);
+    expect(json.error.type).toBeTruthy();
+    if (status === 404) expect(json.error.code).toBe('model_not_found');
+    expect(generations(upstream)).toHaveLength(0);
+  });
+
+  it('rejects malformed JSON and oversized bodies', async () => {
+    const malformed = await post('/v1/chat/completions', undefined, '{"model": ');
+    expect(malformed.status).toBe(400);
+    const huge = await post('/v1/chat/completions', {
+      model: 'openai/gpt-4o',
+      messages: [{ role: 'user', content: 'x'.repeat(70_000) }],
+    });
+    expect(huge.status).toBe(413);
+    expect(generations(upstream)).toHaveLength(0);
+  });
+
+  it('rejects bad embeddings, legacy completions and Messages API bodies', async () => {
+    expect((await post('/v1/embeddings', { model: 'openai/e', input: [] })).status).toBe(400);
+    expect((await post('/v1/completions', { model: 'openai/gpt-4o', prompt: 'x', max_tokens: 'many' })).status).toBe(
+      400,
+    );
+    const messages = await post('/v1/messages', { model: 'openai/gpt-4o', messages: user });
+    expect(messages.status).toBe(400);
+    const body = (await messages.json()) as { type: string; error: { type: string; param: string } };
+    expect(body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', param: 'max_tokens' } });
+  });
+
+  it('requires an API key', async () => {
+    const res = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o', messages: user }),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
+  });
+});

@@ -1,0 +1,240 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeOpenAIServer } from '@app/testing';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+
+/** What reached a fake besides model discovery. */
+const generations = (fake: FakeOpenAIServer) => fake.requests.filter((r) => r.method === 'POST');
+
+/** Retries, fallbacks, circuit breakers, timeouts and aborts, end to end through the official SDK. */
+describe('gateway resilience', () => {
+  const primary = new FakeOpenAIServer();
+  const secondary = new FakeOpenAIServer();
+  let platform: TestPlatform;
+  let client: OpenAI;
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${platform.adminUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+
+  beforeAll(async () => {
+    await Promise.all([primary.start(), secondary.start()]);
+    platform = await startPlatform({
+      env: { CIRCUIT_FAILURE_THRESHOLD: '5', CIRCUIT_COOLDOWN_MS: '1000', UPSTREAM_MAX_RETRIES: '2' },
+    });
+    client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    await admin('POST', '/api/providers', {
+      name: 'primary',
+      kind: 'openai-compatible',
+      baseUrl: primary.baseURL,
+      apiKey: 'k1',
+    });
+    await admin('POST', '/api/providers', {
+      name: 'secondary',
+      kind: 'openai-compatible',
+      baseUrl: secondary.baseURL,
+      apiKey: 'k2',
+    });
+    await admin('POST', '/api/providers', {
+      name: 'slow',
+      kind: 'openai-compatible',
+      baseUrl: primary.baseURL,
+      apiKey: 'k3',
+      timeoutMs: 300,
+    });
+    await admin('POST', '/api/providers', {
+      name: 'flaky',
+      kind: 'openai-compatible',
+      baseUrl: primary.baseURL,
+      apiKey: 'k4',
+    });
+    await admin('POST', '/api/routes', {
+      alias: 'flaky-route',
+      strategy: 'fallback',
+      targets: [
+        { provider: 'flaky', model: 'model-a' },
+        { provider: 'secondary', model: 'model-b' },
+      ],
+    });
+    await admin('POST', '/api/providers', {
+      name: 'down',
+      kind: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:9/v1',
+    });
+    await admin('POST', '/api/providers', {
+      name: 'no-tools',
+      kind: 'openai-compatible',
+      baseUrl: secondary.baseURL,
+      apiKey: 'k5',
+      options: { nativeTools: false, nativeJsonSchema: false },
+    });
+    await admin('POST', '/api/routes', {
+      alias: 'resilient',
+      strategy: 'fallback',
+      targets: [
+        { provider: 'primary', model: 'model-a' },
+        { provider: 'secondary', model: 'model-b' },
+      ],
+    });
+    await admin('POST', '/api/routes', {
+      alias: 'nowhere',
+      strategy: 'fallback',
+      targets: [{ provider: 'down', model: 'x' }],
+    });
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await Promise.all([primary.close(), secondary.close()]);
+  });
+  beforeEach(() => {
+    primary.reset();
+    secondary.reset();
+  });
+
+  const ask = (model: string) =>
+    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'ping' }] }).withResponse();
+
+  it('falls back to the next target after repeated 500s and says so in the headers', async () => {
+    primary.enqueue({ status: 500, times: 3 });
+    const { data, response } = await ask('resilient');
+    expect(data.choices[0].message.content).toContain('ping');
+    expect(generations(primary)).toHaveLength(3);
+    expect(generations(secondary)).toHaveLength(1);
+    expect(response.headers.get('x-gateway-provider')).toBe('secondary');
+    expect(response.headers.get('x-gateway-model')).toBe('model-b');
+    expect(response.headers.get('x-gateway-fallbacks')).toBe('1');
+    expect((secondary.lastRequest?.body as { model: string }).model).toBe('model-b');
+  });
+
+  it('retries a 429 after the upstream’s retry-after', async () => {
+    primary.enqueue({ status: 429, headers: { 'retry-after': '1' } });
+    const started = Date.now();
+    const { response } = await ask('primary/model-a');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(generations(primary)).toHaveLength(2);
+    expect(response.headers.get('x-gateway-fallbacks')).toBe('0');
+  });
+
+  it('opens the circuit of a failing provider, skips it, and closes it after a successful probe', async () => {
+    primary.enqueue({ status: 503, times: 5 });
+    await expect(ask('flaky/model-a')).rejects.toMatchObject({ status: 502 });
+    await expect(ask('flaky/model-a')).rejects.toMatchObject({ status: 502 });
+    expect(generations(primary)).toHaveLength(5);
+
+    const { response } = await ask('flaky-route');
+    expect(response.headers.get('x-gateway-provider')).toBe('secondary');
+    await expect(ask('flaky/model-a')).rejects.toMatchObject({ status: 503, code: 'no_provider_available' });
+    expect(generations(primary)).toHaveLength(5);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const probe = await ask('flaky-route');
+    expect(probe.response.headers.get('x-gateway-provider')).toBe('flaky');
+    expect(generations(primary)).toHaveLength(6);
+  });
+
+  it('answers 503 when no provider of a route is reachable', async () => {
+    await expect(ask('nowhere')).rejects.toMatchObject({ status: 503, code: 'no_provider_available' });
+  });
+
+  it('answers 504 when the upstream does not answer in time', async () => {
+    primary.enqueue({ hang: true, times: 3 });
+    await expect(ask('slow/model-a')).rejects.toMatchObject({ status: 504, code: 'upstream_timeout' });
+  });
+
+  it('answers 502 for an upstream that returns garbage, and stays healthy', async () => {
+    primary.enqueue({ garbage: '<html>oops</html>', times: 3 });
+    await expect(ask('primary/model-a')).rejects.toMatchObject({ status: 502 });
+    expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
+  });
+
+  it('ends a stream that drops mid-way with a final error event', async () => {
+    secondary.enqueue({ dropStreamAfter: 2 });
+    const res = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'secondary/m',
+        stream: true,
+        messages: [{ role: 'user', content: 'a long answer please' }],
+      }),
+    });
+    const text = await res.text();
+    const frames = text.trim().split('\n\n');
+    expect(frames.at(-1)).toBe('data: [DONE]');
+    expect(JSON.parse(frames.at(-2)!.slice(6))).toMatchObject({
+      error: { type: expect.any(String), code: expect.any(String) },
+    });
+    expect(frames.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('aborts the upstream request when the client disconnects mid-stream', async () => {
+    primary.enqueue({ chunkDelayMs: 300 });
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'primary/model-a', stream: true, messages: [{ role: 'user', content: 'one two three four five six' }] },
+      { signal: controller.signal },
+    );
+    for await (const _chunk of stream) {
+      controller.abort();
+      break;
+    }
+    const upstream = await primary.waitForRequest((r) => r.aborted, 5_000);
+    expect(upstream.aborted).toBe(true);
+  });
+
+  it('serves embeddings', async () => {
+    const res = await client.embeddings.create({ model: 'secondary/embed-1', input: ['a', 'b'] });
+    expect(res.data).toHaveLength(2);
+    expect(res.data[0].embedding.length).toBeGreaterThan(0);
+  });
+
+  it('emulates tool calling for a provider without native tools', async () => {
+    secondary.enqueue({
+      text: 'Sure.\n```json\n{"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}}]}\n```',
+    });
+    const res = await client.chat.completions.create({
+      model: 'no-tools/small',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+        },
+      ],
+    });
+    expect(res.choices[0].finish_reason).toBe('tool_calls');
+    const call = res.choices[0].message.tool_calls![0];
+    expect(call.type === 'function' && call.function.name).toBe('get_weather');
+    expect(JSON.parse(call.type === 'function' ? call.function.arguments : '')).toEqual({ city: 'Paris' });
+    const upstream = generations(secondary).at(-1)!.body as { tools?: unknown; messages: Array<{ content: string }> };
+    expect(upstream.tools).toBeUndefined();
+    expect(JSON.stringify(upstream.messages)).toContain('get_weather');
+  });
+
+  it('validates and repairs instructed JSON for a provider without native structured output', async () => {
+    secondary.enqueue({ text: 'not json at all' }, { text: '{"name": "Ada", "age": 36}' });
+    const res = await fetch(`${platform.gatewayUrl}/v1/generate/structured`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'no-tools/small',
+        prompt: 'A famous programmer',
+        schema: {
+          type: 'object',
+          properties: { name: { type: 'string' }, age: { type: 'integer' } },
+          required: ['name', 'age'],
+        },
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { object: unknown }).object).toEqual({ name: 'Ada', age: 36 });
+    expect(generations(secondary)).toHaveLength(2);
+  });
+});
