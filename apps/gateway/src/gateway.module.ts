@@ -4,6 +4,8 @@ import { AppConfigModule, type AppConfig } from '@app/config';
 import { DatabaseHealthIndicator, DbModule } from '@app/db';
 import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
 import { MeModule } from './me/me.module';
+import { UsageBacklogHealthIndicator, UsageModule } from '@app/usage';
+import { ObservabilityModule } from './observability/observability.module';
 import { ModelsModule } from './models/models.module';
 import { GatewayProvidersModule } from './providers/providers.module';
 
@@ -18,8 +20,10 @@ export class GatewayModule {
         ServerLoggerModule.forRoot(config, 'gateway'),
         DbModule.forRoot(),
         RedisModule,
-        HealthModule.forRoot([DatabaseHealthIndicator, RedisHealthIndicator]),
         GatewayAuthModule,
+        UsageModule.forRoot(),
+        HealthModule.forRoot([DatabaseHealthIndicator, RedisHealthIndicator, UsageBacklogHealthIndicator]),
+        ObservabilityModule,
         MeModule,
         ModelsModule,
         GatewayProvidersModule,

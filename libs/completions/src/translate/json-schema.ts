@@ -19,7 +19,12 @@ const MAX_LISTED_ERRORS = 8;
 
 const instances = new Map<Draft, Ajv>();
 const byObject = new WeakMap<object, Compiled>();
-const byText = new LRUCache<string, Compiled>({ max: 500 });
+/** Bounded by count and by schema text size (a few huge schemas must not pin much memory). */
+const byText = new LRUCache<string, Compiled>({
+  max: 500,
+  maxSize: 8_000_000,
+  sizeCalculation: (_v, key) => key.length,
+});
 
 function ajvFor(draft: Draft): Ajv {
   let ajv = instances.get(draft);
