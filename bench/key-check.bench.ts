@@ -35,10 +35,10 @@ function countQueries(database: Database): { count: () => number; reset: () => v
       queries++;
       return query(...args);
     }) as PGlite['query'];
-    db.exec = ((...args: Parameters<PGlite['exec']>) => {
+    db.exec = (...args: Parameters<PGlite['exec']>) => {
       queries++;
       return exec(...args);
-    });
+    };
   } else if (driver instanceof PostgresDriver) {
     const pool: Pool = driver.pool;
     const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => unknown;
@@ -80,19 +80,45 @@ async function main(): Promise<void> {
   const concurrency = arg('--concurrency', 20);
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-auth-'));
   const config = resolveSecrets(
-    loadConfig({ DATA_DIR: dataDir, DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, LOG_LEVEL: 'silent', HOST: '127.0.0.1' }),
+    loadConfig({
+      DATA_DIR: dataDir,
+      DATABASE_URL: process.env.DATABASE_URL,
+      REDIS_URL: process.env.REDIS_URL,
+      LOG_LEVEL: 'silent',
+      HOST: '127.0.0.1',
+    }),
   );
   const gateway = await createGatewayApp(config);
   const url = `${await listen(gateway, 0, '127.0.0.1')}/v1/me`;
   const app = gateway.app;
   try {
     const actor = { actorType: 'system' as const, actorId: null, ip: null };
-    const team = await app
-      .get(TeamRepository)
-      .create({ name: `bench-${Date.now()}`, budgetUsd: 1_000, budgetPeriod: 'monthly', rpmLimit: 1_000_000, tpmLimit: 1_000_000_000, allowedModels: [] }, actor);
+    const team = await app.get(TeamRepository).create(
+      {
+        name: `bench-${Date.now()}`,
+        budgetUsd: 1_000,
+        budgetPeriod: 'monthly',
+        rpmLimit: 1_000_000,
+        tpmLimit: 1_000_000_000,
+        allowedModels: [],
+      },
+      actor,
+    );
     const generated = generateApiKey();
     await app.get(ApiKeyRepository).create(
-      { teamId: team.id, name: 'bench', keyHash: generated.hash, prefix: generated.prefix, createdById: null, expiresAt: null, allowedModels: [], rpmLimit: 1_000_000, tpmLimit: null, budgetUsd: 100, budgetPeriod: 'daily' },
+      {
+        teamId: team.id,
+        name: 'bench',
+        keyHash: generated.hash,
+        prefix: generated.prefix,
+        createdById: null,
+        expiresAt: null,
+        allowedModels: [],
+        rpmLimit: 1_000_000,
+        tpmLimit: null,
+        budgetUsd: 100,
+        budgetPeriod: 'daily',
+      },
       actor,
     );
     const counter = countQueries(app.get<Database>(DATABASE));
@@ -109,13 +135,20 @@ async function main(): Promise<void> {
     // The limiter itself, as the completions pipeline calls it: admit + settle with a cost.
     const limiter = app.get(RequestLimiter);
     const principal: Principal = {
-      kind: 'api_key', role: 'member', teamId: team.id, apiKeyId: 'bench', label: generated.prefix, teamName: team.name, allowedModels: [],
+      kind: 'api_key',
+      role: 'member',
+      teamId: team.id,
+      apiKeyId: 'bench',
+      label: generated.prefix,
+      teamName: team.name,
+      allowedModels: [],
       keyLimits: { rpm: 1_000_000, tpm: 1_000_000_000, budgetUsd: 1_000, budgetPeriod: 'daily' },
       teamLimits: { rpm: 1_000_000, budgetUsd: 1_000, budgetPeriod: 'monthly', tpm: 1_000_000_000 },
     };
     (await limiter.admit(principal, 10)).settle({ totalTokens: 10, costUsd: 0.0001 });
     counter.reset();
-    for (let i = 0; i < requests; i++) (await limiter.admit(principal, 100)).settle({ totalTokens: 90, costUsd: 0.0001 });
+    for (let i = 0; i < requests; i++)
+      (await limiter.admit(principal, 100)).settle({ totalTokens: 90, costUsd: 0.0001 });
     const limiterQueries = counter.count();
 
     counter.reset();

@@ -15,10 +15,19 @@ describe('API key lifecycle over HTTP', () => {
 
   it('creates a key shown once, uses it, lists it without the secret, and revokes it at once', async () => {
     const teamId = await createTeam(platform, { rpm: 100, allowedModels: ['openai/*', 'fast'] });
-    const created = await api.post('/api/keys', { teamId, name: 'ci', allowedModels: ['openai/gpt-4o-mini', 'anthropic/*'] });
+    const created = await api.post('/api/keys', {
+      teamId,
+      name: 'ci',
+      allowedModels: ['openai/gpt-4o-mini', 'anthropic/*'],
+    });
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^sk-[0-9A-Za-z]{43}$/);
-    expect(created.body).toMatchObject({ teamId, name: 'ci', status: 'active', prefix: created.body.key.slice(0, 11) + '…' });
+    expect(created.body).toMatchObject({
+      teamId,
+      name: 'ci',
+      status: 'active',
+      prefix: created.body.key.slice(0, 11) + '…',
+    });
 
     const used = await me(platform, created.body.key);
     expect(used.status).toBe(200);
@@ -43,7 +52,9 @@ describe('API key lifecycle over HTTP', () => {
     expect(one.body.lastUsedAt).toBeNull();
     // lastUsedAt is written in batches (every 15 s and at shutdown), not per request.
     await platform.gateway!.app.get(LastUsedTracker).flush();
-    expect(Date.parse((await api.get(`/api/keys/${created.body.id}`)).body.lastUsedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(Date.parse((await api.get(`/api/keys/${created.body.id}`)).body.lastUsedAt)).toBeGreaterThan(
+      Date.now() - 60_000,
+    );
 
     const revoked = await api.post(`/api/keys/${created.body.id}/revoke`);
     expect(revoked.status).toBe(200);

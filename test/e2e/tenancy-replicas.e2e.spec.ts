@@ -48,7 +48,9 @@ describe.skipIf(!redisUrl)(`two gateway instances sharing one database and one R
     const teamId = await createTeam(first, { rpm: 10 });
     const { key } = await createKey(first, teamId);
     expect((await me(second, key)).body.limits.team.rpm).toBe(10);
-    expect((await adminApi(first).patch(`/api/teams/${teamId}`, { rpm: 20, allowedModels: ['mock/*'] })).status).toBe(200);
+    expect((await adminApi(first).patch(`/api/teams/${teamId}`, { rpm: 20, allowedModels: ['mock/*'] })).status).toBe(
+      200,
+    );
     await timeUntil(async () => (await me(second, key)).body.limits.team.rpm === 20, 1_000);
     expect((await me(second, key)).body.allowedModels).toEqual(['mock/*']);
   });

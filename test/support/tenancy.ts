@@ -21,7 +21,12 @@ export async function call<T = Json>(
   const res = await fetch(url, {
     method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
     headers,
-    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+    body:
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body),
   });
   const text = await res.text();
   let body: Json = text;
@@ -38,8 +43,10 @@ export function adminApi(platform: TestPlatform, token = TEST_MASTER_KEY) {
   const at = (path: string) => `${platform.adminUrl}${path}`;
   return {
     get: <T = Json>(path: string, as = token) => call<T>(at(path), { token: as }),
-    post: <T = Json>(path: string, body: unknown = {}, as = token) => call<T>(at(path), { method: 'POST', body, token: as }),
-    patch: <T = Json>(path: string, body: unknown, as = token) => call<T>(at(path), { method: 'PATCH', body, token: as }),
+    post: <T = Json>(path: string, body: unknown = {}, as = token) =>
+      call<T>(at(path), { method: 'POST', body, token: as }),
+    patch: <T = Json>(path: string, body: unknown, as = token) =>
+      call<T>(at(path), { method: 'PATCH', body, token: as }),
     delete: <T = Json>(path: string, as = token) => call<T>(at(path), { method: 'DELETE', token: as }),
   };
 }
@@ -77,7 +84,8 @@ export async function createUserAndLogin(
   const email = `${unique('user')}@example.com`;
   const password = 'a good long password';
   const created = await adminApi(platform).post('/api/users', { email, password, ...fields });
-  if (created.status !== 201) throw new Error(`user creation failed: ${created.status} ${JSON.stringify(created.body)}`);
+  if (created.status !== 201)
+    throw new Error(`user creation failed: ${created.status} ${JSON.stringify(created.body)}`);
   const login = await call(`${platform.adminUrl}/api/auth/login`, { body: { email, password } });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
   return { id: created.body.id as string, email, token: login.body.accessToken as string };

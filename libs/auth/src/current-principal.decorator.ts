@@ -11,6 +11,7 @@ export interface AuthenticatedRequest {
 export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
   // A route using the decorator without a guard is a programming error, not the caller's.
-  if (!principal) throw new GatewayError('internal_error', 'No principal on this request: the route has no auth guard.');
+  if (!principal)
+    throw new GatewayError('internal_error', 'No principal on this request: the route has no auth guard.');
   return principal;
 });

@@ -12,7 +12,10 @@ const AuditQuery = z.object({
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(/^\d{1,18}$/, 'must be a nextCursor value').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, 'must be a nextCursor value')
+    .optional(),
 });
 type AuditQuery = z.infer<typeof AuditQuery>;
 
@@ -31,7 +34,10 @@ const AuditEntryResponse = z
   .meta({ id: 'AuditEntry' });
 
 const AuditPage = z
-  .object({ data: z.array(AuditEntryResponse), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page') })
+  .object({
+    data: z.array(AuditEntryResponse),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page'),
+  })
   .meta({ id: 'AuditPage' });
 type AuditPage = z.infer<typeof AuditPage>;
 

@@ -21,7 +21,9 @@ export class AuthController {
   @ApiOperation({ summary: 'Log in to the dashboard: returns a JWT for `Authorization: Bearer`' })
   @ApiOkResponse({ standardSchema: LoginResponse })
   @ApiUnauthorizedResponse({ description: 'Wrong email or password' })
-  @ApiTooManyRequestsResponse({ description: 'Too many failed logins for this email or from this address (see retry-after)' })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many failed logins for this email or from this address (see retry-after)',
+  })
   login(@Body({ schema: LoginBody }) body: LoginBody, @Ip() ip: string): Promise<LoginResponse> {
     return this.auth.login(body.email, body.password, ip);
   }

@@ -25,7 +25,10 @@ export class AuthService {
   async login(email: string, password: string, ip: string): Promise<LoginResponse> {
     await this.throttle.assertAllowed(email, ip);
     const user = await this.users.findByEmailWithPassword(email);
-    const valid = await verifyPassword(password, user?.passwordHash ?? (await (dummyHash ??= hashPassword('not-a-real-password'))));
+    const valid = await verifyPassword(
+      password,
+      user?.passwordHash ?? (await (dummyHash ??= hashPassword('not-a-real-password'))),
+    );
     if (!user || !valid || user.disabled) {
       await this.throttle.recordFailure(email, ip);
       throw new GatewayError('unauthorized', 'Invalid email or password.');

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { z } from 'zod';
 import { AdminGuard, AuditActor, CurrentPrincipal, type Principal } from '@app/auth';
 import type { AuditContext } from '@app/db';
@@ -16,7 +23,10 @@ export class KeysController {
   @Get()
   @ApiOperation({ summary: "API keys (members: their team's); never the key itself" })
   @ApiOkResponse({ standardSchema: z.array(KeyResponse) })
-  async list(@CurrentPrincipal() principal: Principal, @Query({ schema: ListKeysQuery }) query: ListKeysQuery): Promise<KeyResponse[]> {
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query({ schema: ListKeysQuery }) query: ListKeysQuery,
+  ): Promise<KeyResponse[]> {
     return (await this.keys.list(principal, query.teamId)).map((k) => toKeyResponse(k));
   }
 
@@ -45,7 +55,11 @@ export class KeysController {
   @ApiOperation({ summary: 'Revoke a key: every gateway refuses it within a second' })
   @ApiOkResponse({ standardSchema: KeyResponse })
   @ApiNotFoundResponse({ description: 'No such key (or not your team)' })
-  async revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @AuditActor() actor: AuditContext): Promise<KeyResponse> {
+  async revoke(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @AuditActor() actor: AuditContext,
+  ): Promise<KeyResponse> {
     return toKeyResponse(await this.keys.revoke(principal, id, actor));
   }
 }

@@ -30,7 +30,11 @@ export class KeysService {
   }
 
   /** Returns the stored key and its plaintext, which exists only in this response. */
-  async create(principal: Principal, body: CreateKeyBody, actor: AuditContext): Promise<{ key: ApiKeyRecord; plaintext: string }> {
+  async create(
+    principal: Principal,
+    body: CreateKeyBody,
+    actor: AuditContext,
+  ): Promise<{ key: ApiKeyRecord; plaintext: string }> {
     const teamId = this.teamFor(principal, body.teamId);
     if (!(await this.teams.findById(teamId))) throw teamNotFound();
     const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;

@@ -42,13 +42,18 @@ export class TeamsController {
   @ApiOperation({ summary: 'Create a team with optional budget, rate limits and allowed models' })
   @ApiCreatedResponse({ standardSchema: TeamResponse })
   @ApiConflictResponse({ description: 'A team with this name exists' })
-  async create(@Body({ schema: CreateTeamBody }) body: CreateTeamBody, @AuditActor() actor: AuditContext): Promise<TeamResponse> {
+  async create(
+    @Body({ schema: CreateTeamBody }) body: CreateTeamBody,
+    @AuditActor() actor: AuditContext,
+  ): Promise<TeamResponse> {
     return toTeamResponse(await this.teams.create(body, actor));
   }
 
   @Patch(':id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Change a team: name, budget, budget period, rpm, tpm, allowed models (null clears a limit)' })
+  @ApiOperation({
+    summary: 'Change a team: name, budget, budget period, rpm, tpm, allowed models (null clears a limit)',
+  })
   @ApiOkResponse({ standardSchema: TeamResponse })
   @ApiNotFoundResponse({ description: 'No such team' })
   @ApiConflictResponse({ description: 'A team with this name exists' })

@@ -17,7 +17,8 @@ function toFields(body: UpdateTeamBody): Partial<TeamFields> {
 }
 
 const notFound = () => new GatewayError('not_found', 'Team not found.');
-const duplicate = (name: string | undefined) => new GatewayError('conflict', `A team named ${JSON.stringify(name)} already exists.`, { param: 'name' });
+const duplicate = (name: string | undefined) =>
+  new GatewayError('conflict', `A team named ${JSON.stringify(name)} already exists.`, { param: 'name' });
 
 /** Teams: admins manage them; members see their own. Limit changes reach the gateways' key caches at once. */
 @Injectable()

@@ -44,7 +44,10 @@ export class UsersController {
   @ApiCreatedResponse({ standardSchema: UserResponse })
   @ApiConflictResponse({ description: 'The email is taken' })
   @ApiNotFoundResponse({ description: 'No such team' })
-  async create(@Body({ schema: CreateUserBody }) body: CreateUserBody, @AuditActor() actor: AuditContext): Promise<UserResponse> {
+  async create(
+    @Body({ schema: CreateUserBody }) body: CreateUserBody,
+    @AuditActor() actor: AuditContext,
+  ): Promise<UserResponse> {
     return toUserResponse(await this.users.create(body, actor));
   }
 
@@ -65,7 +68,11 @@ export class UsersController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiConflictResponse({ description: 'Your own account, or the last active admin' })
-  async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @AuditActor() actor: AuditContext): Promise<void> {
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @AuditActor() actor: AuditContext,
+  ): Promise<void> {
     await this.users.remove(principal, id, actor);
   }
 }

@@ -50,7 +50,8 @@ export class UsersService {
     const current = await this.get(id);
     const role = body.role ?? current.role;
     const teamId = body.teamId === undefined ? current.teamId : body.teamId;
-    if (role === 'member' && !teamId) throw new GatewayError('invalid_request_error', 'teamId: a member needs a team', { param: 'teamId' });
+    if (role === 'member' && !teamId)
+      throw new GatewayError('invalid_request_error', 'teamId: a member needs a team', { param: 'teamId' });
     if (body.teamId && !(await this.teams.findById(body.teamId))) throw teamNotFound();
     const losesAdmin = current.role === 'admin' && !current.disabled && (role !== 'admin' || body.disabled === true);
     if (losesAdmin) await this.assertAnotherAdmin(id);
@@ -74,12 +75,15 @@ export class UsersService {
 
   private async assertAnotherAdmin(id: string): Promise<void> {
     const admins = (await this.users.list()).filter((u) => u.role === 'admin' && !u.disabled && u.id !== id);
-    if (admins.length === 0) throw new GatewayError('conflict', 'This is the last active admin: create another admin first.');
+    if (admins.length === 0)
+      throw new GatewayError('conflict', 'This is the last active admin: create another admin first.');
   }
 
   private translate(error: unknown, email: string | undefined): unknown {
     if (error instanceof DuplicateError) {
-      return new GatewayError('conflict', `A user with the email ${JSON.stringify(email)} already exists.`, { param: 'email' });
+      return new GatewayError('conflict', `A user with the email ${JSON.stringify(email)} already exists.`, {
+        param: 'email',
+      });
     }
     if (error instanceof MissingUserTeamError) return teamNotFound();
     return error;

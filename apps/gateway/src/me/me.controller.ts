@@ -1,7 +1,21 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { z } from 'zod';
-import { ApiKeyGuard, type BudgetStatus, CurrentPrincipal, type Limits, type Principal, RequestLimiter } from '@app/auth';
+import {
+  ApiKeyGuard,
+  type BudgetStatus,
+  CurrentPrincipal,
+  type Limits,
+  type Principal,
+  RequestLimiter,
+} from '@app/auth';
 
 const LimitsResponse = z
   .object({
@@ -21,7 +35,9 @@ const MeResponse = z
     object: z.literal('api_key.principal'),
     kind: z.enum(['master', 'api_key']),
     team: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
-    key: z.object({ id: z.string(), name: z.string().nullable(), prefix: z.string(), expiresAt: z.string().nullable() }).nullable(),
+    key: z
+      .object({ id: z.string(), name: z.string().nullable(), prefix: z.string(), expiresAt: z.string().nullable() })
+      .nullable(),
     allowedModels: z.array(z.string()).describe('Exact names and provider/* patterns; empty allows every model'),
     limits: z.object({ key: LimitsResponse.nullable(), team: LimitsResponse.nullable() }),
     budgets: z.object({ key: BudgetResponse.nullable(), team: BudgetResponse.nullable() }),
@@ -31,7 +47,12 @@ type MeResponse = z.infer<typeof MeResponse>;
 
 function limits(value: Limits | undefined): z.infer<typeof LimitsResponse> | null {
   if (!value) return null;
-  return { rpm: value.rpm ?? null, tpm: value.tpm ?? null, budgetUsd: value.budgetUsd ?? null, budgetPeriod: value.budgetPeriod };
+  return {
+    rpm: value.rpm ?? null,
+    tpm: value.tpm ?? null,
+    budgetUsd: value.budgetUsd ?? null,
+    budgetPeriod: value.budgetPeriod,
+  };
 }
 
 function budget(value: BudgetStatus | undefined): z.infer<typeof BudgetResponse> | null {
@@ -58,7 +79,12 @@ export class MeController {
       kind: principal.kind === 'master' ? 'master' : 'api_key',
       team: principal.teamId ? { id: principal.teamId, name: principal.teamName ?? null } : null,
       key: principal.apiKeyId
-        ? { id: principal.apiKeyId, name: principal.keyName ?? null, prefix: principal.label, expiresAt: principal.keyExpiresAt?.toISOString() ?? null }
+        ? {
+            id: principal.apiKeyId,
+            name: principal.keyName ?? null,
+            prefix: principal.label,
+            expiresAt: principal.keyExpiresAt?.toISOString() ?? null,
+          }
         : null,
       allowedModels: principal.allowedModels,
       limits: { key: limits(principal.keyLimits), team: limits(principal.teamLimits) },

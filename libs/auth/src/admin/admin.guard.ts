@@ -35,7 +35,10 @@ export class AdminGuard extends AuthGuard('jwt') {
     const req = context.switchToHttp().getRequest<AdminRequest>();
     const token = bearerToken(req.headers);
     if (!token || token.length > 4096) {
-      throw new GatewayError('unauthorized', 'Log in with POST /api/auth/login and send `Authorization: Bearer <accessToken>`.');
+      throw new GatewayError(
+        'unauthorized',
+        'Log in with POST /api/auth/login and send `Authorization: Bearer <accessToken>`.',
+      );
     }
     const master = this.config.masterKey;
     if (master !== undefined && secretsEqual(token, master)) {
@@ -51,7 +54,10 @@ export class AdminGuard extends AuthGuard('jwt') {
   override handleRequest<TUser = Principal>(error: unknown, user: TUser | false | null, info: unknown): TUser {
     if (error || !user) {
       const expired = (info as { name?: string } | undefined)?.name === 'TokenExpiredError';
-      throw new GatewayError('unauthorized', expired ? 'Your session has expired: log in again.' : 'Invalid or expired access token.');
+      throw new GatewayError(
+        'unauthorized',
+        expired ? 'Your session has expired: log in again.' : 'Invalid or expired access token.',
+      );
     }
     return user;
   }

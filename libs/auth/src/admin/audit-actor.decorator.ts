@@ -17,6 +17,7 @@ export function auditActor(principal: Principal, ip: string | null): AuditContex
 /** `@AuditActor()`: who is making this admin write and from where, for the audit log. */
 export const AuditActor = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuditContext => {
   const req = ctx.switchToHttp().getRequest<Request & AuthenticatedRequest>();
-  if (!req.principal) throw new GatewayError('internal_error', 'No principal on this request: the route has no auth guard.');
+  if (!req.principal)
+    throw new GatewayError('internal_error', 'No principal on this request: the route has no auth guard.');
   return auditActor(req.principal, req.ip ?? req.socket.remoteAddress ?? null);
 });

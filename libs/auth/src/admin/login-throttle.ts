@@ -19,7 +19,10 @@ const KEY_PREFIX = 'llm-gateway:login-failures:';
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly memory = new LRUCache<string, { count: number; resetAt: number }>({ max: 50_000, ttl: LOGIN_WINDOW_MS });
+  private readonly memory = new LRUCache<string, { count: number; resetAt: number }>({
+    max: 50_000,
+    ttl: LOGIN_WINDOW_MS,
+  });
 
   constructor(private readonly redis: RedisConnections) {}
 
@@ -29,7 +32,9 @@ export class LoginThrottle {
       const { count, retryAfterMs } = await this.read(key);
       if (count >= limit) {
         const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
-        throw new GatewayError('rate_limit_exceeded', `Too many failed logins ${what}; try again in ${retryAfter} s.`, { retryAfter });
+        throw new GatewayError('rate_limit_exceeded', `Too many failed logins ${what}; try again in ${retryAfter} s.`, {
+          retryAfter,
+        });
       }
     }
   }
@@ -67,7 +72,11 @@ export class LoginThrottle {
   private async increment(key: string): Promise<void> {
     const client = this.redis.client;
     if (client) {
-      await client.multi().incr(KEY_PREFIX + key).pexpire(KEY_PREFIX + key, LOGIN_WINDOW_MS, 'NX').exec();
+      await client
+        .multi()
+        .incr(KEY_PREFIX + key)
+        .pexpire(KEY_PREFIX + key, LOGIN_WINDOW_MS, 'NX')
+        .exec();
       return;
     }
     const entry = this.memory.get(key);

@@ -90,7 +90,8 @@ export class ApiKeyAuthService implements OnModuleDestroy {
     if (presented.length > MAX_KEY_LENGTH || !isWellFormedApiKey(presented)) throw invalid('Invalid API key.');
     const entry = await this.lookup(hashApiKey(presented));
     if (!entry.found) throw invalid('Invalid API key.');
-    if (entry.revokedAt) throw invalid(`This API key (${entry.principal.label}) was revoked on ${entry.revokedAt.toISOString()}.`);
+    if (entry.revokedAt)
+      throw invalid(`This API key (${entry.principal.label}) was revoked on ${entry.revokedAt.toISOString()}.`);
     if (entry.expiresAt && entry.expiresAt.getTime() <= Date.now()) {
       throw invalid(`This API key (${entry.principal.label}) expired on ${entry.expiresAt.toISOString()}.`);
     }

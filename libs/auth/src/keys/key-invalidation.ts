@@ -38,7 +38,9 @@ export class KeyInvalidationBus implements OnModuleInit, OnApplicationShutdown {
     });
     // ioredis re-subscribes after reconnecting; a Redis that is down at boot must not stop the gateway.
     await this.subscriber.subscribe(CHANNEL).catch((error: Error) => {
-      this.logger.warn(`Could not subscribe to key invalidations (revocations reach this process within the cache TTL): ${error.message}`);
+      this.logger.warn(
+        `Could not subscribe to key invalidations (revocations reach this process within the cache TTL): ${error.message}`,
+      );
     });
   }
 

@@ -19,10 +19,16 @@ describe('API key format', () => {
     }
   });
 
-  it.each(['', 'sk-', 'sk-short', `sk-${'a'.repeat(42)}`, `sk-${'a'.repeat(44)}`, `pk-${'a'.repeat(43)}`, `sk-${'a'.repeat(42)}!`, "sk-' OR 1=1 --"])(
-    'rejects %j as malformed',
-    (value) => expect(isWellFormedApiKey(value)).toBe(false),
-  );
+  it.each([
+    '',
+    'sk-',
+    'sk-short',
+    `sk-${'a'.repeat(42)}`,
+    `sk-${'a'.repeat(44)}`,
+    `pk-${'a'.repeat(43)}`,
+    `sk-${'a'.repeat(42)}!`,
+    "sk-' OR 1=1 --",
+  ])('rejects %j as malformed', (value) => expect(isWellFormedApiKey(value)).toBe(false));
 });
 
 describe('presentedApiKey', () => {
@@ -65,10 +71,12 @@ describe('ModelAccess', () => {
   });
 
   it('throws 403 model_not_allowed naming the model', () => {
-    expect(() => ModelAccess.assertAllowed({ allowedModels: ['openai/*'], label: 'sk-x…' }, 'anthropic/claude')).toThrow(
-      expect.objectContaining({ code: 'model_not_allowed', status: 403, param: 'model' }),
-    );
-    expect(() => new ModelAccess().assertAllowed({ allowedModels: ['openai/*'], label: 'sk-x…' }, 'openai/o3')).not.toThrow();
+    expect(() =>
+      ModelAccess.assertAllowed({ allowedModels: ['openai/*'], label: 'sk-x…' }, 'anthropic/claude'),
+    ).toThrow(expect.objectContaining({ code: 'model_not_allowed', status: 403, param: 'model' }));
+    expect(() =>
+      new ModelAccess().assertAllowed({ allowedModels: ['openai/*'], label: 'sk-x…' }, 'openai/o3'),
+    ).not.toThrow();
   });
 });
 
@@ -85,15 +93,37 @@ describe('budgetWindow', () => {
   });
 
   it('rolls December over into January', () => {
-    expect(budgetWindow('monthly', new Date('2026-12-31T23:59:59Z')).resetsAt?.toISOString()).toBe('2027-01-01T00:00:00.000Z');
+    expect(budgetWindow('monthly', new Date('2026-12-31T23:59:59Z')).resetsAt?.toISOString()).toBe(
+      '2027-01-01T00:00:00.000Z',
+    );
   });
 });
 
 describe('retryAfterMs', () => {
   it('waits until the oldest buckets holding what is needed leave the 60 s window', () => {
     const now = 100_500; // bucket 100
-    expect(retryAfterMs([[95, 2], [90, 1], [99, 5]], 1, now)).toBe((90 + 60) * 1000 - now);
-    expect(retryAfterMs([[95, 2], [90, 1], [99, 5]], 3, now)).toBe((95 + 60) * 1000 - now);
+    expect(
+      retryAfterMs(
+        [
+          [95, 2],
+          [90, 1],
+          [99, 5],
+        ],
+        1,
+        now,
+      ),
+    ).toBe((90 + 60) * 1000 - now);
+    expect(
+      retryAfterMs(
+        [
+          [95, 2],
+          [90, 1],
+          [99, 5],
+        ],
+        3,
+        now,
+      ),
+    ).toBe((95 + 60) * 1000 - now);
     expect(retryAfterMs([[95, 2]], 10, now)).toBe(60_000);
   });
 });

@@ -24,7 +24,13 @@ export interface ScopeUsage {
 
 export type AdmitOutcome =
   | { admitted: true; bucket: number; usage: ScopeUsage[] }
-  | { admitted: false; scopeIndex: number; dimension: 'requests' | 'tokens'; retryAfterMs: number; usage: ScopeUsage[] };
+  | {
+      admitted: false;
+      scopeIndex: number;
+      dimension: 'requests' | 'tokens';
+      retryAfterMs: number;
+      usage: ScopeUsage[];
+    };
 
 /**
  * Where the windows live: process memory, or Redis shared by replicas. `admit`
@@ -69,7 +75,9 @@ export class MemoryRateWindowStore implements RateWindowStore {
   async admit(scopes: ScopeLimits[], tokens: number, nowMs: number): Promise<AdmitOutcome> {
     const bucket = bucketOf(nowMs);
     const oldest = bucket - WINDOW_BUCKETS + 1;
-    const windows = scopes.map((s) => this.windows.get(s.scope) ?? { requests: new Map<number, number>(), tokens: new Map<number, number>() });
+    const windows = scopes.map(
+      (s) => this.windows.get(s.scope) ?? { requests: new Map<number, number>(), tokens: new Map<number, number>() },
+    );
     const usage = windows.map((w) => ({ requests: sumLive(w.requests, oldest), tokens: sumLive(w.tokens, oldest) }));
     for (const [i, limits] of scopes.entries()) {
       if (limits.rpm !== undefined && usage[i].requests + 1 > limits.rpm) {

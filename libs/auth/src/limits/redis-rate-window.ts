@@ -1,5 +1,12 @@
 import type { Redis, Result } from 'ioredis';
-import { type AdmitOutcome, BUCKET_MS, type RateWindowStore, type ScopeLimits, WINDOW_BUCKETS, bucketOf } from './rate-window';
+import {
+  type AdmitOutcome,
+  BUCKET_MS,
+  type RateWindowStore,
+  type ScopeLimits,
+  WINDOW_BUCKETS,
+  bucketOf,
+} from './rate-window';
 
 /**
  * The sliding window of {@link MemoryRateWindowStore} as one Lua script, so
@@ -96,7 +103,16 @@ export class RedisRateWindowStore implements RateWindowStore {
     const bucket = bucketOf(nowMs);
     const keys = scopes.map((s) => KEY_PREFIX + s.scope);
     const limits = scopes.flatMap((s) => [s.rpm ?? -1, s.tpm ?? -1]);
-    const reply = await this.redis.gatewayRateAdmit(keys.length, ...keys, bucket, WINDOW_BUCKETS, BUCKET_MS, nowMs, tokens, ...limits);
+    const reply = await this.redis.gatewayRateAdmit(
+      keys.length,
+      ...keys,
+      bucket,
+      WINDOW_BUCKETS,
+      BUCKET_MS,
+      nowMs,
+      tokens,
+      ...limits,
+    );
     const values = reply.map(Number);
     if (values[0] === 1) return { admitted: true, bucket, usage: pairs(values.slice(1)) };
     return {

@@ -4,7 +4,13 @@ import { SpendRepository, type SpendScope } from '@app/db';
 import { RedisConnections } from '@app/server';
 import type { Limits, Principal } from '../principal';
 import { budgetWindow } from './budget-period';
-import { type AdmitOutcome, MemoryRateWindowStore, type RateWindowStore, type ScopeLimits, type ScopeUsage } from './rate-window';
+import {
+  type AdmitOutcome,
+  MemoryRateWindowStore,
+  type RateWindowStore,
+  type ScopeLimits,
+  type ScopeUsage,
+} from './rate-window';
 import { RedisRateWindowStore } from './redis-rate-window';
 import { MemorySpendStore, RedisSpendStore, type SpendStore } from './spend-store';
 
@@ -42,7 +48,12 @@ interface Scope {
 function scopesOf(principal: Principal): Scope[] {
   const scopes: Scope[] = [];
   if (principal.apiKeyId && principal.keyLimits) {
-    scopes.push({ kind: 'key', id: principal.apiKeyId, label: `API key ${principal.label}`, limits: principal.keyLimits });
+    scopes.push({
+      kind: 'key',
+      id: principal.apiKeyId,
+      label: `API key ${principal.label}`,
+      limits: principal.keyLimits,
+    });
   }
   if (principal.teamId && principal.teamLimits) {
     const name = principal.teamName ? `"${principal.teamName}"` : principal.teamId;
@@ -69,7 +80,10 @@ export class RequestLimiter {
   private readonly loading = new Map<string, Promise<number>>();
   private lastRedisWarning = 0;
 
-  constructor(redis: RedisConnections, private readonly spendLog: SpendRepository) {
+  constructor(
+    redis: RedisConnections,
+    private readonly spendLog: SpendRepository,
+  ) {
     this.rates = redis.client ? new RedisRateWindowStore(redis.client) : this.memoryRates;
     this.spend = redis.client ? new RedisSpendStore(redis.client) : this.memorySpend;
   }
@@ -86,7 +100,11 @@ export class RequestLimiter {
     const budgetEntries = await this.checkBudgets(scopes, new Date(now));
     const rated = scopes.filter((s) => s.limits.rpm !== undefined || s.limits.tpm !== undefined);
     if (rated.length === 0) return this.ticket({}, [], 0, tokens, budgetEntries);
-    const limits: ScopeLimits[] = rated.map((s) => ({ scope: `${s.kind}:${s.id}`, rpm: s.limits.rpm, tpm: s.limits.tpm }));
+    const limits: ScopeLimits[] = rated.map((s) => ({
+      scope: `${s.kind}:${s.id}`,
+      rpm: s.limits.rpm,
+      tpm: s.limits.tpm,
+    }));
     this.rejectOversized(rated, tokens);
     const outcome = await this.withFallback(
       () => this.rates.admit(limits, tokens, now),
@@ -107,12 +125,23 @@ export class RequestLimiter {
       if (budgetUsd === undefined) continue;
       const window = budgetWindow(scope.limits.budgetPeriod, now);
       const [spent] = await this.currentSpend([scope], now);
-      status[scope.kind] = { budgetUsd, spentUsd: round(spent), period: scope.limits.budgetPeriod, resetsAt: window.resetsAt };
+      status[scope.kind] = {
+        budgetUsd,
+        spentUsd: round(spent),
+        period: scope.limits.budgetPeriod,
+        resetsAt: window.resetsAt,
+      };
     }
     return status;
   }
 
-  private ticket(headers: Record<string, string>, tpmScopes: string[], bucket: number, estimated: number, budgetEntries: string[]): LimitTicket {
+  private ticket(
+    headers: Record<string, string>,
+    tpmScopes: string[],
+    bucket: number,
+    estimated: number,
+    budgetEntries: string[],
+  ): LimitTicket {
     let settled = false;
     return {
       headers,
@@ -166,7 +195,10 @@ export class RequestLimiter {
         const window = budgetWindow(scope.limits.budgetPeriod, now);
         const where: SpendScope = scope.kind === 'key' ? { apiKeyId: scope.id } : { teamId: scope.id };
         const spent = await this.spendLog.costSince(where, window.start);
-        const ttl = Math.min(SPEND_RELOAD_MS, window.resetsAt ? window.resetsAt.getTime() - now.getTime() : SPEND_RELOAD_MS);
+        const ttl = Math.min(
+          SPEND_RELOAD_MS,
+          window.resetsAt ? window.resetsAt.getTime() - now.getTime() : SPEND_RELOAD_MS,
+        );
         return this.withFallback(
           () => this.spend.initialize(entry, spent, ttl),
           () => this.memorySpend.initialize(entry, spent, ttl),
@@ -184,12 +216,19 @@ export class RequestLimiter {
       throw new GatewayError(
         'rate_limit_exceeded',
         `Request too large for ${scope.label}: about ${tokens} tokens, more than its limit of ${tpm} tokens per minute. Send a smaller request (fewer messages or a lower max_tokens).`,
-        { retryAfter: 60, headers: { 'x-ratelimit-limit-tokens': String(tpm), 'x-ratelimit-remaining-tokens': String(tpm) } },
+        {
+          retryAfter: 60,
+          headers: { 'x-ratelimit-limit-tokens': String(tpm), 'x-ratelimit-remaining-tokens': String(tpm) },
+        },
       );
     }
   }
 
-  private rateLimited(scopes: Scope[], limits: ScopeLimits[], outcome: Extract<AdmitOutcome, { admitted: false }>): GatewayError {
+  private rateLimited(
+    scopes: Scope[],
+    limits: ScopeLimits[],
+    outcome: Extract<AdmitOutcome, { admitted: false }>,
+  ): GatewayError {
     const scope = scopes[outcome.scopeIndex];
     const limit = outcome.dimension === 'requests' ? `${scope.limits.rpm} requests` : `${scope.limits.tpm} tokens`;
     const retryAfter = Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
@@ -208,7 +247,9 @@ export class RequestLimiter {
     } catch (error) {
       if (Date.now() - this.lastRedisWarning > 60_000) {
         this.lastRedisWarning = Date.now();
-        this.logger.warn(`Redis unavailable for rate limits and budgets, counting in this process only: ${(error as Error).message}`);
+        this.logger.warn(
+          `Redis unavailable for rate limits and budgets, counting in this process only: ${(error as Error).message}`,
+        );
       }
       return fallback();
     }
@@ -238,7 +279,12 @@ function budgetExceeded(scope: Scope, spent: number, now: Date): GatewayError {
 }
 
 /** The binding limit (least remaining) of each dimension, after counting `addRequests` / `addTokens`. */
-function rateHeaders(limits: ScopeLimits[], usage: ScopeUsage[], addRequests: number, addTokens: number): Record<string, string> {
+function rateHeaders(
+  limits: ScopeLimits[],
+  usage: ScopeUsage[],
+  addRequests: number,
+  addTokens: number,
+): Record<string, string> {
   const headers: Record<string, string> = {};
   const pick = (dimension: 'requests' | 'tokens', add: number) => {
     let best: { limit: number; remaining: number } | undefined;

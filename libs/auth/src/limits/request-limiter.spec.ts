@@ -34,7 +34,11 @@ function limiter(redis?: string): RequestLimiter {
   return new RequestLimiter(connection, new SpendRepository(database.prisma));
 }
 
-function principal(key: Partial<Limits> = {}, team: Partial<Limits> = {}, ids = { key: randomUUID(), team: randomUUID() }): Principal {
+function principal(
+  key: Partial<Limits> = {},
+  team: Partial<Limits> = {},
+  ids = { key: randomUUID(), team: randomUUID() },
+): Principal {
   return {
     kind: 'api_key',
     role: 'member',
@@ -52,8 +56,12 @@ async function admitAll(limiters: RequestLimiter[], who: Principal[], count: num
   const results = await Promise.allSettled(
     Array.from({ length: count }, (_, i) => limiters[i % limiters.length].admit(who[i % who.length], tokens)),
   );
-  const admitted = results.filter((r): r is PromiseFulfilledResult<LimitTicket> => r.status === 'fulfilled').map((r) => r.value);
-  const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as GatewayError);
+  const admitted = results
+    .filter((r): r is PromiseFulfilledResult<LimitTicket> => r.status === 'fulfilled')
+    .map((r) => r.value);
+  const rejected = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason as GatewayError);
   return { admitted, rejected };
 }
 
@@ -102,7 +110,10 @@ describe.each(modes)('RequestLimiter (%s)', (_mode, redis) => {
     const first = await admitAll([l], [p], 30, 100);
     expect(first.admitted).toHaveLength(10);
     expect(first.rejected.every((e) => e.code === 'rate_limit_exceeded')).toBe(true);
-    expect(first.rejected[0].headers).toMatchObject({ 'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '0' });
+    expect(first.rejected[0].headers).toMatchObject({
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': '0',
+    });
     // Each request really used 40 tokens: 600 come back.
     for (const ticket of first.admitted) ticket.settle({ totalTokens: 40, costUsd: 0 });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -119,7 +130,10 @@ describe.each(modes)('RequestLimiter (%s)', (_mode, redis) => {
   it("shares a team's limit between its keys", async () => {
     const l = limiter(redis);
     const team = randomUUID();
-    const keys = [principal({ rpm: 100 }, { rpm: 6 }, { key: randomUUID(), team }), principal({ rpm: 100 }, { rpm: 6 }, { key: randomUUID(), team })];
+    const keys = [
+      principal({ rpm: 100 }, { rpm: 6 }, { key: randomUUID(), team }),
+      principal({ rpm: 100 }, { rpm: 6 }, { key: randomUUID(), team }),
+    ];
     const { admitted, rejected } = await admitAll([l], keys, 20, 1);
     expect(admitted).toHaveLength(6);
     expect(rejected[0].message).toMatch(/team "test team"/);
@@ -154,7 +168,9 @@ describe.each(modes)('RequestLimiter (%s)', (_mode, redis) => {
     const l = limiter(redis);
     // The team spent 5.5 this month: under a 6 budget, over a 5 one.
     await expect(l.admit(principal({}, { budgetUsd: 6, budgetPeriod: 'monthly' }, ids), 1)).resolves.toBeDefined();
-    const team = await rejection(limiter(redis).admit(principal({}, { budgetUsd: 5, budgetPeriod: 'monthly' }, ids), 1));
+    const team = await rejection(
+      limiter(redis).admit(principal({}, { budgetUsd: 5, budgetPeriod: 'monthly' }, ids), 1),
+    );
     expect(team.code).toBe('budget_exceeded');
     expect(team.message).toMatch(/team "test team" has spent \$5\.5000 of its \$5\.00 monthly budget/);
     // A total budget counts every period: 103 spent.
@@ -164,32 +180,38 @@ describe.each(modes)('RequestLimiter (%s)', (_mode, redis) => {
   });
 
   it('lets the master key through with no headers', async () => {
-    const ticket = await limiter(redis).admit({ kind: 'master', role: 'admin', teamId: null, label: 'master', allowedModels: [] }, 1e9);
+    const ticket = await limiter(redis).admit(
+      { kind: 'master', role: 'admin', teamId: null, label: 'master', allowedModels: [] },
+      1e9,
+    );
     expect(ticket.headers).toEqual({});
   });
 });
 
-describe.skipIf(!redisUrl)(`RequestLimiter across two processes sharing Redis${redisUrl ? '' : ` (${NO_REDIS_REASON})`}`, () => {
-  it('lets two limiters together admit no more than the RPM limit', async () => {
-    const processes = [limiter(redisUrl), limiter(redisUrl)];
-    const p = principal({ rpm: 7 });
-    const { admitted } = await admitAll(processes, [p], 40, 1);
-    expect(admitted).toHaveLength(7);
-  });
+describe.skipIf(!redisUrl)(
+  `RequestLimiter across two processes sharing Redis${redisUrl ? '' : ` (${NO_REDIS_REASON})`}`,
+  () => {
+    it('lets two limiters together admit no more than the RPM limit', async () => {
+      const processes = [limiter(redisUrl), limiter(redisUrl)];
+      const p = principal({ rpm: 7 });
+      const { admitted } = await admitAll(processes, [p], 40, 1);
+      expect(admitted).toHaveLength(7);
+    });
 
-  it('lets two limiters together admit no more than the TPM limit', async () => {
-    const processes = [limiter(redisUrl), limiter(redisUrl), limiter(redisUrl)];
-    const p = principal({ tpm: 2_000 }, { tpm: 100_000 });
-    const { admitted } = await admitAll(processes, [p], 60, 150);
-    expect(admitted).toHaveLength(13);
-  });
+    it('lets two limiters together admit no more than the TPM limit', async () => {
+      const processes = [limiter(redisUrl), limiter(redisUrl), limiter(redisUrl)];
+      const p = principal({ tpm: 2_000 }, { tpm: 100_000 });
+      const { admitted } = await admitAll(processes, [p], 60, 150);
+      expect(admitted).toHaveLength(13);
+    });
 
-  it('shares budget spend: what one process settles, the other enforces', async () => {
-    const [a, b] = [limiter(redisUrl), limiter(redisUrl)];
-    const p = principal({}, { budgetUsd: 2, budgetPeriod: 'monthly' });
-    await b.admit(p, 1); // b has loaded the (empty) spend
-    (await a.admit(p, 1)).settle({ totalTokens: 1, costUsd: 2.5 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await rejection(b.admit(p, 1))).code).toBe('budget_exceeded');
-  });
-});
+    it('shares budget spend: what one process settles, the other enforces', async () => {
+      const [a, b] = [limiter(redisUrl), limiter(redisUrl)];
+      const p = principal({}, { budgetUsd: 2, budgetPeriod: 'monthly' });
+      await b.admit(p, 1); // b has loaded the (empty) spend
+      (await a.admit(p, 1)).settle({ totalTokens: 1, costUsd: 2.5 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await rejection(b.admit(p, 1))).code).toBe('budget_exceeded');
+    });
+  },
+);

@@ -107,7 +107,15 @@ export class ApiKeyRepository {
       select: {
         ...KEY_FIELDS,
         team: {
-          select: { id: true, name: true, budgetUsd: true, budgetPeriod: true, rpmLimit: true, tpmLimit: true, allowedModels: true },
+          select: {
+            id: true,
+            name: true,
+            budgetUsd: true,
+            budgetPeriod: true,
+            rpmLimit: true,
+            tpmLimit: true,
+            allowedModels: true,
+          },
         },
       },
     });
@@ -125,7 +133,11 @@ export class ApiKeyRepository {
   /** Newest first; every team's keys when `teamId` is undefined. */
   async list(teamId?: string): Promise<ApiKeyRecord[]> {
     if (teamId !== undefined && !isRowId(teamId)) return [];
-    const rows = await this.prisma.apiKey.findMany({ where: { teamId }, select: KEY_FIELDS, orderBy: { createdAt: 'desc' } });
+    const rows = await this.prisma.apiKey.findMany({
+      where: { teamId },
+      select: KEY_FIELDS,
+      orderBy: { createdAt: 'desc' },
+    });
     return rows.map(toKey);
   }
 
@@ -160,7 +172,9 @@ export class ApiKeyRepository {
       return await this.prisma.$transaction(async (tx) => {
         const current = await tx.apiKey.findUnique({ where: { id }, select: KEY_FIELDS });
         if (!current || current.revokedAt) return current ? toKey(current) : null;
-        const revoked = toKey(await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: KEY_FIELDS }));
+        const revoked = toKey(
+          await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: KEY_FIELDS }),
+        );
         await insertAudit(tx, {
           ...audit,
           action: 'key.revoke',

@@ -83,7 +83,14 @@ export function auditDiff<T extends object>(before: T, after: T, fields: Array<k
   return changes;
 }
 
-const EDITABLE: Array<keyof TeamRecord> = ['name', 'budgetUsd', 'budgetPeriod', 'rpmLimit', 'tpmLimit', 'allowedModels'];
+const EDITABLE: Array<keyof TeamRecord> = [
+  'name',
+  'budgetUsd',
+  'budgetPeriod',
+  'rpmLimit',
+  'tpmLimit',
+  'allowedModels',
+];
 
 @Injectable()
 export class TeamRepository {
@@ -104,7 +111,13 @@ export class TeamRepository {
   async create(fields: TeamFields, audit: AuditContext): Promise<TeamRecord> {
     return this.write(async (tx) => {
       const team = toTeam(await tx.team.create({ data: fields, select: TEAM_FIELDS }));
-      await insertAudit(tx, { ...audit, action: 'team.create', targetType: 'team', targetId: team.id, changes: auditFields(team, EDITABLE) });
+      await insertAudit(tx, {
+        ...audit,
+        action: 'team.create',
+        targetType: 'team',
+        targetId: team.id,
+        changes: auditFields(team, EDITABLE),
+      });
       return team;
     });
   }

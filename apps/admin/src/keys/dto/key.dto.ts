@@ -4,10 +4,23 @@ import { BudgetPeriod, ModelPattern } from '../../teams/dto/team.dto';
 
 export const CreateKeyBody = z
   .strictObject({
-    teamId: z.string().min(1).max(100).optional().describe("The key's team; required for admins, members' keys go to their own team"),
+    teamId: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("The key's team; required for admins, members' keys go to their own team"),
     name: z.string().trim().min(1).max(100),
-    expiresAt: z.iso.datetime({ offset: true }).nullable().optional().describe('ISO 8601; absent or null never expires'),
-    allowedModels: z.array(ModelPattern).max(500).optional().describe("Narrows the team's list; empty allows what the team allows"),
+    expiresAt: z.iso
+      .datetime({ offset: true })
+      .nullable()
+      .optional()
+      .describe('ISO 8601; absent or null never expires'),
+    allowedModels: z
+      .array(ModelPattern)
+      .max(500)
+      .optional()
+      .describe("Narrows the team's list; empty allows what the team allows"),
     rpm: z.number().int().positive().max(1_000_000_000).nullable().optional(),
     tpm: z.number().int().positive().max(1_000_000_000).nullable().optional(),
     budgetUsd: z.number().nonnegative().max(1_000_000_000).nullable().optional(),

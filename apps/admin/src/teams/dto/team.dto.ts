@@ -19,7 +19,11 @@ const teamFields = {
   budgetPeriod: BudgetPeriod.optional().describe('total (never resets), daily or monthly (UTC); default total'),
   rpm: PerMinute.nullable().optional().describe('Requests per minute for the whole team'),
   tpm: PerMinute.nullable().optional().describe('Tokens per minute for the whole team'),
-  allowedModels: z.array(ModelPattern).max(500).optional().describe('Exact names and provider/* patterns; empty allows every model'),
+  allowedModels: z
+    .array(ModelPattern)
+    .max(500)
+    .optional()
+    .describe('Exact names and provider/* patterns; empty allows every model'),
 };
 
 export const CreateTeamBody = z.strictObject(teamFields).meta({ id: 'CreateTeam' });
