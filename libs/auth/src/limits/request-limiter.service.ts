@@ -4,13 +4,8 @@ import { SpendRepository, type SpendScope } from '@app/db';
 import { RedisConnections } from '@app/server';
 import type { Limits, Principal } from '../principal';
 import { budgetWindow } from './budget-period';
-import {
-  type AdmitOutcome,
-  MemoryRateWindowStore,
-  type RateWindowStore,
-  type ScopeLimits,
-  type ScopeUsage,
-} from './rate-window';
+import { type Scope, budgetExceeded, rateHeaders, round } from './limit-responses';
+import { type AdmitOutcome, MemoryRateWindowStore, type RateWindowStore, type ScopeLimits } from './rate-window';
 import { RedisRateWindowStore } from './redis-rate-window';
 import { MemorySpendStore, RedisSpendStore, type SpendStore } from './spend-store';
 
@@ -35,14 +30,6 @@ export interface BudgetStatus {
   spentUsd: number;
   period: Limits['budgetPeriod'];
   resetsAt: Date | null;
-}
-
-interface Scope {
-  kind: 'key' | 'team';
-  id: string;
-  /** `API key sk-…` or `team "name"`, for messages. */
-  label: string;
-  limits: Limits;
 }
 
 function scopesOf(principal: Principal): Scope[] {
@@ -258,48 +245,4 @@ export class RequestLimiter {
 
 function spendEntry(scope: Scope, now: Date): string {
   return `${scope.kind}:${scope.id}@${budgetWindow(scope.limits.budgetPeriod, now).start.getTime()}`;
-}
-
-function round(usd: number): number {
-  return Math.round(usd * 1e8) / 1e8;
-}
-
-function budgetExceeded(scope: Scope, spent: number, now: Date): GatewayError {
-  const budget = scope.limits.budgetUsd ?? 0;
-  const period = scope.limits.budgetPeriod;
-  const { resetsAt } = budgetWindow(period, now);
-  const when = resetsAt
-    ? `it resets at ${resetsAt.toISOString()}`
-    : 'a total budget does not reset: an admin can raise it';
-  return new GatewayError(
-    'budget_exceeded',
-    `Budget exceeded: ${scope.label} has spent $${spent.toFixed(4)} of its $${budget.toFixed(2)} ${period} budget; ${when}.`,
-    { retryAfter: resetsAt ? Math.ceil((resetsAt.getTime() - now.getTime()) / 1000) : undefined },
-  );
-}
-
-/** The binding limit (least remaining) of each dimension, after counting `addRequests` / `addTokens`. */
-function rateHeaders(
-  limits: ScopeLimits[],
-  usage: ScopeUsage[],
-  addRequests: number,
-  addTokens: number,
-): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const pick = (dimension: 'requests' | 'tokens', add: number) => {
-    let best: { limit: number; remaining: number } | undefined;
-    for (const [i, l] of limits.entries()) {
-      const limit = dimension === 'requests' ? l.rpm : l.tpm;
-      if (limit === undefined) continue;
-      const remaining = Math.max(0, limit - (usage[i]?.[dimension] ?? 0) - add);
-      if (!best || remaining < best.remaining) best = { limit, remaining };
-    }
-    if (best) {
-      headers[`x-ratelimit-limit-${dimension}`] = String(best.limit);
-      headers[`x-ratelimit-remaining-${dimension}`] = String(best.remaining);
-    }
-  };
-  pick('requests', addRequests);
-  pick('tokens', addTokens);
-  return headers;
 }

@@ -132,7 +132,7 @@ export class TeamRepository {
       const changes = auditDiff(toTeam(before), after, EDITABLE);
       await insertAudit(tx, { ...audit, action: 'team.update', targetType: 'team', targetId: id, changes });
       return after;
-    });
+    }, null);
   }
 
   /** Deletes the team (its keys go with it); `null` when there is no such team. */
@@ -152,16 +152,16 @@ export class TeamRepository {
         changes: { name: team.name, deletedKeys: keys },
       });
       return team;
-    });
+    }, null);
   }
 
-  private async write<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T> {
+  /** Runs a write transaction; `deletedMeanwhile` is the answer when the row vanished between read and write. */
+  private async write<T>(fn: (tx: TransactionClient) => Promise<T>, deletedMeanwhile?: T): Promise<T> {
     try {
       return await this.prisma.$transaction(fn);
     } catch (error) {
       if (isUniqueViolation(error)) throw new DuplicateError('name');
-      // Deleted by someone else between our read and our write.
-      if (isMissingRecord(error)) return null as T;
+      if (isMissingRecord(error) && deletedMeanwhile !== undefined) return deletedMeanwhile;
       throw error;
     }
   }
