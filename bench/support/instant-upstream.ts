@@ -11,7 +11,9 @@ const completion = JSON.stringify({
   object: 'chat.completion',
   created: 1_700_000_000,
   model: 'bench-model',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the instant upstream.' }, finish_reason: 'stop' }],
+  choices: [
+    { index: 0, message: { role: 'assistant', content: 'Hello from the instant upstream.' }, finish_reason: 'stop' },
+  ],
   usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
 });
 const chunk = (delta: object, finish: string | null) =>
@@ -28,7 +30,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   req.on('data', (part: Buffer) => parts.push(part));
   req.on('end', () => {
     if (req.method === 'GET' && req.url?.endsWith('/models')) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[{"id":"bench-model","object":"model","created":0,"owned_by":"bench"}]}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"object":"list","data":[{"id":"bench-model","object":"model","created":0,"owned_by":"bench"}]}');
       return;
     }
     const streaming = Buffer.concat(parts).includes('"stream":true');

@@ -98,6 +98,20 @@ describe('gateway resilience', () => {
     secondary.reset();
   });
 
+  /** The provider's circuit as `/v1/providers` and `/v1/status` report it. */
+  const providerState = async (name: string) => {
+    const get = async (path: string) =>
+      (await (
+        await fetch(`${platform.gatewayUrl}${path}`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } })
+      ).json()) as {
+        data?: Array<{ name: string; circuit: string }>;
+        providers?: Array<{ name: string; state: string; circuit: string }>;
+      };
+    const listed = (await get('/v1/providers')).data?.find((p) => p.name === name);
+    const status = (await get('/v1/status')).providers?.find((p) => p.name === name);
+    return { circuit: listed?.circuit, status: status && { state: status.state, circuit: status.circuit } };
+  };
+
   const ask = (model: string) =>
     client.chat.completions.create({ model, messages: [{ role: 'user', content: 'ping' }] }).withResponse();
 
@@ -132,11 +146,13 @@ describe('gateway resilience', () => {
     expect(response.headers.get('x-gateway-provider')).toBe('secondary');
     await expect(ask('flaky/model-a')).rejects.toMatchObject({ status: 503, code: 'no_provider_available' });
     expect(generations(primary)).toHaveLength(5);
+    expect(await providerState('flaky')).toEqual({ circuit: 'open', status: { state: 'down', circuit: 'open' } });
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const probe = await ask('flaky-route');
     expect(probe.response.headers.get('x-gateway-provider')).toBe('flaky');
     expect(generations(primary)).toHaveLength(6);
+    expect((await providerState('flaky')).circuit).toBe('closed');
   });
 
   it('answers 503 when no provider of a route is reachable', async () => {
@@ -216,6 +232,31 @@ describe('gateway resilience', () => {
     const upstream = generations(secondary).at(-1)!.body as { tools?: unknown; messages: Array<{ content: string }> };
     expect(upstream.tools).toBeUndefined();
     expect(JSON.stringify(upstream.messages)).toContain('get_weather');
+  });
+
+  it('checks instructed JSON against the schema and repairs it once on chat completions', async () => {
+    secondary.enqueue({ text: '{"name": "Ada"}' }, { text: 'Here it is: {"name": "Ada", "age": 36}' });
+    const res = await client.chat.completions.create({
+      model: 'no-tools/small',
+      messages: [{ role: 'user', content: 'A famous programmer' }],
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'person',
+          schema: {
+            type: 'object',
+            properties: { name: { type: 'string' }, age: { type: 'integer' } },
+            required: ['name', 'age'],
+          },
+        },
+      },
+    });
+    expect(JSON.parse(res.choices[0].message.content ?? '')).toEqual({ name: 'Ada', age: 36 });
+    const [first, repair] = generations(secondary).map(
+      (r) => r.body as { response_format?: unknown; messages: unknown[] },
+    );
+    expect(first.response_format).toBeUndefined();
+    expect(JSON.stringify(repair.messages)).toContain('age');
   });
 
   it('validates and repairs instructed JSON for a provider without native structured output', async () => {

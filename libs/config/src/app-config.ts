@@ -8,6 +8,8 @@ export interface EnvProviders {
   anthropic?: { apiKey: string; baseUrl?: string };
   ollama?: { baseUrl: string };
   gemini?: { apiKey: string; baseUrl?: string };
+  /** The built-in deterministic `mock` provider, for trying the platform without keys. */
+  mock: boolean;
 }
 
 /** The typed configuration every part of the platform reads. */
@@ -106,6 +108,8 @@ function envProviders(e: ParsedEnv): EnvProviders {
     anthropic: e.ANTHROPIC_API_KEY ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL } : undefined,
     ollama: e.OLLAMA_HOST ? { baseUrl: e.OLLAMA_HOST } : undefined,
     gemini: e.GEMINI_API_KEY ? { apiKey: e.GEMINI_API_KEY, baseUrl: e.GEMINI_BASE_URL } : undefined,
+    // On by default outside production, so a fresh `npm start` can answer without any provider key.
+    mock: e.MOCK_PROVIDER ? e.MOCK_PROVIDER === 'true' : e.NODE_ENV !== 'production',
   };
 }
 

@@ -60,6 +60,7 @@ export const envSchema = z.object({
   ANTHROPIC_BASE_URL: optionalUrl(['http:', 'https:']),
   OLLAMA_HOST: optionalUrl(['http:', 'https:']),
   GEMINI_API_KEY: optionalString,
+  MOCK_PROVIDER: z.enum(['true', 'false']).optional(),
   GEMINI_BASE_URL: optionalUrl(['http:', 'https:']),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http:', 'https:']),
 });

@@ -60,6 +60,7 @@ export function environmentProviders(config: Pick<AppConfig, 'providers'>): Prov
   }
   if (ollama) list.push({ name: 'ollama', kind: 'ollama', baseUrl: ollama.baseUrl });
   if (gemini) list.push({ name: 'gemini', kind: 'gemini', apiKey: gemini.apiKey, baseUrl: gemini.baseUrl });
+  if (config.providers.mock) list.push({ name: 'mock', kind: 'mock' });
   return list;
 }
 

@@ -8,6 +8,7 @@ import { OutcomeReporter } from './outcome-reporter';
 import { ProviderCaller } from './provider-caller';
 import { RequestAdmission } from './request-admission.service';
 import { RoutingService } from './routing.service';
+import { StatusBridge } from './status-bridge';
 import { StructuredPipeline } from './structured.pipeline';
 
 const PIPELINES = [ChatPipeline, CompletionPipeline, MessagesPipeline, StructuredPipeline];
@@ -23,7 +24,15 @@ export class CompletionsModule {
     return {
       module: CompletionsModule,
       imports: [ProviderCatalogModule],
-      providers: [RoutingService, ProviderCaller, OutcomeReporter, RequestAdmission, GenerationRunner, ...PIPELINES],
+      providers: [
+        RoutingService,
+        ProviderCaller,
+        OutcomeReporter,
+        RequestAdmission,
+        GenerationRunner,
+        StatusBridge,
+        ...PIPELINES,
+      ],
       exports: [RoutingService, ...PIPELINES],
     };
   }

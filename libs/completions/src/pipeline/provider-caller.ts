@@ -13,13 +13,13 @@ import type {
 import { type CallContext, ProviderError, type RouteTarget } from '@app/providers';
 import { ProviderRegistry, type RegisteredProvider } from '../catalog';
 import {
+  checkJsonReply,
   emulatedToolStream,
   emulateToolsRequest,
-  extractJson,
   instructForJson,
   parseEmulatedToolReply,
   repairRequest,
-  validateAgainst,
+  usesTools,
 } from '../translate';
 import type { OpenedStream } from './generation-runner';
 import { chatChunkToCompletion, chatToCompletion, completionToChat } from './legacy-completion.mapping';
@@ -68,7 +68,7 @@ export class ProviderCaller {
     if (emulateJson) upstream = instructForJson(upstream);
     let res = await provider.adapter.chat(upstream, call);
     if (emulateTools) res = parseEmulatedToolReply(res, req);
-    if (emulateJson) res = await this.ensureJson(provider, upstream, res, call);
+    if (emulateJson) res = await this.ensureJson(provider, req, upstream, res, call);
     return res;
   }
 
@@ -84,9 +84,8 @@ export class ProviderCaller {
       return { first: (await rest.next()).value as ChatChunk | undefined, rest, ttftMs: performance.now() - started };
     }
     const upstream: ChatRequest = { ...req, model: target.model, stream: true };
-    const iterator = provider.adapter
-      .chatStream(upstream, this.callContext(target, provider, ctx))
-      [Symbol.asyncIterator]();
+    const stream = provider.adapter.chatStream(upstream, this.callContext(target, provider, ctx));
+    const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
     return { first: first.done ? undefined : first.value, rest: iterator, ttftMs: performance.now() - started };
   }
@@ -150,47 +149,38 @@ export class ProviderCaller {
     const caps = provider.adapter.capabilities;
     const format = req.response_format?.type;
     return {
-      emulateTools: Boolean(req.tools?.length) && !caps.tools,
+      emulateTools: !caps.tools && usesTools(req),
       emulateJson: (format === 'json_schema' || format === 'json_object') && !caps.jsonSchema,
     };
   }
 
-  /** Checks an instructed JSON reply against the schema; one repair turn when it does not conform. */
+  /**
+   * Checks an instructed JSON reply against the client's schema (`req`, before the
+   * instruction replaced response_format); one repair turn when it does not conform.
+   * A reply that calls a tool carries no JSON to check.
+   */
   private async ensureJson(
     provider: RegisteredProvider,
+    req: ChatRequest,
     upstream: ChatRequest,
     res: ChatResponse,
     call: CallContext,
   ): Promise<ChatResponse> {
-    const format = upstream.response_format;
-    const schema = format?.type === 'json_schema' ? (format.json_schema.schema ?? {}) : { type: 'object' };
-    const check = (reply: ChatResponse) => {
-      const text = reply.choices[0]?.message.content ?? '';
-      const parsed = extractJson(text);
-      if (parsed === undefined) return { ok: false as const, errors: 'the reply is not JSON', text };
-      const result = validateAgainst(schema, parsed);
-      return result.ok ? { ok: true as const, json: JSON.stringify(parsed), text } : { ...result, text };
-    };
-    let result = check(res);
-    if (!result.ok) {
-      res = await provider.adapter.chat(repairRequest(upstream, result.text, result.errors), call);
-      result = check(res);
+    if (res.choices[0]?.finish_reason === 'tool_calls') return res;
+    const text = (reply: ChatResponse) => reply.choices[0]?.message.content ?? '';
+    let check = checkJsonReply(req, text(res));
+    if (!check.ok) {
+      res = await provider.adapter.chat(repairRequest(upstream, text(res), check.errors), call);
+      check = checkJsonReply(req, text(res));
     }
-    if (!result.ok) {
-      throw new ProviderError(
-        'upstream_error',
-        `The model did not produce JSON matching the schema: ${result.errors}`,
-        {
-          provider: provider.name,
-          reason: 'bad_response',
-          retryable: false,
-        },
-      );
+    if (!check.ok) {
+      throw new ProviderError('upstream_error', `The model did not produce JSON matching the schema: ${check.errors}`, {
+        provider: provider.name,
+        reason: 'bad_response',
+        retryable: false,
+      });
     }
-    const choice = res.choices[0];
-    return {
-      ...res,
-      choices: [{ ...choice, message: { ...choice.message, content: result.json } }, ...res.choices.slice(1)],
-    };
+    const [choice, ...others] = res.choices;
+    return { ...res, choices: [{ ...choice, message: { ...choice.message, content: check.json } }, ...others] };
   }
 }

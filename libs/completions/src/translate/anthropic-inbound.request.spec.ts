@@ -15,7 +15,15 @@ describe('anthropicToChat', () => {
   it.each([
     ['a string', 'You are a pirate.', 'You are a pirate.'],
     [
-      'text blocks with cache_control (dropped)',
+      'text blocks',
+      [
+        { type: 'text' as const, text: 'You analyse novels.' },
+        { type: 'text' as const, text: 'Be brief.' },
+      ],
+      'You analyse novels.\n\nBe brief.',
+    ],
+    [
+      'text parts keeping prompt-caching marks',
       [
         { type: 'text' as const, text: 'You analyse novels.' },
         {
@@ -24,7 +32,10 @@ describe('anthropicToChat', () => {
           cache_control: { type: 'ephemeral' as const },
         },
       ],
-      'You analyse novels.\n\n<the entire text of Pride and Prejudice>',
+      [
+        { type: 'text', text: 'You analyse novels.' },
+        { type: 'text', text: '<the entire text of Pride and Prejudice>', cache_control: { type: 'ephemeral' } },
+      ],
     ],
   ])('makes a system message of system as %s', (_name, system, expected) => {
     expect(anthropicToChat(body({ system })).messages[0]).toEqual({ role: 'system', content: expected });
@@ -99,7 +110,7 @@ describe('anthropicToChat', () => {
           { type: 'image_url', image_url: { url: 'https://upload.wikimedia.org/ant.jpg' } },
           { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0x', filename: 'report.pdf' } },
           { type: 'text', text: 'Grass is green.' },
-          { type: 'text', text: 'Describe these.' },
+          { type: 'text', text: 'Describe these.', cache_control: { type: 'ephemeral' } },
         ],
       },
     ]);

@@ -39,7 +39,7 @@ const MAPPED = new Set([
   'metadata',
   'stream',
   'output_config',
-  // A prompt-caching hint with no meaning upstream of the canonical format (dropped on blocks too).
+  // The top-level automatic-caching hint; block-level marks are kept on content parts.
   'cache_control',
 ]);
 
@@ -72,7 +72,7 @@ function documentPart(block: DocumentBlock, at: string): ChatContentPart {
 function userPart(block: AnthropicContentBlockParam, at: string): ChatContentPart {
   switch (block.type) {
     case 'text':
-      return { type: 'text', text: block.text };
+      return { type: 'text', text: block.text, ...cacheMark(block) };
     case 'image':
       return imagePart(block.source, at);
     case 'document':
@@ -172,10 +172,27 @@ function userTextOnly(blocks: AnthropicContentBlockParam[], i: number): string {
     .join('\n\n');
 }
 
+/**
+ * System blocks become one system message: plain text, or text parts when a
+ * block carries a prompt-caching mark, which then travels on to the provider.
+ */
 function systemMessages(system: AnthropicMessageRequest['system']): ChatMessage[] {
   if (system === undefined) return [];
+  if (typeof system !== 'string' && system.some((block) => block.cache_control)) {
+    const parts = system.map((block) => ({ type: 'text' as const, text: block.text, ...cacheMark(block) }));
+    return [{ role: 'system', content: parts }];
+  }
   const text = typeof system === 'string' ? system : system.map((block) => block.text).join('\n\n');
   return text ? [{ role: 'system', content: text }] : [];
+}
+
+/**
+ * Anthropic's `cache_control`, kept on the canonical content part: the Anthropic
+ * adapter restores it, and OpenAI-compatible servers that understand it
+ * (OpenRouter, LiteLLM) use it; others ignore the unknown field.
+ */
+function cacheMark(block: { cache_control?: unknown }): { cache_control?: unknown } {
+  return block.cache_control ? { cache_control: block.cache_control } : {};
 }
 
 function isCustomTool(tool: ToolUnion): tool is AnthropicTool {
@@ -229,7 +246,7 @@ function passThrough(body: AnthropicMessageRequest): Record<string, unknown> {
  * becomes the first system message; content blocks become parts, tool calls and
  * `tool` messages; tools, tool_choice, stop_sequences, metadata.user_id and
  * output_config are mapped; `temperature`, `top_p`, `top_k`, `thinking` and
- * unknown fields pass through; `cache_control` is dropped everywhere. Block types
+ * unknown fields pass through; block-level `cache_control` marks stay on text parts. Block types
  * with no canonical form are refused (400 naming the block), never dropped —
  * except earlier `thinking` blocks, which no other model could use.
  */

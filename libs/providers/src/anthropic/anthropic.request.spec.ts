@@ -58,7 +58,10 @@ describe('toAnthropicRequest', () => {
       req({
         messages: [
           { role: 'system', content: [cached, { type: 'text', text: 'Be brief.' }] },
-          { role: 'user', content: [{ type: 'text', text: 'Question', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+          {
+            role: 'user',
+            content: [{ type: 'text', text: 'Question', cache_control: { type: 'ephemeral', ttl: '1h' } }],
+          },
         ],
       } as Partial<ChatRequest>),
       opts,
