@@ -6,9 +6,11 @@ import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } f
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { KeysModule } from './keys/keys.module';
+import { PricingAdminModule } from './pricing/pricing.module';
 import { ProvidersModule } from './providers/providers.module';
 import { RoutesModule } from './routes/routes.module';
 import { TeamsModule } from './teams/teams.module';
+import { UsageAdminModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 
 /** The admin app: the dashboard and its JSON API under /api. */
@@ -30,6 +32,8 @@ export class AdminModule {
         AuditModule,
         ProvidersModule,
         RoutesModule,
+        UsageAdminModule,
+        PricingAdminModule,
       ],
       providers: [AdminBootstrapService],
     };
