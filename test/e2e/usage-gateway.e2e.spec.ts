@@ -48,7 +48,11 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
     const cases: Array<{ event: UsageEvent; cost: number }> = [
       {
         // 800 uncached at $2.50 + 200 cached at $1.25 + 500 out at $10 per million (a dated release priced as gpt-4o)
-        event: usageEvent({ teamId, apiKeyId: memberKey.id, usage: { promptTokens: 1000, completionTokens: 500, cachedTokens: 200 } }),
+        event: usageEvent({
+          teamId,
+          apiKeyId: memberKey.id,
+          usage: { promptTokens: 1000, completionTokens: 500, cachedTokens: 200 },
+        }),
         cost: 0.00725,
       },
       {
@@ -92,7 +96,10 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
         }),
         cost: 0.00025,
       },
-      { event: usageEvent({ provider: 'ollama', modelRequested: 'ollama/llama3:8b', modelServed: 'llama3:8b' }), cost: 0 },
+      {
+        event: usageEvent({ provider: 'ollama', modelRequested: 'ollama/llama3:8b', modelServed: 'llama3:8b' }),
+        cost: 0,
+      },
     ];
     for (const { event, cost } of cases) expect(recorder.record(event).costUsd).toBeCloseTo(cost, 10);
     await writer.flush();
@@ -124,11 +131,22 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
   it('serves /metrics as valid Prometheus text whose counters move, with bounded labels', async () => {
     const metrics = platform.gateway!.app.get(GatewayMetrics);
     const before = await scrape(platform);
-    for (const name of ['process_cpu_user_seconds_total', 'nodejs_heap_size_total_bytes', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'nodejs_heap_size_total_bytes',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
       expect(before.families.has(name), name).toBe(true);
     }
     recorder.record(usageEvent({ usage: { promptTokens: 1000, completionTokens: 100, cachedTokens: 0 } }));
-    recorder.record(usageEvent({ provider: 'made-up-provider', modelRequested: 'user-typed-model-42', modelServed: null, status: 404 }));
+    recorder.record(
+      usageEvent({
+        provider: 'made-up-provider',
+        modelRequested: 'user-typed-model-42',
+        modelServed: null,
+        status: 404,
+      }),
+    );
     const end = metrics.requestStarted('chat');
     metrics.observeUpstream('openai', 'gpt-4o', 420, 80);
     metrics.countRetry('openai');
@@ -139,7 +157,9 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
     const after = await scrape(platform);
     const delta = (name: string, labels: Record<string, string> = {}) =>
       sampleSum(after.families, name, labels) - sampleSum(before.families, name, labels);
-    expect(delta('llm_gateway_requests_total', { route: 'chat', status: '200', provider: 'openai', model: 'gpt-4o' })).toBe(1);
+    expect(
+      delta('llm_gateway_requests_total', { route: 'chat', status: '200', provider: 'openai', model: 'gpt-4o' }),
+    ).toBe(1);
     expect(delta('llm_gateway_requests_total', { status: '404', provider: 'other', model: 'other' })).toBe(1);
     expect(delta('llm_gateway_tokens_total', { provider: 'openai', model: 'gpt-4o', type: 'prompt' })).toBe(1000);
     expect(delta('llm_gateway_cost_usd_total', { provider: 'openai', model: 'gpt-4o' })).toBeCloseTo(0.0035, 10);
@@ -163,7 +183,14 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
   it('reports status to any key: version, uptime, request totals, sessions and registered providers', async () => {
     expect((await call(`${platform.gatewayUrl}/v1/status`)).status).toBe(401);
     const unregister = platform.gateway!.app.get(StatusService).registerProviderSource(() => [
-      { name: 'openai', kind: 'openai', enabled: true, state: 'up', circuit: 'closed', models: ['gpt-4o', 'gpt-4o-mini'] },
+      {
+        name: 'openai',
+        kind: 'openai',
+        enabled: true,
+        state: 'up',
+        circuit: 'closed',
+        models: ['gpt-4o', 'gpt-4o-mini'],
+      },
     ]);
     try {
       const res = await call(`${platform.gatewayUrl}/v1/status`, { token: memberKey.key });
@@ -193,7 +220,9 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
     const member = await call(`${platform.gatewayUrl}/v1/events/stream`, { token: memberKey.key });
     expect(member.status).toBe(403);
     expect(member.body.error.code).toBe('permission_denied');
-    const bad = await call(`${platform.gatewayUrl}/v1/events/stream?types=generation_completed,nope`, { token: TEST_MASTER_KEY });
+    const bad = await call(`${platform.gatewayUrl}/v1/events/stream?types=generation_completed,nope`, {
+      token: TEST_MASTER_KEY,
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/unknown event type nope/);
 
@@ -201,19 +230,34 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
     const heartbeatMs = options.heartbeatMs;
     options.heartbeatMs = 100;
     const all = await openEventStream(`${platform.gatewayUrl}/v1/events/stream`, TEST_MASTER_KEY);
-    const onlyFallbacks = await openEventStream(`${platform.gatewayUrl}/v1/events/stream?types=fallback`, TEST_MASTER_KEY);
+    const onlyFallbacks = await openEventStream(
+      `${platform.gatewayUrl}/v1/events/stream?types=fallback`,
+      TEST_MASTER_KEY,
+    );
     options.heartbeatMs = heartbeatMs;
     try {
       expect(all.status).toBe(200);
       expect(all.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-      const event = usageEvent({ usage: { promptTokens: 1000, completionTokens: 500, cachedTokens: 0 }, latencyMs: 321 });
+      const event = usageEvent({
+        usage: { promptTokens: 1000, completionTokens: 500, cachedTokens: 0 },
+        latencyMs: 321,
+      });
       recorder.record(event);
-      platform.gateway!.app.get(GatewayEvents).emit({ type: 'fallback', at: new Date().toISOString(), data: { from: 'openai', to: 'anthropic' } });
+      platform
+        .gateway!.app.get(GatewayEvents)
+        .emit({ type: 'fallback', at: new Date().toISOString(), data: { from: 'openai', to: 'anthropic' } });
       const completed = await all.waitFor((e) => e.requestId === event.requestId);
       expect(completed).toMatchObject({
         type: 'generation_completed',
         requestId: event.requestId,
-        data: { promptTokens: 1000, completionTokens: 500, totalTokens: 1500, costUsd: 0.0075, latencyMs: 321, status: 200 },
+        data: {
+          promptTokens: 1000,
+          completionTokens: 500,
+          totalTokens: 1500,
+          costUsd: 0.0075,
+          latencyMs: 321,
+          status: 200,
+        },
       });
       await all.waitFor((e) => e.type === 'fallback');
       await onlyFallbacks.waitFor((e) => e.type === 'fallback');
@@ -234,19 +278,35 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
     // A client that opens the stream and never reads from it.
     const url = new URL(`${platform.gatewayUrl}/v1/events/stream`);
     const closed = new Promise<void>((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } }, (res) => {
-        res.pause();
-        res.socket.on('close', () => resolve());
-      });
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
+        },
+        (res) => {
+          res.pause();
+          res.socket.on('close', () => resolve());
+        },
+      );
       req.on('error', reject);
       req.end();
     });
     try {
-      await expect.poll(() => metrics.registry.getSingleMetric('llm_gateway_event_subscribers')?.get().then((m) => m.values[0]?.value)).toBe(1);
+      await expect
+        .poll(() =>
+          metrics.registry
+            .getSingleMetric('llm_gateway_event_subscribers')
+            ?.get()
+            .then((m) => m.values[0]?.value),
+        )
+        .toBe(1);
       const events = platform.gateway!.app.get(GatewayEvents);
       const padding = 'x'.repeat(16 * 1024);
       const started = performance.now();
-      for (let i = 0; i < 2_000; i++) events.emit({ type: 'tool_started', at: new Date().toISOString(), data: { i, padding } });
+      for (let i = 0; i < 2_000; i++)
+        events.emit({ type: 'tool_started', at: new Date().toISOString(), data: { i, padding } });
       // 32 MB offered to a reader that takes none: emitting stays fast, the subscriber is cut.
       expect(performance.now() - started).toBeLessThan(2_000);
       await closed;
@@ -294,7 +354,9 @@ describe.each(kinds)('graceful shutdown under load (%s)', (kind) => {
         );
         expect(counts).toEqual({ n: total, hourly: total, daily: total });
         const sample = ids.filter((_, i) => i % 997 === 0);
-        const found = await reopened.driver.query('SELECT request_id FROM usage_records WHERE request_id = ANY($1)', [sample]);
+        const found = await reopened.driver.query('SELECT request_id FROM usage_records WHERE request_id = ANY($1)', [
+          sample,
+        ]);
         expect(found).toHaveLength(sample.length);
       } finally {
         await reopened.close();

@@ -29,7 +29,8 @@ describe.skipIf(!hasTestPostgres())(
     const setConnections = (allowed: boolean) =>
       withServer(serverUrl, async (client) => {
         await client.query(`ALTER DATABASE "${name()}" WITH ALLOW_CONNECTIONS ${allowed}`);
-        if (!allowed) await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name()]);
+        if (!allowed)
+          await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name()]);
       });
 
     beforeAll(async () => {
@@ -77,54 +78,63 @@ describe.skipIf(!hasTestPostgres())(
   },
 );
 
-describe.skipIf(!redisUrl)(`events across two gateway processes through Redis${redisUrl ? '' : ' (skipped: TEST_REDIS_URL is not set)'}`, () => {
-  let database: TestDatabase;
-  let first: TestPlatform;
-  let second: TestPlatform;
+describe.skipIf(!redisUrl)(
+  `events across two gateway processes through Redis${redisUrl ? '' : ' (skipped: TEST_REDIS_URL is not set)'}`,
+  () => {
+    let database: TestDatabase;
+    let first: TestPlatform;
+    let second: TestPlatform;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    first = await startPlatform({ database, apps: ['gateway'], env: { REDIS_URL: redisUrl } });
-    second = await startPlatform({ database, apps: ['gateway'], env: { REDIS_URL: redisUrl } });
-  });
-  afterAll(async () => {
-    await second?.close();
-    await first?.close();
-    await database?.drop();
-  });
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      first = await startPlatform({ database, apps: ['gateway'], env: { REDIS_URL: redisUrl } });
+      second = await startPlatform({ database, apps: ['gateway'], env: { REDIS_URL: redisUrl } });
+    });
+    afterAll(async () => {
+      await second?.close();
+      await first?.close();
+      await database?.drop();
+    });
 
-  it('delivers events recorded on either replica to an SSE client of the first, each exactly once', async () => {
-    const client = await openEventStream(`${first.gatewayUrl}/v1/events/stream?types=generation_completed`, TEST_MASTER_KEY);
-    try {
-      expect(client.status).toBe(200);
-      const remote = usageEvent({ usage: { promptTokens: 10, completionTokens: 5, cachedTokens: 0 } });
-      const local = usageEvent();
-      second.gateway!.app.get(UsageRecorder).record(remote);
-      first.gateway!.app.get(UsageRecorder).record(local);
-      const received = await client.waitFor((e) => e.requestId === remote.requestId);
-      expect(received).toMatchObject({ type: 'generation_completed', data: { promptTokens: 10, completionTokens: 5, totalTokens: 15 } });
-      await client.waitFor((e) => e.requestId === local.requestId);
-      // Give a duplicate (own event coming back through Redis) time to show up.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const ids = client.events.map((e) => e.requestId);
-      expect(ids.filter((id) => id === local.requestId)).toHaveLength(1);
-      expect(ids.filter((id) => id === remote.requestId)).toHaveLength(1);
-    } finally {
-      client.close();
-    }
-  });
+    it('delivers events recorded on either replica to an SSE client of the first, each exactly once', async () => {
+      const client = await openEventStream(
+        `${first.gatewayUrl}/v1/events/stream?types=generation_completed`,
+        TEST_MASTER_KEY,
+      );
+      try {
+        expect(client.status).toBe(200);
+        const remote = usageEvent({ usage: { promptTokens: 10, completionTokens: 5, cachedTokens: 0 } });
+        const local = usageEvent();
+        second.gateway!.app.get(UsageRecorder).record(remote);
+        first.gateway!.app.get(UsageRecorder).record(local);
+        const received = await client.waitFor((e) => e.requestId === remote.requestId);
+        expect(received).toMatchObject({
+          type: 'generation_completed',
+          data: { promptTokens: 10, completionTokens: 5, totalTokens: 15 },
+        });
+        await client.waitFor((e) => e.requestId === local.requestId);
+        // Give a duplicate (own event coming back through Redis) time to show up.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const ids = client.events.map((e) => e.requestId);
+        expect(ids.filter((id) => id === local.requestId)).toHaveLength(1);
+        expect(ids.filter((id) => id === remote.requestId)).toHaveLength(1);
+      } finally {
+        client.close();
+      }
+    });
 
-  it('writes each replica its own rows into the shared database without double counting', async () => {
-    await Promise.all([first, second].map((p) => p.gateway!.app.get(UsageWriter).flush()));
-    const before = await counts(first);
-    const events = Array.from({ length: 200 }, () => usageEvent());
-    events.forEach((event, i) => (i % 2 ? first : second).gateway!.app.get(UsageRecorder).record(event));
-    // The same request reported by both (a retried report): stored once.
-    first.gateway!.app.get(UsageRecorder).record(events[0]);
-    await Promise.all([first, second].map((p) => p.gateway!.app.get(UsageWriter).flush()));
-    const after = await counts(first);
-    expect(after.records - before.records).toBe(200);
-    expect(after.hourly).toBe(after.records);
-    expect(after.daily).toBe(after.records);
-  });
-});
+    it('writes each replica its own rows into the shared database without double counting', async () => {
+      await Promise.all([first, second].map((p) => p.gateway!.app.get(UsageWriter).flush()));
+      const before = await counts(first);
+      const events = Array.from({ length: 200 }, () => usageEvent());
+      events.forEach((event, i) => (i % 2 ? first : second).gateway!.app.get(UsageRecorder).record(event));
+      // The same request reported by both (a retried report): stored once.
+      first.gateway!.app.get(UsageRecorder).record(events[0]);
+      await Promise.all([first, second].map((p) => p.gateway!.app.get(UsageWriter).flush()));
+      const after = await counts(first);
+      expect(after.records - before.records).toBe(200);
+      expect(after.hourly).toBe(after.records);
+      expect(after.daily).toBe(after.records);
+    });
+  },
+);

@@ -33,7 +33,15 @@ export class UsageModule {
         StatusService,
         UsageBacklogHealthIndicator,
       ],
-      exports: [pricing, GatewayMetrics, GatewayEvents, UsageWriter, UsageRecorder, StatusService, UsageBacklogHealthIndicator],
+      exports: [
+        pricing,
+        GatewayMetrics,
+        GatewayEvents,
+        UsageWriter,
+        UsageRecorder,
+        StatusService,
+        UsageBacklogHealthIndicator,
+      ],
     };
   }
 }

@@ -2,7 +2,14 @@ import type { Server } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Response } from 'express';
-import { type GatewayEvent, type GatewayEventType, GatewayEvents, GatewayMetrics, USAGE_OPTIONS, type UsageOptions } from '@app/usage';
+import {
+  type GatewayEvent,
+  type GatewayEventType,
+  GatewayEvents,
+  GatewayMetrics,
+  USAGE_OPTIONS,
+  type UsageOptions,
+} from '@app/usage';
 
 interface Subscriber {
   res: Response;
@@ -66,7 +73,10 @@ export class EventStreamService implements OnModuleDestroy {
     const unsubscribe = this.events.subscribe((event) => {
       if (!types || types.has(event.type)) this.send(subscriber, sseFrame(++sequence, event));
     });
-    const heartbeat = setInterval(() => this.send(subscriber, `: heartbeat ${new Date().toISOString()}\n\n`), this.options.heartbeatMs);
+    const heartbeat = setInterval(
+      () => this.send(subscriber, `: heartbeat ${new Date().toISOString()}\n\n`),
+      this.options.heartbeatMs,
+    );
     res.once('close', () => subscriber.close());
     this.subscribers.add(subscriber);
     this.metrics.setEventSubscribers(this.subscribers.size);

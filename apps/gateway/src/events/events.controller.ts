@@ -32,7 +32,8 @@ export const EventStreamQuery = z
       .string()
       .max(1000)
       .refine((list) => unknownTypes(list).length === 0, {
-        error: (issue) => `unknown event type ${unknownTypes(String(issue.input)).join(', ')}; use ${EVENT_TYPES.join(', ')}`,
+        error: (issue) =>
+          `unknown event type ${unknownTypes(String(issue.input)).join(', ')}; use ${EVENT_TYPES.join(', ')}`,
       })
       .optional()
       .describe('Comma-separated event types to receive (default: all)'),
@@ -50,10 +51,13 @@ export class EventsController {
 
   @Get('stream')
   @ApiOperation({
-    summary: 'Live gateway events as SSE (admin or master key): generation_started, generation_completed, provider_error, fallback, retry, circuit_opened/closed, tool_started/completed',
+    summary:
+      'Live gateway events as SSE (admin or master key): generation_started, generation_completed, provider_error, fallback, retry, circuit_opened/closed, tool_started/completed',
   })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'One `data:` line of JSON per event, `: heartbeat` comments in between; `types=a,b` filters' })
+  @ApiOkResponse({
+    description: 'One `data:` line of JSON per event, `: heartbeat` comments in between; `types=a,b` filters',
+  })
   stream(
     @CurrentPrincipal() principal: Principal,
     @Query({ schema: EventStreamQuery }) query: EventStreamQuery,
@@ -62,7 +66,10 @@ export class EventsController {
     if (principal.role !== 'admin') {
       throw new GatewayError('permission_denied', 'The event stream needs an admin key or the master key.');
     }
-    const types = query.types?.split(',').map((t) => t.trim()).filter(Boolean) as GatewayEventType[] | undefined;
+    const types = query.types
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean) as GatewayEventType[] | undefined;
     this.streams.open(res, types?.length ? new Set(types) : null);
   }
 }

@@ -12,7 +12,9 @@ export class MetricsController {
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format 0.0.4)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Requests, latency, tokens, cost, retries, fallbacks, circuits, usage queue, Node process' })
+  @ApiOkResponse({
+    description: 'Requests, latency, tokens, cost, retries, fallbacks, circuits, usage queue, Node process',
+  })
   async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
     res.type(this.metrics.contentType);
     return this.metrics.render();

@@ -12,7 +12,9 @@ export class StatusController {
   constructor(private readonly status: StatusService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Version, uptime, request totals of this replica, stored sessions, providers and their state' })
+  @ApiOperation({
+    summary: 'Version, uptime, request totals of this replica, stored sessions, providers and their state',
+  })
   @ApiOkResponse({ description: 'Gateway status' })
   get(): Promise<GatewayStatus> {
     return this.status.status();

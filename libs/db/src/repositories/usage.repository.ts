@@ -121,7 +121,15 @@ const INPUT_COLUMNS = [
 ] as const;
 
 const DAY_MS = 86_400_000;
-const ROLLUP_SUMS = ['requests', 'errors', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms_sum'];
+const ROLLUP_SUMS = [
+  'requests',
+  'errors',
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_tokens',
+  'cost_usd',
+  'latency_ms_sum',
+];
 
 const ROLLUP_KEYS = 'bucket, team_id, api_key_id, provider, model, agent_id';
 
@@ -240,10 +248,29 @@ export class UsageRepository {
     const columns: unknown[][] = INPUT_COLUMNS.map(() => new Array<unknown>(rows.length));
     rows.forEach((row, i) => {
       const values = [
-        row.requestId, row.createdAt, row.teamId, row.apiKeyId, row.agentId, row.sessionId, row.userId,
-        row.endpoint, row.provider, row.modelRequested, row.modelServed, row.routeAlias,
-        row.promptTokens, row.completionTokens, row.cachedTokens, row.costUsd.toFixed(10), row.latencyMs,
-        row.ttftMs, row.stream, row.status, row.errorCode, row.fallbackCount, row.retryCount,
+        row.requestId,
+        row.createdAt,
+        row.teamId,
+        row.apiKeyId,
+        row.agentId,
+        row.sessionId,
+        row.userId,
+        row.endpoint,
+        row.provider,
+        row.modelRequested,
+        row.modelServed,
+        row.routeAlias,
+        row.promptTokens,
+        row.completionTokens,
+        row.cachedTokens,
+        row.costUsd.toFixed(10),
+        row.latencyMs,
+        row.ttftMs,
+        row.stream,
+        row.status,
+        row.errorCode,
+        row.fallbackCount,
+        row.retryCount,
       ];
       values.forEach((value, c) => (columns[c][i] = value));
     });

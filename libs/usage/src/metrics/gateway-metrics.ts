@@ -28,7 +28,11 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly totals = { total: 0, errors: 0, inFlight: 0 };
 
-  private readonly requests = this.counter('requests_total', 'Requests finished, by route, status, provider and model', ['route', 'status', 'provider', 'model']);
+  private readonly requests = this.counter(
+    'requests_total',
+    'Requests finished, by route, status, provider and model',
+    ['route', 'status', 'provider', 'model'],
+  );
   private readonly inFlight = this.gauge('requests_in_flight', 'Requests being served, by route', ['route']);
   private readonly duration = new Histogram({
     name: `${PREFIX}request_duration_seconds`,
@@ -51,18 +55,41 @@ export class GatewayMetrics {
     buckets: TTFT_BUCKETS,
     registers: [this.registry],
   });
-  private readonly tokens = this.counter('tokens_total', 'Tokens, by provider, model and type (prompt, completion, cached)', ['provider', 'model', 'type']);
+  private readonly tokens = this.counter(
+    'tokens_total',
+    'Tokens, by provider, model and type (prompt, completion, cached)',
+    ['provider', 'model', 'type'],
+  );
   private readonly cost = this.counter('cost_usd_total', 'Cost in USD, by provider and model', ['provider', 'model']);
   private readonly retries = this.counter('upstream_retries_total', 'Upstream retries, by provider', ['provider']);
-  private readonly fallbacks = this.counter('fallbacks_total', 'Fallbacks to another target, by provider left and provider tried', ['from', 'to']);
-  private readonly circuit = this.gauge('circuit_state', 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open', ['provider']);
+  private readonly fallbacks = this.counter(
+    'fallbacks_total',
+    'Fallbacks to another target, by provider left and provider tried',
+    ['from', 'to'],
+  );
+  private readonly circuit = this.gauge(
+    'circuit_state',
+    'Circuit breaker per provider: 0 closed, 1 half-open, 2 open',
+    ['provider'],
+  );
   private readonly queueDepth = this.gauge('usage_queue_depth', 'Usage rows waiting to be written');
   private readonly rowsWritten = this.counter('usage_rows_written_total', 'Usage rows inserted');
-  private readonly rowsDropped = this.counter('usage_rows_dropped_total', 'Usage rows lost, by reason (overflow, rejected, shutdown)', ['reason']);
+  private readonly rowsDropped = this.counter(
+    'usage_rows_dropped_total',
+    'Usage rows lost, by reason (overflow, rejected, shutdown)',
+    ['reason'],
+  );
   private readonly writeFailures = this.counter('usage_write_failures_total', 'Failed usage batch writes (retried)');
   private readonly subscribers = this.gauge('event_subscribers', 'Open event stream connections');
-  private readonly slowSubscribers = this.counter('event_subscribers_dropped_total', 'Event stream connections dropped for not keeping up');
-  private readonly httpRequests = this.counter('http_requests_total', 'HTTP requests, by method, matched route and status', ['method', 'route', 'status']);
+  private readonly slowSubscribers = this.counter(
+    'event_subscribers_dropped_total',
+    'Event stream connections dropped for not keeping up',
+  );
+  private readonly httpRequests = this.counter(
+    'http_requests_total',
+    'HTTP requests, by method, matched route and status',
+    ['method', 'route', 'status'],
+  );
 
   constructor(private readonly labels: MetricLabels) {
     collectDefaultMetrics({ register: this.registry });

@@ -54,7 +54,9 @@ export class MetricLabels {
   private refreshed() {
     const now = Date.now();
     if (now - this.known.at < REFRESH_MS) return this.known;
-    const providers = new Set<string>(Object.keys(this.config.providers).filter((k) => this.config.providers[k as keyof AppConfig['providers']]));
+    const providers = new Set<string>(
+      Object.keys(this.config.providers).filter((k) => this.config.providers[k as keyof AppConfig['providers']]),
+    );
     const models = new Set<string>();
     for (const p of this.catalog.list()) {
       providers.add(p.name);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type Price, PriceTable, costOf, modelCandidates } from './price-table';
 
-const price = (provider: string, model: string, input: number, output: number, cached: number | null = null): Price => ({
+const price = (
+  provider: string,
+  model: string,
+  input: number,
+  output: number,
+  cached: number | null = null,
+): Price => ({
   provider,
   model,
   inputPerMTok: input,
@@ -44,7 +50,13 @@ describe('PriceTable.resolve', () => {
     ['the kind default', 'openai-eu', 'gpt-9', 'openai', 'openai/*'],
     ['local models at zero', 'ollama', 'llama3:8b', undefined, 'ollama/*'],
     ['a local provider named differently, by its kind', 'my-ollama', 'qwen2', 'ollama', 'ollama/*'],
-    ['the provider entry before the any-provider one', 'groq', 'llama-3.1-70b', 'openai-compatible', 'groq/llama-3.1-70b'],
+    [
+      'the provider entry before the any-provider one',
+      'groq',
+      'llama-3.1-70b',
+      'openai-compatible',
+      'groq/llama-3.1-70b',
+    ],
     ['any provider for the model', 'together', 'llama-3.1-70b', 'openai-compatible', '*/llama-3.1-70b'],
   ])('%s', (_name, provider, model, kind, expected) => {
     const hit = table.resolve(provider, model, kind);
@@ -60,12 +72,42 @@ describe('PriceTable.resolve', () => {
 
 describe('costOf', () => {
   it.each([
-    ['input and output', price('p', 'm', 2.5, 10), { promptTokens: 1000, completionTokens: 500, cachedTokens: 0 }, 0.0075],
-    ['cached input at its own price', price('p', 'm', 2.5, 10, 1.25), { promptTokens: 1000, completionTokens: 0, cachedTokens: 400 }, 0.002],
-    ['cached input at the input price when it has none', price('p', 'm', 2, 0), { promptTokens: 1000, completionTokens: 0, cachedTokens: 400 }, 0.002],
-    ['cached tokens never above prompt tokens', price('p', 'm', 1, 0, 0), { promptTokens: 100, completionTokens: 0, cachedTokens: 500 }, 0],
-    ['a free model', price('ollama', '*', 0, 0), { promptTokens: 10_000, completionTokens: 10_000, cachedTokens: 0 }, 0],
-    ['one token of a cheap model, rounded to 8 decimals', price('p', 'm', 0.02, 0), { promptTokens: 1, completionTokens: 0, cachedTokens: 0 }, 0.00000002],
+    [
+      'input and output',
+      price('p', 'm', 2.5, 10),
+      { promptTokens: 1000, completionTokens: 500, cachedTokens: 0 },
+      0.0075,
+    ],
+    [
+      'cached input at its own price',
+      price('p', 'm', 2.5, 10, 1.25),
+      { promptTokens: 1000, completionTokens: 0, cachedTokens: 400 },
+      0.002,
+    ],
+    [
+      'cached input at the input price when it has none',
+      price('p', 'm', 2, 0),
+      { promptTokens: 1000, completionTokens: 0, cachedTokens: 400 },
+      0.002,
+    ],
+    [
+      'cached tokens never above prompt tokens',
+      price('p', 'm', 1, 0, 0),
+      { promptTokens: 100, completionTokens: 0, cachedTokens: 500 },
+      0,
+    ],
+    [
+      'a free model',
+      price('ollama', '*', 0, 0),
+      { promptTokens: 10_000, completionTokens: 10_000, cachedTokens: 0 },
+      0,
+    ],
+    [
+      'one token of a cheap model, rounded to 8 decimals',
+      price('p', 'm', 0.02, 0),
+      { promptTokens: 1, completionTokens: 0, cachedTokens: 0 },
+      0.00000002,
+    ],
     ['negative counts as zero', price('p', 'm', 1, 1), { promptTokens: -5, completionTokens: -5, cachedTokens: -5 }, 0],
   ])('%s', (_name, p, usage, expected) => {
     expect(costOf(p, usage)).toBeCloseTo(expected, 10);

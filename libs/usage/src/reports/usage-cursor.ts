@@ -10,7 +10,9 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [time, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(time ?? '');
   if (extra !== undefined || !id || !/^\d{1,19}$/.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw new GatewayError('invalid_request_error', 'Invalid `cursor`: pass the `nextCursor` of the previous page.', { param: 'cursor' });
+    throw new GatewayError('invalid_request_error', 'Invalid `cursor`: pass the `nextCursor` of the previous page.', {
+      param: 'cursor',
+    });
   }
   return { createdAt, id };
 }

@@ -115,7 +115,12 @@ function aggregate(t: UsageTotals): UsageAggregate {
 }
 
 /** [from, to) checked and defaulted, then widened to whole UTC hours (what the rollups answer exactly). */
-export function summaryRange(interval: UsageInterval, from?: Date, to?: Date, now = new Date()): { from: Date; to: Date } {
+export function summaryRange(
+  interval: UsageInterval,
+  from?: Date,
+  to?: Date,
+  now = new Date(),
+): { from: Date; to: Date } {
   const end = to ?? now;
   const start = from ?? new Date(end.getTime() - DEFAULT_RANGE_MS[interval]);
   if (start >= end) throw new GatewayError('invalid_request_error', '`from` must be before `to`.', { param: 'from' });
@@ -145,7 +150,15 @@ export class UsageReports {
   async summary(query: SummaryQuery): Promise<UsageSummary> {
     const { from, to } = summaryRange(query.interval, query.from, query.to);
     const buckets = await this.usage.summarizeRollup(
-      { from, to, teamId: query.teamId, apiKeyId: query.apiKeyId, provider: query.provider, model: query.model, agentId: query.agentId },
+      {
+        from,
+        to,
+        teamId: query.teamId,
+        apiKeyId: query.apiKeyId,
+        provider: query.provider,
+        model: query.model,
+        agentId: query.agentId,
+      },
       query.interval,
       query.groupBy,
     );
@@ -184,7 +197,10 @@ export class UsageReports {
     return { data, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
-  private async topGroups(buckets: UsageBucket[], query: SummaryQuery): Promise<{ groups: UsageGroup[]; keep: Set<string | null> }> {
+  private async topGroups(
+    buckets: UsageBucket[],
+    query: SummaryQuery,
+  ): Promise<{ groups: UsageGroup[]; keep: Set<string | null> }> {
     if (!query.groupBy) return { groups: [], keep: new Set() };
     const byKey = new Map<string | null, UsageTotals>();
     for (const b of buckets) {
@@ -199,9 +215,16 @@ export class UsageReports {
     const dimension = query.groupBy;
     const labels =
       dimension === 'team' || dimension === 'key' || dimension === 'agent'
-        ? await this.usage.findLabels(dimension, top.map(([k]) => k).filter((k): k is string => k !== null))
+        ? await this.usage.findLabels(
+            dimension,
+            top.map(([k]) => k).filter((k): k is string => k !== null),
+          )
         : new Map<string, string>();
-    const groups: UsageGroup[] = top.map(([key, t]) => ({ key, label: key === null ? null : (labels.get(key) ?? null), ...aggregate(t) }));
+    const groups: UsageGroup[] = top.map(([key, t]) => ({
+      key,
+      label: key === null ? null : (labels.get(key) ?? null),
+      ...aggregate(t),
+    }));
     if (rest.length) {
       const other = emptyTotals();
       for (const [, t] of rest) add(other, t);

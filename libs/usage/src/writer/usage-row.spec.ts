@@ -35,10 +35,22 @@ describe('toUsageRow', () => {
   });
 
   it.each([
-    ['an id that is not a UUID becomes null', { teamId: 'team-1', sessionId: 'abc' }, { teamId: null, sessionId: null }],
-    ['negative, fractional and huge counts are clamped', { usage: { promptTokens: -3, completionTokens: 1e12, cachedTokens: Number.NaN } }, { promptTokens: 0, completionTokens: 2_147_483_647, cachedTokens: 0 }],
+    [
+      'an id that is not a UUID becomes null',
+      { teamId: 'team-1', sessionId: 'abc' },
+      { teamId: null, sessionId: null },
+    ],
+    [
+      'negative, fractional and huge counts are clamped',
+      { usage: { promptTokens: -3, completionTokens: 1e12, cachedTokens: Number.NaN } },
+      { promptTokens: 0, completionTokens: 2_147_483_647, cachedTokens: 0 },
+    ],
     ['an impossible status becomes 0', { status: 1234 }, { status: 0 }],
-    ['NUL characters are removed and long texts cut', { modelRequested: `a\u0000b${'x'.repeat(500)}` }, { modelRequested: `ab${'x'.repeat(254)}` }],
+    [
+      'NUL characters are removed and long texts cut',
+      { modelRequested: `a\u0000b${'x'.repeat(500)}` },
+      { modelRequested: `ab${'x'.repeat(254)}` },
+    ],
     ['an invalid start time becomes now', { startedAt: new Date('nope') }, {}],
     ['an empty model served is null', { modelServed: '' }, { modelServed: null }],
   ])('%s', (_name, overrides, expected) => {

@@ -11,7 +11,8 @@ const MAX_TEXT = 256;
  * database would refuse would otherwise hold up its whole batch.
  */
 export function toUsageRow(event: UsageEvent, costUsd: number): UsageRow {
-  const startedAt = event.startedAt instanceof Date && !Number.isNaN(event.startedAt.getTime()) ? event.startedAt : new Date();
+  const startedAt =
+    event.startedAt instanceof Date && !Number.isNaN(event.startedAt.getTime()) ? event.startedAt : new Date();
   return {
     requestId: text(event.requestId) ?? 'unknown',
     createdAt: startedAt,

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AppConfig, AppConfigModule, loadConfig, resolveSecrets } from '@app/config';
-import { DATABASE, Database, DbModule, PostgresDriver, type UsageRow, UsageRepository, createPrismaClient, databaseRegistry } from '@app/db';
+import {
+  DATABASE,
+  Database,
+  DbModule,
+  PostgresDriver,
+  type UsageRow,
+  UsageRepository,
+  createPrismaClient,
+  databaseRegistry,
+} from '@app/db';
 import { RedisModule } from '@app/server';
 import { createTestDatabase, hasTestPostgres, type TestDatabase } from '@app/testing';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -27,7 +36,11 @@ afterEach(async () => {
 });
 
 /** The real UsageModule over a database of its own (or `database` instead of it). */
-async function boot(kind: 'pglite' | 'postgres', options: Partial<UsageOptions> = {}, database?: Database): Promise<Booted> {
+async function boot(
+  kind: 'pglite' | 'postgres',
+  options: Partial<UsageOptions> = {},
+  database?: Database,
+): Promise<Booted> {
   const testDb: TestDatabase = await createTestDatabase(kind);
   cleanups.push(() => testDb.drop());
   const config = resolveSecrets(loadConfig({ NODE_ENV: 'test', SHUTDOWN_TIMEOUT_MS: '300', ...testDb.env }));
@@ -47,7 +60,13 @@ async function boot(kind: 'pglite' | 'postgres', options: Partial<UsageOptions> 
     closed = true;
     await close();
   };
-  return { module, config, writer: module.get(UsageWriter), metrics: module.get(GatewayMetrics), database: module.get(DATABASE) };
+  return {
+    module,
+    config,
+    writer: module.get(UsageWriter),
+    metrics: module.get(GatewayMetrics),
+    database: module.get(DATABASE),
+  };
 }
 
 function row(overrides: Partial<UsageRow> = {}): UsageRow {
@@ -79,7 +98,11 @@ function row(overrides: Partial<UsageRow> = {}): UsageRow {
   };
 }
 
-async function metricValue(metrics: GatewayMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+async function metricValue(
+  metrics: GatewayMetrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = metrics.registry.getSingleMetric(name);
   const values = (await metric!.get()).values;
   return values
@@ -110,7 +133,9 @@ async function sums(database: Database, sql: string): Promise<Sums> {
 
 const RECORD_SUMS = `SELECT count(*) AS requests, count(*) FILTER (WHERE status >= 400) AS errors, sum(prompt_tokens) AS prompt,
   sum(completion_tokens) AS completion, sum(cached_tokens) AS cached, sum(cost_usd) AS cost FROM usage_records`;
-const rollupSums = (table: string) => `SELECT sum(requests) AS requests, sum(errors) AS errors, sum(prompt_tokens) AS prompt,
+const rollupSums = (
+  table: string,
+) => `SELECT sum(requests) AS requests, sum(errors) AS errors, sum(prompt_tokens) AS prompt,
   sum(completion_tokens) AS completion, sum(cached_tokens) AS cached, sum(cost_usd) AS cost FROM ${table}`;
 
 describe.each(kinds)('usage writer on %s', (kind) => {
@@ -119,7 +144,9 @@ describe.each(kinds)('usage writer on %s', (kind) => {
     const team = randomUUID();
     const hours = ['2026-03-01T22:10:00Z', '2026-03-01T23:59:59.999Z', '2026-03-02T00:00:00Z'];
     for (let i = 0; i < 1050; i++) {
-      writer.enqueue(row({ createdAt: new Date(hours[i % 3]), teamId: i % 2 ? team : null, status: i % 10 === 0 ? 502 : 200 }));
+      writer.enqueue(
+        row({ createdAt: new Date(hours[i % 3]), teamId: i % 2 ? team : null, status: i % 10 === 0 ? 502 : 200 }),
+      );
     }
     expect(writer.state.queued).toBe(1050);
     await writer.flush();
@@ -139,7 +166,9 @@ describe.each(kinds)('usage writer on %s', (kind) => {
       ['2026-03-02T00:00:00.000Z', '', 175],
       ['2026-03-02T00:00:00.000Z', team, 175],
     ]);
-    const days = await database.driver.query<{ bucket: Date }>(`SELECT DISTINCT bucket FROM usage_daily ORDER BY bucket`);
+    const days = await database.driver.query<{ bucket: Date }>(
+      `SELECT DISTINCT bucket FROM usage_daily ORDER BY bucket`,
+    );
     expect(days.map((d) => d.bucket.toISOString())).toEqual(['2026-03-01T00:00:00.000Z', '2026-03-02T00:00:00.000Z']);
     expect(await metricValue(metrics, 'llm_gateway_usage_rows_written_total')).toBe(1050);
     expect(await metricValue(metrics, 'llm_gateway_usage_queue_depth')).toBe(0);
@@ -190,7 +219,11 @@ describe('usage writer while the database is unreachable', () => {
     // A real PostgreSQL client pointed at a port where nothing listens.
     const driver = PostgresDriver.create('postgresql://nobody@127.0.0.1:9/nothing', 2);
     const unreachable = new Database(createPrismaClient(driver), driver, undefined);
-    const { module, writer, metrics } = await boot('pglite', { maxQueue: 100, backlogReadyThreshold: 50, flushIntervalMs: 20, retryMinMs: 10, retryMaxMs: 40 }, unreachable);
+    const { module, writer, metrics } = await boot(
+      'pglite',
+      { maxQueue: 100, backlogReadyThreshold: 50, flushIntervalMs: 20, retryMinMs: 10, retryMaxMs: 40 },
+      unreachable,
+    );
     cleanups.push(() => driver.close());
     for (let i = 0; i < 130; i++) writer.enqueue(row());
     expect(writer.state.queued).toBe(100);

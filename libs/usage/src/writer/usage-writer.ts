@@ -155,7 +155,9 @@ export class UsageWriter implements OnModuleInit, BeforeApplicationShutdown {
       if (!isRowError(error)) throw error;
       if (batch.length === 1) {
         this.metrics.countUsageDropped('rejected');
-        this.logger.error(`Usage row for request ${batch[0].requestId} refused by the database: ${(error as Error).message}`);
+        this.logger.error(
+          `Usage row for request ${batch[0].requestId} refused by the database: ${(error as Error).message}`,
+        );
         return 0;
       }
       const half = Math.ceil(batch.length / 2);
@@ -166,7 +168,9 @@ export class UsageWriter implements OnModuleInit, BeforeApplicationShutdown {
   private onFailure(error: unknown): void {
     this.metrics.countUsageWriteFailure();
     this.lastError = (error as Error)?.message || String(error);
-    this.retryDelay = this.retryDelay ? Math.min(this.retryDelay * 2, this.options.retryMaxMs) : this.options.retryMinMs;
+    this.retryDelay = this.retryDelay
+      ? Math.min(this.retryDelay * 2, this.options.retryMaxMs)
+      : this.options.retryMinMs;
     this.retryAt = Date.now() + this.retryDelay;
     if (this.failingSince === undefined) {
       this.failingSince = Date.now();
