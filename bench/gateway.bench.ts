@@ -108,8 +108,8 @@ async function createLimitedKey(adminUrl: string): Promise<string> {
   };
   const team = await call('/api/teams', {
     name: `bench-${Date.now()}`,
-    rpmLimit: 100_000_000,
-    tpmLimit: 1_000_000_000,
+    rpm: 100_000_000,
+    tpm: 1_000_000_000,
   });
   const key = await call('/api/keys', {
     teamId: team.id,

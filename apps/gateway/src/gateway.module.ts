@@ -3,10 +3,11 @@ import { GatewayAuthModule } from '@app/auth';
 import { AppConfigModule, type AppConfig } from '@app/config';
 import { DatabaseHealthIndicator, DbModule } from '@app/db';
 import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
-import { MeModule } from './me/me.module';
 import { UsageBacklogHealthIndicator, UsageModule } from '@app/usage';
-import { ObservabilityModule } from './observability/observability.module';
+import { CompletionsApiModule } from './completions/completions-api.module';
+import { MeModule } from './me/me.module';
 import { ModelsModule } from './models/models.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { GatewayProvidersModule } from './providers/providers.module';
 
 /** The public gateway: the OpenAI-compatible API under /v1, health and metrics. */
@@ -25,6 +26,7 @@ export class GatewayModule {
         HealthModule.forRoot([DatabaseHealthIndicator, RedisHealthIndicator, UsageBacklogHealthIndicator]),
         ObservabilityModule,
         MeModule,
+        CompletionsApiModule,
         ModelsModule,
         GatewayProvidersModule,
       ],
