@@ -17,3 +17,4 @@ export * from './writer/usage-writer';
 export * from './reports/usage-cursor';
 export * from './reports/usage-reports.module';
 export * from './reports/usage-reports.service';
+export * from './tracing/tracing.service';

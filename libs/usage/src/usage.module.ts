@@ -5,6 +5,7 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
 import { MetricLabels } from './metrics/metric-labels';
 import { PricingModule } from './pricing/pricing.module';
 import { StatusService } from './status/status.service';
+import { TracingService } from './tracing/tracing.service';
 import { UsageRecorder } from './usage-recorder';
 import type { UsageOptions } from './usage.options';
 import { UsageBacklogHealthIndicator } from './writer/usage-backlog.health';
@@ -32,6 +33,7 @@ export class UsageModule {
         UsageRecorder,
         StatusService,
         UsageBacklogHealthIndicator,
+        TracingService,
       ],
       exports: [
         pricing,
@@ -41,6 +43,7 @@ export class UsageModule {
         UsageRecorder,
         StatusService,
         UsageBacklogHealthIndicator,
+        TracingService,
       ],
     };
   }
