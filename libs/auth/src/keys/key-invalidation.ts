@@ -26,6 +26,8 @@ export class KeyInvalidationBus implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly redis: RedisConnections) {}
 
   async onModuleInit(): Promise<void> {
+    // Only processes with a key cache listen (the admin app only publishes).
+    if (this.listeners.size === 0) return;
     if (!this.redis.enabled) {
       localBus.on('invalidate', this.onLocal);
       return;
@@ -48,7 +50,7 @@ export class KeyInvalidationBus implements OnModuleInit, OnApplicationShutdown {
     localBus.off('invalidate', this.onLocal);
   }
 
-  /** Registers a cache; returns the unsubscribe function. */
+  /** Registers a cache (before module init, e.g. in its constructor); returns the unsubscribe function. */
   subscribe(listener: (event: KeyInvalidation) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
