@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import type { Pool, PoolClient } from 'pg';
+import { Client } from 'pg';
 import { LastUsedTracker, type Principal, RequestLimiter, generateApiKey } from '@app/auth';
 import { loadConfig, resolveSecrets } from '@app/config';
 import { ApiKeyRepository, DATABASE, type Database, PgliteDriver, PostgresDriver, TeamRepository } from '@app/db';
@@ -40,21 +40,14 @@ function countQueries(database: Database): { count: () => number; reset: () => v
       return exec(...args);
     };
   } else if (driver instanceof PostgresDriver) {
-    const pool: Pool = driver.pool;
-    const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+    // Pool.query and Prisma's transactions both end in Client#query.
+    const query = Client.prototype.query as (...args: unknown[]) => unknown;
+    (Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (
+      this: Client,
+      ...args: unknown[]
+    ) {
       queries++;
-      return poolQuery(...args);
-    };
-    const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
-    (pool as unknown as { connect: () => Promise<PoolClient> }).connect = async () => {
-      const client = await connect();
-      const clientQuery = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
-        queries++;
-        return clientQuery(...args);
-      };
-      return client;
+      return query.apply(this, args);
     };
   }
   return { count: () => queries, reset: () => (queries = 0) };

@@ -95,7 +95,7 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     const res = await api.get('/api/providers');
     expect(res.status).toBe(200);
     const env = (res.body as Json[]).filter((p) => p.source === 'environment');
-    expect(env.map((p) => p.name).sort()).toEqual(['anthropic', 'ollama', 'openai']);
+    expect(env.map((p) => p.name).sort()).toEqual(['anthropic', 'mock', 'ollama', 'openai']);
     expect(env.find((p) => p.name === 'openai')).toMatchObject({
       id: 'env:openai',
       kind: 'openai',
@@ -488,7 +488,7 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       source: 'environment',
       enabled: true,
       health: { ok: true },
-      circuit: null,
+      circuit: 'closed',
       problem: null,
     });
     expect(data.find((p: Json) => p.name === provider.name)).toMatchObject({
