@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE, type Database } from '@app/db';
 import { TEMPLATE_ENV, createTestDatabase, hasTestPostgres, type TestDatabase, withServer } from '@app/testing';
@@ -5,10 +7,19 @@ import { USAGE_OPTIONS, type UsageOptions, UsageRecorder, UsageWriter } from '@a
 import { openEventStream } from '../support/event-stream';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 import { parsePrometheusText, sampleSum } from '../support/prometheus';
-import { call } from '../support/tenancy';
+import { type AppProcess, spawnApp, waitForHttp } from '../support/process';
+import { type Json, adminApi, call, unique } from '../support/tenancy';
 import { usageEvent } from '../support/usage';
 
 const redisUrl = process.env.TEST_REDIS_URL;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 async function counts(platform: TestPlatform): Promise<{ records: number; hourly: number; daily: number }> {
   const database = platform.gateway!.app.get<Database>(DATABASE);
@@ -135,6 +146,94 @@ describe.skipIf(!redisUrl)(
       expect(after.records - before.records).toBe(200);
       expect(after.hourly).toBe(after.records);
       expect(after.daily).toBe(after.records);
+    });
+  },
+);
+
+describe.skipIf(!redisUrl || !hasTestPostgres())(
+  `price edits reach a gateway in another process through Redis${redisUrl && hasTestPostgres() ? '' : ' (skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL)'}`,
+  { timeout: 120_000 },
+  () => {
+    let first: TestPlatform;
+    let second: AppProcess;
+    let secondUrl: string;
+
+    beforeAll(async () => {
+      first = await startPlatform({ databaseKind: 'postgres', apps: ['admin'], env: { REDIS_URL: redisUrl } });
+      const port = await freePort();
+      secondUrl = `http://127.0.0.1:${port}`;
+      second = spawnApp('gateway', {
+        DATABASE_URL: first.database.env.DATABASE_URL ?? '',
+        DATA_DIR: first.database.env.DATA_DIR,
+        REDIS_URL: redisUrl ?? '',
+        MASTER_KEY: TEST_MASTER_KEY,
+        SECRET_KEY: first.config.secretKey ?? '',
+        HOST: '127.0.0.1',
+        GATEWAY_PORT: String(port),
+        ADMIN_PORT: String(await freePort()),
+      });
+      await Promise.race([
+        waitForHttp(`${secondUrl}/health`, 90_000),
+        second.exited.then(() => {
+          throw new Error(`the second gateway exited:\n${second.output()}`);
+        }),
+      ]);
+    }, 120_000);
+    afterAll(async () => {
+      await second?.stop();
+      await first?.close();
+    });
+
+    /** One chat request through the other process; resolves with its stored row (the writer flushes within a second). */
+    async function costOnSecond(model: string): Promise<number> {
+      const requestId = randomUUID();
+      const res = await call(`${secondUrl}/v1/chat/completions`, {
+        token: TEST_MASTER_KEY,
+        headers: { 'x-request-id': requestId },
+        body: { model, messages: [{ role: 'user', content: 'Hello there' }] },
+      });
+      expect(res.status).toBe(200);
+      let row: Json;
+      await expect
+        .poll(
+          async () => {
+            const page = await adminApi(first).get(`/api/usage/records?limit=500&provider=${model.split('/')[0]}`);
+            row = (page.body.data as Json[]).find((r) => r.requestId === requestId);
+            return row;
+          },
+          { timeout: 5_000, interval: 100 },
+        )
+        .toBeDefined();
+      expect(row.promptTokens + row.completionTokens).toBeGreaterThan(0);
+      return (row.costUsd as number) / (row.promptTokens + row.completionTokens);
+    }
+
+    it('prices the next request with the edited price at once (not at the one-minute refresh)', async () => {
+      const api = adminApi(first);
+      const name = unique('priced').toLowerCase();
+      expect((await api.post('/api/providers', { name, kind: 'mock', models: ['m1'] })).status).toBe(201);
+      await expect
+        .poll(
+          async () =>
+            (await call(`${secondUrl}/v1/models`, { token: TEST_MASTER_KEY })).body.data.map((m: Json) => m.id),
+          {
+            timeout: 5_000,
+          },
+        )
+        .toContain(`${name}/m1`);
+      // A mock-kind provider is priced by `mock/*`: free.
+      expect(await costOnSecond(`${name}/m1`)).toBe(0);
+
+      const price = await api.post('/api/pricing', {
+        provider: name,
+        model: '*',
+        inputPerMTok: 1000,
+        outputPerMTok: 1000,
+      });
+      expect(price.status).toBe(201);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // $1000 per million tokens = $0.001 per token, on the very next request.
+      expect(await costOnSecond(`${name}/m1`)).toBeCloseTo(0.001, 10);
     });
   },
 );
