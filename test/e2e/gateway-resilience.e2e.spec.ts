@@ -5,6 +5,8 @@ import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/pl
 
 /** What reached a fake besides model discovery. */
 const generations = (fake: FakeOpenAIServer) => fake.requests.filter((r) => r.method === 'POST');
+/** Scripted failures must hit generations, not the background model discovery. */
+const isPost = (request: { method: string }) => request.method === 'POST';
 
 /** Retries, fallbacks, circuit breakers, timeouts and aborts, end to end through the official SDK. */
 describe('gateway resilience', () => {
@@ -116,7 +118,7 @@ describe('gateway resilience', () => {
     client.chat.completions.create({ model, messages: [{ role: 'user', content: 'ping' }] }).withResponse();
 
   it('falls back to the next target after repeated 500s and says so in the headers', async () => {
-    primary.enqueue({ status: 500, times: 3 });
+    primary.enqueue({ match: isPost, status: 500, times: 3 });
     const { data, response } = await ask('resilient');
     expect(data.choices[0].message.content).toContain('ping');
     expect(generations(primary)).toHaveLength(3);
@@ -128,7 +130,7 @@ describe('gateway resilience', () => {
   });
 
   it('retries a 429 after the upstream’s retry-after', async () => {
-    primary.enqueue({ status: 429, headers: { 'retry-after': '1' } });
+    primary.enqueue({ match: isPost, status: 429, headers: { 'retry-after': '1' } });
     const started = Date.now();
     const { response } = await ask('primary/model-a');
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
@@ -137,7 +139,7 @@ describe('gateway resilience', () => {
   });
 
   it('opens the circuit of a failing provider, skips it, and closes it after a successful probe', async () => {
-    primary.enqueue({ status: 503, times: 5 });
+    primary.enqueue({ match: isPost, status: 503, times: 5 });
     await expect(ask('flaky/model-a')).rejects.toMatchObject({ status: 502 });
     await expect(ask('flaky/model-a')).rejects.toMatchObject({ status: 502 });
     expect(generations(primary)).toHaveLength(5);
@@ -160,18 +162,18 @@ describe('gateway resilience', () => {
   });
 
   it('answers 504 when the upstream does not answer in time', async () => {
-    primary.enqueue({ hang: true, times: 3 });
+    primary.enqueue({ match: isPost, hang: true, times: 3 });
     await expect(ask('slow/model-a')).rejects.toMatchObject({ status: 504, code: 'upstream_timeout' });
   });
 
   it('answers 502 for an upstream that returns garbage, and stays healthy', async () => {
-    primary.enqueue({ garbage: '<html>oops</html>', times: 3 });
+    primary.enqueue({ match: isPost, garbage: '<html>oops</html>', times: 3 });
     await expect(ask('primary/model-a')).rejects.toMatchObject({ status: 502 });
     expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
   });
 
   it('ends a stream that drops mid-way with a final error event', async () => {
-    secondary.enqueue({ dropStreamAfter: 2 });
+    secondary.enqueue({ match: isPost, dropStreamAfter: 2 });
     const res = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
@@ -191,7 +193,7 @@ describe('gateway resilience', () => {
   });
 
   it('aborts the upstream request when the client disconnects mid-stream', async () => {
-    primary.enqueue({ chunkDelayMs: 300 });
+    primary.enqueue({ match: isPost, chunkDelayMs: 300 });
     const controller = new AbortController();
     const stream = await client.chat.completions.create(
       { model: 'primary/model-a', stream: true, messages: [{ role: 'user', content: 'one two three four five six' }] },
@@ -235,7 +237,10 @@ describe('gateway resilience', () => {
   });
 
   it('checks instructed JSON against the schema and repairs it once on chat completions', async () => {
-    secondary.enqueue({ text: '{"name": "Ada"}' }, { text: 'Here it is: {"name": "Ada", "age": 36}' });
+    secondary.enqueue(
+      { match: isPost, text: '{"name": "Ada"}' },
+      { match: isPost, text: 'Here it is: {"name": "Ada", "age": 36}' },
+    );
     const res = await client.chat.completions.create({
       model: 'no-tools/small',
       messages: [{ role: 'user', content: 'A famous programmer' }],
@@ -260,7 +265,10 @@ describe('gateway resilience', () => {
   });
 
   it('validates and repairs instructed JSON for a provider without native structured output', async () => {
-    secondary.enqueue({ text: 'not json at all' }, { text: '{"name": "Ada", "age": 36}' });
+    secondary.enqueue(
+      { match: isPost, text: 'not json at all' },
+      { match: isPost, text: '{"name": "Ada", "age": 36}' },
+    );
     const res = await fetch(`${platform.gatewayUrl}/v1/generate/structured`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { loadConfig, resolveSecrets, type AppConfig } from '@app/config';
 import { type HttpApp, listen, shutdownHttpApps } from '@app/server';
 import { createTestDatabase, type TestDatabase } from '@app/testing';
@@ -39,7 +39,10 @@ export async function startPlatform(options: StartOptions = {}): Promise<TestPla
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       HOST: '127.0.0.1',
       MASTER_KEY: TEST_MASTER_KEY,
-      SECRET_KEY: randomBytes(32).toString('base64'),
+      // Replicas of one deployment share SECRET_KEY: derive it from the database they share.
+      SECRET_KEY: createHash('sha256')
+        .update(`test-secret:${database.env.DATABASE_URL ?? database.env.DATA_DIR}`)
+        .digest('base64'),
       ADMIN_EMAIL: TEST_ADMIN.email,
       ADMIN_PASSWORD: TEST_ADMIN.password,
       SHUTDOWN_TIMEOUT_MS: '2000',
