@@ -201,7 +201,17 @@ describe.each(kinds)('usage, metrics, status and events on the gateway (%s)', (k
         uptimeSeconds: expect.any(Number),
         requests: { total: expect.any(Number), errors: expect.any(Number), inFlight: expect.any(Number) },
         sessions: { total: 0, activeLast24h: 0 },
-        providers: [{ name: 'openai', state: 'up', circuit: 'closed', models: ['gpt-4o', 'gpt-4o-mini'] }],
+        // The provider registry's own source (the built-in mock provider) is listed too.
+        providers: expect.arrayContaining([
+          {
+            name: 'openai',
+            kind: 'openai',
+            enabled: true,
+            state: 'up',
+            circuit: 'closed',
+            models: ['gpt-4o', 'gpt-4o-mini'],
+          },
+        ]),
       });
       expect(res.body.requests.total).toBeGreaterThanOrEqual(5);
     } finally {
