@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       REQUEST_TIMEOUT_MS: '1000',
       MAX_BODY_BYTES: '2048',
       CORS_ORIGINS: 'https://a.example.com, http://localhost:3000',
+      TRUST_PROXY: '1',
       OPENAI_API_KEY: 'sk-openai',
       OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1',
       ANTHROPIC_API_KEY: 'sk-ant',
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 1000,
       maxBodyBytes: 2048,
       corsOrigins: ['https://a.example.com', 'http://localhost:3000'],
+      trustProxy: 1,
       providers: {
         openai: { apiKey: 'sk-openai', baseUrl: 'http://127.0.0.1:9999/v1' },
         anthropic: { apiKey: 'sk-ant', baseUrl: undefined },
@@ -96,6 +98,15 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it.each([
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['10.0.0.0/8, 127.0.0.1', '10.0.0.0/8, 127.0.0.1'],
+  ])('reads TRUST_PROXY=%s as Express expects it', (raw, expected) => {
+    expect(loadConfig({ TRUST_PROXY: raw }).trustProxy).toEqual(expected);
   });
 
   it('treats empty variables as unset, as shells and compose files produce them', () => {

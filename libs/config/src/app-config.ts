@@ -38,6 +38,12 @@ export interface AppConfig {
   maxBodyBytes: number;
   /** `true` allows any origin. */
   corsOrigins: string[] | true;
+  /**
+   * Express's `trust proxy`: whom to believe in `X-Forwarded-For` for the client
+   * address (login throttling, audit). `false` (direct), `true`, a hop count, or
+   * comma-separated addresses/subnets of the proxies.
+   */
+  trustProxy: boolean | number | string;
   providers: EnvProviders;
   /** Retries of one upstream target before the next (backoff with jitter, `retry-after` honoured). */
   upstreamMaxRetries: number;
@@ -95,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     corsOrigins: parseOrigins(e.CORS_ORIGINS),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     providers: envProviders(e),
     upstreamMaxRetries: e.UPSTREAM_MAX_RETRIES,
     circuit: { failureThreshold: e.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: e.CIRCUIT_COOLDOWN_MS },
@@ -135,6 +142,12 @@ function parseOrigins(raw: string): string[] | true {
     }
   }
   return origins;
+}
+
+function parseTrustProxy(raw: string): boolean | number | string {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
 }
 
 const SECRET_VARIABLES = /KEY|SECRET|PASSWORD|DATABASE_URL|REDIS_URL/;

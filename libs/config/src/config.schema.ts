@@ -54,6 +54,7 @@ export const envSchema = z.object({
   CIRCUIT_FAILURE_THRESHOLD: positiveInt(5, 1000),
   CIRCUIT_COOLDOWN_MS: positiveInt(30_000),
   CORS_ORIGINS: z.string().trim().default('*'),
+  TRUST_PROXY: z.string().trim().default('false'),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl(['http:', 'https:']),
   ANTHROPIC_API_KEY: optionalString,

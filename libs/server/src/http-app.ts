@@ -8,7 +8,7 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
 import { InFlightRequests } from './in-flight';
-import { assignRequestId } from './request-id';
+import { RequestLogging } from './request-logging';
 import { createValidationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -45,12 +45,10 @@ export async function createHttpApp(
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', config.trustProxy);
   const inFlight = new InFlightRequests();
   app.use(inFlight.middleware);
-  app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {
-    req.id = assignRequestId(req, res);
-    next();
-  });
+  app.use(app.get(RequestLogging).middleware);
   app.use(
     express.json({
       limit: config.maxBodyBytes,
