@@ -168,6 +168,7 @@ describe.skipIf(!redisUrl || !hasTestPostgres())(
         REDIS_URL: redisUrl ?? '',
         MASTER_KEY: TEST_MASTER_KEY,
         SECRET_KEY: first.config.secretKey ?? '',
+        REDIS_PREFIX: first.config.redisPrefix,
         HOST: '127.0.0.1',
         GATEWAY_PORT: String(port),
         ADMIN_PORT: String(await freePort()),

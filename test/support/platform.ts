@@ -29,6 +29,12 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
+function deploymentSecret(database: TestDatabase, purpose: string): string {
+  return createHash('sha256')
+    .update(`test-${purpose}:${database.env.DATABASE_URL ?? database.env.DATA_DIR}`)
+    .digest('base64');
+}
+
 /** Boots the real apps, in process, the way `npm start` does, on 127.0.0.1 ephemeral ports. */
 export async function startPlatform(options: StartOptions = {}): Promise<TestPlatform> {
   const apps = options.apps ?? ['gateway', 'admin'];
@@ -39,10 +45,12 @@ export async function startPlatform(options: StartOptions = {}): Promise<TestPla
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       HOST: '127.0.0.1',
       MASTER_KEY: TEST_MASTER_KEY,
-      // Replicas of one deployment share SECRET_KEY: derive it from the database they share.
-      SECRET_KEY: createHash('sha256')
-        .update(`test-secret:${database.env.DATABASE_URL ?? database.env.DATA_DIR}`)
-        .digest('base64'),
+      // Replicas of one deployment share SECRET_KEY and their Redis namespace: derive both
+      // from the database they share, so parallel test files never hear each other.
+      SECRET_KEY: deploymentSecret(database, 'secret'),
+      REDIS_PREFIX: `gwtest-${deploymentSecret(database, 'redis')
+        .slice(0, 12)
+        .replace(/[^A-Za-z0-9]/g, 'x')}:`,
       ADMIN_EMAIL: TEST_ADMIN.email,
       ADMIN_PASSWORD: TEST_ADMIN.password,
       SHUTDOWN_TIMEOUT_MS: '2000',

@@ -26,6 +26,8 @@ export interface AppConfig {
     connectTimeoutMs: number;
   };
   redisUrl?: string;
+  /** Namespace of every Redis key and channel, so deployments can share one Redis. */
+  redisPrefix: string;
   masterKey?: string;
   /** Resolved at boot by `resolveSecrets` when unset outside production. */
   secretKey?: string;
@@ -91,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     },
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     masterKey: e.MASTER_KEY,
     secretKey: e.SECRET_KEY,
     jwtSecret: e.JWT_SECRET,

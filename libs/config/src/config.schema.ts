@@ -37,6 +37,11 @@ export const envSchema = z.object({
   MIGRATIONS_DIR: optionalString,
   DB_CONNECT_TIMEOUT_MS: positiveInt(30_000),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+  REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9:_.-]{0,64}$/, 'may hold only letters, digits and : _ . - (64 at most)')
+    .default(''),
   MASTER_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),

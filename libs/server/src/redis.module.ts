@@ -24,6 +24,15 @@ export class RedisConnections implements OnApplicationShutdown {
     return this.client !== null;
   }
 
+  /**
+   * A pub/sub channel in this deployment's namespace (REDIS_PREFIX). Keys need no
+   * such call: the connections prefix every key themselves (ioredis `keyPrefix`,
+   * Lua scripts' KEYS included); channels are not keys.
+   */
+  channel(name: string): string {
+    return this.config.redisPrefix + name;
+  }
+
   /** A new connection for SUBSCRIBE (a subscribed connection can run no other command). */
   createSubscriber(): Redis {
     if (!this.config.redisUrl) throw new Error('Redis is not configured');
@@ -43,6 +52,7 @@ export class RedisConnections implements OnApplicationShutdown {
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
       connectionName: `llm-gateway:${role}`,
+      keyPrefix: this.config.redisPrefix || undefined,
     });
     let reported = false;
     redis.on('error', (error: Error) => {

@@ -34,7 +34,9 @@ export class UsagePubSub {
   publishRemote(channel: string, message: string): void {
     const client = this.redis.client;
     if (!client || client.status !== 'ready') return;
-    client.publish(channel, message).catch((error: Error) => this.logger.debug(`publish failed: ${error.message}`));
+    client
+      .publish(this.redis.channel(channel), message)
+      .catch((error: Error) => this.logger.debug(`publish failed: ${error.message}`));
   }
 
   /** Sends to the other apps of this process only. */
@@ -63,7 +65,9 @@ export class UsagePubSub {
     const subscriber = this.connection();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      subscriber.subscribe(channel).catch((error: Error) => this.logger.warn(`subscribe ${channel}: ${error.message}`)),
+      subscriber
+        .subscribe(this.redis.channel(channel))
+        .catch((error: Error) => this.logger.warn(`subscribe ${channel}: ${error.message}`)),
       new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
@@ -72,7 +76,9 @@ export class UsagePubSub {
   private connection(): Redis {
     if (this.subscriber) return this.subscriber;
     const subscriber = this.redis.createSubscriber();
-    subscriber.on('message', (channel: string, message: string) => {
+    const namespace = this.redis.channel('');
+    subscriber.on('message', (namespaced: string, message: string) => {
+      const channel = namespaced.slice(namespace.length);
       for (const handler of this.handlers.get(channel) ?? []) {
         try {
           handler(message);

@@ -34,12 +34,12 @@ export class KeyInvalidationBus implements OnModuleInit, OnApplicationShutdown {
     }
     this.subscriber = this.redis.createSubscriber();
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== CHANNEL) return;
+      if (channel !== this.redis.channel(CHANNEL)) return;
       const event = parse(message);
       if (event) this.deliver(event);
     });
     // ioredis re-subscribes after reconnecting; a Redis that is down at boot must not stop the gateway.
-    await this.subscriber.subscribe(CHANNEL).catch((error: Error) => {
+    await this.subscriber.subscribe(this.redis.channel(CHANNEL)).catch((error: Error) => {
       this.logger.warn(
         `Could not subscribe to key invalidations (revocations reach this process within the cache TTL): ${error.message}`,
       );
@@ -63,7 +63,7 @@ export class KeyInvalidationBus implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     try {
-      await client.publish(CHANNEL, JSON.stringify(event));
+      await client.publish(this.redis.channel(CHANNEL), JSON.stringify(event));
     } catch (error) {
       // The change is stored; replicas will drop the key when their cache entry expires.
       this.logger.warn(`Could not publish a key invalidation: ${(error as Error).message}`);

@@ -39,7 +39,7 @@ export class CatalogChangeBus implements OnModuleInit, OnApplicationShutdown {
     const subscriber = this.redis.createSubscriber();
     this.subscriber = subscriber;
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== CHANNEL) return;
+      if (channel !== this.redis.channel(CHANNEL)) return;
       const change = parse(message);
       if (change) void this.deliver(change);
     });
@@ -50,7 +50,7 @@ export class CatalogChangeBus implements OnModuleInit, OnApplicationShutdown {
       connectedBefore = true;
     });
     try {
-      await subscriber.subscribe(CHANNEL);
+      await subscriber.subscribe(this.redis.channel(CHANNEL));
     } catch (error) {
       // ioredis resubscribes once Redis is back; the periodic refresh covers the gap.
       this.logger.warn(`Could not subscribe to catalog changes: ${(error as Error).message}`);
@@ -88,7 +88,7 @@ export class CatalogChangeBus implements OnModuleInit, OnApplicationShutdown {
     const client = this.redis.client;
     if (!client) return;
     try {
-      await client.publish(CHANNEL, JSON.stringify({ ...change, origin: PROCESS_ID }));
+      await client.publish(this.redis.channel(CHANNEL), JSON.stringify({ ...change, origin: PROCESS_ID }));
     } catch (error) {
       this.logger.warn(`Could not publish a catalog change: ${(error as Error).message}`);
     }

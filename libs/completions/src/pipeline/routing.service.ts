@@ -14,7 +14,8 @@ import { RedisConnections } from '@app/server';
 import { GatewayEvents, GatewayMetrics } from '@app/usage';
 
 const CIRCUIT_CHANNEL = 'llm-gateway:circuits';
-const CIRCUIT_KEY = (provider: string) => `llm-gateway:circuit:${provider}`;
+/** Open circuits by provider, read by replicas that start while one is open. */
+const OPEN_CIRCUITS_KEY = 'llm-gateway:open-circuits';
 
 /**
  * The router of this process, with its circuit breakers wired to events,
@@ -47,7 +48,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     if (!this.redis.enabled) return;
     this.subscriber = this.redis.createSubscriber();
     this.subscriber.on('message', (_channel: string, message: string) => this.onRemoteTransition(message));
-    await this.subscriber.subscribe(CIRCUIT_CHANNEL);
+    await this.subscriber.subscribe(this.redis.channel(CIRCUIT_CHANNEL));
     await this.loadOpenCircuits();
   }
 
@@ -112,14 +113,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     const message = JSON.stringify({ ...transition, from: this.instanceId });
     const write =
       transition.state === 'open'
-        ? client.set(
-            CIRCUIT_KEY(transition.provider),
-            message,
-            'PX',
-            Math.max(1, (transition.openUntil ?? 0) - Date.now()),
-          )
-        : client.del(CIRCUIT_KEY(transition.provider));
-    Promise.all([write, client.publish(CIRCUIT_CHANNEL, message)]).catch((error: Error) =>
+        ? client.hset(OPEN_CIRCUITS_KEY, transition.provider, message)
+        : client.hdel(OPEN_CIRCUITS_KEY, transition.provider);
+    Promise.all([write, client.publish(this.redis.channel(CIRCUIT_CHANNEL), message)]).catch((error: Error) =>
       this.logger.warn(`Could not share circuit state: ${error.message}`),
     );
   }
@@ -138,7 +134,11 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private async loadOpenCircuits(): Promise<void> {
     const client = this.redis.client;
     if (!client) return;
-    const keys = await client.keys(CIRCUIT_KEY('*'));
-    for (const value of keys.length ? await client.mget(keys) : []) if (value) this.onRemoteTransition(value);
+    const open = await client.hgetall(OPEN_CIRCUITS_KEY);
+    for (const message of Object.values(open)) {
+      const { openUntil } = JSON.parse(message) as CircuitTransition;
+      // Entries can outlive their cooldown (the replica that would close one may be gone).
+      if ((openUntil ?? 0) > Date.now()) this.onRemoteTransition(message);
+    }
   }
 }
