@@ -5,7 +5,7 @@ import { GenerationRunner } from './generation-runner';
 import { tokenUsage } from './outcome-reporter';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
-import type { ChunkReader } from './stream-relay';
+import { type ChunkReader, withoutUsage } from './stream-relay';
 import { estimateChatTokens, estimateTokens } from './token-estimate';
 
 export const chatChunkReader: ChunkReader<ChatChunk> = {
@@ -19,12 +19,7 @@ export const chatChunkReader: ChunkReader<ChatChunk> = {
       0,
     ),
   model: (chunk) => chunk.model,
-  withoutUsage: (chunk) => {
-    if (!chunk.usage) return chunk;
-    if (chunk.choices.length === 0) return undefined;
-    const { usage: _usage, ...rest } = chunk;
-    return rest;
-  },
+  withoutUsage,
 };
 
 /** `POST /v1/chat/completions` over any provider, JSON or streamed. */

@@ -10,19 +10,14 @@ import { GenerationRunner } from './generation-runner';
 import { NO_USAGE, tokenUsage } from './outcome-reporter';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
-import type { ChunkReader } from './stream-relay';
+import { type ChunkReader, withoutUsage } from './stream-relay';
 import { estimateTokens } from './token-estimate';
 
 const completionChunkReader: ChunkReader<CompletionChunk> = {
   usage: (chunk) => (chunk.usage ? tokenUsage(chunk.usage) : undefined),
   outputChars: (chunk) => chunk.choices.reduce((sum, choice) => sum + (choice.text?.length ?? 0), 0),
   model: (chunk) => chunk.model,
-  withoutUsage: (chunk) => {
-    if (!chunk.usage) return chunk;
-    if (chunk.choices.length === 0) return undefined;
-    const { usage: _usage, ...rest } = chunk;
-    return rest;
-  },
+  withoutUsage,
 };
 
 /** `POST /v1/completions` (legacy) and `POST /v1/embeddings` over any provider that can serve them. */

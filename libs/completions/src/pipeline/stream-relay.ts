@@ -14,6 +14,17 @@ export interface ChunkReader<T> {
   withoutUsage(chunk: T): T | undefined;
 }
 
+/**
+ * A chunk as a client that did not ask for usage sees it: usage removed, and a
+ * usage-only chunk (no choices) dropped.
+ */
+export function withoutUsage<T extends { usage?: unknown; choices: unknown[] }>(chunk: T): T | undefined {
+  if (!chunk.usage) return chunk;
+  if (chunk.choices.length === 0) return undefined;
+  const { usage: _usage, ...rest } = chunk;
+  return rest as T;
+}
+
 export interface StreamEnd {
   status: number;
   errorCode?: string;
