@@ -6,6 +6,7 @@
 //   BENCH_DATABASE_URL (or TEST_DATABASE_URL, DATABASE_URL): the server to use.
 //   --rows N   rows to load (default 2000000)   --reload   rebuild even if loaded
 //   --drop     drop the benchmark database afterwards (it is kept by default, so re-runs skip loading)
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { projectRoot } from '@app/config';
@@ -273,6 +274,7 @@ async function writerThroughput(serverUrl: string): Promise<void> {
         const n = start + i;
         const [provider, model] = MODELS[n % MODELS.length];
         return {
+          eventId: randomUUID(),
           requestId: `writer-${began}-${n}`,
           createdAt: new Date(Date.now() - (n % 720) * 3_600_000),
           teamId: null,

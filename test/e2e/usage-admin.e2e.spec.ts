@@ -121,6 +121,19 @@ describe.each(kinds)('usage and pricing admin API (%s)', (kind) => {
   });
   afterAll(() => platform?.close());
 
+  it('finds the requests of an x-request-id, each billed even when a client reuses the id', async () => {
+    const requestId = `client-chosen-${randomUUID()}`;
+    const recorder = platform.gateway!.app.get(UsageRecorder);
+    const at = new Date(end.getTime() + 30 * 60_000);
+    recorder.record(usageEvent({ requestId, startedAt: at }));
+    recorder.record(usageEvent({ requestId, startedAt: new Date(at.getTime() + 1) }));
+    await platform.gateway!.app.get(UsageWriter).flush();
+    const res = await api.get(`/api/usage/records?requestId=${requestId}`);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toHaveLength(2);
+    expect(new Set(res.body.data.map((r: Json) => r.eventId)).size).toBe(2);
+  });
+
   it('pages through the request log by cursor, newest first, without gaps or repeats', async () => {
     const records = await allRecords();
     expect(records).toHaveLength(300);

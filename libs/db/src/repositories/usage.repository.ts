@@ -4,6 +4,9 @@ import { DATABASE } from '../db.tokens';
 
 /** One request's usage, as the batching writer inserts it. */
 export interface UsageRow {
+  /** Unique per recorded request, made by the gateway: what makes a retried batch harmless. */
+  eventId: string;
+  /** The x-request-id: clients may choose it, so it is not unique. */
   requestId: string;
   createdAt: Date;
   teamId: string | null;
@@ -69,6 +72,8 @@ export interface UsageRollupFilter {
 export interface UsageRecordFilter {
   from: Date;
   to: Date;
+  /** The x-request-id a client quotes (several requests may share one). */
+  requestId?: string;
   teamId?: string;
   apiKeyId?: string;
   provider?: string;
@@ -95,6 +100,7 @@ const ROLLUP_COLUMN: Record<UsageDimension, string> = {
 };
 
 const INPUT_COLUMNS = [
+  ['event_id', 'uuid'],
   ['request_id', 'text'],
   ['created_at', 'timestamptz'],
   ['team_id', 'uuid'],
@@ -150,7 +156,7 @@ function rollupInto(table: 'usage_hourly' | 'usage_daily'): string {
 }
 
 /**
- * One statement, so one transaction: insert the batch (a request id already
+ * One statement, so one transaction: insert the batch (an event already
  * stored is skipped, so a retried batch never counts twice) and add exactly
  * the rows inserted to the hourly and daily rollups.
  */
@@ -161,7 +167,7 @@ WITH input AS (
 ), inserted AS (
   INSERT INTO usage_records (${INPUT_COLUMNS.map(([name]) => name).join(', ')}, total_tokens)
   SELECT ${INPUT_COLUMNS.map(([name]) => name).join(', ')}, prompt_tokens + completion_tokens FROM input
-  ON CONFLICT (request_id) DO NOTHING
+  ON CONFLICT (event_id) DO NOTHING
   RETURNING created_at, team_id, api_key_id, provider, model_served, model_requested, agent_id, status,
             prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms
 ), hourly AS (
@@ -171,7 +177,7 @@ WITH input AS (
 )
 SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM hourly) AS hours, (SELECT count(*) FROM daily) AS days`;
 
-const RECORD_COLUMNS = `id, request_id, created_at, team_id, api_key_id, agent_id, session_id, user_id, endpoint, provider,
+const RECORD_COLUMNS = `id, event_id, request_id, created_at, team_id, api_key_id, agent_id, session_id, user_id, endpoint, provider,
   model_requested, model_served, route_alias, prompt_tokens, completion_tokens, cached_tokens, total_tokens, cost_usd,
   latency_ms, ttft_ms, stream, status, error_code, fallback_count, retry_count`;
 
@@ -198,6 +204,7 @@ function toTotals(row: Raw): UsageTotals {
 function toRecord(row: Raw): UsageRecordEntry {
   return {
     id: String(row.id),
+    eventId: String(row.event_id),
     requestId: String(row.request_id),
     createdAt: row.created_at as Date,
     teamId: str(row.team_id),
@@ -248,6 +255,7 @@ export class UsageRepository {
     const columns: unknown[][] = INPUT_COLUMNS.map(() => new Array<unknown>(rows.length));
     rows.forEach((row, i) => {
       const values = [
+        row.eventId,
         row.requestId,
         row.createdAt,
         row.teamId,
@@ -330,6 +338,7 @@ export class UsageRepository {
   async findUsageRecords(filter: UsageRecordFilter): Promise<UsageRecordEntry[]> {
     const p = new Params();
     const where = [`created_at >= ${p.add(filter.from)}`, `created_at < ${p.add(filter.to)}`];
+    if (filter.requestId !== undefined) where.push(`request_id = ${p.add(filter.requestId)}`);
     if (filter.teamId !== undefined) where.push(`team_id = ${p.add(filter.teamId)}::uuid`);
     if (filter.apiKeyId !== undefined) where.push(`api_key_id = ${p.add(filter.apiKeyId)}::uuid`);
     if (filter.provider !== undefined) where.push(`provider = ${p.add(filter.provider)}`);
@@ -349,9 +358,10 @@ export class UsageRepository {
     return rows.map(toRecord);
   }
 
+  /** The (first) record of a request id; see {@link UsageRecordFilter.requestId} for all of them. */
   async findUsageRecordByRequestId(requestId: string): Promise<UsageRecordEntry | null> {
     const [row] = await this.database.driver.query<Raw>(
-      `SELECT ${RECORD_COLUMNS} FROM usage_records WHERE request_id = $1`,
+      `SELECT ${RECORD_COLUMNS} FROM usage_records WHERE request_id = $1 ORDER BY id LIMIT 1`,
       [requestId],
     );
     return row ? toRecord(row) : null;

@@ -7,6 +7,7 @@ import { ProviderCatalog } from '../status/provider-catalog';
 export const OTHER = 'other';
 export const NONE = 'none';
 const REFRESH_MS = 30_000;
+const MISS_REFRESH_MS = 2_000;
 /** Hard bound per label, whatever the configuration says. */
 const MAX_VALUES = 500;
 
@@ -29,17 +30,23 @@ export class MetricLabels {
 
   provider(name: string | null | undefined): string {
     if (!name) return NONE;
-    return this.bounded('provider', this.refreshed().providers.has(name) ? name : OTHER);
+    const known = (refresh: number) => this.refreshed(refresh).providers.has(name);
+    // A miss re-reads the sources sooner: a provider added a moment ago is labelled within seconds.
+    return this.bounded('provider', known(REFRESH_MS) || known(MISS_REFRESH_MS) ? name : OTHER);
   }
 
   /** The first of the names whose priced family or exact id is known (served model first). */
   model(...names: Array<string | null | undefined>): string {
-    const known = this.refreshed().models;
-    for (const name of names) {
-      if (!name) continue;
-      const hit = modelCandidates(name).find((m) => known.has(m));
-      if (hit) return this.bounded('model', hit);
-    }
+    const find = (refresh: number) => {
+      const known = this.refreshed(refresh).models;
+      for (const name of names) {
+        const hit = name ? modelCandidates(name).find((m) => known.has(m)) : undefined;
+        if (hit) return hit;
+      }
+      return undefined;
+    };
+    const hit = find(REFRESH_MS) ?? find(MISS_REFRESH_MS);
+    if (hit) return this.bounded('model', hit);
     return names.some(Boolean) ? OTHER : NONE;
   }
 
@@ -51,9 +58,10 @@ export class MetricLabels {
     return value;
   }
 
-  private refreshed() {
+  /** The known names, re-read from their sources when older than `maxAgeMs`. */
+  private refreshed(maxAgeMs: number) {
     const now = Date.now();
-    if (now - this.known.at < REFRESH_MS) return this.known;
+    if (now - this.known.at < maxAgeMs) return this.known;
     const providers = new Set<string>(
       Object.keys(this.config.providers).filter((k) => this.config.providers[k as keyof AppConfig['providers']]),
     );

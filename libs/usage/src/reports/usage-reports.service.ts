@@ -72,6 +72,7 @@ export interface UsageSummary {
 export interface RecordsQuery {
   from?: Date;
   to?: Date;
+  requestId?: string;
   teamId?: string;
   apiKeyId?: string;
   provider?: string;
@@ -184,6 +185,7 @@ export class UsageReports {
     const rows = await this.usage.findUsageRecords({
       from,
       to,
+      requestId: query.requestId,
       teamId: query.teamId,
       apiKeyId: query.apiKeyId,
       provider: query.provider,

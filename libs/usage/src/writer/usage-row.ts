@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { UsageRow } from '@app/db';
 import type { UsageEvent } from '../usage-event';
 
@@ -6,7 +7,8 @@ const INT_MAX = 2_147_483_647;
 const MAX_TEXT = 256;
 
 /**
- * The row for an event, made safe to insert: ids that are not UUIDs become
+ * The row for an event, with an event id of its own (the request id comes
+ * from the client and may repeat), made safe to insert: ids that are not UUIDs become
  * null, counts are non-negative 32-bit integers, texts are bounded. A row the
  * database would refuse would otherwise hold up its whole batch.
  */
@@ -14,6 +16,7 @@ export function toUsageRow(event: UsageEvent, costUsd: number): UsageRow {
   const startedAt =
     event.startedAt instanceof Date && !Number.isNaN(event.startedAt.getTime()) ? event.startedAt : new Date();
   return {
+    eventId: randomUUID(),
     requestId: text(event.requestId) ?? 'unknown',
     createdAt: startedAt,
     teamId: uuid(event.teamId),

@@ -71,6 +71,7 @@ async function boot(
 
 function row(overrides: Partial<UsageRow> = {}): UsageRow {
   return {
+    eventId: randomUUID(),
     requestId: randomUUID(),
     createdAt: new Date('2026-03-01T23:30:00Z'),
     teamId: null,
@@ -174,15 +175,17 @@ describe.each(kinds)('usage writer on %s', (kind) => {
     expect(await metricValue(metrics, 'llm_gateway_usage_queue_depth')).toBe(0);
   });
 
-  it('never counts a request twice: a retried batch and duplicates inside a batch are skipped', async () => {
+  it('never counts an event twice (a retried batch, a row twice in a batch), but keeps requests sharing an x-request-id', async () => {
     const { module, database } = await boot(kind);
     const repository = module.get(UsageRepository);
     const batch = [row(), row(), row()];
     expect(await repository.insertUsageBatch([...batch, batch[0]])).toEqual({ inserted: 3 });
     expect(await repository.insertUsageBatch(batch)).toEqual({ inserted: 0 });
     expect(await repository.insertUsageBatch([batch[1], row()])).toEqual({ inserted: 1 });
+    // A client may send the same x-request-id twice: two requests, two rows.
+    expect(await repository.insertUsageBatch([row({ requestId: batch[2].requestId })])).toEqual({ inserted: 1 });
     const records = await sums(database, RECORD_SUMS);
-    expect(records.requests).toBe(4);
+    expect(records.requests).toBe(5);
     expect(await sums(database, rollupSums('usage_hourly'))).toEqual(records);
     expect(await sums(database, rollupSums('usage_daily'))).toEqual(records);
   });

@@ -45,6 +45,7 @@ export const UsageRecordsQuery = z
   .strictObject({
     from: Timestamp.optional().describe('Default: `to` minus 30 days'),
     to: Timestamp.optional().describe('Default: now'),
+    requestId: z.string().min(1).max(128).optional().describe('The x-request-id of a request'),
     teamId: Id.optional().describe('Only this team (members: their own team only)'),
     apiKeyId: Id.optional(),
     provider: Name.optional(),
@@ -100,6 +101,7 @@ export const UsageSummaryResponse = z
 export const UsageRecordResponse = z
   .object({
     id: z.string(),
+    eventId: z.string(),
     requestId: z.string(),
     createdAt: z.string(),
     teamId: z.string().nullable(),
