@@ -71,6 +71,8 @@ export interface UpstreamHttpError {
   headers?: Headers;
   /** What the SDK parsed out of the body. */
   body?: unknown;
+  /** The raw body text, when the caller read it itself (preferred over `body`). */
+  rawBody?: string;
   cause: unknown;
 }
 
@@ -132,7 +134,7 @@ export function badResponseError(provider: string, detail: string, cause?: unkno
 /** Maps an upstream HTTP error (status, headers, body) to the gateway's error. */
 export function fromUpstreamHttpError(http: UpstreamHttpError, ctx: ErrorContext): ProviderError {
   const status = http.status ?? 502;
-  const info = describeUpstreamBody(upstreamErrorBody(http.headers), http.body);
+  const info = describeUpstreamBody(http.rawBody ?? upstreamErrorBody(http.headers), http.body);
   const message = info.message ? scrubSecrets(info.message, ctx.secrets) : undefined;
   const base = { provider: ctx.provider, upstreamStatus: http.status, cause: http.cause };
   const said = message ? `: ${message}` : ` (HTTP ${status})`;

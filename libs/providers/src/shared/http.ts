@@ -5,7 +5,7 @@ const POOL_CONNECTIONS = 128;
 const KEEP_ALIVE_MS = 30_000;
 const BACKSTOP_TIMEOUT_MS = 600_000;
 /** Error bodies are kept only to read a message out of them. */
-const MAX_ERROR_BODY_CHARS = 8_192;
+export const MAX_ERROR_BODY_CHARS = 8_192;
 
 /** The keep-alive connection pool of one provider. */
 export function createDispatcher(): Agent {

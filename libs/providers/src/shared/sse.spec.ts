@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { SseDecoder, type SseMessage } from './sse';
+
+function decode(chunks: string[]): SseMessage[] {
+  const decoder = new SseDecoder();
+  return chunks.flatMap((chunk) => decoder.push(chunk));
+}
+
+describe('SseDecoder', () => {
+  const two = 'data: {"a":1}\n\ndata: [DONE]\n\n';
+
+  it.each([
+    ['whole', [two]],
+    ['split inside a line', ['data: {"a"', ':1}\n\ndata: [DO', 'NE]\n\n']],
+    ['split between the two LFs', ['data: {"a":1}\n', '\ndata: [DONE]\n', '\n']],
+    ['one character at a time', [...two]],
+    ['CRLF', [two.replaceAll('\n', '\r\n')]],
+    ['CRLF split between CR and LF', ['data: {"a":1}\r', '\n\r', '\ndata: [DONE]\r\n\r\n']],
+    ['CR only', [two.replaceAll('\n', '\r')]],
+  ])('decodes events %s', (_name, chunks) => {
+    expect(decode(chunks)).toEqual([
+      { event: null, data: '{"a":1}' },
+      { event: null, data: '[DONE]' },
+    ]);
+  });
+
+  it('reads event names, joins data lines, skips comments and unknown fields', () => {
+    expect(decode([': ping\n\nevent: error\nid: 7\ndata: {"error":\ndata:{"x":1}}\n\n'])).toEqual([
+      { event: 'error', data: '{"error":\n{"x":1}}' },
+    ]);
+  });
+
+  it('drops an event the stream ends before its blank line, and dispatches nothing empty', () => {
+    expect(decode(['\n\n: c\n\ndata: {"a":1}\n'])).toEqual([]);
+  });
+});
