@@ -1,7 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
 import type { AppConfig } from '@app/config';
-import { assignRequestId } from './request-id';
+import { RequestLogging } from './request-logging';
 
 /** Headers and fields never written to the log. */
 export const REDACTED_PATHS = [
@@ -17,34 +18,23 @@ export const REDACTED_PATHS = [
 
 /**
  * JSON logs through nestjs-pino, one line per request with its id; prompts and
- * completions never appear because bodies are not serialised.
+ * completions never appear because bodies are not serialised. The per-request
+ * part is {@link RequestLogging} (mounted first by `createHttpApp`); nestjs-pino
+ * only binds each request's logger to its async context (`useExisting`).
  */
 @Module({})
 export class ServerLoggerModule {
   static forRoot(config: AppConfig, app: string): DynamicModule {
+    const root = pino({
+      level: config.logLevel,
+      name: app,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    });
     return {
       module: ServerLoggerModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            name: app,
-            // The first middleware already assigned the id (and echoed it); reuse it.
-            genReqId: (req, res) => (req as { id?: string }).id ?? assignRequestId(req, res),
-            customAttributeKeys: { reqId: 'requestId' },
-            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            quietReqLogger: true,
-            serializers: {
-              req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: req.url }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-            customLogLevel: (_req, res, error) =>
-              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-          },
-        }),
-      ],
-      exports: [LoggerModule],
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, useExisting: true })],
+      providers: [{ provide: RequestLogging, useValue: new RequestLogging(root) }],
+      exports: [LoggerModule, RequestLogging],
     };
   }
 }
