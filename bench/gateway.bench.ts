@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the gateway's overhead under load, against an upstream that
- * answers instantly. Starts the instant upstream and the built gateway (both in
- * their own processes), creates a team key with limits on, then drives JSON and
+ * answers instantly. Starts the instant upstream, the built admin app and the
+ * built gateway (each in its own process, as in production), creates a team key with limits on, then drives JSON and
  * streaming chat completions with autocannon at several concurrencies, each
  * against the upstream directly and through the gateway in the same run.
  * Prints (and writes to docs/benchmark.md): req/s, p50/p99, added latency,
@@ -37,24 +37,27 @@ async function main(): Promise<void> {
   spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const upstream = await startUpstreamProcess();
   const database = await createBenchDatabase();
-  const gateway = spawn(process.execPath, [join(root, 'dist/apps/platform/src/main.js')], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      GATEWAY_PORT: String(PORTS.gateway),
-      ADMIN_PORT: String(PORTS.admin),
-      MASTER_KEY,
-      SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-bench-')),
-      OPENAI_API_KEY: 'sk-bench-upstream',
-      OPENAI_BASE_URL: upstream.url,
-      ...database.env,
-    },
-  });
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    GATEWAY_PORT: String(PORTS.gateway),
+    ADMIN_PORT: String(PORTS.admin),
+    MASTER_KEY,
+    SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-bench-')),
+    OPENAI_API_KEY: 'sk-bench-upstream',
+    OPENAI_BASE_URL: upstream.url,
+    ...database.env,
+  };
+  // As in production (docker-compose): the admin app and the gateway in their own
+  // processes on one database; the admin app migrates it and creates the key.
+  const start = (entry: string) =>
+    spawn(process.execPath, [join(root, entry)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env });
+  const admin = start('dist/apps/admin/src/main.js');
+  await waitForHttp(`http://127.0.0.1:${PORTS.admin}/health/ready`);
+  const gateway = start('dist/apps/gateway/src/main.js');
   try {
     const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}`;
     await waitForHttp(`${gatewayUrl}/health/ready`);
@@ -74,8 +77,10 @@ async function main(): Promise<void> {
     const ttft = await firstTokenOverhead(upstream.url, `${gatewayUrl}/v1`, key);
     report(rows, rss, ttft);
   } finally {
-    gateway.kill('SIGTERM');
-    await new Promise((resolve) => gateway.once('exit', resolve));
+    for (const child of [gateway, admin]) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
     upstream.process.kill('SIGTERM');
     await database.drop();
   }
