@@ -207,6 +207,24 @@ describe('gateway resilience', () => {
     expect(upstream.aborted).toBe(true);
   });
 
+  it('measures upstream latency, time to first token and requests in flight in /metrics', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'secondary/m',
+      stream: true,
+      messages: [{ role: 'user', content: 'measure me' }],
+    });
+    for await (const _chunk of stream) void _chunk;
+    const text = await (await fetch(`${platform.gatewayUrl}/metrics`)).text();
+    const count = (metric: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(`${metric}{`) && line.includes('provider="secondary"'))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    expect(count('llm_gateway_upstream_latency_seconds_count')).toBeGreaterThan(0);
+    expect(count('llm_gateway_time_to_first_token_seconds_count')).toBeGreaterThan(0);
+    expect(text).toMatch(/^llm_gateway_requests_in_flight\{route="chat"\} 0$/m);
+  });
+
   it('serves embeddings', async () => {
     const res = await client.embeddings.create({ model: 'secondary/embed-1', input: ['a', 'b'] });
     expect(res.data).toHaveLength(2);

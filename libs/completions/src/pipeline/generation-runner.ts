@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
 import { GatewayError } from '@app/contracts';
 import { CLIENT_CLOSED_REQUEST, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
-import type { TokenUsage } from '@app/usage';
+import { GatewayMetrics, type TokenUsage } from '@app/usage';
 import { NO_USAGE, OutcomeReporter } from './outcome-reporter';
 import type { RequestContext } from './request-context';
-import { RequestAdmission } from './request-admission.service';
+import { type Admitted, RequestAdmission } from './request-admission.service';
 import { RoutingService } from './routing.service';
 import { type ChunkReader, relayStream } from './stream-relay';
 
@@ -54,9 +54,22 @@ export class GenerationRunner {
     private readonly admission: RequestAdmission,
     private readonly routing: RoutingService,
     private readonly reporter: OutcomeReporter,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async json<T>(ctx: RequestContext, spec: JsonCall<T>): Promise<{ value: T; headers: Record<string, string> }> {
+    const ended = this.metrics.requestStarted(ctx.endpoint);
+    try {
+      return await this.runJson(ctx, spec);
+    } finally {
+      ended();
+    }
+  }
+
+  private async runJson<T>(
+    ctx: RequestContext,
+    spec: JsonCall<T>,
+  ): Promise<{ value: T; headers: Record<string, string> }> {
     const { plan, ticket } = await this.admission.admit(spec.model, spec.estimatedTokens, ctx);
     try {
       const outcome = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.call(target));
@@ -77,24 +90,30 @@ export class GenerationRunner {
     ctx: RequestContext,
     spec: StreamCall<T>,
   ): Promise<{ headers: Record<string, string>; chunks: AsyncGenerator<T, void, undefined> }> {
-    const { plan, ticket } = await this.admission.admit(spec.model, spec.estimatedTokens, ctx);
+    const ended = this.metrics.requestStarted(ctx.endpoint);
     let opened;
+    let admitted: Admitted | undefined;
     try {
-      opened = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.open(target));
+      admitted = await this.admission.admit(spec.model, spec.estimatedTokens, ctx);
+      opened = await this.routing.router.execute(admitted.plan, ctx.signal, ({ target }) => spec.open(target));
     } catch (error) {
-      throw this.failed(error, plan, ctx, ticket, true);
+      ended();
+      throw admitted ? this.failed(error, admitted.plan, ctx, admitted.ticket, true) : error;
     }
+    const { plan, ticket } = admitted;
     const { target, fallbacks, retries, value } = opened;
     const chunks = relayStream(value.first, value.rest, spec.reader, {
       includeUsage: spec.includeUsage,
       promptEstimate: spec.promptEstimate,
       ctx,
-      onEnd: (end) =>
+      onEnd: (end) => {
+        ended();
         this.reporter.report(
           ctx,
           { plan, target, fallbacks, retries, ttftMs: value.ttftMs, stream: true, ...end },
           ticket,
-        ),
+        );
+      },
     });
     return { headers: answerHeaders(target, fallbacks, ticket), chunks };
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
 import type { Usage } from '@app/contracts';
 import type { RoutePlan, RouteTarget } from '@app/providers';
-import { type TokenUsage, UsageRecorder } from '@app/usage';
+import { GatewayMetrics, type TokenUsage, UsageRecorder } from '@app/usage';
 import type { RequestContext } from './request-context';
 
 export interface Outcome {
@@ -36,9 +36,16 @@ export function tokenUsage(usage: Usage | null | undefined): TokenUsage {
  */
 @Injectable()
 export class OutcomeReporter {
-  constructor(private readonly recorder: UsageRecorder) {}
+  constructor(
+    private readonly recorder: UsageRecorder,
+    private readonly metrics: GatewayMetrics,
+  ) {}
 
   report(ctx: RequestContext, outcome: Outcome, ticket?: LimitTicket): void {
+    const latencyMs = performance.now() - ctx.startedMs;
+    if (outcome.target && outcome.status < 400) {
+      this.metrics.observeUpstream(outcome.target.provider, outcome.target.model, latencyMs, outcome.ttftMs);
+    }
     const { costUsd } = this.recorder.record({
       requestId: ctx.requestId,
       startedAt: ctx.startedAt,
@@ -53,7 +60,7 @@ export class OutcomeReporter {
       modelServed: outcome.modelServed ?? outcome.target?.model ?? null,
       routeAlias: outcome.plan.alias,
       usage: outcome.usage,
-      latencyMs: Math.round(performance.now() - ctx.startedMs),
+      latencyMs: Math.round(latencyMs),
       ttftMs: outcome.ttftMs === undefined || outcome.ttftMs === null ? null : Math.round(outcome.ttftMs),
       stream: outcome.stream,
       status: outcome.status,
