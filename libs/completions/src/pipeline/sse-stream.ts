@@ -4,9 +4,17 @@ import type { ErrorEnvelope } from '@app/contracts';
 /**
  * The gateway's only SSE framer: writes `data:` (and optionally `event:`) frames
  * as they come, honouring back-pressure, never buffering a whole response.
+ * Frames written in the same tick (the headers and the first frame, or the
+ * several events of one upstream packet) leave in one socket write: the
+ * response is corked on the first write and uncorked on the next tick.
  */
 export class SseStream {
   private opened = false;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    if (!this.res.writableEnded) this.res.uncork();
+  };
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -25,6 +33,7 @@ export class SseStream {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    this.cork();
     this.res.flushHeaders();
   }
 
@@ -34,6 +43,7 @@ export class SseStream {
     if (this.res.destroyed || this.res.writableEnded) return undefined;
     const payload = typeof data === 'string' ? data : JSON.stringify(data);
     const frame = event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
+    this.cork();
     if (this.res.write(frame)) return undefined;
     return new Promise((resolve) => {
       const done = () => {
@@ -44,6 +54,13 @@ export class SseStream {
       this.res.once('drain', done);
       this.res.once('close', done);
     });
+  }
+
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    process.nextTick(this.uncork);
   }
 
   /** A comment line, to keep idle connections open through proxies. */
