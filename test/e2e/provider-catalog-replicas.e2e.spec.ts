@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
-import { type AppProcess, spawnApp, waitForHttp } from '../support/process';
+import { type AppProcess, spawnGatewayReplica } from '../support/process';
 import { adminApi, call, type Json, unique } from '../support/tenancy';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -10,14 +9,6 @@ const reason =
   redisUrl && postgresUrl
     ? ''
     : ' (skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL: two processes share PostgreSQL and hear changes over Redis)';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Polls `check` until it is true; returns how long that took (ms), or fails after `timeoutMs`. */
 async function timeUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
@@ -44,25 +35,10 @@ describe.skipIf(!redisUrl || !postgresUrl)(
 
     beforeAll(async () => {
       first = await startPlatform({ databaseKind: 'postgres', env: { REDIS_URL: redisUrl } });
-      const port = await freePort();
-      secondUrl = `http://127.0.0.1:${port}`;
-      second = spawnApp('gateway', {
-        DATABASE_URL: first.database.env.DATABASE_URL ?? '',
-        DATA_DIR: first.database.env.DATA_DIR,
-        REDIS_URL: redisUrl ?? '',
+      ({ app: second, url: secondUrl } = await spawnGatewayReplica(first, {
+        REDIS_URL: redisUrl,
         MASTER_KEY: TEST_MASTER_KEY,
-        SECRET_KEY: first.config.secretKey ?? '',
-        REDIS_PREFIX: first.config.redisPrefix,
-        HOST: '127.0.0.1',
-        GATEWAY_PORT: String(port),
-        ADMIN_PORT: String(await freePort()),
-      });
-      await Promise.race([
-        waitForHttp(`${secondUrl}/health`, 90_000),
-        second.exited.then(() => {
-          throw new Error(`the second gateway exited:\n${second.output()}`);
-        }),
-      ]);
+      }));
     }, 120_000);
     afterAll(async () => {
       await second?.stop();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE, type Database } from '@app/db';
 import { TEMPLATE_ENV, createTestDatabase, hasTestPostgres, type TestDatabase, withServer } from '@app/testing';
@@ -7,19 +6,11 @@ import { USAGE_OPTIONS, type UsageOptions, UsageRecorder, UsageWriter } from '@a
 import { openEventStream } from '../support/event-stream';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 import { parsePrometheusText, sampleSum } from '../support/prometheus';
-import { type AppProcess, spawnApp, waitForHttp } from '../support/process';
+import { type AppProcess, spawnGatewayReplica } from '../support/process';
 import { type Json, adminApi, call, unique } from '../support/tenancy';
 import { usageEvent } from '../support/usage';
 
 const redisUrl = process.env.TEST_REDIS_URL;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function counts(platform: TestPlatform): Promise<{ records: number; hourly: number; daily: number }> {
   const database = platform.gateway!.app.get<Database>(DATABASE);
@@ -158,25 +149,10 @@ describe.skipIf(!redisUrl || !hasTestPostgres())(
 
     beforeAll(async () => {
       first = await startPlatform({ databaseKind: 'postgres', apps: ['admin'], env: { REDIS_URL: redisUrl } });
-      const port = await freePort();
-      secondUrl = `http://127.0.0.1:${port}`;
-      second = spawnApp('gateway', {
-        DATABASE_URL: first.database.env.DATABASE_URL ?? '',
-        DATA_DIR: first.database.env.DATA_DIR,
-        REDIS_URL: redisUrl ?? '',
+      ({ app: second, url: secondUrl } = await spawnGatewayReplica(first, {
+        REDIS_URL: redisUrl,
         MASTER_KEY: TEST_MASTER_KEY,
-        SECRET_KEY: first.config.secretKey ?? '',
-        REDIS_PREFIX: first.config.redisPrefix,
-        HOST: '127.0.0.1',
-        GATEWAY_PORT: String(port),
-        ADMIN_PORT: String(await freePort()),
-      });
-      await Promise.race([
-        waitForHttp(`${secondUrl}/health`, 90_000),
-        second.exited.then(() => {
-          throw new Error(`the second gateway exited:\n${second.output()}`);
-        }),
-      ]);
+      }));
     }, 120_000);
     afterAll(async () => {
       await second?.stop();

@@ -86,3 +86,49 @@ export function spawnApp(entry: Entry, env: Record<string, string>): AppProcess 
     },
   };
 }
+
+/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A gateway in a process of its own, as another replica of `first`'s
+ * deployment: same database, Redis namespace, secrets and master key.
+ */
+export async function spawnGatewayReplica(
+  first: {
+    database: { env: { DATABASE_URL?: string; DATA_DIR: string } };
+    config: { secretKey?: string; redisPrefix: string };
+  },
+  env: { REDIS_URL?: string; MASTER_KEY: string },
+): Promise<{ app: AppProcess; url: string }> {
+  const port = await freePort();
+  const app = spawnApp('gateway', {
+    DATABASE_URL: first.database.env.DATABASE_URL ?? '',
+    DATA_DIR: first.database.env.DATA_DIR,
+    REDIS_URL: env.REDIS_URL ?? '',
+    MASTER_KEY: env.MASTER_KEY,
+    SECRET_KEY: first.config.secretKey ?? '',
+    REDIS_PREFIX: first.config.redisPrefix,
+    HOST: '127.0.0.1',
+    GATEWAY_PORT: String(port),
+    ADMIN_PORT: String(await freePort()),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await Promise.race([
+    waitForHttp(`${url}/health`, 90_000),
+    app.exited.then(() => {
+      throw new Error(`the replica gateway exited:\n${app.output()}`);
+    }),
+  ]);
+  return { app, url };
+}
