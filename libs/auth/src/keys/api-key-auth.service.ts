@@ -1,10 +1,11 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { GatewayError } from '@app/contracts';
 import { ApiKeyRepository, type ApiKeyWithTeam } from '@app/db';
 import { type Limits, MASTER_PRINCIPAL, type Principal } from '../principal';
-import { MAX_KEY_LENGTH, hashApiKey, isWellFormedApiKey, secretsEqual } from './api-key-format';
+import { MAX_KEY_LENGTH, isWellFormedApiKey, sha256 } from './api-key-format';
 import { type KeyInvalidation, KeyInvalidationBus } from './key-invalidation';
 import { LastUsedTracker } from './last-used.tracker';
 import { ModelAccess } from './model-access';
@@ -63,6 +64,7 @@ export class ApiKeyAuthService implements OnModuleDestroy {
   /** Bumped by every invalidation; a lookup that raced one is not cached. */
   private generation = 0;
   private readonly unsubscribe: () => void;
+  private readonly masterDigest: Buffer | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -71,6 +73,7 @@ export class ApiKeyAuthService implements OnModuleDestroy {
     invalidations: KeyInvalidationBus,
   ) {
     this.unsubscribe = invalidations.subscribe((event) => this.invalidate(event));
+    this.masterDigest = config.masterKey === undefined ? undefined : sha256(config.masterKey);
   }
 
   onModuleDestroy(): void {
@@ -85,10 +88,11 @@ export class ApiKeyAuthService implements OnModuleDestroy {
     if (presented === undefined || presented === '') {
       throw invalid('Missing API key: send it as `Authorization: Bearer <key>` or in the `x-api-key` header.');
     }
-    const master = this.config.masterKey;
-    if (master !== undefined && secretsEqual(presented, master)) return { ...MASTER_PRINCIPAL };
+    // One SHA-256 of the presented key serves both the constant-time master check and the lookup.
+    const digest = sha256(presented);
+    if (this.masterDigest && timingSafeEqual(digest, this.masterDigest)) return { ...MASTER_PRINCIPAL };
     if (presented.length > MAX_KEY_LENGTH || !isWellFormedApiKey(presented)) throw invalid('Invalid API key.');
-    const entry = await this.lookup(hashApiKey(presented));
+    const entry = await this.lookup(digest.toString('hex'));
     if (!entry.found) throw invalid('Invalid API key.');
     if (entry.revokedAt)
       throw invalid(`This API key (${entry.principal.label}) was revoked on ${entry.revokedAt.toISOString()}.`);

@@ -32,7 +32,12 @@ export function generateApiKey(): GeneratedApiKey {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return sha256(key).toString('hex');
+}
+
+/** SHA-256 of a secret (UTF-8): what keys are stored and compared as. */
+export function sha256(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
 }
 
 export function displayPrefix(key: string): string {
@@ -46,5 +51,5 @@ export function isWellFormedApiKey(value: string): boolean {
 
 /** Constant-time comparison of two secrets of any length. */
 export function secretsEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+  return timingSafeEqual(sha256(a), sha256(b));
 }
