@@ -74,8 +74,8 @@ async function main(): Promise<void> {
       }
       rss.push(processRssMb(gateway.pid!));
     }
-    const ttft = await firstTokenOverhead(upstream.url, `${gatewayUrl}/v1`, key);
-    report(rows, rss, ttft);
+    const sequential = await sequentialLatency(upstream.url, `${gatewayUrl}/v1`, key);
+    report(rows, rss, sequential);
   } finally {
     for (const child of [gateway, admin]) {
       child.kill('SIGTERM');
@@ -172,21 +172,33 @@ async function compare(
   };
 }
 
-/** Median time to the first SSE byte, direct vs through the gateway, one request at a time. */
-async function firstTokenOverhead(
-  direct: string,
-  gateway: string,
-  key: string,
-): Promise<{ direct: number; gateway: number }> {
-  const measure = async (url: string) => {
+interface Sequential {
+  /** Median time to the whole JSON answer, ms. */
+  json: { direct: number; gateway: number };
+  /** Median time to the first SSE byte, ms. */
+  stream: { direct: number; gateway: number };
+}
+
+/**
+ * Medians of 300 sequential requests (concurrency 1, sub-millisecond resolution,
+ * which autocannon's whole-millisecond percentiles lack): the whole JSON answer,
+ * and the first byte of a stream.
+ */
+async function sequentialLatency(direct: string, gateway: string, key: string): Promise<Sequential> {
+  const measure = async (url: string, mode: 'json' | 'stream') => {
     const samples: number[] = [];
     for (let i = 0; i < 300; i++) {
       const started = performance.now();
       const res = await fetch(`${url}/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: body('stream'),
+        body: body(mode),
       });
+      if (mode === 'json') {
+        await res.arrayBuffer();
+        samples.push(performance.now() - started);
+        continue;
+      }
       const reader = res.body!.getReader();
       await reader.read();
       samples.push(performance.now() - started);
@@ -194,10 +206,14 @@ async function firstTokenOverhead(
     }
     return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
   };
-  return { direct: await measure(direct), gateway: await measure(gateway) };
+  const pair = async (mode: 'json' | 'stream') => ({
+    direct: await measure(direct, mode),
+    gateway: await measure(gateway, mode),
+  });
+  return { json: await pair('json'), stream: await pair('stream') };
 }
 
-function report(rows: Row[], rss: number[], ttft: { direct: number; gateway: number }): void {
+function report(rows: Row[], rss: number[], seq: Sequential): void {
   const fmt = (n: number, digits = 1) => n.toFixed(digits);
   const lines = [
     `Machine: ${process.platform} ${process.arch}, Node ${process.version}, ${DURATION} s per cell; upstream answers instantly.`,
@@ -209,7 +225,8 @@ function report(rows: Row[], rss: number[], ttft: { direct: number; gateway: num
         `| ${r.mode} | ${r.connections} | ${Math.round(r.directRps)} | ${Math.round(r.gatewayRps)} | ${fmt(r.gatewayRps / r.directRps, 2)} | ${r.directP50}/${r.directP99} | ${r.gatewayP50}/${r.gatewayP99} | ${fmt(r.gatewayP50 - r.directP50)} | ${Math.round(r.cpuUsPerRequest)} | ${r.errors} |`,
     ),
     '',
-    `Streaming time to first byte (median of 300 sequential requests): direct ${fmt(ttft.direct, 2)} ms, gateway ${fmt(ttft.gateway, 2)} ms, overhead ${fmt(ttft.gateway - ttft.direct, 2)} ms.`,
+    `JSON answer at concurrency 1 (median of 300 sequential requests): direct ${fmt(seq.json.direct, 2)} ms, gateway ${fmt(seq.json.gateway, 2)} ms, added ${fmt(seq.json.gateway - seq.json.direct, 2)} ms.`,
+    `Streaming time to first byte (median of 300 sequential requests): direct ${fmt(seq.stream.direct, 2)} ms, gateway ${fmt(seq.stream.gateway, 2)} ms, overhead ${fmt(seq.stream.gateway - seq.stream.direct, 2)} ms.`,
     `Gateway RSS after each full round: ${rss.map((mb) => `${Math.round(mb)} MB`).join(', ')}.`,
   ];
   const text = lines.join('\n');
