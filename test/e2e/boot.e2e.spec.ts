@@ -48,11 +48,18 @@ describe('process boot', { timeout: 120_000 }, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gw-boot-'));
     const ports = freePorts();
     const first = start('platform', { ...ports, DATA_DIR: dataDir });
-    const [, password] = await first.waitFor(/First admin login\s+admin@localhost \/ (\S+)/, 60_000);
+    const [, password] = await first.waitFor(/First admin login\s+admin@example\.com \/ (\S+)/, 60_000);
     expect(password.length).toBeGreaterThanOrEqual(16);
     for (const port of [ports.GATEWAY_PORT, ports.ADMIN_PORT]) {
       expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     }
+    const login = () =>
+      fetch(`http://127.0.0.1:${ports.ADMIN_PORT}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@example.com', password }),
+      });
+    expect((await login()).status).toBe(200);
     expect(await first.stop()).toEqual({ code: 0, signal: null });
 
     const second = start('platform', { ...ports, DATA_DIR: dataDir });
@@ -60,6 +67,8 @@ describe('process boot', { timeout: 120_000 }, () => {
     expect(second.output()).not.toMatch(/First admin login/);
     expect(second.output()).not.toMatch(/Applied migrations/);
     expect((await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/health/ready`)).status).toBe(200);
+    // The account created on the first boot is still there, with its password.
+    expect((await login()).status).toBe(200);
     expect(await second.stop('SIGINT')).toEqual({ code: 0, signal: null });
   });
 

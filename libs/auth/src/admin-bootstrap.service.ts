@@ -10,7 +10,7 @@ export interface BootstrapResult {
   generatedPassword?: string;
 }
 
-const DEFAULT_ADMIN_EMAIL = 'admin@localhost';
+const DEFAULT_ADMIN_EMAIL = 'admin@example.com';
 
 /**
  * Creates the first admin account when the platform has none: from

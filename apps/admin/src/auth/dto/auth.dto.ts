@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 export const LoginBody = z
   .strictObject({
-    email: z.email().max(254),
+    // Any address an account may have: the credentials decide, not the format.
+    email: z.string().trim().min(1).max(254),
     password: z.string().min(1).max(1024),
   })
   .meta({ id: 'LoginRequest' });
