@@ -35,3 +35,4 @@ export { AnthropicChunkMapper, anthropicStreamToChunks } from './anthropic/anthr
 export { MockAdapter, MOCK_MODELS } from './mock/mock.adapter';
 export { sampleFromSchema } from './mock/json-from-schema';
 export * from './routing';
+export { plainText } from './anthropic/anthropic.content';

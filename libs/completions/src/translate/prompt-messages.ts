@@ -1,23 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatMessage } from '@app/contracts';
+import { plainText } from '@app/providers';
 
 /** Shared helpers for the emulations that speak to a model through its prompt. */
 
-interface TextLike {
-  type: string;
-  text?: string;
-  refusal?: string;
-}
-
 /** The text of message content (string or parts); non-text parts are skipped. */
-export function contentText(content: string | ReadonlyArray<TextLike> | null | undefined): string {
-  if (content === null || content === undefined) return '';
-  if (typeof content === 'string') return content;
-  return content
-    .map((part) => part.text ?? part.refusal ?? '')
-    .filter((text) => text.length > 0)
-    .join('\n');
-}
+export const contentText = plainText;
 
 /**
  * Adds an instruction to the system prompt: appended to a leading system message
