@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { GatewayAuthModule } from '@app/auth';
 import { AppConfigModule, type AppConfig } from '@app/config';
 import { DatabaseHealthIndicator, DbModule } from '@app/db';
-import { HealthModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
+import { HealthModule, HotRoutesModule, RedisHealthIndicator, RedisModule, ServerLoggerModule } from '@app/server';
 import { UsageBacklogHealthIndicator, UsageModule } from '@app/usage';
 import { CompletionsApiModule } from './completions/completions-api.module';
 import { MeModule } from './me/me.module';
@@ -19,6 +19,7 @@ export class GatewayModule {
       imports: [
         AppConfigModule.forRoot(config),
         ServerLoggerModule.forRoot(config, 'gateway'),
+        HotRoutesModule,
         DbModule.forRoot(),
         RedisModule,
         GatewayAuthModule,

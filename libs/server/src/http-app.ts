@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type DynamicModule, Logger as NestLogger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -6,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
+import { HotRoutes, type HotRequest } from './hot-routes';
 import { HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
 import { InFlightRequests } from './in-flight';
 import { RequestLogging } from './request-logging';
@@ -47,8 +49,12 @@ export async function createHttpApp(
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
   const inFlight = new InFlightRequests();
-  app.use(inFlight.middleware);
-  app.use(app.get(RequestLogging).middleware);
+  const logging = app.get(RequestLogging);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    inFlight.track(res);
+    logging.begin(req, res);
+    next();
+  });
   app.use(
     express.json({
       limit: config.maxBodyBytes,
@@ -68,7 +74,32 @@ export async function createHttpApp(
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app, options);
+  serveHotRoutes(app, inFlight, logging);
   return { name: options.name, app, inFlight };
+}
+
+/**
+ * Puts the app's {@link HotRoutes} (if its module provides them) in front of
+ * Express: Node's `request` event goes to a hot route's handler when one
+ * matches, with in-flight counting and request logging, and to Express otherwise.
+ */
+function serveHotRoutes(app: NestExpressApplication, inFlight: InFlightRequests, logging: RequestLogging): void {
+  let hot: HotRoutes;
+  try {
+    hot = app.get(HotRoutes, { strict: false });
+  } catch {
+    return;
+  }
+  const server = app.getHttpServer();
+  const [express] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeListener('request', express);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const handler = hot.match(req);
+    if (!handler) return express(req, res);
+    inFlight.track(res);
+    logging.begin(req, res);
+    handler(req as HotRequest, res);
+  });
 }
 
 function setupSwagger(app: NestExpressApplication, options: HttpAppOptions): void {

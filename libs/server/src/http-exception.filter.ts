@@ -1,7 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { type ErrorCode, GatewayError, errorEnvelope } from '@app/contracts';
 import { requestIdOf } from './request-id';
+import { sendJson } from './responses';
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'invalid_request_error',
@@ -18,13 +20,13 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 };
 
 /** Turns anything thrown into a response in the OpenAI error envelope. */
-export function toGatewayError(exception: unknown, req?: Request): GatewayError {
+export function toGatewayError(exception: unknown, req?: IncomingMessage): GatewayError {
   if (exception instanceof GatewayError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request_error');
     const message =
-      status === 404 && req ? `Unknown route: ${req.method} ${req.path}` : httpExceptionMessage(exception);
+      status === 404 && req ? `Unknown route: ${req.method} ${pathOf(req)}` : httpExceptionMessage(exception);
     return new GatewayError(code, message, { status });
   }
   const bodyError = exception as { type?: string; status?: number; limit?: number };
@@ -43,6 +45,12 @@ export function toGatewayError(exception: unknown, req?: Request): GatewayError 
   return new GatewayError('internal_error', 'Internal server error.', { cause: exception });
 }
 
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
 function httpExceptionMessage(exception: HttpException): string {
   const response = exception.getResponse();
   if (typeof response === 'string') return response;
@@ -55,22 +63,36 @@ function isHealthReport(body: unknown): boolean {
   return typeof body === 'object' && body !== null && 'details' in body && 'status' in body;
 }
 
-/** Writes a {@link GatewayError} as JSON (headers, `retry-after`, envelope). */
-export function sendError(res: Response, error: GatewayError): void {
+/**
+ * Writes a {@link GatewayError} as JSON (headers, `retry-after`, and the body,
+ * by default the OpenAI envelope); once the response has started, cuts it.
+ */
+export function sendError(res: ServerResponse, error: GatewayError, body: object = error.toEnvelope()): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   if (error.retryAfter !== undefined) res.setHeader('retry-after', String(Math.max(0, Math.ceil(error.retryAfter))));
-  for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
-  res.status(error.status).json(error.toEnvelope());
+  sendJson(res, error.status, body, error.headers);
+}
+
+const unhandled = new Logger('HttpExceptionFilter');
+
+/**
+ * Anything thrown while serving `req`, as its {@link GatewayError}; an
+ * unexpected failure (500 `internal_error`) is logged once with the request id.
+ */
+export function failureOf(exception: unknown, req: IncomingMessage): GatewayError {
+  const error = toGatewayError(exception, req);
+  if (error.status >= 500 && error.code === 'internal_error') {
+    unhandled.error({ err: exception, requestId: requestIdOf(req) }, 'Unhandled error');
+  }
+  return error;
 }
 
 /** The one exception filter of each app. Unknown errors are 500, logged once with the request id. */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HttpExceptionFilter');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
@@ -80,11 +102,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.status(exception.getStatus()).json(exception.getResponse());
       return;
     }
-    const error = toGatewayError(exception, req);
-    if (error.status >= 500 && error.code === 'internal_error') {
-      this.logger.error({ err: exception, requestId: requestIdOf(req) }, 'Unhandled error');
-    }
-    sendError(res, error);
+    sendError(res, failureOf(exception, req));
   }
 }
 

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /** Counts requests between arrival and the end of their response, for graceful shutdown. */
 export class InFlightRequests {
@@ -9,16 +9,15 @@ export class InFlightRequests {
     return this.count;
   }
 
-  readonly middleware = (_req: Request, res: Response, next: NextFunction): void => {
+  /** Counts `res` until it closes. */
+  track(res: ServerResponse): void {
     this.count++;
-    let done = false;
-    res.once('close', () => {
-      if (done) return;
-      done = true;
-      this.count--;
-      if (this.count === 0) this.wakeWaiters();
-    });
-    next();
+    res.once('close', this.closed);
+  }
+
+  private readonly closed = (): void => {
+    this.count--;
+    if (this.count === 0) this.wakeWaiters();
   };
 
   /** Resolves `true` once no request is in flight, `false` if `timeoutMs` passes first. */

@@ -8,3 +8,5 @@ export * from './validation';
 export * from './health.module';
 export * from './run-main';
 export * from './redis.module';
+export * from './hot-routes';
+export * from './responses';

@@ -20,7 +20,9 @@ export const REDACTED_PATHS = [
  * JSON logs through nestjs-pino, one line per request with its id; prompts and
  * completions never appear because bodies are not serialised. The per-request
  * part is {@link RequestLogging} (mounted first by `createHttpApp`); nestjs-pino
- * only binds each request's logger to its async context (`useExisting`).
+ * is the apps' Nest logger only, bound to no route (`forRoutes: []`): binding
+ * each request's logger to its async context would install Node 20's
+ * `AsyncLocalStorage` promise hooks, ~60-100 µs on every streamed request.
  */
 @Module({})
 export class ServerLoggerModule {
@@ -32,7 +34,7 @@ export class ServerLoggerModule {
     });
     return {
       module: ServerLoggerModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, useExisting: true })],
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, useExisting: true, forRoutes: [] })],
       providers: [{ provide: RequestLogging, useValue: new RequestLogging(root) }],
       exports: [LoggerModule, RequestLogging],
     };

@@ -5,44 +5,42 @@ import { assignRequestId } from './request-id';
 /** Polled by probes and scrapers: never logged. */
 const UNLOGGED_PATHS = new Set(['/health', '/metrics']);
 
-type LoggedRequest = IncomingMessage & { id?: string; log?: Logger };
-
 /**
  * The per-request half of logging, in place of pino-http's middleware: the
- * request id (the caller's `x-request-id` or a new one, echoed), a child logger
- * carrying it as `req.log` (nestjs-pino makes it the request's logging context,
- * so every line logged on its behalf has the id), and one line when the response
- * ends, at info/warn/error by status. pino-http built two child loggers per
- * request and serialised the request into one of them even when the line was
- * below the log level; here a line below the level costs nothing.
+ * request id (the caller's `x-request-id` or a new one, echoed, kept as
+ * `req.id`) and one line when the response ends, at info/warn/error by status,
+ * carrying the id. pino-http built two child loggers per request and
+ * serialised the request into one of them even when the line was below the log
+ * level; here a line below the level costs nothing. Lines logged on a
+ * request's behalf elsewhere name its id themselves: no logger is bound to the
+ * request's async context, because on Node 20 the first `AsyncLocalStorage`
+ * run installs promise hooks that tax every later request.
  */
 export class RequestLogging {
   constructor(private readonly root: Logger) {}
 
-  readonly middleware = (req: LoggedRequest, res: ServerResponse, next: () => void): void => {
-    const requestId = assignRequestId(req, res);
-    req.id = requestId;
-    req.log = this.root.child({ requestId });
-    if (!UNLOGGED_PATHS.has(req.url ?? '')) {
-      const started = Date.now();
-      res.once('close', () => this.completed(req, res, started));
-    }
-    next();
-  };
+  /** Assigns the request id and schedules the request's log line. */
+  begin(req: IncomingMessage, res: ServerResponse): void {
+    req.id = assignRequestId(req, res);
+    if (UNLOGGED_PATHS.has(req.url ?? '')) return;
+    const started = Date.now();
+    res.once('close', () => this.completed(req, res, started));
+  }
 
-  private completed(req: LoggedRequest, res: ServerResponse, started: number): void {
+  private completed(req: IncomingMessage, res: ServerResponse, started: number): void {
     const status = res.statusCode;
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    if (!req.log?.isLevelEnabled(level)) return;
+    if (!this.root.isLevelEnabled(level)) return;
     const line = {
+      requestId: req.id,
       req: { method: req.method, url: req.url },
       res: { statusCode: status },
       responseTime: Date.now() - started,
     };
     if (status >= 500) {
-      req.log.error({ ...line, err: new Error(`failed with status code ${status}`) }, 'request errored');
+      this.root.error({ ...line, err: new Error(`failed with status code ${status}`) }, 'request errored');
     } else {
-      req.log[level](line, 'request completed');
+      this.root[level](line, 'request completed');
     }
   }
 }

@@ -3,6 +3,7 @@ import { GatewayEvents } from './events/gateway-events';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 import { PricingService } from './pricing/pricing.service';
 import type { UsageEvent } from './usage-event';
+import type { UsageRow } from '@app/db';
 import { toUsageRow } from './writer/usage-row';
 import { UsageWriter } from './writer/usage-writer';
 
@@ -27,6 +28,11 @@ export class UsageRecorder {
     const row = toUsageRow(event, costUsd);
     this.writer.enqueue(row);
     this.metrics.observeUsage(event, row.costUsd);
+    if (this.events.wanted) this.announce(row);
+    return { costUsd: row.costUsd };
+  }
+
+  private announce(row: UsageRow): void {
     this.events.emit({
       type: 'generation_completed',
       at: new Date().toISOString(),
@@ -55,6 +61,5 @@ export class UsageRecorder {
         retryCount: row.retryCount,
       },
     });
-    return { costUsd: row.costUsd };
   }
 }

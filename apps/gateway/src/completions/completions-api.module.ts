@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CompletionsModule } from '@app/completions';
 import { ChatCompletionsController } from './chat-completions.controller';
+import { HotApi } from './hot-api';
 import { MessagesController } from './messages.controller';
 import { StructuredController } from './structured.controller';
 
@@ -8,5 +9,6 @@ import { StructuredController } from './structured.controller';
 @Module({
   imports: [CompletionsModule.forRoot()],
   controllers: [ChatCompletionsController, MessagesController, StructuredController],
+  providers: [HotApi],
 })
 export class CompletionsApiModule {}

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type ArgumentsHost,
   Body,
@@ -5,6 +6,7 @@ import {
   Controller,
   type ExceptionFilter,
   HttpCode,
+  type OnModuleInit,
   Post,
   Req,
   Res,
@@ -12,11 +14,11 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import { ApiKeyGuard } from '@app/auth';
 import { MessagesPipeline, anthropicMessagesSchema, requestContext } from '@app/completions';
 import type { AnthropicMessageRequest } from '@app/contracts';
-import { toGatewayError } from '@app/server';
+import { failureOf, sendError, sendJson } from '@app/server';
+import { HotApi } from './hot-api';
 import { anthropicErrorBody, writeSse } from './stream-writer';
 
 /** Errors of the Messages API in Anthropic's shape (which still carries OpenAI's fields). */
@@ -24,32 +26,43 @@ import { anthropicErrorBody, writeSse } from './stream-writer';
 class AnthropicErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const error = toGatewayError(exception, http.getRequest<Request>());
-    const res = http.getResponse<Response>();
-    if (res.headersSent) return void res.destroy();
-    if (error.retryAfter !== undefined) res.setHeader('retry-after', String(Math.ceil(error.retryAfter)));
-    for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
-    res.status(error.status).json(anthropicErrorBody(error));
+    const error = failureOf(exception, http.getRequest<IncomingMessage>());
+    sendError(http.getResponse<ServerResponse>(), error, anthropicErrorBody(error));
   }
 }
 
-/** Anthropic's Messages API inbound, so Anthropic SDK clients reach every provider too. */
+/**
+ * Anthropic's Messages API inbound, so Anthropic SDK clients reach every
+ * provider too; served on the hot path ({@link HotApi}) too, by the same method.
+ */
 @ApiTags('anthropic')
 @ApiBearerAuth()
 @ApiSecurity('x-api-key')
 @UseGuards(ApiKeyGuard)
 @UseFilters(AnthropicErrorFilter)
 @Controller('v1')
-export class MessagesController {
-  constructor(private readonly messages: MessagesPipeline) {}
+export class MessagesController implements OnModuleInit {
+  constructor(
+    private readonly messages: MessagesPipeline,
+    private readonly hot: HotApi,
+  ) {}
+
+  onModuleInit(): void {
+    this.hot.post<AnthropicMessageRequest>(
+      '/v1/messages',
+      anthropicMessagesSchema,
+      (body, req, res) => this.create(body, req, res),
+      anthropicErrorBody,
+    );
+  }
 
   @Post('messages')
   @HttpCode(200)
   @ApiOperation({ summary: 'Anthropic Messages API (JSON, or its SSE event sequence with `stream: true`)' })
   async create(
     @Body({ schema: anthropicMessagesSchema }) body: AnthropicMessageRequest,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: IncomingMessage,
+    @Res() res: ServerResponse,
   ): Promise<void> {
     const ctx = requestContext(req, res, 'messages');
     if (body.stream) {
@@ -57,6 +70,6 @@ export class MessagesController {
       return writeSse(res, headers, events, 'anthropic');
     }
     const { value, headers } = await this.messages.create(body, ctx);
-    res.set(headers).json(value);
+    sendJson(res, 200, value, headers);
   }
 }

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { GatewayError } from '@app/contracts';
 import { SseStream } from '@app/completions';
 
@@ -8,7 +8,7 @@ import { SseStream } from '@app/completions';
  * (or Anthropic's `event: error` for the Messages API).
  */
 export async function writeSse<T extends object>(
-  res: Response,
+  res: ServerResponse,
   headers: Record<string, string>,
   chunks: AsyncIterable<T>,
   format: 'openai' | 'anthropic',

@@ -1,10 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { ApiKeyGuard } from '@app/auth';
 import { StructuredPipeline, requestContext } from '@app/completions';
 import type { ChatRequest } from '@app/contracts';
+import { sendJson } from '@app/server';
 
 const structuredRequestSchema = z
   .strictObject({
@@ -41,14 +42,14 @@ export class StructuredController {
   @ApiOperation({ summary: 'Generate a JSON value validated against a JSON Schema, on any provider' })
   async generate(
     @Body({ schema: structuredRequestSchema }) body: StructuredBody,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: IncomingMessage,
+    @Res() res: ServerResponse,
   ): Promise<void> {
     const messages = (body.messages ?? [{ role: 'user', content: body.prompt ?? '' }]) as ChatRequest['messages'];
     const { value, headers } = await this.structured.generate(
       { ...body, messages },
       requestContext(req, res, 'structured'),
     );
-    res.set(headers).json(value);
+    sendJson(res, 200, value, headers);
   }
 }

@@ -34,6 +34,7 @@ export class RequestAdmission {
   async admit(model: string, estimatedTokens: number, ctx: RequestContext): Promise<Admitted> {
     const plan = this.resolve(model, ctx);
     const ticket = await this.limiter.admit(ctx.principal, estimatedTokens);
+    if (!this.events.wanted) return { plan, ticket };
     this.events.emit({
       type: 'generation_started',
       at: ctx.startedAt.toISOString(),

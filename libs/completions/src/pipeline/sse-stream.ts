@@ -4,9 +4,11 @@ import type { ErrorEnvelope } from '@app/contracts';
 /**
  * The gateway's only SSE framer: writes `data:` (and optionally `event:`) frames
  * as they come, honouring back-pressure, never buffering a whole response.
- * Frames written in the same tick (the headers and the first frame, or the
- * several events of one upstream packet) leave in one socket write: the
- * response is corked on the first write and uncorked on the next tick.
+ * Frames written in the same turn of the event loop (the headers and the first
+ * frame, or the several events of one upstream packet, with the end of the
+ * stream when it came in that packet too) leave in one socket write: the
+ * response is corked on the first write and uncorked by `setImmediate`, once the
+ * turn's I/O callbacks, ticks and promise jobs have run.
  */
 export class SseStream {
   private opened = false;
@@ -60,7 +62,7 @@ export class SseStream {
     if (this.corked) return;
     this.corked = true;
     this.res.cork();
-    process.nextTick(this.uncork);
+    setImmediate(this.uncork);
   }
 
   /** A comment line, to keep idle connections open through proxies. */

@@ -16,6 +16,8 @@ export class CallScope {
   readonly sdkTimeoutMs: number;
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** `performance.now()` by which the call must show activity. */
+  private deadline = 0;
   private expired = false;
   private readonly onClientAbort = (): void => this.controller.abort(this.call.signal.reason);
 
@@ -44,18 +46,31 @@ export class CallScope {
 
   touch(): void {
     if (this.timeoutMs === undefined || this.signal.aborted) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.expired = true;
-      this.controller.abort(new Error(`upstream timed out after ${this.timeoutMs} ms`));
-    }, this.timeoutMs);
-    this.timer.unref();
+    // One timer per call, re-armed for the remainder when it fires after activity:
+    // a stream touches this for every event, and a timer per event cost more than the rest of the relay.
+    this.deadline = performance.now() + this.timeoutMs;
+    if (this.timer === undefined) this.arm(this.timeoutMs);
   }
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.call.signal.removeEventListener('abort', this.onClientAbort);
   }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(this.onTimer, ms);
+    this.timer.unref();
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.signal.aborted) return;
+    const left = this.deadline - performance.now();
+    if (left >= 1) return this.arm(left);
+    this.expired = true;
+    this.controller.abort(new Error(`upstream timed out after ${this.timeoutMs} ms`));
+  };
 }
 
 export function openScope(call: CallContext, defaultTimeoutMs: number | undefined): CallScope {

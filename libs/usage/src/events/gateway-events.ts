@@ -34,6 +34,11 @@ export class GatewayEvents implements OnModuleInit {
     return this.listeners.size;
   }
 
+  /** Whether an emitted event reaches anyone (a listener here, or other replicas): callers on the hot path skip building it otherwise. */
+  get wanted(): boolean {
+    return this.listeners.size > 0 || this.pubsub.redisEnabled;
+  }
+
   emit(event: GatewayEvent): void {
     this.deliver(event);
     if (this.pubsub.redisEnabled) {

@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Global, Injectable, Module } from '@nestjs/common';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { GatewayError } from '@app/contracts';
+import { validationError } from './validation';
+
+/** A request on the hot path: the request id is already assigned (and echoed). */
+export type HotRequest = IncomingMessage & { id: string };
+export type HotHandler = (req: HotRequest, res: ServerResponse) => void;
+
+/**
+ * Routes served straight from Node's `request` event, ahead of Express and
+ * Nest's router, guards, pipes and interceptors: the gateway's generation
+ * endpoints, where that stack cost more CPU than everything else a request does.
+ * Each handler runs the same steps itself (body, auth, validation, the
+ * controller's method, the error envelope); `createHttpApp` keeps in-flight
+ * counting and request logging for them. The same routes stay registered as
+ * Nest controllers, documented in OpenAPI, and serve what the hot path leaves
+ * to the full stack: browser calls (an `Origin` header, for CORS), compressed
+ * or multipart bodies, and any path spelling other than the exact one.
+ */
+@Injectable()
+export class HotRoutes {
+  private readonly routes = new Map<string, HotHandler>();
+
+  add(method: string, path: string, handler: HotHandler): void {
+    const key = `${method} ${path}`;
+    if (this.routes.has(key)) throw new Error(`Hot route ${key} registered twice`);
+    this.routes.set(key, handler);
+  }
+
+  /** The handler for `req`, or undefined when the full stack must serve it. */
+  match(req: IncomingMessage): HotHandler | undefined {
+    if (this.routes.size === 0) return undefined;
+    const headers = req.headers;
+    if (headers.origin !== undefined) return undefined;
+    const encoding = headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') return undefined;
+    if (headers['content-type']?.startsWith('multipart/')) return undefined;
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    return this.routes.get(`${req.method} ${query < 0 ? url : url.slice(0, query)}`);
+  }
+}
+
+/** Provides the app's {@link HotRoutes} table to every module. */
+@Global()
+@Module({ providers: [HotRoutes], exports: [HotRoutes] })
+export class HotRoutesModule {}
+
+const tooLarge = (limit: number) =>
+  new GatewayError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
+
+/**
+ * The request body as JSON, as the full stack's `express.json({ strict: false })`
+ * reads it: an empty body is `{}`, over `limit` bytes is 413 (the rest of the
+ * body is discarded), unparsable is 400 `invalid_json`, a charset other than
+ * UTF is 415.
+ */
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  const charset = /;\s*charset=([^;\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset && !charset.toLowerCase().replace(/^"|"$/g, '').startsWith('utf-')) {
+    req.resume();
+    return Promise.reject(new GatewayError('unsupported_media_type', 'The request body uses an unsupported encoding.'));
+  }
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (part: Buffer) => {
+      size += part.length;
+      if (size <= limit) {
+        parts.push(part);
+        return;
+      }
+      // Keep reading, to discard the rest of the body, and answer 413 now.
+      req.off('data', onData);
+      req.on('data', discard);
+      req.off('end', onEnd);
+      parts.length = 0;
+      reject(tooLarge(limit));
+    };
+    const onEnd = () => {
+      req.off('error', onError);
+      if (size === 0) return resolve({});
+      const text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, size).toString('utf8');
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new GatewayError('invalid_json', 'The request body is not valid JSON.'));
+      }
+    };
+    const onError = (error: Error) =>
+      reject(new GatewayError('invalid_request_error', 'The request body could not be read.', { cause: error }));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
+}
+
+function discard(): void {}
+
+/** Validates `body` against a Standard Schema (zod), as the global validation pipe does: 400 naming the first bad field. */
+export async function validateBody<T>(schema: StandardSchemaV1<unknown, T>, body: unknown): Promise<T> {
+  const checked = schema['~standard'].validate(body);
+  const result = checked instanceof Promise ? await checked : checked;
+  if (result.issues) throw validationError(result.issues);
+  return result.value;
+}
