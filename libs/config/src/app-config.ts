@@ -52,6 +52,11 @@ export interface AppConfig {
   /** Consecutive failures that open a provider's circuit, and how long it stays open. */
   circuit: { failureThreshold: number; cooldownMs: number };
   otlpEndpoint?: string;
+  /**
+   * How far V8 lets the old generation grow past its live size before the next
+   * full collection, in percent (0: V8's own adaptive factor, up to 300 %).
+   */
+  v8HeapGrowingPercent: number;
 }
 
 /** Thrown for an invalid environment; its message is the one line the boot prints. */
@@ -109,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     upstreamMaxRetries: e.UPSTREAM_MAX_RETRIES,
     circuit: { failureThreshold: e.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: e.CIRCUIT_COOLDOWN_MS },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    v8HeapGrowingPercent: e.V8_HEAP_GROWING_PERCENT,
   };
 }
 

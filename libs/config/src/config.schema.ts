@@ -69,6 +69,7 @@ export const envSchema = z.object({
   MOCK_PROVIDER: z.enum(['true', 'false']).optional(),
   GEMINI_BASE_URL: optionalUrl(['http:', 'https:']),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http:', 'https:']),
+  V8_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

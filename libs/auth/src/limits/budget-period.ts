@@ -21,3 +21,19 @@ export function budgetWindow(period: Limits['budgetPeriod'], now = new Date()): 
       return { start: new Date(0), resetsAt: null };
   }
 }
+
+const periodStarts = new Map<Limits['budgetPeriod'], { startMs: number; untilMs: number }>();
+
+/**
+ * `budgetWindow(period, now).start` in ms, without building the window: the
+ * start of the current period is remembered until the period ends (every
+ * request with a budget asks).
+ */
+export function periodStartMs(period: Limits['budgetPeriod'], nowMs: number): number {
+  const cached = periodStarts.get(period);
+  if (cached && nowMs >= cached.startMs && nowMs < cached.untilMs) return cached.startMs;
+  const window = budgetWindow(period, new Date(nowMs));
+  const entry = { startMs: window.start.getTime(), untilMs: window.resetsAt?.getTime() ?? Infinity };
+  periodStarts.set(period, entry);
+  return entry.startMs;
+}

@@ -57,15 +57,69 @@ export function retryAfterMs(buckets: Array<[number, number]>, needed: number, n
   return WINDOW_BUCKETS * BUCKET_MS;
 }
 
-type Window = { requests: Map<number, number>; tokens: Map<number, number> };
+/**
+ * One scope's window: a ring of the last 60 one-second buckets (slot `bucket %
+ * 60`) and the running totals of those still in the window, so admitting a
+ * request costs a few array reads however busy the scope is.
+ */
+class Window {
+  private readonly ids = new Float64Array(WINDOW_BUCKETS).fill(-1);
+  private readonly requests = new Float64Array(WINDOW_BUCKETS);
+  private readonly tokens = new Float64Array(WINDOW_BUCKETS);
+  private requestTotal = 0;
+  private tokenTotal = 0;
+  /** The newest bucket seen: slots older than its window have been cleared. */
+  private newest = -1;
 
-function sumLive(values: Map<number, number>, oldest: number): number {
-  let sum = 0;
-  for (const [bucket, value] of values) {
-    if (bucket < oldest) values.delete(bucket);
-    else sum += value;
+  /** Usage of the window ending with `bucket` (older buckets are dropped first). */
+  usage(bucket: number): ScopeUsage {
+    this.advance(bucket);
+    return { requests: Math.max(0, this.requestTotal), tokens: Math.max(0, this.tokenTotal) };
   }
-  return Math.max(0, sum);
+
+  add(bucket: number, requests: number, tokens: number): void {
+    this.advance(bucket);
+    const slot = bucket % WINDOW_BUCKETS;
+    if (this.ids[slot] !== bucket) return;
+    this.requests[slot] += requests;
+    this.tokens[slot] += tokens;
+    this.requestTotal += requests;
+    this.tokenTotal += tokens;
+  }
+
+  /** Adds to an earlier bucket while it is still in the window. */
+  adjust(bucket: number, tokens: number): void {
+    const slot = bucket % WINDOW_BUCKETS;
+    if (this.ids[slot] !== bucket) return;
+    this.tokens[slot] += tokens;
+    this.tokenTotal += tokens;
+  }
+
+  /** `[bucket, value]` of the live buckets, for retry-after. */
+  buckets(dimension: 'requests' | 'tokens'): Array<[number, number]> {
+    const values = dimension === 'requests' ? this.requests : this.tokens;
+    const out: Array<[number, number]> = [];
+    for (let slot = 0; slot < WINDOW_BUCKETS; slot++) if (this.ids[slot] >= 0) out.push([this.ids[slot], values[slot]]);
+    return out;
+  }
+
+  private advance(bucket: number): void {
+    if (bucket <= this.newest) return;
+    const oldest = bucket - WINDOW_BUCKETS + 1;
+    // Clear the slots whose bucket left the window (all of them after a minute of silence).
+    for (let b = Math.max(this.newest + 1, oldest); b <= bucket; b++) this.reset(b % WINDOW_BUCKETS, b);
+    this.newest = bucket;
+  }
+
+  private reset(slot: number, bucket: number): void {
+    if (this.ids[slot] >= 0) {
+      this.requestTotal -= this.requests[slot];
+      this.tokenTotal -= this.tokens[slot];
+    }
+    this.ids[slot] = bucket;
+    this.requests[slot] = 0;
+    this.tokens[slot] = 0;
+  }
 }
 
 /** The windows of one process. Single-threaded, hence atomic. */
@@ -74,35 +128,28 @@ export class MemoryRateWindowStore implements RateWindowStore {
 
   async admit(scopes: ScopeLimits[], tokens: number, nowMs: number): Promise<AdmitOutcome> {
     const bucket = bucketOf(nowMs);
-    const oldest = bucket - WINDOW_BUCKETS + 1;
-    const windows = scopes.map(
-      (s) => this.windows.get(s.scope) ?? { requests: new Map<number, number>(), tokens: new Map<number, number>() },
-    );
-    const usage = windows.map((w) => ({ requests: sumLive(w.requests, oldest), tokens: sumLive(w.tokens, oldest) }));
-    for (const [i, limits] of scopes.entries()) {
+    const windows = scopes.map((s) => this.windows.get(s.scope) ?? new Window());
+    const usage = windows.map((w) => w.usage(bucket));
+    for (let i = 0; i < scopes.length; i++) {
+      const limits = scopes[i];
       if (limits.rpm !== undefined && usage[i].requests + 1 > limits.rpm) {
-        const retry = retryAfterMs([...windows[i].requests], usage[i].requests + 1 - limits.rpm, nowMs);
+        const retry = retryAfterMs(windows[i].buckets('requests'), usage[i].requests + 1 - limits.rpm, nowMs);
         return { admitted: false, scopeIndex: i, dimension: 'requests', retryAfterMs: retry, usage };
       }
       if (limits.tpm !== undefined && usage[i].tokens + tokens > limits.tpm) {
-        const retry = retryAfterMs([...windows[i].tokens], usage[i].tokens + tokens - limits.tpm, nowMs);
+        const retry = retryAfterMs(windows[i].buckets('tokens'), usage[i].tokens + tokens - limits.tpm, nowMs);
         return { admitted: false, scopeIndex: i, dimension: 'tokens', retryAfterMs: retry, usage };
       }
     }
-    for (const [i, limits] of scopes.entries()) {
-      const w = windows[i];
-      w.requests.set(bucket, (w.requests.get(bucket) ?? 0) + 1);
-      w.tokens.set(bucket, (w.tokens.get(bucket) ?? 0) + tokens);
-      this.windows.set(limits.scope, w);
+    for (let i = 0; i < scopes.length; i++) {
+      windows[i].add(bucket, 1, tokens);
+      this.windows.set(scopes[i].scope, windows[i]);
     }
     return { admitted: true, bucket, usage };
   }
 
   async adjustTokens(scopes: string[], bucket: number, delta: number, nowMs: number): Promise<void> {
     if (bucket < bucketOf(nowMs) - WINDOW_BUCKETS + 1) return;
-    for (const scope of scopes) {
-      const w = this.windows.get(scope);
-      if (w) w.tokens.set(bucket, (w.tokens.get(bucket) ?? 0) + delta);
-    }
+    for (const scope of scopes) this.windows.get(scope)?.adjust(bucket, delta);
   }
 }

@@ -3,7 +3,7 @@ import { GatewayError } from '@app/contracts';
 import { SpendRepository, type SpendScope } from '@app/db';
 import { RedisConnections } from '@app/server';
 import type { Limits, Principal } from '../principal';
-import { budgetWindow } from './budget-period';
+import { budgetWindow, periodStartMs } from './budget-period';
 import { type Scope, budgetExceeded, rateHeaders, round } from './limit-responses';
 import { type AdmitOutcome, MemoryRateWindowStore, type RateWindowStore, type ScopeLimits } from './rate-window';
 import { RedisRateWindowStore } from './redis-rate-window';
@@ -84,7 +84,7 @@ export class RequestLimiter {
     if (scopes.length === 0) return NO_OP_TICKET;
     const now = Date.now();
     const tokens = Number.isFinite(estimatedTokens) ? Math.max(0, Math.ceil(estimatedTokens)) : 0;
-    const budgetEntries = await this.checkBudgets(scopes, new Date(now));
+    const budgetEntries = await this.checkBudgets(scopes, now);
     const rated = scopes.filter((s) => s.limits.rpm !== undefined || s.limits.tpm !== undefined);
     if (rated.length === 0) return this.ticket({}, [], 0, tokens, budgetEntries);
     const limits: ScopeLimits[] = rated.map((s) => ({
@@ -111,7 +111,7 @@ export class RequestLimiter {
       const budgetUsd = scope.limits.budgetUsd;
       if (budgetUsd === undefined) continue;
       const window = budgetWindow(scope.limits.budgetPeriod, now);
-      const [spent] = await this.currentSpend([scope], now);
+      const [spent] = await this.currentSpend([scope], [spendEntry(scope, now.getTime())], now.getTime());
       status[scope.kind] = {
         budgetUsd,
         spentUsd: round(spent),
@@ -154,24 +154,26 @@ export class RequestLimiter {
   }
 
   /** Throws when a budget is spent; returns the spend entries to charge on settle. */
-  private async checkBudgets(scopes: Scope[], now: Date): Promise<string[]> {
+  private async checkBudgets(scopes: Scope[], nowMs: number): Promise<string[]> {
     const budgeted = scopes.filter((s) => s.limits.budgetUsd !== undefined);
     if (budgeted.length === 0) return [];
-    const spent = await this.currentSpend(budgeted, now);
-    for (const [i, scope] of budgeted.entries()) {
+    const entries = budgeted.map((s) => spendEntry(s, nowMs));
+    const spent = await this.currentSpend(budgeted, entries, nowMs);
+    for (let i = 0; i < budgeted.length; i++) {
+      const scope = budgeted[i];
       const budget = scope.limits.budgetUsd ?? Infinity;
-      if (spent[i] >= budget) throw budgetExceeded(scope, spent[i], now);
+      if (spent[i] >= budget) throw budgetExceeded(scope, spent[i], new Date(nowMs));
     }
-    return budgeted.map((s) => spendEntry(s, now));
+    return entries;
   }
 
-  private async currentSpend(scopes: Scope[], now: Date): Promise<number[]> {
-    const entries = scopes.map((s) => spendEntry(s, now));
+  private async currentSpend(scopes: Scope[], entries: string[], nowMs: number): Promise<number[]> {
     const values = await this.withFallback(
       () => this.spend.get(entries),
       () => this.memorySpend.get(entries),
     );
-    return Promise.all(values.map(async (value, i) => value ?? this.load(scopes[i], entries[i], now)));
+    if (values.every((value) => value !== undefined)) return values as number[];
+    return Promise.all(values.map(async (value, i) => value ?? this.load(scopes[i], entries[i], new Date(nowMs))));
   }
 
   /** First use of a scope in a period (per process, or per Redis): sum its usage records since the period start. */
@@ -243,6 +245,6 @@ export class RequestLimiter {
   }
 }
 
-function spendEntry(scope: Scope, now: Date): string {
-  return `${scope.kind}:${scope.id}@${budgetWindow(scope.limits.budgetPeriod, now).start.getTime()}`;
+function spendEntry(scope: Scope, nowMs: number): string {
+  return `${scope.kind}:${scope.id}@${periodStartMs(scope.limits.budgetPeriod, nowMs)}`;
 }
