@@ -103,6 +103,86 @@ describe('gateway bad input', () => {
     expect(body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', param: 'max_tokens' } });
   });
 
+  it('rejects a body over the limit sent without a length, and one in a charset other than UTF', async () => {
+    // Chunked, so the limit is found while reading rather than from content-length.
+    const chunks = [
+      JSON.stringify({ model: 'openai/gpt-4o', messages: user }).slice(0, -1),
+      `, "pad": "${'x'.repeat(70_000)}"}`,
+    ];
+    const streamed = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    });
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+    const latin1 = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json; charset=latin1' },
+      body: JSON.stringify({ model: 'openai/gpt-4o', messages: user }),
+    });
+    expect(latin1.status).toBe(415);
+    expect(generations(upstream)).toHaveLength(0);
+    // The gateway still answers on the same pool of connections.
+    expect((await post('/v1/chat/completions', { model: 'openai/gpt-4o', messages: user })).status).toBe(200);
+  });
+
+  it('answers the same on the hot path and through the full stack (browser calls, for CORS)', async () => {
+    const call = async (path: string, body: string, origin?: string) => {
+      const res = await fetch(`${platform.gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TEST_MASTER_KEY}`,
+          'content-type': 'application/json',
+          ...(origin ? { origin } : {}),
+        },
+        body,
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      return {
+        status: res.status,
+        cors: res.headers.get('access-control-allow-origin'),
+        provider: res.headers.get('x-gateway-provider'),
+        json,
+      };
+    };
+    const cases: Array<[string, string]> = [
+      ['/v1/chat/completions', JSON.stringify({ model: 'openai/gpt-4o', messages: user })],
+      ['/v1/chat/completions', JSON.stringify({ model: 'openai/gpt-4o', messages: [] })],
+      ['/v1/chat/completions', JSON.stringify({ model: 'nowhere/nothing', messages: user })],
+      ['/v1/chat/completions', '{"model": '],
+      ['/v1/messages', JSON.stringify({ model: 'openai/gpt-4o', messages: user })],
+      ['/v1/embeddings', JSON.stringify({ model: 'openai/e', input: [] })],
+      ['/v1/completions', JSON.stringify({ model: 'openai/gpt-4o', prompt: 'x', max_tokens: 'many' })],
+    ];
+    for (const [path, body] of cases) {
+      const hot = await call(path, body);
+      const full = await call(path, body, 'http://dashboard.example');
+      expect(hot.cors).toBeNull();
+      expect(full.cors).toBeTruthy();
+      expect(full.status).toBe(hot.status);
+      expect(full.provider).toBe(hot.provider);
+      if (hot.status === 200) {
+        expect(full.json.object).toBe(hot.json.object);
+        expect(full.json.choices).toEqual(hot.json.choices);
+      } else {
+        expect(full.json).toEqual(hot.json);
+      }
+    }
+    const unauthenticated = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://dashboard.example' },
+      body: JSON.stringify({ model: 'openai/gpt-4o', messages: user }),
+    });
+    expect(unauthenticated.status).toBe(401);
+  });
+
   it('requires an API key', async () => {
     const res = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
       method: 'POST',

@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './openai';
 export * from './anthropic';
+export * from './json-text';

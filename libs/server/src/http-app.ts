@@ -55,6 +55,12 @@ export async function createHttpApp(
     logging.begin(req, res);
     next();
   });
+  // Before the body parser, so its errors (malformed JSON, 413) reach browsers with CORS headers too.
+  app.enableCors({
+    origin: config.corsOrigins,
+    exposedHeaders: ['x-request-id', 'retry-after', ...(options.exposedHeaders ?? [])],
+    maxAge: 600,
+  });
   app.use(
     express.json({
       limit: config.maxBodyBytes,
@@ -65,11 +71,6 @@ export async function createHttpApp(
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!error) return next();
     sendError(res, toGatewayError(error, req));
-  });
-  app.enableCors({
-    origin: config.corsOrigins,
-    exposedHeaders: ['x-request-id', 'retry-after', ...(options.exposedHeaders ?? [])],
-    maxAge: 600,
   });
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(createValidationPipe());

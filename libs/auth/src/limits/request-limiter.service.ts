@@ -172,7 +172,7 @@ export class RequestLimiter {
       () => this.spend.get(entries),
       () => this.memorySpend.get(entries),
     );
-    if (values.every((value) => value !== undefined)) return values as number[];
+    if (values.every((value) => value !== undefined)) return values;
     return Promise.all(values.map(async (value, i) => value ?? this.load(scopes[i], entries[i], new Date(nowMs))));
   }
 

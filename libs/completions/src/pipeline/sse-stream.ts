@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ErrorEnvelope } from '@app/contracts';
+import { type ErrorEnvelope, jsonText } from '@app/contracts';
 
 /**
  * The gateway's only SSE framer: writes `data:` (and optionally `event:`) frames
@@ -43,7 +43,7 @@ export class SseStream {
   send(data: object | string, event?: string): Promise<void> | undefined {
     if (!this.opened) this.open();
     if (this.res.destroyed || this.res.writableEnded) return undefined;
-    const payload = typeof data === 'string' ? data : JSON.stringify(data);
+    const payload = typeof data === 'string' ? data : jsonText(data);
     const frame = event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
     this.cork();
     if (this.res.write(frame)) return undefined;

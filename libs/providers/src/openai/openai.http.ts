@@ -1,4 +1,5 @@
 import type { Agent, Dispatcher } from 'undici';
+import { parseJson } from '@app/contracts';
 import { connectionError, fromUpstreamHttpError, type ErrorContext } from '../errors';
 import type { ProviderConfig } from '../provider.interface';
 import type { CallScope } from '../shared/call-scope';
@@ -55,7 +56,7 @@ export class OpenAIHttp {
     const response = await this.send(path, body, scope);
     const text = await response.body.text();
     const type = header(response.headers, 'content-type')?.split(';')[0].trim().toLowerCase();
-    return type?.includes('application/json') || type?.endsWith('+json') ? (JSON.parse(text) as unknown) : text;
+    return type?.includes('application/json') || type?.endsWith('+json') ? parseJson(text) : text;
   }
 
   /**
@@ -75,7 +76,7 @@ export class OpenAIHttp {
           done = true;
           continue;
         }
-        const data = JSON.parse(message.data) as unknown;
+        const data = parseJson(message.data);
         const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
         if (error) throw streamError(error, response.headers, this.errors(scope));
         yield data;

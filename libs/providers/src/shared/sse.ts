@@ -15,7 +15,8 @@ export interface SseMessage {
 export class SseDecoder {
   private pending = '';
   private event: string | null = null;
-  private data: string[] = [];
+  /** The event's data lines so far, joined by LF; null before the first. */
+  private data: string | null = null;
   /** The previous chunk ended in CR: a LF opening this one belongs to it. */
   private skipLf = false;
 
@@ -24,36 +25,47 @@ export class SseDecoder {
     let chunk = text;
     if (this.skipLf && chunk.charCodeAt(0) === 10 /* LF */) chunk = chunk.slice(1);
     this.skipLf = chunk.endsWith('\r');
-    let buffer = this.pending + chunk;
+    let buffer = this.pending === '' ? chunk : this.pending + chunk;
     if (buffer.includes('\r')) buffer = buffer.replace(/\r\n?/g, '\n');
     const out: SseMessage[] = [];
     let start = 0;
     for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n', start)) {
-      const message = this.line(buffer.slice(start, end));
-      if (message) out.push(message);
+      if (end === start) {
+        const message = this.dispatch();
+        if (message) out.push(message);
+      } else {
+        this.line(buffer, start, end);
+      }
       start = end + 1;
     }
-    this.pending = buffer.slice(start);
+    this.pending = start === 0 ? buffer : buffer.slice(start);
     return out;
   }
 
-  private line(line: string): SseMessage | null {
-    if (line === '') return this.dispatch();
-    if (line.charCodeAt(0) === 58 /* : */) return null;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32 /* space */) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
+  /** The field of `buffer[start, end)`, a non-empty line. */
+  private line(buffer: string, start: number, end: number): void {
+    if (buffer.charCodeAt(start) === 58 /* : */) return;
+    // The common line, `data: <json>`, costs one slice.
+    if (buffer.startsWith('data: ', start)) return this.addData(buffer.slice(start + 6, end));
+    const colon = buffer.indexOf(':', start);
+    const fieldEnd = colon === -1 || colon > end ? end : colon;
+    const field = buffer.slice(start, fieldEnd);
+    let valueStart = fieldEnd === end ? end : fieldEnd + 1;
+    if (buffer.charCodeAt(valueStart) === 32 /* space */ && valueStart < end) valueStart++;
+    const value = buffer.slice(valueStart, end);
+    if (field === 'data') this.addData(value);
     else if (field === 'event') this.event = value;
-    return null;
+  }
+
+  private addData(value: string): void {
+    this.data = this.data === null ? value : `${this.data}\n${value}`;
   }
 
   private dispatch(): SseMessage | null {
-    if (this.data.length === 0 && this.event === null) return null;
-    const message = { event: this.event, data: this.data.join('\n') };
+    if (this.data === null && this.event === null) return null;
+    const message = { event: this.event, data: this.data ?? '' };
     this.event = null;
-    this.data = [];
+    this.data = null;
     return message;
   }
 }

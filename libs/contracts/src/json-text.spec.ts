@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { jsonText, parseJson } from './json-text';
+
+describe('parseJson / jsonText', () => {
+  it('forwards the text an object was parsed from, exactly', () => {
+    const text = '{"id":"x", "n": 1.0, "big": 12345678901234567890}';
+    const value = parseJson(text) as Record<string, unknown>;
+    expect(value.id).toBe('x');
+    expect(jsonText(value)).toBe(text);
+  });
+
+  it('serialises what was not parsed here, including changed copies', () => {
+    const value = parseJson('{"a":1,"usage":{"t":2}}') as { a: number; usage?: object };
+    const { usage: _usage, ...copy } = value;
+    expect(jsonText(copy)).toBe('{"a":1}');
+    expect(jsonText({ b: [1, 2] })).toBe('{"b":[1,2]}');
+    expect(jsonText('s')).toBe('"s"');
+    expect(parseJson('3')).toBe(3);
+  });
+});
