@@ -49,6 +49,16 @@ function scopesOf(principal: Principal): Scope[] {
   return scopes;
 }
 
+/** A principal's limits, worked out for admission (see `planOf`). */
+interface LimitPlan {
+  scopes: Scope[];
+  /** The scopes with an RPM or TPM limit, and their rate windows. */
+  rated: Scope[];
+  limits: ScopeLimits[];
+  tpmScopes: string[];
+  teamLimits: Limits | undefined;
+}
+
 const NO_OP_TICKET: LimitTicket = Object.freeze({ headers: {}, settle: () => undefined });
 
 /**
@@ -65,6 +75,7 @@ export class RequestLimiter {
   private readonly memoryRates = new MemoryRateWindowStore();
   private readonly memorySpend = new MemorySpendStore();
   private readonly loading = new Map<string, Promise<number>>();
+  private readonly plans = new WeakMap<Limits, LimitPlan>();
   private lastRedisWarning = 0;
 
   constructor(
@@ -80,18 +91,13 @@ export class RequestLimiter {
    * @throws GatewayError 429 `budget_exceeded` (retry-after: the reset), 429 `rate_limit_exceeded` (retry-after and rate-limit headers)
    */
   async admit(principal: Principal, estimatedTokens: number): Promise<LimitTicket> {
-    const scopes = scopesOf(principal);
-    if (scopes.length === 0) return NO_OP_TICKET;
+    const plan = this.planOf(principal);
+    if (plan.scopes.length === 0) return NO_OP_TICKET;
     const now = Date.now();
     const tokens = Number.isFinite(estimatedTokens) ? Math.max(0, Math.ceil(estimatedTokens)) : 0;
-    const budgetEntries = await this.checkBudgets(scopes, now);
-    const rated = scopes.filter((s) => s.limits.rpm !== undefined || s.limits.tpm !== undefined);
+    const budgetEntries = await this.checkBudgets(plan.scopes, now);
+    const { rated, limits, tpmScopes } = plan;
     if (rated.length === 0) return this.ticket({}, [], 0, tokens, budgetEntries);
-    const limits: ScopeLimits[] = rated.map((s) => ({
-      scope: `${s.kind}:${s.id}`,
-      rpm: s.limits.rpm,
-      tpm: s.limits.tpm,
-    }));
     this.rejectOversized(rated, tokens);
     const outcome = await this.withFallback(
       () => this.rates.admit(limits, tokens, now),
@@ -99,8 +105,30 @@ export class RequestLimiter {
     );
     if (!outcome.admitted) throw this.rateLimited(rated, limits, outcome);
     const headers = rateHeaders(limits, outcome.usage, 1, tokens);
-    const tpmScopes = limits.filter((l) => l.tpm !== undefined).map((l) => l.scope);
     return this.ticket(headers, tpmScopes, outcome.bucket, tokens, budgetEntries);
+  }
+
+  /**
+   * What the limits of a principal come to (its scopes, those rate-limited, their
+   * window names), worked out once per cached key: the key cache hands out
+   * copies of one principal whose `keyLimits` object stays the same until the
+   * key is loaded again, so it identifies the plan.
+   */
+  private planOf(principal: Principal): LimitPlan {
+    const owner = principal.keyLimits ?? principal.teamLimits;
+    const cached = owner && this.plans.get(owner);
+    if (cached && cached.teamLimits === principal.teamLimits) return cached;
+    const scopes = scopesOf(principal);
+    const rated = scopes.filter((s) => s.limits.rpm !== undefined || s.limits.tpm !== undefined);
+    const limits: ScopeLimits[] = rated.map((s) => ({
+      scope: `${s.kind}:${s.id}`,
+      rpm: s.limits.rpm,
+      tpm: s.limits.tpm,
+    }));
+    const tpmScopes = limits.filter((l) => l.tpm !== undefined).map((l) => l.scope);
+    const plan = { scopes, rated, limits, tpmScopes, teamLimits: principal.teamLimits };
+    if (owner) this.plans.set(owner, plan);
+    return plan;
   }
 
   /** The budgets that apply to the principal and what has been spent of them. */

@@ -126,12 +126,16 @@ const INPUT_COLUMNS = [
   ['retry_count', 'int'],
 ] as const;
 
-/** A row as `json_to_recordset` reads it: INPUT_COLUMNS' names; the cost as exact decimal text. */
+/**
+ * A row as `json_to_recordset` reads it: INPUT_COLUMNS' names, the cost as exact
+ * decimal text, the time as ISO text (a Date's `toJSON` would take
+ * `JSON.stringify` off its fast path for the whole batch).
+ */
 function toInputRow(row: UsageRow) {
   return {
     event_id: row.eventId,
     request_id: row.requestId,
-    created_at: row.createdAt,
+    created_at: row.createdAt.toISOString(),
     team_id: row.teamId,
     api_key_id: row.apiKeyId,
     agent_id: row.agentId,

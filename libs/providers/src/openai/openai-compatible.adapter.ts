@@ -117,7 +117,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     if (this.kind === 'azure-openai') return Promise.resolve(this.configuredModels());
     return this.call(call, async (options, scope) => {
       if (this.endpoint.ollamaHost) return listOllamaModels(this.ollamaRequest(scope));
-      const page = await this.client.models.list(options);
+      const page = await this.client.models.list(options());
       return page.data.map((model) => ({
         id: this.kind === 'gemini' ? model.id.replace(/^models\//, '') : model.id,
         ownedBy: model.owned_by ?? this.name,
@@ -132,7 +132,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     try {
       await this.call(call, async (options, scope) => {
         if (this.endpoint.ollamaHost) await ollamaVersion(this.ollamaRequest(scope));
-        else await this.client.models.list(options);
+        else await this.client.models.list(options());
       });
       return { ok: true, latencyMs: elapsed() };
     } catch (err) {
@@ -184,10 +184,14 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     });
   }
 
-  private async call<T>(call: CallContext, run: (options: RequestOptions, scope: CallScope) => Promise<T>): Promise<T> {
+  /** Runs `run` in a call scope; `options()` are the SDK's request options (made only when asked for). */
+  private async call<T>(
+    call: CallContext,
+    run: (options: () => RequestOptions, scope: CallScope) => Promise<T>,
+  ): Promise<T> {
     const scope = openScope(call, this.config.timeoutMs);
     try {
-      return await run(this.requestOptions(scope), scope);
+      return await run(() => this.requestOptions(scope), scope);
     } catch (err) {
       throw normalizeProviderError(err, this.errorContext(scope));
     } finally {
@@ -205,7 +209,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
         yield item as T;
       }
       // An aborted stream must never look like a finished answer.
-      if (scope.signal.aborted) throw scope.signal.reason;
+      if (scope.aborted) throw scope.reason;
       if (received === 0) throw badResponseError(this.name, 'the stream ended without any event');
     } catch (err) {
       throw normalizeProviderError(err, this.errorContext(scope));

@@ -93,10 +93,10 @@ export class OpenAIHttp {
         method: 'POST',
         headers: { ...this.headers, 'x-request-id': scope.requestId },
         body: JSON.stringify(body),
-        signal: scope.signal,
+        signal: scope.requestSignal,
       });
     } catch (err) {
-      if (scope.signal.aborted) throw err;
+      if (scope.aborted) throw err;
       throw connectionError(this.errors(scope), err);
     }
     if (response.statusCode >= 200 && response.statusCode < 300) return response;

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { CallContext } from '../provider.interface';
 
 /** Headroom so the SDK's own timer never fires before ours. */
@@ -11,25 +12,47 @@ export const DEFAULT_SDK_TIMEOUT_MS = 600_000;
  * `touch()` restarts the timer (streams: the timeout bounds silence, not length).
  */
 export class CallScope {
-  readonly signal: AbortSignal;
+  /**
+   * The abort signal of undici's `request` (the hot path): an EventEmitter with
+   * `aborted` and `reason`, which undici accepts, at a fraction of the cost of
+   * an `AbortSignal` (one fewer per request).
+   */
+  readonly requestSignal = new RequestSignal();
   /** Per-request timeout to hand the SDK: ours plus slack, or its default. */
   readonly sdkTimeoutMs: number;
-  private readonly controller = new AbortController();
+  private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** `performance.now()` by which the call must show activity. */
   private deadline = 0;
   private expired = false;
-  private readonly onClientAbort = (): void => this.controller.abort(this.call.signal.reason);
+  private readonly onClientAbort = (): void => this.abort(this.call.signal.reason);
 
   constructor(
     private readonly call: CallContext,
     private readonly timeoutMs: number | undefined,
   ) {
-    this.signal = this.controller.signal;
     this.sdkTimeoutMs = timeoutMs === undefined ? DEFAULT_SDK_TIMEOUT_MS : timeoutMs + SDK_TIMEOUT_SLACK_MS;
-    if (call.signal.aborted) this.controller.abort(call.signal.reason);
+    if (call.signal.aborted) this.abort(call.signal.reason);
     else call.signal.addEventListener('abort', this.onClientAbort, { once: true });
     this.touch();
+  }
+
+  /** The call's `AbortSignal` (for the SDKs and `fetch`), made on first use. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.requestSignal.aborted) this.controller.abort(this.requestSignal.reason);
+    }
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.requestSignal.aborted;
+  }
+
+  /** Why the call was aborted (the client's reason, or the timeout error). */
+  get reason(): unknown {
+    return this.requestSignal.reason;
   }
 
   get clientAborted(): boolean {
@@ -45,7 +68,7 @@ export class CallScope {
   }
 
   touch(): void {
-    if (this.timeoutMs === undefined || this.signal.aborted) return;
+    if (this.timeoutMs === undefined || this.aborted) return;
     // One timer per call, re-armed for the remainder when it fires after activity:
     // a stream touches this for every event, and a timer per event cost more than the rest of the relay.
     this.deadline = performance.now() + this.timeoutMs;
@@ -65,12 +88,27 @@ export class CallScope {
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (this.signal.aborted) return;
+    if (this.aborted) return;
     const left = this.deadline - performance.now();
     if (left >= 1) return this.arm(left);
     this.expired = true;
-    this.controller.abort(new Error(`upstream timed out after ${this.timeoutMs} ms`));
+    this.abort(new Error(`upstream timed out after ${this.timeoutMs} ms`));
   };
+
+  private abort(reason: unknown): void {
+    const signal = this.requestSignal;
+    if (signal.aborted) return;
+    signal.aborted = true;
+    signal.reason = reason;
+    this.controller?.abort(reason);
+    signal.emit('abort');
+  }
+}
+
+/** What undici's `request` reads of a signal: `aborted`, `reason` and the `abort` event. */
+class RequestSignal extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
 }
 
 export function openScope(call: CallContext, defaultTimeoutMs: number | undefined): CallScope {
