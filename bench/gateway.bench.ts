@@ -5,7 +5,10 @@
  * streaming chat completions with autocannon at several concurrencies, each
  * against the upstream directly and through the gateway in the same run.
  * Prints (and writes to docs/benchmark.md): req/s, p50/p99, added latency,
- * throughput ratio, the gateway's CPU time per request and its RSS.
+ * throughput ratio, the gateway's CPU time per request and its RSS, each cell
+ * the median of BENCH_ROUNDS (3) rounds after a warm-up round; then the
+ * sub-millisecond latency at concurrency 1 and, as the floor, the CPU per
+ * request of a bare Node reverse proxy.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,6 +20,8 @@ import { processCpuMs, processRssMb, waitForHttp, createBenchDatabase } from './
 const root = join(__dirname, '..');
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64,256').split(',').map(Number);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+/** Measured rounds after the warm-up; each cell reports the median of its rounds (the machine is shared, so one sample varies by ±15%). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MASTER_KEY = 'sk-bench-master-key-0123456789';
 const PORTS = { gateway: 18_400, admin: 18_401 };
 
@@ -62,20 +67,24 @@ async function main(): Promise<void> {
     const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}`;
     await waitForHttp(`${gatewayUrl}/health/ready`);
     const key = await createLimitedKey(`http://127.0.0.1:${PORTS.admin}`);
-    const rows: Row[] = [];
+    const samples = new Map<string, Row[]>();
     const rss: number[] = [];
-    for (let round = 1; round <= 2; round++) {
+    for (let round = 0; round <= ROUNDS; round++) {
       for (const mode of ['json', 'stream'] as const) {
         for (const connections of CONCURRENCY) {
           const row = await compare(mode, connections, upstream.url, `${gatewayUrl}/v1`, key, gateway);
-          if (round === 2) rows.push(row);
-          else process.stdout.write(`warm-up ${mode} c=${connections}: ${Math.round(row.gatewayRps)} req/s\n`);
+          const label = round === 0 ? 'warm-up' : `round ${round}/${ROUNDS}`;
+          process.stdout.write(
+            `${label} ${mode} c=${connections}: ${Math.round(row.gatewayRps)} req/s, ${Math.round(row.cpuUsPerRequest)} µs CPU/request\n`,
+          );
+          if (round > 0) samples.set(`${mode}:${connections}`, [...(samples.get(`${mode}:${connections}`) ?? []), row]);
         }
       }
       rss.push(processRssMb(gateway.pid!));
     }
+    const rows = [...samples.values()].map(medianRow);
     const sequential = await sequentialLatency(upstream.url, `${gatewayUrl}/v1`, key);
-    report(rows, rss, sequential);
+    report(rows, rss, sequential, await bareProxyCpu(upstream.url));
   } finally {
     for (const child of [gateway, admin]) {
       child.kill('SIGTERM');
@@ -87,18 +96,36 @@ async function main(): Promise<void> {
 }
 
 async function startUpstreamProcess(): Promise<{ url: string; process: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', join(__dirname, 'support', 'instant-upstream.ts')],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  return startScript('instant-upstream.ts');
+}
+
+/** Starts a script of bench/support that prints its URL. */
+async function startScript(script: string, ...args: string[]): Promise<{ url: string; process: ChildProcess }> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support', script), ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve) =>
     child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())),
   );
   return { url, process: child };
+}
+
+/** CPU µs per JSON request of a bare Node reverse proxy (support/bare-proxy.ts) at concurrency 1 and 16, the floor. */
+async function bareProxyCpu(upstream: string): Promise<Array<{ connections: number; cpuUs: number }>> {
+  const proxy = await startScript('bare-proxy.ts', upstream);
+  try {
+    const out = [];
+    for (const connections of [1, 16]) {
+      await load(proxy.url, 'json', connections, 'none');
+      const before = processCpuMs(proxy.process.pid!);
+      const result = await load(proxy.url, 'json', connections, 'none');
+      out.push({ connections, cpuUs: ((processCpuMs(proxy.process.pid!) - before) * 1000) / result.requests.total });
+    }
+    return out;
+  } finally {
+    proxy.process.kill('SIGTERM');
+  }
 }
 
 async function createLimitedKey(adminUrl: string): Promise<string> {
@@ -172,6 +199,26 @@ async function compare(
   };
 }
 
+/** Each figure of a cell as the median of its rounds. */
+function medianRow(rounds: Row[]): Row {
+  const median = (pick: (row: Row) => number) => {
+    const values = rounds.map(pick).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)];
+  };
+  return {
+    mode: rounds[0].mode,
+    connections: rounds[0].connections,
+    directRps: median((r) => r.directRps),
+    gatewayRps: median((r) => r.gatewayRps),
+    directP50: median((r) => r.directP50),
+    gatewayP50: median((r) => r.gatewayP50),
+    directP99: median((r) => r.directP99),
+    gatewayP99: median((r) => r.gatewayP99),
+    cpuUsPerRequest: median((r) => r.cpuUsPerRequest),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
 interface Sequential {
   /** Median time to the whole JSON answer, ms. */
   json: { direct: number; gateway: number };
@@ -213,10 +260,15 @@ async function sequentialLatency(direct: string, gateway: string, key: string): 
   return { json: await pair('json'), stream: await pair('stream') };
 }
 
-function report(rows: Row[], rss: number[], seq: Sequential): void {
+function report(
+  rows: Row[],
+  rss: number[],
+  seq: Sequential,
+  bare: Array<{ connections: number; cpuUs: number }>,
+): void {
   const fmt = (n: number, digits = 1) => n.toFixed(digits);
   const lines = [
-    `Machine: ${process.platform} ${process.arch}, Node ${process.version}, ${DURATION} s per cell; upstream answers instantly.`,
+    `Machine: ${process.platform} ${process.arch}, Node ${process.version}, ${DURATION} s per cell, median of ${ROUNDS} rounds after a warm-up (errors: the sum); upstream answers instantly.`,
     '',
     '| mode | conns | direct req/s | gateway req/s | ratio | direct p50/p99 ms | gateway p50/p99 ms | added p50 ms | gateway CPU µs/req | errors |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -227,7 +279,8 @@ function report(rows: Row[], rss: number[], seq: Sequential): void {
     '',
     `JSON answer at concurrency 1 (median of 300 sequential requests): direct ${fmt(seq.json.direct, 2)} ms, gateway ${fmt(seq.json.gateway, 2)} ms, added ${fmt(seq.json.gateway - seq.json.direct, 2)} ms.`,
     `Streaming time to first byte (median of 300 sequential requests): direct ${fmt(seq.stream.direct, 2)} ms, gateway ${fmt(seq.stream.gateway, 2)} ms, overhead ${fmt(seq.stream.gateway - seq.stream.direct, 2)} ms.`,
-    `Gateway RSS after each full round: ${rss.map((mb) => `${Math.round(mb)} MB`).join(', ')}.`,
+    `Gateway RSS after the warm-up and after each round: ${rss.map((mb) => `${Math.round(mb)} MB`).join(', ')}.`,
+    `Floor, a bare Node reverse proxy (bench/support/bare-proxy.ts) in the same run: ${bare.map((b) => `${Math.round(b.cpuUs)} µs CPU/request at concurrency ${b.connections}`).join(', ')} (JSON).`,
   ];
   const text = lines.join('\n');
   process.stdout.write(`\n${text}\n`);
