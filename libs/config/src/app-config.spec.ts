@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       maxBodyBytes: 10 * 1024 * 1024,
       corsOrigins: true,
       providers: { openai: undefined, anthropic: undefined, ollama: undefined, gemini: undefined },
+      v8HeapGrowingPercent: 50,
     });
     expect(config.database.migrationsDir).toMatch(/prisma[\\/]migrations$/);
   });
@@ -46,8 +47,10 @@ describe('loadConfig', () => {
       ANTHROPIC_API_KEY: 'sk-ant',
       OLLAMA_HOST: 'http://127.0.0.1:11434',
       GEMINI_API_KEY: 'g-key',
+      V8_HEAP_GROWING_PERCENT: '0',
     });
     expect(config).toMatchObject({
+      v8HeapGrowingPercent: 0,
       gatewayPort: 9000,
       adminPort: 9001,
       host: '127.0.0.1',
@@ -82,6 +85,7 @@ describe('loadConfig', () => {
     [{ SECRET_KEY: 'short' }, /^Invalid configuration: SECRET_KEY must be at least 32 characters/],
     [{ ADMIN_EMAIL: 'not-an-email' }, /^Invalid configuration: ADMIN_EMAIL must be an email address/],
     [{ MAX_BODY_BYTES: '0' }, /^Invalid configuration: MAX_BODY_BYTES must be >=1/],
+    [{ V8_HEAP_GROWING_PERCENT: '-5' }, /^Invalid configuration: V8_HEAP_GROWING_PERCENT must be >=0/],
     [{ NODE_ENV: 'production' }, /^Invalid configuration: SECRET_KEY is required when NODE_ENV=production/],
     [{ GATEWAY_PORT: '8100', ADMIN_PORT: '8100' }, /^Invalid configuration: ADMIN_PORT must differ from GATEWAY_PORT/],
     [
