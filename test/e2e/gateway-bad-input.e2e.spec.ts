@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
@@ -130,6 +131,26 @@ describe('gateway bad input', () => {
     expect(latin1.status).toBe(415);
     expect(generations(upstream)).toHaveLength(0);
     // The gateway still answers on the same pool of connections.
+    expect((await post('/v1/chat/completions', { model: 'openai/gpt-4o', messages: user })).status).toBe(200);
+  });
+
+  it('stays healthy when clients go away in the middle of their bodies', async () => {
+    const { port } = new URL(platform.gatewayUrl);
+    const cut = (length: number, sent: string) =>
+      new Promise<void>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TEST_MASTER_KEY}\r\n` +
+              `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n${sent}`,
+            () => setTimeout(() => socket.destroy(), 20),
+          );
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+      });
+    await cut(1000, '{"model": "openai/gpt-4o", "mess');
+    await cut(10_000_000, '{"model": ');
+    expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
     expect((await post('/v1/chat/completions', { model: 'openai/gpt-4o', messages: user })).status).toBe(200);
   });
 

@@ -60,12 +60,12 @@ const tooLarge = (limit: number) =>
 export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
-    req.resume();
+    discardBody(req);
     return Promise.reject(tooLarge(limit));
   }
   const charset = /;\s*charset=([^;\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
   if (charset && !charset.toLowerCase().replace(/^"|"$/g, '').startsWith('utf-')) {
-    req.resume();
+    discardBody(req);
     return Promise.reject(new GatewayError('unsupported_media_type', 'The request body uses an unsupported encoding.'));
   }
   return new Promise((resolve, reject) => {
@@ -103,6 +103,12 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
 }
 
 function discard(): void {}
+
+/** Reads the rest of a body we answer without (a client going away meanwhile is no error). */
+function discardBody(req: IncomingMessage): void {
+  req.on('error', discard);
+  req.resume();
+}
 
 /** Validates `body` against a Standard Schema (zod), as the global validation pipe does: 400 naming the first bad field. */
 export async function validateBody<T>(schema: StandardSchemaV1<unknown, T>, body: unknown): Promise<T> {
