@@ -76,7 +76,8 @@ export class OpenAIHttp {
           done = true;
           continue;
         }
-        const data = parseJson(message.data);
+        // Plain JSON.parse: a stream event is small, so remembering its text costs what serialising it again does.
+        const data = JSON.parse(message.data) as unknown;
         const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
         if (error) throw streamError(error, response.headers, this.errors(scope));
         yield data;
