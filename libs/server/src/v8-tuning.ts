@@ -9,13 +9,14 @@ import type { AppConfig } from '@app/config';
  * - the old generation grows by `V8_HEAP_GROWING_PERCENT` (50 % by default) past
  *   its live size before the next full collection. Under sustained load V8's
  *   own factor lets it grow to several times the live size: the gateway sat at
- *   400+ MB RSS around ~70 MB of live objects. The benchmark measured the same
- *   CPU per request either way (docs/benchmark.md);
+ *   400+ MB RSS around ~70 MB of live objects; at 50 % it stays near 230 MB,
+ *   with the same CPU per request in side-by-side benchmark runs;
  * - WebAssembly is compiled by V8's baseline compiler (Liftoff) only, when the
  *   database is a PostgreSQL server: Prisma's query compiler is a 3.4 MB wasm
- *   module whose optimising tier-up held ~40 MB of the process for a query
- *   planner that runs once per query shape. The embedded database (PGlite, a
- *   whole PostgreSQL in WebAssembly) keeps the optimising tier.
+ *   module whose optimising tier-up held ~40 MB of the process for its query
+ *   planner (measured: a query 0.43 -> 0.51 ms, none on the gateway's request
+ *   path). The embedded database (PGlite, a whole PostgreSQL in WebAssembly)
+ *   keeps the optimising tier.
  */
 export function tuneV8(config: AppConfig): void {
   if (config.v8HeapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.v8HeapGrowingPercent}`);
