@@ -127,6 +127,11 @@ export class MemoryRateWindowStore implements RateWindowStore {
   private readonly windows = new LRUCache<string, Window>({ max: 100_000, ttl: (WINDOW_BUCKETS + 1) * BUCKET_MS });
 
   async admit(scopes: ScopeLimits[], tokens: number, nowMs: number): Promise<AdmitOutcome> {
+    return this.admitNow(scopes, tokens, nowMs);
+  }
+
+  /** `admit` without the promise, for the limiter's in-memory path. */
+  admitNow(scopes: ScopeLimits[], tokens: number, nowMs: number): AdmitOutcome {
     const bucket = bucketOf(nowMs);
     const windows = scopes.map((s) => this.windows.get(s.scope) ?? new Window());
     const usage = windows.map((w) => w.usage(bucket));

@@ -52,6 +52,8 @@ function scopesOf(principal: Principal): Scope[] {
 /** A principal's limits, worked out for admission (see `planOf`). */
 interface LimitPlan {
   scopes: Scope[];
+  /** The scopes with a budget. */
+  budgeted: Scope[];
   /** The scopes with an RPM or TPM limit, and their rate windows. */
   rated: Scope[];
   limits: ScopeLimits[];
@@ -95,14 +97,18 @@ export class RequestLimiter {
     if (plan.scopes.length === 0) return NO_OP_TICKET;
     const now = Date.now();
     const tokens = Number.isFinite(estimatedTokens) ? Math.max(0, Math.ceil(estimatedTokens)) : 0;
-    const budgetEntries = await this.checkBudgets(plan.scopes, now);
+    const budgetEntries = plan.budgeted.length === 0 ? [] : await this.checkBudgets(plan.budgeted, now);
     const { rated, limits, tpmScopes } = plan;
     if (rated.length === 0) return this.ticket({}, [], 0, tokens, budgetEntries);
     this.rejectOversized(rated, tokens);
-    const outcome = await this.withFallback(
-      () => this.rates.admit(limits, tokens, now),
-      () => this.memoryRates.admit(limits, tokens, now),
-    );
+    // Alone (no Redis), the windows are this process's: counted without a promise in between.
+    const outcome =
+      this.rates === this.memoryRates
+        ? this.memoryRates.admitNow(limits, tokens, now)
+        : await this.withFallback(
+            () => this.rates.admit(limits, tokens, now),
+            () => this.memoryRates.admit(limits, tokens, now),
+          );
     if (!outcome.admitted) throw this.rateLimited(rated, limits, outcome);
     const headers = rateHeaders(limits, outcome.usage, 1, tokens);
     return this.ticket(headers, tpmScopes, outcome.bucket, tokens, budgetEntries);
@@ -126,7 +132,8 @@ export class RequestLimiter {
       tpm: s.limits.tpm,
     }));
     const tpmScopes = limits.filter((l) => l.tpm !== undefined).map((l) => l.scope);
-    const plan = { scopes, rated, limits, tpmScopes, teamLimits: principal.teamLimits };
+    const budgeted = scopes.filter((s) => s.limits.budgetUsd !== undefined);
+    const plan = { scopes, budgeted, rated, limits, tpmScopes, teamLimits: principal.teamLimits };
     if (owner) this.plans.set(owner, plan);
     return plan;
   }
@@ -182,9 +189,7 @@ export class RequestLimiter {
   }
 
   /** Throws when a budget is spent; returns the spend entries to charge on settle. */
-  private async checkBudgets(scopes: Scope[], nowMs: number): Promise<string[]> {
-    const budgeted = scopes.filter((s) => s.limits.budgetUsd !== undefined);
-    if (budgeted.length === 0) return [];
+  private async checkBudgets(budgeted: Scope[], nowMs: number): Promise<string[]> {
     const entries = budgeted.map((s) => spendEntry(s, nowMs));
     const spent = await this.currentSpend(budgeted, entries, nowMs);
     for (let i = 0; i < budgeted.length; i++) {
@@ -196,10 +201,13 @@ export class RequestLimiter {
   }
 
   private async currentSpend(scopes: Scope[], entries: string[], nowMs: number): Promise<number[]> {
-    const values = await this.withFallback(
-      () => this.spend.get(entries),
-      () => this.memorySpend.get(entries),
-    );
+    const values =
+      this.spend === this.memorySpend
+        ? this.memorySpend.getNow(entries)
+        : await this.withFallback(
+            () => this.spend.get(entries),
+            () => this.memorySpend.get(entries),
+          );
     if (values.every((value) => value !== undefined)) return values;
     return Promise.all(values.map(async (value, i) => value ?? this.load(scopes[i], entries[i], new Date(nowMs))));
   }

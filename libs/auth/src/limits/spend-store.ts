@@ -20,6 +20,11 @@ export class MemorySpendStore implements SpendStore {
   private readonly values = new LRUCache<string, number>({ max: 100_000 });
 
   async get(entries: string[]): Promise<Array<number | undefined>> {
+    return this.getNow(entries);
+  }
+
+  /** `get` without the promise, for the limiter's in-memory path. */
+  getNow(entries: string[]): Array<number | undefined> {
     return entries.map((e) => this.values.get(e));
   }
 

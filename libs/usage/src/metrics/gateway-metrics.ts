@@ -33,7 +33,17 @@ export class GatewayMetrics {
     'Requests finished, by route, status, provider and model',
     ['route', 'status', 'provider', 'model'],
   );
-  private readonly inFlight = this.gauge('requests_in_flight', 'Requests being served, by route', ['route']);
+  /** In-flight requests per route, counted here and read by the gauge at scrape time (a gauge update per request cost two label hashes). */
+  private readonly inFlightByRoute = new Map<string, number>();
+  private readonly inFlight = new Gauge({
+    name: `${PREFIX}requests_in_flight`,
+    help: 'Requests being served, by route',
+    labelNames: ['route'],
+    registers: [this.registry],
+    collect: () => {
+      for (const [route, count] of this.inFlightByRoute) this.inFlight.set({ route }, count);
+    },
+  });
   private readonly duration = new Histogram({
     name: `${PREFIX}request_duration_seconds`,
     help: 'End-to-end request latency, by route and provider',
@@ -107,13 +117,13 @@ export class GatewayMetrics {
   /** Marks a request in flight; call the returned function (once) when it ends. */
   requestStarted(route: string): () => void {
     const label = routeLabel(route);
-    this.inFlight.inc({ route: label });
+    this.inFlightByRoute.set(label, (this.inFlightByRoute.get(label) ?? 0) + 1);
     this.totals.inFlight++;
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
-      this.inFlight.dec({ route: label });
+      this.inFlightByRoute.set(label, (this.inFlightByRoute.get(label) ?? 1) - 1);
       this.totals.inFlight--;
     };
   }
