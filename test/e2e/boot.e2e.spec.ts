@@ -66,6 +66,9 @@ describe('process boot', { timeout: 120_000 }, () => {
     await second.waitFor(/LLM gateway is running/, 60_000);
     expect(second.output()).not.toMatch(/First admin login/);
     expect(second.output()).not.toMatch(/Applied migrations/);
+    // A clean boot logs nothing at error level (pino's level 50 and above).
+    expect(first.output()).not.toMatch(/"level":(5|6)0/);
+    expect(second.output()).not.toMatch(/"level":(5|6)0/);
     expect((await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/health/ready`)).status).toBe(200);
     // The account created on the first boot is still there, with its password.
     expect((await login()).status).toBe(200);

@@ -10,6 +10,7 @@ export function createGatewayApp(config: AppConfig): Promise<HttpApp> {
     description:
       'OpenAI-compatible API over every configured provider. Authenticate with `Authorization: Bearer <key>` or `x-api-key`.',
     version: platformVersion(),
+    hotRoutes: true,
     exposedHeaders: [
       'x-ratelimit-limit-requests',
       'x-ratelimit-remaining-requests',

@@ -20,6 +20,8 @@ export interface HttpAppOptions {
   version: string;
   /** Extra response headers browsers may read (rate-limit headers, provider names...). */
   exposedHeaders?: string[];
+  /** Serve the app's {@link HotRoutes} (its module imports `HotRoutesModule`) ahead of Express. */
+  hotRoutes?: boolean;
 }
 
 /** A configured, not yet listening app, with what graceful shutdown needs. */
@@ -75,22 +77,21 @@ export async function createHttpApp(
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app, options);
-  serveHotRoutes(app, inFlight, logging);
+  if (options.hotRoutes) serveHotRoutes(app, app.get(HotRoutes), inFlight, logging);
   return { name: options.name, app, inFlight };
 }
 
 /**
- * Puts the app's {@link HotRoutes} (if its module provides them) in front of
- * Express: Node's `request` event goes to a hot route's handler when one
- * matches, with in-flight counting and request logging, and to Express otherwise.
+ * Puts the app's {@link HotRoutes} in front of Express: Node's `request` event
+ * goes to a hot route's handler when one matches, with in-flight counting and
+ * request logging, and to Express otherwise.
  */
-function serveHotRoutes(app: NestExpressApplication, inFlight: InFlightRequests, logging: RequestLogging): void {
-  let hot: HotRoutes;
-  try {
-    hot = app.get(HotRoutes, { strict: false });
-  } catch {
-    return;
-  }
+function serveHotRoutes(
+  app: NestExpressApplication,
+  hot: HotRoutes,
+  inFlight: InFlightRequests,
+  logging: RequestLogging,
+): void {
   const server = app.getHttpServer();
   const [express] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeListener('request', express);
