@@ -31,7 +31,6 @@ export class HotRoutes {
 
   /** The handler for `req`, or undefined when the full stack must serve it. */
   match(req: IncomingMessage): HotHandler | undefined {
-    if (this.routes.size === 0) return undefined;
     const headers = req.headers;
     if (headers.origin !== undefined) return undefined;
     const encoding = headers['content-encoding'];

@@ -52,9 +52,13 @@ export async function createHttpApp(
   app.set('trust proxy', config.trustProxy);
   const inFlight = new InFlightRequests();
   const logging = app.get(RequestLogging);
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  /** What every request gets first, on the hot path or through Express: in-flight counting, its id and log line. */
+  const arrive = (req: IncomingMessage, res: ServerResponse) => {
     inFlight.track(res);
     logging.begin(req, res);
+  };
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    arrive(req, res);
     next();
   });
   // Before the body parser, so its errors (malformed JSON, 413) reach browsers with CORS headers too.
@@ -77,20 +81,19 @@ export async function createHttpApp(
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app, options);
-  if (options.hotRoutes) serveHotRoutes(app, app.get(HotRoutes), inFlight, logging);
+  if (options.hotRoutes) serveHotRoutes(app, app.get(HotRoutes), arrive);
   return { name: options.name, app, inFlight };
 }
 
 /**
  * Puts the app's {@link HotRoutes} in front of Express: Node's `request` event
- * goes to a hot route's handler when one matches, with in-flight counting and
- * request logging, and to Express otherwise.
+ * goes to a hot route's handler when one matches, after `arrive` (in-flight
+ * counting and request logging), and to Express otherwise.
  */
 function serveHotRoutes(
   app: NestExpressApplication,
   hot: HotRoutes,
-  inFlight: InFlightRequests,
-  logging: RequestLogging,
+  arrive: (req: IncomingMessage, res: ServerResponse) => void,
 ): void {
   const server = app.getHttpServer();
   const [express] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
@@ -98,8 +101,7 @@ function serveHotRoutes(
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const handler = hot.match(req);
     if (!handler) return express(req, res);
-    inFlight.track(res);
-    logging.begin(req, res);
+    arrive(req, res);
     handler(req as HotRequest, res);
   });
 }

@@ -20,12 +20,13 @@ describe('MemoryRateWindowStore', () => {
   it('forgets everything after a minute of silence, and corrects tokens only while their bucket is live', async () => {
     const store = new MemoryRateWindowStore();
     const first = await store.admit([key], 90, T0);
+    if (!first.admitted) throw new Error('the first request must be admitted');
     expect((await store.admit([key], 20, T0 + 1)).admitted).toBe(false);
-    if (first.admitted) await store.adjustTokens([key.scope], first.bucket, -80, T0 + 2);
+    await store.adjustTokens([key.scope], first.bucket, -80, T0 + 2);
     expect(await store.admit([key], 20, T0 + 3)).toMatchObject({ admitted: true, usage: [{ tokens: 10 }] });
     // An hour later the window is empty; a correction for the old bucket changes nothing.
     const later = T0 + 3_600_000;
-    if (first.admitted) await store.adjustTokens([key.scope], first.bucket, 500, later);
+    await store.adjustTokens([key.scope], first.bucket, 500, later);
     expect(await store.admit([key], 100, later)).toMatchObject({ admitted: true, usage: [{ requests: 0, tokens: 0 }] });
   });
 
