@@ -1,9 +1,19 @@
-import type { Agent, Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Agent } from 'undici';
 import { parseJson } from '@app/contracts';
 import { connectionError, fromUpstreamHttpError, type ErrorContext } from '../errors';
 import type { ProviderConfig } from '../provider.interface';
 import type { CallScope } from '../shared/call-scope';
 import { describeUpstreamBody, statusOfStreamError } from '../shared/error-details';
+import {
+  NoResponseError,
+  postForStream,
+  postForText,
+  type UpstreamHead,
+  type UpstreamPost,
+  type UpstreamStream,
+  type UpstreamText,
+} from '../shared/exchange';
 import { MAX_ERROR_BODY_CHARS } from '../shared/http';
 import { SseDecoder } from '../shared/sse';
 import { DEFAULT_AZURE_API_VERSION, type OpenAIEndpoint } from './openai-compatible.config';
@@ -13,7 +23,7 @@ const AZURE_DEPLOYMENT_PATHS = new Set(['/chat/completions', '/completions', '/e
 
 /**
  * The hot-path HTTP of the OpenAI-compatible adapter, straight on undici's
- * `request` API and the provider's keep-alive pool: the same URLs, auth headers
+ * dispatcher (see `shared/exchange.ts`) and the provider's keep-alive pool: the same URLs, auth headers
  * and error semantics as the `openai` SDK (see `OpenAICompatibleAdapter`), at a
  * third of its CPU cost per call.
  */
@@ -53,10 +63,15 @@ export class OpenAIHttp {
 
   /** POSTs JSON and returns the parsed 2xx body (a string when the upstream did not answer JSON). */
   async postJson(path: string, body: { model: string }, scope: CallScope): Promise<unknown> {
-    const response = await this.send(path, body, scope);
-    const text = await response.body.text();
+    let response: UpstreamText;
+    try {
+      response = await postForText(this.dispatcher, this.post(path, body, scope), scope);
+    } catch (err) {
+      throw this.failure(err, scope);
+    }
+    if (response.status < 200 || response.status >= 300) throw this.httpError(response, response.text, scope);
     const type = header(response.headers, 'content-type')?.split(';')[0].trim().toLowerCase();
-    return type?.includes('application/json') || type?.endsWith('+json') ? parseJson(text) : text;
+    return type?.includes('application/json') || type?.endsWith('+json') ? parseJson(response.text) : response.text;
   }
 
   /**
@@ -65,12 +80,21 @@ export class OpenAIHttp {
    * with that error; a body that is not JSON is a SyntaxError for the normaliser.
    */
   async *postSse(path: string, body: { model: string }, scope: CallScope): AsyncGenerator<unknown> {
-    const response = await this.send(path, body, scope);
-    const utf8 = new TextDecoder();
+    let response: UpstreamStream;
+    try {
+      response = await postForStream(this.dispatcher, this.post(path, body, scope), scope);
+    } catch (err) {
+      throw this.failure(err, scope);
+    }
+    if (response.status < 200 || response.status >= 300) {
+      let text = '';
+      for await (const chunk of response.chunks()) if (text.length < MAX_ERROR_BODY_CHARS) text += chunk;
+      throw this.httpError(response, text, scope);
+    }
     const decoder = new SseDecoder();
     let done = false;
-    for await (const bytes of response.body as AsyncIterable<Buffer>) {
-      for (const message of decoder.push(utf8.decode(bytes, { stream: true }))) {
+    for await (const text of response.chunks()) {
+      for (const message of decoder.push(text)) {
         if (done) continue;
         if (message.data.startsWith('[DONE]')) {
           done = true;
@@ -85,29 +109,28 @@ export class OpenAIHttp {
     }
   }
 
-  private async send(path: string, body: { model: string }, scope: CallScope): Promise<Dispatcher.ResponseData> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.dispatcher.request({
-        origin: this.origin,
-        path: this.path(path, body.model),
-        method: 'POST',
-        headers: { ...this.headers, 'x-request-id': scope.requestId },
-        body: JSON.stringify(body),
-        signal: scope.requestSignal,
-      });
-    } catch (err) {
-      if (scope.aborted) throw err;
-      throw connectionError(this.errors(scope), err);
-    }
-    if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    const text = await response.body.text();
-    throw fromUpstreamHttpError(
+  private post(path: string, body: { model: string }, scope: CallScope): UpstreamPost {
+    return {
+      origin: this.origin,
+      path: this.path(path, body.model),
+      headers: { ...this.headers, 'x-request-id': scope.requestId },
+      body: JSON.stringify(body),
+    };
+  }
+
+  /** No response: an abort keeps its reason, anything else is a connection error. */
+  private failure(err: unknown, scope: CallScope): unknown {
+    if (scope.aborted) return err;
+    return connectionError(this.errors(scope), err instanceof NoResponseError ? err.cause : err);
+  }
+
+  private httpError(head: UpstreamHead, text: string, scope: CallScope): Error {
+    return fromUpstreamHttpError(
       {
-        status: response.statusCode,
-        headers: toHeaders(response.headers),
+        status: head.status,
+        headers: toHeaders(head.headers),
         rawBody: text.slice(0, MAX_ERROR_BODY_CHARS),
-        cause: new Error(`upstream answered HTTP ${response.statusCode}`),
+        cause: new Error(`upstream answered HTTP ${head.status}`),
       },
       this.errors(scope),
     );
@@ -124,17 +147,17 @@ export class OpenAIHttp {
 }
 
 /** An `{"error": ...}` event inside a 200 stream: its status comes from the error's type. */
-function streamError(error: unknown, headers: Dispatcher.ResponseData['headers'], ctx: ErrorContext): Error {
+function streamError(error: unknown, headers: IncomingHttpHeaders, ctx: ErrorContext): Error {
   const status = statusOfStreamError(describeUpstreamBody(undefined, error).type);
   return fromUpstreamHttpError({ status, headers: toHeaders(headers), body: error, cause: error }, ctx);
 }
 
-function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-function toHeaders(raw: Dispatcher.ResponseData['headers']): Headers {
+function toHeaders(raw: IncomingHttpHeaders): Headers {
   const headers = new Headers();
   for (const [key, value] of Object.entries(raw)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
