@@ -88,7 +88,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       stream: true,
       stream_options: { ...request.stream_options, include_usage: true },
     };
-    return this.stream<ChatChunk>(call, (scope) => this.http.postSse('/chat/completions', body, scope));
+    return this.http.postSse('/chat/completions', body, call) as AsyncIterable<ChatChunk>;
   }
 
   completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
@@ -104,7 +104,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       stream: true,
       stream_options: { ...request.stream_options, include_usage: true },
     };
-    return this.stream<CompletionChunk>(call, (scope) => this.http.postSse('/completions', body, scope));
+    return this.http.postSse('/completions', body, call) as AsyncIterable<CompletionChunk>;
   }
 
   /** Posted as is (the SDK's `embeddings.create` would swap the encoding to base64 and decode it). */
@@ -192,25 +192,6 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     const scope = openScope(call, this.config.timeoutMs);
     try {
       return await run(() => this.requestOptions(scope), scope);
-    } catch (err) {
-      throw normalizeProviderError(err, this.errorContext(scope));
-    } finally {
-      scope.dispose();
-    }
-  }
-
-  private async *stream<T>(call: CallContext, start: (scope: CallScope) => AsyncIterable<unknown>): AsyncGenerator<T> {
-    const scope = openScope(call, this.config.timeoutMs);
-    let received = 0;
-    try {
-      for await (const item of start(scope)) {
-        scope.touch();
-        received++;
-        yield item as T;
-      }
-      // An aborted stream must never look like a finished answer.
-      if (scope.aborted) throw scope.reason;
-      if (received === 0) throw badResponseError(this.name, 'the stream ended without any event');
     } catch (err) {
       throw normalizeProviderError(err, this.errorContext(scope));
     } finally {

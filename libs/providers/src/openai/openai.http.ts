@@ -1,9 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent } from 'undici';
 import { parseJson } from '@app/contracts';
-import { connectionError, fromUpstreamHttpError, type ErrorContext } from '../errors';
-import type { ProviderConfig } from '../provider.interface';
-import type { CallScope } from '../shared/call-scope';
+import {
+  badResponseError,
+  connectionError,
+  fromUpstreamHttpError,
+  normalizeProviderError,
+  type ErrorContext,
+} from '../errors';
+import type { CallContext, ProviderConfig } from '../provider.interface';
+import { type CallScope, openScope } from '../shared/call-scope';
 import { describeUpstreamBody, statusOfStreamError } from '../shared/error-details';
 import {
   NoResponseError,
@@ -76,37 +82,58 @@ export class OpenAIHttp {
 
   /**
    * POSTs and yields the JSON of each server-sent event as it arrives, until `[DONE]`
-   * (read on to the end, as the SDK does). An event carrying `error` ends the stream
-   * with that error; a body that is not JSON is a SyntaxError for the normaliser.
+   * (read on to the end, as the SDK does), in a call scope of its own: the timeout
+   * bounds the wait for each event, the client's abort ends the call, and every
+   * failure is normalised. An event carrying `error` ends the stream with that error;
+   * a body that is not JSON, or one without any event, is a bad response. (One
+   * generator from the socket to the relay: each layer of async iteration costs a
+   * promise hop per event.)
    */
-  async *postSse(path: string, body: { model: string }, scope: CallScope): AsyncGenerator<unknown> {
+  async *postSse(path: string, body: { model: string }, call: CallContext): AsyncGenerator<unknown> {
+    const scope = openScope(call, this.config.timeoutMs);
+    let received = 0;
+    try {
+      const response = await this.openStream(path, body, scope);
+      const decoder = new SseDecoder();
+      let done = false;
+      for await (const text of response.chunks()) {
+        for (const message of decoder.push(text)) {
+          if (done) continue;
+          if (message.data.startsWith('[DONE]')) {
+            done = true;
+            continue;
+          }
+          // Plain JSON.parse: a stream event is small, so remembering its text costs what serialising it again does.
+          const data = JSON.parse(message.data) as unknown;
+          const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
+          if (error) throw streamError(error, response.headers, this.errors(scope));
+          scope.touch();
+          received++;
+          yield data;
+        }
+      }
+      // An aborted stream must never look like a finished answer.
+      if (scope.aborted) throw scope.reason;
+      if (received === 0) throw badResponseError(this.config.name, 'the stream ended without any event');
+    } catch (err) {
+      throw normalizeProviderError(err, this.errors(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** The stream's response once its head arrived; a non-2xx answer is thrown as the upstream's error. */
+  private async openStream(path: string, body: { model: string }, scope: CallScope): Promise<UpstreamStream> {
     let response: UpstreamStream;
     try {
       response = await postForStream(this.dispatcher, this.post(path, body, scope), scope);
     } catch (err) {
       throw this.failure(err, scope);
     }
-    if (response.status < 200 || response.status >= 300) {
-      let text = '';
-      for await (const chunk of response.chunks()) if (text.length < MAX_ERROR_BODY_CHARS) text += chunk;
-      throw this.httpError(response, text, scope);
-    }
-    const decoder = new SseDecoder();
-    let done = false;
-    for await (const text of response.chunks()) {
-      for (const message of decoder.push(text)) {
-        if (done) continue;
-        if (message.data.startsWith('[DONE]')) {
-          done = true;
-          continue;
-        }
-        // Plain JSON.parse: a stream event is small, so remembering its text costs what serialising it again does.
-        const data = JSON.parse(message.data) as unknown;
-        const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
-        if (error) throw streamError(error, response.headers, this.errors(scope));
-        yield data;
-      }
-    }
+    if (response.status >= 200 && response.status < 300) return response;
+    let text = '';
+    for await (const chunk of response.chunks()) if (text.length < MAX_ERROR_BODY_CHARS) text += chunk;
+    throw this.httpError(response, text, scope);
   }
 
   private post(path: string, body: { model: string }, scope: CallScope): UpstreamPost {
