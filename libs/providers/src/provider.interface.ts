@@ -50,10 +50,25 @@ export interface ProviderConfig {
   options?: ProviderOptions;
 }
 
+/**
+ * What the gateway reads of a client's abort signal. An `AbortSignal` is one; the
+ * request pipeline passes a lighter one (`ClientAbort` in the completions library),
+ * because Node 20 tenures every `AbortSignal`: the young-generation collector never
+ * frees them, and one per request cost more CPU in garbage collection than the
+ * rest of the request context. A real `AbortSignal`, for the SDKs and `fetch`, is
+ * made per upstream call only where one is needed (`CallScope.signal`).
+ */
+export interface ClientSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** Per-call context. The adapter never reads Nest requests; the pipeline builds this. */
 export interface CallContext {
   /** Aborted when the client goes away; the upstream request is aborted with it. */
-  signal: AbortSignal;
+  signal: ClientSignal;
   /**
    * Bound on the wait for the upstream's answer: the whole response for JSON calls;
    * for streams, the wait for the first event and every silence between events.

@@ -1,5 +1,6 @@
 import { GatewayError } from '@app/contracts';
 import { ProviderError } from '../errors';
+import type { ClientSignal } from '../provider.interface';
 import type { CircuitBreakers } from './circuit-breaker';
 import type { LatencyTracker } from './latency-tracker';
 import { type RoutePlan, type RouteTarget, targetKey } from './route-plan';
@@ -74,7 +75,7 @@ export class Router {
 
   async execute<T>(
     plan: RoutePlan,
-    signal: AbortSignal,
+    signal: ClientSignal,
     call: (ctx: AttemptContext) => Promise<T>,
   ): Promise<RouteOutcome<T>> {
     const targets = this.targetOrder.order(plan);
@@ -174,7 +175,7 @@ function finalError(plan: RoutePlan, last: GatewayError | undefined): GatewayErr
   return last;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: ClientSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
