@@ -2,3 +2,4 @@ export * from './errors';
 export * from './openai';
 export * from './anthropic';
 export * from './json-text';
+export * from './objects';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, withFields } from '@app/contracts';
 import type { RouteRecord } from '@app/db';
 import type { RoutePlan, RouteTarget } from '@app/providers';
 import type { AgentLookup, AgentMatch, RegisteredProvider, ResolvedModel } from './catalog.types';
@@ -29,10 +29,10 @@ type ProviderView = NonNullable<ReturnType<ResolutionSources['provider']>>;
 export function resolveModel(model: string, sources: ResolutionSources): ResolvedModel {
   if (model.length === 0) throw new GatewayError('invalid_request_error', 'model is required.', { param: 'model' });
   const agent = sources.agent(model);
-  if (!agent) return { ...resolveTarget(model, sources), agent: null };
+  if (!agent) return withFields(resolveTarget(model, sources), { agent: null });
   try {
     // An agent runs on a route, a provider model or a bare model, never on another agent.
-    return { ...resolveTarget(agent.model, sources), requested: model, agent };
+    return withFields(resolveTarget(agent.model, sources), { requested: model, agent });
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     throw new GatewayError(error.code, `Agent "${model}" runs on model "${agent.model}": ${error.message}`, {

@@ -6,6 +6,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '@app/contracts';
+import { withFields } from '@app/contracts';
 import { GenerationRunner } from './generation-runner';
 import { NO_USAGE, tokenUsage } from './outcome-reporter';
 import { ProviderCaller } from './provider-caller';
@@ -60,7 +61,7 @@ export class CompletionPipeline {
       model: req.model,
       estimatedTokens: estimateTokens(req.input),
       call: (target) => this.caller.embed(target, req, ctx),
-      usage: (res) => ({ ...NO_USAGE, promptTokens: res.usage?.prompt_tokens ?? 0 }),
+      usage: (res) => withFields(NO_USAGE, { promptTokens: res.usage?.prompt_tokens ?? 0 }),
       modelServed: (res) => res.model,
     });
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, withFields } from '@app/contracts';
 import { CLIENT_CLOSED_REQUEST, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
 import { GatewayMetrics, type TokenUsage } from '@app/usage';
 import { NO_USAGE, OutcomeReporter } from './outcome-reporter';
@@ -35,12 +35,11 @@ export interface StreamCall<T> {
 
 /** Response headers naming who answered, with the rate-limit headers. */
 export function answerHeaders(target: RouteTarget, fallbacks: number, ticket: LimitTicket): Record<string, string> {
-  return {
-    ...ticket.headers,
+  return withFields(ticket.headers, {
     'x-gateway-provider': target.provider,
     'x-gateway-model': target.model,
     'x-gateway-fallbacks': String(fallbacks),
-  };
+  });
 }
 
 /**
@@ -75,7 +74,7 @@ export class GenerationRunner {
       const outcome = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.call(target));
       const usage = spec.usage(outcome.value);
       const modelServed = spec.modelServed(outcome.value);
-      this.reporter.report(ctx, { ...outcome, plan, modelServed, usage, status: 200, stream: false }, ticket);
+      this.reporter.report(ctx, withFields(outcome, { plan, modelServed, usage, status: 200, stream: false }), ticket);
       return { value: outcome.value, headers: answerHeaders(outcome.target, outcome.fallbacks, ticket) };
     } catch (error) {
       throw this.failed(error, plan, ctx, ticket, false);

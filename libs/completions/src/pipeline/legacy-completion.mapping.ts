@@ -6,6 +6,7 @@ import {
   type CompletionRequest,
   type CompletionResponse,
   GatewayError,
+  withFields,
 } from '@app/contracts';
 
 const UNSUPPORTED_ON_CHAT = ['suffix', 'best_of', 'logprobs'] as const;
@@ -29,7 +30,7 @@ export function completionToChat(req: CompletionRequest, provider: string): Chat
     }
   }
   const { prompt: _prompt, echo: _echo, suffix: _suffix, best_of: _bestOf, logprobs: _logprobs, ...rest } = req;
-  return { ...rest, messages: [{ role: 'user', content: prompt }] };
+  return withFields(rest, { messages: [{ role: 'user' as const, content: prompt }] });
 }
 
 export function chatToCompletion(res: ChatResponse, req: CompletionRequest): CompletionResponse {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AnthropicMessageRequest } from '@app/contracts';
+import { type AnthropicMessageRequest, withFields } from '@app/contracts';
 import { anthropicToChat, chatChunksToAnthropicEvents, chatToAnthropic } from '../translate';
 import { ChatPipeline } from './chat.pipeline';
 import type { RequestContext } from './request-context';
@@ -14,12 +14,12 @@ export class MessagesPipeline {
   constructor(private readonly chat: ChatPipeline) {}
 
   async create(body: AnthropicMessageRequest, ctx: RequestContext) {
-    const { value, headers } = await this.chat.complete({ ...anthropicToChat(body), stream: false }, ctx);
+    const { value, headers } = await this.chat.complete(withFields(anthropicToChat(body), { stream: false }), ctx);
     return { value: chatToAnthropic(value, body.model), headers };
   }
 
   async stream(body: AnthropicMessageRequest, ctx: RequestContext) {
-    const request = { ...anthropicToChat(body), stream: true, stream_options: { include_usage: true } };
+    const request = withFields(anthropicToChat(body), { stream: true, stream_options: { include_usage: true } });
     const { headers, chunks } = await this.chat.stream(request, ctx);
     return { headers, events: chatChunksToAnthropicEvents(chunks, body.model) };
   }

@@ -10,6 +10,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '@app/contracts';
+import { withFields } from '@app/contracts';
 import { type CallContext, ProviderError, type RouteTarget } from '@app/providers';
 import { ProviderRegistry, type RegisteredProvider } from '../catalog';
 import {
@@ -62,8 +63,8 @@ export class ProviderCaller {
     const provider = this.provider(target);
     const call = this.callContext(target, provider, ctx);
     const { emulateTools, emulateJson } = this.emulation(provider, req);
-    let upstream: ChatRequest = { ...req, model: target.model, stream: false };
-    delete upstream.stream_options;
+    const { stream_options: _streamOptions, ...rest } = req;
+    let upstream: ChatRequest = withFields(rest, { model: target.model, stream: false });
     if (emulateTools) upstream = emulateToolsRequest(upstream);
     if (emulateJson) upstream = instructForJson(upstream);
     let res = await provider.adapter.chat(upstream, call);
@@ -83,7 +84,7 @@ export class ProviderCaller {
       const rest: AsyncIterator<ChatChunk> = { next: async () => chunks.next() };
       return { first: (await rest.next()).value as ChatChunk | undefined, rest, ttftMs: performance.now() - started };
     }
-    const upstream: ChatRequest = { ...req, model: target.model, stream: true };
+    const upstream: ChatRequest = withFields(req, { model: target.model, stream: true });
     const stream = provider.adapter.chatStream(upstream, this.callContext(target, provider, ctx));
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
@@ -96,7 +97,7 @@ export class ProviderCaller {
     const adapter = provider.adapter;
     if (adapter.capabilities.legacyCompletions && adapter.completion) {
       return adapter.completion(
-        { ...req, model: target.model, stream: false },
+        withFields(req, { model: target.model, stream: false }),
         this.callContext(target, provider, ctx),
       );
     }
@@ -112,7 +113,7 @@ export class ProviderCaller {
     const adapter = provider.adapter;
     if (adapter.capabilities.legacyCompletions && adapter.completionStream) {
       const started = performance.now();
-      const upstream = { ...req, model: target.model, stream: true };
+      const upstream = withFields(req, { model: target.model, stream: true });
       const rest = adapter.completionStream(upstream, this.callContext(target, provider, ctx))[Symbol.asyncIterator]();
       const first = await rest.next();
       return { first: first.done ? undefined : first.value, rest, ttftMs: performance.now() - started };
@@ -142,7 +143,7 @@ export class ProviderCaller {
         status: 400,
       });
     }
-    return provider.adapter.embed({ ...req, model: target.model }, this.callContext(target, provider, ctx));
+    return provider.adapter.embed(withFields(req, { model: target.model }), this.callContext(target, provider, ctx));
   }
 
   private emulation(provider: RegisteredProvider, req: ChatRequest): { emulateTools: boolean; emulateJson: boolean } {

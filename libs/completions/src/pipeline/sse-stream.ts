@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { type ErrorEnvelope, jsonText } from '@app/contracts';
+import { type ErrorEnvelope, jsonText, withFields } from '@app/contracts';
 
 /**
  * The gateway's only SSE framer: writes `data:` (and optionally `event:`) frames
@@ -28,13 +28,15 @@ export class SseStream {
   open(headers: Record<string, string> = {}): void {
     if (this.opened) return;
     this.opened = true;
-    this.res.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    this.res.writeHead(
+      200,
+      withFields(headers, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      }),
+    );
     this.cork();
     this.res.flushHeaders();
   }

@@ -1,4 +1,4 @@
-import { GatewayError } from '@app/contracts';
+import { GatewayError, withFields } from '@app/contracts';
 import { CLIENT_CLOSED_REQUEST } from '@app/providers';
 import type { TokenUsage } from '@app/usage';
 import { NO_USAGE } from './outcome-reporter';
@@ -70,8 +70,11 @@ export async function* relayStream<T>(
       end = { status: CLIENT_CLOSED_REQUEST, errorCode: 'client_closed' };
       rest.return?.().catch(() => undefined);
     }
-    const estimated = { ...NO_USAGE, promptTokens: options.promptEstimate, completionTokens: Math.ceil(chars / 4) };
-    options.onEnd({ ...end, usage: usage ?? estimated, modelServed });
+    const estimated = withFields(NO_USAGE, {
+      promptTokens: options.promptEstimate,
+      completionTokens: Math.ceil(chars / 4),
+    });
+    options.onEnd(withFields(end, { usage: usage ?? estimated, modelServed }));
   }
 }
 

@@ -8,6 +8,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '@app/contracts';
+import { withFields } from '@app/contracts';
 import type OpenAI from 'openai';
 import type { Agent } from 'undici';
 import { badResponseError, normalizeProviderError, type ErrorContext } from '../errors';
@@ -77,39 +78,37 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
 
   chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
     const { stream_options: _streamOptions, ...rest } = request;
-    const body = { ...rest, model: this.model(request.model), stream: false };
+    const body = withFields(rest, { model: this.model(request.model), stream: false });
     return this.post<ChatResponse>('/chat/completions', body, call, 'choices');
   }
 
   chatStream(request: ChatRequest, call: CallContext): AsyncIterable<ChatChunk> {
-    const body = {
-      ...request,
+    const body = withFields(request, {
       model: this.model(request.model),
       stream: true,
-      stream_options: { ...request.stream_options, include_usage: true },
-    };
+      stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
+    });
     return this.http.postSse('/chat/completions', body, call) as AsyncIterable<ChatChunk>;
   }
 
   completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
     const { stream_options: _streamOptions, ...rest } = request;
-    const body = { ...rest, model: this.model(request.model), stream: false };
+    const body = withFields(rest, { model: this.model(request.model), stream: false });
     return this.post<CompletionResponse>('/completions', body, call, 'choices');
   }
 
   completionStream(request: CompletionRequest, call: CallContext): AsyncIterable<CompletionChunk> {
-    const body = {
-      ...request,
+    const body = withFields(request, {
       model: this.model(request.model),
       stream: true,
-      stream_options: { ...request.stream_options, include_usage: true },
-    };
+      stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
+    });
     return this.http.postSse('/completions', body, call) as AsyncIterable<CompletionChunk>;
   }
 
   /** Posted as is (the SDK's `embeddings.create` would swap the encoding to base64 and decode it). */
   embed(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse> {
-    const body = { ...request, model: this.model(request.model) };
+    const body = withFields(request, { model: this.model(request.model) });
     return this.post<EmbeddingResponse>('/embeddings', body, call, 'data');
   }
 

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent } from 'undici';
-import { parseJson } from '@app/contracts';
+import { parseJson, withFields } from '@app/contracts';
 import {
   badResponseError,
   connectionError,
@@ -140,7 +140,7 @@ export class OpenAIHttp {
     return {
       origin: this.origin,
       path: this.path(path, body.model),
-      headers: { ...this.headers, 'x-request-id': scope.requestId },
+      headers: withFields(this.headers, { 'x-request-id': scope.requestId }),
       body: JSON.stringify(body),
     };
   }
