@@ -54,6 +54,20 @@ describe('upstream exchanges on undici’s dispatcher', () => {
     expect(answer.headers['x-up']).toBe('yes');
   });
 
+  it('decodes a stream whose characters are split between chunks, without its byte-order mark', async () => {
+    agent = new Agent();
+    const bytes = Buffer.from('\ufeffdata: {"text":"héllo €"}\n\n');
+    handle = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const next = () =>
+        i < bytes.length ? res.write(Buffer.from([bytes[i++]]), () => setImmediate(next)) : res.end();
+      next();
+    };
+    const stream = await postForStream(agent, post(), scope());
+    expect(await collect(stream.chunks())).toBe('data: {"text":"héllo €"}\n\n');
+  });
+
   it('hands over stream chunks as they arrive, before the response ends', async () => {
     agent = new Agent();
     let finish: () => void = () => undefined;
