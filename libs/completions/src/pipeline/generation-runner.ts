@@ -74,7 +74,11 @@ export class GenerationRunner {
       const outcome = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.call(target));
       const usage = spec.usage(outcome.value);
       const modelServed = spec.modelServed(outcome.value);
-      this.reporter.report(ctx, withFields(outcome, { plan, modelServed, usage, status: 200, stream: false }), ticket);
+      this.reporter.reportAfterResponse(
+        ctx,
+        withFields(outcome, { plan, modelServed, usage, status: 200, stream: false }),
+        ticket,
+      );
       return { value: outcome.value, headers: answerHeaders(outcome.target, outcome.fallbacks, ticket) };
     } catch (error) {
       throw this.failed(error, plan, ctx, ticket, false);
@@ -107,7 +111,7 @@ export class GenerationRunner {
       ctx,
       onEnd: (end) => {
         ended();
-        this.reporter.report(
+        this.reporter.reportAfterResponse(
           ctx,
           { plan, target, fallbacks, retries, ttftMs: value.ttftMs, stream: true, ...end },
           ticket,

@@ -41,8 +41,19 @@ export class OutcomeReporter {
     private readonly metrics: GatewayMetrics,
   ) {}
 
-  report(ctx: RequestContext, outcome: Outcome, ticket?: LimitTicket): void {
+  /**
+   * {@link report} once the answer has left: after this turn's I/O (`setImmediate`),
+   * by when the response written in this turn is on the socket, so the usage
+   * pipeline is not on the latency path of a successful answer. The latency is
+   * measured now.
+   */
+  reportAfterResponse(ctx: RequestContext, outcome: Outcome, ticket?: LimitTicket): void {
     const latencyMs = performance.now() - ctx.startedMs;
+    setImmediate(() => this.report(ctx, outcome, ticket, latencyMs));
+  }
+
+  report(ctx: RequestContext, outcome: Outcome, ticket?: LimitTicket, measuredMs?: number): void {
+    const latencyMs = measuredMs ?? performance.now() - ctx.startedMs;
     if (outcome.target && outcome.status < 400) {
       this.metrics.observeUpstream(outcome.target.provider, outcome.target.model, latencyMs, outcome.ttftMs);
     }
