@@ -13,9 +13,9 @@ export const DEFAULT_SDK_TIMEOUT_MS = 600_000;
  */
 export class CallScope {
   /**
-   * The abort signal of undici's `request` (the hot path): an EventEmitter with
-   * `aborted` and `reason`, which undici accepts, at a fraction of the cost of
-   * an `AbortSignal` (one fewer per request).
+   * The call's abort as the hot path's exchanges (`shared/exchange.ts`) and
+   * undici's `request` read it: an EventEmitter with `aborted` and `reason`, at a
+   * fraction of the cost of an `AbortSignal` (which Node 20 also tenures).
    */
   readonly requestSignal = new RequestSignal();
   /** Per-request timeout to hand the SDK: ours plus slack, or its default. */
@@ -105,7 +105,7 @@ export class CallScope {
   }
 }
 
-/** What undici's `request` reads of a signal: `aborted`, `reason` and the `abort` event. */
+/** What an exchange (or undici's `request`) reads of a signal: `aborted`, `reason` and the `abort` event. */
 class RequestSignal extends EventEmitter {
   aborted = false;
   reason: unknown = undefined;

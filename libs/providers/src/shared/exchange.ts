@@ -109,18 +109,12 @@ export interface UpstreamText extends UpstreamHead {
 }
 
 class TextExchange extends ScopedExchange {
-  readonly done: Promise<UpstreamText>;
-  private resolve!: (value: UpstreamText) => void;
-  private reject!: (error: unknown) => void;
+  readonly result = deferred<UpstreamText>();
   private readonly parts: Buffer[] = [];
   private settled = false;
 
   constructor(scope: CallScope, dispatcher: Agent, post: UpstreamPost) {
     super(scope);
-    this.done = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
     this.start(dispatcher, post);
   }
 
@@ -133,7 +127,7 @@ class TextExchange extends ScopedExchange {
     if (this.settled) return;
     this.settled = true;
     const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-    this.resolve({ status: this.status, headers: this.headers, text: utf8(bytes) });
+    this.result.resolve({ status: this.status, headers: this.headers, text: utf8(bytes) });
   }
 
   protected started(): void {}
@@ -141,7 +135,7 @@ class TextExchange extends ScopedExchange {
   protected failed(error: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    this.reject(error);
+    this.result.reject(error);
   }
 }
 
@@ -152,9 +146,7 @@ export interface UpstreamStream extends UpstreamHead {
 }
 
 class StreamExchange extends ScopedExchange implements UpstreamStream {
-  readonly head: Promise<UpstreamStream>;
-  private resolveHead!: (value: UpstreamStream) => void;
-  private rejectHead!: (error: unknown) => void;
+  readonly head = deferred<UpstreamStream>();
   /** Node's decoder: a character split between chunks waits for its rest (6x faster than a streaming `TextDecoder`). */
   private readonly decoder = new StringDecoder('utf8');
   private readonly queue: string[] = [];
@@ -165,10 +157,6 @@ class StreamExchange extends ScopedExchange implements UpstreamStream {
 
   constructor(scope: CallScope, dispatcher: Agent, post: UpstreamPost) {
     super(scope);
-    this.head = new Promise((resolve, reject) => {
-      this.resolveHead = resolve;
-      this.rejectHead = reject;
-    });
     this.start(dispatcher, post);
   }
 
@@ -215,7 +203,7 @@ class StreamExchange extends ScopedExchange implements UpstreamStream {
   }
 
   protected started(): void {
-    this.resolveHead(this);
+    this.head.resolve(this);
   }
 
   protected failed(error: unknown): void {
@@ -223,7 +211,7 @@ class StreamExchange extends ScopedExchange implements UpstreamStream {
     this.failedAlready = true;
     this.error = error;
     if (this.responded) this.wakeUp();
-    else this.rejectHead(error);
+    else this.head.reject(error);
   }
 
   private wakeUp(): void {
@@ -235,12 +223,23 @@ class StreamExchange extends ScopedExchange implements UpstreamStream {
 
 /** POSTs and reads the whole response as text. */
 export function postForText(dispatcher: Agent, post: UpstreamPost, scope: CallScope): Promise<UpstreamText> {
-  return new TextExchange(scope, dispatcher, post).done;
+  return new TextExchange(scope, dispatcher, post).result.promise;
 }
 
 /** POSTs and resolves once the response's head has arrived; the body is then read chunk by chunk. */
 export function postForStream(dispatcher: Agent, post: UpstreamPost, scope: CallScope): Promise<UpstreamStream> {
-  return new StreamExchange(scope, dispatcher, post).head;
+  return new StreamExchange(scope, dispatcher, post).head.promise;
+}
+
+/** A promise with its settle functions (`Promise.withResolvers`, which Node 20 lacks). */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 function utf8(bytes: Buffer): string {
