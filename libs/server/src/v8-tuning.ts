@@ -15,8 +15,10 @@ import type { AppConfig } from '@app/config';
  *   database is a PostgreSQL server: Prisma's query compiler is a 3.4 MB wasm
  *   module whose optimising tier-up held ~40 MB of the process for its query
  *   planner (measured: a query 0.43 -> 0.51 ms, none on the gateway's request
- *   path). The embedded database (PGlite, a whole PostgreSQL in WebAssembly)
- *   keeps the optimising tier.
+ *   path). It also keeps undici's HTTP parser (llhttp, WebAssembly too) on the
+ *   baseline tier: full tiering saved a few percent of CPU at 256 connections in
+ *   side-by-side runs but cost ~50 MB RSS. The embedded database (PGlite, a whole
+ *   PostgreSQL in WebAssembly) keeps the optimising tier.
  */
 export function tuneV8(config: AppConfig): void {
   if (config.v8HeapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.v8HeapGrowingPercent}`);
