@@ -109,10 +109,17 @@ function discardBody(req: IncomingMessage): void {
   req.resume();
 }
 
-/** Validates `body` against a Standard Schema (zod), as the global validation pipe does: 400 naming the first bad field. */
-export async function validateBody<T>(schema: StandardSchemaV1<unknown, T>, body: unknown): Promise<T> {
+/**
+ * Validates `body` against a Standard Schema (zod), as the global validation pipe does:
+ * 400 naming the first bad field. Answers at once when the schema validates
+ * synchronously (zod's do), with a promise only for an asynchronous one.
+ */
+export function validateBody<T>(schema: StandardSchemaV1<unknown, T>, body: unknown): T | Promise<T> {
   const checked = schema['~standard'].validate(body);
-  const result = checked instanceof Promise ? await checked : checked;
+  return checked instanceof Promise ? checked.then(validated) : validated(checked);
+}
+
+function validated<T>(result: StandardSchemaV1.Result<T>): T {
   if (result.issues) throw validationError(result.issues);
   return result.value;
 }

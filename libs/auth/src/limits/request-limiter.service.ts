@@ -93,25 +93,48 @@ export class RequestLimiter {
    * @throws GatewayError 429 `budget_exceeded` (retry-after: the reset), 429 `rate_limit_exceeded` (retry-after and rate-limit headers)
    */
   async admit(principal: Principal, estimatedTokens: number): Promise<LimitTicket> {
+    return this.admitNow(principal, estimatedTokens);
+  }
+
+  /**
+   * {@link admit}, answered at once when everything it needs is in this process (no
+   * Redis, budgets' spend loaded): the ticket is returned, a refusal thrown, and a
+   * promise is made only when Redis or the database must be asked.
+   */
+  admitNow(principal: Principal, estimatedTokens: number): LimitTicket | Promise<LimitTicket> {
     const plan = this.planOf(principal);
     if (plan.scopes.length === 0) return NO_OP_TICKET;
     const now = Date.now();
     const tokens = Number.isFinite(estimatedTokens) ? Math.max(0, Math.ceil(estimatedTokens)) : 0;
-    const budgetEntries = plan.budgeted.length === 0 ? [] : await this.checkBudgets(plan.budgeted, now);
-    const { rated, limits, tpmScopes } = plan;
-    if (rated.length === 0) return this.ticket({}, [], 0, tokens, budgetEntries);
-    this.rejectOversized(rated, tokens);
+    if (plan.budgeted.length === 0) return this.admitRates(plan, tokens, now, []);
+    const budgetEntries = this.checkBudgets(plan.budgeted, now);
+    return budgetEntries instanceof Promise
+      ? budgetEntries.then((entries) => this.admitRates(plan, tokens, now, entries))
+      : this.admitRates(plan, tokens, now, budgetEntries);
+  }
+
+  private admitRates(
+    plan: LimitPlan,
+    tokens: number,
+    now: number,
+    budgetEntries: string[],
+  ): LimitTicket | Promise<LimitTicket> {
+    if (plan.rated.length === 0) return this.ticket({}, [], 0, tokens, budgetEntries);
+    this.rejectOversized(plan.rated, tokens);
     // Alone (no Redis), the windows are this process's: counted without a promise in between.
-    const outcome =
-      this.rates === this.memoryRates
-        ? this.memoryRates.admitNow(limits, tokens, now)
-        : await this.withFallback(
-            () => this.rates.admit(limits, tokens, now),
-            () => this.memoryRates.admit(limits, tokens, now),
-          );
-    if (!outcome.admitted) throw this.rateLimited(rated, limits, outcome);
-    const headers = rateHeaders(limits, outcome.usage, 1, tokens);
-    return this.ticket(headers, tpmScopes, outcome.bucket, tokens, budgetEntries);
+    if (this.rates === this.memoryRates) {
+      return this.admitted(plan, tokens, budgetEntries, this.memoryRates.admitNow(plan.limits, tokens, now));
+    }
+    return this.withFallback(
+      () => this.rates.admit(plan.limits, tokens, now),
+      () => this.memoryRates.admit(plan.limits, tokens, now),
+    ).then((outcome) => this.admitted(plan, tokens, budgetEntries, outcome));
+  }
+
+  private admitted(plan: LimitPlan, tokens: number, budgetEntries: string[], outcome: AdmitOutcome): LimitTicket {
+    if (!outcome.admitted) throw this.rateLimited(plan.rated, plan.limits, outcome);
+    const headers = rateHeaders(plan.limits, outcome.usage, 1, tokens);
+    return this.ticket(headers, plan.tpmScopes, outcome.bucket, tokens, budgetEntries);
   }
 
   /**
@@ -188,10 +211,15 @@ export class RequestLimiter {
     };
   }
 
-  /** Throws when a budget is spent; returns the spend entries to charge on settle. */
-  private async checkBudgets(budgeted: Scope[], nowMs: number): Promise<string[]> {
+  /** Throws when a budget is spent; returns the spend entries to charge on settle (at once when the spend is known here). */
+  private checkBudgets(budgeted: Scope[], nowMs: number): string[] | Promise<string[]> {
     const entries = budgeted.map((s) => spendEntry(s, nowMs));
-    const spent = await this.currentSpend(budgeted, entries, nowMs);
+    const spent = this.currentSpend(budgeted, entries, nowMs);
+    if (spent instanceof Promise) return spent.then((values) => this.withinBudgets(budgeted, entries, values, nowMs));
+    return this.withinBudgets(budgeted, entries, spent, nowMs);
+  }
+
+  private withinBudgets(budgeted: Scope[], entries: string[], spent: number[], nowMs: number): string[] {
     for (let i = 0; i < budgeted.length; i++) {
       const scope = budgeted[i];
       const budget = scope.limits.budgetUsd ?? Infinity;
@@ -200,14 +228,22 @@ export class RequestLimiter {
     return entries;
   }
 
-  private async currentSpend(scopes: Scope[], entries: string[], nowMs: number): Promise<number[]> {
-    const values =
-      this.spend === this.memorySpend
-        ? this.memorySpend.getNow(entries)
-        : await this.withFallback(
-            () => this.spend.get(entries),
-            () => this.memorySpend.get(entries),
-          );
+  private currentSpend(scopes: Scope[], entries: string[], nowMs: number): number[] | Promise<number[]> {
+    if (this.spend === this.memorySpend)
+      return this.loadMissing(scopes, entries, this.memorySpend.getNow(entries), nowMs);
+    return this.withFallback(
+      () => this.spend.get(entries),
+      () => this.memorySpend.get(entries),
+    ).then((values) => this.loadMissing(scopes, entries, values, nowMs));
+  }
+
+  /** The spend of each scope: as known, or loaded for those not known yet. */
+  private loadMissing(
+    scopes: Scope[],
+    entries: string[],
+    values: Array<number | undefined>,
+    nowMs: number,
+  ): number[] | Promise<number[]> {
     if (values.every((value) => value !== undefined)) return values;
     return Promise.all(values.map(async (value, i) => value ?? this.load(scopes[i], entries[i], new Date(nowMs))));
   }

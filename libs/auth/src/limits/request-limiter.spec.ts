@@ -188,6 +188,39 @@ describe.each(modes)('RequestLimiter (%s)', (_mode, redis) => {
   });
 });
 
+describe('RequestLimiter.admitNow', () => {
+  it('decides at once in memory once the spend is loaded: the ticket returned, a refusal thrown', async () => {
+    const l = limiter();
+    const p = principal({ rpm: 2, budgetUsd: 100 });
+    // The budget's spend is not known yet: it is loaded from the usage records, behind a promise.
+    const first = l.admitNow(p, 1);
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    const second = l.admitNow(p, 1);
+    expect(second).not.toBeInstanceOf(Promise);
+    expect((second as LimitTicket).headers['x-ratelimit-remaining-requests']).toBe('0');
+    let refusal: unknown;
+    try {
+      l.admitNow(p, 1);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(GatewayError);
+    expect((refusal as GatewayError).code).toBe('rate_limit_exceeded');
+    // The promise form refuses the same way.
+    expect((await rejection(l.admit(p, 1))).code).toBe('rate_limit_exceeded');
+  });
+
+  it.skipIf(!redisUrl)(
+    `asks Redis behind a promise when replicas share the limits${redisUrl ? '' : ` (${NO_REDIS_REASON})`}`,
+    async () => {
+      const admitted = limiter(redisUrl).admitNow(principal({ rpm: 5 }), 1);
+      expect(admitted).toBeInstanceOf(Promise);
+      expect((await admitted).headers['x-ratelimit-remaining-requests']).toBe('4');
+    },
+  );
+});
+
 describe.skipIf(!redisUrl)(
   `RequestLimiter across two processes sharing Redis${redisUrl ? '' : ` (${NO_REDIS_REASON})`}`,
   () => {

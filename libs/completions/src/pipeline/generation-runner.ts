@@ -59,29 +59,24 @@ export class GenerationRunner {
   async json<T>(ctx: RequestContext, spec: JsonCall<T>): Promise<{ value: T; headers: Record<string, string> }> {
     const ended = this.metrics.requestStarted(ctx.endpoint);
     try {
-      return await this.runJson(ctx, spec);
+      // Admitted at once when the limits are decided in this process: one promise less per request.
+      const admitting = this.admission.admitNow(spec.model, spec.estimatedTokens, ctx);
+      const { plan, ticket } = admitting instanceof Promise ? await admitting : admitting;
+      try {
+        const outcome = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.call(target));
+        const usage = spec.usage(outcome.value);
+        const modelServed = spec.modelServed(outcome.value);
+        this.reporter.reportAfterResponse(
+          ctx,
+          withFields(outcome, { plan, modelServed, usage, status: 200, stream: false }),
+          ticket,
+        );
+        return { value: outcome.value, headers: answerHeaders(outcome.target, outcome.fallbacks, ticket) };
+      } catch (error) {
+        throw this.failed(error, plan, ctx, ticket, false);
+      }
     } finally {
       ended();
-    }
-  }
-
-  private async runJson<T>(
-    ctx: RequestContext,
-    spec: JsonCall<T>,
-  ): Promise<{ value: T; headers: Record<string, string> }> {
-    const { plan, ticket } = await this.admission.admit(spec.model, spec.estimatedTokens, ctx);
-    try {
-      const outcome = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.call(target));
-      const usage = spec.usage(outcome.value);
-      const modelServed = spec.modelServed(outcome.value);
-      this.reporter.reportAfterResponse(
-        ctx,
-        withFields(outcome, { plan, modelServed, usage, status: 200, stream: false }),
-        ticket,
-      );
-      return { value: outcome.value, headers: answerHeaders(outcome.target, outcome.fallbacks, ticket) };
-    } catch (error) {
-      throw this.failed(error, plan, ctx, ticket, false);
     }
   }
 
@@ -97,7 +92,8 @@ export class GenerationRunner {
     let opened;
     let admitted: Admitted | undefined;
     try {
-      admitted = await this.admission.admit(spec.model, spec.estimatedTokens, ctx);
+      const admitting = this.admission.admitNow(spec.model, spec.estimatedTokens, ctx);
+      admitted = admitting instanceof Promise ? await admitting : admitting;
       opened = await this.routing.router.execute(admitted.plan, ctx.signal, ({ target }) => spec.open(target));
     } catch (error) {
       ended();

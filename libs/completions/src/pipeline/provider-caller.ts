@@ -59,12 +59,30 @@ export class ProviderCaller {
     };
   }
 
-  async chat(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<ChatResponse> {
-    const provider = this.provider(target);
-    const call = this.callContext(target, provider, ctx);
-    const { emulateTools, emulateJson } = this.emulation(provider, req);
-    const { stream_options: _streamOptions, ...rest } = req;
-    let upstream: ChatRequest = withFields(rest, { model: target.model, stream: false });
+  chat(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<ChatResponse> {
+    try {
+      const provider = this.provider(target);
+      const call = this.callContext(target, provider, ctx);
+      const { emulateTools, emulateJson } = this.emulation(provider, req);
+      const { stream_options: _streamOptions, ...rest } = req;
+      const upstream: ChatRequest = withFields(rest, { model: target.model, stream: false });
+      // Natively served, the adapter's promise is the answer: no async layer (a promise and a turn) of our own.
+      if (!emulateTools && !emulateJson) return provider.adapter.chat(upstream, call);
+      return this.emulatedChat(provider, req, upstream, call, emulateTools, emulateJson);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private async emulatedChat(
+    provider: RegisteredProvider,
+    req: ChatRequest,
+    native: ChatRequest,
+    call: CallContext,
+    emulateTools: boolean,
+    emulateJson: boolean,
+  ): Promise<ChatResponse> {
+    let upstream = native;
     if (emulateTools) upstream = emulateToolsRequest(upstream);
     if (emulateJson) upstream = instructForJson(upstream);
     let res = await provider.adapter.chat(upstream, call);

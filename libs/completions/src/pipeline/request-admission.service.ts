@@ -31,16 +31,28 @@ export class RequestAdmission {
     return plan;
   }
 
-  async admit(model: string, estimatedTokens: number, ctx: RequestContext): Promise<Admitted> {
+  /**
+   * Resolves, checks access and takes the request's place within its limits: at once
+   * when the limits are decided in this process (see `RequestLimiter.admitNow`), with
+   * a promise only when Redis or the database must be asked. Refusals are thrown.
+   */
+  admitNow(model: string, estimatedTokens: number, ctx: RequestContext): Admitted | Promise<Admitted> {
     const plan = this.resolve(model, ctx);
-    const ticket = await this.limiter.admit(ctx.principal, estimatedTokens);
-    if (!this.events.wanted) return { plan, ticket };
-    this.events.emit({
-      type: 'generation_started',
-      at: ctx.startedAt.toISOString(),
-      requestId: ctx.requestId,
-      data: { model: plan.requested, route: plan.alias, endpoint: ctx.endpoint, teamId: ctx.principal.teamId },
-    });
+    const ticket = this.limiter.admitNow(ctx.principal, estimatedTokens);
+    return ticket instanceof Promise
+      ? ticket.then((t) => this.admitted(plan, t, ctx))
+      : this.admitted(plan, ticket, ctx);
+  }
+
+  private admitted(plan: RoutePlan, ticket: LimitTicket, ctx: RequestContext): Admitted {
+    if (this.events.wanted) {
+      this.events.emit({
+        type: 'generation_started',
+        at: ctx.startedAt.toISOString(),
+        requestId: ctx.requestId,
+        data: { model: plan.requested, route: plan.alias, endpoint: ctx.endpoint, teamId: ctx.principal.teamId },
+      });
+    }
     return { plan, ticket };
   }
 

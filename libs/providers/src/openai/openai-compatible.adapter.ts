@@ -11,7 +11,7 @@ import type {
 import { withFields } from '@app/contracts';
 import type OpenAI from 'openai';
 import type { Agent } from 'undici';
-import { badResponseError, normalizeProviderError, type ErrorContext } from '../errors';
+import { normalizeProviderError, type ErrorContext } from '../errors';
 import type {
   CallContext,
   HealthResult,
@@ -35,10 +35,6 @@ import {
 
 /** The SDK's per-request options (its type is not exported by name). */
 type RequestOptions = NonNullable<Parameters<OpenAI['models']['list']>[0]>;
-
-function hasArray(value: unknown, key: string): boolean {
-  return typeof value === 'object' && value !== null && Array.isArray((value as Record<string, unknown>)[key]);
-}
 
 /**
  * OpenAI, Azure OpenAI, Gemini (OpenAI endpoint), Ollama and any OpenAI-compatible
@@ -176,11 +172,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
 
   /** A 2xx that is not the promised JSON object (an HTML page, a proxy's text) is a 502. */
   private post<T>(path: string, body: { model: string }, call: CallContext, arrayKey: string): Promise<T> {
-    return this.call(call, async (_options, scope) => {
-      const response = await this.http.postJson(path, body, scope);
-      if (hasArray(response, arrayKey)) return response as T;
-      throw badResponseError(this.name, `expected a JSON object with '${arrayKey}'`);
-    });
+    return this.http.postJson(path, body, call, arrayKey) as Promise<T>;
   }
 
   /** Runs `run` in a call scope; `options()` are the SDK's request options (made only when asked for). */

@@ -67,17 +67,33 @@ export class OpenAIHttp {
     for (const [name, value] of Object.entries(config.options?.headers ?? {})) this.headers[name.toLowerCase()] = value;
   }
 
-  /** POSTs JSON and returns the parsed 2xx body (a string when the upstream did not answer JSON). */
-  async postJson(path: string, body: { model: string }, scope: CallScope): Promise<unknown> {
-    let response: UpstreamText;
+  /**
+   * POSTs JSON and returns the 2xx answer, which must be a JSON object with the array
+   * `arrayKey` (an HTML page or a proxy's text is a bad response), in a call scope of
+   * its own, as {@link postSse}: the timeout bounds the call, the client's abort ends
+   * it, and every failure is normalised. (One async function from the exchange to
+   * the router: each layer of them costs a promise and a turn per call.)
+   */
+  async postJson(path: string, body: { model: string }, call: CallContext, arrayKey: string): Promise<unknown> {
+    const scope = openScope(call, this.config.timeoutMs);
     try {
-      response = await postForText(this.dispatcher, this.post(path, body, scope), scope);
+      let response: UpstreamText;
+      try {
+        response = await postForText(this.dispatcher, this.post(path, body, scope), scope);
+      } catch (err) {
+        throw this.failure(err, scope);
+      }
+      if (response.status < 200 || response.status >= 300) throw this.httpError(response, response.text, scope);
+      const type = header(response.headers, 'content-type')?.split(';')[0].trim().toLowerCase();
+      const value =
+        type?.includes('application/json') || type?.endsWith('+json') ? parseJson(response.text) : response.text;
+      if (hasArray(value, arrayKey)) return value;
+      throw badResponseError(this.config.name, `expected a JSON object with '${arrayKey}'`);
     } catch (err) {
-      throw this.failure(err, scope);
+      throw normalizeProviderError(err, this.errors(scope));
+    } finally {
+      scope.dispose();
     }
-    if (response.status < 200 || response.status >= 300) throw this.httpError(response, response.text, scope);
-    const type = header(response.headers, 'content-type')?.split(';')[0].trim().toLowerCase();
-    return type?.includes('application/json') || type?.endsWith('+json') ? parseJson(response.text) : response.text;
   }
 
   /**
@@ -177,6 +193,10 @@ export class OpenAIHttp {
 function streamError(error: unknown, headers: IncomingHttpHeaders, ctx: ErrorContext): Error {
   const status = statusOfStreamError(describeUpstreamBody(undefined, error).type);
   return fromUpstreamHttpError({ status, headers: toHeaders(headers), body: error, cause: error }, ctx);
+}
+
+function hasArray(value: unknown, key: string): boolean {
+  return typeof value === 'object' && value !== null && Array.isArray((value as Record<string, unknown>)[key]);
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
