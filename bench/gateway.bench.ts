@@ -6,9 +6,10 @@
  * against the upstream directly and through the gateway in the same run.
  * Prints (and writes to docs/benchmark.md): req/s, p50/p99, added latency,
  * throughput ratio, the gateway's CPU time per request and its RSS, each cell
- * the median of BENCH_ROUNDS (3) rounds after a warm-up round; then the
- * sub-millisecond latency at concurrency 1 and, as the floor, the CPU per
- * request of a bare Node reverse proxy.
+ * the median of BENCH_ROUNDS (3) rounds after a warm-up round, and in every
+ * cell, as the floor, the CPU per request of a bare Node reverse proxy
+ * (support/bare-proxy.ts) measured right after the gateway; then the
+ * sub-millisecond latencies at concurrency 1 (the bare proxy's too).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -35,12 +36,15 @@ interface Row {
   directP99: number;
   gatewayP99: number;
   cpuUsPerRequest: number;
+  /** The bare proxy's CPU per request in the same cell and round. */
+  bareCpuUsPerRequest: number;
   errors: number;
 }
 
 async function main(): Promise<void> {
   spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const upstream = await startUpstreamProcess();
+  const bare = await startScript('bare-proxy.ts', upstream.url);
   const database = await createBenchDatabase();
   const env = {
     PATH: process.env.PATH,
@@ -72,10 +76,17 @@ async function main(): Promise<void> {
     for (let round = 0; round <= ROUNDS; round++) {
       for (const mode of ['json', 'stream'] as const) {
         for (const connections of CONCURRENCY) {
-          const row = await compare(mode, connections, upstream.url, `${gatewayUrl}/v1`, key, gateway);
+          const row = await compare(
+            mode,
+            connections,
+            upstream.url,
+            { url: `${gatewayUrl}/v1`, proc: gateway },
+            bare,
+            key,
+          );
           const label = round === 0 ? 'warm-up' : `round ${round}/${ROUNDS}`;
           process.stdout.write(
-            `${label} ${mode} c=${connections}: ${Math.round(row.gatewayRps)} req/s, ${Math.round(row.cpuUsPerRequest)} µs CPU/request\n`,
+            `${label} ${mode} c=${connections}: ${Math.round(row.gatewayRps)} req/s, ${Math.round(row.cpuUsPerRequest)} µs CPU/request (bare proxy ${Math.round(row.bareCpuUsPerRequest)})\n`,
           );
           if (round > 0) samples.set(`${mode}:${connections}`, [...(samples.get(`${mode}:${connections}`) ?? []), row]);
         }
@@ -83,9 +94,10 @@ async function main(): Promise<void> {
       rss.push(processRssMb(gateway.pid!));
     }
     const rows = [...samples.values()].map(medianRow);
-    const sequential = await sequentialLatency(upstream.url, `${gatewayUrl}/v1`, key);
-    report(rows, rss, sequential, await bareProxyCpu(upstream.url));
+    const sequential = await sequentialLatency(upstream.url, `${gatewayUrl}/v1`, bare.url, key);
+    report(rows, rss, sequential);
   } finally {
+    bare.process.kill('SIGTERM');
     for (const child of [gateway, admin]) {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -109,23 +121,6 @@ async function startScript(script: string, ...args: string[]): Promise<{ url: st
     child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())),
   );
   return { url, process: child };
-}
-
-/** CPU µs per JSON request of a bare Node reverse proxy (support/bare-proxy.ts) at concurrency 1 and 16, the floor. */
-async function bareProxyCpu(upstream: string): Promise<Array<{ connections: number; cpuUs: number }>> {
-  const proxy = await startScript('bare-proxy.ts', upstream);
-  try {
-    const out = [];
-    for (const connections of [1, 16]) {
-      await load(proxy.url, 'json', connections, 'none');
-      const before = processCpuMs(proxy.process.pid!);
-      const result = await load(proxy.url, 'json', connections, 'none');
-      out.push({ connections, cpuUs: ((processCpuMs(proxy.process.pid!) - before) * 1000) / result.requests.total });
-    }
-    return out;
-  } finally {
-    proxy.process.kill('SIGTERM');
-  }
 }
 
 async function createLimitedKey(adminUrl: string): Promise<string> {
@@ -172,19 +167,24 @@ async function load(url: string, mode: 'json' | 'stream', connections: number, k
   });
 }
 
+/** One cell: the upstream directly, then the gateway, then the bare proxy, each for DURATION seconds. */
 async function compare(
   mode: 'json' | 'stream',
   connections: number,
   direct: string,
-  gateway: string,
+  gateway: { url: string; proc: ChildProcess },
+  bare: { url: string; process: ChildProcess },
   key: string,
-  proc: ChildProcess,
 ): Promise<Row> {
   const base = await load(direct, mode, connections, key);
-  const cpuBefore = processCpuMs(proc.pid!);
-  const through = await load(gateway, mode, connections, key);
-  const cpuMs = processCpuMs(proc.pid!) - cpuBefore;
-  const requests = through.requests.total;
+  const measured = async (url: string, proc: ChildProcess) => {
+    const cpuBefore = processCpuMs(proc.pid!);
+    const result = await load(url, mode, connections, key);
+    const requests = result.requests.total;
+    return { result, cpuUs: requests ? ((processCpuMs(proc.pid!) - cpuBefore) * 1000) / requests : 0 };
+  };
+  const { result: through, cpuUs } = await measured(gateway.url, gateway.proc);
+  const floor = await measured(bare.url, bare.process);
   return {
     mode,
     connections,
@@ -194,7 +194,8 @@ async function compare(
     gatewayP50: through.latency.p50,
     directP99: base.latency.p99,
     gatewayP99: through.latency.p99,
-    cpuUsPerRequest: requests ? (cpuMs * 1000) / requests : 0,
+    cpuUsPerRequest: cpuUs,
+    bareCpuUsPerRequest: floor.cpuUs,
     errors: through.errors + through.non2xx,
   };
 }
@@ -215,23 +216,25 @@ function medianRow(rounds: Row[]): Row {
     directP99: median((r) => r.directP99),
     gatewayP99: median((r) => r.gatewayP99),
     cpuUsPerRequest: median((r) => r.cpuUsPerRequest),
+    bareCpuUsPerRequest: median((r) => r.bareCpuUsPerRequest),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
   };
 }
 
 interface Sequential {
-  /** Median time to the whole JSON answer, ms. */
-  json: { direct: number; gateway: number };
+  /** Median time to the whole JSON answer, ms (through the bare proxy too). */
+  json: { direct: number; gateway: number; bare: number };
   /** Median time to the first SSE byte, ms. */
   stream: { direct: number; gateway: number };
 }
 
 /**
  * Medians of 300 sequential requests (concurrency 1, sub-millisecond resolution,
- * which autocannon's whole-millisecond percentiles lack): the whole JSON answer,
- * and the first byte of a stream.
+ * which autocannon's whole-millisecond percentiles lack): the whole JSON answer
+ * (directly, through the gateway and through the bare proxy), and the first byte
+ * of a stream.
  */
-async function sequentialLatency(direct: string, gateway: string, key: string): Promise<Sequential> {
+async function sequentialLatency(direct: string, gateway: string, bare: string, key: string): Promise<Sequential> {
   const measure = async (url: string, mode: 'json' | 'stream') => {
     const samples: number[] = [];
     for (let i = 0; i < 300; i++) {
@@ -253,34 +256,30 @@ async function sequentialLatency(direct: string, gateway: string, key: string): 
     }
     return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
   };
-  const pair = async (mode: 'json' | 'stream') => ({
-    direct: await measure(direct, mode),
-    gateway: await measure(gateway, mode),
-  });
-  return { json: await pair('json'), stream: await pair('stream') };
+  const json = {
+    direct: await measure(direct, 'json'),
+    gateway: await measure(gateway, 'json'),
+    bare: await measure(bare, 'json'),
+  };
+  return { json, stream: { direct: await measure(direct, 'stream'), gateway: await measure(gateway, 'stream') } };
 }
 
-function report(
-  rows: Row[],
-  rss: number[],
-  seq: Sequential,
-  bare: Array<{ connections: number; cpuUs: number }>,
-): void {
+function report(rows: Row[], rss: number[], seq: Sequential): void {
   const fmt = (n: number, digits = 1) => n.toFixed(digits);
   const lines = [
     `Machine: ${process.platform} ${process.arch}, Node ${process.version}, ${DURATION} s per cell, median of ${ROUNDS} rounds after a warm-up (errors: the sum); upstream answers instantly.`,
     '',
-    '| mode | conns | direct req/s | gateway req/s | ratio | direct p50/p99 ms | gateway p50/p99 ms | added p50 ms | gateway CPU µs/req | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| mode | conns | direct req/s | gateway req/s | ratio | direct p50/p99 ms | gateway p50/p99 ms | added p50 ms | gateway CPU µs/req | bare proxy CPU µs/req | gateway / bare | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.mode} | ${r.connections} | ${Math.round(r.directRps)} | ${Math.round(r.gatewayRps)} | ${fmt(r.gatewayRps / r.directRps, 2)} | ${r.directP50}/${r.directP99} | ${r.gatewayP50}/${r.gatewayP99} | ${fmt(r.gatewayP50 - r.directP50)} | ${Math.round(r.cpuUsPerRequest)} | ${r.errors} |`,
+        `| ${r.mode} | ${r.connections} | ${Math.round(r.directRps)} | ${Math.round(r.gatewayRps)} | ${fmt(r.gatewayRps / r.directRps, 2)} | ${r.directP50}/${r.directP99} | ${r.gatewayP50}/${r.gatewayP99} | ${fmt(r.gatewayP50 - r.directP50)} | ${Math.round(r.cpuUsPerRequest)} | ${Math.round(r.bareCpuUsPerRequest)} | ${fmt(r.cpuUsPerRequest / r.bareCpuUsPerRequest, 2)} | ${r.errors} |`,
     ),
     '',
-    `JSON answer at concurrency 1 (median of 300 sequential requests): direct ${fmt(seq.json.direct, 2)} ms, gateway ${fmt(seq.json.gateway, 2)} ms, added ${fmt(seq.json.gateway - seq.json.direct, 2)} ms.`,
+    `JSON answer at concurrency 1 (median of 300 sequential requests): direct ${fmt(seq.json.direct, 2)} ms, gateway ${fmt(seq.json.gateway, 2)} ms, added ${fmt(seq.json.gateway - seq.json.direct, 2)} ms (the bare proxy: ${fmt(seq.json.bare, 2)} ms, added ${fmt(seq.json.bare - seq.json.direct, 2)} ms).`,
     `Streaming time to first byte (median of 300 sequential requests): direct ${fmt(seq.stream.direct, 2)} ms, gateway ${fmt(seq.stream.gateway, 2)} ms, overhead ${fmt(seq.stream.gateway - seq.stream.direct, 2)} ms.`,
     `Gateway RSS after the warm-up and after each round: ${rss.map((mb) => `${Math.round(mb)} MB`).join(', ')}.`,
-    `Floor, a bare Node reverse proxy (bench/support/bare-proxy.ts) in the same run: ${bare.map((b) => `${Math.round(b.cpuUs)} µs CPU/request at concurrency ${b.connections}`).join(', ')} (JSON).`,
+    'Bare proxy: bench/support/bare-proxy.ts (read, parse, `undici.request`, answer; streams relayed chunk by chunk), measured in each cell right after the gateway, as the floor any Node proxy pays on this machine at that moment.',
   ];
   const text = lines.join('\n');
   process.stdout.write(`\n${text}\n`);
