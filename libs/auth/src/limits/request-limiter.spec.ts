@@ -188,6 +188,15 @@ describe.each(modes)('RequestLimiter (%s)', (_mode, redis) => {
   });
 });
 
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 describe('RequestLimiter.admitNow', () => {
   it('decides at once in memory once the spend is loaded: the ticket returned, a refusal thrown', async () => {
     const l = limiter();
@@ -199,12 +208,8 @@ describe('RequestLimiter.admitNow', () => {
     const second = l.admitNow(p, 1);
     expect(second).not.toBeInstanceOf(Promise);
     expect((second as LimitTicket).headers['x-ratelimit-remaining-requests']).toBe('0');
-    let refusal: unknown;
-    try {
-      l.admitNow(p, 1);
-    } catch (error) {
-      refusal = error;
-    }
+    // Refused at once: thrown, not a rejected promise.
+    const refusal = thrownBy(() => l.admitNow(p, 1));
     expect(refusal).toBeInstanceOf(GatewayError);
     expect((refusal as GatewayError).code).toBe('rate_limit_exceeded');
     // The promise form refuses the same way.
