@@ -228,40 +228,54 @@ interface Sequential {
   stream: { direct: number; gateway: number };
 }
 
+/** Sequential requests per target for the sub-millisecond latencies, in blocks taking turns. */
+const SEQUENTIAL = 1000;
+const SEQUENTIAL_BLOCK = 100;
+
 /**
- * Medians of 300 sequential requests (concurrency 1, sub-millisecond resolution,
- * which autocannon's whole-millisecond percentiles lack): the whole JSON answer
- * (directly, through the gateway and through the bare proxy), and the first byte
- * of a stream.
+ * Medians of SEQUENTIAL requests at concurrency 1 per target, with the
+ * sub-millisecond resolution autocannon's whole-millisecond percentiles lack: the
+ * whole JSON answer (directly, through the gateway and through the bare proxy),
+ * and the first byte of a stream. The targets take turns in blocks of
+ * SEQUENTIAL_BLOCK requests, so that the machine's drift (its speed changes over
+ * seconds) falls on all alike instead of on the difference between them, while
+ * each target still sees what a sequential client sends it: one request right
+ * after the other (taking turns request by request would leave each process idle,
+ * its caches cooling, while the others serve).
  */
 async function sequentialLatency(direct: string, gateway: string, bare: string, key: string): Promise<Sequential> {
-  const measure = async (url: string, mode: 'json' | 'stream') => {
-    const samples: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      const started = performance.now();
-      const res = await fetch(`${url}/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: body(mode),
-      });
-      if (mode === 'json') {
-        await res.arrayBuffer();
-        samples.push(performance.now() - started);
-        continue;
-      }
-      const reader = res.body!.getReader();
-      await reader.read();
-      samples.push(performance.now() - started);
-      await reader.cancel();
+  const once = async (url: string, mode: 'json' | 'stream'): Promise<number> => {
+    const started = performance.now();
+    const res = await fetch(`${url}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body(mode),
+    });
+    if (mode === 'json') {
+      await res.arrayBuffer();
+      return performance.now() - started;
     }
-    return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+    const reader = res.body!.getReader();
+    await reader.read();
+    const elapsed = performance.now() - started;
+    await reader.cancel();
+    return elapsed;
   };
-  const json = {
-    direct: await measure(direct, 'json'),
-    gateway: await measure(gateway, 'json'),
-    bare: await measure(bare, 'json'),
+  const medians = async (urls: string[], mode: 'json' | 'stream'): Promise<number[]> => {
+    const samples = urls.map(() => [] as number[]);
+    for (let block = 0; block < SEQUENTIAL / SEQUENTIAL_BLOCK; block++) {
+      for (const [j, url] of urls.entries()) {
+        for (let i = 0; i < SEQUENTIAL_BLOCK; i++) samples[j].push(await once(url, mode));
+      }
+    }
+    return samples.map((s) => s.sort((x, y) => x - y)[Math.floor(s.length / 2)]);
   };
-  return { json, stream: { direct: await measure(direct, 'stream'), gateway: await measure(gateway, 'stream') } };
+  const [jsonDirect, jsonGateway, jsonBare] = await medians([direct, gateway, bare], 'json');
+  const [streamDirect, streamGateway] = await medians([direct, gateway], 'stream');
+  return {
+    json: { direct: jsonDirect, gateway: jsonGateway, bare: jsonBare },
+    stream: { direct: streamDirect, gateway: streamGateway },
+  };
 }
 
 function report(rows: Row[], rss: number[], seq: Sequential): void {
@@ -276,8 +290,8 @@ function report(rows: Row[], rss: number[], seq: Sequential): void {
         `| ${r.mode} | ${r.connections} | ${Math.round(r.directRps)} | ${Math.round(r.gatewayRps)} | ${fmt(r.gatewayRps / r.directRps, 2)} | ${r.directP50}/${r.directP99} | ${r.gatewayP50}/${r.gatewayP99} | ${fmt(r.gatewayP50 - r.directP50)} | ${Math.round(r.cpuUsPerRequest)} | ${Math.round(r.bareCpuUsPerRequest)} | ${fmt(r.cpuUsPerRequest / r.bareCpuUsPerRequest, 2)} | ${r.errors} |`,
     ),
     '',
-    `JSON answer at concurrency 1 (median of 300 sequential requests): direct ${fmt(seq.json.direct, 2)} ms, gateway ${fmt(seq.json.gateway, 2)} ms, added ${fmt(seq.json.gateway - seq.json.direct, 2)} ms (the bare proxy: ${fmt(seq.json.bare, 2)} ms, added ${fmt(seq.json.bare - seq.json.direct, 2)} ms).`,
-    `Streaming time to first byte (median of 300 sequential requests): direct ${fmt(seq.stream.direct, 2)} ms, gateway ${fmt(seq.stream.gateway, 2)} ms, overhead ${fmt(seq.stream.gateway - seq.stream.direct, 2)} ms.`,
+    `JSON answer at concurrency 1 (median of ${SEQUENTIAL} sequential requests each, the targets taking turns in blocks of ${SEQUENTIAL_BLOCK}): direct ${fmt(seq.json.direct, 2)} ms, gateway ${fmt(seq.json.gateway, 2)} ms, added ${fmt(seq.json.gateway - seq.json.direct, 2)} ms (the bare proxy: ${fmt(seq.json.bare, 2)} ms, added ${fmt(seq.json.bare - seq.json.direct, 2)} ms).`,
+    `Streaming time to first byte (median of ${SEQUENTIAL} sequential requests each, in turns): direct ${fmt(seq.stream.direct, 2)} ms, gateway ${fmt(seq.stream.gateway, 2)} ms, overhead ${fmt(seq.stream.gateway - seq.stream.direct, 2)} ms.`,
     `Gateway RSS after the warm-up and after each round: ${rss.map((mb) => `${Math.round(mb)} MB`).join(', ')}.`,
     'Bare proxy: bench/support/bare-proxy.ts (read, parse, `undici.request`, answer; streams relayed chunk by chunk), measured in each cell right after the gateway, as the floor any Node proxy pays on this machine at that moment.',
   ];
