@@ -64,8 +64,8 @@ export class ProviderCaller {
       const provider = this.provider(target);
       const call = this.callContext(target, provider, ctx);
       const { emulateTools, emulateJson } = this.emulation(provider, req);
-      const { stream_options: _streamOptions, ...rest } = req;
-      const upstream: ChatRequest = withFields(rest, { model: target.model, stream: false });
+      // `stream_options` is left for the adapters: the one that passes fields through (OpenAI-compatible) drops it.
+      const upstream: ChatRequest = withFields(req, { model: target.model, stream: false });
       // Natively served, the adapter's promise is the answer: no async layer (a promise and a turn) of our own.
       if (!emulateTools && !emulateJson) return provider.adapter.chat(upstream, call);
       return this.emulatedChat(provider, req, upstream, call, emulateTools, emulateJson);
