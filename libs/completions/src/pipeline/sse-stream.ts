@@ -1,21 +1,32 @@
 import type { ServerResponse } from 'node:http';
 import { type ErrorEnvelope, jsonText, withFields } from '@app/contracts';
 
+/** Frames held past this many characters are written at once instead of at the end of the turn. */
+const MAX_PENDING_CHARS = 64 * 1024;
+
 /**
  * The gateway's only SSE framer: writes `data:` (and optionally `event:`) frames
  * as they come, honouring back-pressure, never buffering a whole response.
- * Frames written in the same turn of the event loop (the headers and the first
+ * Frames sent in the same turn of the event loop (the headers and the first
  * frame, or the several events of one upstream packet, with the end of the
- * stream when it came in that packet too) leave in one socket write: the
- * response is corked on the first write and uncorked by `setImmediate`, once the
- * turn's I/O callbacks, ticks and promise jobs have run.
+ * stream when it came in that packet too) are joined into one write of the
+ * response (one chunk of its chunked encoding, one socket write) by
+ * `setImmediate`, once the turn's I/O callbacks, ticks and promise jobs have run,
+ * or by the end of the stream; a write per frame costs the response's stream
+ * machinery and two more buffers of chunk framing each.
  */
 export class SseStream {
   private opened = false;
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    if (!this.res.writableEnded) this.res.uncork();
+  /** Something (the headers at least) has been written to the socket. */
+  private wrote = false;
+  /** Frames not written yet. */
+  private pending = '';
+  private scheduled = false;
+  /** While the socket takes no more: settles on `drain` (or `close`). */
+  private full: Promise<void> | undefined;
+  private readonly flushScheduled = (): void => {
+    this.scheduled = false;
+    this.flush();
   };
 
   constructor(private readonly res: ServerResponse) {}
@@ -24,7 +35,7 @@ export class SseStream {
     return this.opened;
   }
 
-  /** Sends the status line and headers (the moment the first chunk is ready). */
+  /** Sets the status line and headers; they leave with the first frames, or alone at the end of the turn. */
   open(headers: Record<string, string> = {}): void {
     if (this.opened) return;
     this.opened = true;
@@ -37,39 +48,29 @@ export class SseStream {
         'x-accel-buffering': 'no',
       }),
     );
-    this.cork();
-    this.res.flushHeaders();
+    this.schedule();
   }
 
-  /** One `data:` frame (with `event:` when given); resolves when the socket can take more. */
+  /**
+   * One `data:` frame (with `event:` when given). Returns a promise while the
+   * socket takes no more (the caller waits for it before sending more), else
+   * `undefined`.
+   */
   send(data: object | string, event?: string): Promise<void> | undefined {
     if (!this.opened) this.open();
-    if (this.res.destroyed || this.res.writableEnded) return undefined;
+    if (this.closed) return undefined;
     const payload = typeof data === 'string' ? data : jsonText(data);
-    const frame = event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
-    this.cork();
-    if (this.res.write(frame)) return undefined;
-    return new Promise((resolve) => {
-      const done = () => {
-        this.res.off('drain', done);
-        this.res.off('close', done);
-        resolve();
-      };
-      this.res.once('drain', done);
-      this.res.once('close', done);
-    });
-  }
-
-  private cork(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.res.cork();
-    setImmediate(this.uncork);
+    this.pending += event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
+    if (this.pending.length >= MAX_PENDING_CHARS) this.flush();
+    else this.schedule();
+    return this.full;
   }
 
   /** A comment line, to keep idle connections open through proxies. */
   heartbeat(): void {
-    if (this.opened && !this.res.writableEnded && !this.res.destroyed) this.res.write(': ping\n\n');
+    if (!this.opened || this.closed) return;
+    this.pending += ': ping\n\n';
+    this.schedule();
   }
 
   /** OpenAI's in-stream error: a final `data: {"error": ...}` frame, then `[DONE]`. */
@@ -78,9 +79,48 @@ export class SseStream {
     this.end(event ? undefined : '[DONE]');
   }
 
+  /** Ends the response, the frames still held (and `finalData`'s frame) in its last write. */
   end(finalData?: string): void {
-    if (this.res.writableEnded || this.res.destroyed) return;
-    if (finalData) this.res.write(`data: ${finalData}\n\n`);
-    this.res.end();
+    if (this.closed) return;
+    if (!this.opened) this.open();
+    if (finalData) this.pending += `data: ${finalData}\n\n`;
+    const rest = this.pending;
+    this.pending = '';
+    if (rest) this.res.end(rest);
+    else this.res.end();
+  }
+
+  private get closed(): boolean {
+    return this.res.writableEnded || this.res.destroyed;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flushScheduled);
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    if (!this.pending) {
+      // Nothing to send with them: the headers leave alone, so the client knows the stream began.
+      if (!this.wrote) this.res.flushHeaders();
+      this.wrote = true;
+      return;
+    }
+    const frames = this.pending;
+    this.pending = '';
+    this.wrote = true;
+    if (this.res.write(frames) || this.full) return;
+    this.full = new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        this.full = undefined;
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.res.once('close', done);
+    });
   }
 }
