@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type UsageRecordEntry, UsageRepository } from '@app/db';
-import { FakeOpenAIServer, hasTestPostgres } from '@app/testing';
+import { type UsageRecordEntry, UsageRepository, openDatabase } from '@app/db';
+import { FakeOpenAIServer, createTestDatabase, hasTestPostgres } from '@app/testing';
 import { UsageWriter } from '@app/usage';
 import { openEventStream } from '../support/event-stream';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
@@ -192,5 +192,49 @@ describe.each(kinds)('usage of real requests through the gateway (%s)', (kind) =
     expect(
       sampleSum(metrics, 'llm_gateway_tokens_total', { provider: 'openai', model: 'gpt-4o-mini', type: 'prompt' }),
     ).toBe(rows.reduce((s, r) => s + r.promptTokens, 0));
+  });
+});
+
+describe.each(kinds)('requests answered just before shutdown (%s)', (kind) => {
+  it('are all stored: the reports batched after their responses reach the database before the last flush', async () => {
+    const upstream = new FakeOpenAIServer({ apiKey: 'sk-upstream' });
+    const baseUrl = await upstream.start();
+    // The test owns the database, so close() leaves it for counting.
+    const database = await createTestDatabase(kind);
+    try {
+      const platform = await startPlatform({
+        database,
+        env: { OPENAI_API_KEY: 'sk-upstream', OPENAI_BASE_URL: baseUrl },
+      });
+      const { key } = await createKey(platform, await createTeam(platform));
+      const client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: key, maxRetries: 0 });
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+      await Promise.all(
+        ids.map(async (requestId, i) => {
+          const params = { model: 'openai/gpt-4o-mini', messages: [{ role: 'user' as const, content: `Hi ${i}` }] };
+          const options = { headers: { 'x-request-id': requestId } };
+          if (i % 2 === 0) return client.chat.completions.create(params, options);
+          // A stream is reported once its last chunk has been sent: read to the end.
+          for await (const _chunk of await client.chat.completions.create({ ...params, stream: true }, options));
+        }),
+      );
+      // The last answers have just left; their reports are still batched.
+      await platform.close();
+
+      const reopened = await openDatabase({ ...platform.config.database, migrate: false });
+      try {
+        const rows = await reopened.driver.query<{ request_id: string; status: number }>(
+          'SELECT request_id, status FROM usage_records WHERE request_id = ANY($1)',
+          [ids],
+        );
+        expect(rows.map((r) => r.request_id).sort()).toEqual([...ids].sort());
+        expect(rows.every((r) => r.status === 200)).toBe(true);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await upstream.close();
+      await database.drop();
+    }
   });
 });

@@ -27,6 +27,8 @@ export interface RequestTotals {
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly totals = { total: 0, errors: 0, inFlight: 0 };
+  /** Work that feeds these metrics late (batched request reports), done before they are read. */
+  private readonly feeders: Array<() => void> = [];
 
   private readonly requests = this.counter(
     'requests_total',
@@ -111,7 +113,13 @@ export class GatewayMetrics {
 
   /** Prometheus text exposition. */
   render(): Promise<string> {
+    this.catchUp();
     return this.registry.metrics();
+  }
+
+  /** Registers work that reports into these metrics late, to be done before they are read. */
+  beforeRead(feed: () => void): void {
+    this.feeders.push(feed);
   }
 
   /** Marks a request in flight; call the returned function (once) when it ends. */
@@ -192,7 +200,12 @@ export class GatewayMetrics {
   }
 
   requestTotals(): RequestTotals {
+    this.catchUp();
     return { ...this.totals };
+  }
+
+  private catchUp(): void {
+    for (const feed of this.feeders) feed();
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
