@@ -17,12 +17,15 @@ export async function writeSse<T extends object>(
   sse.open(headers);
   try {
     for await (const chunk of chunks) {
+      let full: Promise<void> | undefined;
       if (format === 'anthropic') {
         const { event, data } = chunk as unknown as { event: string; data: object };
-        await sse.send(data, event);
+        full = sse.send(data, event);
       } else {
-        await sse.send(chunk);
+        full = sse.send(chunk);
       }
+      // Waits only while the socket is full: awaiting nothing would still cost a turn of the microtask queue per chunk.
+      if (full) await full;
     }
     sse.end(format === 'openai' ? '[DONE]' : undefined);
   } catch (error) {
