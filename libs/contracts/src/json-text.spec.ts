@@ -13,6 +13,8 @@ describe('parseJson / jsonText', () => {
     const value = parseJson('{"a":1,"usage":{"t":2}}') as { a: number; usage?: object };
     const { usage: _usage, ...copy } = value;
     expect(jsonText(copy)).toBe('{"a":1}');
+    expect(jsonText({ ...value, a: 2 })).toBe('{"a":2,"usage":{"t":2}}');
+    expect(Object.keys(value)).toEqual(['a', 'usage']);
     expect(jsonText({ b: [1, 2] })).toBe('{"b":[1,2]}');
     expect(jsonText('s')).toBe('"s"');
     expect(parseJson('3')).toBe(3);

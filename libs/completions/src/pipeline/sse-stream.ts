@@ -59,7 +59,7 @@ export class SseStream {
   send(data: object | string, event?: string): Promise<void> | undefined {
     if (!this.opened) this.open();
     if (this.closed) return undefined;
-    const payload = typeof data === 'string' ? data : jsonText(data);
+    const payload = typeof data === 'string' ? data : oneLine(data);
     this.pending += event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
     if (this.pending.length >= MAX_PENDING_CHARS) this.flush();
     else this.schedule();
@@ -123,4 +123,14 @@ export class SseStream {
       this.res.once('close', done);
     });
   }
+}
+
+/**
+ * The JSON of a frame's data, on one line: the text an upstream event was parsed
+ * from when it has no line break (an upstream may spread its JSON over several
+ * `data:` lines), else serialised.
+ */
+function oneLine(data: object): string {
+  const text = jsonText(data);
+  return text.includes('\n') || text.includes('\r') ? JSON.stringify(data) : text;
 }

@@ -119,8 +119,8 @@ export class OpenAIHttp {
             done = true;
             continue;
           }
-          // Plain JSON.parse: a stream event is small, so remembering its text costs what serialising it again does.
-          const data = JSON.parse(message.data) as unknown;
+          // Its text is kept: an event usually goes to the client unchanged, and is then not serialised again.
+          const data = parseJson(message.data);
           const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
           if (error) throw streamError(error, response.headers, this.errors(scope));
           scope.touch();
