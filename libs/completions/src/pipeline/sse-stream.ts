@@ -31,10 +31,6 @@ export class SseStream {
 
   constructor(private readonly res: ServerResponse) {}
 
-  get started(): boolean {
-    return this.opened;
-  }
-
   /** Sets the status line and headers; they leave with the first frames, or alone at the end of the turn. */
   open(headers: Record<string, string> = {}): void {
     if (this.opened) return;
@@ -64,13 +60,6 @@ export class SseStream {
     if (this.pending.length >= MAX_PENDING_CHARS) this.flush();
     else this.schedule();
     return this.full;
-  }
-
-  /** A comment line, to keep idle connections open through proxies. */
-  heartbeat(): void {
-    if (!this.opened || this.closed) return;
-    this.pending += ': ping\n\n';
-    this.schedule();
   }
 
   /** OpenAI's in-stream error: a final `data: {"error": ...}` frame, then `[DONE]`. */
