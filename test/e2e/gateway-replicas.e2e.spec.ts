@@ -68,7 +68,58 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(status).toBe(503);
-    expect(posts()).toBeLessThanOrEqual(3);
+    // And it stays open there: a call the second placed before the news arrived
+    // (answered late, with success) does not close it; nothing more reaches the upstream.
+    const reached = posts();
+    for (let i = 0; i < 3; i++) await expect(ask(second)).rejects.toMatchObject({ status: 503 });
+    expect(posts()).toBe(reached);
+  });
+
+  it('keeps it open when a call placed before it opened answers late, on either instance', async () => {
+    const slow = `slow-${randomBytes(3).toString('hex')}`;
+    const res = await fetch(`${first.adminUrl}/api/providers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: slow, kind: 'openai-compatible', baseUrl: upstream.baseURL, apiKey: 'k' }),
+    });
+    expect(res.status).toBe(201);
+    const askSlow = (platform: TestPlatform) =>
+      client(platform).chat.completions.create({ model: `${slow}/m`, messages: [{ role: 'user', content: 'hi' }] });
+    const status = (platform: TestPlatform) =>
+      askSlow(platform).then(
+        () => 200,
+        (error: { status: number }) => error.status,
+      );
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline && (await status(second)) !== 200;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    // The second instance places a call that the upstream answers (with success) only
+    // after the first has opened the circuit and the news has reached the second.
+    upstream.enqueue({ delayMs: 1_000, match: (r) => r.method === 'POST' });
+    const before = posts();
+    const late = status(second);
+    while (posts() === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    upstream.enqueue({ status: 500, times: 2, match: (r) => r.method === 'POST' });
+    expect(await status(first)).toBe(502);
+    expect(await status(first)).toBe(502);
+    const circuitOnSecond = async () => {
+      const res = await fetch(`${second.gatewayUrl}/v1/providers`, {
+        headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
+      });
+      const { data } = (await res.json()) as { data: Array<{ name: string; circuit: string }> };
+      return data.find((p) => p.name === slow)?.circuit;
+    };
+    for (const deadline = Date.now() + 3_000; Date.now() < deadline && (await circuitOnSecond()) !== 'open';) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await circuitOnSecond()).toBe('open');
+    expect(await late).toBe(200);
+
+    const reached = posts();
+    expect(await status(second)).toBe(503);
+    expect(await status(first)).toBe(503);
+    expect(posts()).toBe(reached);
   });
 
   it('passes unknown request fields through to the provider', async () => {

@@ -58,12 +58,17 @@ export class CircuitBreakers {
     if (circuit) circuit.probeInFlight = false;
   }
 
+  /**
+   * A call succeeded. Only the half-open probe closes a circuit: a success that
+   * arrives while it is open comes from a call placed before it opened (here or,
+   * for a circuit opened by another replica, anywhere) and says nothing about now.
+   */
   recordSuccess(provider: string): void {
     const circuit = this.circuits.get(provider);
-    if (!circuit) return;
+    if (!circuit || circuit.state === 'open') return;
     circuit.failures = 0;
     circuit.probeInFlight = false;
-    if (circuit.state !== 'closed') this.set(provider, circuit, 'closed');
+    if (circuit.state === 'half-open') this.set(provider, circuit, 'closed');
   }
 
   recordFailure(provider: string): void {

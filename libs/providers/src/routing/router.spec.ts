@@ -127,6 +127,39 @@ describe('Router', () => {
     expect(breakers.state('a')).toBe('closed');
   });
 
+  it.each([
+    [
+      'three failures of other calls here',
+      (breakers: CircuitBreakers) => {
+        for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+      },
+    ],
+    [
+      'another replica',
+      (breakers: CircuitBreakers) => {
+        breakers.applyRemote({ provider: 'a', state: 'open', openUntil: 1_000 });
+      },
+    ],
+  ])('keeps a circuit open when a call placed before %s opened it succeeds late', async (_name, open) => {
+    const { router, breakers } = setup({ now: () => 0 });
+    const transitions: string[] = [];
+    breakers.onTransition((t) => transitions.push(t.state));
+    let answer!: () => void;
+    const late = router.execute(
+      plan('fallback', 'a'),
+      signal,
+      () => new Promise<string>((resolve) => (answer = () => resolve('late'))),
+    );
+    open(breakers);
+    answer();
+    await expect(late).resolves.toMatchObject({ value: 'late' });
+    expect(breakers.state('a')).toBe('open');
+    expect(transitions.filter((state) => state !== 'open')).toEqual([]);
+    const skipped = scripted({});
+    await router.execute(plan('fallback', 'a', 'b'), signal, skipped.call);
+    expect(skipped.calls).toEqual(['b']);
+  });
+
   it('answers 503 when every target’s circuit is open, and when every provider refuses connections', async () => {
     const { router, breakers } = setup();
     for (let i = 0; i < 3; i++) breakers.recordFailure('a');
