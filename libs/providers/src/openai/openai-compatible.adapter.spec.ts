@@ -116,6 +116,33 @@ describe('OpenAICompatibleAdapter (openai)', () => {
     expect(chunks.at(-1)).toEqual(usageChunk);
   });
 
+  it.each([
+    ['an error event', '{"error":{"message":"overloaded","type":"server_error"}}', /overloaded/],
+    ['an event that is not JSON', '{"id": oops', /invalid response/],
+  ])('chatStream: delivers the events of a packet before %s in it, then fails', async (_name, bad, message) => {
+    const { adapter } = await setup((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const frame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+      res.end(
+        frame(chunk({ content: 'a' })) +
+          frame(chunk({ content: 'b' })) +
+          `data: ${bad}\n\n` +
+          frame(chunk({ content: 'c' })),
+      );
+    });
+    const seen: string[] = [];
+    const error = await (async () => {
+      for await (const c of adapter.chatStream(
+        { model: 'm', messages: [{ role: 'user', content: 'Hi' }] },
+        callContext(),
+      ))
+        seen.push(c.choices[0].delta.content ?? '');
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['a', 'b']);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ code: 'upstream_error', message });
+  });
+
   it('chatStream: a client abort closes the upstream socket and raises the abort marker', async () => {
     let upstreamClosed!: Promise<void>;
     const { adapter } = await setup((_req, res) => {
