@@ -13,6 +13,26 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
   let first: TestPlatform;
   let second: TestPlatform;
 
+  const addProvider = (name: string) =>
+    fetch(`${first.adminUrl}/api/providers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, kind: 'openai-compatible', baseUrl: upstream.baseURL, apiKey: 'k' }),
+    });
+  /** The providers an instance lists (`/v1/providers`), with their circuit state. */
+  const providers = async (platform: TestPlatform) => {
+    const res = await fetch(`${platform.gatewayUrl}/v1/providers`, {
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
+    });
+    return ((await res.json()) as { data: Array<{ name: string; circuit: string }> }).data;
+  };
+  /** Retries `check` every `everyMs` until it holds or `timeoutMs` pass. */
+  const until = async (check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 20) => {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && !(await check());) {
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  };
+
   beforeAll(async () => {
     await upstream.start();
     const env = {
@@ -23,20 +43,9 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
     };
     first = await startPlatform({ env });
     second = await startPlatform({ database: first.database, apps: ['gateway'], env });
-    const res = await fetch(`${first.adminUrl}/api/providers`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: provider, kind: 'openai-compatible', baseUrl: upstream.baseURL, apiKey: 'k' }),
-    });
-    expect(res.status).toBe(201);
+    expect((await addProvider(provider)).status).toBe(201);
     // The second instance learns of the new provider through the catalog's change bus.
-    for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
-      const models = await fetch(`${second.gatewayUrl}/v1/providers`, {
-        headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
-      });
-      if (JSON.stringify(await models.json()).includes(provider)) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(async () => (await providers(second)).some((p) => p.name === provider), 5_000, 50);
   });
   afterAll(async () => {
     await second?.close();
@@ -49,6 +58,12 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
   const ask = (platform: TestPlatform) =>
     client(platform).chat.completions.create({ model: `${provider}/m`, messages: [{ role: 'user', content: 'hi' }] });
   const posts = () => upstream.requests.filter((r) => r.method === 'POST').length;
+  /** The HTTP status a call ends with. */
+  const statusOf = (call: Promise<unknown>) =>
+    call.then(
+      () => 200,
+      (error: { status: number }) => error.status,
+    );
 
   it('skips a provider on the second instance once the first opened its circuit', async () => {
     upstream.enqueue({ status: 500, times: 2, match: (r) => r.method === 'POST' });
@@ -57,16 +72,8 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
     expect(posts()).toBe(2);
 
     // The second instance saw no failure itself; the opened circuit reaches it through Redis.
-    const deadline = Date.now() + 3_000;
     let status = 0;
-    while (Date.now() < deadline) {
-      status = await ask(second).then(
-        () => 200,
-        (error: { status: number }) => error.status,
-      );
-      if (status === 503) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(async () => (status = await statusOf(ask(second))) === 503, 3_000);
     expect(status).toBe(503);
     // And it stays open there: a call the second placed before the news arrived
     // (answered late, with success) does not close it; nothing more reaches the upstream.
@@ -77,42 +84,24 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
 
   it('keeps it open when a call placed before it opened answers late, on either instance', async () => {
     const slow = `slow-${randomBytes(3).toString('hex')}`;
-    const res = await fetch(`${first.adminUrl}/api/providers`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: slow, kind: 'openai-compatible', baseUrl: upstream.baseURL, apiKey: 'k' }),
-    });
-    expect(res.status).toBe(201);
+    expect((await addProvider(slow)).status).toBe(201);
     const askSlow = (platform: TestPlatform) =>
       client(platform).chat.completions.create({ model: `${slow}/m`, messages: [{ role: 'user', content: 'hi' }] });
-    const status = (platform: TestPlatform) =>
-      askSlow(platform).then(
-        () => 200,
-        (error: { status: number }) => error.status,
-      );
-    for (const deadline = Date.now() + 5_000; Date.now() < deadline && (await status(second)) !== 200;) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const status = (platform: TestPlatform) => statusOf(askSlow(platform));
+    await until(async () => (await status(second)) === 200, 5_000, 50);
 
     // The second instance places a call that the upstream answers (with success) only
     // after the first has opened the circuit and the news has reached the second.
     upstream.enqueue({ delayMs: 1_000, match: (r) => r.method === 'POST' });
     const before = posts();
     const late = status(second);
-    while (posts() === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => posts() > before, 3_000, 5);
+    expect(posts()).toBe(before + 1);
     upstream.enqueue({ status: 500, times: 2, match: (r) => r.method === 'POST' });
     expect(await status(first)).toBe(502);
     expect(await status(first)).toBe(502);
-    const circuitOnSecond = async () => {
-      const res = await fetch(`${second.gatewayUrl}/v1/providers`, {
-        headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
-      });
-      const { data } = (await res.json()) as { data: Array<{ name: string; circuit: string }> };
-      return data.find((p) => p.name === slow)?.circuit;
-    };
-    for (const deadline = Date.now() + 3_000; Date.now() < deadline && (await circuitOnSecond()) !== 'open';) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const circuitOnSecond = async () => (await providers(second)).find((p) => p.name === slow)?.circuit;
+    await until(async () => (await circuitOnSecond()) === 'open', 3_000, 10);
     expect(await circuitOnSecond()).toBe('open');
     expect(await late).toBe(200);
 
@@ -124,11 +113,7 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
 
   it('passes unknown request fields through to the provider', async () => {
     const other = `plain-${randomBytes(3).toString('hex')}`;
-    await fetch(`${first.adminUrl}/api/providers`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: other, kind: 'openai-compatible', baseUrl: upstream.baseURL, apiKey: 'k' }),
-    });
+    expect((await addProvider(other)).status).toBe(201);
     await client(first).chat.completions.create({
       model: `${other}/m`,
       messages: [{ role: 'user', content: 'hi' }],
