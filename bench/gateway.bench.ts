@@ -8,8 +8,9 @@
  * throughput ratio, the gateway's CPU time per request and its RSS, each cell
  * the median of BENCH_ROUNDS (3) rounds after a warm-up round, and in every
  * cell, as the floor, the CPU per request of a bare Node reverse proxy
- * (support/bare-proxy.ts) measured right after the gateway; then the
- * sub-millisecond latencies at concurrency 1 (the bare proxy's too).
+ * (support/bare-proxy.ts) measured right after the gateway; then streams paced
+ * as a model writes them (one event per packet), through the gateway and the bare
+ * proxy; then the sub-millisecond latencies at concurrency 1 (the bare proxy's too).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,12 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { processCpuMs, processRssMb, waitForHttp, createBenchDatabase } from './support/bench-process';
+import { PACED_EVENTS, PACED_MARKER } from './support/instant-upstream';
 
 const root = join(__dirname, '..');
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64,256').split(',').map(Number);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 /** Measured rounds after the warm-up; each cell reports the median of its rounds (the machine is shared, so one sample varies by ±15%). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Concurrent paced streams: enough for a few hundred streams per round at the upstream's pace. */
+const PACED_CONNECTIONS = 32;
 const MASTER_KEY = 'sk-bench-master-key-0123456789';
 const PORTS = { gateway: 18_400, admin: 18_401 };
 
@@ -94,8 +98,9 @@ async function main(): Promise<void> {
       rss.push(processRssMb(gateway.pid!));
     }
     const rows = [...samples.values()].map(medianRow);
+    const paced = await pacedStreams({ url: `${gatewayUrl}/v1`, proc: gateway }, bare, key);
     const sequential = await sequentialLatency(upstream.url, `${gatewayUrl}/v1`, bare.url, key);
-    report(rows, rss, sequential);
+    report(rows, rss, sequential, paced);
   } finally {
     bare.process.kill('SIGTERM');
     for (const child of [gateway, admin]) {
@@ -148,15 +153,17 @@ async function createLimitedKey(adminUrl: string): Promise<string> {
   return String(key.key);
 }
 
-function body(mode: 'json' | 'stream'): string {
+type Mode = 'json' | 'stream' | 'paced';
+
+function body(mode: Mode): string {
   return JSON.stringify({
     model: 'openai/bench-model',
-    messages: [{ role: 'user', content: 'Say hello in five words.' }],
-    ...(mode === 'stream' ? { stream: true } : {}),
+    messages: [{ role: 'user', content: `${mode === 'paced' ? `${PACED_MARKER} ` : ''}Say hello in five words.` }],
+    ...(mode === 'json' ? {} : { stream: true }),
   });
 }
 
-async function load(url: string, mode: 'json' | 'stream', connections: number, key: string) {
+async function load(url: string, mode: Mode, connections: number, key: string) {
   return autocannon({
     url: `${url}/chat/completions`,
     method: 'POST',
@@ -165,6 +172,14 @@ async function load(url: string, mode: 'json' | 'stream', connections: number, k
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: body(mode),
   });
+}
+
+/** Drives `url` for DURATION seconds; the CPU `proc` spent per request meanwhile, in µs. */
+async function measured(url: string, proc: ChildProcess, mode: Mode, connections: number, key: string) {
+  const cpuBefore = processCpuMs(proc.pid!);
+  const result = await load(url, mode, connections, key);
+  const requests = result.requests.total;
+  return { result, cpuUs: requests ? ((processCpuMs(proc.pid!) - cpuBefore) * 1000) / requests : 0 };
 }
 
 /** One cell: the upstream directly, then the gateway, then the bare proxy, each for DURATION seconds. */
@@ -177,14 +192,8 @@ async function compare(
   key: string,
 ): Promise<Row> {
   const base = await load(direct, mode, connections, key);
-  const measured = async (url: string, proc: ChildProcess) => {
-    const cpuBefore = processCpuMs(proc.pid!);
-    const result = await load(url, mode, connections, key);
-    const requests = result.requests.total;
-    return { result, cpuUs: requests ? ((processCpuMs(proc.pid!) - cpuBefore) * 1000) / requests : 0 };
-  };
-  const { result: through, cpuUs } = await measured(gateway.url, gateway.proc);
-  const floor = await measured(bare.url, bare.process);
+  const { result: through, cpuUs } = await measured(gateway.url, gateway.proc, mode, connections, key);
+  const floor = await measured(bare.url, bare.process, mode, connections, key);
   return {
     mode,
     connections,
@@ -219,6 +228,42 @@ function medianRow(rounds: Row[]): Row {
     bareCpuUsPerRequest: median((r) => r.bareCpuUsPerRequest),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
   };
+}
+
+interface Paced {
+  /** Median CPU per stream over the rounds, µs. */
+  gateway: number;
+  bare: number;
+  errors: number;
+}
+
+/**
+ * Streams paced as a model writes them (PACED_EVENTS events, each in its own
+ * packet): what relaying a real stream costs, per stream, through the gateway and
+ * through the bare proxy, ROUNDS rounds of DURATION seconds each, the median.
+ * Here each event pays a socket read and a write of its own, where the instant
+ * stream's events all come in one packet.
+ */
+async function pacedStreams(
+  gateway: { url: string; proc: ChildProcess },
+  bare: { url: string; process: ChildProcess },
+  key: string,
+): Promise<Paced> {
+  const gatewayUs: number[] = [];
+  const bareUs: number[] = [];
+  let errors = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    const through = await measured(gateway.url, gateway.proc, 'paced', PACED_CONNECTIONS, key);
+    const floor = await measured(bare.url, bare.process, 'paced', PACED_CONNECTIONS, key);
+    gatewayUs.push(through.cpuUs);
+    bareUs.push(floor.cpuUs);
+    errors += through.result.errors + through.result.non2xx;
+    process.stdout.write(
+      `paced streams ${round}/${ROUNDS} c=${PACED_CONNECTIONS}: ${through.result.requests.total} streams, ${Math.round(through.cpuUs)} µs CPU/stream (bare proxy ${Math.round(floor.cpuUs)})\n`,
+    );
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { gateway: median(gatewayUs), bare: median(bareUs), errors };
 }
 
 interface Sequential {
@@ -278,7 +323,7 @@ async function sequentialLatency(direct: string, gateway: string, bare: string, 
   };
 }
 
-function report(rows: Row[], rss: number[], seq: Sequential): void {
+function report(rows: Row[], rss: number[], seq: Sequential, paced: Paced): void {
   const fmt = (n: number, digits = 1) => n.toFixed(digits);
   const lines = [
     `Machine: ${process.platform} ${process.arch}, Node ${process.version}, ${DURATION} s per cell, median of ${ROUNDS} rounds after a warm-up (errors: the sum); upstream answers instantly.`,
@@ -292,6 +337,7 @@ function report(rows: Row[], rss: number[], seq: Sequential): void {
     '',
     `JSON answer at concurrency 1 (median of ${SEQUENTIAL} sequential requests each, the targets taking turns in blocks of ${SEQUENTIAL_BLOCK}): direct ${fmt(seq.json.direct, 2)} ms, gateway ${fmt(seq.json.gateway, 2)} ms, added ${fmt(seq.json.gateway - seq.json.direct, 2)} ms (the bare proxy: ${fmt(seq.json.bare, 2)} ms, added ${fmt(seq.json.bare - seq.json.direct, 2)} ms).`,
     `Streaming time to first byte (median of ${SEQUENTIAL} sequential requests each, in turns): direct ${fmt(seq.stream.direct, 2)} ms, gateway ${fmt(seq.stream.gateway, 2)} ms, overhead ${fmt(seq.stream.gateway - seq.stream.direct, 2)} ms.`,
+    `Streams paced as a model writes them (${PACED_EVENTS} events, each in its own packet, ${PACED_CONNECTIONS} connections, median of ${ROUNDS} rounds): gateway ${Math.round(paced.gateway)} µs CPU per stream (${fmt(paced.gateway / PACED_EVENTS, 1)} per event), bare proxy ${Math.round(paced.bare)} µs (${fmt(paced.bare / PACED_EVENTS, 1)} per event), gateway / bare ${fmt(paced.gateway / paced.bare, 2)}, errors ${paced.errors}.`,
     `Gateway RSS after the warm-up and after each round: ${rss.map((mb) => `${Math.round(mb)} MB`).join(', ')}.`,
     'Bare proxy: bench/support/bare-proxy.ts (read, parse, `undici.request`, answer; streams relayed chunk by chunk), measured in each cell right after the gateway, as the floor any Node proxy pays on this machine at that moment.',
   ];

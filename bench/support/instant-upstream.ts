@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * The fastest OpenAI-compatible upstream we can write: it reads the body and
  * answers a fixed chat completion (JSON or SSE) at once, recording nothing, so
- * the benchmark measures the gateway and not the fake.
+ * the benchmark measures the gateway and not the fake. A streamed request whose
+ * body holds {@link PACED_MARKER} is answered as a model writes: PACED_EVENTS
+ * events, each in its own write, PACED_INTERVAL_MS apart.
  */
 const completion = JSON.stringify({
   id: 'chatcmpl-bench',
@@ -16,6 +18,9 @@ const completion = JSON.stringify({
   ],
   usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
 });
+export const PACED_MARKER = '[paced]';
+export const PACED_EVENTS = 100;
+const PACED_INTERVAL_MS = 1;
 const chunk = (delta: object, finish: string | null) =>
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 const stream =
@@ -24,6 +29,24 @@ const stream =
   chunk({}, 'stop') +
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 } })}\n\n` +
   'data: [DONE]\n\n';
+const usageChunk = `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: PACED_EVENTS - 3, total_tokens: 9 + PACED_EVENTS } })}\n\n`;
+const pacedEvents = [
+  chunk({ role: 'assistant', content: '' }, null),
+  ...Array.from({ length: PACED_EVENTS - 3 }, (_, i) => chunk({ content: i % 2 ? ' word' : ' token' }, null)),
+  chunk({}, 'stop'),
+  usageChunk + 'data: [DONE]\n\n',
+];
+
+/** One event per write, as a model's tokens arrive: each leaves in its own packet. */
+function pace(res: ServerResponse, next = 0): void {
+  if (res.destroyed) return;
+  if (next === pacedEvents.length - 1) {
+    res.end(pacedEvents[next]);
+    return;
+  }
+  res.write(pacedEvents[next]);
+  setTimeout(pace, PACED_INTERVAL_MS, res, next + 1);
+}
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const parts: Buffer[] = [];
@@ -35,10 +58,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
         .end('{"object":"list","data":[{"id":"bench-model","object":"model","created":0,"owned_by":"bench"}]}');
       return;
     }
-    const streaming = Buffer.concat(parts).includes('"stream":true');
-    if (streaming) {
+    const body = Buffer.concat(parts);
+    if (body.includes('"stream":true')) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      res.end(stream);
+      if (body.includes(PACED_MARKER)) pace(res);
+      else res.end(stream);
     } else {
       res.writeHead(200, { 'content-type': 'application/json' }).end(completion);
     }
