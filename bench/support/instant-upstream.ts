@@ -23,18 +23,19 @@ export const PACED_EVENTS = 100;
 const PACED_INTERVAL_MS = 1;
 const chunk = (delta: object, finish: string | null) =>
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const usageChunk = (completionTokens: number) =>
+  `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: completionTokens, total_tokens: 12 + completionTokens } })}\n\n`;
 const stream =
   chunk({ role: 'assistant', content: '' }, null) +
   ['Hello', ' from', ' the', ' instant', ' upstream.'].map((word) => chunk({ content: word }, null)).join('') +
   chunk({}, 'stop') +
-  `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 } })}\n\n` +
+  usageChunk(7) +
   'data: [DONE]\n\n';
-const usageChunk = `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: PACED_EVENTS - 3, total_tokens: 9 + PACED_EVENTS } })}\n\n`;
 const pacedEvents = [
   chunk({ role: 'assistant', content: '' }, null),
   ...Array.from({ length: PACED_EVENTS - 3 }, (_, i) => chunk({ content: i % 2 ? ' word' : ' token' }, null)),
   chunk({}, 'stop'),
-  usageChunk + 'data: [DONE]\n\n',
+  usageChunk(PACED_EVENTS - 3) + 'data: [DONE]\n\n',
 ];
 
 /** One event per write, as a model's tokens arrive: each leaves in its own packet. */
