@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { call } from '../support/tenancy';
 
 /** What reached a fake besides model discovery. */
 const generations = (fake: FakeOpenAIServer) => fake.requests.filter((r) => r.method === 'POST');
@@ -174,17 +175,11 @@ describe('gateway resilience', () => {
 
   it('ends a stream that drops mid-way with a final error event', async () => {
     secondary.enqueue({ match: isPost, dropStreamAfter: 2 });
-    const res = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'secondary/m',
-        stream: true,
-        messages: [{ role: 'user', content: 'a long answer please' }],
-      }),
+    const res = await call<string>(`${platform.gatewayUrl}/v1/chat/completions`, {
+      token: TEST_MASTER_KEY,
+      body: { model: 'secondary/m', stream: true, messages: [{ role: 'user', content: 'a long answer please' }] },
     });
-    const text = await res.text();
-    const frames = text.trim().split('\n\n');
+    const frames = res.body.trim().split('\n\n');
     expect(frames.at(-1)).toBe('data: [DONE]');
     expect(JSON.parse(frames.at(-2)!.slice(6))).toMatchObject({
       error: { type: expect.any(String), code: expect.any(String) },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { call } from '../support/tenancy';
 
 // Events as an OpenAI-compatible server may write them: spacing, key order and number
 // forms of its own, a vendor field, and one event's JSON spread over two `data:` lines.
@@ -44,18 +45,17 @@ describe('stream events through the gateway', () => {
   });
 
   async function frames(includeUsage: boolean): Promise<string[]> {
-    const res = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
+    const res = await call<string>(`${platform.gatewayUrl}/v1/chat/completions`, {
+      token: TEST_MASTER_KEY,
+      body: {
         model: 'openai/vendor-model',
         stream: true,
         ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
         messages: [{ role: 'user', content: 'Hi' }],
-      }),
+      },
     });
     expect(res.status).toBe(200);
-    return (await res.text()).split('\n\n').filter(Boolean);
+    return res.body.split('\n\n').filter(Boolean);
   }
 
   it('pass unchanged events through as the upstream wrote them, and the rest on one line each', async () => {
