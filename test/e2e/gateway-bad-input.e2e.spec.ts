@@ -50,6 +50,7 @@ describe('gateway bad input', () => {
       400,
       'temperature',
     ],
+    ['logit_bias of the wrong type', { model: 'openai/gpt-4o', messages: user, logit_bias: 'x' }, 400, 'logit_bias'],
     [
       'a tool with an invalid JSON Schema',
       {
@@ -102,6 +103,9 @@ describe('gateway bad input', () => {
     expect(messages.status).toBe(400);
     const body = (await messages.json()) as { type: string; error: { type: string; param: string } };
     expect(body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', param: 'max_tokens' } });
+    const tooMany = await post('/v1/messages', { model: 'openai/gpt-4o', messages: user, max_tokens: 10_000_000 });
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'max_tokens' } });
   });
 
   it('rejects a body over the limit sent without a length, and one in a charset other than UTF', async () => {

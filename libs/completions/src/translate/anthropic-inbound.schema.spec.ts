@@ -69,6 +69,7 @@ describe('anthropicMessagesSchema', () => {
     ['a missing max_tokens', { model: 'm', messages: valid.messages }, 'max_tokens'],
     ['max_tokens 0', { ...valid, max_tokens: 0 }, 'max_tokens'],
     ['a fractional max_tokens', { ...valid, max_tokens: 10.5 }, 'max_tokens'],
+    ['max_tokens above a million (as on chat completions)', { ...valid, max_tokens: 1_000_001 }, 'max_tokens'],
     ['no messages', { ...valid, messages: [] }, 'messages'],
     ['messages not an array', { ...valid, messages: 'hi' }, 'messages'],
     ['an unknown role', { ...valid, messages: [{ role: 'tool', content: 'x' }] }, 'messages[0].role'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_OUTPUT_TOKENS } from './chat-request.schema';
 import { jsonObject, textOrItems } from './schema-helpers';
 
 /**
@@ -65,7 +66,7 @@ const toolChoice = z.discriminatedUnion('type', [
 export const anthropicMessagesSchema = z
   .looseObject({
     model: z.string().min(1),
-    max_tokens: z.number().int().positive(),
+    max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS),
     messages: z.array(message).min(1),
     system: textOrItems({ text }, 'system must be a string or an array of text blocks', true).optional(),
     stop_sequences: z.array(z.string()).optional(),

@@ -85,6 +85,7 @@ describe('chatRequestSchema', () => {
     ['each tool_choice string', { ...chat, tools: [weather], tool_choice: 'required' }],
     ['json_object', { ...chat, response_format: { type: 'json_object' } }],
     ['a top_k for vLLM', { ...chat, top_k: 40 }],
+    ['logit_bias and metadata', { ...chat, logit_bias: { '50256': -100, '42': 3.5 }, metadata: { job: 'nightly' } }],
   ])('accepts %s', (_name, body) => {
     expect(firstIssue(chatRequestSchema, body)).toBeUndefined();
   });
@@ -194,6 +195,10 @@ describe('chatRequestSchema', () => {
     ],
     ['five stop sequences', { ...chat, stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
     ['a numeric stop', { ...chat, stop: 5 }, 'stop'],
+    ['logit_bias as a string', { ...chat, logit_bias: 'x' }, 'logit_bias'],
+    ['a logit bias above 100', { ...chat, logit_bias: { '42': 101 } }, 'logit_bias.42'],
+    ['metadata as a string', { ...chat, metadata: 'x' }, 'metadata'],
+    ['a numeric metadata value', { ...chat, metadata: { run: 7 } }, 'metadata.run'],
   ])('rejects %s naming %s', (_name, body, param) => {
     expect(firstIssue(chatRequestSchema, body)?.param).toBe(param);
   });

@@ -149,6 +149,12 @@ export const chatRequestSchema = z
     frequency_penalty: z.number().min(-2).max(2).nullish(),
     logprobs: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
+    logit_bias: z
+      .record(z.string(), z.number().min(-100).max(100), {
+        error: 'logit_bias must map token ids to numbers from -100 to 100',
+      })
+      .nullish(),
+    metadata: z.record(z.string(), z.string(), { error: 'metadata must map keys to string values' }).nullish(),
     user: z.string().optional(),
   })
   .meta({ id: 'ChatCompletionRequest' });
