@@ -27,6 +27,8 @@ import type { Loose } from './openai';
 
 /** `POST /v1/messages` body; unknown fields allowed. */
 export type AnthropicMessageRequest = Loose<MessageCreateParamsBase>;
+/** `POST /v1/messages/count_tokens` body: a Messages body whose `max_tokens` is optional (the prompt is counted). */
+export type AnthropicCountTokensRequest = Loose<Omit<MessageCreateParamsBase, 'max_tokens'> & { max_tokens?: number }>;
 /** The documented Messages params only (what the gateway itself builds). */
 export type AnthropicMessageParams = MessageCreateParamsBase;
 export type AnthropicMessage = Message;

@@ -126,6 +126,11 @@ export interface ProviderAdapter {
   completion?(request: CompletionRequest, call: CallContext): Promise<CompletionResponse>;
   completionStream?(request: CompletionRequest, call: CallContext): AsyncIterable<CompletionChunk>;
   embed?(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse>;
+  /**
+   * The request's input tokens as the upstream counts them (Anthropic's
+   * `count_tokens`), where the upstream can; the pipeline estimates for the rest.
+   */
+  countTokens?(request: ChatRequest, call: CallContext): Promise<number>;
   listModels(call: CallContext): Promise<ModelInfo[]>;
   /** Never throws: an unreachable upstream is `{ ok: false, message }`. */
   health(call: CallContext): Promise<HealthResult>;

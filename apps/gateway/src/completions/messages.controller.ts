@@ -15,8 +15,13 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '@app/auth';
-import { MessagesPipeline, anthropicMessagesSchema, requestContext } from '@app/completions';
-import type { AnthropicMessageRequest } from '@app/contracts';
+import {
+  MessagesPipeline,
+  anthropicCountTokensSchema,
+  anthropicMessagesSchema,
+  requestContext,
+} from '@app/completions';
+import type { AnthropicCountTokensRequest, AnthropicMessageRequest } from '@app/contracts';
 import { failureOf, sendError, sendJson } from '@app/server';
 import { HotApi } from './hot-api';
 import { anthropicErrorBody, writeSse } from './stream-writer';
@@ -70,6 +75,23 @@ export class MessagesController implements OnModuleInit {
       return writeSse(res, headers, events, 'anthropic');
     }
     const { value, headers } = await this.messages.create(body, ctx);
+    sendJson(res, 200, value, headers);
+  }
+
+  @Post('messages/count_tokens')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Anthropic token counting: the input tokens of a Messages request',
+    description:
+      'Counted by the upstream for Anthropic providers; estimated (~4 characters a token) for the others, ' +
+      'or when the upstream cannot count. The `x-gateway-token-count` header says which: `upstream` or `estimated`.',
+  })
+  async countTokens(
+    @Body({ schema: anthropicCountTokensSchema }) body: AnthropicCountTokensRequest,
+    @Req() req: IncomingMessage,
+    @Res() res: ServerResponse,
+  ): Promise<void> {
+    const { value, headers } = await this.messages.countTokens(body, requestContext(req, res, 'messages'));
     sendJson(res, 200, value, headers);
   }
 }

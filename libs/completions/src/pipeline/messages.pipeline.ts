@@ -1,8 +1,26 @@
-import { Injectable } from '@nestjs/common';
-import { type AnthropicMessageRequest, withFields } from '@app/contracts';
-import { anthropicToChat, chatChunksToAnthropicEvents, chatToAnthropic } from '../translate';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  type AnthropicCountTokensRequest,
+  type AnthropicMessageRequest,
+  type ChatRequest,
+  GatewayError,
+  withFields,
+} from '@app/contracts';
+import type { RouteTarget } from '@app/providers';
+import {
+  anthropicToChat,
+  chatChunksToAnthropicEvents,
+  chatToAnthropic,
+  validateChatRequestSchemas,
+} from '../translate';
 import { ChatPipeline } from './chat.pipeline';
+import { ProviderCaller } from './provider-caller';
+import { RequestAdmission } from './request-admission.service';
 import type { RequestContext } from './request-context';
+import { estimatePromptTokens } from './token-estimate';
+
+/** Failures of an upstream count that are the request's own fault: reported, not estimated over. */
+const REQUEST_FAULTS = new Set([400, 413, 422]);
 
 /**
  * Anthropic's `POST /v1/messages`, inbound: translated to the canonical chat
@@ -11,7 +29,13 @@ import type { RequestContext } from './request-context';
  */
 @Injectable()
 export class MessagesPipeline {
-  constructor(private readonly chat: ChatPipeline) {}
+  private readonly logger = new Logger(MessagesPipeline.name);
+
+  constructor(
+    private readonly chat: ChatPipeline,
+    private readonly admission: RequestAdmission,
+    private readonly caller: ProviderCaller,
+  ) {}
 
   async create(body: AnthropicMessageRequest, ctx: RequestContext) {
     const { value, headers } = await this.chat.complete(withFields(anthropicToChat(body), { stream: false }), ctx);
@@ -22,5 +46,44 @@ export class MessagesPipeline {
     const request = withFields(anthropicToChat(body), { stream: true, stream_options: { include_usage: true } });
     const { headers, chunks } = await this.chat.stream(request, ctx);
     return { headers, events: chatChunksToAnthropicEvents(chunks, body.model) };
+  }
+
+  /**
+   * `POST /v1/messages/count_tokens`: the input tokens of a Messages request for the
+   * model it names (a route counts on its first target). The upstream counts where
+   * it can (Anthropic); elsewhere, or when the upstream cannot count (its endpoint
+   * missing, down, rate-limited), the gateway estimates (~4 characters a token, as
+   * the rate limiter does). `x-gateway-token-count` says which (`upstream` or
+   * `estimated`). Nothing is generated: no limit is taken and no usage recorded.
+   */
+  async countTokens(
+    body: AnthropicCountTokensRequest,
+    ctx: RequestContext,
+  ): Promise<{ value: { input_tokens: number }; headers: Record<string, string> }> {
+    // The translation needs a max_tokens; no count includes it.
+    const req = anthropicToChat(withFields(body, { max_tokens: body.max_tokens ?? 1 }));
+    validateChatRequestSchemas(req);
+    const target = this.admission.resolve(req.model, ctx).targets[0];
+    const counted = await this.upstreamCount(target, req, ctx);
+    const headers = {
+      'x-gateway-provider': target.provider,
+      'x-gateway-model': target.model,
+      'x-gateway-token-count': counted === undefined ? 'estimated' : 'upstream',
+    };
+    return { value: { input_tokens: counted ?? estimatePromptTokens(req) }, headers };
+  }
+
+  /** The upstream's count, or `undefined` where there is none to be had. */
+  private async upstreamCount(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<number | undefined> {
+    const provider = this.caller.provider(target);
+    if (!provider.adapter.countTokens) return undefined;
+    try {
+      const call = this.caller.callContext(target, provider, ctx);
+      return await provider.adapter.countTokens(withFields(req, { model: target.model }), call);
+    } catch (error) {
+      if (ctx.clientGone || (error instanceof GatewayError && REQUEST_FAULTS.has(error.status))) throw error;
+      this.logger.warn(`count_tokens on ${target.provider} failed, estimating: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 }

@@ -20,7 +20,11 @@ export function estimateTokens(value: unknown): number {
  * the prompt plus the completion the client allows (corrected with actual usage after).
  */
 export function estimateChatTokens(req: ChatRequest): number {
-  const prompt = estimateTokens(req.messages) + estimateTokens(req.tools) + 3 * req.messages.length;
   const completion = req.max_completion_tokens ?? req.max_tokens ?? 0;
-  return prompt + (completion ?? 0) * (req.n ?? 1);
+  return estimatePromptTokens(req) + (completion ?? 0) * (req.n ?? 1);
+}
+
+/** Rough input tokens of a chat request: its messages (with ~3 tokens of framing each) and tool definitions. */
+export function estimatePromptTokens(req: ChatRequest): number {
+  return estimateTokens(req.messages) + estimateTokens(req.tools) + 3 * req.messages.length;
 }

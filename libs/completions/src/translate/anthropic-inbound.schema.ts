@@ -82,3 +82,8 @@ export const anthropicMessagesSchema = z
   .meta({ id: 'AnthropicMessageRequest' });
 
 export type AnthropicMessagesBody = z.infer<typeof anthropicMessagesSchema>;
+
+/** The `count_tokens` body: a Messages body whose `max_tokens` is optional (only the prompt is counted). */
+export const anthropicCountTokensSchema = anthropicMessagesSchema
+  .partial({ max_tokens: true })
+  .meta({ id: 'AnthropicCountTokensRequest' });

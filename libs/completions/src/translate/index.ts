@@ -3,7 +3,11 @@
  * tool-calling and structured-output emulation, request-body schemas.
  * Framework-free: no Nest, no database, no I/O.
  */
-export { anthropicMessagesSchema, type AnthropicMessagesBody } from './anthropic-inbound.schema';
+export {
+  anthropicCountTokensSchema,
+  anthropicMessagesSchema,
+  type AnthropicMessagesBody,
+} from './anthropic-inbound.schema';
 export { anthropicToChat } from './anthropic-inbound.request';
 export {
   anthropicMessageId,

@@ -116,6 +116,27 @@ export class AnthropicAdapter implements ProviderAdapter {
     }
   }
 
+  async countTokens(request: ChatRequest, call: CallContext): Promise<number> {
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      // count_tokens takes only what shapes the prompt (no max_tokens, sampling, stop or metadata).
+      const { model, messages, system, tools, tool_choice, thinking, output_config } = this.plan(request).params;
+      const counted: unknown = await this.client.messages.countTokens(
+        { model, messages, system, tools, tool_choice, thinking, output_config },
+        this.options(scope),
+      );
+      const tokens = (counted as { input_tokens?: unknown } | null)?.input_tokens;
+      if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 0) {
+        throw badResponseError(this.name, 'expected a count_tokens object with input_tokens');
+      }
+      return tokens;
+    } catch (err) {
+      throw normalizeAnthropicError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
   async listModels(call: CallContext): Promise<ModelInfo[]> {
     const scope = openScope(call, this.config.timeoutMs);
     try {

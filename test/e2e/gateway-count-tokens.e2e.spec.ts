@@ -1,0 +1,127 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { anthropicToChat, estimatePromptTokens } from '@app/completions';
+import { countInputTokens, FakeAnthropicServer, FakeOpenAIServer } from '@app/testing';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+
+/** What Anthropic's count_tokens accepts; anything else it refuses as an extra input. */
+const COUNT_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config'];
+
+const weather = {
+  name: 'get_weather',
+  description: 'Weather of a city',
+  input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] },
+};
+const question = {
+  system: 'Answer in one sentence.',
+  messages: [{ role: 'user' as const, content: 'What is the weather in Paris, and should I take an umbrella?' }],
+  tools: [weather],
+};
+
+/** `POST /v1/messages/count_tokens` with the Anthropic SDK, over an Anthropic and an OpenAI upstream. */
+describe('gateway count_tokens (Anthropic SDK)', () => {
+  const anthropicFake = new FakeAnthropicServer({ apiKey: 'sk-ant-upstream' });
+  const openaiFake = new FakeOpenAIServer({ apiKey: 'sk-upstream-openai' });
+  let platform: TestPlatform;
+  let client: Anthropic;
+
+  beforeAll(async () => {
+    const [anthropicUrl, openaiUrl] = await Promise.all([anthropicFake.start(), openaiFake.start()]);
+    platform = await startPlatform({
+      apps: ['gateway'],
+      env: {
+        ANTHROPIC_API_KEY: 'sk-ant-upstream',
+        ANTHROPIC_BASE_URL: anthropicUrl.replace(/\/v1$/, ''),
+        OPENAI_API_KEY: 'sk-upstream-openai',
+        OPENAI_BASE_URL: openaiUrl,
+      },
+    });
+    client = new Anthropic({ baseURL: platform.gatewayUrl, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await Promise.all([anthropicFake.close(), openaiFake.close()]);
+  });
+  beforeEach(() => {
+    anthropicFake.reset();
+    openaiFake.reset();
+  });
+
+  const counts = (fake: FakeAnthropicServer) => fake.requests.filter((r) => r.path === '/v1/messages/count_tokens');
+
+  it('asks an Anthropic upstream, with only the fields count_tokens accepts', async () => {
+    const { data, response } = await client.messages
+      .countTokens({ model: 'anthropic/claude-sonnet-4-5', ...question })
+      .withResponse();
+
+    const [sent] = counts(anthropicFake);
+    expect(sent.body).toMatchObject({ model: 'claude-sonnet-4-5', system: question.system });
+    expect(Object.keys(sent.body as object).every((key) => COUNT_FIELDS.includes(key))).toBe(true);
+    expect(data.input_tokens).toBe(countInputTokens(sent.body as Record<string, never>));
+    expect(data.input_tokens).toBeGreaterThan(10);
+    expect(response.headers.get('x-gateway-token-count')).toBe('upstream');
+    expect(response.headers.get('x-gateway-provider')).toBe('anthropic');
+    expect(anthropicFake.requests.filter((r) => r.path === '/v1/messages')).toHaveLength(0);
+  });
+
+  it('estimates for a provider that cannot count, without calling it', async () => {
+    const short = await client.messages
+      .countTokens({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    const long = await client.messages.countTokens({ model: 'openai/gpt-4o', ...question });
+
+    expect(short.response.headers.get('x-gateway-token-count')).toBe('estimated');
+    expect(short.response.headers.get('x-gateway-provider')).toBe('openai');
+    const expected = estimatePromptTokens(anthropicToChat({ model: 'openai/gpt-4o', max_tokens: 1, ...question }));
+    expect(long.input_tokens).toBe(expected);
+    expect(long.input_tokens).toBeGreaterThan(short.data.input_tokens);
+    expect(openaiFake.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+  });
+
+  it('estimates when the upstream cannot count, and reports a request it refuses', async () => {
+    anthropicFake.enqueue({ status: 503, times: 2 });
+    const down = await client.messages
+      .countTokens({ model: 'anthropic/claude-sonnet-4-5', ...question })
+      .withResponse();
+    expect(down.response.headers.get('x-gateway-token-count')).toBe('estimated');
+    expect(down.data.input_tokens).toBeGreaterThan(10);
+
+    anthropicFake.reset();
+    anthropicFake.enqueue({ status: 400 });
+    const refused = await client.messages
+      .countTokens({ model: 'anthropic/claude-sonnet-4-5', ...question })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+  });
+
+  it('rejects bad input in the Messages error shape', async () => {
+    const post = (body: unknown) =>
+      fetch(`${platform.gatewayUrl}/v1/messages/count_tokens`, {
+        method: 'POST',
+        headers: { 'x-api-key': TEST_MASTER_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const noMessages = await post({ model: 'anthropic/claude-sonnet-4-5' });
+    expect(noMessages.status).toBe(400);
+    expect(await noMessages.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', param: 'messages' },
+    });
+    const badSchema = await post({
+      model: 'anthropic/claude-sonnet-4-5',
+      messages: question.messages,
+      tools: [{ name: 'f', input_schema: { type: 'object', properties: { a: { type: 12 } } } }],
+    });
+    expect(badSchema.status).toBe(400);
+    const unknown = await post({ model: 'nowhere/nothing', messages: question.messages });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error', param: 'model' } });
+    const anonymous = await fetch(`${platform.gatewayUrl}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o', messages: question.messages }),
+    });
+    expect(anonymous.status).toBe(401);
+    expect(counts(anthropicFake)).toHaveLength(0);
+  });
+});
