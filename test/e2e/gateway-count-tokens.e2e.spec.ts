@@ -79,7 +79,7 @@ describe('gateway count_tokens (Anthropic SDK)', () => {
   });
 
   it('estimates when the upstream cannot count, and reports a request it refuses', async () => {
-    anthropicFake.enqueue({ status: 503, times: 2 });
+    anthropicFake.enqueue({ status: 503 });
     const down = await client.messages
       .countTokens({ model: 'anthropic/claude-sonnet-4-5', ...question })
       .withResponse();
