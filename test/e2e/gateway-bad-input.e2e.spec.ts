@@ -71,6 +71,23 @@ describe('gateway bad input', () => {
       400,
       'response_format.json_schema.schema',
     ],
+    [
+      'a tool_choice naming a function missing from tools',
+      {
+        model: 'openai/gpt-4o',
+        messages: user,
+        tools: [validTool],
+        tool_choice: { type: 'function', function: { name: 'g' } },
+      },
+      400,
+      'tool_choice',
+    ],
+    [
+      'a tool_choice requiring a call without tools',
+      { model: 'openai/gpt-4o', messages: user, tool_choice: 'required' },
+      400,
+      'tool_choice',
+    ],
     ['a model that does not exist', { model: 'nowhere/nothing', messages: user }, 404, 'model'],
   ])('rejects %s', async (_name, body, status, param) => {
     const res = await post('/v1/chat/completions', body);
@@ -106,6 +123,18 @@ describe('gateway bad input', () => {
     const tooMany = await post('/v1/messages', { model: 'openai/gpt-4o', messages: user, max_tokens: 10_000_000 });
     expect(tooMany.status).toBe(400);
     expect(await tooMany.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'max_tokens' } });
+    const missingTool = await post('/v1/messages', {
+      model: 'openai/gpt-4o',
+      messages: user,
+      max_tokens: 10,
+      tools: [{ name: 'f', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'tool', name: 'g' },
+    });
+    expect(missingTool.status).toBe(400);
+    expect(await missingTool.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', param: 'tool_choice' },
+    });
   });
 
   it('rejects a body over the limit sent without a length, and one in a charset other than UTF', async () => {

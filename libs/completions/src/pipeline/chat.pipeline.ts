@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
-import { validateChatRequestSchemas } from '../translate';
+import { validateChatRequest } from '../translate';
 import { GenerationRunner } from './generation-runner';
 import { tokenUsage } from './outcome-reporter';
 import { ProviderCaller } from './provider-caller';
@@ -31,7 +31,7 @@ export class ChatPipeline {
   ) {}
 
   complete(req: ChatRequest, ctx: RequestContext): Promise<{ value: ChatResponse; headers: Record<string, string> }> {
-    validateChatRequestSchemas(req);
+    validateChatRequest(req);
     return this.runner.json(ctx, {
       model: req.model,
       estimatedTokens: estimateChatTokens(req),
@@ -42,7 +42,7 @@ export class ChatPipeline {
   }
 
   stream(req: ChatRequest, ctx: RequestContext) {
-    validateChatRequestSchemas(req);
+    validateChatRequest(req);
     return this.runner.stream(ctx, {
       model: req.model,
       estimatedTokens: estimateChatTokens(req),

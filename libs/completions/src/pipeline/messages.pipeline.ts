@@ -11,7 +11,7 @@ import {
   anthropicToChat,
   chatChunksToAnthropicEvents,
   chatToAnthropic,
-  validateChatRequestSchemas,
+  validateChatRequest,
 } from '../translate';
 import { ChatPipeline } from './chat.pipeline';
 import { ProviderCaller } from './provider-caller';
@@ -62,7 +62,7 @@ export class MessagesPipeline {
   ): Promise<{ value: { input_tokens: number }; headers: Record<string, string> }> {
     // The translation needs a max_tokens; no count includes it.
     const req = anthropicToChat(withFields(body, { max_tokens: body.max_tokens ?? 1 }));
-    validateChatRequestSchemas(req);
+    validateChatRequest(req);
     const target = this.admission.resolve(req.model, ctx).targets[0];
     const counted = await this.upstreamCount(target, req, ctx);
     const headers = {

@@ -1,4 +1,4 @@
-import type { ChatFunctionTool, ChatRequest } from '@app/contracts';
+import { type ChatFunctionTool, type ChatRequest, GatewayError } from '@app/contracts';
 
 /** What the model may do this turn: which tools it sees, and whether it must call one. */
 export interface ToolOffer {
@@ -40,4 +40,35 @@ export function toolOffer(req: ChatRequest): ToolOffer {
     (tool): tool is ChatFunctionTool => tool.type === 'function' && (!allowed || allowed.has(tool.function.name)),
   );
   return { tools: mode === 'none' ? [] : tools, mode, single: req.parallel_tool_calls === false };
+}
+
+/**
+ * A `tool_choice` that demands a call the request's tools cannot satisfy — a
+ * named function missing from `tools`, `required` (or `allowed_tools` in
+ * required mode) with no function among those allowed — is a 400 naming
+ * `tool_choice`, the same on every provider: OpenAI rejects it, Anthropic too,
+ * and a provider whose tools the gateway emulates would otherwise be asked for a
+ * call of nothing. `none` and `auto` demand nothing and pass without tools.
+ * Runs on the request's final tools (those an agent adds included).
+ */
+export function validateToolChoice(req: ChatRequest): void {
+  const choice = req.tool_choice;
+  if (choice === undefined || choice === 'none' || choice === 'auto') return;
+  const names = new Set<string>();
+  for (const tool of req.tools ?? []) if (tool.type === 'function') names.add(tool.function.name);
+  if (typeof choice === 'object' && choice.type === 'function') {
+    if (!names.has(choice.function.name)) {
+      throw invalidChoice(`tool_choice names the function '${choice.function.name}', which is not among the tools`);
+    }
+    return;
+  }
+  if (offerMode(req) !== 'required') return;
+  const allowed = allowedNames(req);
+  const offered = allowed ? [...allowed].some((name) => names.has(name)) : names.size > 0;
+  if (!offered)
+    throw invalidChoice('tool_choice requires a tool call, but none of the tools it allows is given in tools');
+}
+
+function invalidChoice(message: string): GatewayError {
+  return new GatewayError('invalid_request_error', message, { param: 'tool_choice' });
 }
