@@ -17,7 +17,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { processCpuMs, processRssMb, waitForHttp, createBenchDatabase } from './support/bench-process';
+import { adminPost, createBenchDatabase, processCpuMs, processRssMb, startApps } from './support/bench-process';
 import { PACED_EVENTS, PACED_MARKER } from './support/instant-upstream';
 
 const root = join(__dirname, '..');
@@ -54,9 +54,6 @@ async function main(): Promise<void> {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    GATEWAY_PORT: String(PORTS.gateway),
-    ADMIN_PORT: String(PORTS.admin),
     MASTER_KEY,
     SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-bench-')),
@@ -64,17 +61,10 @@ async function main(): Promise<void> {
     OPENAI_BASE_URL: upstream.url,
     ...database.env,
   };
-  // As in production (docker-compose): the admin app and the gateway in their own
-  // processes on one database; the admin app migrates it and creates the key.
-  const start = (entry: string) =>
-    spawn(process.execPath, [join(root, entry)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env });
-  const admin = start('dist/apps/admin/src/main.js');
-  await waitForHttp(`http://127.0.0.1:${PORTS.admin}/health/ready`);
-  const gateway = start('dist/apps/gateway/src/main.js');
+  const apps = await startApps(root, env, PORTS);
+  const { gateway, gatewayUrl } = apps;
   try {
-    const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}`;
-    await waitForHttp(`${gatewayUrl}/health/ready`);
-    const key = await createLimitedKey(`http://127.0.0.1:${PORTS.admin}`);
+    const key = await createLimitedKey(apps.adminUrl);
     const samples = new Map<string, Row[]>();
     const rss: number[] = [];
     for (let round = 0; round <= ROUNDS; round++) {
@@ -103,10 +93,7 @@ async function main(): Promise<void> {
     report(rows, rss, sequential, paced);
   } finally {
     bare.process.kill('SIGTERM');
-    for (const child of [gateway, admin]) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    await apps.stop();
     upstream.process.kill('SIGTERM');
     await database.drop();
   }
@@ -129,15 +116,7 @@ async function startScript(script: string, ...args: string[]): Promise<{ url: st
 }
 
 async function createLimitedKey(adminUrl: string): Promise<string> {
-  const call = async (path: string, body: object) => {
-    const res = await fetch(`${adminUrl}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const call = (path: string, body: object) => adminPost(adminUrl, MASTER_KEY, path, body);
   const team = await call('/api/teams', {
     name: `bench-${Date.now()}`,
     rpm: 100_000_000,

@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
@@ -58,4 +60,63 @@ export async function createBenchDatabase(): Promise<{ env: Record<string, strin
       await c.end();
     },
   };
+}
+
+export interface BenchApps {
+  admin: ChildProcess;
+  gateway: ChildProcess;
+  gatewayUrl: string;
+  adminUrl: string;
+  /** SIGTERM to both, resolved once both have exited (the gateway flushes its usage first). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The built admin app and gateway (`dist/`), each in its own process as in
+ * production (docker-compose), on one database: the admin app migrates it, then
+ * the gateway starts; resolves once both answer `/health/ready`.
+ */
+export async function startApps(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  ports: { gateway: number; admin: number },
+): Promise<BenchApps> {
+  const withPorts = { ...env, HOST: '127.0.0.1', GATEWAY_PORT: String(ports.gateway), ADMIN_PORT: String(ports.admin) };
+  const start = (entry: string) =>
+    spawn(process.execPath, [join(root, entry)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: withPorts });
+  const adminUrl = `http://127.0.0.1:${ports.admin}`;
+  const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
+  const admin = start('dist/apps/admin/src/main.js');
+  await waitForHttp(`${adminUrl}/health/ready`);
+  const gateway = start('dist/apps/gateway/src/main.js');
+  await waitForHttp(`${gatewayUrl}/health/ready`);
+  return {
+    admin,
+    gateway,
+    adminUrl,
+    gatewayUrl,
+    stop: async () => {
+      for (const child of [gateway, admin]) {
+        if (child.exitCode !== null) continue;
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    },
+  };
+}
+
+/** POSTs to the admin API as `key`; the JSON answer, or an error naming the path. */
+export async function adminPost(
+  adminUrl: string,
+  key: string,
+  path: string,
+  body: object,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(`${adminUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
 }

@@ -1,0 +1,239 @@
+/**
+ * `npm run bench:chaos`: the gateway under sustained load against an upstream
+ * that misbehaves at random (support/chaos-upstream.ts: errors, 429s, hangs,
+ * dropped connections and streams, bodies and events that are not JSON, slow
+ * answers). Starts the built admin app and gateway on a fresh PostgreSQL database
+ * (as `npm run bench` does), with a short upstream timeout and one retry, and a
+ * route alias `chaos` that falls back to the built-in mock provider. CHAOS_CLIENTS
+ * clients then send JSON and streamed chat completions for CHAOS_SECONDS, half to
+ * `openai/chaos-model` (the failures reach them) and half to `chaos`; one request
+ * in twenty is aborted by its client. It checks, and exits 1 when one fails:
+ *
+ * - every answer is a chat completion, an SSE stream ending in `[DONE]` whose
+ *   events are all JSON (an upstream failure after the first byte as its final
+ *   error event), or an error in OpenAI's envelope with 429, 502, 503 or 504;
+ * - afterwards nothing is in flight, the gateway is ready and answers;
+ * - every request that reached the gateway has its usage row;
+ * - RSS does not grow over the second half of the run.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminPost, createBenchDatabase, processRssMb, startApps } from './support/bench-process';
+import { startChaosUpstream } from './support/chaos-upstream';
+
+const root = join(__dirname, '..');
+const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
+const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 32);
+const MASTER_KEY = 'sk-chaos-master-key-0123456789';
+const PORTS = { gateway: 18_402, admin: 18_403 };
+/** RSS growth over the second half of the run taken as a leak. */
+const MAX_RSS_GROWTH_MB = 25;
+const ERROR_STATUSES = new Set([429, 502, 503, 504]);
+
+interface Tally {
+  outcomes: Map<string, number>;
+  problems: string[];
+  /** Requests that got an answer (any status). */
+  answered: number;
+  aborted: number;
+}
+
+async function main(): Promise<void> {
+  const upstream = await startChaosUpstream();
+  const database = await createBenchDatabase();
+  const apps = await startApps(
+    root,
+    {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'error',
+      MASTER_KEY,
+      SECRET_KEY: 'chaos-secret-key-0123456789abcdef0123456789',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-chaos-')),
+      OPENAI_API_KEY: 'sk-chaos-upstream',
+      OPENAI_BASE_URL: upstream.url,
+      MOCK_PROVIDER: 'true',
+      REQUEST_TIMEOUT_MS: '1500',
+      UPSTREAM_MAX_RETRIES: '1',
+      CIRCUIT_FAILURE_THRESHOLD: '50',
+      CIRCUIT_COOLDOWN_MS: '2000',
+      ...(process.env.BENCH_REDIS_URL
+        ? { REDIS_URL: process.env.BENCH_REDIS_URL, REDIS_PREFIX: `chaos-${Date.now()}:` }
+        : {}),
+      ...database.env,
+    },
+    PORTS,
+  );
+  let passed: boolean;
+  try {
+    const key = await setUp(apps.adminUrl, apps.gatewayUrl);
+    const rss: number[] = [processRssMb(apps.gateway.pid!)];
+    const sampler = setInterval(() => rss.push(processRssMb(apps.gateway.pid!)), 5_000);
+    const tally: Tally = { outcomes: new Map(), problems: [], answered: 0, aborted: 0 };
+    const deadline = Date.now() + SECONDS * 1000;
+    await Promise.all(Array.from({ length: CLIENTS }, () => client(apps.gatewayUrl, key, deadline, tally)));
+    clearInterval(sampler);
+    rss.push(processRssMb(apps.gateway.pid!));
+    passed = await check(apps.gatewayUrl, apps.adminUrl, key, tally, rss, upstream.counts);
+  } finally {
+    await apps.stop();
+    await upstream.close();
+    await database.drop();
+  }
+  process.exit(passed ? 0 : 1);
+}
+
+/** A key, and the `chaos` route once the gateway knows it (at once with Redis, else on its periodic reload). */
+async function setUp(adminUrl: string, gatewayUrl: string): Promise<string> {
+  const team = await adminPost(adminUrl, MASTER_KEY, '/api/teams', { name: `chaos-${Date.now()}` });
+  const key = String((await adminPost(adminUrl, MASTER_KEY, '/api/keys', { teamId: team.id, name: 'chaos' })).key);
+  await adminPost(adminUrl, MASTER_KEY, '/api/routes', {
+    alias: 'chaos',
+    strategy: 'fallback',
+    targets: [
+      { provider: 'openai', model: 'chaos-model' },
+      { provider: 'mock', model: 'echo-1' },
+    ],
+  });
+  const deadline = Date.now() + 60_000;
+  while (
+    (await fetch(`${gatewayUrl}/v1/models/chaos`, { headers: { authorization: `Bearer ${key}` } })).status !== 200
+  ) {
+    if (Date.now() > deadline) throw new Error('the gateway never saw the chaos route');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return key;
+}
+
+async function client(gatewayUrl: string, key: string, deadline: number, tally: Tally): Promise<void> {
+  while (Date.now() < deadline) {
+    const stream = Math.random() < 0.5;
+    const model = Math.random() < 0.5 ? 'chaos' : 'openai/chaos-model';
+    const abort = Math.random() < 0.05 ? new AbortController() : undefined;
+    const timer = abort && setTimeout(() => abort.abort(), Math.random() * 300);
+    try {
+      const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+        method: 'POST',
+        signal: abort?.signal,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const text = await res.text();
+      tally.answered++;
+      const outcome = judge(res.status, stream, text, tally.problems);
+      const label = `${model} ${stream ? 'stream' : 'json'} ${outcome}`;
+      tally.outcomes.set(label, (tally.outcomes.get(label) ?? 0) + 1);
+    } catch (error) {
+      if (abort?.signal.aborted) tally.aborted++;
+      else tally.problems.push(`request failed: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** What the client got ("200", "200 + error event", "502"...), noting any answer out of shape. */
+function judge(status: number, stream: boolean, text: string, problems: string[]): string {
+  const problem = (what: string) =>
+    problems.push(`${status} ${stream ? 'stream' : 'json'}: ${what}: ${text.slice(0, 200)}`);
+  if (status === 200 && stream) {
+    if (!text.endsWith('data: [DONE]\n\n')) problem('stream not ended by [DONE]');
+    let failed = false;
+    for (const frame of text.split('\n\n')) {
+      if (!frame.startsWith('data: ') || frame === 'data: [DONE]') continue;
+      try {
+        failed ||= 'error' in (JSON.parse(frame.slice(6)) as object);
+      } catch {
+        problem(`event not JSON (${frame.slice(0, 80)})`);
+      }
+    }
+    return failed ? '200 + error event' : '200';
+  }
+  try {
+    const body = JSON.parse(text) as { choices?: unknown[]; error?: { message?: string } };
+    if (status === 200 && !Array.isArray(body.choices)) problem('200 without choices');
+    if (status !== 200 && !ERROR_STATUSES.has(status)) problem('unexpected status');
+    if (status !== 200 && !body.error?.message) problem('error outside the envelope');
+  } catch {
+    problem('body not JSON');
+  }
+  return String(status);
+}
+
+async function check(
+  gatewayUrl: string,
+  adminUrl: string,
+  key: string,
+  tally: Tally,
+  rss: number[],
+  upstream: Map<string, number>,
+): Promise<boolean> {
+  const auth = { authorization: `Bearer ${MASTER_KEY}` };
+  // Streams the clients aborted end on the gateway a moment later, and usage is written in batches.
+  const recorded = await settle(async () => {
+    const summary = (await (await fetch(`${adminUrl}/api/usage/summary?interval=hour`, { headers: auth })).json()) as {
+      totals: { requests: number; errors: number };
+    };
+    return summary.totals.requests;
+  });
+  const metrics = await (await fetch(`${gatewayUrl}/metrics`, { headers: auth })).text();
+  const inFlight = metrics
+    .split('\n')
+    .filter((line) => line.startsWith('llm_gateway_requests_in_flight'))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+  const ready = (await fetch(`${gatewayUrl}/health/ready`)).status;
+  const after = (
+    await fetch(`${gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mock/echo-1', messages: [{ role: 'user', content: 'still there?' }] }),
+    })
+  ).status;
+  const half = rss[Math.floor(rss.length / 2)];
+  const growth = rss[rss.length - 1] - half;
+  const checks: Array<[string, boolean, string]> = [
+    ['every answer in shape', tally.problems.length === 0, `${tally.problems.length} out of shape`],
+    ['nothing in flight afterwards', inFlight === 0, `in flight: ${inFlight}`],
+    ['ready and answering afterwards', ready === 200 && after === 200, `/health/ready ${ready}, a call ${after}`],
+    [
+      'a usage row per request that reached the gateway',
+      // An aborted request may have been aborted before it was sent.
+      recorded >= tally.answered && recorded <= tally.answered + tally.aborted,
+      `${recorded} rows for ${tally.answered} answered and ${tally.aborted} aborted requests`,
+    ],
+    [
+      'RSS flat over the second half',
+      growth <= MAX_RSS_GROWTH_MB,
+      `${Math.round(half)} -> ${Math.round(rss[rss.length - 1])} MB`,
+    ],
+  ];
+  const lines = [
+    `${SECONDS} s, ${CLIENTS} clients: ${tally.answered} answered, ${tally.aborted} aborted by their client.`,
+    `Upstream behaviours: ${[...upstream].map(([b, n]) => `${b} ${n}`).join(', ')}.`,
+    'Answers:',
+    ...[...tally.outcomes].sort(([a], [b]) => a.localeCompare(b)).map(([label, n]) => `  ${label}: ${n}`),
+    `Gateway RSS every 5 s (MB): ${rss.map(Math.round).join(', ')}.`,
+    ...checks.map(([name, ok, detail]) => `${ok ? 'PASS' : 'FAIL'} ${name} (${detail})`),
+    ...tally.problems.slice(0, 20).map((p) => `  ${p}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return checks.every(([, ok]) => ok);
+}
+
+/** Polls `read` until two reads 1 s apart agree (or 30 s pass); the last value. */
+async function settle(read: () => Promise<number>): Promise<number> {
+  let last = await read();
+  for (let i = 0; i < 30; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const now = await read();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
