@@ -1,17 +1,20 @@
 /**
- * `npm run bench:chaos`: the gateway under sustained load against an upstream
- * that misbehaves at random (support/chaos-upstream.ts: errors, 429s, hangs,
- * dropped connections and streams, bodies and events that are not JSON, slow
- * answers). Starts the built admin app and gateway on a fresh PostgreSQL database
- * (as `npm run bench` does), with a short upstream timeout and one retry, and a
- * route alias `chaos` that falls back to the built-in mock provider. CHAOS_CLIENTS
- * clients then send JSON and streamed chat completions for CHAOS_SECONDS, half to
- * `openai/chaos-model` (the failures reach them) and half to `chaos`; one request
- * in twenty is aborted by its client. It checks, and exits 1 when one fails:
+ * `npm run bench:chaos`: the gateway under sustained load against upstreams that
+ * misbehave at random (support/chaos-upstream.ts: an OpenAI and an Anthropic one,
+ * each with errors, 429s, hangs, dropped connections and streams, bodies and
+ * events that are not JSON, error events, slow answers). Starts the built admin
+ * app and gateway on a fresh PostgreSQL database (as `npm run bench` does), with
+ * a short upstream timeout and one retry, and a route alias `chaos` that falls
+ * back from one to the other, then to the built-in mock provider. CHAOS_CLIENTS
+ * clients send JSON and streamed requests for CHAOS_SECONDS, to either provider
+ * directly (the failures reach them) or to `chaos`, three in four as chat
+ * completions and one in four through the Messages API; one request in twenty is
+ * aborted by its client. It checks, and exits 1 when one fails:
  *
- * - every answer is a chat completion, an SSE stream ending in `[DONE]` whose
- *   events are all JSON (an upstream failure after the first byte as its final
- *   error event), or an error in OpenAI's envelope with 429, 502, 503 or 504;
+ * - every answer is in its API's shape: a completion (a message), or a stream
+ *   ending in `[DONE]` (`message_stop`) whose events are all JSON, an upstream
+ *   failure after the first byte as its final error event, or an error in the
+ *   API's envelope with 429, 502, 503 or 504;
  * - afterwards nothing is in flight, the gateway is ready and answers;
  * - every request that reached the gateway has its usage row;
  * - RSS does not grow over the second half of the run.
@@ -40,7 +43,8 @@ interface Tally {
 }
 
 async function main(): Promise<void> {
-  const upstream = await startChaosUpstream();
+  const openai = await startChaosUpstream('openai');
+  const anthropic = await startChaosUpstream('anthropic');
   const database = await createBenchDatabase();
   const apps = await startApps(
     root,
@@ -52,7 +56,10 @@ async function main(): Promise<void> {
       SECRET_KEY: 'chaos-secret-key-0123456789abcdef0123456789',
       DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-chaos-')),
       OPENAI_API_KEY: 'sk-chaos-upstream',
-      OPENAI_BASE_URL: upstream.url,
+      OPENAI_BASE_URL: openai.url,
+      ANTHROPIC_API_KEY: 'sk-ant-chaos-upstream',
+      // The Anthropic SDK's base URL has no /v1.
+      ANTHROPIC_BASE_URL: anthropic.url.replace(/\/v1$/, ''),
       MOCK_PROVIDER: 'true',
       REQUEST_TIMEOUT_MS: '1500',
       UPSTREAM_MAX_RETRIES: '1',
@@ -75,10 +82,12 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: CLIENTS }, () => client(apps.gatewayUrl, key, deadline, tally)));
     clearInterval(sampler);
     rss.push(processRssMb(apps.gateway.pid!));
-    passed = await check(apps.gatewayUrl, apps.adminUrl, key, tally, rss, upstream.counts);
+    const behaviours = { openai: openai.counts, anthropic: anthropic.counts };
+    passed = await check(apps.gatewayUrl, apps.adminUrl, key, tally, rss, behaviours);
   } finally {
     await apps.stop();
-    await upstream.close();
+    await openai.close();
+    await anthropic.close();
     await database.drop();
   }
   process.exit(passed ? 0 : 1);
@@ -93,6 +102,7 @@ async function setUp(adminUrl: string, gatewayUrl: string): Promise<string> {
     strategy: 'fallback',
     targets: [
       { provider: 'openai', model: 'chaos-model' },
+      { provider: 'anthropic', model: 'chaos-model' },
       { provider: 'mock', model: 'echo-1' },
     ],
   });
@@ -106,23 +116,29 @@ async function setUp(adminUrl: string, gatewayUrl: string): Promise<string> {
   return key;
 }
 
+const MODELS = ['chaos', 'openai/chaos-model', 'anthropic/chaos-model'];
+
 async function client(gatewayUrl: string, key: string, deadline: number, tally: Tally): Promise<void> {
   while (Date.now() < deadline) {
     const stream = Math.random() < 0.5;
-    const model = Math.random() < 0.5 ? 'chaos' : 'openai/chaos-model';
+    const model = MODELS[Math.floor(Math.random() * MODELS.length)];
+    const api: Api = Math.random() < 0.25 ? 'messages' : 'chat';
     const abort = Math.random() < 0.05 ? new AbortController() : undefined;
     const timer = abort && setTimeout(() => abort.abort(), Math.random() * 300);
+    const messages = [{ role: 'user', content: 'hi' }];
     try {
-      const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+      const res = await fetch(`${gatewayUrl}/v1/${api === 'chat' ? 'chat/completions' : 'messages'}`, {
         method: 'POST',
         signal: abort?.signal,
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify(
+          api === 'chat' ? { model, stream, messages } : { model, stream, messages, max_tokens: 16 },
+        ),
       });
       const text = await res.text();
       tally.answered++;
-      const outcome = judge(res.status, stream, text, tally.problems);
-      const label = `${model} ${stream ? 'stream' : 'json'} ${outcome}`;
+      const outcome = judge(api, res.status, stream, text, tally.problems);
+      const label = `${api} ${model} ${stream ? 'stream' : 'json'} ${outcome}`;
       tally.outcomes.set(label, (tally.outcomes.get(label) ?? 0) + 1);
     } catch (error) {
       if (abort?.signal.aborted) tally.aborted++;
@@ -133,28 +149,47 @@ async function client(gatewayUrl: string, key: string, deadline: number, tally: 
   }
 }
 
-/** What the client got ("200", "200 + error event", "502"...), noting any answer out of shape. */
-function judge(status: number, stream: boolean, text: string, problems: string[]): string {
+type Api = 'chat' | 'messages';
+
+/**
+ * What the client got ("200", "200 + error event", "502"...), noting any answer
+ * out of shape: OpenAI's for chat completions, Anthropic's for the Messages API.
+ */
+function judge(api: Api, status: number, stream: boolean, text: string, problems: string[]): string {
   const problem = (what: string) =>
-    problems.push(`${status} ${stream ? 'stream' : 'json'}: ${what}: ${text.slice(0, 200)}`);
+    problems.push(`${api} ${status} ${stream ? 'stream' : 'json'}: ${what}: ${text.slice(0, 200)}`);
   if (status === 200 && stream) {
-    if (!text.endsWith('data: [DONE]\n\n')) problem('stream not ended by [DONE]');
+    const frames = text.split('\n\n').filter(Boolean);
     let failed = false;
-    for (const frame of text.split('\n\n')) {
-      if (!frame.startsWith('data: ') || frame === 'data: [DONE]') continue;
+    for (const frame of frames) {
+      const data = frame.split('\n').find((line) => line.startsWith('data: '));
+      if (!data || data === 'data: [DONE]') continue;
       try {
-        failed ||= 'error' in (JSON.parse(frame.slice(6)) as object);
+        const event = JSON.parse(data.slice(6)) as { error?: unknown; type?: string };
+        failed ||= api === 'chat' ? 'error' in event : event.type === 'error';
       } catch {
-        problem(`event not JSON (${frame.slice(0, 80)})`);
+        problem(`event not JSON (${data.slice(0, 80)})`);
       }
     }
+    const last = frames[frames.length - 1] ?? '';
+    if (api === 'chat' && last !== 'data: [DONE]') problem('stream not ended by [DONE]');
+    if (api === 'messages' && !/^event: (message_stop|error)\n/.test(last))
+      problem('stream not ended by message_stop or error');
     return failed ? '200 + error event' : '200';
   }
   try {
-    const body = JSON.parse(text) as { choices?: unknown[]; error?: { message?: string } };
-    if (status === 200 && !Array.isArray(body.choices)) problem('200 without choices');
+    const body = JSON.parse(text) as {
+      choices?: unknown[];
+      type?: string;
+      error?: { message?: string; type?: string };
+    };
+    if (status === 200 && api === 'chat' && !Array.isArray(body.choices)) problem('200 without choices');
+    if (status === 200 && api === 'messages' && body.type !== 'message') problem('200 that is not a message');
     if (status !== 200 && !ERROR_STATUSES.has(status)) problem('unexpected status');
     if (status !== 200 && !body.error?.message) problem('error outside the envelope');
+    if (status !== 200 && api === 'messages' && (body.type !== 'error' || !body.error?.type)) {
+      problem("error not in Anthropic's shape");
+    }
   } catch {
     problem('body not JSON');
   }
@@ -167,7 +202,7 @@ async function check(
   key: string,
   tally: Tally,
   rss: number[],
-  upstream: Map<string, number>,
+  behaviours: Record<string, Map<string, number>>,
 ): Promise<boolean> {
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
   // Streams the clients aborted end on the gateway a moment later, and usage is written in batches.
@@ -210,7 +245,9 @@ async function check(
   ];
   const lines = [
     `${SECONDS} s, ${CLIENTS} clients: ${tally.answered} answered, ${tally.aborted} aborted by their client.`,
-    `Upstream behaviours: ${[...upstream].map(([b, n]) => `${b} ${n}`).join(', ')}.`,
+    ...Object.entries(behaviours).map(
+      ([name, counts]) => `${name} upstream: ${[...counts].map(([b, n]) => `${b} ${n}`).join(', ')}.`,
+    ),
     'Answers:',
     ...[...tally.outcomes].sort(([a], [b]) => a.localeCompare(b)).map(([label, n]) => `  ${label}: ${n}`),
     `Gateway RSS every 5 s (MB): ${rss.map(Math.round).join(', ')}.`,

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
  * gateway must survive: errors (500, 429 with `retry-after`, an HTML 502 page),
  * a request it never answers, a connection dropped before the answer or in the
  * middle of a stream, a body that is not JSON, a stream event that is not JSON,
- * a slow answer. About a third of the calls are answered well. It counts what it
- * did, by behaviour.
+ * an error event in the middle of a stream (529 for a JSON call), a slow answer.
+ * About a quarter of the calls are answered well. It counts what it did, by behaviour.
  */
 export const BEHAVIOURS = [
   'ok',
@@ -18,6 +18,7 @@ export const BEHAVIOURS = [
   'connection-dropped',
   'dropped-mid-stream',
   'bad-event',
+  'error-event',
   'slow',
   'html-502',
 ] as const;
@@ -31,21 +32,25 @@ const SHARES: Array<[Behaviour, number]> = [
   ['garbage', 0.08],
   ['connection-dropped', 0.06],
   ['dropped-mid-stream', 0.08],
-  ['bad-event', 0.08],
+  ['bad-event', 0.06],
+  ['error-event', 0.05],
   ['slow', 0.07],
   ['html-502', 0.07],
 ];
 
-const MODELS = '{"object":"list","data":[{"id":"chaos-model","object":"model","created":0,"owned_by":"chaos"}]}';
-const ANSWER = JSON.stringify({
-  id: 'chatcmpl-chaos',
-  object: 'chat.completion',
-  created: 1_700_000_000,
-  model: 'chaos-model',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-});
-const event = (content: string, finish: string | null = null) =>
+/** What an upstream of one wire protocol sends for each behaviour. */
+interface Dialect {
+  models: string;
+  answer: string;
+  stream: string;
+  /** The stream's first event, for the behaviours that fail after it. */
+  firstEvent: string;
+  /** An error event inside a 200 stream. */
+  errorEvent: string;
+  error(status: number, message: string): string;
+}
+
+const openaiEvent = (content: string, finish: string | null = null) =>
   `data: ${JSON.stringify({
     id: 'chatcmpl-chaos',
     object: 'chat.completion.chunk',
@@ -53,7 +58,71 @@ const event = (content: string, finish: string | null = null) =>
     model: 'chaos-model',
     choices: [{ index: 0, delta: { content }, finish_reason: finish }],
   })}\n\n`;
-const STREAM = `${event('o')}${event('k', 'stop')}data: [DONE]\n\n`;
+
+const OPENAI: Dialect = {
+  models: '{"object":"list","data":[{"id":"chaos-model","object":"model","created":0,"owned_by":"chaos"}]}',
+  answer: JSON.stringify({
+    id: 'chatcmpl-chaos',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model: 'chaos-model',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+  }),
+  stream: `${openaiEvent('o')}${openaiEvent('k', 'stop')}data: [DONE]\n\n`,
+  firstEvent: openaiEvent('par'),
+  errorEvent: 'data: {"error":{"message":"The server had an error","type":"server_error"}}\n\n',
+  error: (status, message) =>
+    JSON.stringify({ error: { message, type: status === 429 ? 'requests' : 'server_error' } }),
+};
+
+const anthropicEvent = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const ANTHROPIC_START = anthropicEvent('message_start', {
+  message: {
+    id: 'msg_chaos',
+    type: 'message',
+    role: 'assistant',
+    model: 'chaos-model',
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: 3, output_tokens: 1 },
+  },
+});
+
+const ANTHROPIC: Dialect = {
+  models: JSON.stringify({
+    data: [{ type: 'model', id: 'chaos-model', display_name: 'Chaos', created_at: '2026-01-01T00:00:00Z' }],
+    has_more: false,
+    first_id: 'chaos-model',
+    last_id: 'chaos-model',
+  }),
+  answer: JSON.stringify({
+    id: 'msg_chaos',
+    type: 'message',
+    role: 'assistant',
+    model: 'chaos-model',
+    content: [{ type: 'text', text: 'ok' }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 3, output_tokens: 1 },
+  }),
+  stream: [
+    ANTHROPIC_START,
+    anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'ok' } }),
+    anthropicEvent('content_block_stop', { index: 0 }),
+    anthropicEvent('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: 1 },
+    }),
+    anthropicEvent('message_stop', {}),
+  ].join(''),
+  firstEvent: ANTHROPIC_START,
+  errorEvent: anthropicEvent('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }),
+  error: (status, message) =>
+    JSON.stringify({ type: 'error', error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message } }),
+};
 
 function pick(): Behaviour {
   let r = Math.random();
@@ -64,25 +133,28 @@ function pick(): Behaviour {
   return 'ok';
 }
 
-function answer(res: ServerResponse, stream: boolean): void {
-  if (stream) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(STREAM);
-  else res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER);
-}
-
-function behave(behaviour: Behaviour, req: IncomingMessage, res: ServerResponse, stream: boolean): void {
+function behave(
+  dialect: Dialect,
+  behaviour: Behaviour,
+  req: IncomingMessage,
+  res: ServerResponse,
+  stream: boolean,
+): void {
   const json = (status: number, body: string, headers: Record<string, string> = {}): void =>
     void res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+  const sse = () => res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const answer = () => (stream ? void sse().end(dialect.stream) : json(200, dialect.answer));
   switch (behaviour) {
     case 'ok':
-      return answer(res, stream);
+      return answer();
     case 'error-500':
-      return json(500, '{"error":{"message":"The server had an error","type":"server_error"}}');
+      return json(500, dialect.error(500, 'The server had an error'));
     case 'rate-limited-429':
-      return json(429, '{"error":{"message":"Rate limit reached","type":"requests"}}', { 'retry-after': '0' });
+      return json(429, dialect.error(429, 'Rate limit reached'), { 'retry-after': '0' });
     case 'hang':
       return;
     case 'garbage':
-      if (stream) res.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"choices": [tru\n\n');
+      if (stream) sse().end('data: {"choices": [tru\n\n');
       else json(200, '{"choices": [tru');
       return;
     case 'connection-dropped':
@@ -90,16 +162,21 @@ function behave(behaviour: Behaviour, req: IncomingMessage, res: ServerResponse,
       return;
     case 'dropped-mid-stream':
       if (!stream) return void req.socket.destroy();
-      res.writeHead(200, { 'content-type': 'text/event-stream' }).write(event('par'));
+      sse().write(dialect.firstEvent);
       setTimeout(() => req.socket.destroy(), 5);
       return;
     case 'bad-event':
       if (!stream) return json(200, '[]');
-      res.writeHead(200, { 'content-type': 'text/event-stream' }).write(event('a'));
+      sse().write(dialect.firstEvent);
       setTimeout(() => res.end('data: <html>oops</html>\n\n'), 2);
       return;
+    case 'error-event':
+      if (!stream) return json(529, dialect.error(529, 'Overloaded'));
+      sse().write(dialect.firstEvent);
+      setTimeout(() => res.end(dialect.errorEvent), 2);
+      return;
     case 'slow':
-      setTimeout(() => answer(res, stream), 100);
+      setTimeout(answer, 100);
       return;
     case 'html-502':
       res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>Bad Gateway</body></html>');
@@ -107,7 +184,8 @@ function behave(behaviour: Behaviour, req: IncomingMessage, res: ServerResponse,
   }
 }
 
-export async function startChaosUpstream(): Promise<{
+/** A chaos upstream speaking OpenAI's (`/v1/chat/completions`) or Anthropic's (`/v1/messages`) wire protocol. */
+export async function startChaosUpstream(protocol: 'openai' | 'anthropic'): Promise<{
   url: string;
   counts: Map<Behaviour, number>;
   close: () => Promise<void>;
@@ -117,10 +195,12 @@ export async function startChaosUpstream(): Promise<{
     const parts: Buffer[] = [];
     req.on('data', (part: Buffer) => parts.push(part));
     req.on('end', () => {
-      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end(MODELS);
+      const dialect = protocol === 'openai' ? OPENAI : ANTHROPIC;
+      if (req.method === 'GET')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(dialect.models);
       const behaviour = pick();
       counts.set(behaviour, (counts.get(behaviour) ?? 0) + 1);
-      behave(behaviour, req, res, Buffer.concat(parts).includes('"stream":true'));
+      behave(dialect, behaviour, req, res, Buffer.concat(parts).includes('"stream":true'));
     });
   });
   server.keepAliveTimeout = 60_000;
