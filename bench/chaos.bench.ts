@@ -2,8 +2,8 @@
  * `npm run bench:chaos`: the gateway under sustained load against upstreams that
  * misbehave at random (support/chaos-upstream.ts: an OpenAI and an Anthropic one,
  * each with errors, 429s, hangs, dropped connections and streams, bodies and
- * events that are not JSON, error events, slow answers). Starts the built admin
- * app and gateway on a fresh PostgreSQL database (as `npm run bench` does), with
+ * events that are not JSON, error events, slow answers). Builds and starts the
+ * admin app and gateway on a fresh PostgreSQL database (as `npm run bench` does), with
  * a short upstream timeout and one retry, and a route alias `chaos` that falls
  * back from one to the other, then to the built-in mock provider. CHAOS_CLIENTS
  * clients send JSON and streamed requests for CHAOS_SECONDS, to either provider
@@ -19,6 +19,7 @@
  * - every request that reached the gateway has its usage row;
  * - RSS does not grow over the second half of the run.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ interface Tally {
 }
 
 async function main(): Promise<void> {
+  spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const openai = await startChaosUpstream('openai');
   const anthropic = await startChaosUpstream('anthropic');
   const database = await createBenchDatabase();

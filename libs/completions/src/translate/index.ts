@@ -19,7 +19,7 @@ export {
 export { AnthropicEventMapper, chatChunksToAnthropicEvents, type AnthropicSseEvent } from './anthropic-inbound.stream';
 export { emulateToolsRequest, rewriteToolHistory, toolInstruction, usesTools } from './tool-emulation';
 export { emulatedToolStream, parseEmulatedToolReply, parseToolCallsFromText } from './tool-emulation.reply';
-export { toolOffer, type ToolOffer, validateToolChoice } from './tool-offer';
+export { toolOffer, type ToolOffer } from './tool-offer';
 export { validateChatRequest } from './request-checks';
 export {
   checkJsonReply,

@@ -49,7 +49,8 @@ export function toolOffer(req: ChatRequest): ToolOffer {
  * `tool_choice`, the same on every provider: OpenAI rejects it, Anthropic too,
  * and a provider whose tools the gateway emulates would otherwise be asked for a
  * call of nothing. `none` and `auto` demand nothing and pass without tools.
- * Runs on the request's final tools (those an agent adds included).
+ * It checks the tools the request carries when it runs: an agent's own tools,
+ * once agents add theirs, must be merged before it.
  */
 export function validateToolChoice(req: ChatRequest): void {
   const choice = req.tool_choice;
@@ -65,8 +66,9 @@ export function validateToolChoice(req: ChatRequest): void {
   if (offerMode(req) !== 'required') return;
   const allowed = allowedNames(req);
   const offered = allowed ? [...allowed].some((name) => names.has(name)) : names.size > 0;
-  if (!offered)
+  if (!offered) {
     throw invalidChoice('tool_choice requires a tool call, but none of the tools it allows is given in tools');
+  }
 }
 
 function invalidChoice(message: string): GatewayError {
