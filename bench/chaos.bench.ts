@@ -7,9 +7,9 @@
  * a short upstream timeout and one retry, and a route alias `chaos` that falls
  * back from one to the other, then to the built-in mock provider. CHAOS_CLIENTS
  * clients send JSON and streamed requests for CHAOS_SECONDS, to either provider
- * directly (the failures reach them) or to `chaos`, three in four as chat
- * completions and one in four through the Messages API; one request in twenty is
- * aborted by its client. It checks, and exits 1 when one fails:
+ * directly (the failures reach them) or to `chaos`: chat completions half the
+ * time, else the Messages API, legacy completions or embeddings; one request in
+ * twenty is aborted by its client. It checks, and exits 1 when one fails:
  *
  * - every answer is in its API's shape: a completion (a message), or a stream
  *   ending in `[DONE]` (`message_stop`) whose events are all JSON, an upstream
@@ -122,20 +122,19 @@ const MODELS = ['chaos', 'openai/chaos-model', 'anthropic/chaos-model'];
 
 async function client(gatewayUrl: string, key: string, deadline: number, tally: Tally): Promise<void> {
   while (Date.now() < deadline) {
-    const stream = Math.random() < 0.5;
-    const model = MODELS[Math.floor(Math.random() * MODELS.length)];
-    const api: Api = Math.random() < 0.25 ? 'messages' : 'chat';
+    const api = pickApi();
+    const stream = api !== 'embeddings' && Math.random() < 0.5;
+    // Anthropic has no embeddings (a 400 that says so).
+    const models = api === 'embeddings' ? MODELS.filter((m) => !m.startsWith('anthropic/')) : MODELS;
+    const model = models[Math.floor(Math.random() * models.length)];
     const abort = Math.random() < 0.05 ? new AbortController() : undefined;
     const timer = abort && setTimeout(() => abort.abort(), Math.random() * 300);
-    const messages = [{ role: 'user', content: 'hi' }];
     try {
-      const res = await fetch(`${gatewayUrl}/v1/${api === 'chat' ? 'chat/completions' : 'messages'}`, {
+      const res = await fetch(`${gatewayUrl}/v1/${API_PATHS[api]}`, {
         method: 'POST',
         signal: abort?.signal,
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(
-          api === 'chat' ? { model, stream, messages } : { model, stream, messages, max_tokens: 16 },
-        ),
+        body: JSON.stringify(bodyOf(api, model, stream)),
       });
       const text = await res.text();
       tally.answered++;
@@ -151,7 +150,27 @@ async function client(gatewayUrl: string, key: string, deadline: number, tally: 
   }
 }
 
-type Api = 'chat' | 'messages';
+type Api = 'chat' | 'messages' | 'completions' | 'embeddings';
+const API_PATHS: Record<Api, string> = {
+  chat: 'chat/completions',
+  messages: 'messages',
+  completions: 'completions',
+  embeddings: 'embeddings',
+};
+
+/** Chat completions half the time, then the Messages API, legacy completions and embeddings. */
+function pickApi(): Api {
+  const r = Math.random();
+  return r < 0.5 ? 'chat' : r < 0.75 ? 'messages' : r < 0.9 ? 'completions' : 'embeddings';
+}
+
+function bodyOf(api: Api, model: string, stream: boolean): object {
+  const messages = [{ role: 'user', content: 'hi' }];
+  if (api === 'chat') return { model, stream, messages };
+  if (api === 'messages') return { model, stream, messages, max_tokens: 16 };
+  if (api === 'completions') return { model, stream, prompt: 'hi', max_tokens: 16 };
+  return { model, input: 'hi' };
+}
 
 /**
  * What the client got ("200", "200 + error event", "502"...), noting any answer
@@ -168,13 +187,13 @@ function judge(api: Api, status: number, stream: boolean, text: string, problems
       if (!data || data === 'data: [DONE]') continue;
       try {
         const event = JSON.parse(data.slice(6)) as { error?: unknown; type?: string };
-        failed ||= api === 'chat' ? 'error' in event : event.type === 'error';
+        failed ||= api === 'messages' ? event.type === 'error' : 'error' in event;
       } catch {
         problem(`event not JSON (${data.slice(0, 80)})`);
       }
     }
     const last = frames[frames.length - 1] ?? '';
-    if (api === 'chat' && last !== 'data: [DONE]') problem('stream not ended by [DONE]');
+    if (api !== 'messages' && last !== 'data: [DONE]') problem('stream not ended by [DONE]');
     if (api === 'messages' && !/^event: (message_stop|error)\n/.test(last))
       problem('stream not ended by message_stop or error');
     return failed ? '200 + error event' : '200';
@@ -182,10 +201,12 @@ function judge(api: Api, status: number, stream: boolean, text: string, problems
   try {
     const body = JSON.parse(text) as {
       choices?: unknown[];
+      data?: unknown[];
       type?: string;
       error?: { message?: string; type?: string };
     };
-    if (status === 200 && api === 'chat' && !Array.isArray(body.choices)) problem('200 without choices');
+    const list = api === 'embeddings' ? body.data : body.choices;
+    if (status === 200 && api !== 'messages' && !Array.isArray(list)) problem('200 without its list');
     if (status === 200 && api === 'messages' && body.type !== 'message') problem('200 that is not a message');
     if (status !== 200 && !ERROR_STATUSES.has(status)) problem('unexpected status');
     if (status !== 200 && !body.error?.message) problem('error outside the envelope');

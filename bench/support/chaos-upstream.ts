@@ -41,36 +41,69 @@ const SHARES: Array<[Behaviour, number]> = [
 /** What an upstream of one wire protocol sends for each behaviour. */
 interface Dialect {
   models: string;
-  answer: string;
-  stream: string;
-  /** The stream's first event, for the behaviours that fail after it. */
-  firstEvent: string;
+  /** The good answers to a call of that path. */
+  replies(path: string): Replies;
   /** An error event inside a 200 stream. */
   errorEvent: string;
   error(status: number, message: string): string;
 }
 
-const openaiEvent = (content: string, finish: string | null = null) =>
-  `data: ${JSON.stringify({
+interface Replies {
+  answer: string;
+  stream: string;
+  /** The stream's first event, for the behaviours that fail after it. */
+  firstEvent: string;
+}
+
+const BASE = { created: 1_700_000_000, model: 'chaos-model' };
+const USAGE = { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 };
+const data = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
+const chatEvent = (content: string, finish: string | null = null) =>
+  data({
     id: 'chatcmpl-chaos',
     object: 'chat.completion.chunk',
-    created: 1_700_000_000,
-    model: 'chaos-model',
+    ...BASE,
     choices: [{ index: 0, delta: { content }, finish_reason: finish }],
-  })}\n\n`;
+  });
+const textEvent = (text: string, finish: string | null = null) =>
+  data({ id: 'cmpl-chaos', object: 'text_completion', ...BASE, choices: [{ index: 0, text, finish_reason: finish }] });
 
-const OPENAI: Dialect = {
-  models: '{"object":"list","data":[{"id":"chaos-model","object":"model","created":0,"owned_by":"chaos"}]}',
+const CHAT: Replies = {
   answer: JSON.stringify({
     id: 'chatcmpl-chaos',
     object: 'chat.completion',
-    created: 1_700_000_000,
-    model: 'chaos-model',
+    ...BASE,
     choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+    usage: USAGE,
   }),
-  stream: `${openaiEvent('o')}${openaiEvent('k', 'stop')}data: [DONE]\n\n`,
-  firstEvent: openaiEvent('par'),
+  stream: `${chatEvent('o')}${chatEvent('k', 'stop')}data: [DONE]\n\n`,
+  firstEvent: chatEvent('par'),
+};
+const LEGACY: Replies = {
+  answer: JSON.stringify({
+    id: 'cmpl-chaos',
+    object: 'text_completion',
+    ...BASE,
+    choices: [{ index: 0, text: 'ok', finish_reason: 'stop' }],
+    usage: USAGE,
+  }),
+  stream: `${textEvent('o')}${textEvent('k', 'stop')}data: [DONE]\n\n`,
+  firstEvent: textEvent('par'),
+};
+const EMBEDDINGS: Replies = {
+  answer: JSON.stringify({
+    object: 'list',
+    data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2, 0.3] }],
+    model: 'chaos-model',
+    usage: { prompt_tokens: 1, total_tokens: 1 },
+  }),
+  stream: '',
+  firstEvent: '',
+};
+
+const OPENAI: Dialect = {
+  models: '{"object":"list","data":[{"id":"chaos-model","object":"model","created":0,"owned_by":"chaos"}]}',
+  replies: (path) => (path.endsWith('/embeddings') ? EMBEDDINGS : path.endsWith('/chat/completions') ? CHAT : LEGACY),
   errorEvent: 'data: {"error":{"message":"The server had an error","type":"server_error"}}\n\n',
   error: (status, message) =>
     JSON.stringify({ error: { message, type: status === 429 ? 'requests' : 'server_error' } }),
@@ -90,13 +123,7 @@ const ANTHROPIC_START = anthropicEvent('message_start', {
   },
 });
 
-const ANTHROPIC: Dialect = {
-  models: JSON.stringify({
-    data: [{ type: 'model', id: 'chaos-model', display_name: 'Chaos', created_at: '2026-01-01T00:00:00Z' }],
-    has_more: false,
-    first_id: 'chaos-model',
-    last_id: 'chaos-model',
-  }),
+const ANTHROPIC_REPLIES: Replies = {
   answer: JSON.stringify({
     id: 'msg_chaos',
     type: 'message',
@@ -119,6 +146,16 @@ const ANTHROPIC: Dialect = {
     anthropicEvent('message_stop', {}),
   ].join(''),
   firstEvent: ANTHROPIC_START,
+};
+
+const ANTHROPIC: Dialect = {
+  models: JSON.stringify({
+    data: [{ type: 'model', id: 'chaos-model', display_name: 'Chaos', created_at: '2026-01-01T00:00:00Z' }],
+    has_more: false,
+    first_id: 'chaos-model',
+    last_id: 'chaos-model',
+  }),
+  replies: () => ANTHROPIC_REPLIES,
   errorEvent: anthropicEvent('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }),
   error: (status, message) =>
     JSON.stringify({ type: 'error', error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message } }),
@@ -143,7 +180,8 @@ function behave(
   const json = (status: number, body: string, headers: Record<string, string> = {}): void =>
     void res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
   const sse = () => res.writeHead(200, { 'content-type': 'text/event-stream' });
-  const answer = () => (stream ? void sse().end(dialect.stream) : json(200, dialect.answer));
+  const replies = dialect.replies(req.url ?? '');
+  const answer = () => (stream ? void sse().end(replies.stream) : json(200, replies.answer));
   switch (behaviour) {
     case 'ok':
       return answer();
@@ -162,17 +200,17 @@ function behave(
       return;
     case 'dropped-mid-stream':
       if (!stream) return void req.socket.destroy();
-      sse().write(dialect.firstEvent);
+      sse().write(replies.firstEvent);
       setTimeout(() => req.socket.destroy(), 5);
       return;
     case 'bad-event':
       if (!stream) return json(200, '[]');
-      sse().write(dialect.firstEvent);
+      sse().write(replies.firstEvent);
       setTimeout(() => res.end('data: <html>oops</html>\n\n'), 2);
       return;
     case 'error-event':
       if (!stream) return json(529, dialect.error(529, 'Overloaded'));
-      sse().write(dialect.firstEvent);
+      sse().write(replies.firstEvent);
       setTimeout(() => res.end(dialect.errorEvent), 2);
       return;
     case 'slow':
@@ -184,7 +222,10 @@ function behave(
   }
 }
 
-/** A chaos upstream speaking OpenAI's (`/v1/chat/completions`) or Anthropic's (`/v1/messages`) wire protocol. */
+/**
+ * A chaos upstream speaking OpenAI's wire protocol (chat and legacy completions,
+ * embeddings) or Anthropic's (`/v1/messages`).
+ */
 export async function startChaosUpstream(protocol: 'openai' | 'anthropic'): Promise<{
   url: string;
   counts: Map<Behaviour, number>;
