@@ -28,6 +28,8 @@ export interface AppConfig {
   redisUrl?: string;
   /** Namespace of every Redis key and channel, so deployments can share one Redis. */
   redisPrefix: string;
+  /** Longest wait for a Redis command; beyond it the command fails and its caller falls back. */
+  redisCommandTimeoutMs: number;
   masterKey?: string;
   /** Resolved at boot by `resolveSecrets` when unset outside production. */
   secretKey?: string;
@@ -99,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     },
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     masterKey: e.MASTER_KEY,
     secretKey: e.SECRET_KEY,
     jwtSecret: e.JWT_SECRET,

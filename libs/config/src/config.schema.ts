@@ -42,6 +42,7 @@ export const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9:_.-]{0,64}$/, 'may hold only letters, digits and : _ . - (64 at most)')
     .default(''),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt(500),
   MASTER_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),

@@ -1,13 +1,23 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import type { ReadinessCheck } from './health.module';
+
+/**
+ * After a command failed for want of Redis (not an error Redis replied), how
+ * long callers go straight to their fallback, in command timeouts (at least 1 s):
+ * 5 s by default.
+ */
+const QUIET_COMMAND_TIMEOUTS = 10;
 
 /**
  * Redis when REDIS_URL is set, for state shared by gateway replicas (rate
  * limits, budgets, circuit breakers, key-cache invalidation, events). Features
  * inject {@link RedisConnections} and fall back to memory when `client` is null.
+ * Every command fails after REDIS_COMMAND_TIMEOUT_MS, so an outage costs a
+ * caller a bounded wait; callers on the request path also ask {@link answering}
+ * first and skip Redis while it cannot answer.
  */
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
@@ -15,13 +25,66 @@ export class RedisConnections implements OnApplicationShutdown {
   /** Commands; `null` when REDIS_URL is not set. */
   readonly client: Redis | null;
   private readonly subscribers: Redis[] = [];
+  /** Until then, {@link answering} is false: a command failed for want of Redis. */
+  private quietUntil = 0;
+  /** The command connection has been ready once: a later connecting state means Redis went away. */
+  private wasReady = false;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.client = config.redisUrl ? this.connect(config.redisUrl, 'commands') : null;
+    this.client?.once('ready', () => (this.wasReady = true));
   }
 
   get enabled(): boolean {
     return this.client !== null;
+  }
+
+  /**
+   * Whether a command sent now should get an answer: the connection is not
+   * reconnecting after Redis went away (at boot, commands wait for the first
+   * connection), and no command failed for want of Redis in the last ten
+   * command timeouts (refused, or timed out behind a socket that still looks
+   * open). While false, request-path callers use their fallback
+   * at once instead of each waiting for a command to fail.
+   */
+  get answering(): boolean {
+    if (!this.client || Date.now() < this.quietUntil) return false;
+    return this.client.status === 'ready' || !this.wasReady;
+  }
+
+  /**
+   * State shared by the replicas when it can be, this process's own otherwise:
+   * `shared` while Redis answers, `local` at once while it does not, and
+   * `local` when `shared` fails (`onFallback` hears why, to log it). Without
+   * Redis, `local` always.
+   */
+  async sharedOr<T>(
+    shared: (client: Redis) => Promise<T>,
+    local: () => T | Promise<T>,
+    onFallback?: (reason: string) => void,
+  ): Promise<T> {
+    const client = this.client;
+    if (!client) return local();
+    if (!this.answering) {
+      onFallback?.('it is not answering');
+      return local();
+    }
+    try {
+      return await shared(client);
+    } catch (error) {
+      this.commandFailed(error);
+      onFallback?.((error as Error).message);
+      return local();
+    }
+  }
+
+  /**
+   * Tells the connections a command failed: unless Redis itself replied with the
+   * error (a script's, say), {@link answering} is false for a while.
+   */
+  commandFailed(error: unknown): void {
+    if (error instanceof ReplyError) return;
+    this.quietUntil = Date.now() + Math.max(1_000, QUIET_COMMAND_TIMEOUTS * this.config.redisCommandTimeoutMs);
   }
 
   /**
@@ -46,11 +109,13 @@ export class RedisConnections implements OnApplicationShutdown {
     await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
-  private connect(url: string, role: string): Redis {
+  private connect(url: string, role: 'commands' | 'subscriber'): Redis {
     const redis = new Redis(url, {
       lazyConnect: false,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
+      // A subscription waits as long as it takes: ioredis subscribes again after every reconnect.
+      ...(role === 'commands' ? { commandTimeout: this.config.redisCommandTimeoutMs } : {}),
       connectionName: `llm-gateway:${role}`,
       keyPrefix: this.config.redisPrefix || undefined,
     });

@@ -1,2 +1,3 @@
 export * from './test-database';
+export * from './tcp-proxy';
 export * from "./fakes";

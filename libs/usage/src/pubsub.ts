@@ -15,8 +15,8 @@ const processBus = new EventEmitter().setMaxListeners(0);
 /**
  * Publish/subscribe between the Nest apps of this process and, when REDIS_URL
  * is set, every replica. One subscriber connection per app carries all channels.
- * Publishing never waits and never queues while Redis is away: what goes over
- * it is best-effort notification.
+ * Publishing never waits and never queues while Redis is away or not
+ * answering: what goes over it is best-effort notification.
  */
 @Injectable()
 export class UsagePubSub {
@@ -33,10 +33,11 @@ export class UsagePubSub {
   /** Sends to other replicas (Redis) only. */
   publishRemote(channel: string, message: string): void {
     const client = this.redis.client;
-    if (!client || client.status !== 'ready') return;
-    client
-      .publish(this.redis.channel(channel), message)
-      .catch((error: Error) => this.logger.debug(`publish failed: ${error.message}`));
+    if (!client || client.status !== 'ready' || !this.redis.answering) return;
+    client.publish(this.redis.channel(channel), message).catch((error: Error) => {
+      this.redis.commandFailed(error);
+      this.logger.debug(`publish failed: ${error.message}`);
+    });
   }
 
   /** Sends to the other apps of this process only. */

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { GatewayError } from '@app/contracts';
 import { RedisConnections } from '@app/server';
+import { TcpProxy } from '@app/testing';
 import { LOGIN_FAILURES_PER_EMAIL, LOGIN_FAILURES_PER_IP, LoginThrottle } from './login-throttle';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -53,5 +54,32 @@ describe.each(modes)('LoginThrottle (%s)', (mode, redis) => {
     const error = await refusal(t.assertAllowed(`${randomUUID()}@example.com`, ip));
     expect(error?.message).toMatch(/from this address/);
     await expect(t.assertAllowed(`${randomUUID()}@example.com`, `ip-${randomUUID()}`)).resolves.toBeUndefined();
+  });
+});
+
+describe.skipIf(!redisUrl)('LoginThrottle when Redis goes away', () => {
+  it('keeps throttling in the process, without failing or holding up logins', async () => {
+    const target = new URL(redisUrl ?? 'redis://127.0.0.1:6379');
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    try {
+      const connection = new RedisConnections(
+        loadConfig({ REDIS_URL: `redis://${target.hostname}:${await proxy.start()}`, REDIS_COMMAND_TIMEOUT_MS: '100' }),
+      );
+      connections.push(connection);
+      const t = new LoginThrottle(connection);
+      const email = `${randomUUID()}@example.com`;
+      await t.assertAllowed(email, 'ip'); // through Redis: the connection is up
+      proxy.blackhole();
+      const started = performance.now();
+      for (let i = 0; i < LOGIN_FAILURES_PER_EMAIL; i++) {
+        await t.assertAllowed(email, `ip-${i}`);
+        await t.recordFailure(email, `ip-${i}`);
+      }
+      expect(await refusal(t.assertAllowed(email, 'ip-x'))).toMatchObject({ code: 'rate_limit_exceeded' });
+      // One command timeout, then the process's own counts without waiting.
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -14,8 +14,9 @@ const KEY_PREFIX = 'llm-gateway:login-failures:';
 
 /**
  * Counts failed logins per email and per IP in a fixed window that starts at the
- * first failure (in Redis when configured, so every admin replica agrees). Past
- * the limit, logins are refused with 429 and `retry-after` before any password check.
+ * first failure (in Redis when configured, so every admin replica agrees; in this
+ * process while Redis is away). Past the limit, logins are refused with 429 and
+ * `retry-after` before any password check.
  */
 @Injectable()
 export class LoginThrottle {
@@ -46,9 +47,11 @@ export class LoginThrottle {
   /** A successful login clears the account's count (not the address's). */
   async recordSuccess(email: string): Promise<void> {
     const [[key]] = this.keys(email, '');
-    const client = this.redis.client;
-    if (client) await client.del(KEY_PREFIX + key);
-    else this.memory.delete(key);
+    this.memory.delete(key);
+    await this.redis.sharedOr(
+      (client) => client.del(KEY_PREFIX + key),
+      () => 0,
+    );
   }
 
   private keys(email: string, ip: string): Array<[string, number, string]> {
@@ -59,28 +62,34 @@ export class LoginThrottle {
     ];
   }
 
-  private async read(key: string): Promise<{ count: number; retryAfterMs: number }> {
-    const client = this.redis.client;
-    if (client) {
-      const [count, ttl] = await Promise.all([client.get(KEY_PREFIX + key), client.pttl(KEY_PREFIX + key)]);
-      return { count: Number(count ?? 0), retryAfterMs: Math.max(0, ttl) };
-    }
-    const entry = this.memory.get(key);
-    return entry ? { count: entry.count, retryAfterMs: entry.resetAt - Date.now() } : { count: 0, retryAfterMs: 0 };
+  /** In Redis when it answers; this process's own count while it does not (the throttle never fails a login). */
+  private read(key: string): Promise<{ count: number; retryAfterMs: number }> {
+    return this.redis.sharedOr(
+      async (client) => {
+        const [count, ttl] = await Promise.all([client.get(KEY_PREFIX + key), client.pttl(KEY_PREFIX + key)]);
+        return { count: Number(count ?? 0), retryAfterMs: Math.max(0, ttl) };
+      },
+      () => {
+        const entry = this.memory.get(key);
+        return entry ? { count: entry.count, retryAfterMs: entry.resetAt - Date.now() } : { count: 0, retryAfterMs: 0 };
+      },
+    );
   }
 
   private async increment(key: string): Promise<void> {
-    const client = this.redis.client;
-    if (client) {
-      await client
-        .multi()
-        .incr(KEY_PREFIX + key)
-        .pexpire(KEY_PREFIX + key, LOGIN_WINDOW_MS, 'NX')
-        .exec();
-      return;
-    }
-    const entry = this.memory.get(key);
-    if (entry) this.memory.set(key, { ...entry, count: entry.count + 1 }, { noUpdateTTL: true });
-    else this.memory.set(key, { count: 1, resetAt: Date.now() + LOGIN_WINDOW_MS });
+    await this.redis.sharedOr(
+      async (client) => {
+        await client
+          .multi()
+          .incr(KEY_PREFIX + key)
+          .pexpire(KEY_PREFIX + key, LOGIN_WINDOW_MS, 'NX')
+          .exec();
+      },
+      () => {
+        const entry = this.memory.get(key);
+        if (entry) this.memory.set(key, { ...entry, count: entry.count + 1 }, { noUpdateTTL: true });
+        else this.memory.set(key, { count: 1, resetAt: Date.now() + LOGIN_WINDOW_MS });
+      },
+    );
   }
 }

@@ -81,7 +81,7 @@ export class RequestLimiter {
   private lastRedisWarning = 0;
 
   constructor(
-    redis: RedisConnections,
+    private readonly redis: RedisConnections,
     private readonly spendLog: SpendRepository,
   ) {
     this.rates = redis.client ? new RedisRateWindowStore(redis.client) : this.memoryRates;
@@ -300,20 +300,21 @@ export class RequestLimiter {
     );
   }
 
-  /** Redis trouble must not take the gateway down: the process's own counters stand in, with a warning. */
-  private async withFallback<T>(primary: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+  /**
+   * Redis trouble must not take the gateway down, nor slow it: the process's own
+   * counters stand in, with a warning, when a command fails, and at once while
+   * Redis cannot answer (down, reconnecting, or timing out), so requests do not
+   * each wait for a command to fail.
+   */
+  private withFallback<T>(primary: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
     if (this.rates === this.memoryRates) return primary();
-    try {
-      return await primary();
-    } catch (error) {
-      if (Date.now() - this.lastRedisWarning > 60_000) {
-        this.lastRedisWarning = Date.now();
-        this.logger.warn(
-          `Redis unavailable for rate limits and budgets, counting in this process only: ${(error as Error).message}`,
-        );
-      }
-      return fallback();
-    }
+    return this.redis.sharedOr(primary, fallback, (reason) => this.warnRedisDown(reason));
+  }
+
+  private warnRedisDown(reason: string): void {
+    if (Date.now() - this.lastRedisWarning < 60_000) return;
+    this.lastRedisWarning = Date.now();
+    this.logger.warn(`Redis unavailable for rate limits and budgets, counting in this process only: ${reason}`);
   }
 }
 

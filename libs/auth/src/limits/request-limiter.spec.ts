@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { GatewayError } from '@app/contracts';
 import { type Database, SpendRepository, openDatabase } from '@app/db';
 import { RedisConnections } from '@app/server';
-import { createTestDatabase, type TestDatabase } from '@app/testing';
+import { TcpProxy, createTestDatabase, type TestDatabase } from '@app/testing';
 import type { Limits, Principal } from '../principal';
 import { budgetWindow } from './budget-period';
 import { type LimitTicket, RequestLimiter } from './request-limiter.service';
@@ -253,3 +253,68 @@ describe.skipIf(!redisUrl)(
     });
   },
 );
+
+describe.skipIf(!redisUrl)(`RequestLimiter when Redis goes away${redisUrl ? '' : ` (${NO_REDIS_REASON})`}`, () => {
+  const target = new URL(redisUrl ?? 'redis://127.0.0.1:6379');
+  let proxy: TcpProxy;
+  let proxied: string;
+
+  beforeEach(async () => {
+    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    proxied = `redis://${target.hostname}:${await proxy.start()}`;
+  });
+  afterEach(() => proxy.close());
+
+  /** A limiter reaching Redis through the proxy, with a short command timeout. */
+  function limiterThroughProxy(): { limiter: RequestLimiter; connection: RedisConnections } {
+    const connection = new RedisConnections(loadConfig({ REDIS_URL: proxied, REDIS_COMMAND_TIMEOUT_MS: '100' }));
+    connections.push(connection);
+    return { limiter: new RequestLimiter(connection, new SpendRepository(database.prisma)), connection };
+  }
+
+  /** Admits one after the other; how long each took, in ms, and the last ticket. */
+  async function admitInTurn(l: RequestLimiter, p: Principal, count: number) {
+    const took: number[] = [];
+    let last: LimitTicket | undefined;
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      last = await l.admit(p, 1);
+      took.push(performance.now() - started);
+    }
+    return { took, last: last! };
+  }
+
+  function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+    return Promise.race([
+      promise,
+      new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms)),
+    ]);
+  }
+
+  it.each(['refused', 'silent'] as const)(
+    'counts in the process while Redis is %s, without each request waiting for Redis, and shares again once it is back',
+    async (outage) => {
+      const { limiter: l, connection } = limiterThroughProxy();
+      const p = principal({ rpm: 1_000 });
+      await l.admit(p, 1); // through Redis: the connection is up
+      if (outage === 'refused') proxy.refuse();
+      else proxy.blackhole();
+
+      const { took, last } = await within(5_000, admitInTurn(l, p, 20));
+      // Counted here: Redis's count (1) is not seen.
+      expect(last.headers['x-ratelimit-remaining-requests']).toBe('980');
+      // At most the first waits for Redis to fail (a command timeout); the rest go straight to the fallback.
+      expect(took.filter((ms) => ms >= 50).length).toBeLessThanOrEqual(1);
+
+      proxy.restore();
+      const deadline = Date.now() + 5_000;
+      while (!(connection.answering && connection.client?.status === 'ready')) {
+        if (Date.now() > deadline) throw new Error('Redis did not come back');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const shared = principal({ rpm: 6 });
+      const { admitted } = await admitAll([l, limiter(redisUrl)], [shared], 12, 1);
+      expect(admitted).toHaveLength(6);
+    },
+  );
+});
