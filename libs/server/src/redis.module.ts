@@ -44,8 +44,8 @@ export class RedisConnections implements OnApplicationShutdown {
    * reconnecting after Redis went away (at boot, commands wait for the first
    * connection), and no command failed for want of Redis in the last ten
    * command timeouts (refused, or timed out behind a socket that still looks
-   * open). While false, request-path callers use their fallback
-   * at once instead of each waiting for a command to fail.
+   * open). While false, request-path callers use their fallback at once instead
+   * of each waiting for a command to fail.
    */
   get answering(): boolean {
     if (!this.client || Date.now() < this.quietUntil) return false;

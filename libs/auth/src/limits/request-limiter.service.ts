@@ -307,7 +307,7 @@ export class RequestLimiter {
    * each wait for a command to fail.
    */
   private withFallback<T>(primary: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
-    if (this.rates === this.memoryRates) return primary();
+    // Without Redis, the fallback is the store itself.
     return this.redis.sharedOr(primary, fallback, (reason) => this.warnRedisDown(reason));
   }
 
