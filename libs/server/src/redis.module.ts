@@ -104,9 +104,19 @@ export class RedisConnections implements OnApplicationShutdown {
     return subscriber;
   }
 
+  /** Closes every connection: politely (QUIT) when Redis answers within a command timeout, else at once. */
   async onApplicationShutdown(): Promise<void> {
     const connections = this.client ? [this.client, ...this.subscribers] : this.subscribers;
-    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+    const timeoutMs = this.config.redisCommandTimeoutMs;
+    await Promise.all(
+      connections.map(async (c) => {
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+        await Promise.race([c.quit().catch(() => undefined), waited]);
+        clearTimeout(timer);
+        c.disconnect();
+      }),
+    );
   }
 
   private connect(url: string, role: 'commands' | 'subscriber'): Redis {

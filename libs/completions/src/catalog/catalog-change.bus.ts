@@ -57,9 +57,10 @@ export class CatalogChangeBus implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     localBuses.delete(this);
-    await this.subscriber?.unsubscribe().catch(() => undefined);
+    // Stops hearing changes without a round trip to Redis, which may not answer; the connection is closed with the others.
+    this.subscriber?.removeAllListeners('message');
   }
 
   /** Registers a listener (which may return the promise of its reload); returns the unsubscribe function. */

@@ -52,8 +52,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     await this.loadOpenCircuits();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscriber?.unsubscribe().catch(() => undefined);
+  onApplicationShutdown(): void {
+    // Stops hearing transitions without a round trip to Redis, which may not answer; the connection is closed with the others.
+    this.subscriber?.removeAllListeners('message');
   }
 
   private observer(): RouterObserver {

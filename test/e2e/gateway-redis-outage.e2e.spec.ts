@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TcpProxy } from '@app/testing';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const reason = redisUrl ? '' : ' (skipped: TEST_REDIS_URL is not set; cutting Redis needs a real one)';
+
+describe.skipIf(!redisUrl)(`the gateway while Redis goes silent${reason}`, () => {
+  const target = new URL(redisUrl ?? 'redis://127.0.0.1:6379');
+  const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+  let platform: TestPlatform | undefined;
+  let key: string;
+
+  /** Rejects when `promise` takes longer than `ms`. */
+  const within = <T>(ms: number, what: string, promise: Promise<T>) =>
+    Promise.race([
+      promise,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms)),
+    ]);
+  const admin = async (path: string, body: object) => {
+    const res = await fetch(`${platform!.adminUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(201);
+    return (await res.json()) as Record<string, unknown>;
+  };
+
+  beforeAll(async () => {
+    platform = await startPlatform({
+      env: {
+        REDIS_URL: `redis://${target.hostname}:${await proxy.start()}`,
+        REDIS_PREFIX: `outage-${randomBytes(4).toString('hex')}:`,
+        REDIS_COMMAND_TIMEOUT_MS: '200',
+      },
+    });
+    // Limits on, so every request asks Redis for its rate window.
+    const team = await admin('/api/teams', { name: `outage-${Date.now()}`, rpm: 10_000 });
+    key = String((await admin('/api/keys', { teamId: team.id, name: 'outage', rpm: 10_000 })).key);
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await proxy.close();
+  });
+
+  it('keeps answering at once, counting limits in the process, instead of waiting for Redis', async () => {
+    const gatewayUrl = platform!.gatewayUrl;
+    const client = new OpenAI({ baseURL: `${gatewayUrl}/v1`, apiKey: key, maxRetries: 0, timeout: 10_000 });
+    const ask = () =>
+      client.chat.completions
+        .create({ model: 'mock/echo-1', messages: [{ role: 'user', content: 'hi' }] })
+        .withResponse();
+    const before = await ask();
+    expect(before.response.headers.get('x-ratelimit-remaining-requests')).toBe('9999');
+
+    proxy.blackhole();
+    const answers = await within(
+      5_000,
+      'requests still waiting',
+      (async () => {
+        const all = [];
+        for (let n = 0; n < 20; n++) all.push(await ask());
+        return all;
+      })(),
+    );
+    expect(answers.map((a) => a.response.status)).toEqual(Array(20).fill(200));
+    // Counted in this process, which has not seen the request Redis counted.
+    expect(answers[19].response.headers.get('x-ratelimit-remaining-requests')).toBe('9980');
+    expect((await fetch(`${gatewayUrl}/health`)).status).toBe(200);
+  });
+
+  it('shuts down promptly while Redis is still silent', async () => {
+    const closing = platform!.close();
+    platform = undefined;
+    await within(10_000, 'still shutting down', closing);
+  });
+});
