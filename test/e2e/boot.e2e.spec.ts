@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TcpProxy, createTestDatabase } from '@app/testing';
 import { spawnApp, waitForHttp, type AppProcess } from '../support/process';
 
 const running: AppProcess[] = [];
@@ -105,4 +106,45 @@ describe('process boot', { timeout: 120_000 }, () => {
     expect(await app.exited).toEqual({ code: 0, signal: null });
     await expect(fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/health`)).rejects.toThrow();
   });
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'exits within its shutdown timeout when the database stops answering, reporting the usage it could not write',
+    async () => {
+      const database = await createTestDatabase('postgres');
+      const server = new URL(database.url!);
+      const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+      const proxied = new URL(database.url!);
+      proxied.port = String(await proxy.start());
+      try {
+        const ports = freePorts();
+        const masterKey = 'sk-shutdown-master-0123456789';
+        const app = start('gateway', {
+          ...ports,
+          ...database.env,
+          DATABASE_URL: proxied.toString(),
+          MASTER_KEY: masterKey,
+          SHUTDOWN_TIMEOUT_MS: '1000',
+        });
+        await waitForHttp(`http://127.0.0.1:${ports.GATEWAY_PORT}/health/ready`);
+        proxy.blackhole();
+        // Answered from memory; its usage row waits for a database that no longer answers.
+        const res = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'mock/echo-1', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        expect(res.status).toBe(200);
+        app.child.kill('SIGTERM');
+        const exited = await Promise.race([
+          app.exited,
+          new Promise<'still running'>((resolve) => setTimeout(resolve, 20_000, 'still running')),
+        ]);
+        expect(exited).toEqual({ code: 0, signal: null });
+        expect(app.output()).toMatch(/1 usage rows could not be written before shutdown: the database did not answer/);
+      } finally {
+        await proxy.close();
+        await database.drop();
+      }
+    },
+  );
 });

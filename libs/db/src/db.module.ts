@@ -15,13 +15,23 @@ import { databaseRegistry } from './database.registry';
 import { DATABASE, PRISMA } from './db.tokens';
 import { REPOSITORIES } from './repositories';
 
+/** How long closing the database may take at shutdown before it is left to the process's exit. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
 /** Releases this app's reference to the shared database when the app shuts down. */
 @Injectable()
 class DatabaseLifecycle implements OnApplicationShutdown {
+  private readonly logger = new Logger('Database');
+
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
+  /** A database that does not answer (its connections held by queries that never return) does not hold the shutdown. */
   async onApplicationShutdown(): Promise<void> {
-    await databaseRegistry.release(this.database);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS, false)));
+    const closed = await Promise.race([databaseRegistry.release(this.database).then(() => true), late]);
+    clearTimeout(timer);
+    if (!closed) this.logger.warn(`The database did not close within ${CLOSE_TIMEOUT_MS} ms; leaving it to the exit`);
   }
 }
 

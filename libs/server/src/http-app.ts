@@ -145,12 +145,24 @@ export async function shutdownHttpApps(apps: HttpApp[], timeoutMs: number): Prom
   for (const { app } of apps) await app.close();
 }
 
-/** Runs {@link shutdownHttpApps} once on SIGTERM or SIGINT, then exits; a second signal exits at once. */
+/** Beyond twice the shutdown timeout (requests, then the usage flush) and this, a shutdown is stuck. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Runs {@link shutdownHttpApps} once on SIGTERM or SIGINT, then exits; a second
+ * signal exits at once, and so does a shutdown still running long after its
+ * bounded steps should have ended (a dependency that never answers).
+ */
 export function installSignalHandlers(apps: HttpApp[], timeoutMs: number): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
     stopping = true;
+    const limitMs = 2 * timeoutMs + SHUTDOWN_GRACE_MS;
+    setTimeout(() => {
+      new NestLogger('Shutdown').error(`Shutdown still running after ${limitMs} ms; exiting`);
+      process.exit(1);
+    }, limitMs).unref();
     new NestLogger('Shutdown').log(`${signal} received: finishing in-flight requests`);
     shutdownHttpApps(apps, timeoutMs).then(
       () => process.exit(0),

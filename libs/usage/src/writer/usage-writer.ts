@@ -96,7 +96,7 @@ export class UsageWriter implements OnModuleInit, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.timer);
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
-    while (this.queue.length > 0 && !(await this.drain())) {
+    while (this.queue.length > 0 && !(await this.drainBefore(deadline))) {
       if (Date.now() + this.retryDelay > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, this.retryDelay));
     }
@@ -108,6 +108,21 @@ export class UsageWriter implements OnModuleInit, BeforeApplicationShutdown {
       this.metrics.setUsageQueueDepth(0);
       this.logger.error(`${lost} usage rows could not be written before shutdown: ${this.lastError}`);
     }
+  }
+
+  /**
+   * A drain, given up (`false`) when the deadline comes first: a database that
+   * does not answer (a partition, not a refusal) must not hold the shutdown.
+   */
+  private async drainBefore(deadline: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, deadline - Date.now(), false)));
+    const drained = await Promise.race([this.drain(), late]);
+    clearTimeout(timer);
+    if (!drained && Date.now() >= deadline && !this.lastError) {
+      this.lastError = `the database did not answer within ${this.config.shutdownTimeoutMs} ms`;
+    }
+    return drained;
   }
 
   private armTimer(): void {
