@@ -118,7 +118,7 @@ describe('process boot', { timeout: 120_000 }, () => {
       try {
         const ports = freePorts();
         const masterKey = 'sk-shutdown-master-0123456789';
-        const app = start('gateway', {
+        const app = start('platform', {
           ...ports,
           ...database.env,
           DATABASE_URL: proxied.toString(),
@@ -126,13 +126,25 @@ describe('process boot', { timeout: 120_000 }, () => {
           SHUTDOWN_TIMEOUT_MS: '1000',
         });
         await waitForHttp(`http://127.0.0.1:${ports.GATEWAY_PORT}/health/ready`);
+        const admin = (path: string, body: object) =>
+          fetch(`http://127.0.0.1:${ports.ADMIN_PORT}${path}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          }).then((r) => r.json() as Promise<Record<string, unknown>>);
+        const team = await admin('/api/teams', { name: 'shutdown' });
+        const key = String((await admin('/api/keys', { teamId: team.id, name: 'shutdown' })).key);
+        const ask = () =>
+          fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'mock/echo-1', messages: [{ role: 'user', content: 'hi' }] }),
+          });
+        expect((await ask()).status).toBe(200); // the key is loaded and cached
+        await new Promise((resolve) => setTimeout(resolve, 1_500)); // its usage row written
         proxy.blackhole();
-        // Answered from memory; its usage row waits for a database that no longer answers.
-        const res = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'mock/echo-1', messages: [{ role: 'user', content: 'hi' }] }),
-        });
+        // Answered from memory; its usage row and the key's last use wait for a database that no longer answers.
+        const res = await ask();
         expect(res.status).toBe(200);
         app.child.kill('SIGTERM');
         const exited = await Promise.race([

@@ -3,3 +3,4 @@ export * from './openai';
 export * from './anthropic';
 export * from './json-text';
 export * from './objects';
+export * from './deadline';

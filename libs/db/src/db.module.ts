@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_CONFIG, type AppConfig } from '@app/config';
+import { settlesWithin } from '@app/contracts';
 import type { Database } from './database';
 import { DatabaseHealthIndicator } from './database.health';
 import { databaseRegistry } from './database.registry';
@@ -27,11 +28,9 @@ class DatabaseLifecycle implements OnApplicationShutdown {
 
   /** A database that does not answer (its connections held by queries that never return) does not hold the shutdown. */
   async onApplicationShutdown(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS, false)));
-    const closed = await Promise.race([databaseRegistry.release(this.database).then(() => true), late]);
-    clearTimeout(timer);
-    if (!closed) this.logger.warn(`The database did not close within ${CLOSE_TIMEOUT_MS} ms; leaving it to the exit`);
+    if (!(await settlesWithin(databaseRegistry.release(this.database), CLOSE_TIMEOUT_MS))) {
+      this.logger.warn(`The database did not close within ${CLOSE_TIMEOUT_MS} ms; leaving it to the exit`);
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown 
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Redis, ReplyError } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@app/config';
+import { settlesWithin } from '@app/contracts';
 import type { ReadinessCheck } from './health.module';
 
 /**
@@ -107,13 +108,9 @@ export class RedisConnections implements OnApplicationShutdown {
   /** Closes every connection: politely (QUIT) when Redis answers within a command timeout, else at once. */
   async onApplicationShutdown(): Promise<void> {
     const connections = this.client ? [this.client, ...this.subscribers] : this.subscribers;
-    const timeoutMs = this.config.redisCommandTimeoutMs;
     await Promise.all(
       connections.map(async (c) => {
-        let timer: NodeJS.Timeout | undefined;
-        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-        await Promise.race([c.quit().catch(() => undefined), waited]);
-        clearTimeout(timer);
+        await settlesWithin(c.quit(), this.config.redisCommandTimeoutMs);
         c.disconnect();
       }),
     );

@@ -1,4 +1,6 @@
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import { settlesWithin } from '@app/contracts';
 import { ApiKeyRepository } from '@app/db';
 
 /** How often `last_used_at` is written: one UPDATE for every key seen in the interval. */
@@ -15,16 +17,22 @@ export class LastUsedTracker implements OnModuleInit, BeforeApplicationShutdown 
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly keys: ApiKeyRepository) {}
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), LAST_USED_FLUSH_MS);
     this.timer.unref();
   }
 
+  /** The last write, for at most SHUTDOWN_TIMEOUT_MS: a database that does not answer must not hold the shutdown. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
+    if (!(await settlesWithin(this.flush(), this.config.shutdownTimeoutMs))) {
+      this.logger.warn('Could not record the last use of keys: the database did not answer');
+    }
   }
 
   mark(keyId: string): void {

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
+import { settlesWithin } from '@app/contracts';
 import { type UsageRow, UsageRepository } from '@app/db';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { USAGE_OPTIONS, type UsageOptions } from '../usage.options';
@@ -115,14 +116,11 @@ export class UsageWriter implements OnModuleInit, BeforeApplicationShutdown {
    * does not answer (a partition, not a refusal) must not hold the shutdown.
    */
   private async drainBefore(deadline: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, deadline - Date.now(), false)));
-    const drained = await Promise.race([this.drain(), late]);
-    clearTimeout(timer);
-    if (!drained && Date.now() >= deadline && !this.lastError) {
-      this.lastError = `the database did not answer within ${this.config.shutdownTimeoutMs} ms`;
-    }
-    return drained;
+    let drained = false;
+    const draining = this.drain().then((done) => (drained = done));
+    if (await settlesWithin(draining, deadline - Date.now())) return drained;
+    this.lastError ??= `the database did not answer within ${this.config.shutdownTimeoutMs} ms`;
+    return false;
   }
 
   private armTimer(): void {
