@@ -145,7 +145,10 @@ export async function shutdownHttpApps(apps: HttpApp[], timeoutMs: number): Prom
   for (const { app } of apps) await app.close();
 }
 
-/** Beyond twice the shutdown timeout (requests, then the usage flush) and this, a shutdown is stuck. */
+/**
+ * Beyond three shutdown timeouts (in-flight requests, then the last usage rows
+ * and the keys' last use) and this (closing the database and Redis), a shutdown is stuck.
+ */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
@@ -158,7 +161,7 @@ export function installSignalHandlers(apps: HttpApp[], timeoutMs: number): void 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
     stopping = true;
-    const limitMs = 2 * timeoutMs + SHUTDOWN_GRACE_MS;
+    const limitMs = 3 * timeoutMs + SHUTDOWN_GRACE_MS;
     setTimeout(() => {
       new NestLogger('Shutdown').error(`Shutdown still running after ${limitMs} ms; exiting`);
       process.exit(1);
