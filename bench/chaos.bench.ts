@@ -9,7 +9,9 @@
  * clients send JSON and streamed requests for CHAOS_SECONDS, to either provider
  * directly (the failures reach them) or to `chaos`: chat completions half the
  * time, else the Messages API, legacy completions or embeddings; one request in
- * twenty is aborted by its client. It checks, and exits 1 when one fails:
+ * twenty is aborted by its client. The key has (unreachable) limits, so with
+ * BENCH_REDIS_URL every request asks Redis, which sits behind a proxy and goes
+ * silent from 40% to 60% of the run. It checks, and exits 1 when one fails:
  *
  * - every answer is in its API's shape: a completion (a message), or a stream
  *   ending in `[DONE]` (`message_stop`) whose events are all JSON, an upstream
@@ -17,12 +19,15 @@
  *   API's envelope with 429, 502, 503 or 504;
  * - afterwards nothing is in flight, the gateway is ready and answers;
  * - every request that reached the gateway has its usage row;
+ * - with Redis: while it was silent, the gateway answered at least half as many
+ *   requests as just before;
  * - RSS does not grow over the second half of the run.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TcpProxy } from '@app/testing';
 import { adminPost, createBenchDatabase, processRssMb, startApps } from './support/bench-process';
 import { startChaosUpstream } from './support/chaos-upstream';
 
@@ -41,13 +46,22 @@ interface Tally {
   /** Requests that got an answer (any status). */
   answered: number;
   aborted: number;
+  /** When each answer arrived (ms since the epoch). */
+  answeredAt: number[];
 }
+
+/** With Redis, it goes silent (a partition) over this part of the run. */
+const REDIS_OUTAGE = { from: 0.4, to: 0.6 };
 
 async function main(): Promise<void> {
   spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const openai = await startChaosUpstream('openai');
   const anthropic = await startChaosUpstream('anthropic');
   const database = await createBenchDatabase();
+  // Redis behind a proxy the run can cut.
+  const redisUrl = process.env.BENCH_REDIS_URL ? new URL(process.env.BENCH_REDIS_URL) : undefined;
+  const redisProxy = redisUrl && new TcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+  if (redisUrl && redisProxy) redisUrl.port = String(await redisProxy.start());
   const apps = await startApps(
     root,
     {
@@ -67,9 +81,7 @@ async function main(): Promise<void> {
       UPSTREAM_MAX_RETRIES: '1',
       CIRCUIT_FAILURE_THRESHOLD: '50',
       CIRCUIT_COOLDOWN_MS: '2000',
-      ...(process.env.BENCH_REDIS_URL
-        ? { REDIS_URL: process.env.BENCH_REDIS_URL, REDIS_PREFIX: `chaos-${Date.now()}:` }
-        : {}),
+      ...(redisUrl ? { REDIS_URL: redisUrl.toString(), REDIS_PREFIX: `chaos-${Date.now()}:` } : {}),
       ...database.env,
     },
     PORTS,
@@ -79,15 +91,25 @@ async function main(): Promise<void> {
     const key = await setUp(apps.adminUrl, apps.gatewayUrl);
     const rss: number[] = [processRssMb(apps.gateway.pid!)];
     const sampler = setInterval(() => rss.push(processRssMb(apps.gateway.pid!)), 5_000);
-    const tally: Tally = { outcomes: new Map(), problems: [], answered: 0, aborted: 0 };
-    const deadline = Date.now() + SECONDS * 1000;
+    const tally: Tally = { outcomes: new Map(), problems: [], answered: 0, aborted: 0, answeredAt: [] };
+    const started = Date.now();
+    const deadline = started + SECONDS * 1000;
+    const outage = {
+      from: started + REDIS_OUTAGE.from * SECONDS * 1000,
+      to: started + REDIS_OUTAGE.to * SECONDS * 1000,
+    };
+    if (redisProxy) {
+      setTimeout(() => redisProxy.blackhole(), outage.from - started);
+      setTimeout(() => redisProxy.restore(), outage.to - started);
+    }
     await Promise.all(Array.from({ length: CLIENTS }, () => client(apps.gatewayUrl, key, deadline, tally)));
     clearInterval(sampler);
     rss.push(processRssMb(apps.gateway.pid!));
     const behaviours = { openai: openai.counts, anthropic: anthropic.counts };
-    passed = await check(apps.gatewayUrl, apps.adminUrl, key, tally, rss, behaviours);
+    passed = await check(apps.gatewayUrl, apps.adminUrl, key, tally, rss, behaviours, redisProxy && outage);
   } finally {
     await apps.stop();
+    await redisProxy?.close();
     await openai.close();
     await anthropic.close();
     await database.drop();
@@ -97,8 +119,13 @@ async function main(): Promise<void> {
 
 /** A key, and the `chaos` route once the gateway knows it (at once with Redis, else on its periodic reload). */
 async function setUp(adminUrl: string, gatewayUrl: string): Promise<string> {
-  const team = await adminPost(adminUrl, MASTER_KEY, '/api/teams', { name: `chaos-${Date.now()}` });
-  const key = String((await adminPost(adminUrl, MASTER_KEY, '/api/keys', { teamId: team.id, name: 'chaos' })).key);
+  // Limits on (never reached), so every request asks Redis for its rate window when there is one.
+  const limits = { rpm: 100_000_000, tpm: 1_000_000_000 };
+  const team = await adminPost(adminUrl, MASTER_KEY, '/api/teams', { name: `chaos-${Date.now()}`, ...limits });
+  const key = String(
+    (await adminPost(adminUrl, MASTER_KEY, '/api/keys', { teamId: team.id, name: 'chaos', ...limits, budgetUsd: 1e6 }))
+      .key,
+  );
   await adminPost(adminUrl, MASTER_KEY, '/api/routes', {
     alias: 'chaos',
     strategy: 'fallback',
@@ -138,6 +165,7 @@ async function client(gatewayUrl: string, key: string, deadline: number, tally: 
       });
       const text = await res.text();
       tally.answered++;
+      tally.answeredAt.push(Date.now());
       const outcome = judge(api, res.status, stream, text, tally.problems);
       const label = `${api} ${model} ${stream ? 'stream' : 'json'} ${outcome}`;
       tally.outcomes.set(label, (tally.outcomes.get(label) ?? 0) + 1);
@@ -226,6 +254,7 @@ async function check(
   tally: Tally,
   rss: number[],
   behaviours: Record<string, Map<string, number>>,
+  redisOutage: { from: number; to: number } | undefined,
 ): Promise<boolean> {
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
   // Streams the clients aborted end on the gateway a moment later, and usage is written in batches.
@@ -248,6 +277,10 @@ async function check(
       body: JSON.stringify({ model: 'mock/echo-1', messages: [{ role: 'user', content: 'still there?' }] }),
     })
   ).status;
+  // Answers while Redis was silent, against as long a span just before it.
+  const answeredBetween = (from: number, to: number) => tally.answeredAt.filter((t) => t >= from && t < to).length;
+  const during = redisOutage ? answeredBetween(redisOutage.from, redisOutage.to) : 0;
+  const before = redisOutage ? answeredBetween(2 * redisOutage.from - redisOutage.to, redisOutage.from) : 0;
   const half = rss[Math.floor(rss.length / 2)];
   const growth = rss[rss.length - 1] - half;
   const checks: Array<[string, boolean, string]> = [
@@ -260,6 +293,15 @@ async function check(
       recorded >= tally.answered && recorded <= tally.answered + tally.aborted,
       `${recorded} rows for ${tally.answered} answered and ${tally.aborted} aborted requests`,
     ],
+    ...(redisOutage
+      ? [
+          [
+            'answering while Redis was silent',
+            during >= before / 2,
+            `${during} answers in the outage, ${before} just before it`,
+          ] as [string, boolean, string],
+        ]
+      : []),
     [
       'RSS flat over the second half',
       growth <= MAX_RSS_GROWTH_MB,
