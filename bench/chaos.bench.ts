@@ -59,9 +59,8 @@ async function main(): Promise<void> {
   const anthropic = await startChaosUpstream('anthropic');
   const database = await createBenchDatabase();
   // Redis behind a proxy the run can cut.
-  const redisUrl = process.env.BENCH_REDIS_URL ? new URL(process.env.BENCH_REDIS_URL) : undefined;
-  const redisProxy = redisUrl && new TcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-  if (redisUrl && redisProxy) redisUrl.port = String(await redisProxy.start());
+  const redis = process.env.BENCH_REDIS_URL ? await TcpProxy.before(process.env.BENCH_REDIS_URL) : undefined;
+  const redisProxy = redis?.proxy;
   const apps = await startApps(
     root,
     {
@@ -81,7 +80,7 @@ async function main(): Promise<void> {
       UPSTREAM_MAX_RETRIES: '1',
       CIRCUIT_FAILURE_THRESHOLD: '50',
       CIRCUIT_COOLDOWN_MS: '2000',
-      ...(redisUrl ? { REDIS_URL: redisUrl.toString(), REDIS_PREFIX: `chaos-${Date.now()}:` } : {}),
+      ...(redis ? { REDIS_URL: redis.url, REDIS_PREFIX: `chaos-${Date.now()}:` } : {}),
       ...database.env,
     },
     PORTS,

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TcpProxy, createTestDatabase } from '@app/testing';
+import { TcpProxy, createTestDatabase, within } from '@app/testing';
 import { spawnApp, waitForHttp, type AppProcess } from '../support/process';
 
 const running: AppProcess[] = [];
@@ -111,17 +111,14 @@ describe('process boot', { timeout: 120_000 }, () => {
     'exits within its shutdown timeout when the database stops answering, reporting the usage it could not write',
     async () => {
       const database = await createTestDatabase('postgres');
-      const server = new URL(database.url!);
-      const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-      const proxied = new URL(database.url!);
-      proxied.port = String(await proxy.start());
+      const { proxy, url: proxied } = await TcpProxy.before(database.url!);
       try {
         const ports = freePorts();
         const masterKey = 'sk-shutdown-master-0123456789';
         const app = start('platform', {
           ...ports,
           ...database.env,
-          DATABASE_URL: proxied.toString(),
+          DATABASE_URL: proxied,
           MASTER_KEY: masterKey,
           SHUTDOWN_TIMEOUT_MS: '1000',
         });
@@ -147,11 +144,7 @@ describe('process boot', { timeout: 120_000 }, () => {
         const res = await ask();
         expect(res.status).toBe(200);
         app.child.kill('SIGTERM');
-        const exited = await Promise.race([
-          app.exited,
-          new Promise<'still running'>((resolve) => setTimeout(resolve, 20_000, 'still running')),
-        ]);
-        expect(exited).toEqual({ code: 0, signal: null });
+        expect(await within(20_000, 'still running', app.exited)).toEqual({ code: 0, signal: null });
         expect(app.output()).toMatch(/1 usage rows could not be written before shutdown: the database did not answer/);
       } finally {
         await proxy.close();

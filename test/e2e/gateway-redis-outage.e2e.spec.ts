@@ -1,24 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TcpProxy } from '@app/testing';
+import { TcpProxy, within } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const reason = redisUrl ? '' : ' (skipped: TEST_REDIS_URL is not set; cutting Redis needs a real one)';
 
 describe.skipIf(!redisUrl)(`the gateway while Redis goes silent${reason}`, () => {
-  const target = new URL(redisUrl ?? 'redis://127.0.0.1:6379');
-  const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+  let proxy: TcpProxy | undefined;
   let platform: TestPlatform | undefined;
   let key: string;
 
-  /** Rejects when `promise` takes longer than `ms`. */
-  const within = <T>(ms: number, what: string, promise: Promise<T>) =>
-    Promise.race([
-      promise,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms)),
-    ]);
   const admin = async (path: string, body: object) => {
     const res = await fetch(`${platform!.adminUrl}${path}`, {
       method: 'POST',
@@ -30,9 +23,11 @@ describe.skipIf(!redisUrl)(`the gateway while Redis goes silent${reason}`, () =>
   };
 
   beforeAll(async () => {
+    const redis = await TcpProxy.before(redisUrl!);
+    proxy = redis.proxy;
     platform = await startPlatform({
       env: {
-        REDIS_URL: `redis://${target.hostname}:${await proxy.start()}`,
+        REDIS_URL: redis.url,
         REDIS_PREFIX: `outage-${randomBytes(4).toString('hex')}:`,
         REDIS_COMMAND_TIMEOUT_MS: '200',
       },
@@ -43,7 +38,7 @@ describe.skipIf(!redisUrl)(`the gateway while Redis goes silent${reason}`, () =>
   });
   afterAll(async () => {
     await platform?.close();
-    await proxy.close();
+    await proxy?.close();
   });
 
   it('keeps answering at once, counting limits in the process, instead of waiting for Redis', async () => {
@@ -56,7 +51,7 @@ describe.skipIf(!redisUrl)(`the gateway while Redis goes silent${reason}`, () =>
     const before = await ask();
     expect(before.response.headers.get('x-ratelimit-remaining-requests')).toBe('9999');
 
-    proxy.blackhole();
+    proxy!.blackhole();
     const answers = await within(
       5_000,
       'requests still waiting',

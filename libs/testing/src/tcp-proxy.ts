@@ -11,12 +11,30 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
  * - `restore()`: new connections pass again (blackholed ones are closed, so the
  *   client reconnects).
  */
+const DEFAULT_PORTS: Record<string, number> = {
+  'redis:': 6379,
+  'rediss:': 6379,
+  'postgres:': 5432,
+  'postgresql:': 5432,
+};
+
 export class TcpProxy {
   private server?: Server;
   private mode: 'open' | 'refuse' | 'blackhole' = 'open';
   private readonly sockets = new Set<Socket>();
 
   constructor(private readonly target: { host: string; port: number }) {}
+
+  /** A started proxy in front of the server `url` names, and `url` pointing at the proxy instead. */
+  static async before(url: string): Promise<{ proxy: TcpProxy; url: string }> {
+    const target = new URL(url);
+    const proxy = new TcpProxy({
+      host: target.hostname,
+      port: Number(target.port) || DEFAULT_PORTS[target.protocol],
+    });
+    target.port = String(await proxy.start());
+    return { proxy, url: target.toString() };
+  }
 
   /** Listens on a free loopback port; resolves to it. */
   async start(): Promise<number> {

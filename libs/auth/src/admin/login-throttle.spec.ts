@@ -59,12 +59,9 @@ describe.each(modes)('LoginThrottle (%s)', (mode, redis) => {
 
 describe.skipIf(!redisUrl)('LoginThrottle when Redis goes away', () => {
   it('keeps throttling in the process, without failing or holding up logins', async () => {
-    const target = new URL(redisUrl ?? 'redis://127.0.0.1:6379');
-    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const { proxy, url } = await TcpProxy.before(redisUrl!);
     try {
-      const connection = new RedisConnections(
-        loadConfig({ REDIS_URL: `redis://${target.hostname}:${await proxy.start()}`, REDIS_COMMAND_TIMEOUT_MS: '100' }),
-      );
+      const connection = new RedisConnections(loadConfig({ REDIS_URL: url, REDIS_COMMAND_TIMEOUT_MS: '100' }));
       connections.push(connection);
       const t = new LoginThrottle(connection);
       const email = `${randomUUID()}@example.com`;

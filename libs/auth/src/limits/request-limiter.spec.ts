@@ -4,7 +4,7 @@ import { loadConfig } from '@app/config';
 import { GatewayError } from '@app/contracts';
 import { type Database, SpendRepository, openDatabase } from '@app/db';
 import { RedisConnections } from '@app/server';
-import { TcpProxy, createTestDatabase, type TestDatabase } from '@app/testing';
+import { TcpProxy, createTestDatabase, type TestDatabase, within } from '@app/testing';
 import type { Limits, Principal } from '../principal';
 import { budgetWindow } from './budget-period';
 import { type LimitTicket, RequestLimiter } from './request-limiter.service';
@@ -255,13 +255,11 @@ describe.skipIf(!redisUrl)(
 );
 
 describe.skipIf(!redisUrl)(`RequestLimiter when Redis goes away${redisUrl ? '' : ` (${NO_REDIS_REASON})`}`, () => {
-  const target = new URL(redisUrl ?? 'redis://127.0.0.1:6379');
   let proxy: TcpProxy;
   let proxied: string;
 
   beforeEach(async () => {
-    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    proxied = `redis://${target.hostname}:${await proxy.start()}`;
+    ({ proxy, url: proxied } = await TcpProxy.before(redisUrl!));
   });
   afterEach(() => proxy.close());
 
@@ -284,13 +282,6 @@ describe.skipIf(!redisUrl)(`RequestLimiter when Redis goes away${redisUrl ? '' :
     return { took, last: last! };
   }
 
-  function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-    return Promise.race([
-      promise,
-      new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms)),
-    ]);
-  }
-
   it.each(['refused', 'silent'] as const)(
     'counts in the process while Redis is %s, without each request waiting for Redis, and shares again once it is back',
     async (outage) => {
@@ -300,7 +291,7 @@ describe.skipIf(!redisUrl)(`RequestLimiter when Redis goes away${redisUrl ? '' :
       if (outage === 'refused') proxy.refuse();
       else proxy.blackhole();
 
-      const { took, last } = await within(5_000, admitInTurn(l, p, 20));
+      const { took, last } = await within(5_000, 'admissions still waiting', admitInTurn(l, p, 20));
       // Counted here: Redis's count (1) is not seen.
       expect(last.headers['x-ratelimit-remaining-requests']).toBe('980');
       // At most the first waits for Redis to fail (a command timeout); the rest go straight to the fallback.
