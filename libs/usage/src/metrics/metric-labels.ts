@@ -10,6 +10,7 @@ const REFRESH_MS = 30_000;
 const MISS_REFRESH_MS = 2_000;
 /** Hard bound per label, whatever the configuration says. */
 const MAX_VALUES = 500;
+const SEPARATOR = '\u0000';
 
 /**
  * Keeps metric label values bounded: a provider or model becomes a label only
@@ -21,6 +22,8 @@ const MAX_VALUES = 500;
 export class MetricLabels {
   private known = { at: 0, providers: new Set<string>(), models: new Set<string>() };
   private readonly used = { provider: new Set<string>(), model: new Set<string>() };
+  /** Model labels found, by the names asked (joined); emptied whenever the known names are re-read. */
+  private readonly modelLabels = new Map<string, string>();
 
   constructor(
     private readonly catalog: ProviderCatalog,
@@ -37,6 +40,10 @@ export class MetricLabels {
 
   /** The first of the names whose priced family or exact id is known (served model first). */
   model(...names: Array<string | null | undefined>): string {
+    // Each request asks twice for the same names: a label found is kept until the known names are re-read.
+    const key = names.join(SEPARATOR);
+    const cached = this.modelLabels.get(key);
+    if (cached !== undefined) return cached;
     const find = (refresh: number) => {
       const known = this.refreshed(refresh).models;
       for (const name of names) {
@@ -46,8 +53,11 @@ export class MetricLabels {
       return undefined;
     };
     const hit = find(REFRESH_MS) ?? find(MISS_REFRESH_MS);
-    if (hit) return this.bounded('model', hit);
-    return names.some(Boolean) ? OTHER : NONE;
+    if (!hit) return names.some(Boolean) ? OTHER : NONE;
+    const label = this.bounded('model', hit);
+    // A miss is not kept: it re-reads the sources sooner, as above.
+    if (label !== OTHER && this.modelLabels.size < MAX_VALUES * 4) this.modelLabels.set(key, label);
+    return label;
   }
 
   private bounded(kind: 'provider' | 'model', value: string): string {
@@ -74,6 +84,7 @@ export class MetricLabels {
     for (const p of priced.providers) providers.add(p);
     for (const m of priced.models) models.add(m);
     this.known = { at: now, providers, models };
+    this.modelLabels.clear();
     return this.known;
   }
 

@@ -14,12 +14,26 @@ export const WILDCARD = '*';
 
 const DATE_SUFFIX = /-(\d{4}-\d{2}-\d{2}|\d{8})$/;
 
+/** Model names seen lately and their candidates: every request looks its models up two or three times. */
+const candidatesOf = new Map<string, readonly string[]>();
+/** Clients choose the requested name: the cache starts over rather than grow past this. */
+const CANDIDATES_CACHED = 1_000;
+
 /**
  * Names a provider may report for one priced model: the id itself, without a
  * `models/` or `vendor/` prefix, and without a release date or `-latest`
  * (`gpt-4o-2024-08-06` and `claude-3-5-haiku-latest` are priced as their family).
  */
-export function modelCandidates(model: string): string[] {
+export function modelCandidates(model: string): readonly string[] {
+  let out = candidatesOf.get(model);
+  if (out) return out;
+  out = Object.freeze(candidatesFor(model));
+  if (candidatesOf.size >= CANDIDATES_CACHED) candidatesOf.clear();
+  candidatesOf.set(model, out);
+  return out;
+}
+
+function candidatesFor(model: string): string[] {
   const out = [model];
   const add = (m: string) => {
     if (m && !out.includes(m)) out.push(m);
