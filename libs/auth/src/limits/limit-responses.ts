@@ -30,6 +30,11 @@ export function budgetExceeded(scope: Scope, spent: number, now: Date): GatewayE
   );
 }
 
+const RATE_HEADERS = {
+  requests: { limit: 'x-ratelimit-limit-requests', remaining: 'x-ratelimit-remaining-requests' },
+  tokens: { limit: 'x-ratelimit-limit-tokens', remaining: 'x-ratelimit-remaining-tokens' },
+} as const;
+
 /** The binding limit (least remaining) of each dimension, after counting `addRequests` / `addTokens`. */
 export function rateHeaders(
   limits: ScopeLimits[],
@@ -38,17 +43,24 @@ export function rateHeaders(
   addTokens: number,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
+  // Constant header names and a plain loop: this runs for every admitted request.
   const pick = (dimension: 'requests' | 'tokens', add: number) => {
-    let best: { limit: number; remaining: number } | undefined;
-    for (const [i, l] of limits.entries()) {
-      const limit = dimension === 'requests' ? l.rpm : l.tpm;
+    let found = false;
+    let bestLimit = 0;
+    let bestRemaining = 0;
+    for (let i = 0; i < limits.length; i++) {
+      const limit = dimension === 'requests' ? limits[i].rpm : limits[i].tpm;
       if (limit === undefined) continue;
       const remaining = Math.max(0, limit - (usage[i]?.[dimension] ?? 0) - add);
-      if (!best || remaining < best.remaining) best = { limit, remaining };
+      if (!found || remaining < bestRemaining) {
+        found = true;
+        bestLimit = limit;
+        bestRemaining = remaining;
+      }
     }
-    if (best) {
-      headers[`x-ratelimit-limit-${dimension}`] = String(best.limit);
-      headers[`x-ratelimit-remaining-${dimension}`] = String(best.remaining);
+    if (found) {
+      headers[RATE_HEADERS[dimension].limit] = String(bestLimit);
+      headers[RATE_HEADERS[dimension].remaining] = String(bestRemaining);
     }
   };
   pick('requests', addRequests);
