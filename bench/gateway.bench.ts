@@ -17,7 +17,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { adminPost, createBenchDatabase, processCpuMs, processRssMb, startApps } from './support/bench-process';
+import { createBenchDatabase, createLimitedKey, processCpuMs, processRssMb, startApps } from './support/bench-process';
 import { PACED_EVENTS, PACED_MARKER } from './support/instant-upstream';
 
 const root = join(__dirname, '..');
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const apps = await startApps(root, env, PORTS);
   const { gateway, gatewayUrl } = apps;
   try {
-    const key = await createLimitedKey(apps.adminUrl);
+    const key = await createLimitedKey(apps.adminUrl, MASTER_KEY, 'bench');
     const samples = new Map<string, Row[]>();
     const rss: number[] = [];
     for (let round = 0; round <= ROUNDS; round++) {
@@ -113,23 +113,6 @@ async function startScript(script: string, ...args: string[]): Promise<{ url: st
     child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())),
   );
   return { url, process: child };
-}
-
-async function createLimitedKey(adminUrl: string): Promise<string> {
-  const call = (path: string, body: object) => adminPost(adminUrl, MASTER_KEY, path, body);
-  const team = await call('/api/teams', {
-    name: `bench-${Date.now()}`,
-    rpm: 100_000_000,
-    tpm: 1_000_000_000,
-  });
-  const key = await call('/api/keys', {
-    teamId: team.id,
-    name: 'bench',
-    rpm: 100_000_000,
-    tpm: 1_000_000_000,
-    budgetUsd: 1_000_000,
-  });
-  return String(key.key);
 }
 
 type Mode = 'json' | 'stream' | 'paced';

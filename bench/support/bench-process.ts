@@ -120,3 +120,17 @@ export async function adminPost(
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, unknown>;
 }
+
+/** A team and a key with limits far above any run (so every request is counted against them); the key's secret. */
+export async function createLimitedKey(adminUrl: string, masterKey: string, name: string): Promise<string> {
+  const call = (path: string, body: object) => adminPost(adminUrl, masterKey, path, body);
+  const team = await call('/api/teams', { name: `${name}-${Date.now()}`, rpm: 100_000_000, tpm: 1_000_000_000 });
+  const key = await call('/api/keys', {
+    teamId: team.id,
+    name,
+    rpm: 100_000_000,
+    tpm: 1_000_000_000,
+    budgetUsd: 1_000_000,
+  });
+  return String(key.key);
+}
