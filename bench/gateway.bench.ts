@@ -17,7 +17,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { createBenchDatabase, createLimitedKey, processCpuMs, processRssMb, startApps } from './support/bench-process';
+import {
+  BENCH_MASTER_KEY,
+  benchEnv,
+  createBenchDatabase,
+  createLimitedKey,
+  processCpuMs,
+  processRssMb,
+  startApps,
+} from './support/bench-process';
 import { PACED_EVENTS, PACED_MARKER } from './support/instant-upstream';
 
 const root = join(__dirname, '..');
@@ -27,7 +35,6 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Concurrent paced streams: enough for a few hundred streams per round at the upstream's pace. */
 const PACED_CONNECTIONS = 32;
-const MASTER_KEY = 'sk-bench-master-key-0123456789';
 const PORTS = { gateway: 18_400, admin: 18_401 };
 
 interface Row {
@@ -50,21 +57,11 @@ async function main(): Promise<void> {
   const upstream = await startUpstreamProcess();
   const bare = await startScript('bare-proxy.ts', upstream.url);
   const database = await createBenchDatabase();
-  const env = {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    MASTER_KEY,
-    SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-bench-')),
-    OPENAI_API_KEY: 'sk-bench-upstream',
-    OPENAI_BASE_URL: upstream.url,
-    ...database.env,
-  };
+  const env = benchEnv(upstream.url, database, mkdtempSync(join(tmpdir(), 'gw-bench-')));
   const apps = await startApps(root, env, PORTS);
   const { gateway, gatewayUrl } = apps;
   try {
-    const key = await createLimitedKey(apps.adminUrl, MASTER_KEY, 'bench');
+    const key = await createLimitedKey(apps.adminUrl, BENCH_MASTER_KEY, 'bench');
     const samples = new Map<string, Row[]>();
     const rss: number[] = [];
     for (let round = 0; round <= ROUNDS; round++) {

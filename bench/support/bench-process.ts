@@ -121,6 +121,23 @@ export async function adminPost(
   return (await res.json()) as Record<string, unknown>;
 }
 
+export const BENCH_MASTER_KEY = 'sk-bench-master-key-0123456789';
+
+/** The apps' environment for a benchmark: production mode, quiet logs, the instant upstream as OpenAI, the run's database. */
+export function benchEnv(upstreamUrl: string, database: { env: Record<string, string> }, dataDir: string) {
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    MASTER_KEY: BENCH_MASTER_KEY,
+    SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
+    DATA_DIR: dataDir,
+    OPENAI_API_KEY: 'sk-bench-upstream',
+    OPENAI_BASE_URL: upstreamUrl,
+    ...database.env,
+  };
+}
+
 /** A team and a key with limits far above any run (so every request is counted against them); the key's secret. */
 export async function createLimitedKey(adminUrl: string, masterKey: string, name: string): Promise<string> {
   const call = (path: string, body: object) => adminPost(adminUrl, masterKey, path, body);
