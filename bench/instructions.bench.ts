@@ -4,17 +4,17 @@
  * when the difference is smaller than the machine's drift (CPU time per request at
  * concurrency 1 moves by 2x between phases; see docs/performance.md).
  *
- * The gateway (BENCH_DIST, default `dist`) runs under callgrind with V8's
- * `--single-threaded` (compilation and GC on the main thread, where callgrind's
- * call graph tells them apart). After BENCH_WARMUP sequential requests (default
- * 12 000: V8 has optimized the request path by then) with the counting off, it counts
- * BENCH_REQUESTS (2 000) more, JSON and streamed, against the instant upstream, with a
- * limited key, and prints per request: the instructions of the request path
- * (`mutator`), of the JIT compilers (V8 still recompiles now and then) and of the
- * GC. Repeated runs of one build vary by up to ~8%, with how much V8 recompiles in
- * the counted window (the more it does, the more of the request path runs
- * unoptimized): compare the lowest of a few runs (BENCH_RUNS) of each build.
- * Needs valgrind (Debian's package); takes ~2 minutes per mode.
+ * The gateway (BENCH_DIST, default `dist`; the admin app always runs from `dist`)
+ * runs under callgrind with V8's `--single-threaded` (compilation and GC on the
+ * main thread, where callgrind's call graph tells them apart). After BENCH_WARMUP
+ * sequential requests (default 12 000: V8 has optimized the request path by then)
+ * with the counting off, it counts BENCH_REQUESTS (2 000) more, JSON and streamed,
+ * against the instant upstream, with a limited key, and prints per request the
+ * instructions of the request path, of V8's optimizing compiler (it still
+ * recompiles now and then) and of the GC. Repeated runs of one build vary by up to
+ * ~8%, with how much V8 recompiles in the counted window (the more it does, the
+ * more of the request path runs unoptimized): compare the lowest of a few runs
+ * (BENCH_RUNS) of each build. Needs valgrind (Debian's package); ~2 minutes a run.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
