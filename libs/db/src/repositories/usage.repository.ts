@@ -127,37 +127,60 @@ const INPUT_COLUMNS = [
 ] as const;
 
 /**
- * A row as `json_to_recordset` reads it: INPUT_COLUMNS' names, the cost as exact
- * decimal text, the time as ISO text (a Date's `toJSON` would take
+ * A row as the batch insert reads it: an array of INPUT_COLUMNS' values, in their
+ * order, the time as epoch milliseconds and the cost as exact decimal text. An
+ * array rather than an object halves the text and its serialisation (no key is
+ * written 24 times a row), and a number rather than `toISOString()` saves the
+ * most expensive call of the row (a Date's `toJSON` would also take
  * `JSON.stringify` off its fast path for the whole batch).
  */
-function toInputRow(row: UsageRow) {
-  return {
-    event_id: row.eventId,
-    request_id: row.requestId,
-    created_at: row.createdAt.toISOString(),
-    team_id: row.teamId,
-    api_key_id: row.apiKeyId,
-    agent_id: row.agentId,
-    session_id: row.sessionId,
-    user_id: row.userId,
-    endpoint: row.endpoint,
-    provider: row.provider,
-    model_requested: row.modelRequested,
-    model_served: row.modelServed,
-    route_alias: row.routeAlias,
-    prompt_tokens: row.promptTokens,
-    completion_tokens: row.completionTokens,
-    cached_tokens: row.cachedTokens,
-    cost_usd: row.costUsd.toFixed(10),
-    latency_ms: row.latencyMs,
-    ttft_ms: row.ttftMs,
-    stream: row.stream,
-    status: row.status,
-    error_code: row.errorCode,
-    fallback_count: row.fallbackCount,
-    retry_count: row.retryCount,
-  } satisfies Record<(typeof INPUT_COLUMNS)[number][0], unknown>;
+function toInputRow(row: UsageRow): InputRow {
+  return [
+    row.eventId,
+    row.requestId,
+    row.createdAt.getTime(),
+    row.teamId,
+    row.apiKeyId,
+    row.agentId,
+    row.sessionId,
+    row.userId,
+    row.endpoint,
+    row.provider,
+    row.modelRequested,
+    row.modelServed,
+    row.routeAlias,
+    row.promptTokens,
+    row.completionTokens,
+    row.cachedTokens,
+    row.costUsd.toFixed(10),
+    row.latencyMs,
+    row.ttftMs,
+    row.stream,
+    row.status,
+    row.errorCode,
+    row.fallbackCount,
+    row.retryCount,
+  ];
+}
+
+/** A value as the batch sends it, by its column's SQL type (`created_at` as epoch milliseconds, the cost as text). */
+type InputValue<T> = T extends 'int'
+  ? number | null
+  : T extends 'bool'
+    ? boolean
+    : T extends 'timestamptz'
+      ? number
+      : string | null;
+/** One value per column, in their order. */
+type InputValues<C extends readonly (readonly [string, string])[]> = {
+  -readonly [K in keyof C]: C[K] extends readonly [string, infer T] ? InputValue<T> : never;
+};
+type InputRow = InputValues<typeof INPUT_COLUMNS>;
+
+/** Column `index` of an input row as its SQL type (`created_at` from epoch milliseconds). */
+function inputValue([name, type]: (typeof INPUT_COLUMNS)[number], index: number): string {
+  if (name === 'created_at') return `to_timestamp((r->>${index})::float8 / 1000) AS ${name}`;
+  return `(r->>${index})::${type} AS ${name}`;
 }
 
 const DAY_MS = 86_400_000;
@@ -196,8 +219,8 @@ function rollupInto(table: 'usage_hourly' | 'usage_daily'): string {
  */
 const INSERT_BATCH_SQL = `
 WITH input AS (
-  SELECT * FROM json_to_recordset($1::json)
-    AS i(${INPUT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})
+  SELECT ${INPUT_COLUMNS.map(inputValue).join(', ')}
+  FROM jsonb_array_elements($1::jsonb) AS r
 ), inserted AS (
   INSERT INTO usage_records (${INPUT_COLUMNS.map(([name]) => name).join(', ')}, total_tokens)
   SELECT ${INPUT_COLUMNS.map(([name]) => name).join(', ')}, prompt_tokens + completion_tokens FROM input
@@ -288,6 +311,7 @@ export class UsageRepository {
     if (rows.length === 0) return { inserted: 0 };
     // One JSON parameter (serialised natively) rather than a typed array per column:
     // pg's array literals cost more CPU and garbage than the rest of the write.
+    // Its rows are arrays (see toInputRow), which PostgreSQL reads by position.
     const input = JSON.stringify(rows.map(toInputRow));
     const [result] = await this.database.driver.query<Raw>(INSERT_BATCH_SQL, [input]);
     return { inserted: num(result?.inserted) };

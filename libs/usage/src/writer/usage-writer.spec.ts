@@ -190,6 +190,47 @@ describe.each(kinds)('usage writer on %s', (kind) => {
     expect(await sums(database, rollupSums('usage_daily'))).toEqual(records);
   });
 
+  it('stores every field of a row in its own column, nulls as nulls', async () => {
+    const { module } = await boot(kind);
+    const repository = module.get(UsageRepository);
+    const full = row({
+      createdAt: new Date('2026-03-01T23:30:12.345Z'),
+      teamId: randomUUID(),
+      apiKeyId: randomUUID(),
+      agentId: 'support-agent',
+      sessionId: randomUUID(),
+      userId: randomUUID(),
+      endpoint: 'messages',
+      provider: 'anthropic',
+      modelRequested: 'fast',
+      modelServed: 'claude-3-5-haiku',
+      routeAlias: 'fast',
+      promptTokens: 101,
+      completionTokens: 52,
+      cachedTokens: 13,
+      costUsd: 0.00012346,
+      latencyMs: 204,
+      ttftMs: 35,
+      stream: true,
+      status: 502,
+      errorCode: 'upstream_error',
+      fallbackCount: 2,
+      retryCount: 3,
+    });
+    const sparse = row({ modelServed: null, provider: null });
+    expect(await repository.insertUsageBatch([full, sparse])).toEqual({ inserted: 2 });
+    expect(await repository.findUsageRecordByRequestId(full.requestId)).toEqual({
+      ...full,
+      id: expect.any(String),
+      totalTokens: 153,
+    });
+    expect(await repository.findUsageRecordByRequestId(sparse.requestId)).toEqual({
+      ...sparse,
+      id: expect.any(String),
+      totalTokens: 150,
+    });
+  });
+
   it('drops only the row the database refuses, and counts it', async () => {
     const { writer, database, metrics } = await boot(kind);
     const good = Array.from({ length: 9 }, () => row());
