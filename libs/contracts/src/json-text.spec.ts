@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonText, parseJson } from './json-text';
+import { jsonText, parseJson, parseJsonEvent } from './json-text';
 
 describe('parseJson / jsonText', () => {
   it('forwards the text an object was parsed from, exactly', () => {
@@ -18,5 +18,17 @@ describe('parseJson / jsonText', () => {
     expect(jsonText({ b: [1, 2] })).toBe('{"b":[1,2]}');
     expect(jsonText('s')).toBe('"s"');
     expect(parseJson('3')).toBe(3);
+  });
+
+  it('forwards the text of the latest stream events, and serialises older ones', () => {
+    const texts = Array.from({ length: 9 }, (_, i) => `{"n": ${i}}`);
+    const events = texts.map((text) => parseJsonEvent(text));
+    expect(Object.getOwnPropertySymbols(events[8])).toEqual([]);
+    // The 8 latest keep their text (spaces and all); the first was pushed out by the ninth.
+    expect(events.slice(1).map((event) => jsonText(event))).toEqual(texts.slice(1));
+    expect(jsonText(events[0])).toBe('{"n":0}');
+    const { n: _n, ...copy } = events[8] as { n: number };
+    expect(jsonText(copy)).toBe('{}');
+    expect(parseJsonEvent('"s"')).toBe('s');
   });
 });

@@ -50,13 +50,17 @@ export async function* relayStream<T>(
   let chars = 0;
   let end: Omit<StreamEnd, 'usage'> = { status: 200 };
   try {
-    for (let chunk = first; chunk !== undefined; chunk = await nextOf(rest)) {
+    let chunk = first;
+    while (chunk !== undefined) {
       modelServed ??= reader.model(chunk);
       usage = reader.usage(chunk) ?? usage;
       chars += reader.outputChars(chunk);
       const out = options.includeUsage ? chunk : reader.withoutUsage(chunk);
       if (out !== undefined) yield out;
       if (ctx.clientGone) break;
+      // Awaited as it is: a `then` to unwrap it would cost another turn of the microtask queue per chunk.
+      const next = await rest.next();
+      chunk = next.done ? undefined : next.value;
     }
   } catch (error) {
     if (!ctx.clientGone) {
@@ -76,8 +80,4 @@ export async function* relayStream<T>(
     });
     options.onEnd(withFields(end, { usage: usage ?? estimated, modelServed }));
   }
-}
-
-function nextOf<T>(iterator: AsyncIterator<T>): Promise<T | undefined> {
-  return iterator.next().then((r) => (r.done ? undefined : r.value));
 }

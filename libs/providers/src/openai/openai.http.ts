@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent } from 'undici';
-import { parseJson, withFields } from '@app/contracts';
+import { parseJson, parseJsonEvent, withFields } from '@app/contracts';
 import {
   badResponseError,
   connectionError,
@@ -120,7 +120,7 @@ export class OpenAIHttp {
             continue;
           }
           // Its text is kept: an event usually goes to the client unchanged, and is then not serialised again.
-          const data = parseJson(message.data);
+          const data = parseJsonEvent(message.data);
           const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
           if (error) throw streamError(error, response.headers, this.errors(scope));
           scope.touch();
