@@ -122,9 +122,15 @@ class Window {
   }
 }
 
-/** The windows of one process. Single-threaded, hence atomic. */
+/**
+ * The windows of one process. Single-threaded, hence atomic. The most recently
+ * used 100 000 scopes keep theirs; no time-to-live is needed on top, as a window
+ * idle for a minute clears itself on its next use (and lru-cache's TTL, without
+ * its costly auto-purge, frees nothing sooner anyway). A window is stored once,
+ * when made: `get` alone keeps a busy scope's window the most recently used.
+ */
 export class MemoryRateWindowStore implements RateWindowStore {
-  private readonly windows = new LRUCache<string, Window>({ max: 100_000, ttl: (WINDOW_BUCKETS + 1) * BUCKET_MS });
+  private readonly windows = new LRUCache<string, Window>({ max: 100_000 });
 
   async admit(scopes: ScopeLimits[], tokens: number, nowMs: number): Promise<AdmitOutcome> {
     return this.admitNow(scopes, tokens, nowMs);
@@ -133,7 +139,7 @@ export class MemoryRateWindowStore implements RateWindowStore {
   /** `admit` without the promise, for the limiter's in-memory path. */
   admitNow(scopes: ScopeLimits[], tokens: number, nowMs: number): AdmitOutcome {
     const bucket = bucketOf(nowMs);
-    const windows = scopes.map((s) => this.windows.get(s.scope) ?? new Window());
+    const windows = scopes.map((s) => this.windowOf(s.scope));
     const usage = windows.map((w) => w.usage(bucket));
     for (let i = 0; i < scopes.length; i++) {
       const limits = scopes[i];
@@ -146,11 +152,17 @@ export class MemoryRateWindowStore implements RateWindowStore {
         return { admitted: false, scopeIndex: i, dimension: 'tokens', retryAfterMs: retry, usage };
       }
     }
-    for (let i = 0; i < scopes.length; i++) {
-      windows[i].add(bucket, 1, tokens);
-      this.windows.set(scopes[i].scope, windows[i]);
-    }
+    for (const window of windows) window.add(bucket, 1, tokens);
     return { admitted: true, bucket, usage };
+  }
+
+  private windowOf(scope: string): Window {
+    let window = this.windows.get(scope);
+    if (window === undefined) {
+      window = new Window();
+      this.windows.set(scope, window);
+    }
+    return window;
   }
 
   async adjustTokens(scopes: string[], bucket: number, delta: number, nowMs: number): Promise<void> {
