@@ -44,7 +44,7 @@ async function createPostgresTemplate(
 ): Promise<() => Promise<void>> {
   const template = `${prefix}template`;
   await withServer(serverUrl, (client) => client.query(`CREATE DATABASE "${template}"`));
-  const driver = PostgresDriver.create(databaseUrl(serverUrl, template), 2);
+  const driver = PostgresDriver.create(databaseUrl(serverUrl, template), { max: 2 });
   await runMigrations(driver, migrations);
   await driver.close();
   process.env[TEMPLATE_ENV.pgTemplate] = template;

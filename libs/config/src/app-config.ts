@@ -24,12 +24,16 @@ export interface AppConfig {
     dataDir: string;
     migrationsDir: string;
     connectTimeoutMs: number;
+    /** How long a PostgreSQL query may go unanswered before it fails (a 503 for the request waiting on it). */
+    queryTimeoutMs: number;
   };
   redisUrl?: string;
   /** Namespace of every Redis key and channel, so deployments can share one Redis. */
   redisPrefix: string;
   /** Longest wait for a Redis command; beyond it the command fails and its caller falls back. */
   redisCommandTimeoutMs: number;
+  /** How long a verified API key is trusted without asking the database again. */
+  keyCacheTtlMs: number;
   masterKey?: string;
   /** Resolved at boot by `resolveSecrets` when unset outside production. */
   secretKey?: string;
@@ -98,10 +102,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       dataDir: resolve(cwd, e.DATA_DIR),
       migrationsDir: e.MIGRATIONS_DIR ? resolve(cwd, e.MIGRATIONS_DIR) : join(projectRoot(), 'prisma', 'migrations'),
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
     },
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
     masterKey: e.MASTER_KEY,
     secretKey: e.SECRET_KEY,
     jwtSecret: e.JWT_SECRET,

@@ -36,6 +36,7 @@ export const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   MIGRATIONS_DIR: optionalString,
   DB_CONNECT_TIMEOUT_MS: positiveInt(30_000),
+  DB_QUERY_TIMEOUT_MS: positiveInt(30_000, 2 ** 31 - 1),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
   REDIS_PREFIX: z
     .string()
@@ -43,6 +44,7 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9:_.-]{0,64}$/, 'may hold only letters, digits and : _ . - (64 at most)')
     .default(''),
   REDIS_COMMAND_TIMEOUT_MS: positiveInt(500),
+  KEY_CACHE_TTL_MS: positiveInt(30_000),
   MASTER_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   upstream_error: { status: 502, type: 'upstream_error' },
   no_provider_available: { status: 503, type: 'service_unavailable' },
   service_unavailable: { status: 503, type: 'service_unavailable' },
+  database_unavailable: { status: 503, type: 'service_unavailable' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 

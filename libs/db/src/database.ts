@@ -4,7 +4,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client';
 import { readMigrations, runMigrations, type MigrationResult } from './migration-runner';
 import { PgliteDriver } from './pglite.driver';
-import { PostgresDriver } from './postgres.driver';
+import { PostgresDriver, type PostgresDriverOptions } from './postgres.driver';
 import type { SqlDriver } from './sql-driver';
 
 export interface DatabaseOptions {
@@ -14,6 +14,8 @@ export interface DatabaseOptions {
   migrationsDir: string;
   /** How long to keep retrying an unreachable database before giving up. */
   connectTimeoutMs: number;
+  /** How long a PostgreSQL query may go unanswered before it fails (see {@link PostgresDriverOptions}). */
+  queryTimeoutMs?: number;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
   poolSize?: number;
@@ -46,7 +48,12 @@ export class Database {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const log = options.log ?? (() => undefined);
   const driver = options.url
-    ? await connectPostgres(options.url, options.connectTimeoutMs, options.poolSize, log)
+    ? await connectPostgres(
+        options.url,
+        options.connectTimeoutMs,
+        { max: options.poolSize, queryTimeoutMs: options.queryTimeoutMs },
+        log,
+      )
     : await PgliteDriver.open(join(options.dataDir, 'pglite'));
   try {
     const migrations =
@@ -71,10 +78,10 @@ export function createPrismaClient(driver: SqlDriver): PrismaClient {
 async function connectPostgres(
   url: string,
   timeoutMs: number,
-  poolSize: number | undefined,
+  pool: PostgresDriverOptions,
   log: (message: string) => void,
 ): Promise<PostgresDriver> {
-  const driver = PostgresDriver.create(url, poolSize);
+  const driver = PostgresDriver.create(url, pool);
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -1,4 +1,5 @@
 export * from './database';
+export * from './database-errors';
 export * from './database.health';
 export * from './database.registry';
 export * from './db.module';

@@ -38,7 +38,7 @@ if (hasTestPostgres()) {
       const db = (await createEmptyPostgresDatabase())!;
       const opened: SqlDriver[] = [];
       const open = async () => {
-        const driver = PostgresDriver.create(db.url, 4);
+        const driver = PostgresDriver.create(db.url, { max: 4 });
         opened.push(driver);
         return driver;
       };

@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { type ErrorCode, GatewayError, errorEnvelope } from '@app/contracts';
+import { databaseErrorReason, isDatabaseUnavailable } from '@app/db';
 import { requestIdOf } from './request-id';
 import { sendJson } from './responses';
 
@@ -18,6 +19,9 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   503: 'service_unavailable',
   504: 'upstream_timeout',
 };
+
+/** What a client is told to wait when the database does not answer (the pool's connect timeout is 5 s). */
+const DATABASE_RETRY_AFTER_S = 5;
 
 /** Turns anything thrown into a response in the OpenAI error envelope. */
 export function toGatewayError(exception: unknown, req?: IncomingMessage): GatewayError {
@@ -41,6 +45,12 @@ export function toGatewayError(exception: unknown, req?: IncomingMessage): Gatew
   }
   if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
     return new GatewayError('unsupported_media_type', 'The request body uses an unsupported encoding.');
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return new GatewayError('database_unavailable', 'The database is not answering at the moment. Retry shortly.', {
+      retryAfter: DATABASE_RETRY_AFTER_S,
+      cause: exception,
+    });
   }
   return new GatewayError('internal_error', 'Internal server error.', { cause: exception });
 }
@@ -77,15 +87,24 @@ export function sendError(res: ServerResponse, error: GatewayError, body: object
 }
 
 const unhandled = new Logger('HttpExceptionFilter');
+/** When a database outage was last logged: once a minute is enough to see it, not once a request. */
+let databaseWarnedAt = 0;
 
 /**
  * Anything thrown while serving `req`, as its {@link GatewayError}; an
- * unexpected failure (500 `internal_error`) is logged once with the request id.
+ * unexpected failure (500 `internal_error`) is logged once with the request id,
+ * a database that does not answer at most once a minute.
  */
 export function failureOf(exception: unknown, req: IncomingMessage): GatewayError {
   const error = toGatewayError(exception, req);
   if (error.status >= 500 && error.code === 'internal_error') {
     unhandled.error({ err: exception, requestId: requestIdOf(req) }, 'Unhandled error');
+  } else if (error.code === 'database_unavailable' && Date.now() - databaseWarnedAt >= 60_000) {
+    databaseWarnedAt = Date.now();
+    unhandled.warn(
+      { requestId: requestIdOf(req) },
+      `The database is not answering, requests that need it get 503: ${databaseErrorReason(exception)}`,
+    );
   }
   return error;
 }

@@ -261,7 +261,7 @@ describe.each(kinds)('usage writer on %s', (kind) => {
 describe('usage writer while the database is unreachable', () => {
   it('keeps rows in memory up to the bound, counts the overflow, reports readiness down, and counts what shutdown could not write', async () => {
     // A real PostgreSQL client pointed at a port where nothing listens.
-    const driver = PostgresDriver.create('postgresql://nobody@127.0.0.1:9/nothing', 2);
+    const driver = PostgresDriver.create('postgresql://nobody@127.0.0.1:9/nothing', { max: 2 });
     const unreachable = new Database(createPrismaClient(driver), driver, undefined);
     const { module, writer, metrics } = await boot(
       'pglite',

@@ -1,0 +1,83 @@
+import { DatabaseUnavailableError } from './database';
+
+/** Node's socket errors: the server cannot be reached, or the connection broke. */
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL's own codes for "not now": too many connections (53300), the server
+ * shutting down or starting (57P01-57P03).
+ */
+const SERVER_CODES = new Set(['53300', '57P01', '57P02', '57P03']);
+
+/**
+ * Prisma's codes for the same: can't reach (P1001), timed out (P1002, P1008),
+ * connection closed (P1017), no connection from the pool in time (P2024).
+ */
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+
+/** The driver adapter's kinds of the same (under Prisma's `meta.driverAdapterError`). */
+const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+
+/**
+ * node-postgres' own messages for a connection it lost or could not get in time:
+ * a query unanswered within `query_timeout`, no pool connection within
+ * `connectionTimeoutMillis`, a connection ended under a query.
+ */
+const DRIVER_MESSAGES = [
+  'Query read timeout',
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'is not queryable',
+];
+
+/**
+ * Whether `error` (or one of its causes) says the database cannot answer now:
+ * unreachable, partitioned, restarting or out of connections. Such a failure is
+ * the platform's `503 service_unavailable` (try again), not a bug's 500; an SQL
+ * error the server reported about the statement itself is not one.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    if (e instanceof DatabaseUnavailableError) return true;
+    const { code, message, meta } = e as {
+      code?: unknown;
+      message?: unknown;
+      meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } };
+    };
+    if (typeof code === 'string') {
+      if (SOCKET_CODES.has(code) || PRISMA_CODES.has(code) || SERVER_CODES.has(code)) return true;
+      // An interactive transaction that got no connection in time (P2028 also names other transaction misuse).
+      if (code === 'P2028' && typeof message === 'string' && message.includes('Unable to start a transaction'))
+        return true;
+      // SQLSTATE class 08: connection exception.
+      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+    }
+    const adapter = meta?.driverAdapterError?.cause;
+    if (typeof adapter?.kind === 'string' && ADAPTER_KINDS.has(adapter.kind)) return true;
+    if (typeof adapter?.originalCode === 'string' && SERVER_CODES.has(adapter.originalCode)) return true;
+    if (typeof message === 'string' && DRIVER_MESSAGES.some((m) => message.includes(m))) return true;
+    const next = (e as { cause?: unknown }).cause;
+    if (next === e) break;
+    e = next;
+  }
+  return false;
+}
+
+/**
+ * A one-line reason for logs: the last line of the message (Prisma's messages
+ * start with the call site and end with the driver's reason).
+ */
+export function databaseErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message.split('\n').filter((line) => line.trim() !== '');
+  return lines.at(-1)?.trim() ?? 'unknown error';
+}
