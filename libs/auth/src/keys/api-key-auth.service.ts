@@ -1,24 +1,45 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { GatewayError } from '@app/contracts';
-import { ApiKeyRepository, type ApiKeyWithTeam } from '@app/db';
+import { ApiKeyRepository, type ApiKeyWithTeam, databaseErrorReason, isDatabaseUnavailable } from '@app/db';
 import { type Limits, MASTER_PRINCIPAL, type Principal } from '../principal';
 import { MAX_KEY_LENGTH, isWellFormedApiKey, sha256 } from './api-key-format';
 import { type KeyInvalidation, KeyInvalidationBus } from './key-invalidation';
 import { LastUsedTracker } from './last-used.tracker';
 import { ModelAccess } from './model-access';
 
-/** How long a verified key is trusted without asking the database. */
+/** How long a verified key is trusted without asking the database (default of `KEY_CACHE_TTL_MS`). */
 export const KEY_CACHE_TTL_MS = 30_000;
 /** How long an unknown key hash is remembered as unknown (a key created since is found after this). */
 export const UNKNOWN_KEY_TTL_MS = 5_000;
 export const KEY_CACHE_MAX = 10_000;
+/**
+ * How long past its TTL a verified key may still be trusted while the database
+ * does not answer (stale-if-error): a database outage does not turn away the
+ * clients it finds known.
+ */
+export const KEY_STALE_IF_ERROR_MS = 60 * 60_000;
+/** How long a request waits for its stale key's reload before it is served from the stale entry. */
+export const KEY_RELOAD_WAIT_MS = 1_000;
+/** After a reload failed or outlasted the wait, stale keys are served at once, without a query, for this long. */
+const DEGRADED_MS = 5_000;
 
 type CachedKey =
-  | { found: true; principal: Principal; keyId: string; teamId: string; revokedAt: Date | null; expiresAt: Date | null }
-  | { found: false };
+  | {
+      found: true;
+      principal: Principal;
+      keyId: string;
+      teamId: string;
+      revokedAt: Date | null;
+      expiresAt: Date | null;
+      /** Until then (epoch ms) the entry is used without asking the database. */
+      freshUntil: number;
+      /** Until then it may stand in for a reload the database does not answer. */
+      trustedUntil: number;
+    }
+  | { found: false; freshUntil: number };
 
 function limitsOf(source: {
   rpmLimit: number | null;
@@ -56,11 +77,20 @@ const invalid = (message: string) => new GatewayError('invalid_api_key', message
  * Turns the key a client sent into a {@link Principal}. Verified keys (and, for
  * a few seconds, unknown ones) are cached in a bounded LRU so a warm key costs
  * no database query; revocation drops them through {@link KeyInvalidationBus}.
+ * When a verified key's reload finds the database unreachable or silent, the key
+ * is served as last verified (its revocation and expiry still apply), for up to
+ * {@link KEY_STALE_IF_ERROR_MS}; an unknown key then gets `503 database_unavailable`.
  */
 @Injectable()
 export class ApiKeyAuthService implements OnModuleDestroy {
-  private readonly cache = new LRUCache<string, CachedKey>({ max: KEY_CACHE_MAX, ttl: KEY_CACHE_TTL_MS });
+  /** Without lru-cache's TTL: an entry past it is kept, to stand in while the database does not answer. */
+  private readonly cache = new LRUCache<string, CachedKey>({ max: KEY_CACHE_MAX });
   private readonly inflight = new Map<string, Promise<CachedKey>>();
+  private readonly ttlMs: number;
+  /** Until then (epoch ms) the database is taken as down or slow: stale keys are served without waiting. */
+  private degradedUntil = 0;
+  private degradedWarnedAt = 0;
+  private readonly logger = new Logger(ApiKeyAuthService.name);
   /** Bumped by every invalidation; a lookup that raced one is not cached. */
   private generation = 0;
   private readonly unsubscribe: () => void;
@@ -74,6 +104,7 @@ export class ApiKeyAuthService implements OnModuleDestroy {
   ) {
     this.unsubscribe = invalidations.subscribe((event) => this.invalidate(event));
     this.masterDigest = config.masterKey === undefined ? undefined : sha256(config.masterKey);
+    this.ttlMs = config.keyCacheTtlMs;
   }
 
   onModuleDestroy(): void {
@@ -82,7 +113,8 @@ export class ApiKeyAuthService implements OnModuleDestroy {
 
   /**
    * @param presented the key from `Authorization: Bearer` or `x-api-key`, if any
-   * @throws GatewayError 401 `invalid_api_key` (missing, unknown, revoked, expired)
+   * @throws GatewayError 401 `invalid_api_key` (missing, unknown, revoked, expired); 503
+   *   `database_unavailable` (a key the cache cannot vouch for while the database does not answer)
    */
   async authenticate(presented: string | undefined): Promise<Principal> {
     return this.authenticateNow(presented);
@@ -104,7 +136,8 @@ export class ApiKeyAuthService implements OnModuleDestroy {
     if (presented.length > MAX_KEY_LENGTH || !isWellFormedApiKey(presented)) throw invalid('Invalid API key.');
     const hash = digest.toString('hex');
     const cached = this.cache.get(hash);
-    return cached ? this.principalOf(cached) : this.load(hash).then((entry) => this.principalOf(entry));
+    if (cached !== undefined && cached.freshUntil > Date.now()) return this.principalOf(cached);
+    return this.reload(hash, cached).then((entry) => this.principalOf(entry));
   }
 
   /** The principal of a looked-up key, or why it is refused. */
@@ -131,6 +164,44 @@ export class ApiKeyAuthService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * A key not fresh in the cache, from the database; or, for a verified key whose
+   * reload the database does not answer (a failure, or no answer within
+   * {@link KEY_RELOAD_WAIT_MS}), the entry last verified, while it may be trusted.
+   */
+  private reload(hash: string, cached: CachedKey | undefined): Promise<CachedKey> {
+    const stale = cached?.found && cached.trustedUntil > Date.now() ? cached : undefined;
+    if (!stale) return this.load(hash);
+    // A known outage: no query (and no wait) until it is time to try the database again.
+    if (Date.now() < this.degradedUntil) return Promise.resolve(stale);
+    const loading = this.load(hash);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.degraded(`no answer within ${KEY_RELOAD_WAIT_MS} ms`);
+        resolve(stale);
+      }, KEY_RELOAD_WAIT_MS);
+      loading.then(
+        (entry) => {
+          clearTimeout(timer);
+          resolve(entry);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (!isDatabaseUnavailable(error)) return reject(error instanceof Error ? error : new Error(String(error)));
+          this.degraded(databaseErrorReason(error));
+          resolve(stale);
+        },
+      );
+    });
+  }
+
+  private degraded(reason: string): void {
+    this.degradedUntil = Date.now() + DEGRADED_MS;
+    if (Date.now() - this.degradedWarnedAt < 60_000) return;
+    this.degradedWarnedAt = Date.now();
+    this.logger.warn(`The database does not answer key lookups (${reason}): serving keys as last verified`);
+  }
+
   /** One database lookup per uncached key at a time, however many requests present it. */
   private load(hash: string): Promise<CachedKey> {
     let pending = this.inflight.get(hash);
@@ -144,6 +215,8 @@ export class ApiKeyAuthService implements OnModuleDestroy {
   private async query(hash: string): Promise<CachedKey> {
     const generation = this.generation;
     const row = await this.keys.findByHashWithTeam(hash);
+    const now = Date.now();
+    this.degradedUntil = 0;
     const entry: CachedKey = row
       ? {
           found: true,
@@ -152,11 +225,11 @@ export class ApiKeyAuthService implements OnModuleDestroy {
           teamId: row.team.id,
           revokedAt: row.key.revokedAt,
           expiresAt: row.key.expiresAt,
+          freshUntil: now + this.ttlMs,
+          trustedUntil: now + this.ttlMs + KEY_STALE_IF_ERROR_MS,
         }
-      : { found: false };
-    if (generation === this.generation) {
-      this.cache.set(hash, entry, { ttl: entry.found ? KEY_CACHE_TTL_MS : UNKNOWN_KEY_TTL_MS });
-    }
+      : { found: false, freshUntil: now + Math.min(UNKNOWN_KEY_TTL_MS, this.ttlMs) };
+    if (generation === this.generation) this.cache.set(hash, entry);
     return entry;
   }
 }
