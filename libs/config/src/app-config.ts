@@ -34,6 +34,8 @@ export interface AppConfig {
   redisCommandTimeoutMs: number;
   /** How long a verified API key is trusted without asking the database again. */
   keyCacheTtlMs: number;
+  /** How long a budget's spend counter is used before it is reloaded from the usage log (bounds drift). */
+  budgetSpendReloadMs: number;
   masterKey?: string;
   /** Resolved at boot by `resolveSecrets` when unset outside production. */
   secretKey?: string;
@@ -108,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     redisPrefix: e.REDIS_PREFIX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
+    budgetSpendReloadMs: e.BUDGET_SPEND_RELOAD_MS,
     masterKey: e.MASTER_KEY,
     secretKey: e.SECRET_KEY,
     jwtSecret: e.JWT_SECRET,

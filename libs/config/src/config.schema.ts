@@ -45,6 +45,7 @@ export const envSchema = z.object({
     .default(''),
   REDIS_COMMAND_TIMEOUT_MS: positiveInt(500),
   KEY_CACHE_TTL_MS: positiveInt(30_000),
+  BUDGET_SPEND_RELOAD_MS: positiveInt(10 * 60_000),
   MASTER_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
 import { GatewayError } from '@app/contracts';
-import { SpendRepository, type SpendScope } from '@app/db';
+import { SpendRepository, type SpendScope, databaseErrorReason, isDatabaseUnavailable } from '@app/db';
 import { RedisConnections } from '@app/server';
 import type { Limits, Principal } from '../principal';
 import { budgetWindow, periodStartMs } from './budget-period';
@@ -9,8 +10,11 @@ import { type AdmitOutcome, MemoryRateWindowStore, type RateWindowStore, type Sc
 import { RedisRateWindowStore } from './redis-rate-window';
 import { MemorySpendStore, RedisSpendStore, type SpendStore } from './spend-store';
 
-/** A loaded spend counter is reloaded from the usage log after this long (bounds drift). */
-export const SPEND_RELOAD_MS = 10 * 60_000;
+/**
+ * How long a reload of the usage log may take, when a spend last known can stand
+ * in, before it does (the database being slow or silent).
+ */
+export const SPEND_RELOAD_WAIT_MS = 1_000;
 
 /** What `admit` hands back: headers for the response, and the call that reports the actual usage. */
 export interface LimitTicket {
@@ -79,11 +83,16 @@ export class RequestLimiter {
   private readonly loading = new Map<string, Promise<number>>();
   private readonly plans = new WeakMap<Limits, LimitPlan>();
   private lastRedisWarning = 0;
+  private lastDatabaseWarning = 0;
+  /** How long a loaded spend counter is used before it is reloaded from the usage log (bounds drift). */
+  private readonly reloadMs: number;
 
   constructor(
     private readonly redis: RedisConnections,
     private readonly spendLog: SpendRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.reloadMs = config.budgetSpendReloadMs;
     this.rates = redis.client ? new RedisRateWindowStore(redis.client) : this.memoryRates;
     this.spend = redis.client ? new RedisSpendStore(redis.client) : this.memorySpend;
   }
@@ -252,22 +261,45 @@ export class RequestLimiter {
   private load(scope: Scope, entry: string, now: Date): Promise<number> {
     let pending = this.loading.get(entry);
     if (!pending) {
-      pending = (async () => {
-        const window = budgetWindow(scope.limits.budgetPeriod, now);
-        const where: SpendScope = scope.kind === 'key' ? { apiKeyId: scope.id } : { teamId: scope.id };
-        const spent = await this.spendLog.costSince(where, window.start);
-        const ttl = Math.min(
-          SPEND_RELOAD_MS,
-          window.resetsAt ? window.resetsAt.getTime() - now.getTime() : SPEND_RELOAD_MS,
-        );
-        return this.withFallback(
-          () => this.spend.initialize(entry, spent, ttl),
-          () => this.memorySpend.initialize(entry, spent, ttl),
-        );
-      })().finally(() => this.loading.delete(entry));
+      pending = this.loadSpend(scope, entry, now).finally(() => this.loading.delete(entry));
       this.loading.set(entry, pending);
     }
     return pending;
+  }
+
+  /**
+   * The spend since the period start, from the usage log. While the database does
+   * not answer (a failure, or no answer within {@link SPEND_RELOAD_WAIT_MS}), the spend
+   * last known for the entry stands in, until the next reload is due (at most a
+   * reload interval); an entry never known fails with the database's error (503).
+   */
+  private async loadSpend(scope: Scope, entry: string, now: Date): Promise<number> {
+    const window = budgetWindow(scope.limits.budgetPeriod, now);
+    const where: SpendScope = scope.kind === 'key' ? { apiKeyId: scope.id } : { teamId: scope.id };
+    const ttl = Math.min(this.reloadMs, window.resetsAt ? window.resetsAt.getTime() - now.getTime() : this.reloadMs);
+    const last = await this.withFallback(
+      () => this.spend.lastKnown(entry),
+      () => this.memorySpend.lastKnown(entry),
+    ).catch(() => undefined);
+    let spent: number;
+    if (last === undefined) {
+      spent = await this.spendLog.costSince(where, window.start);
+    } else {
+      const read = await answerWithin(this.spendLog.costSince(where, window.start), SPEND_RELOAD_WAIT_MS);
+      if (read.answered) {
+        spent = read.value;
+      } else {
+        if (read.error !== undefined && !isDatabaseUnavailable(read.error)) throw read.error;
+        this.warnDatabaseDown(
+          read.error === undefined ? `no answer within ${SPEND_RELOAD_WAIT_MS} ms` : databaseErrorReason(read.error),
+        );
+        spent = last;
+      }
+    }
+    return this.withFallback(
+      () => this.spend.initialize(entry, spent, ttl),
+      () => this.memorySpend.initialize(entry, spent, ttl),
+    );
   }
 
   private rejectOversized(scopes: Scope[], tokens: number): void {
@@ -311,6 +343,12 @@ export class RequestLimiter {
     return this.redis.sharedOr(primary, fallback, (reason) => this.warnRedisDown(reason));
   }
 
+  private warnDatabaseDown(reason: string): void {
+    if (Date.now() - this.lastDatabaseWarning < 60_000) return;
+    this.lastDatabaseWarning = Date.now();
+    this.logger.warn(`The usage log cannot be read (${reason}): budgets count from the spend last known`);
+  }
+
   private warnRedisDown(reason: string): void {
     if (Date.now() - this.lastRedisWarning < 60_000) return;
     this.lastRedisWarning = Date.now();
@@ -320,4 +358,29 @@ export class RequestLimiter {
 
 function spendEntry(scope: Scope, nowMs: number): string {
   return `${scope.kind}:${scope.id}@${periodStartMs(scope.limits.budgetPeriod, nowMs)}`;
+}
+
+/** `promise`'s value if it settles within `ms`; otherwise, or if it fails, why not (no error: it is still pending). */
+async function answerWithin<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<{ answered: true; value: T } | { answered: false; error?: Error }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ answered: false }>(
+    (resolve) => (timer = setTimeout(() => resolve({ answered: false }), ms)),
+  );
+  try {
+    return await Promise.race([
+      promise.then(
+        (value) => ({ answered: true as const, value }),
+        (error: unknown) => ({
+          answered: false as const,
+          error: error instanceof Error ? error : new Error(String(error)),
+        }),
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { GatewayError } from '@app/contracts';
-import { type Database, SpendRepository, openDatabase } from '@app/db';
+import { type Database, SpendRepository, isDatabaseUnavailable, openDatabase } from '@app/db';
 import { RedisConnections } from '@app/server';
-import { TcpProxy, createTestDatabase, type TestDatabase, within } from '@app/testing';
+import { TcpProxy, createTestDatabase, hasTestPostgres, type TestDatabase, within } from '@app/testing';
 import type { Limits, Principal } from '../principal';
 import { budgetWindow } from './budget-period';
 import { type LimitTicket, RequestLimiter } from './request-limiter.service';
@@ -31,7 +31,7 @@ afterAll(async () => {
 function limiter(redis?: string): RequestLimiter {
   const connection = new RedisConnections(loadConfig({ REDIS_URL: redis }));
   connections.push(connection);
-  return new RequestLimiter(connection, new SpendRepository(database.prisma));
+  return new RequestLimiter(connection, new SpendRepository(database.prisma), loadConfig({}));
 }
 
 function principal(
@@ -267,7 +267,10 @@ describe.skipIf(!redisUrl)(`RequestLimiter when Redis goes away${redisUrl ? '' :
   function limiterThroughProxy(): { limiter: RequestLimiter; connection: RedisConnections } {
     const connection = new RedisConnections(loadConfig({ REDIS_URL: proxied, REDIS_COMMAND_TIMEOUT_MS: '100' }));
     connections.push(connection);
-    return { limiter: new RequestLimiter(connection, new SpendRepository(database.prisma)), connection };
+    return {
+      limiter: new RequestLimiter(connection, new SpendRepository(database.prisma), loadConfig({})),
+      connection,
+    };
   }
 
   /** Admits one after the other; how long each took, in ms, and the last ticket. */
@@ -306,6 +309,76 @@ describe.skipIf(!redisUrl)(`RequestLimiter when Redis goes away${redisUrl ? '' :
       const shared = principal({ rpm: 6 });
       const { admitted } = await admitAll([l, limiter(redisUrl)], [shared], 12, 1);
       expect(admitted).toHaveLength(6);
+    },
+  );
+});
+
+describe.skipIf(!hasTestPostgres())('RequestLimiter when the usage log cannot be read', () => {
+  const RELOAD_MS = 300;
+  let usageDb: TestDatabase;
+  let proxied: Database;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    usageDb = await createTestDatabase('postgres');
+    const cut = await TcpProxy.before(usageDb.env.DATABASE_URL!);
+    proxy = cut.proxy;
+    const config = loadConfig({ ...usageDb.env, DATABASE_URL: cut.url, DB_QUERY_TIMEOUT_MS: '500' });
+    proxied = await openDatabase({ ...config.database, migrate: false });
+  });
+  afterEach(() => proxy.restore());
+  afterAll(async () => {
+    await proxied?.close();
+    await proxy?.close();
+    await usageDb?.drop();
+  });
+
+  const cases = modes.flatMap(([mode, redis]) =>
+    (['refused', 'silent'] as const).map((outage) => [mode, outage, redis] as const),
+  );
+
+  it.each(cases)(
+    '(%s) %s: a budget due for its reload counts from the spend last known; one never loaded fails as unavailable',
+    async (_mode, outage, redis) => {
+      const connection = new RedisConnections(loadConfig({ REDIS_URL: redis }));
+      connections.push(connection);
+      const l = new RequestLimiter(
+        connection,
+        new SpendRepository(proxied.prisma),
+        loadConfig({ BUDGET_SPEND_RELOAD_MS: String(RELOAD_MS) }),
+      );
+      const ids = { key: randomUUID(), team: randomUUID() };
+      await proxied.driver.query(
+        `INSERT INTO usage_records (request_id, created_at, team_id, api_key_id, endpoint, model_requested, cost_usd, latency_ms, status)
+         VALUES ($1, now(), $2, $3, 'chat', 'mock/m', 4, 10, 200)`,
+        [randomUUID(), ids.team, ids.key],
+      );
+      const p = principal({ budgetUsd: 10 }, {}, ids);
+      (await l.admit(p, 1)).settle({ totalTokens: 1, costUsd: 3 }); // 4 loaded, 3 added: 7
+      await new Promise((resolve) => setTimeout(resolve, 50));
+
+      if (outage === 'refused') proxy.refuse();
+      else proxy.blackhole();
+      await new Promise((resolve) => setTimeout(resolve, RELOAD_MS + 100)); // the spend is due for its reload
+      const started = Date.now();
+      const ticket = await within(3_000, 'admission waiting on the database', l.admit(p, 1));
+      expect(Date.now() - started).toBeLessThan(2_000);
+      ticket.settle({ totalTokens: 1, costUsd: 4 }); // 11: over the budget
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const spent = await rejection(l.admit(p, 1));
+      expect(spent.code).toBe('budget_exceeded');
+      expect(spent.message).toContain('has spent $11.0000 of its $10.00 total budget');
+
+      const never = await rejection(
+        within(8_000, 'admission waiting on the database', l.admit(principal({ budgetUsd: 10 }), 1)),
+      );
+      expect(isDatabaseUnavailable(never)).toBe(true);
+
+      proxy.restore();
+      await new Promise((resolve) => setTimeout(resolve, RELOAD_MS + 100));
+      // Reloaded from the usage log once it answers (the 3 and 4 settled here were not logged).
+      await l.admit(p, 1);
+      expect(await l.budgetStatus(p)).toMatchObject({ key: { spentUsd: 4 } });
     },
   );
 });
