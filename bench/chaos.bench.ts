@@ -11,7 +11,10 @@
  * time, else the Messages API, legacy completions or embeddings; one request in
  * twenty is aborted by its client. The key has (unreachable) limits, so with
  * BENCH_REDIS_URL every request asks Redis, which sits behind a proxy and goes
- * silent from 40% to 60% of the run. It checks, and exits 1 when one fails:
+ * silent from 40% to 60% of the run. PostgreSQL sits behind one too, and goes
+ * silent from 70% to 85% of the run, with the key cache's TTL and the budget's
+ * reload short enough (2 s, 3 s) that both fall due in the outage. It checks, and
+ * exits 1 when one fails:
  *
  * - every answer is in its API's shape: a completion (a message), or a stream
  *   ending in `[DONE]` (`message_stop`) whose events are all JSON, an upstream
@@ -52,15 +55,21 @@ interface Tally {
 
 /** With Redis, it goes silent (a partition) over this part of the run. */
 const REDIS_OUTAGE = { from: 0.4, to: 0.6 };
+/** With PostgreSQL (not the embedded database), it goes silent over this part of the run. */
+const DATABASE_OUTAGE = { from: 0.7, to: 0.85 };
+
+type Outage = { from: number; to: number };
 
 async function main(): Promise<void> {
   spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const openai = await startChaosUpstream('openai');
   const anthropic = await startChaosUpstream('anthropic');
   const database = await createBenchDatabase();
-  // Redis behind a proxy the run can cut.
+  // Redis and PostgreSQL behind proxies the run can cut.
   const redis = process.env.BENCH_REDIS_URL ? await TcpProxy.before(process.env.BENCH_REDIS_URL) : undefined;
   const redisProxy = redis?.proxy;
+  const postgres = database.env.DATABASE_URL ? await TcpProxy.before(database.env.DATABASE_URL) : undefined;
+  const postgresProxy = postgres?.proxy;
   const apps = await startApps(
     root,
     {
@@ -82,6 +91,14 @@ async function main(): Promise<void> {
       CIRCUIT_COOLDOWN_MS: '2000',
       ...(redis ? { REDIS_URL: redis.url, REDIS_PREFIX: `chaos-${Date.now()}:` } : {}),
       ...database.env,
+      ...(postgres
+        ? {
+            DATABASE_URL: postgres.url,
+            DB_QUERY_TIMEOUT_MS: '2000',
+            KEY_CACHE_TTL_MS: '2000',
+            BUDGET_SPEND_RELOAD_MS: '3000',
+          }
+        : {}),
     },
     PORTS,
   );
@@ -93,22 +110,26 @@ async function main(): Promise<void> {
     const tally: Tally = { outcomes: new Map(), problems: [], answered: 0, aborted: 0, answeredAt: [] };
     const started = Date.now();
     const deadline = started + SECONDS * 1000;
-    const outage = {
-      from: started + REDIS_OUTAGE.from * SECONDS * 1000,
-      to: started + REDIS_OUTAGE.to * SECONDS * 1000,
+    const span = (part: Outage): Outage => ({
+      from: started + part.from * SECONDS * 1000,
+      to: started + part.to * SECONDS * 1000,
+    });
+    const cut = (proxy: TcpProxy, outage: Outage) => {
+      setTimeout(() => proxy.blackhole(), outage.from - started);
+      setTimeout(() => proxy.restore(), outage.to - started);
     };
-    if (redisProxy) {
-      setTimeout(() => redisProxy.blackhole(), outage.from - started);
-      setTimeout(() => redisProxy.restore(), outage.to - started);
-    }
+    const outages: Record<string, Outage> = {};
+    if (redisProxy) cut(redisProxy, (outages.Redis = span(REDIS_OUTAGE)));
+    if (postgresProxy) cut(postgresProxy, (outages.PostgreSQL = span(DATABASE_OUTAGE)));
     await Promise.all(Array.from({ length: CLIENTS }, () => client(apps.gatewayUrl, key, deadline, tally)));
     clearInterval(sampler);
     rss.push(processRssMb(apps.gateway.pid!));
     const behaviours = { openai: openai.counts, anthropic: anthropic.counts };
-    passed = await check(apps.gatewayUrl, apps.adminUrl, key, tally, rss, behaviours, redisProxy && outage);
+    passed = await check(apps.gatewayUrl, apps.adminUrl, key, tally, rss, behaviours, outages);
   } finally {
     await apps.stop();
     await redisProxy?.close();
+    await postgresProxy?.close();
     await openai.close();
     await anthropic.close();
     await database.drop();
@@ -253,7 +274,7 @@ async function check(
   tally: Tally,
   rss: number[],
   behaviours: Record<string, Map<string, number>>,
-  redisOutage: { from: number; to: number } | undefined,
+  outages: Record<string, Outage>,
 ): Promise<boolean> {
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
   // Streams the clients aborted end on the gateway a moment later, and usage is written in batches.
@@ -276,10 +297,17 @@ async function check(
       body: JSON.stringify({ model: 'mock/echo-1', messages: [{ role: 'user', content: 'still there?' }] }),
     })
   ).status;
-  // Answers while Redis was silent, against as long a span just before it.
+  // Answers while a service was silent, against as long a span just before it.
   const answeredBetween = (from: number, to: number) => tally.answeredAt.filter((t) => t >= from && t < to).length;
-  const during = redisOutage ? answeredBetween(redisOutage.from, redisOutage.to) : 0;
-  const before = redisOutage ? answeredBetween(2 * redisOutage.from - redisOutage.to, redisOutage.from) : 0;
+  const outageChecks = Object.entries(outages).map(([name, { from, to }]): [string, boolean, string] => {
+    const during = answeredBetween(from, to);
+    const before = answeredBetween(2 * from - to, from);
+    return [
+      `answering while ${name} was silent`,
+      during >= before / 2,
+      `${during} answers in the outage, ${before} just before it`,
+    ];
+  });
   const half = rss[Math.floor(rss.length / 2)];
   const growth = rss[rss.length - 1] - half;
   const checks: Array<[string, boolean, string]> = [
@@ -292,15 +320,7 @@ async function check(
       recorded >= tally.answered && recorded <= tally.answered + tally.aborted,
       `${recorded} rows for ${tally.answered} answered and ${tally.aborted} aborted requests`,
     ],
-    ...(redisOutage
-      ? [
-          [
-            'answering while Redis was silent',
-            during >= before / 2,
-            `${during} answers in the outage, ${before} just before it`,
-          ] as [string, boolean, string],
-        ]
-      : []),
+    ...outageChecks,
     [
       'RSS flat over the second half',
       growth <= MAX_RSS_GROWTH_MB,
