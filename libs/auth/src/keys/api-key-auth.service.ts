@@ -40,6 +40,7 @@ type CachedKey =
       trustedUntil: number;
     }
   | { found: false; freshUntil: number };
+type VerifiedKey = Extract<CachedKey, { found: true }>;
 
 function limitsOf(source: {
   rpmLimit: number | null;
@@ -78,8 +79,9 @@ const invalid = (message: string) => new GatewayError('invalid_api_key', message
  * a few seconds, unknown ones) are cached in a bounded LRU so a warm key costs
  * no database query; revocation drops them through {@link KeyInvalidationBus}.
  * When a verified key's reload finds the database unreachable or silent, the key
- * is served as last verified (its revocation and expiry still apply), for up to
- * {@link KEY_STALE_IF_ERROR_MS}; an unknown key then gets `503 database_unavailable`.
+ * is served as last verified (its revocation and expiry still apply) and asked for
+ * again a TTL later, for up to {@link KEY_STALE_IF_ERROR_MS}; an unknown key then
+ * gets `503 database_unavailable`.
  */
 @Injectable()
 export class ApiKeyAuthService implements OnModuleDestroy {
@@ -173,12 +175,12 @@ export class ApiKeyAuthService implements OnModuleDestroy {
     const stale = cached?.found && cached.trustedUntil > Date.now() ? cached : undefined;
     if (!stale) return this.load(hash);
     // A known outage: no query (and no wait) until it is time to try the database again.
-    if (Date.now() < this.degradedUntil) return Promise.resolve(stale);
+    if (Date.now() < this.degradedUntil) return Promise.resolve(this.standIn(hash, stale));
     const loading = this.load(hash);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.degraded(`no answer within ${KEY_RELOAD_WAIT_MS} ms`);
-        resolve(stale);
+        resolve(this.standIn(hash, stale));
       }, KEY_RELOAD_WAIT_MS);
       loading.then(
         (entry) => {
@@ -189,10 +191,19 @@ export class ApiKeyAuthService implements OnModuleDestroy {
           clearTimeout(timer);
           if (!isDatabaseUnavailable(error)) return reject(error instanceof Error ? error : new Error(String(error)));
           this.degraded(databaseErrorReason(error));
-          resolve(stale);
+          resolve(this.standIn(hash, stale));
         },
       );
     });
+  }
+
+  /**
+   * The entry last verified, standing in for a reload the database did not answer:
+   * it is not asked for again for a TTL (unless it was replaced or dropped since).
+   */
+  private standIn(hash: string, stale: VerifiedKey): VerifiedKey {
+    if (this.cache.get(hash) === stale) this.cache.set(hash, { ...stale, freshUntil: Date.now() + this.ttlMs });
+    return stale;
   }
 
   private degraded(reason: string): void {
