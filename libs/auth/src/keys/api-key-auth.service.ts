@@ -10,8 +10,6 @@ import { type KeyInvalidation, KeyInvalidationBus } from './key-invalidation';
 import { LastUsedTracker } from './last-used.tracker';
 import { ModelAccess } from './model-access';
 
-/** How long a verified key is trusted without asking the database (default of `KEY_CACHE_TTL_MS`). */
-export const KEY_CACHE_TTL_MS = 30_000;
 /** How long an unknown key hash is remembered as unknown (a key created since is found after this). */
 export const UNKNOWN_KEY_TTL_MS = 5_000;
 export const KEY_CACHE_MAX = 10_000;
@@ -24,7 +22,7 @@ export const KEY_STALE_IF_ERROR_MS = 60 * 60_000;
 /** How long a request waits for its stale key's reload before it is served from the stale entry. */
 export const KEY_RELOAD_WAIT_MS = 1_000;
 /** After a reload failed or outlasted the wait, stale keys are served at once, without a query, for this long. */
-const DEGRADED_MS = 5_000;
+export const KEY_DEGRADED_MS = 5_000;
 
 type CachedKey =
   | {
@@ -85,7 +83,10 @@ const invalid = (message: string) => new GatewayError('invalid_api_key', message
  */
 @Injectable()
 export class ApiKeyAuthService implements OnModuleDestroy {
-  /** Without lru-cache's TTL: an entry past it is kept, to stand in while the database does not answer. */
+  /**
+   * Without lru-cache's TTL (each entry knows until when it is fresh, `KEY_CACHE_TTL_MS`
+   * after it was loaded): an entry past it is kept, to stand in while the database does not answer.
+   */
   private readonly cache = new LRUCache<string, CachedKey>({ max: KEY_CACHE_MAX });
   private readonly inflight = new Map<string, Promise<CachedKey>>();
   private readonly ttlMs: number;
@@ -207,7 +208,7 @@ export class ApiKeyAuthService implements OnModuleDestroy {
   }
 
   private degraded(reason: string): void {
-    this.degradedUntil = Date.now() + DEGRADED_MS;
+    this.degradedUntil = Date.now() + KEY_DEGRADED_MS;
     if (Date.now() - this.degradedWarnedAt < 60_000) return;
     this.degradedWarnedAt = Date.now();
     this.logger.warn(`The database does not answer key lookups (${reason}): serving keys as last verified`);

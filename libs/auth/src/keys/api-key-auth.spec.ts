@@ -3,14 +3,12 @@ import { loadConfig } from '@app/config';
 import { ApiKeyRepository, type Database, isDatabaseUnavailable, openDatabase } from '@app/db';
 import { RedisConnections } from '@app/server';
 import { TcpProxy, createTestDatabase, hasTestPostgres, type TestDatabase } from '@app/testing';
-import { ApiKeyAuthService, KEY_RELOAD_WAIT_MS, KEY_STALE_IF_ERROR_MS } from './api-key-auth.service';
+import { ApiKeyAuthService, KEY_DEGRADED_MS, KEY_RELOAD_WAIT_MS, KEY_STALE_IF_ERROR_MS } from './api-key-auth.service';
 import { generateApiKey } from './api-key-format';
 import { KeyInvalidationBus } from './key-invalidation';
 import { LastUsedTracker } from './last-used.tracker';
 
 const TTL_MS = 30_000;
-/** How long after a failed reload stale keys are served without a query (the service's DEGRADED_MS). */
-const DEGRADED_MS = 5_000;
 
 /** How long `fn` took, in ms (real time: only `Date` is faked here). */
 async function took(fn: () => Promise<unknown>): Promise<number> {
@@ -79,7 +77,7 @@ describe.skipIf(!hasTestPostgres())('ApiKeyAuthService when the database does no
     expect(isDatabaseUnavailable(refused)).toBe(true);
 
     // Past the outage window, but the stand-in counts as fresh for a TTL: no query, no wait.
-    advance(DEGRADED_MS + 1);
+    advance(KEY_DEGRADED_MS + 1);
     proxy.blackhole();
     expect(await took(() => service.authenticate(key.plaintext))).toBeLessThan(KEY_RELOAD_WAIT_MS / 2);
 
