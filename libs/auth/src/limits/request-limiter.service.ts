@@ -15,6 +15,8 @@ import { MemorySpendStore, RedisSpendStore, type SpendStore } from './spend-stor
  * in, before it does (the database being slow or silent).
  */
 export const SPEND_RELOAD_WAIT_MS = 1_000;
+/** After a reload failed or outlasted the wait, the spend last known stands in at once, without a query, for this long. */
+export const SPEND_DEGRADED_MS = 5_000;
 
 /** What `admit` hands back: headers for the response, and the call that reports the actual usage. */
 export interface LimitTicket {
@@ -84,6 +86,8 @@ export class RequestLimiter {
   private readonly plans = new WeakMap<Limits, LimitPlan>();
   private lastRedisWarning = 0;
   private lastDatabaseWarning = 0;
+  /** Until then (epoch ms) the usage log is taken as unreadable: the spend last known stands in without a query. */
+  private degradedUntil = 0;
   /** How long a loaded spend counter is used before it is reloaded from the usage log (bounds drift). */
   private readonly reloadMs: number;
 
@@ -271,7 +275,8 @@ export class RequestLimiter {
    * The spend since the period start, from the usage log. While the database does
    * not answer (a failure, or no answer within {@link SPEND_RELOAD_WAIT_MS}), the spend
    * last known for the entry stands in, until the next reload is due (at most a
-   * reload interval); an entry never known fails with the database's error (503).
+   * reload interval), and for {@link SPEND_DEGRADED_MS} after such a failure other
+   * reloads do not ask; an entry never known fails with the database's error (503).
    */
   private async loadSpend(scope: Scope, entry: string, now: Date): Promise<number> {
     const window = budgetWindow(scope.limits.budgetPeriod, now);
@@ -284,12 +289,17 @@ export class RequestLimiter {
     let spent: number;
     if (last === undefined) {
       spent = await this.spendLog.costSince(where, window.start);
+      this.degradedUntil = 0;
+    } else if (Date.now() < this.degradedUntil) {
+      spent = last;
     } else {
       const read = await answerWithin(this.spendLog.costSince(where, window.start), SPEND_RELOAD_WAIT_MS);
       if (read.answered) {
         spent = read.value;
+        this.degradedUntil = 0;
       } else {
         if (read.error !== undefined && !isDatabaseUnavailable(read.error)) throw read.error;
+        this.degradedUntil = Date.now() + SPEND_DEGRADED_MS;
         this.warnDatabaseDown(
           read.error === undefined ? `no answer within ${SPEND_RELOAD_WAIT_MS} ms` : databaseErrorReason(read.error),
         );

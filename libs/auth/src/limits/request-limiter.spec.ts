@@ -7,7 +7,7 @@ import { RedisConnections } from '@app/server';
 import { TcpProxy, createTestDatabase, hasTestPostgres, type TestDatabase, within } from '@app/testing';
 import type { Limits, Principal } from '../principal';
 import { budgetWindow } from './budget-period';
-import { type LimitTicket, RequestLimiter } from './request-limiter.service';
+import { type LimitTicket, RequestLimiter, SPEND_DEGRADED_MS, SPEND_RELOAD_WAIT_MS } from './request-limiter.service';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const NO_REDIS_REASON = 'skipped: TEST_REDIS_URL is not set (these cases need a real Redis)';
@@ -363,6 +363,11 @@ describe.skipIf(!hasTestPostgres())('RequestLimiter when the usage log cannot be
       const started = Date.now();
       const ticket = await within(3_000, 'admission waiting on the database', l.admit(p, 1));
       expect(Date.now() - started).toBeLessThan(2_000);
+      // Due again, within the outage window: it stands in without a query, at once.
+      await new Promise((resolve) => setTimeout(resolve, RELOAD_MS + 100));
+      const again = Date.now();
+      await l.admit(p, 1);
+      expect(Date.now() - again).toBeLessThan(SPEND_RELOAD_WAIT_MS / 2);
       ticket.settle({ totalTokens: 1, costUsd: 4 }); // 11: over the budget
       await new Promise((resolve) => setTimeout(resolve, 50));
       const spent = await rejection(l.admit(p, 1));
@@ -375,7 +380,8 @@ describe.skipIf(!hasTestPostgres())('RequestLimiter when the usage log cannot be
       expect(isDatabaseUnavailable(never)).toBe(true);
 
       proxy.restore();
-      await new Promise((resolve) => setTimeout(resolve, RELOAD_MS + 100));
+      // Past the outage window (counted from the last failure) and the stand-in's reload.
+      await new Promise((resolve) => setTimeout(resolve, SPEND_DEGRADED_MS + RELOAD_MS));
       // Reloaded from the usage log once it answers (the 3 and 4 settled here were not logged).
       await l.admit(p, 1);
       expect(await l.budgetStatus(p)).toMatchObject({ key: { spentUsd: 4 } });
