@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +18,25 @@ function start(entry: 'platform' | 'gateway' | 'admin', env: Record<string, stri
   return app;
 }
 
-function freePorts(): { GATEWAY_PORT: string; ADMIN_PORT: string } {
-  const base = 20_000 + Math.floor(Math.random() * 20_000);
-  return { GATEWAY_PORT: String(base), ADMIN_PORT: String(base + 1) };
+/**
+ * Two free ports for the apps, below the kernel's ephemeral range (32768 and up),
+ * so that no outgoing connection can take one before the app listens on it.
+ */
+async function freePorts(): Promise<{ GATEWAY_PORT: string; ADMIN_PORT: string }> {
+  for (;;) {
+    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
+    if ((await canListen(base)) && (await canListen(base + 1))) {
+      return { GATEWAY_PORT: String(base), ADMIN_PORT: String(base + 1) };
+    }
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
 }
 
 describe('process boot', { timeout: 120_000 }, () => {
@@ -33,7 +50,7 @@ describe('process boot', { timeout: 120_000 }, () => {
   it('retries an unreachable database for a bounded time, then exits with a clear error', async () => {
     const started = Date.now();
     const app = start('gateway', {
-      ...freePorts(),
+      ...(await freePorts()),
       DATABASE_URL: 'postgresql://gw:secret-pw@127.0.0.1:1/gateway',
       DB_CONNECT_TIMEOUT_MS: '1500',
     });
@@ -47,7 +64,7 @@ describe('process boot', { timeout: 120_000 }, () => {
 
   it('runs both apps on the embedded database and keeps its data across a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gw-boot-'));
-    const ports = freePorts();
+    const ports = await freePorts();
     const first = start('platform', { ...ports, DATA_DIR: dataDir });
     const [, password] = await first.waitFor(/First admin login\s+admin@example\.com \/ (\S+)/, 60_000);
     expect(password.length).toBeGreaterThanOrEqual(16);
@@ -77,7 +94,7 @@ describe('process boot', { timeout: 120_000 }, () => {
   });
 
   it('finishes an in-flight request on SIGTERM before exiting', async () => {
-    const ports = freePorts();
+    const ports = await freePorts();
     const app = start('gateway', { ...ports, DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-stop-')) });
     await waitForHttp(`http://127.0.0.1:${ports.GATEWAY_PORT}/health`);
     // A request whose body is still arriving is in flight until it completes.
@@ -113,7 +130,7 @@ describe('process boot', { timeout: 120_000 }, () => {
       const database = await createTestDatabase('postgres');
       const { proxy, url: proxied } = await TcpProxy.before(database.url!);
       try {
-        const ports = freePorts();
+        const ports = await freePorts();
         const masterKey = 'sk-shutdown-master-0123456789';
         const app = start('platform', {
           ...ports,
