@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settlesWithin } from './deadline';
+import { outcomeWithin, settlesWithin } from './deadline';
 
 describe('settlesWithin', () => {
   it('is true for a promise that resolves or rejects in time', async () => {
@@ -11,5 +11,23 @@ describe('settlesWithin', () => {
     const started = Date.now();
     expect(await settlesWithin(new Promise(() => undefined), 30)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+  });
+});
+
+describe('outcomeWithin', () => {
+  it('gives the value or the error of a promise that settles in time', async () => {
+    expect(await outcomeWithin(Promise.resolve(7), 50)).toEqual({ state: 'resolved', value: 7 });
+    const error = new Error('no');
+    expect(await outcomeWithin(Promise.reject(error), 50)).toEqual({ state: 'rejected', error });
+  });
+
+  it('is late, after the time, for a promise still pending (whose later rejection is handled)', async () => {
+    const started = Date.now();
+    let reject: (error: Error) => void = () => undefined;
+    const pending = new Promise<number>((_, r) => (reject = r));
+    expect(await outcomeWithin(pending, 30)).toEqual({ state: 'late' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    reject(new Error('too late')); // no unhandled rejection
+    await new Promise((resolve) => setTimeout(resolve, 10));
   });
 });

@@ -89,3 +89,8 @@ export function errorEnvelope(
 export function isGatewayError(value: unknown): value is GatewayError {
   return value instanceof GatewayError;
 }
+
+/** `value` as an `Error` (what was thrown or rejected need not be one). */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

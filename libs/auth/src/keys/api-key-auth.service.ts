@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, asError, outcomeWithin } from '@app/contracts';
 import { ApiKeyRepository, type ApiKeyWithTeam, databaseErrorReason, isDatabaseUnavailable } from '@app/db';
 import { type Limits, MASTER_PRINCIPAL, type Principal } from '../principal';
 import { MAX_KEY_LENGTH, isWellFormedApiKey, sha256 } from './api-key-format';
@@ -177,24 +177,13 @@ export class ApiKeyAuthService implements OnModuleDestroy {
     if (!stale) return this.load(hash);
     // A known outage: no query (and no wait) until it is time to try the database again.
     if (Date.now() < this.degradedUntil) return Promise.resolve(this.standIn(hash, stale));
-    const loading = this.load(hash);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.degraded(`no answer within ${KEY_RELOAD_WAIT_MS} ms`);
-        resolve(this.standIn(hash, stale));
-      }, KEY_RELOAD_WAIT_MS);
-      loading.then(
-        (entry) => {
-          clearTimeout(timer);
-          resolve(entry);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          if (!isDatabaseUnavailable(error)) return reject(error instanceof Error ? error : new Error(String(error)));
-          this.degraded(databaseErrorReason(error));
-          resolve(this.standIn(hash, stale));
-        },
+    return outcomeWithin(this.load(hash), KEY_RELOAD_WAIT_MS).then((outcome) => {
+      if (outcome.state === 'resolved') return outcome.value;
+      if (outcome.state === 'rejected' && !isDatabaseUnavailable(outcome.error)) throw asError(outcome.error);
+      this.degraded(
+        outcome.state === 'late' ? `no answer within ${KEY_RELOAD_WAIT_MS} ms` : databaseErrorReason(outcome.error),
       );
+      return this.standIn(hash, stale);
     });
   }
 

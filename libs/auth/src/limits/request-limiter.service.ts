@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, asError, outcomeWithin } from '@app/contracts';
 import { SpendRepository, type SpendScope, databaseErrorReason, isDatabaseUnavailable } from '@app/db';
 import { RedisConnections } from '@app/server';
 import type { Limits, Principal } from '../principal';
@@ -293,15 +293,15 @@ export class RequestLimiter {
     } else if (Date.now() < this.degradedUntil) {
       spent = last;
     } else {
-      const read = await answerWithin(this.spendLog.costSince(where, window.start), SPEND_RELOAD_WAIT_MS);
-      if (read.answered) {
+      const read = await outcomeWithin(this.spendLog.costSince(where, window.start), SPEND_RELOAD_WAIT_MS);
+      if (read.state === 'resolved') {
         spent = read.value;
         this.degradedUntil = 0;
       } else {
-        if (read.error !== undefined && !isDatabaseUnavailable(read.error)) throw read.error;
+        if (read.state === 'rejected' && !isDatabaseUnavailable(read.error)) throw asError(read.error);
         this.degradedUntil = Date.now() + SPEND_DEGRADED_MS;
         this.warnDatabaseDown(
-          read.error === undefined ? `no answer within ${SPEND_RELOAD_WAIT_MS} ms` : databaseErrorReason(read.error),
+          read.state === 'late' ? `no answer within ${SPEND_RELOAD_WAIT_MS} ms` : databaseErrorReason(read.error),
         );
         spent = last;
       }
@@ -368,29 +368,4 @@ export class RequestLimiter {
 
 function spendEntry(scope: Scope, nowMs: number): string {
   return `${scope.kind}:${scope.id}@${periodStartMs(scope.limits.budgetPeriod, nowMs)}`;
-}
-
-/** `promise`'s value if it settles within `ms`; otherwise, or if it fails, why not (no error: it is still pending). */
-async function answerWithin<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<{ answered: true; value: T } | { answered: false; error?: Error }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ answered: false }>(
-    (resolve) => (timer = setTimeout(() => resolve({ answered: false }), ms)),
-  );
-  try {
-    return await Promise.race([
-      promise.then(
-        (value) => ({ answered: true as const, value }),
-        (error: unknown) => ({
-          answered: false as const,
-          error: error instanceof Error ? error : new Error(String(error)),
-        }),
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, asError } from '@app/contracts';
 import { createProviderAdapter, type CallContext, type ModelInfo, type ProviderConfig } from '@app/providers';
 
 /** The outcome of checking a provider configuration against its upstream. */
@@ -66,7 +66,7 @@ export async function discoverModels(
   try {
     return await adapter.listModels(callContext(timeoutMs));
   } catch (error) {
-    const cause = error instanceof Error ? error : new Error(String(error));
+    const cause = asError(error);
     const timedOut = error instanceof GatewayError && error.code === 'upstream_timeout';
     throw new GatewayError(
       timedOut ? 'upstream_timeout' : 'upstream_error',

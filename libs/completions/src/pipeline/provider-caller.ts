@@ -10,7 +10,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '@app/contracts';
-import { withFields } from '@app/contracts';
+import { asError, withFields } from '@app/contracts';
 import { type CallContext, ProviderError, type RouteTarget } from '@app/providers';
 import { ProviderRegistry, type RegisteredProvider } from '../catalog';
 import {
@@ -70,7 +70,7 @@ export class ProviderCaller {
       if (!emulateTools && !emulateJson) return provider.adapter.chat(upstream, call);
       return this.emulatedChat(provider, req, upstream, call, emulateTools, emulateJson);
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
   }
 
