@@ -276,16 +276,14 @@ export class RequestLimiter {
    * not answer (a failure, or no answer within {@link SPEND_RELOAD_WAIT_MS}), the spend
    * last known for the entry stands in, until the next reload is due (at most a
    * reload interval), and for {@link SPEND_DEGRADED_MS} after such a failure other
-   * reloads do not ask; an entry never known fails with the database's error (503).
+   * reloads do not ask; an entry never known (nor its previous period, see
+   * {@link lastKnownSpend}) fails with the database's error (503).
    */
   private async loadSpend(scope: Scope, entry: string, now: Date): Promise<number> {
     const window = budgetWindow(scope.limits.budgetPeriod, now);
     const where: SpendScope = scope.kind === 'key' ? { apiKeyId: scope.id } : { teamId: scope.id };
     const ttl = Math.min(this.reloadMs, window.resetsAt ? window.resetsAt.getTime() - now.getTime() : this.reloadMs);
-    const last = await this.withFallback(
-      () => this.spend.lastKnown(entry),
-      () => this.memorySpend.lastKnown(entry),
-    ).catch(() => undefined);
+    const last = await this.lastKnownSpend(scope, entry, window.start);
     let spent: number;
     if (last === undefined) {
       spent = await this.spendLog.costSince(where, window.start);
@@ -310,6 +308,24 @@ export class RequestLimiter {
       () => this.spend.initialize(entry, spent, ttl),
       () => this.memorySpend.initialize(entry, spent, ttl),
     );
+  }
+
+  /**
+   * The spend last known for the entry. For a daily or monthly budget whose period
+   * began since (the previous period's spend is known, within its hour): 0, as
+   * nothing known to this store has been spent in the new period; so a period
+   * that begins while the usage log cannot be read does not lock the budget out.
+   */
+  private async lastKnownSpend(scope: Scope, entry: string, periodStart: Date): Promise<number | undefined> {
+    const lastKnown = (name: string) =>
+      this.withFallback(
+        () => this.spend.lastKnown(name),
+        () => this.memorySpend.lastKnown(name),
+      ).catch(() => undefined);
+    const last = await lastKnown(entry);
+    if (last !== undefined || scope.limits.budgetPeriod === 'total') return last;
+    const previous = budgetWindow(scope.limits.budgetPeriod, new Date(periodStart.getTime() - 1)).start;
+    return (await lastKnown(entryName(scope, previous.getTime()))) === undefined ? undefined : 0;
   }
 
   private rejectOversized(scopes: Scope[], tokens: number): void {
@@ -367,5 +383,10 @@ export class RequestLimiter {
 }
 
 function spendEntry(scope: Scope, nowMs: number): string {
-  return `${scope.kind}:${scope.id}@${periodStartMs(scope.limits.budgetPeriod, nowMs)}`;
+  return entryName(scope, periodStartMs(scope.limits.budgetPeriod, nowMs));
+}
+
+/** A scope's spend entry for the period starting at `startMs`: `key:<id>@<start ms>`. */
+function entryName(scope: Scope, startMs: number): string {
+  return `${scope.kind}:${scope.id}@${startMs}`;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@app/config';
 import { GatewayError } from '@app/contracts';
 import { type Database, SpendRepository, isDatabaseUnavailable, openDatabase } from '@app/db';
@@ -333,6 +333,25 @@ describe.skipIf(!hasTestPostgres())('RequestLimiter when the usage log cannot be
     await usageDb?.drop();
   });
 
+  /** A limiter reading the usage log through the proxy, its spend due for a reload every RELOAD_MS. */
+  function proxiedLimiter(redis: string | undefined): RequestLimiter {
+    const connection = new RedisConnections(loadConfig({ REDIS_URL: redis }));
+    connections.push(connection);
+    return new RequestLimiter(
+      connection,
+      new SpendRepository(proxied.prisma),
+      loadConfig({ BUDGET_SPEND_RELOAD_MS: String(RELOAD_MS) }),
+    );
+  }
+
+  async function logUsage(ids: { key: string; team: string }, costUsd: number, createdAt: string): Promise<void> {
+    await proxied.driver.query(
+      `INSERT INTO usage_records (request_id, created_at, team_id, api_key_id, endpoint, model_requested, cost_usd, latency_ms, status)
+       VALUES ($1, ${createdAt}, $2, $3, 'chat', 'mock/m', $4, 10, 200)`,
+      [randomUUID(), ids.team, ids.key, costUsd],
+    );
+  }
+
   const cases = modes.flatMap(([mode, redis]) =>
     (['refused', 'silent'] as const).map((outage) => [mode, outage, redis] as const),
   );
@@ -340,19 +359,9 @@ describe.skipIf(!hasTestPostgres())('RequestLimiter when the usage log cannot be
   it.each(cases)(
     '(%s) %s: a budget due for its reload counts from the spend last known; one never loaded fails as unavailable',
     async (_mode, outage, redis) => {
-      const connection = new RedisConnections(loadConfig({ REDIS_URL: redis }));
-      connections.push(connection);
-      const l = new RequestLimiter(
-        connection,
-        new SpendRepository(proxied.prisma),
-        loadConfig({ BUDGET_SPEND_RELOAD_MS: String(RELOAD_MS) }),
-      );
+      const l = proxiedLimiter(redis);
       const ids = { key: randomUUID(), team: randomUUID() };
-      await proxied.driver.query(
-        `INSERT INTO usage_records (request_id, created_at, team_id, api_key_id, endpoint, model_requested, cost_usd, latency_ms, status)
-         VALUES ($1, now(), $2, $3, 'chat', 'mock/m', 4, 10, 200)`,
-        [randomUUID(), ids.team, ids.key],
-      );
+      await logUsage(ids, 4, 'now()');
       const p = principal({ budgetUsd: 10 }, {}, ids);
       (await l.admit(p, 1)).settle({ totalTokens: 1, costUsd: 3 }); // 4 loaded, 3 added: 7
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -385,6 +394,44 @@ describe.skipIf(!hasTestPostgres())('RequestLimiter when the usage log cannot be
       // Reloaded from the usage log once it answers (the 3 and 4 settled here were not logged).
       await l.admit(p, 1);
       expect(await l.budgetStatus(p)).toMatchObject({ key: { spentUsd: 4 } });
+    },
+  );
+
+  it.each(cases)(
+    '(%s) %s: a daily budget whose new day begins in the outage counts from 0; one not known the day before still fails',
+    async (_mode, outage, redis) => {
+      const l = proxiedLimiter(redis);
+      const ids = { key: randomUUID(), team: randomUUID() };
+      const midnight = budgetWindow('daily').resetsAt!.getTime();
+      await logUsage(ids, 4, `now() - interval '1 hour'`);
+      const p = principal({ budgetUsd: 10, budgetPeriod: 'daily' }, {}, ids);
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(midnight - 30_000);
+        (await l.admit(p, 1)).settle({ totalTokens: 1, costUsd: 3 }); // 4 loaded, 3 added: 7 on the day before
+        await new Promise((resolve) => setTimeout(resolve, 50));
+
+        if (outage === 'refused') proxy.refuse();
+        else proxy.blackhole();
+        vi.setSystemTime(midnight + 60_000);
+        const started = performance.now();
+        const ticket = await within(3_000, 'admission waiting on the database', l.admit(p, 1));
+        expect(performance.now() - started).toBeLessThan(2_000);
+        expect(await l.budgetStatus(p)).toMatchObject({ key: { spentUsd: 0, period: 'daily' } });
+        ticket.settle({ totalTokens: 1, costUsd: 9 });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        (await l.admit(p, 1)).settle({ totalTokens: 1, costUsd: 2 }); // 9 + 2 of the new day: 11
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const spent = await rejection(l.admit(p, 1));
+        expect(spent.code).toBe('budget_exceeded');
+        expect(spent.message).toContain('has spent $11.0000 of its $10.00 daily budget');
+
+        const unknown = principal({ budgetUsd: 10, budgetPeriod: 'daily' });
+        const never = await rejection(within(8_000, 'admission waiting on the database', l.admit(unknown, 1)));
+        expect(isDatabaseUnavailable(never)).toBe(true);
+      } finally {
+        vi.useRealTimers();
+      }
     },
   );
 });
