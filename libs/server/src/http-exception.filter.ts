@@ -46,6 +46,8 @@ export function toGatewayError(exception: unknown, req?: IncomingMessage): Gatew
   if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
     return new GatewayError('unsupported_media_type', 'The request body uses an unsupported encoding.');
   }
+  const readError = clientBodyError(exception);
+  if (readError) return readError;
   if (isDatabaseUnavailable(exception)) {
     return new GatewayError('database_unavailable', 'The database is not answering at the moment. Retry shortly.', {
       retryAfter: DATABASE_RETRY_AFTER_S,
@@ -53,6 +55,22 @@ export function toGatewayError(exception: unknown, req?: IncomingMessage): Gatew
     });
   }
   return new GatewayError('internal_error', 'Internal server error.', { cause: exception });
+}
+
+/**
+ * The body parser's other client errors (http-errors with a 4xx status it chose
+ * to expose): a compressed body that does not inflate as its `content-encoding`
+ * says (zlib's and brotli's codes), a body shorter than its `content-length`.
+ */
+function clientBodyError(exception: unknown): GatewayError | undefined {
+  const error = exception as { status?: unknown; expose?: unknown; code?: unknown; message?: unknown };
+  if (typeof error?.status !== 'number' || error.status < 400 || error.status >= 500 || error.expose !== true) return;
+  const reason = typeof error.message === 'string' ? error.message : 'unreadable';
+  const message =
+    typeof error.code === 'string' && /^(Z_|ERR__ERROR_)/.test(error.code)
+      ? `The request body does not decode as its content-encoding says (${reason}).`
+      : `The request body could not be read (${reason}).`;
+  return new GatewayError(STATUS_CODES[error.status] ?? 'invalid_request_error', message, { status: error.status });
 }
 
 function pathOf(req: IncomingMessage): string {
