@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
@@ -42,6 +43,7 @@ describe('gateway bad input', () => {
       'messages[0].role',
     ],
     ['a missing model', { messages: user }, 400, 'model'],
+    ['a model with control characters', { model: 'openai/gpt-4o\r\nx-evil: 1', messages: user }, 400, 'model'],
     ['n out of range', { model: 'openai/gpt-4o', messages: user, n: 0 }, 400, 'n'],
     ['max_tokens out of range', { model: 'openai/gpt-4o', messages: user, max_tokens: -5 }, 400, 'max_tokens'],
     [
@@ -167,6 +169,42 @@ describe('gateway bad input', () => {
     expect((await post('/v1/chat/completions', { model: 'openai/gpt-4o', messages: user })).status).toBe(200);
   });
 
+  it('rejects a compressed body that does not decode as its content-encoding says, with 400', async () => {
+    const before = generations(upstream).length;
+    const body = JSON.stringify({ model: 'openai/gpt-4o', messages: user });
+    for (const [encoding, sent] of [
+      ['gzip', Buffer.from('not gzip')],
+      ['deflate', Buffer.from('not deflate')],
+      ['br', gzipSync(body)],
+      ['gzip', gzipSync(body).subarray(0, 12)],
+    ] as const) {
+      for (const path of ['/v1/chat/completions', '/v1/messages', '/v1/embeddings']) {
+        const res = await fetch(`${platform.gatewayUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+          body: sent,
+        });
+        expect(res.status, `${encoding} on ${path}`).toBe(400);
+        const json = (await res.json()) as { error: { type: string; message: string } };
+        expect(json.error.type).toBe('invalid_request_error');
+        expect(json.error.message).toContain('content-encoding');
+      }
+    }
+    // A body that does decode is read (and validated: empty messages, so that nothing goes upstream).
+    const gzipped = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_MASTER_KEY}`,
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      },
+      body: gzipSync(JSON.stringify({ model: 'openai/gpt-4o', messages: [] })),
+    });
+    expect(gzipped.status).toBe(400);
+    expect(((await gzipped.json()) as { error: { param: string } }).error.param).toBe('messages');
+    expect(generations(upstream)).toHaveLength(before);
+  });
+
   it('stays healthy when clients go away in the middle of their bodies', async () => {
     const { port } = new URL(platform.gatewayUrl);
     const cut = (length: number, sent: string) =>
@@ -245,5 +283,19 @@ describe('gateway bad input', () => {
     });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
+  });
+
+  it('answers a model named outside ASCII, its name percent-encoded in x-gateway-model', async () => {
+    for (const stream of [false, true]) {
+      const res = await post('/v1/chat/completions', { model: 'openai/模型-👋', messages: user, stream });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-gateway-model')).toBe(encodeURIComponent('模型-👋'));
+      expect(decodeURIComponent(res.headers.get('x-gateway-model')!)).toBe('模型-👋');
+      const text = await res.text();
+      if (stream) expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    }
+    const latin = await post('/v1/embeddings', { model: 'openai/modèle', input: 'x' });
+    expect(latin.status).toBe(200);
+    expect(latin.headers.get('x-gateway-model')).toBe(encodeURIComponent('modèle'));
   });
 });

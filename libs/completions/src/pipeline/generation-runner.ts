@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
-import { GatewayError, withFields } from '@app/contracts';
+import { GatewayError, headerValue, withFields } from '@app/contracts';
 import { CLIENT_CLOSED_REQUEST, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
 import { GatewayMetrics, type TokenUsage } from '@app/usage';
 import { NO_USAGE, OutcomeReporter } from './outcome-reporter';
@@ -36,8 +36,8 @@ export interface StreamCall<T> {
 /** Response headers naming who answered, with the rate-limit headers. */
 export function answerHeaders(target: RouteTarget, fallbacks: number, ticket: LimitTicket): Record<string, string> {
   return withFields(ticket.headers, {
-    'x-gateway-provider': target.provider,
-    'x-gateway-model': target.model,
+    'x-gateway-provider': headerValue(target.provider),
+    'x-gateway-model': headerValue(target.model),
     'x-gateway-fallbacks': String(fallbacks),
   });
 }

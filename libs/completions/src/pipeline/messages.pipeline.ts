@@ -4,6 +4,7 @@ import {
   type AnthropicMessageRequest,
   type ChatRequest,
   GatewayError,
+  headerValue,
   withFields,
 } from '@app/contracts';
 import type { RouteTarget } from '@app/providers';
@@ -66,8 +67,8 @@ export class MessagesPipeline {
     const target = this.admission.resolve(req.model, ctx).targets[0];
     const counted = await this.upstreamCount(target, req, ctx);
     const headers = {
-      'x-gateway-provider': target.provider,
-      'x-gateway-model': target.model,
+      'x-gateway-provider': headerValue(target.provider),
+      'x-gateway-model': headerValue(target.model),
       'x-gateway-token-count': counted === undefined ? 'estimated' : 'upstream',
     };
     return { value: { input_tokens: counted ?? estimatePromptTokens(req) }, headers };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_OUTPUT_TOKENS } from './chat-request.schema';
-import { jsonObject, textOrItems } from './schema-helpers';
+import { jsonObject, modelName, textOrItems } from './schema-helpers';
 
 /**
  * `POST /v1/messages` body validation (Anthropic Messages API). Loose: fields this
@@ -65,7 +65,7 @@ const toolChoice = z.discriminatedUnion('type', [
 /** The Messages request body; give it to `@Body({ schema })` on `POST /v1/messages`. */
 export const anthropicMessagesSchema = z
   .looseObject({
-    model: z.string().min(1),
+    model: modelName,
     max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS),
     messages: z.array(message).min(1),
     system: textOrItems({ text }, 'system must be a string or an array of text blocks', true).optional(),

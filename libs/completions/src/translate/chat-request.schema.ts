@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonObject, textOrItems } from './schema-helpers';
+import { jsonObject, modelName, textOrItems } from './schema-helpers';
 
 /**
  * `POST /v1/chat/completions` body validation. Loose objects: fields not named
@@ -130,7 +130,7 @@ const responseFormat = z.discriminatedUnion(
 /** The chat completions body; give it to `@Body({ schema })`. */
 export const chatRequestSchema = z
   .looseObject({
-    model: z.string().min(1, 'model is required'),
+    model: modelName,
     messages: z.array(chatMessageSchema).min(1, 'messages must contain at least one message'),
     n: choiceCount,
     max_tokens: maxTokens,

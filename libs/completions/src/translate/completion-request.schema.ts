@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { choiceCount, maxTokens, stop, temperature, topP } from './chat-request.schema';
+import { modelName } from './schema-helpers';
 
 /** `POST /v1/completions` (legacy) and `POST /v1/embeddings` body validation. Loose objects. */
 
@@ -15,7 +16,7 @@ function textsOrTokens(field: string) {
 /** The legacy completions body; give it to `@Body({ schema })`. */
 export const completionRequestSchema = z
   .looseObject({
-    model: z.string().min(1, 'model is required'),
+    model: modelName,
     prompt: textsOrTokens('prompt'),
     max_tokens: maxTokens,
     n: choiceCount,
@@ -60,7 +61,7 @@ function checkEmbeddingInput(input: EmbeddingInput, ctx: z.core.$RefinementCtx):
 /** The embeddings body; give it to `@Body({ schema })`. */
 export const embeddingRequestSchema = z
   .looseObject({
-    model: z.string().min(1, 'model is required'),
+    model: modelName,
     input: textsOrTokens('input').superRefine(checkEmbeddingInput),
     encoding_format: z.enum(['float', 'base64'], { error: 'encoding_format must be float or base64' }).optional(),
     dimensions: z.number().int().positive().optional(),
