@@ -128,18 +128,29 @@ export async function listen(http: HttpApp, port: number, host: string): Promise
   return `http://${shownHost}:${address.port}`;
 }
 
+/** How long interrupted requests have to write their last answer before their connections are cut. */
+const INTERRUPT_GRACE_MS = 1_000;
+
 /**
  * Stops the apps the way a load balancer expects: stop accepting, let in-flight
- * requests finish within `timeoutMs`, cut what remains, then run each app's
- * shutdown hooks (usage flush, database release).
+ * requests finish within `timeoutMs`, then end those that can be interrupted
+ * (generation requests: a 503, or a stream's final error event and `[DONE]`,
+ * their upstream calls aborted and their usage recorded), cut what remains, and
+ * run each app's shutdown hooks (usage flush, database release).
  */
 export async function shutdownHttpApps(apps: HttpApp[], timeoutMs: number): Promise<void> {
   const servers = apps.map((a) => a.app.getHttpServer());
   const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
   for (const server of servers) server.closeIdleConnections();
   const idle = await Promise.all(apps.map((a) => a.inFlight.waitForIdle(timeoutMs)));
-  if (idle.includes(false))
-    new NestLogger('Shutdown').warn(`In-flight requests still running after ${timeoutMs} ms; closing them`);
+  if (idle.includes(false)) {
+    const interrupted = apps.reduce((sum, a) => sum + a.inFlight.interrupt(), 0);
+    new NestLogger('Shutdown').warn(
+      `In-flight requests still running after ${timeoutMs} ms; ending them (${interrupted} with a 503 or a stream's final error event)`,
+    );
+    // Those interrupted answer at once (their upstream calls are aborted): a moment for that, then the rest are cut.
+    await Promise.all(apps.map((a) => a.inFlight.waitForIdle(INTERRUPT_GRACE_MS)));
+  }
   for (const server of servers) server.closeAllConnections();
   await Promise.all(closed);
   for (const { app } of apps) await app.close();

@@ -1,28 +1,60 @@
 import type { ServerResponse } from 'node:http';
 
-/** Counts requests between arrival and the end of their response, for graceful shutdown. */
+/** A request in flight that can end its response itself, cleanly, when told the process is stopping. */
+export interface Interruptible {
+  interrupt(): void;
+}
+
+const interruptibles = new WeakMap<ServerResponse, Interruptible>();
+
+/**
+ * Lets a shutdown whose wait is over end `res` through `request` (a generation
+ * request: a 503, or a stream's final error event) rather than cut its connection.
+ */
+export function markInterruptible(res: ServerResponse, request: Interruptible): void {
+  interruptibles.set(res, request);
+}
+
+/** The requests of one app between arrival and the end of their response, for graceful shutdown. */
 export class InFlightRequests {
-  private count = 0;
+  private readonly open = new Set<ServerResponse>();
   private idleWaiters: Array<() => void> = [];
+  private readonly closed: (this: ServerResponse) => void;
+
+  constructor() {
+    const open = this.open;
+    const wake = () => this.wakeWaiters();
+    this.closed = function (this: ServerResponse) {
+      open.delete(this);
+      if (open.size === 0) wake();
+    };
+  }
 
   get size(): number {
-    return this.count;
+    return this.open.size;
   }
 
   /** Counts `res` until it closes. */
   track(res: ServerResponse): void {
-    this.count++;
+    this.open.add(res);
     res.once('close', this.closed);
   }
 
-  private readonly closed = (): void => {
-    this.count--;
-    if (this.count === 0) this.wakeWaiters();
-  };
+  /** Interrupts the requests in flight that can be (see {@link markInterruptible}); returns how many. */
+  interrupt(): number {
+    let interrupted = 0;
+    for (const res of [...this.open]) {
+      const request = interruptibles.get(res);
+      if (!request) continue;
+      request.interrupt();
+      interrupted++;
+    }
+    return interrupted;
+  }
 
   /** Resolves `true` once no request is in flight, `false` if `timeoutMs` passes first. */
   waitForIdle(timeoutMs: number): Promise<boolean> {
-    if (this.count === 0) return Promise.resolve(true);
+    if (this.open.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.idleWaiters = this.idleWaiters.filter((w) => w !== wake);

@@ -126,6 +126,7 @@ export class GenerationRunner {
   ): GatewayError {
     const failure = error instanceof RouteFailure ? error : undefined;
     const gatewayError =
+      ctx.interruption ??
       failure?.error ??
       (error instanceof GatewayError ? error : new GatewayError('internal_error', 'Internal error', { cause: error }));
     this.reporter.report(

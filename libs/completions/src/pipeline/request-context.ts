@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '@app/auth';
+import { GatewayError } from '@app/contracts';
 import type { ClientSignal } from '@app/providers';
+import { type Interruptible, markInterruptible } from '@app/server';
 import type { UsageEndpoint } from '@app/usage';
 
 /** Everything the pipeline knows about one inbound request, independent of Nest. */
@@ -15,6 +17,11 @@ export interface RequestContext {
   signal: ClientSignal;
   /** True once the client went away. */
   readonly clientGone: boolean;
+  /**
+   * Set when the process, stopping, ended the request before its answer was
+   * complete (its signal is aborted too): what the client is told instead.
+   */
+  readonly interruption: GatewayError | undefined;
   agentId?: string | null;
   sessionId?: string | null;
 }
@@ -24,10 +31,23 @@ export interface RequestContext {
  * request (see {@link ClientSignal}). Listeners run once, in the order they were
  * added; one added after the abort never runs, as with an `AbortSignal`.
  */
-export class ClientAbort implements ClientSignal {
+export class ClientAbort implements ClientSignal, Interruptible {
   aborted = false;
   reason: unknown = undefined;
+  /** The shutdown's error, when the process aborted the request rather than the client. */
+  interruption: GatewayError | undefined = undefined;
   private listeners: Array<() => void> | undefined;
+
+  /** Aborts the request for a shutdown: the upstream call ends, and the client is answered with a 503. */
+  interrupt(): void {
+    if (this.aborted) return;
+    this.interruption = new GatewayError(
+      'service_unavailable',
+      'The gateway is shutting down: the request was ended before its answer was complete. Retry it.',
+      { retryAfter: 1 },
+    );
+    this.abort(this.interruption);
+  }
 
   /** `reason` defaults to what `AbortController.abort()` gives: an `AbortError` DOMException. */
   abort(reason: unknown = new DOMException('This operation was aborted', 'AbortError')): void {
@@ -70,7 +90,11 @@ class HttpRequestContext implements RequestContext {
   ) {}
 
   get clientGone(): boolean {
-    return this.signal.aborted;
+    return this.signal.aborted && this.signal.interruption === undefined;
+  }
+
+  get interruption(): GatewayError | undefined {
+    return this.signal.interruption;
   }
 }
 
@@ -82,6 +106,7 @@ export function requestContext(
 ): RequestContext {
   if (!req.principal) throw new Error('requestContext needs an authenticated request (ApiKeyGuard)');
   const signal = new ClientAbort();
+  markInterruptible(res, signal);
   res.once('close', () => {
     if (!res.writableFinished) signal.abort();
   });

@@ -65,7 +65,8 @@ export async function* relayStream<T>(
   } catch (error) {
     if (!ctx.clientGone) {
       const failure =
-        error instanceof GatewayError ? error : new GatewayError('upstream_error', 'The upstream stream failed');
+        ctx.interruption ??
+        (error instanceof GatewayError ? error : new GatewayError('upstream_error', 'The upstream stream failed'));
       end = { status: failure.status, errorCode: failure.code };
       throw failure;
     }
