@@ -13,6 +13,20 @@ const weather = {
   additionalProperties: false,
 };
 
+/** `{type: object, properties: {a: ...}}`, `levels` times over. */
+function nested(levels: number): Record<string, unknown> {
+  let schema: Record<string, unknown> = { type: 'string' };
+  for (let i = 0; i < levels; i++) schema = { type: 'object', properties: { a: schema } };
+  return schema;
+}
+
+/** `$defs` a0 -> a1 -> ... each a `$ref` to the next: shallow JSON, deep for ajv. */
+function refChain(length: number): Record<string, unknown> {
+  const defs: Record<string, unknown> = { [`a${length}`]: { type: 'string' } };
+  for (let i = 0; i < length; i++) defs[`a${i}`] = { $ref: `#/$defs/a${i + 1}` };
+  return { $defs: defs, type: 'object', properties: { x: { $ref: '#/$defs/a0' } } };
+}
+
 function thrown(fn: () => void): GatewayError {
   try {
     fn();
@@ -76,6 +90,23 @@ describe('validateJsonSchemaDefinition', () => {
     expect(err.param).toBe('response_format.json_schema.schema');
     expect(err.message).toContain('response_format.json_schema.schema is not a valid JSON Schema');
     expect(err.message).toContain(detail);
+  });
+
+  it('accepts a deep but reasonable schema', () => {
+    expect(() => validateJsonSchemaDefinition(nested(60), 'schema')).not.toThrow();
+    expect(validateAgainst(nested(60), 'not an object')).toMatchObject({ ok: false });
+  });
+
+  it.each([
+    ['800 levels of properties', nested(800), 'more than 128 levels deep'],
+    ['100,000 levels of properties', nested(100_000), 'more than 128 levels deep'],
+    ['a chain of 20,000 $refs', refChain(20_000), 'its references nest too deeply to be checked'],
+  ])('rejects %s with a 400, not a stack overflow', (_name, schema, detail) => {
+    const err = thrown(() => validateJsonSchemaDefinition(schema, 'tools[0].function.parameters'));
+    expect(err.status).toBe(400);
+    expect(err.param).toBe('tools[0].function.parameters');
+    expect(err.message).toContain(detail);
+    expect(thrown(() => validateAgainst(schema, {})).param).toBe('schema');
   });
 
   it('lets unrelated schemas share an $id', () => {

@@ -16,6 +16,12 @@ type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; error: s
 
 /** Errors listed in one message; the rest are counted. */
 const MAX_LISTED_ERRORS = 8;
+/**
+ * Objects and arrays nested deeper than this are refused before anything walks
+ * the schema: ajv, the prompts that embed it, the token estimate all recurse,
+ * and would exhaust the stack a few hundred levels down. Real schemas stay far below.
+ */
+export const MAX_SCHEMA_DEPTH = 128;
 
 const instances = new Map<Draft, Ajv>();
 const byObject = new WeakMap<object, Compiled>();
@@ -83,14 +89,23 @@ export function formatSchemaErrors(errors: readonly ErrorObject[] | null | undef
   return more > 0 ? `${listed}; and ${more} more` : listed;
 }
 
+/** Whether `value` nests objects and arrays deeper than `limit` (looking no further, so this recursion is bounded). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  return Object.values(value).some((item) => nestedDeeperThan(item, limit - 1));
+}
+
 function compileFresh(schema: Record<string, unknown>, draft: Draft): Compiled {
   const ajv = ajvFor(draft);
   // `$schema` picked the draft; ajv would otherwise insist on knowing that exact URI.
   const { $schema: _ignored, ...body } = schema;
-  if (!ajv.validateSchema(body)) return { ok: false, error: formatSchemaErrors(ajv.errors) };
   try {
+    if (!ajv.validateSchema(body)) return { ok: false, error: formatSchemaErrors(ajv.errors) };
     return { ok: true, validate: ajv.compile(body) };
   } catch (err) {
+    // Within the depth limit, a long enough chain of `$ref`s still recurses past the stack in ajv.
+    if (err instanceof RangeError) return { ok: false, error: 'its references nest too deeply to be checked' };
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
   }
 }
@@ -100,6 +115,14 @@ export function compileSchema(schema: unknown): Compiled {
   if (!isObject(schema)) return { ok: false, error: 'must be a JSON Schema object' };
   const known = byObject.get(schema);
   if (known) return known;
+  if (nestedDeeperThan(schema, MAX_SCHEMA_DEPTH)) {
+    const tooDeep = {
+      ok: false as const,
+      error: `it nests objects and arrays more than ${MAX_SCHEMA_DEPTH} levels deep`,
+    };
+    byObject.set(schema, tooDeep);
+    return tooDeep;
+  }
   const draft = draftOf(schema);
   const key = `${draft}\n${JSON.stringify(schema)}`;
   let compiled = byText.get(key);
