@@ -102,6 +102,46 @@ describe('gateway bad input', () => {
     expect(generations(upstream)).toHaveLength(0);
   });
 
+  it('rejects a schema nested too deeply wherever a schema is checked, with a 400 naming it', async () => {
+    // ~30 KB: 800 levels, past what ajv (and any other recursive walk) can take on the stack.
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 800; i++) deep = { type: 'object', properties: { a: deep } };
+    const cases: Array<[string, unknown, string]> = [
+      ['/v1/generate/structured', { model: 'openai/gpt-4o', prompt: 'x', schema: deep }, 'schema'],
+      [
+        '/v1/chat/completions',
+        {
+          model: 'openai/gpt-4o',
+          messages: user,
+          response_format: { type: 'json_schema', json_schema: { name: 'x', schema: deep } },
+        },
+        'response_format.json_schema.schema',
+      ],
+      [
+        '/v1/chat/completions',
+        {
+          model: 'openai/gpt-4o',
+          messages: user,
+          tools: [{ type: 'function', function: { name: 'f', parameters: deep } }],
+        },
+        'tools[0].function.parameters',
+      ],
+      [
+        '/v1/messages',
+        { model: 'openai/gpt-4o', messages: user, max_tokens: 10, tools: [{ name: 'f', input_schema: deep }] },
+        'tools[0].input_schema',
+      ],
+    ];
+    for (const [path, body, param] of cases) {
+      const res = await post(path, body);
+      expect(res.status, path).toBe(400);
+      const json = (await res.json()) as { error: { message: string; type: string; param: string } };
+      expect(json.error).toMatchObject({ type: 'invalid_request_error', param });
+      expect(json.error.message).toContain('more than 128 levels deep');
+    }
+    expect(generations(upstream)).toHaveLength(0);
+  });
+
   it('rejects malformed JSON and oversized bodies', async () => {
     const malformed = await post('/v1/chat/completions', undefined, '{"model": ');
     expect(malformed.status).toBe(400);

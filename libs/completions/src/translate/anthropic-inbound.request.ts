@@ -16,6 +16,7 @@ import {
   type ChatToolChoice,
   type ChatToolMessage,
 } from '@app/contracts';
+import { validateJsonSchemaDefinition } from './json-schema';
 
 /**
  * Anthropic Messages request (inbound `POST /v1/messages`) -> the canonical chat
@@ -209,6 +210,8 @@ function convertTools(tools: ToolUnion[]): ChatTool[] {
       ...(properties !== null && properties !== undefined ? { properties } : {}),
       ...(required !== null && required !== undefined ? { required } : {}),
     };
+    // Checked here to name the field as the client wrote it; the chat pipeline's check then hits the cache.
+    validateJsonSchemaDefinition(parameters, `tools[${i}].input_schema`);
     const fn = { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters };
     return { type: 'function', function: tool.strict ? { ...fn, strict: true } : fn };
   });
@@ -232,6 +235,9 @@ function outputConfig(config: AnthropicMessageRequest['output_config']): Partial
   const out: Partial<ChatRequest> = {};
   if (config.effort) out['reasoning_effort'] = config.effort as ChatRequest['reasoning_effort'];
   if (config.format?.type === 'json_schema') {
+    if (config.format.schema !== undefined) {
+      validateJsonSchemaDefinition(config.format.schema, 'output_config.format.schema');
+    }
     out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: config.format.schema } };
   }
   return out;

@@ -2,7 +2,7 @@ import type { ChatRequest } from '@app/contracts';
 import { toAnthropicRequest } from '@app/providers';
 import { describe, expect, it } from 'vitest';
 import { anthropicToChat } from './anthropic-inbound.request';
-import { body, PNG, toolConversation, weatherTool } from './anthropic-inbound.fixtures';
+import { body, PNG, thrown, toolConversation, weatherTool } from './anthropic-inbound.fixtures';
 
 describe('anthropicToChat: tools and tool traffic', () => {
   it('maps a tool conversation: tool_use -> tool_calls, tool_result -> tool message before the rest of the turn', () => {
@@ -101,6 +101,26 @@ describe('anthropicToChat: tools and tool traffic', () => {
       tool_choice: out.tool_choice,
       ...(out.parallel_tool_calls === undefined ? {} : { parallel_tool_calls: out.parallel_tool_calls }),
     }).toEqual(expected);
+  });
+
+  it.each([
+    [
+      'a tool input_schema',
+      body({
+        tools: [weatherTool, { name: 'f', input_schema: { type: 'object', properties: { a: { type: 'nonsense' } } } }],
+      }),
+      'tools[1].input_schema',
+    ],
+    [
+      'an output_config schema',
+      body({ output_config: { format: { type: 'json_schema', schema: { type: 'object', required: 'a' } } } }),
+      'output_config.format.schema',
+    ],
+  ])('refuses %s that is not a JSON Schema with a 400 naming it', (_name, request, param) => {
+    const err = thrown(() => anthropicToChat(request));
+    expect(err.status).toBe(400);
+    expect(err.param).toBe(param);
+    expect(err.message).toContain(`${param} is not a valid JSON Schema`);
   });
 
   it('cleans null properties/required and keeps strict', () => {
