@@ -299,4 +299,31 @@ describe('gateway resilience', () => {
     expect(((await res.json()) as { object: unknown }).object).toEqual({ name: 'Ada', age: 36 });
     expect(generations(secondary)).toHaveLength(2);
   });
+
+  it('takes a recursive schema ("$ref": "#") and repairs a reply that breaks it deep down', async () => {
+    secondary.enqueue(
+      { match: isPost, text: '{"name": "root", "children": [{"name": "a", "children": [{"name": 7}]}]}' },
+      { match: isPost, text: '{"name": "root", "children": [{"name": "a", "children": [{"name": "b"}]}]}' },
+    );
+    const res = await fetch(`${platform.gatewayUrl}/v1/generate/structured`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'no-tools/small',
+        prompt: 'A small tree',
+        schema: {
+          type: 'object',
+          properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#' } } },
+          required: ['name'],
+        },
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { object: unknown }).object).toEqual({
+      name: 'root',
+      children: [{ name: 'a', children: [{ name: 'b' }] }],
+    });
+    const [, repair] = generations(secondary).map((r) => r.body as { messages: unknown[] });
+    expect(JSON.stringify(repair.messages)).toContain('$.children[0].children[0].name must be string');
+  });
 });

@@ -27,6 +27,13 @@ function refChain(length: number): Record<string, unknown> {
   return { $defs: defs, type: 'object', properties: { x: { $ref: '#/$defs/a0' } } };
 }
 
+/** Recursive, as OpenAI documents it: `"$ref": "#"` is the whole schema again. */
+const tree = {
+  type: 'object',
+  properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#' } } },
+  required: ['name'],
+};
+
 function thrown(fn: () => void): GatewayError {
   try {
     fn();
@@ -66,6 +73,12 @@ describe('validateJsonSchemaDefinition', () => {
     ],
     ['an unknown format (ignored)', { type: 'string', format: 'not-a-format' }],
     ['a draft-04 schema (read as draft-07)', { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' }],
+    ['a recursive schema ($ref to the root)', tree],
+    [
+      'a recursive draft-07 schema ($ref to the root)',
+      { $schema: 'http://json-schema.org/draft-07/schema#', type: 'array', items: { $ref: '#' } },
+    ],
+    ['a recursive schema with its own $id', { $id: 'https://example.com/tree', ...tree }],
   ])('accepts %s', (_name, schema) => {
     expect(() => validateJsonSchemaDefinition(schema, 'tools[0].function.parameters')).not.toThrow();
   });
@@ -90,6 +103,7 @@ describe('validateJsonSchemaDefinition', () => {
     expect(err.param).toBe('response_format.json_schema.schema');
     expect(err.message).toContain('response_format.json_schema.schema is not a valid JSON Schema');
     expect(err.message).toContain(detail);
+    expect(err.message).not.toContain('gateway.invalid');
   });
 
   it('accepts a deep but reasonable schema', () => {
@@ -160,6 +174,16 @@ describe('validateAgainst', () => {
     };
     const result = validateAgainst(schema, { items: [{ qty: 1 }, { qty: 'two' }, { qty: 2.5 }] });
     expect(result).toEqual({ ok: false, errors: '$.items[1].qty must be integer; $.items[2].qty must be integer' });
+  });
+
+  it('follows a reference to the root of a recursive schema', () => {
+    const value = { name: 'root', children: [{ name: 'a', children: [{ name: 'b' }] }] };
+    expect(validateAgainst(tree, value)).toEqual({ ok: true });
+    expect(validateAgainst(tree, { name: 'root', children: [{ name: 'a', children: [{ name: 2 }, {}] }] })).toEqual({
+      ok: false,
+      errors:
+        "$.children[0].children[0].name must be string; $.children[0].children[1] must have required property 'name'",
+    });
   });
 
   it('checks formats (ajv-formats)', () => {

@@ -23,6 +23,13 @@ const MAX_LISTED_ERRORS = 8;
  */
 export const MAX_SCHEMA_DEPTH = 128;
 
+/**
+ * The base URI of a schema without `$id`. ajv resolves a reference to the root
+ * (`"$ref": "#"`, how OpenAI writes recursive schemas) only against a base URI,
+ * and `addUsedSchema: false` (below) keeps it from registering the empty one.
+ */
+const ROOT_ID = 'https://gateway.invalid/schema';
+
 const instances = new Map<Draft, Ajv>();
 const byObject = new WeakMap<object, Compiled>();
 /** Bounded by count and by schema text size (a few huge schemas must not pin much memory). */
@@ -102,11 +109,12 @@ function compileFresh(schema: Record<string, unknown>, draft: Draft): Compiled {
   const { $schema: _ignored, ...body } = schema;
   try {
     if (!ajv.validateSchema(body)) return { ok: false, error: formatSchemaErrors(ajv.errors) };
-    return { ok: true, validate: ajv.compile(body) };
+    return { ok: true, validate: ajv.compile('$id' in body ? body : { $id: ROOT_ID, ...body }) };
   } catch (err) {
     // Within the depth limit, a long enough chain of `$ref`s still recurses past the stack in ajv.
     if (err instanceof RangeError) return { ok: false, error: 'its references nest too deeply to be checked' };
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, error: message.replace(` from id ${ROOT_ID}`, '') };
   }
 }
 

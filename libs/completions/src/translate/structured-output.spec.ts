@@ -163,6 +163,17 @@ describe('checkJsonReply', () => {
     expect(checkJsonReply(request, text)).toEqual({ ok: false, errors: expect.stringContaining(errors) });
   });
 
+  it('validates against a recursive schema ($ref to the root)', () => {
+    const schema = { type: 'object', properties: { child: { $ref: '#' }, n: { type: 'integer' } } };
+    const recursive = req({ response_format: { type: 'json_schema', json_schema: { name: 'node', schema } } });
+    expect(errorOf(() => validateChatRequestSchemas(recursive))).toBeUndefined();
+    expect(checkJsonReply(recursive, '{"n":1,"child":{"n":2,"child":{}}}').ok).toBe(true);
+    expect(checkJsonReply(recursive, '{"n":1,"child":{"child":{"n":"3"}}}')).toEqual({
+      ok: false,
+      errors: '$.child.child.n must be integer',
+    });
+  });
+
   it('requires an object for json_object', () => {
     const jsonObject = req({ response_format: { type: 'json_object' } });
     expect(checkJsonReply(jsonObject, '[1,2]')).toEqual({ ok: false, errors: '$ must be object' });
