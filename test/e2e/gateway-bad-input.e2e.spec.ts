@@ -102,6 +102,24 @@ describe('gateway bad input', () => {
     expect(generations(upstream)).toHaveLength(0);
   });
 
+  it.each<[string, Record<string, unknown>, string]>([
+    ['numeric content', { messages: [{ role: 'user', content: 5 }] }, 'messages[0].content'],
+    ['object content', { messages: [{ role: 'user', content: { a: 1 } }] }, 'messages[0].content'],
+    ['an unknown role', { messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role'],
+    ['max_tokens over the cap', { prompt: 'x', max_tokens: 1e15 }, 'max_tokens'],
+    ['neither messages nor prompt', {}, 'messages'],
+  ])('rejects a structured generation with %s, naming the field', async (_name, fields, param) => {
+    const res = await post('/v1/generate/structured', {
+      model: 'openai/gpt-4o',
+      schema: { type: 'object' },
+      ...fields,
+    });
+    expect(res.status).toBe(400);
+    const json = (await res.json()) as { error: { type: string; param: string } };
+    expect(json.error).toMatchObject({ type: 'invalid_request_error', param });
+    expect(generations(upstream)).toHaveLength(0);
+  });
+
   it('rejects a schema nested too deeply wherever a schema is checked, with a 400 naming it', async () => {
     // ~30 KB: 800 levels, past what ajv (and any other recursive walk) can take on the stack.
     let deep: Record<string, unknown> = { type: 'string' };

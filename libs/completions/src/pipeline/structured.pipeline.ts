@@ -9,8 +9,8 @@ export interface StructuredRequest {
   messages: ChatRequest['messages'];
   schema: Record<string, unknown>;
   name?: string;
-  temperature?: number;
-  max_tokens?: number;
+  temperature?: number | null;
+  max_tokens?: number | null;
 }
 
 /**

@@ -11,7 +11,7 @@ import { jsonObject, modelName, textOrItems } from './schema-helpers';
 export const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 export const MAX_OUTPUT_TOKENS = 1_000_000;
 
-const functionName = z.string().regex(FUNCTION_NAME, 'must be 1-64 letters, digits, underscores or dashes');
+export const functionName = z.string().regex(FUNCTION_NAME, 'must be 1-64 letters, digits, underscores or dashes');
 
 export const maxTokens = z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish();
 export const choiceCount = z.number().int().min(1).max(128).nullish();
@@ -86,6 +86,13 @@ export const chatMessageSchema = z
     { error: 'role must be one of system, developer, user, assistant, tool, function' },
   )
   .meta({ id: 'ChatMessage' });
+
+/** A message of a conversation without tool results: what a prompt-only endpoint takes. */
+export const promptMessageSchema = z.discriminatedUnion(
+  'role',
+  [systemMessage, developerMessage, userMessage, assistantMessage],
+  { error: 'role must be one of system, developer, user, assistant' },
+);
 
 const functionTool = z.looseObject({
   type: z.literal('function'),

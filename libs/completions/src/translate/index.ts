@@ -39,4 +39,5 @@ export {
 } from './json-schema';
 export { extractJson, jsonCandidates } from './json-extract';
 export { chatMessageSchema, chatRequestSchema, FUNCTION_NAME, MAX_OUTPUT_TOKENS } from './chat-request.schema';
+export { structuredRequestSchema } from './structured-request.schema';
 export { completionRequestSchema, embeddingRequestSchema, MAX_EMBEDDING_INPUTS } from './completion-request.schema';

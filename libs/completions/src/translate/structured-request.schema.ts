@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { functionName, maxTokens, promptMessageSchema, temperature } from './chat-request.schema';
+
+/**
+ * `POST /v1/generate/structured` body validation: the gateway's own endpoint, so a
+ * strict object; its messages and sampling fields are checked as chat's are.
+ */
+export const structuredRequestSchema = z
+  .strictObject({
+    model: z.string().min(1, 'model is required'),
+    messages: z.array(promptMessageSchema).min(1, 'messages must contain at least one message').optional(),
+    prompt: z.string().min(1).optional(),
+    schema: z.record(z.string(), z.unknown()),
+    name: functionName.optional(),
+    temperature,
+    max_tokens: maxTokens,
+  })
+  .refine((body) => body.messages || body.prompt, { message: 'Give either messages or prompt', path: ['messages'] })
+  .meta({ id: 'StructuredGenerationRequest' });
