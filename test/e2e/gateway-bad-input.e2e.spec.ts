@@ -195,6 +195,26 @@ describe('gateway bad input', () => {
       type: 'error',
       error: { type: 'invalid_request_error', param: 'tool_choice' },
     });
+    // Tools are named by their Anthropic fields, and their names checked as Anthropic does.
+    const badSchema = await post('/v1/messages', {
+      model: 'openai/gpt-4o',
+      messages: user,
+      max_tokens: 10,
+      tools: [{ name: 'ok', input_schema: { type: 'bad' } }],
+    });
+    expect(badSchema.status).toBe(400);
+    const schemaError = ((await badSchema.json()) as { error: { param: string; message: string } }).error;
+    expect(schemaError.param).toBe('tools[0].input_schema');
+    expect(schemaError.message).toMatch(/^tools\[0\]\.input_schema is not a valid JSON Schema/);
+    const badName = await post('/v1/messages', {
+      model: 'openai/gpt-4o',
+      messages: user,
+      max_tokens: 10,
+      tools: [{ name: 'bad name!', input_schema: { type: 'object' } }],
+    });
+    expect(badName.status).toBe(400);
+    expect(await badName.json()).toMatchObject({ type: 'error', error: { param: 'tools[0].name' } });
+    expect(generations(upstream)).toHaveLength(0);
   });
 
   it('rejects a body over the limit sent without a length, and one in a charset other than UTF', async () => {

@@ -113,6 +113,7 @@ describe('gateway count_tokens (Anthropic SDK)', () => {
       tools: [{ name: 'f', input_schema: { type: 'object', properties: { a: { type: 12 } } } }],
     });
     expect(badSchema.status).toBe(400);
+    expect(await badSchema.json()).toMatchObject({ type: 'error', error: { param: 'tools[0].input_schema' } });
     const unknown = await post({ model: 'nowhere/nothing', messages: question.messages });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error', param: 'model' } });

@@ -252,7 +252,8 @@ function passThrough(body: AnthropicMessageRequest): Record<string, unknown> {
  * becomes the first system message; content blocks become parts, tool calls and
  * `tool` messages; tools, tool_choice, stop_sequences, metadata.user_id and
  * output_config are mapped; `temperature`, `top_p`, `top_k`, `thinking` and
- * unknown fields pass through; block-level `cache_control` marks stay on text parts. Block types
+ * unknown fields pass through; block-level `cache_control` marks stay on text parts. A tool's
+ * `input_schema` that is not a JSON Schema is a 400 naming `tools[i].input_schema`. Block types
  * with no canonical form are refused (400 naming the block), never dropped —
  * except earlier `thinking` blocks, which no other model could use.
  */

@@ -105,6 +105,16 @@ describe('anthropicMessagesSchema', () => {
     ['system blocks that are not text', { ...valid, system: [{ type: 'image', source: {} }] }, 'system[0].type'],
     ['a custom tool without input_schema', { ...valid, tools: [{ name: 'f' }] }, 'tools[0].input_schema'],
     ['a tool without a name', { ...valid, tools: [{ input_schema: { type: 'object' } }] }, 'tools[0].name'],
+    [
+      'a tool name with spaces',
+      { ...valid, tools: [{ name: 'bad name!', input_schema: { type: 'object' } }] },
+      'tools[0].name',
+    ],
+    [
+      'a tool name over 64 characters',
+      { ...valid, tools: [{ name: 'x'.repeat(65), input_schema: { type: 'object' } }] },
+      'tools[0].name',
+    ],
     ['an unknown tool_choice', { ...valid, tool_choice: { type: 'sometimes' } }, 'tool_choice.type'],
     ['tool_choice tool without a name', { ...valid, tool_choice: { type: 'tool' } }, 'tool_choice.name'],
     ['temperature above 1', { ...valid, temperature: 1.5 }, 'temperature'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_OUTPUT_TOKENS } from './chat-request.schema';
+import { FUNCTION_NAME, MAX_OUTPUT_TOKENS } from './chat-request.schema';
 import { jsonObject, modelName, textOrItems } from './schema-helpers';
 
 /**
@@ -39,7 +39,8 @@ const message = z.looseObject({
 
 const tool = z
   .looseObject({
-    name: z.string().min(1),
+    // Anthropic's rule for tool names, which is also OpenAI's: any upstream accepts them.
+    name: z.string().regex(FUNCTION_NAME, 'must be 1-64 letters, digits, underscores or dashes'),
     description: z.string().optional(),
     input_schema: jsonObject.optional(),
     type: z.string().nullish(),
