@@ -1,6 +1,7 @@
 import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
 import type { ChatChunk } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
+import { toolInput } from './anthropic-inbound.response';
 import { chatChunksToAnthropicEvents, type AnthropicSseEvent } from './anthropic-inbound.stream';
 import { chunker, fromArray, ndjson, usage } from './translate.fixtures';
 
@@ -154,6 +155,46 @@ describe('chatChunksToAnthropicEvents', () => {
     expect(message.stop_reason).toBe('tool_use');
     const stops = events.filter((e) => e.event === 'content_block_stop').map((e) => e.data['index']);
     expect(stops).toEqual([0, 1]);
+  });
+
+  it.each<[string, string[], Record<string, unknown>]>([
+    ['an array', ['[1,', ' 2]'], {}],
+    ['a string', ['"x"'], {}],
+    ['a number after blanks', [' ', '42'], {}],
+    ['an object in a code fence', ['```json\n{"city":', ' "Oslo"}\n```'], { city: 'Oslo' }],
+    ['blanks only', ['  '], {}],
+  ])('gives arguments that are %s the input the JSON translation gives', async (_name, fragments, input) => {
+    const opening = { id: 'call_a', type: 'function' as const };
+    const calls = fragments.map((args, i) =>
+      c.delta({
+        tool_calls: [
+          { index: 0, ...(i === 0 ? opening : {}), function: { ...(i === 0 ? { name: 'f' } : {}), arguments: args } },
+        ],
+      }),
+    );
+    const events = await collect([...calls, c.delta({ content: 'Done.' }), c.delta({}, 'tool_calls')]);
+    const message = await sdkMessage(events);
+    expect(message.content[0]).toMatchObject({ type: 'tool_use', name: 'f', input });
+    expect(input).toEqual(toolInput(fragments.join('')));
+    // Held back, then sent whole before the block closes.
+    const deltas = events.filter((e) => e.event === 'content_block_delta' && e.data['index'] === 0);
+    expect(deltas.length).toBeLessThanOrEqual(1);
+    const stop = events.findIndex((e) => e.event === 'content_block_stop' && e.data['index'] === 0);
+    expect(events.findIndex((e) => e.data['index'] === 1)).toBeGreaterThan(stop);
+  });
+
+  it('streams object arguments fragment by fragment, leading blanks included', async () => {
+    const events = await collect([
+      c.delta({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: ' ' } }] }),
+      c.delta({ tool_calls: [{ index: 0, function: { arguments: '\n{"a": ' } }] }),
+      c.delta({ tool_calls: [{ index: 0, function: { arguments: '[1, 2]}' } }] }),
+      c.delta({}, 'tool_calls'),
+    ]);
+    const fragments = events
+      .filter((e) => e.event === 'content_block_delta')
+      .map((e) => (e.data['delta'] as { partial_json: string }).partial_json);
+    expect(fragments).toEqual([' \n{"a": ', '[1, 2]}']);
+    expect((await sdkMessage(events)).content[0]).toMatchObject({ input: { a: [1, 2] } });
   });
 
   it('opens a new text block for text after a tool call', async () => {

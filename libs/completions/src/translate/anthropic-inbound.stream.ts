@@ -11,6 +11,7 @@ import {
   anthropicStopReason,
   anthropicUsage,
   matchedStopSequence,
+  toolInput,
 } from './anthropic-inbound.response';
 import { randomId } from './prompt-messages';
 
@@ -23,7 +24,8 @@ import { randomId } from './prompt-messages';
  *   (stop_reason, usage), message_stop.
  *
  * Blocks open one at a time, in order, as Anthropic's are: text, then one block
- * per tool call (`input_json_delta` fragments); text after a tool call opens a
+ * per tool call (`input_json_delta` fragments, held back only when the arguments
+ * are not a JSON object: see {@link ToolBlock}); text after a tool call opens a
  * new text block. Only the first choice is translated (Anthropic has no `n`).
  * Framing (`event:` / `data:` lines) is the SSE writer's job.
  */
@@ -34,8 +36,17 @@ export interface AnthropicSseEvent {
   data: { type: string; [field: string]: unknown };
 }
 
+/**
+ * How a tool block's arguments travel: `pending` while they are only blank,
+ * `stream` (fragment by fragment, as they arrive) once they open a JSON object,
+ * `buffer` when they start with anything else — an array, a string, a code
+ * fence — to be sent whole, read as the JSON translation reads them, when the
+ * block closes: Anthropic's `input` is always an object, streamed or not.
+ */
 interface ToolBlock {
   block: number;
+  mode: 'pending' | 'stream' | 'buffer';
+  held: string;
 }
 
 type OpenBlock = { kind: 'text'; block: number } | { kind: 'tool'; block: number; tool: number };
@@ -134,9 +145,17 @@ export class AnthropicEventMapper {
 
   private closeOpen(): AnthropicSseEvent[] {
     if (!this.open) return [];
-    const index = this.open.block;
+    const open = this.open;
     this.open = undefined;
-    return [sse('content_block_stop', { index })];
+    const events: AnthropicSseEvent[] = [];
+    const tool = open.kind === 'tool' ? this.tools.get(open.tool) : undefined;
+    if (tool?.mode === 'buffer') {
+      events.push(inputDelta(open.block, JSON.stringify(toolInput(tool.held))));
+      // Fragments for a block already closed have nowhere to go: Anthropic blocks do not reopen.
+      tool.held = '';
+    }
+    events.push(sse('content_block_stop', { index: open.block }));
+    return events;
   }
 
   private text(text: string): AnthropicSseEvent[] {
@@ -152,7 +171,7 @@ export class AnthropicEventMapper {
     const events: AnthropicSseEvent[] = [];
     let tool = this.tools.get(call.index);
     if (!tool) {
-      tool = { block: this.nextBlock++ };
+      tool = { block: this.nextBlock++, mode: 'pending', held: '' };
       this.tools.set(call.index, tool);
       const start = {
         type: 'tool_use',
@@ -167,11 +186,32 @@ export class AnthropicEventMapper {
     if (fragment) {
       // A fragment for an already closed call (no known upstream interleaves calls)
       // still goes to that call's block: clients accumulate by index.
-      const delta = { type: 'input_json_delta', partial_json: fragment };
-      events.push(sse('content_block_delta', { index: tool.block, delta }));
+      const sent = this.toolArguments(tool, fragment);
+      if (sent) events.push(inputDelta(tool.block, sent));
     }
     return events;
   }
+
+  /** What to send of a tool call's arguments now (see {@link ToolBlock}); `undefined` while held back. */
+  private toolArguments(tool: ToolBlock, fragment: string): string | undefined {
+    if (tool.mode === 'stream') return fragment;
+    tool.held += fragment;
+    if (tool.mode === 'buffer') return undefined;
+    const first = /\S/.exec(tool.held)?.[0];
+    if (first === undefined) return undefined;
+    if (first !== '{') {
+      tool.mode = 'buffer';
+      return undefined;
+    }
+    tool.mode = 'stream';
+    const held = tool.held;
+    tool.held = '';
+    return held;
+  }
+}
+
+function inputDelta(index: number, partialJson: string): AnthropicSseEvent {
+  return sse('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partialJson } });
 }
 
 /**
