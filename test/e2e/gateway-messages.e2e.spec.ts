@@ -3,6 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOllamaServer, FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 
+/** What reached a fake upstream's chat endpoint. */
+const chatBodies = (fake: FakeOpenAIServer) =>
+  fake.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as Record<string, unknown>);
+
 /** `POST /v1/messages` with the Anthropic SDK over OpenAI-shaped upstreams: what they receive, what the client gets. */
 describe('gateway Messages API over OpenAI-shaped providers', () => {
   const openaiFake = new FakeOpenAIServer({ apiKey: 'sk-upstream-openai' });
@@ -26,6 +30,24 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
   beforeEach(() => {
     openaiFake.reset();
     ollamaFake.reset();
+  });
+
+  it('sends top_k to the providers that take it, not to OpenAI', async () => {
+    const ask = (model: string, stream: boolean) => {
+      // `top_k` left the SDK's types with API version 2026-10-21; clients on older versions still send it.
+      const params = { model, max_tokens: 64, top_k: 3, messages: [{ role: 'user' as const, content: 'Hi' }] };
+      return stream ? client.messages.stream(params).finalMessage() : client.messages.create(params);
+    };
+    for (const stream of [false, true]) {
+      expect((await ask('openai/gpt-4o-mini', stream)).type).toBe('message');
+      expect((await ask('ollama/llama3:8b', stream)).type).toBe('message');
+    }
+    const toOpenAI = chatBodies(openaiFake);
+    const toOllama = chatBodies(ollamaFake);
+    expect(toOpenAI).toHaveLength(2);
+    expect(toOpenAI.every((body) => !('top_k' in body))).toBe(true);
+    expect(toOllama).toHaveLength(2);
+    expect(toOllama.every((body) => body['top_k'] === 3)).toBe(true);
   });
 
   it('gives a tool call whose arguments are not an object the same input streamed or not', async () => {

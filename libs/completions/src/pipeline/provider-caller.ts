@@ -18,6 +18,7 @@ import {
   emulatedToolStream,
   emulateToolsRequest,
   instructForJson,
+  messagesRequestFor,
   parseEmulatedToolReply,
   repairRequest,
   usesTools,
@@ -65,7 +66,7 @@ export class ProviderCaller {
       const call = this.callContext(target, provider, ctx);
       const { emulateTools, emulateJson } = this.emulation(provider, req);
       // `stream_options` is left for the adapters: the one that passes fields through (OpenAI-compatible) drops it.
-      const upstream: ChatRequest = withFields(req, { model: target.model, stream: false });
+      const upstream: ChatRequest = withFields(this.fitted(req, provider, ctx), { model: target.model, stream: false });
       // Natively served, the adapter's promise is the answer: no async layer (a promise and a turn) of our own.
       if (!emulateTools && !emulateJson) return provider.adapter.chat(upstream, call);
       return this.emulatedChat(provider, req, upstream, call, emulateTools, emulateJson);
@@ -102,7 +103,7 @@ export class ProviderCaller {
       const rest: AsyncIterator<ChatChunk> = { next: async () => chunks.next() };
       return { first: (await rest.next()).value as ChatChunk | undefined, rest, ttftMs: performance.now() - started };
     }
-    const upstream: ChatRequest = withFields(req, { model: target.model, stream: true });
+    const upstream: ChatRequest = withFields(this.fitted(req, provider, ctx), { model: target.model, stream: true });
     const stream = provider.adapter.chatStream(upstream, this.callContext(target, provider, ctx));
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
@@ -162,6 +163,11 @@ export class ProviderCaller {
       });
     }
     return provider.adapter.embed(withFields(req, { model: target.model }), this.callContext(target, provider, ctx));
+  }
+
+  /** The request as this provider takes it: a Messages request loses what the provider's API has no place for. */
+  private fitted(req: ChatRequest, provider: RegisteredProvider, ctx: RequestContext): ChatRequest {
+    return ctx.endpoint === 'messages' ? messagesRequestFor(req, provider.kind) : req;
   }
 
   private emulation(provider: RegisteredProvider, req: ChatRequest): { emulateTools: boolean; emulateJson: boolean } {

@@ -16,6 +16,7 @@ import {
   type ChatToolChoice,
   type ChatToolMessage,
 } from '@app/contracts';
+import type { ProviderKind } from '@app/providers';
 import { validateJsonSchemaDefinition } from './json-schema';
 
 /**
@@ -272,4 +273,23 @@ export function anthropicToChat(body: AnthropicMessageRequest): ChatRequest {
     ...outputConfig(body.output_config),
     ...(body.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
+}
+
+/**
+ * Provider kinds whose chat API has no `top_k` and refuses arguments it does not
+ * know: OpenAI, and Azure OpenAI and Gemini's OpenAI endpoint, which follow it.
+ * Everywhere else `top_k` passes through, as unknown fields do: the Anthropic
+ * provider maps it, OpenAI-compatible servers (vLLM...) and Ollama take it.
+ */
+const WITHOUT_TOP_K: ReadonlySet<ProviderKind> = new Set<ProviderKind>(['openai', 'azure-openai', 'gemini']);
+
+/**
+ * A translated Messages request as sent to a provider of `kind`: Anthropic's
+ * `top_k`, a sampling hint, is left out where the API has no such parameter
+ * (and would refuse the whole request for it).
+ */
+export function messagesRequestFor(req: ChatRequest, kind: ProviderKind): ChatRequest {
+  if (req['top_k'] === undefined || !WITHOUT_TOP_K.has(kind)) return req;
+  const { top_k: _unsupported, ...rest } = req;
+  return rest;
 }

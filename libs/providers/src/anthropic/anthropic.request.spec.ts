@@ -201,12 +201,12 @@ describe('toAnthropicRequest', () => {
     expect(plan.params.tool_choice).toEqual({ type: 'tool', name: 'json_object' });
   });
 
-  it('passes temperature and top_p only on the API version that accepts them', () => {
-    const { params } = toAnthropicRequest(req({ temperature: 0.2, top_p: 0.9 }), {
+  it('passes temperature, top_p and top_k only on the API version that accepts them', () => {
+    const { params } = toAnthropicRequest(req({ temperature: 0.2, top_p: 0.9, top_k: 40 }), {
       ...opts,
       apiVersion: ANTHROPIC_SAMPLING_API_VERSION,
     });
-    expect(params).toMatchObject({ temperature: 0.2, top_p: 0.9 });
+    expect(params).toMatchObject({ temperature: 0.2, top_p: 0.9, top_k: 40 });
   });
 
   it('maps reasoning_effort to output_config.effort', () => {
@@ -233,6 +233,7 @@ describe('toAnthropicRequest', () => {
     ['functions', { functions: [{ name: 'f' }] }],
     ['temperature', { temperature: 0.7 }],
     ['top_p', { top_p: 0.5 }],
+    ['top_k', { top_k: 5 }],
     ['reasoning_effort', { reasoning_effort: 'minimal' }],
     [
       'tool_choice',

@@ -13,7 +13,7 @@ import type {
 } from '@app/contracts';
 import { assistantTextBlocks, cacheControlOf, invalid, plainText, userBlocks } from './anthropic.content';
 
-/** The API version that still accepts `temperature` / `top_p` (2026-10-21 rejects them). */
+/** The API version that still accepts `temperature` / `top_p` / `top_k` (2026-10-21 rejects them). */
 export const ANTHROPIC_SAMPLING_API_VERSION = '2023-06-01';
 export const DEFAULT_MAX_TOKENS = 4096;
 
@@ -21,7 +21,7 @@ export const DEFAULT_MAX_TOKENS = 4096;
  * Messages params as sent (the adapter sets `stream`). The sampling fields left the
  * SDK's types with API version 2026-10-21 but older versions still take them.
  */
-export type AnthropicParams = AnthropicMessageParams & { temperature?: number; top_p?: number };
+export type AnthropicParams = AnthropicMessageParams & { temperature?: number; top_p?: number; top_k?: number };
 
 export interface AnthropicRequestOptions {
   /** The model id sent upstream. */
@@ -66,10 +66,12 @@ function rejectUnsupported(req: ChatRequest): void {
   if (isSet(req.verbosity)) throw invalid('verbosity', 'verbosity is not supported by this provider');
 }
 
-function samplingParams(req: ChatRequest, apiVersion: string): { temperature?: number; top_p?: number } {
-  const out: { temperature?: number; top_p?: number } = {};
-  for (const param of ['temperature', 'top_p'] as const) {
-    const value = req[param];
+type Sampling = { temperature?: number; top_p?: number; top_k?: number };
+
+function samplingParams(req: ChatRequest, apiVersion: string): Sampling {
+  const out: Sampling = {};
+  for (const param of ['temperature', 'top_p', 'top_k'] as const) {
+    const value = req[param] as number | null | undefined;
     if (value === undefined || value === null) continue;
     if (apiVersion !== ANTHROPIC_SAMPLING_API_VERSION) {
       throw invalid(
