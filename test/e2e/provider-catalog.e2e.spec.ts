@@ -466,6 +466,11 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     });
     expect(list.every((id: string) => id.startsWith('ollama/'))).toBe(true);
     expect((await gateway('/v1/models/openai/gpt-4o-mini', { token: key })).status).toBe(404);
+    // A bare name resolves as on chat, and the key's provider/* pattern allows what it resolves to.
+    expect((await gateway('/v1/models/llama3:8b', { token: key })).body).toMatchObject({ id: 'llama3:8b' });
+    expect((await gateway('/v1/models/gpt-4o-mini', { token: key })).status).toBe(404);
+    const wide = await createKey(platform, teamId, { allowedModels: ['mock/*', 'openai/*'] });
+    expect((await gateway('/v1/models/gpt-4o-mini', { token: wide.key })).body).toMatchObject({ id: 'gpt-4o-mini' });
     // Only admin and master keys see providers.
     expect((await gateway('/v1/providers', { token: key })).status).toBe(403);
     expect((await gateway('/v1/providers/test', { token: key, method: 'POST', body: { kind: 'mock' } })).status).toBe(

@@ -36,7 +36,8 @@ export class ModelsService {
     if (listed) return listed;
     const serving = this.catalog.providersServing(id);
     const entry = serving.length === 1 ? this.catalog.find(`${serving[0]}/${id}`) : undefined;
-    if (entry && this.access.isAllowed(principal, id)) {
+    // As chat admits it: the key may use the name asked for, or the provider/model it resolves to.
+    if (entry && (this.access.isAllowed(principal, id) || this.access.isAllowed(principal, entry.id))) {
       return { id, object: 'model', created: entry.created, owned_by: entry.ownedBy };
     }
     throw new GatewayError('model_not_found', `The model ${JSON.stringify(id)} does not exist.`, { param: 'model' });
