@@ -353,6 +353,46 @@ describe('gateway bad input', () => {
     expect(unauthenticated.status).toBe(401);
   });
 
+  it("answers the Messages API's body errors in Anthropic's shape on the hot path and through the full stack", async () => {
+    const valid = JSON.stringify({ model: 'openai/gpt-4o', max_tokens: 10, messages: user });
+    const cases: Array<[string, number, string, string, string]> = [
+      ['malformed JSON', 400, 'invalid_request_error', '{"model": ', 'application/json'],
+      [
+        'a body over the limit',
+        413,
+        'request_too_large',
+        valid.replace('{', `{"pad": "${'x'.repeat(70_000)}", `),
+        'application/json',
+      ],
+      ['a charset other than UTF', 415, 'invalid_request_error', valid, 'application/json; charset=latin1'],
+    ];
+    // The hot path, then two ways to the full stack: a browser call (Origin), a compressed body.
+    const ways = (body: string): Array<{ headers: Record<string, string>; body: string | Buffer }> => [
+      { headers: {}, body },
+      { headers: { origin: 'http://dashboard.example' }, body },
+      { headers: { 'content-encoding': 'gzip' }, body: gzipSync(body) },
+    ];
+    const reached = generations(upstream).length;
+    for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
+      for (const [name, status, type, body, contentType] of cases) {
+        const answers: unknown[] = [];
+        for (const way of ways(body)) {
+          const res = await fetch(`${platform.gatewayUrl}${path}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': contentType, ...way.headers },
+            body: way.body,
+          });
+          expect(res.status, `${path}, ${name}`).toBe(status);
+          answers.push(await res.json());
+        }
+        expect(answers[0], `${path}, ${name}`).toMatchObject({ type: 'error', error: { type, param: null } });
+        expect(answers[1]).toEqual(answers[0]);
+        expect(answers[2]).toEqual(answers[0]);
+      }
+    }
+    expect(generations(upstream)).toHaveLength(reached);
+  });
+
   it('requires an API key', async () => {
     const res = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
       method: 'POST',

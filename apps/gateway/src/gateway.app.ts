@@ -1,5 +1,6 @@
 import { platformVersion, type AppConfig } from '@app/config';
 import { createHttpApp, type HttpApp } from '@app/server';
+import { messagesErrorBody } from './completions/messages.controller';
 import { GatewayModule } from './gateway.module';
 
 /** Builds the gateway app (not yet listening). */
@@ -11,6 +12,7 @@ export function createGatewayApp(config: AppConfig): Promise<HttpApp> {
       'OpenAI-compatible API over every configured provider. Authenticate with `Authorization: Bearer <key>` or `x-api-key`.',
     version: platformVersion(),
     hotRoutes: true,
+    errorBody: messagesErrorBody,
     exposedHeaders: [
       'x-ratelimit-limit-requests',
       'x-ratelimit-remaining-requests',

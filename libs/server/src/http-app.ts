@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { HotRoutes, type HotRequest } from './hot-routes';
-import { HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
+import { type ErrorBody, HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
 import { InFlightRequests } from './in-flight';
 import { RequestLogging } from './request-logging';
 import { createValidationPipe } from './validation';
@@ -22,6 +22,12 @@ export interface HttpAppOptions {
   exposedHeaders?: string[];
   /** Serve the app's {@link HotRoutes} (its module imports `HotRoutesModule`) ahead of Express. */
   hotRoutes?: boolean;
+  /**
+   * The body of an error answered before any controller (the body parser's 400, 413
+   * and 415) or by the global filter, for routes whose API has an error shape of its
+   * own; `undefined` (and by default) the OpenAI envelope.
+   */
+  errorBody?: ErrorBody;
 }
 
 /** A configured, not yet listening app, with what graceful shutdown needs. */
@@ -76,9 +82,10 @@ export async function createHttpApp(
   );
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!error) return next();
-    sendError(res, toGatewayError(error, req));
+    const failure = toGatewayError(error, req);
+    sendError(res, failure, options.errorBody?.(failure, req));
   });
-  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalFilters(new HttpExceptionFilter(options.errorBody));
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app, options);
   if (options.hotRoutes) serveHotRoutes(app, app.get(HotRoutes), arrive);

@@ -127,9 +127,14 @@ export function failureOf(exception: unknown, req: IncomingMessage): GatewayErro
   return error;
 }
 
+/** An error's response body for a route with an error shape of its own; `undefined` for the OpenAI envelope. */
+export type ErrorBody = (error: GatewayError, req: IncomingMessage) => object | undefined;
+
 /** The one exception filter of each app. Unknown errors are 500, logged once with the request id. */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
+  constructor(private readonly errorBody?: ErrorBody) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
@@ -139,7 +144,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.status(exception.getStatus()).json(exception.getResponse());
       return;
     }
-    sendError(res, failureOf(exception, req));
+    const error = failureOf(exception, req);
+    sendError(res, error, this.errorBody?.(error, req));
   }
 }
 

@@ -21,7 +21,7 @@ import {
   anthropicMessagesSchema,
   requestContext,
 } from '@app/completions';
-import type { AnthropicCountTokensRequest, AnthropicMessageRequest } from '@app/contracts';
+import type { AnthropicCountTokensRequest, AnthropicMessageRequest, GatewayError } from '@app/contracts';
 import { failureOf, sendError, sendJson } from '@app/server';
 import { HotApi } from './hot-api';
 import { anthropicErrorBody, writeSse } from './stream-writer';
@@ -34,6 +34,18 @@ class AnthropicErrorFilter implements ExceptionFilter {
     const error = failureOf(exception, http.getRequest<IncomingMessage>());
     sendError(http.getResponse<ServerResponse>(), error, anthropicErrorBody(error));
   }
+}
+
+/** The Messages API's routes, spelt as Express matches them (any case, a trailing slash). */
+const MESSAGES_ROUTE = /^\/v1\/messages(?:\/count_tokens)?\/?(?:\?|$)/i;
+
+/**
+ * Anthropic's error body for a Messages API request failing before its controller
+ * (the body parser's 400, 413, 415 on the full stack), as the hot path and
+ * {@link AnthropicErrorFilter} answer; `undefined` for every other route.
+ */
+export function messagesErrorBody(error: GatewayError, req: IncomingMessage): object | undefined {
+  return MESSAGES_ROUTE.test(req.url ?? '') ? anthropicErrorBody(error) : undefined;
 }
 
 /**
