@@ -1,3 +1,5 @@
+import { GatewayError } from '@app/contracts';
+
 /** Builds a deterministic sample value that satisfies a (reasonable) JSON Schema. */
 
 type Schema = Record<string, unknown>;
@@ -5,9 +7,19 @@ type Schema = Record<string, unknown>;
 export interface SampleOptions {
   /** `required`: only required properties (tool arguments); `all`: every property. */
   properties: 'required' | 'all';
+  /** The request field that holds the schema, named by the 400 when the sample would be too large. */
+  param: string;
 }
 
 const MAX_DEPTH = 8;
+
+/**
+ * The most JSON (in characters, as serialised) one sample may take. A schema that
+ * requires more (`minItems`, items times nesting, recursive `$ref`s, large `const`s
+ * repeated) is refused with a 400 before the work is done, rather than freezing the
+ * event loop while building it.
+ */
+export const MAX_SAMPLE_CHARS = 100_000;
 
 function isSchema(value: unknown): value is Schema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -57,17 +69,22 @@ function sampleNumber(schema: Schema, integer: boolean): number {
 }
 
 class Sampler {
+  /** Characters of JSON generated so far, separators included. */
+  private chars = 0;
+  /** Resolved once each: a long `$ref` path is not walked again for every item that uses it. */
+  private readonly refs = new Map<string, unknown>();
+
   constructor(
     private readonly root: Schema,
     private readonly options: SampleOptions,
   ) {}
 
   sample(node: unknown, depth: number): unknown {
-    if (!isSchema(node) || depth > MAX_DEPTH) return null;
-    if (typeof node['$ref'] === 'string') return this.sample(resolveRef(node['$ref'], this.root), depth + 1);
-    if ('const' in node) return node['const'];
-    if (Array.isArray(node['enum']) && node['enum'].length > 0) return node['enum'][0];
-    if ('default' in node) return node['default'];
+    if (!isSchema(node) || depth > MAX_DEPTH) return this.leaf(null);
+    if (typeof node['$ref'] === 'string') return this.sample(this.resolve(node['$ref']), depth + 1);
+    if ('const' in node) return this.leaf(node['const']);
+    if (Array.isArray(node['enum']) && node['enum'].length > 0) return this.leaf(node['enum'][0]);
+    if ('default' in node) return this.leaf(node['default']);
     for (const key of ['anyOf', 'oneOf', 'allOf']) {
       const options = node[key];
       if (Array.isArray(options) && options.length > 0) return this.sample(options[0], depth + 1);
@@ -79,23 +96,35 @@ class Sampler {
     switch (typeOf(node)) {
       case 'object':
         return this.object(node, depth);
-      case 'array': {
-        const min = typeof node['minItems'] === 'number' ? node['minItems'] : 1;
-        return Array.from({ length: Math.max(1, min) }, () => this.sample(node['items'] ?? {}, depth + 1));
-      }
+      case 'array':
+        return this.array(node, depth);
       case 'string':
-        return sampleString(node);
+        return this.leaf(sampleString(node));
       case 'integer':
-        return sampleNumber(node, true);
+        return this.leaf(sampleNumber(node, true));
       case 'number':
-        return sampleNumber(node, false);
+        return this.leaf(sampleNumber(node, false));
       case 'boolean':
-        return true;
+        return this.leaf(true);
       case 'null':
-        return null;
+        return this.leaf(null);
       default:
-        return 'mock';
+        return this.leaf('mock');
     }
+  }
+
+  private resolve(ref: string): unknown {
+    if (!this.refs.has(ref)) this.refs.set(ref, resolveRef(ref, this.root));
+    return this.refs.get(ref);
+  }
+
+  private array(node: Schema, depth: number): unknown[] {
+    const min = typeof node['minItems'] === 'number' ? Math.max(1, node['minItems']) : 1;
+    // Each item takes at least a character and a comma: refuse at once rather than item by item.
+    this.charge(2 + 2 * min, `minItems ${min}`);
+    const items: unknown[] = [];
+    for (let i = 0; i < min; i++) items.push(this.sample(node['items'] ?? {}, depth + 1));
+    return items;
   }
 
   private object(node: Schema, depth: number): Record<string, unknown> {
@@ -104,12 +133,37 @@ class Sampler {
       ? node['required'].filter((k): k is string => typeof k === 'string')
       : [];
     const keys = this.options.properties === 'all' ? [...new Set([...Object.keys(properties), ...required])] : required;
+    this.charge(2);
     const out: Record<string, unknown> = {};
-    for (const key of keys) out[key] = this.sample(properties[key] ?? {}, depth + 1);
+    for (const key of keys) {
+      this.charge(key.length + 4);
+      out[key] = this.sample(properties[key] ?? {}, depth + 1);
+    }
     return out;
+  }
+
+  /** A value used as is (a `const`, an `enum` member, a `default`, a sample scalar), counted at its JSON size. */
+  private leaf(value: unknown): unknown {
+    this.charge((JSON.stringify(value) ?? '').length + 1);
+    return value;
+  }
+
+  private charge(chars: number, what = 'its nesting, sizes and constants'): void {
+    this.chars += chars;
+    if (this.chars <= MAX_SAMPLE_CHARS) return;
+    throw new GatewayError(
+      'invalid_request_error',
+      `The mock provider generates at most ${MAX_SAMPLE_CHARS} characters of JSON for a schema; ` +
+        `this schema needs more (${what}).`,
+      { param: this.options.param },
+    );
   }
 }
 
+/**
+ * A deterministic value for the schema, or a 400 naming `options.param` when the
+ * value would take more than {@link MAX_SAMPLE_CHARS} characters of JSON.
+ */
 export function sampleFromSchema(schema: unknown, options: SampleOptions): unknown {
   const root = isSchema(schema) ? schema : {};
   return new Sampler(root, options).sample(root, 0);

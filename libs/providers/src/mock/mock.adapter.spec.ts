@@ -1,8 +1,8 @@
-import type { ChatChunk, ChatRequest } from '@app/contracts';
+import { type ChatChunk, type ChatRequest, GatewayError } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
 import { isClientAbort } from '../errors';
 import { callContext } from '../testing/local-server';
-import { sampleFromSchema } from './json-from-schema';
+import { MAX_SAMPLE_CHARS, sampleFromSchema } from './json-from-schema';
 import { MockAdapter } from './mock.adapter';
 
 const mock = new MockAdapter({ name: 'mock', kind: 'mock' });
@@ -143,6 +143,24 @@ describe('MockAdapter', () => {
     expect(typeof b64.data[0].embedding).toBe('string');
   });
 
+  it('refuses a tool schema or response_format too large to sample, naming where it is', async () => {
+    const huge = { type: 'object', properties: { a: { type: 'array', minItems: 100_000_000 } }, required: ['a'] };
+    const tool = { type: 'function' as const, function: { name: 'big', parameters: huge } };
+    const forced = { type: 'function' as const, function: { name: 'big' } };
+    const started = performance.now();
+    await expect(
+      mock.chat(ask('x', { tools: [weather, tool], tool_choice: forced }), callContext()),
+    ).rejects.toMatchObject({ code: 'invalid_request_error', status: 400, param: 'tools[1].function.parameters' });
+    await expect(
+      collect(mock.chatStream(ask('x', { tools: [tool], tool_choice: 'required' }), callContext())),
+    ).rejects.toMatchObject({ param: 'tools[0].function.parameters' });
+    const format = { type: 'json_schema' as const, json_schema: { name: 'r', schema: huge } };
+    await expect(mock.chat(ask('x', { response_format: format }), callContext())).rejects.toMatchObject({
+      param: 'response_format.json_schema.schema',
+    });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('legacy completions echo the prompt', async () => {
     expect((await mock.completion({ model: 'echo-1', prompt: 'say hi' }, callContext())).choices[0].text).toBe(
       '[mock] say hi',
@@ -183,6 +201,49 @@ describe('sampleFromSchema', () => {
     ],
     ['anyOf', { anyOf: [{ type: 'integer' }, { type: 'string' }] }, 'all', 1],
   ])('%s', (_name, schema, properties, expected) => {
-    expect(sampleFromSchema(schema, { properties })).toEqual(expected);
+    expect(sampleFromSchema(schema, { properties, param: 'schema' })).toEqual(expected);
+  });
+
+  const nested = (levels: number, minItems: number): unknown =>
+    levels === 0 ? { type: 'string' } : { type: 'array', minItems, items: nested(levels - 1, minItems) };
+  const fanOut = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`p${i}`, { $ref: '#/$defs/node' }]));
+  const tree = { $ref: '#/$defs/node', $defs: { node: { type: 'object', properties: fanOut } } };
+
+  it.each<[string, unknown]>([
+    ['minItems in the millions', { type: 'array', items: { type: 'string' }, minItems: 100_000_000 }],
+    ['items times nesting', nested(6, 12)],
+    ['a recursive $ref fanning out', tree],
+    [
+      'a long property name, repeated',
+      { type: 'array', minItems: 100, items: { type: 'object', properties: { ['k'.repeat(5000)]: { type: 'null' } } } },
+    ],
+    ['a large const, repeated', { type: 'array', minItems: 100, items: { const: 'c'.repeat(5000) } }],
+    ['a large enum member, repeated', { type: 'array', minItems: 100, items: { enum: ['e'.repeat(5000)] } }],
+  ])('refuses %s with a 400 naming the schema, at once', (_name, schema) => {
+    const started = performance.now();
+    let thrown: unknown;
+    try {
+      sampleFromSchema(schema, { properties: 'all', param: 'response_format.json_schema.schema' });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(thrown).toBeInstanceOf(GatewayError);
+    expect(thrown).toMatchObject({
+      code: 'invalid_request_error',
+      status: 400,
+      param: 'response_format.json_schema.schema',
+      message: expect.stringContaining(`at most ${MAX_SAMPLE_CHARS} characters`),
+    });
+  });
+
+  it('samples anything that fits the budget', () => {
+    const sample = sampleFromSchema(
+      { type: 'array', minItems: 5000, items: { type: 'object', properties: { n: { type: 'integer' } } } },
+      { properties: 'all', param: 'schema' },
+    ) as unknown[];
+    expect(sample).toHaveLength(5000);
+    expect(JSON.stringify(sample).length).toBeLessThanOrEqual(MAX_SAMPLE_CHARS);
+    expect(sampleFromSchema(tree, { properties: 'required', param: 'p' })).toEqual({});
   });
 });

@@ -58,7 +58,8 @@ function chooseTool(req: ChatRequest, text: string): ChatFunctionTool | undefine
 function formatted(req: ChatRequest, text: string): string | undefined {
   const format = req.response_format;
   if (format?.type === 'json_schema') {
-    return JSON.stringify(sampleFromSchema(format.json_schema.schema ?? { type: 'object' }, { properties: 'all' }));
+    const schema = format.json_schema.schema ?? { type: 'object' };
+    return JSON.stringify(sampleFromSchema(schema, { properties: 'all', param: 'response_format.json_schema.schema' }));
   }
   if (format?.type === 'json_object') return JSON.stringify({ echo: text });
   return undefined;
@@ -74,7 +75,8 @@ export function planMockReply(req: ChatRequest): MockReply {
   const text = lastUserText(req.messages);
   const tool = chooseTool(req, text);
   if (tool) {
-    const args = sampleFromSchema(tool.function.parameters ?? { type: 'object' }, { properties: 'required' });
+    const param = `tools[${(req.tools ?? []).indexOf(tool)}].function.parameters`;
+    const args = sampleFromSchema(tool.function.parameters ?? { type: 'object' }, { properties: 'required', param });
     return {
       kind: 'tool',
       id: `call_mock_${stableHash(JSON.stringify(req.messages))}`,
