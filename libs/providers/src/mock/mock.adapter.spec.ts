@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isClientAbort } from '../errors';
 import { callContext } from '../testing/local-server';
 import { MAX_SAMPLE_CHARS, sampleFromSchema } from './json-from-schema';
-import { MockAdapter } from './mock.adapter';
+import { MAX_MOCK_EMBEDDING_DIMENSIONS, MAX_MOCK_EMBEDDING_VALUES, MockAdapter } from './mock.adapter';
 
 const mock = new MockAdapter({ name: 'mock', kind: 'mock' });
 const weather = {
@@ -141,6 +141,21 @@ describe('MockAdapter', () => {
       callContext(),
     );
     expect(typeof b64.data[0].embedding).toBe('string');
+  });
+
+  it('refuses embeddings larger than it builds, naming the parameter', async () => {
+    const embed = (input: string | string[], dimensions: number) =>
+      mock.embed({ model: 'echo-1', input, dimensions }, callContext());
+    const inputs = Array.from({ length: 2048 }, (_, i) => `text ${i}`);
+    await expect(embed('x', 3_000_000)).rejects.toMatchObject({
+      code: 'invalid_request_error',
+      status: 400,
+      param: 'dimensions',
+    });
+    await expect(embed(inputs, 3072)).rejects.toMatchObject({ status: 400, param: 'input' });
+    expect((await embed(['a', 'b'], MAX_MOCK_EMBEDDING_DIMENSIONS)).data[1].embedding).toHaveLength(3072);
+    const most = MAX_MOCK_EMBEDDING_VALUES / 1024;
+    expect((await embed(inputs.slice(0, most), 1024)).data).toHaveLength(most);
   });
 
   it('refuses a tool schema or response_format too large to sample, naming where it is', async () => {

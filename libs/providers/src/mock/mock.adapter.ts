@@ -10,6 +10,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '@app/contracts';
+import { GatewayError } from '@app/contracts';
 import { clientAbortError } from '../errors';
 import type {
   CallContext,
@@ -45,6 +46,10 @@ export const MOCK_MODELS: ReadonlyArray<ModelInfo> = [
 ];
 
 const DEFAULT_EMBEDDING_DIMENSIONS = 8;
+/** OpenAI's largest (text-embedding-3-large). */
+export const MAX_MOCK_EMBEDDING_DIMENSIONS = 3072;
+/** Numbers per embeddings response (inputs × dimensions): about 2.5 MB of JSON, built in tens of ms. */
+export const MAX_MOCK_EMBEDDING_VALUES = 262_144;
 
 function now(): number {
   return Math.floor(Date.now() / 1000);
@@ -61,6 +66,25 @@ function embeddingInputs(input: EmbeddingRequest['input']): string[] {
   if (input.length === 0) return [];
   if (typeof input[0] === 'number') return [input.join(' ')];
   return (input as Array<string | number[]>).map((item) => (typeof item === 'string' ? item : item.join(' ')));
+}
+
+/** The mock's vectors are built on the event loop: their size is bounded, visibly. */
+function checkEmbeddingSize(inputs: number, dimensions: number): void {
+  if (dimensions > MAX_MOCK_EMBEDDING_DIMENSIONS) {
+    throw new GatewayError(
+      'invalid_request_error',
+      `The mock provider embeds with at most ${MAX_MOCK_EMBEDDING_DIMENSIONS} dimensions (asked for ${dimensions}).`,
+      { param: 'dimensions' },
+    );
+  }
+  if (inputs * dimensions > MAX_MOCK_EMBEDDING_VALUES) {
+    throw new GatewayError(
+      'invalid_request_error',
+      `The mock provider returns at most ${MAX_MOCK_EMBEDDING_VALUES} numbers per request (inputs × dimensions); ` +
+        `${inputs} inputs of ${dimensions} dimensions are ${inputs * dimensions}. Send fewer inputs or dimensions.`,
+      { param: 'input' },
+    );
+  }
 }
 
 /** Built-in deterministic provider: no network, clearly labelled `[mock]`. */
@@ -157,6 +181,7 @@ export class MockAdapter implements ProviderAdapter {
     this.checkAbort(call);
     const inputs = embeddingInputs(request.input);
     const dimensions = request.dimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
+    checkEmbeddingSize(inputs.length, dimensions);
     const tokens = inputs.reduce((sum, text) => sum + mockUsage(text, '').prompt_tokens, 0);
     return {
       object: 'list',
