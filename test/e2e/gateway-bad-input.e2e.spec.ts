@@ -393,6 +393,47 @@ describe('gateway bad input', () => {
     expect(generations(upstream)).toHaveLength(reached);
   });
 
+  it('refuses what the mock provider would not generate with a 400 naming the field, and stays responsive', async () => {
+    const tooMany = { type: 'array', items: { type: 'string' }, minItems: 100_000_000 };
+    const started = performance.now();
+    const health = fetch(`${platform.gatewayUrl}/health`);
+    const refusals = await Promise.all([
+      post('/v1/generate/structured', { model: 'mock/echo-1', prompt: 'x', schema: tooMany }),
+      post('/v1/chat/completions', {
+        model: 'mock/echo-1',
+        messages: user,
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'f', parameters: { type: 'object', properties: { a: tooMany }, required: ['a'] } },
+          },
+        ],
+        tool_choice: 'required',
+      }),
+      post('/v1/chat/completions', {
+        model: 'mock/echo-1',
+        messages: user,
+        stream: true,
+        response_format: { type: 'json_schema', json_schema: { name: 'r', schema: tooMany } },
+      }),
+      post('/v1/embeddings', { model: 'mock/echo-1', input: 'x', dimensions: 3_000_000 }),
+    ]);
+    const answers = await Promise.all(
+      refusals.map(async (res) => {
+        const { error } = (await res.json()) as { error?: { type: string; param: string | null } };
+        return [res.status, error?.type, error?.param];
+      }),
+    );
+    expect(answers).toEqual([
+      [400, 'invalid_request_error', 'schema'],
+      [400, 'invalid_request_error', 'tools[0].function.parameters'],
+      [400, 'invalid_request_error', 'response_format.json_schema.schema'],
+      [400, 'invalid_request_error', 'dimensions'],
+    ]);
+    expect((await health).status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it('requires an API key', async () => {
     const res = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
       method: 'POST',

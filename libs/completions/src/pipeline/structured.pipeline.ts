@@ -13,6 +13,20 @@ export interface StructuredRequest {
   max_tokens?: number | null;
 }
 
+const SCHEMA_PARAM = 'response_format.json_schema.schema';
+
+/** An error about the chat request's schema, named as the client sent it: `schema`. */
+function aboutSchema(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || !error.param?.startsWith(SCHEMA_PARAM)) return error;
+  return new GatewayError(error.code, error.message, {
+    param: `schema${error.param.slice(SCHEMA_PARAM.length)}`,
+    status: error.status,
+    retryAfter: error.retryAfter,
+    headers: error.headers,
+    cause: error,
+  });
+}
+
 /**
  * `POST /v1/generate/structured`: a JSON value that conforms to the given JSON
  * Schema, from any provider (native structured output where it exists,
@@ -34,7 +48,9 @@ export class StructuredPipeline {
         json_schema: { name: body.name ?? 'result', schema: body.schema, strict: true },
       },
     };
-    const { value, headers } = await this.chat.complete(request, ctx);
+    const { value, headers } = await this.chat.complete(request, ctx).catch((error: unknown) => {
+      throw aboutSchema(error);
+    });
     const text = value.choices[0]?.message.content ?? '';
     const object = extractJson(text);
     const check =
