@@ -1,4 +1,10 @@
-import { type ChatChunk, type ChatRequest, GatewayError } from '@app/contracts';
+import {
+  type ChatChunk,
+  type ChatRequest,
+  type CompletionChunk,
+  type CompletionRequest,
+  GatewayError,
+} from '@app/contracts';
 import { describe, expect, it } from 'vitest';
 import { isClientAbort } from '../errors';
 import { callContext } from '../testing/local-server';
@@ -176,10 +182,61 @@ describe('MockAdapter', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
-  it('legacy completions echo the prompt', async () => {
-    expect((await mock.completion({ model: 'echo-1', prompt: 'say hi' }, callContext())).choices[0].text).toBe(
-      '[mock] say hi',
-    );
+  it('answers n choices, in JSON and streamed, with usage for all of them', async () => {
+    const json = await mock.chat(ask('one two', { n: 3 }), callContext());
+    expect(json.choices.map((c) => [c.index, c.message.content, c.finish_reason])).toEqual([
+      [0, '[mock] one two', 'stop'],
+      [1, '[mock] one two', 'stop'],
+      [2, '[mock] one two', 'stop'],
+    ]);
+    expect(json.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 9, total_tokens: 12 });
+    const chunks = await collect(mock.chatStream(ask('one two', { n: 2, tools: [weather] }), callContext()));
+    const texts = ['', ''];
+    for (const choice of chunks.flatMap((c) => c.choices)) texts[choice.index] += choice.delta.content ?? '';
+    expect(texts).toEqual(['[mock] one two', '[mock] one two']);
+    expect(chunks.filter((c) => c.choices[0]?.finish_reason === 'stop').map((c) => c.choices[0].index)).toEqual([0, 1]);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 6 } });
+    const calls = await mock.chat(ask('call tool', { n: 2, tools: [weather] }), callContext());
+    expect(calls.choices).toMatchObject([
+      { index: 0, finish_reason: 'tool_calls', message: { tool_calls: [{ function: { name: 'get_weather' } }] } },
+      { index: 1, finish_reason: 'tool_calls', message: { tool_calls: [{ function: { name: 'get_weather' } }] } },
+    ]);
+  });
+
+  it('refuses n copies of a reply longer than it writes, naming n', async () => {
+    const long = 'word '.repeat(100_000);
+    await expect(mock.chat(ask(long, { n: 3 }), callContext())).rejects.toMatchObject({
+      code: 'invalid_request_error',
+      status: 400,
+      param: 'n',
+    });
+    await expect(mock.completion({ model: 'echo-1', prompt: [long, 'x'], n: 2 }, callContext())).rejects.toMatchObject({
+      param: 'n',
+    });
+    expect((await mock.chat(ask(long), callContext())).choices).toHaveLength(1);
+  });
+
+  it.each<[string, CompletionRequest['prompt'], number, string[], number]>([
+    ['a text', 'say hi', 1, ['[mock] say hi'], 2],
+    ['a text, n times', 'say hi', 2, ['[mock] say hi', '[mock] say hi'], 2],
+    ['a batch of texts', ['a', 'b c'], 1, ['[mock] a', '[mock] b c'], 3],
+    ['a batch, n times each, prompt-major', ['a', 'b'], 2, ['[mock] a', '[mock] a', '[mock] b', '[mock] b'], 2],
+    ['token ids', [1, 2, 3], 1, ['[mock] 1 2 3'], 3],
+    ['a batch of token ids', [[1, 2], [3]], 1, ['[mock] 1 2', '[mock] 3'], 3],
+  ])('legacy completions answer %s', async (_name, prompt, n, texts, promptTokens) => {
+    const json = await mock.completion({ model: 'echo-1', prompt, n }, callContext());
+    expect(json.choices.map((c) => [c.index, c.text])).toEqual(texts.map((text, i) => [i, text]));
+    const completionTokens = texts.reduce((sum, text) => sum + text.split(' ').length, 0);
+    expect(json.usage).toMatchObject({ prompt_tokens: promptTokens, completion_tokens: completionTokens });
+    const streamed = texts.map(() => '');
+    let usage: CompletionChunk['usage'];
+    for await (const chunk of mock.completionStream({ model: 'echo-1', prompt, n }, callContext())) {
+      for (const choice of chunk.choices) streamed[choice.index] += choice.text;
+      usage = chunk.usage ?? usage;
+    }
+    expect(streamed).toEqual(texts);
+    expect(usage).toEqual(json.usage);
+    expect((await mock.completion({ model: 'echo-1', prompt, n }, callContext())).id).toBe(json.id);
   });
 
   it('lists its models, labelled as mock', async () => {

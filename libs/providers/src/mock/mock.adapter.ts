@@ -9,6 +9,7 @@ import type {
   CompletionResponse,
   EmbeddingRequest,
   EmbeddingResponse,
+  Usage,
 } from '@app/contracts';
 import { GatewayError } from '@app/contracts';
 import { clientAbortError } from '../errors';
@@ -22,12 +23,15 @@ import type {
 } from '../provider.interface';
 import {
   MOCK_PREFIX,
+  completionPrompts,
+  countTokens,
   mockUsage,
   mockVector,
   planMockReply,
   promptText,
   replyText,
   stableHash,
+  tokenUsage,
   words,
   type MockReply,
 } from './mock.reply';
@@ -50,15 +54,55 @@ const DEFAULT_EMBEDDING_DIMENSIONS = 8;
 export const MAX_MOCK_EMBEDDING_DIMENSIONS = 3072;
 /** Numbers per embeddings response (inputs × dimensions): about 2.5 MB of JSON, built in tens of ms. */
 export const MAX_MOCK_EMBEDDING_VALUES = 262_144;
+/** Characters of all `n` choices together, when n > 1: n copies of a large echo are refused, one is not. */
+export const MAX_MOCK_CHOICES_CHARS = 1_000_000;
 
 function now(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-function promptOf(prompt: CompletionRequest['prompt']): string {
-  if (typeof prompt === 'string') return prompt;
-  if (Array.isArray(prompt) && typeof prompt[0] === 'string') return prompt[0];
-  return '';
+/**
+ * How many choices to answer: `n`, unless `n` copies of a reply of `chars`
+ * characters would be more than {@link MAX_MOCK_CHOICES_CHARS}.
+ */
+function choiceCount(n: number | null | undefined, chars: number): number {
+  const count = n ?? 1;
+  if (count > 1 && count * chars > MAX_MOCK_CHOICES_CHARS) {
+    throw new GatewayError(
+      'invalid_request_error',
+      `The mock provider writes at most ${MAX_MOCK_CHOICES_CHARS} characters for n choices; ` +
+        `${count} copies of a ${chars}-character reply are more. Ask for fewer choices.`,
+      { param: 'n' },
+    );
+  }
+  return count;
+}
+
+interface CompletionPlan {
+  base: Omit<CompletionResponse, 'choices' | 'usage'>;
+  /** One per choice: prompt-major, `n` per prompt. */
+  texts: string[];
+  usage: Usage;
+}
+
+function completionPlan(request: CompletionRequest): CompletionPlan {
+  const prompts = completionPrompts(request.prompt);
+  const replies = prompts.map((prompt) => `${MOCK_PREFIX} ${prompt.text}`);
+  const n = choiceCount(request.n, replies.join('').length);
+  const key = typeof request.prompt === 'string' ? request.prompt : JSON.stringify(request.prompt ?? '');
+  return {
+    base: {
+      id: `cmpl-mock-${stableHash(key)}`,
+      object: 'text_completion' as const,
+      created: now(),
+      model: request.model,
+    },
+    texts: replies.flatMap((text) => Array.from({ length: n }, () => text)),
+    usage: tokenUsage(
+      prompts.reduce((sum, prompt) => sum + prompt.tokens, 0),
+      replies.reduce((sum, text) => sum + countTokens(text), 0) * n,
+    ),
+  };
 }
 
 function embeddingInputs(input: EmbeddingRequest['input']): string[] {
@@ -105,28 +149,36 @@ export class MockAdapter implements ProviderAdapter {
   async chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
     this.checkAbort(call);
     const reply = planMockReply(request);
+    const n = choiceCount(request.n, replyText(reply).length);
     const finish: ChatFinishReason = reply.kind === 'tool' ? 'tool_calls' : 'stop';
     return {
       id: this.chatId(request),
       object: 'chat.completion',
       created: now(),
       model: request.model,
-      choices: [{ index: 0, message: this.message(reply), finish_reason: finish, logprobs: null }],
-      usage: mockUsage(promptText(request.messages), replyText(reply)),
+      choices: Array.from({ length: n }, (_, index) => ({
+        index,
+        message: this.message(reply),
+        finish_reason: finish,
+        logprobs: null,
+      })),
+      usage: mockUsage(promptText(request.messages), replyText(reply), n),
     };
   }
 
+  /** Each of the `n` choices in turn: its role, its words (or tool call), its finish; then usage. */
   async *chatStream(request: ChatRequest, call: CallContext): AsyncGenerator<ChatChunk> {
     const reply = planMockReply(request);
+    const n = choiceCount(request.n, replyText(reply).length);
     const base = {
       id: this.chatId(request),
       object: 'chat.completion.chunk' as const,
       created: now(),
       model: request.model,
     };
-    const chunk = (delta: ChatChunkDelta, finish: ChatFinishReason | null = null): ChatChunk => ({
+    const chunk = (index: number, delta: ChatChunkDelta, finish: ChatFinishReason | null = null): ChatChunk => ({
       ...base,
-      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      choices: [{ index, delta, finish_reason: finish, logprobs: null }],
     });
     const deltas: ChatChunkDelta[] =
       reply.kind === 'tool'
@@ -137,44 +189,38 @@ export class MockAdapter implements ProviderAdapter {
             { tool_calls: [{ index: 0, function: { arguments: reply.arguments } }] },
           ]
         : words(reply.text).map((content) => ({ content }));
-    for (const delta of [{ role: 'assistant' as const, content: '' }, ...deltas]) {
+    for (let index = 0; index < n; index++) {
+      for (const delta of [{ role: 'assistant' as const, content: '' }, ...deltas]) {
+        await this.pause(call);
+        yield chunk(index, delta);
+      }
       await this.pause(call);
-      yield chunk(delta);
+      yield chunk(index, {}, reply.kind === 'tool' ? 'tool_calls' : 'stop');
     }
-    await this.pause(call);
-    yield chunk({}, reply.kind === 'tool' ? 'tool_calls' : 'stop');
-    yield { ...base, choices: [], usage: mockUsage(promptText(request.messages), replyText(reply)) };
+    yield { ...base, choices: [], usage: mockUsage(promptText(request.messages), replyText(reply), n) };
   }
 
+  /** One choice per prompt, `n` times each, prompt-major as OpenAI orders them. */
   async completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
     this.checkAbort(call);
-    const prompt = promptOf(request.prompt);
-    const text = `${MOCK_PREFIX} ${prompt}`;
+    const plan = completionPlan(request);
     return {
-      id: `cmpl-mock-${stableHash(prompt)}`,
-      object: 'text_completion',
-      created: now(),
-      model: request.model,
-      choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
-      usage: mockUsage(prompt, text),
+      ...plan.base,
+      choices: plan.texts.map((text, index) => ({ index, text, finish_reason: 'stop', logprobs: null })),
+      usage: plan.usage,
     };
   }
 
   async *completionStream(request: CompletionRequest, call: CallContext): AsyncGenerator<CompletionChunk> {
-    const prompt = promptOf(request.prompt);
-    const text = `${MOCK_PREFIX} ${prompt}`;
-    const base = {
-      id: `cmpl-mock-${stableHash(prompt)}`,
-      object: 'text_completion' as const,
-      created: now(),
-      model: request.model,
-    };
-    for (const piece of words(text)) {
-      await this.pause(call);
-      yield { ...base, choices: [{ index: 0, text: piece, finish_reason: null, logprobs: null }] };
+    const { base, texts, usage } = completionPlan(request);
+    for (const [index, text] of texts.entries()) {
+      for (const piece of words(text)) {
+        await this.pause(call);
+        yield { ...base, choices: [{ index, text: piece, finish_reason: null, logprobs: null }] };
+      }
+      yield { ...base, choices: [{ index, text: '', finish_reason: 'stop', logprobs: null }] };
     }
-    yield { ...base, choices: [{ index: 0, text: '', finish_reason: 'stop', logprobs: null }] };
-    yield { ...base, choices: [], usage: mockUsage(prompt, text) };
+    yield { ...base, choices: [], usage };
   }
 
   async embed(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse> {

@@ -1,4 +1,4 @@
-import type { ChatFunctionTool, ChatMessage, ChatRequest, Usage } from '@app/contracts';
+import type { ChatFunctionTool, ChatMessage, ChatRequest, CompletionRequest, Usage } from '@app/contracts';
 import { sampleFromSchema } from './json-from-schema';
 
 /** Pure, deterministic decisions of the mock provider. */
@@ -91,9 +91,12 @@ export function replyText(reply: MockReply): string {
   return reply.kind === 'text' ? reply.text : `${reply.name} ${reply.arguments}`;
 }
 
-export function mockUsage(promptText: string, completionText: string): Usage {
-  const prompt = countTokens(promptText);
-  const completion = countTokens(completionText);
+/** Usage of one prompt answered `choices` times with the same text. */
+export function mockUsage(promptText: string, completionText: string, choices = 1): Usage {
+  return tokenUsage(countTokens(promptText), countTokens(completionText) * choices);
+}
+
+export function tokenUsage(prompt: number, completion: number): Usage {
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
@@ -104,6 +107,26 @@ export function mockUsage(promptText: string, completionText: string): Usage {
 
 export function promptText(messages: ChatMessage[]): string {
   return messages.map(messageText).join(' ');
+}
+
+/** One prompt of a legacy completion request, as the mock answers it. */
+export interface MockPrompt {
+  text: string;
+  tokens: number;
+}
+
+/**
+ * Every prompt of a legacy completion request: a text or a batch of texts, or token
+ * ids (one list or a batch), which the mock cannot decode and echoes as numbers.
+ */
+export function completionPrompts(prompt: CompletionRequest['prompt']): MockPrompt[] {
+  const ofText = (text: string): MockPrompt => ({ text, tokens: countTokens(text) });
+  const ofIds = (ids: number[]): MockPrompt => ({ text: ids.join(' '), tokens: ids.length });
+  if (prompt === null || prompt === undefined) return [ofText('')];
+  if (typeof prompt === 'string') return [ofText(prompt)];
+  if (prompt.length === 0) return [ofText('')];
+  if (typeof prompt[0] === 'number') return [ofIds(prompt as number[])];
+  return (prompt as Array<string | number[]>).map((item) => (typeof item === 'string' ? ofText(item) : ofIds(item)));
 }
 
 /** Word-by-word pieces whose concatenation is the text. */
