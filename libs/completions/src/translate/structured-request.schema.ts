@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { functionName, maxTokens, promptMessageSchema, temperature } from './chat-request.schema';
+import { modelName } from './schema-helpers';
 
 /**
  * `POST /v1/generate/structured` body validation: the gateway's own endpoint, so a
@@ -7,7 +8,7 @@ import { functionName, maxTokens, promptMessageSchema, temperature } from './cha
  */
 export const structuredRequestSchema = z
   .strictObject({
-    model: z.string().min(1, 'model is required'),
+    model: modelName,
     messages: z.array(promptMessageSchema).min(1, 'messages must contain at least one message').optional(),
     prompt: z.string().min(1).optional(),
     schema: z.record(z.string(), z.unknown()),
