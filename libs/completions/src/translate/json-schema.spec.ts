@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { GatewayError } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
 import { compileSchema, validateAgainst, validateJsonSchemaDefinition } from './json-schema';
@@ -209,5 +211,24 @@ describe('validateAgainst', () => {
 
   it('throws a 400 for a schema that is not one', () => {
     expect(thrown(() => validateAgainst({ type: 'nope' }, {})).param).toBe('schema');
+  });
+});
+
+describe('compiled schemas in memory', () => {
+  it('lets go of a schema once it has left the caches, however many distinct schemas came after', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const early: Array<WeakRef<object>> = [];
+    for (let i = 0; i < 50; i++) {
+      const properties = { [`field${i}`]: { type: 'string' } };
+      early.push(new WeakRef(properties));
+      expect(compileSchema({ type: 'object', properties }).ok).toBe(true);
+    }
+    // Distinct schemas, as many clients' would be: far more than the caches hold.
+    for (let i = 0; i < 2_500; i++) compileSchema({ type: 'object', description: `schema ${i}` });
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    // ajv itself keeps every schema an instance compiled: without retiring instances, none is freed.
+    expect(early.filter((ref) => ref.deref() === undefined).length).toBeGreaterThanOrEqual(45);
   });
 });

@@ -30,7 +30,15 @@ export const MAX_SCHEMA_DEPTH = 128;
  */
 const ROOT_ID = 'https://gateway.invalid/schema';
 
-const instances = new Map<Draft, Ajv>();
+/**
+ * How many schemas one ajv instance compiles before a fresh one takes over. ajv
+ * keeps every schema it compiled (its cache, and its code's scope), so one
+ * instance would grow with each distinct schema clients ever sent; a retired
+ * instance is freed once the validators it made have left the caches below.
+ */
+const COMPILES_PER_INSTANCE = 1_000;
+
+const instances = new Map<Draft, { ajv: Ajv; compiles: number }>();
 const byObject = new WeakMap<object, Compiled>();
 /** Bounded by count and by schema text size (a few huge schemas must not pin much memory). */
 const byText = new LRUCache<string, Compiled>({
@@ -39,17 +47,21 @@ const byText = new LRUCache<string, Compiled>({
   sizeCalculation: (_v, key) => key.length,
 });
 
+/** The draft's ajv instance for one more compilation (a fresh one every {@link COMPILES_PER_INSTANCE}). */
 function ajvFor(draft: Draft): Ajv {
-  let ajv = instances.get(draft);
-  if (!ajv) {
+  let instance = instances.get(draft);
+  if (!instance || instance.compiles >= COMPILES_PER_INSTANCE) {
     // Lenient about keywords from other vocabularies (OpenAPI's `nullable`, `example`...):
     // real tool schemas carry them. `addUsedSchema: false` lets unrelated schemas share an `$id`.
     const options = { strict: false, allErrors: true, addUsedSchema: false, logger: false as const };
-    ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
+    const ajv =
+      draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
     addFormats(ajv);
-    instances.set(draft, ajv);
+    instance = { ajv, compiles: 0 };
+    instances.set(draft, instance);
   }
-  return ajv;
+  instance.compiles++;
+  return instance.ajv;
 }
 
 /** By `$schema`; none means 2020-12 (OpenAI's dialect). Older drafts are read as draft-07, their superset. */
