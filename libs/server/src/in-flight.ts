@@ -5,14 +5,20 @@ export interface Interruptible {
   interrupt(): void;
 }
 
-const interruptibles = new WeakMap<ServerResponse, Interruptible>();
+/** By response, until it closes (a `Map`: cheaper per request than a `WeakMap`'s ephemerons). */
+const interruptibles = new Map<ServerResponse, Interruptible>();
 
 /**
  * Lets a shutdown whose wait is over end `res` through `request` (a generation
- * request: a 503, or a stream's final error event) rather than cut its connection.
+ * request: a 503, or a stream's final error event) rather than cut its connection,
+ * until {@link unmarkInterruptible} (when `res` closes).
  */
 export function markInterruptible(res: ServerResponse, request: Interruptible): void {
   interruptibles.set(res, request);
+}
+
+export function unmarkInterruptible(res: ServerResponse): void {
+  interruptibles.delete(res);
 }
 
 /** The requests of one app between arrival and the end of their response, for graceful shutdown. */

@@ -73,4 +73,32 @@ describe('requestContext', () => {
     expect(contexts.get('/answered')?.clientGone).toBe(false);
     expect(contexts.get('/answered')?.requestId).toBe('req-7');
   });
+
+  it('is aborted at once when the client left before it was made (while the body was read)', async () => {
+    let made: (ctx: RequestContext) => void = () => undefined;
+    const context = new Promise<RequestContext>((resolve) => (made = resolve));
+    server = createServer((req, res) => {
+      res.once('close', () =>
+        made(requestContext(Object.assign(req, { id: 'req-8', principal: { teamId: 't' } as Principal }), res, 'chat')),
+      );
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const cut = request({ host: '127.0.0.1', port, method: 'POST', path: '/early' });
+    cut.on('error', () => undefined);
+    cut.write('{');
+    setTimeout(() => cut.destroy(), 50);
+    const ctx = await context;
+    expect(ctx.signal.aborted).toBe(true);
+    expect(ctx.clientGone).toBe(true);
+    expect(ctx.interruption).toBeUndefined();
+  });
+
+  it('names a shutdown as the reason when interrupted, and does not count it as the client leaving', () => {
+    const signal = new ClientAbort();
+    signal.interrupt();
+    expect(signal.aborted).toBe(true);
+    expect(signal.interruption?.status).toBe(503);
+    expect(signal.reason).toBe(signal.interruption);
+  });
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '@app/auth';
 import { GatewayError } from '@app/contracts';
 import type { ClientSignal } from '@app/providers';
-import { type Interruptible, markInterruptible } from '@app/server';
+import { type Interruptible, markInterruptible, unmarkInterruptible } from '@app/server';
 import type { UsageEndpoint } from '@app/usage';
 
 /** Everything the pipeline knows about one inbound request, independent of Nest. */
@@ -106,9 +106,15 @@ export function requestContext(
 ): RequestContext {
   if (!req.principal) throw new Error('requestContext needs an authenticated request (ApiKeyGuard)');
   const signal = new ClientAbort();
-  markInterruptible(res, signal);
-  res.once('close', () => {
-    if (!res.writableFinished) signal.abort();
-  });
+  if (res.closed) {
+    // The client left while the request was read or authenticated.
+    signal.abort();
+  } else {
+    markInterruptible(res, signal);
+    res.once('close', () => {
+      unmarkInterruptible(res);
+      if (!res.writableFinished) signal.abort();
+    });
+  }
   return new HttpRequestContext(typeof req.id === 'string' ? req.id : '', req.principal, endpoint, signal);
 }
