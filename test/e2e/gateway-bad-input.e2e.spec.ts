@@ -121,9 +121,9 @@ describe('gateway bad input', () => {
   });
 
   it('rejects a schema nested too deeply wherever a schema is checked, with a 400 naming it', async () => {
-    // ~30 KB: 800 levels, past what ajv (and any other recursive walk) can take on the stack.
+    // 100 levels of properties: 200 of JSON, past the schemas' 128, within the bodies' 256 (deeper is refused as a body).
     let deep: Record<string, unknown> = { type: 'string' };
-    for (let i = 0; i < 800; i++) deep = { type: 'object', properties: { a: deep } };
+    for (let i = 0; i < 100; i++) deep = { type: 'object', properties: { a: deep } };
     const cases: Array<[string, unknown, string]> = [
       ['/v1/generate/structured', { model: 'openai/gpt-4o', prompt: 'x', schema: deep }, 'schema'],
       [
@@ -281,6 +281,42 @@ describe('gateway bad input', () => {
     expect(gzipped.status).toBe(400);
     expect(((await gzipped.json()) as { error: { param: string } }).error.param).toBe('messages');
     expect(generations(upstream)).toHaveLength(before);
+  });
+
+  it('rejects a body nested too deeply on every route and path, and the provider stays available', async () => {
+    const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    const bodies: Array<[string, (extra: string) => string]> = [
+      ['/v1/chat/completions', (x) => `{"model":"openai/gpt-4o","messages":[{"role":"user","content":"hi","x":${x}}]}`],
+      [
+        '/v1/chat/completions',
+        (x) => `{"model":"openai/gpt-4o","stream":true,"messages":${JSON.stringify(user)},"x":${x}}`,
+      ],
+      ['/v1/messages', (x) => `{"model":"openai/gpt-4o","max_tokens":5,"messages":${JSON.stringify(user)},"x":${x}}`],
+      ['/v1/embeddings', (x) => `{"model":"openai/e","input":"x","x":${x}}`],
+      ['/v1/completions', (x) => `{"model":"openai/gpt-4o","prompt":"x","x":${x}}`],
+    ];
+    const before = generations(upstream).length;
+    for (const [path, body] of bodies) {
+      for (const levels of [300, 20_000]) {
+        for (const origin of [undefined, 'http://dashboard.example']) {
+          const res = await fetch(`${platform.gatewayUrl}${path}`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${TEST_MASTER_KEY}`,
+              'content-type': 'application/json',
+              ...(origin ? { origin } : {}),
+            },
+            body: body(deep(levels)),
+          });
+          expect(res.status, `${path}, ${levels} levels, ${origin ? 'full stack' : 'hot path'}`).toBe(400);
+          expect(await res.text()).toContain('nests objects and arrays more than 256 levels deep');
+        }
+      }
+    }
+    expect(generations(upstream)).toHaveLength(before);
+    // Within the limit, an unknown field passes; the provider's circuit was never touched.
+    const within = await post('/v1/chat/completions', undefined, bodies[0][1](deep(200)));
+    expect(within.status).toBe(200);
   });
 
   it('stays healthy when clients go away in the middle of their bodies', async () => {

@@ -13,3 +13,25 @@ export function withFields<T extends object, U extends object>(base: T, extra: U
 
 /** The type of `{ ...T, ...U }`: `T`'s properties that `U` does not replace (index signatures kept), and `U`'s. */
 export type Spread<T, U> = { [K in keyof T as K extends keyof U ? never : K]: T[K] } & U;
+
+/**
+ * Whether `value` nests objects and arrays deeper than `limit` levels (a scalar
+ * is 0 deep, `{}` and `[]` 1). It looks no deeper than `limit`, so it is safe on
+ * any value; it visits every object and array above that depth, not strings.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit <= 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null && nestsDeeperThan(item, limit - 1)) return true;
+    }
+    return false;
+  }
+  for (const key in value) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null && nestsDeeperThan(item, limit - 1)) return true;
+  }
+  return false;
+}

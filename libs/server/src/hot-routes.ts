@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Global, Injectable, Module } from '@nestjs/common';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, nestsDeeperThan } from '@app/contracts';
 import { validationError } from './validation';
 
 /** A request on the hot path: the request id is already assigned (and echoed). */
@@ -47,6 +47,23 @@ export class HotRoutes {
 @Module({ providers: [HotRoutes], exports: [HotRoutes] })
 export class HotRoutesModule {}
 
+/**
+ * How deep a request body may nest objects and arrays. Bodies are walked and
+ * serialised recursively (validation, token estimates, the upstream call), which
+ * a few thousand levels would take past the stack; JSON Schemas in a body (tools,
+ * response formats) are held to 128 levels of their own.
+ */
+export const MAX_BODY_DEPTH = 256;
+
+/** The 400 for a body nested deeper than {@link MAX_BODY_DEPTH}, or `undefined`. */
+export function bodyDepthError(body: unknown): GatewayError | undefined {
+  if (!nestsDeeperThan(body, MAX_BODY_DEPTH)) return undefined;
+  return new GatewayError(
+    'invalid_request_error',
+    `The request body nests objects and arrays more than ${MAX_BODY_DEPTH} levels deep.`,
+  );
+}
+
 const tooLarge = (limit: number) =>
   new GatewayError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
 
@@ -87,11 +104,15 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       req.off('error', onError);
       if (size === 0) return resolve({});
       const text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, size).toString('utf8');
+      let body: unknown;
       try {
-        resolve(JSON.parse(text));
+        body = JSON.parse(text);
       } catch {
-        reject(new GatewayError('invalid_json', 'The request body is not valid JSON.'));
+        return reject(new GatewayError('invalid_json', 'The request body is not valid JSON.'));
       }
+      const tooDeep = bodyDepthError(body);
+      if (tooDeep) reject(tooDeep);
+      else resolve(body);
     };
     const onError = (error: Error) =>
       reject(new GatewayError('invalid_request_error', 'The request body could not be read.', { cause: error }));

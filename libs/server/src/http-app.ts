@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
-import { HotRoutes, type HotRequest } from './hot-routes';
+import { HotRoutes, type HotRequest, bodyDepthError } from './hot-routes';
 import { type ErrorBody, HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
 import { InFlightRequests } from './in-flight';
 import { RequestLogging } from './request-logging';
@@ -80,6 +80,7 @@ export async function createHttpApp(
       type: (req) => req.method !== 'GET' && !String(req.headers['content-type'] ?? '').startsWith('multipart/'),
     }),
   );
+  app.use((req: Request, _res: Response, next: NextFunction) => next(bodyDepthError(req.body)));
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!error) return next();
     const failure = toGatewayError(error, req);

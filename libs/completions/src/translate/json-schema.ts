@@ -3,7 +3,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { LRUCache } from 'lru-cache';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, nestsDeeperThan } from '@app/contracts';
 
 /**
  * JSON Schema compilation and validation (ajv), with compiled validators cached:
@@ -108,13 +108,6 @@ export function formatSchemaErrors(errors: readonly ErrorObject[] | null | undef
   return more > 0 ? `${listed}; and ${more} more` : listed;
 }
 
-/** Whether `value` nests objects and arrays deeper than `limit` (looking no further, so this recursion is bounded). */
-function nestedDeeperThan(value: unknown, limit: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (limit === 0) return true;
-  return Object.values(value).some((item) => nestedDeeperThan(item, limit - 1));
-}
-
 function compileFresh(schema: Record<string, unknown>, draft: Draft): Compiled {
   const ajv = ajvFor(draft);
   // `$schema` picked the draft; ajv would otherwise insist on knowing that exact URI.
@@ -135,7 +128,7 @@ export function compileSchema(schema: unknown): Compiled {
   if (!isObject(schema)) return { ok: false, error: 'must be a JSON Schema object' };
   const known = byObject.get(schema);
   if (known) return known;
-  if (nestedDeeperThan(schema, MAX_SCHEMA_DEPTH)) {
+  if (nestsDeeperThan(schema, MAX_SCHEMA_DEPTH)) {
     const tooDeep = {
       ok: false as const,
       error: `it nests objects and arrays more than ${MAX_SCHEMA_DEPTH} levels deep`,

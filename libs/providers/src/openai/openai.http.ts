@@ -77,9 +77,11 @@ export class OpenAIHttp {
   async postJson(path: string, body: { model: string }, call: CallContext, arrayKey: string): Promise<unknown> {
     const scope = openScope(call, this.config.timeoutMs);
     try {
+      // Built before the call: a body that cannot be serialised is not the provider's failure.
+      const post = this.post(path, body, scope);
       let response: UpstreamText;
       try {
-        response = await postForText(this.dispatcher, this.post(path, body, scope), scope);
+        response = await postForText(this.dispatcher, post, scope);
       } catch (err) {
         throw this.failure(err, scope);
       }
@@ -140,9 +142,10 @@ export class OpenAIHttp {
 
   /** The stream's response once its head arrived; a non-2xx answer is thrown as the upstream's error. */
   private async openStream(path: string, body: { model: string }, scope: CallScope): Promise<UpstreamStream> {
+    const post = this.post(path, body, scope);
     let response: UpstreamStream;
     try {
-      response = await postForStream(this.dispatcher, this.post(path, body, scope), scope);
+      response = await postForStream(this.dispatcher, post, scope);
     } catch (err) {
       throw this.failure(err, scope);
     }
