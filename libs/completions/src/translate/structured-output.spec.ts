@@ -174,6 +174,22 @@ describe('checkJsonReply', () => {
     });
   });
 
+  it('rejects a reply nested past what validation can walk, for json_object and a recursive schema alike', () => {
+    const deep = (levels: number) => '{"child":'.repeat(levels) + '{}' + '}'.repeat(levels);
+    const schema = { type: 'object', properties: { child: { $ref: '#' } } };
+    for (const format of [
+      { type: 'json_object' },
+      { type: 'json_schema', json_schema: { name: 'node', schema } },
+    ] as const) {
+      const request = req({ response_format: format });
+      expect(checkJsonReply(request, deep(20_000))).toEqual({
+        ok: false,
+        errors: 'the JSON nests more than 256 levels deep',
+      });
+      expect(checkJsonReply(request, deep(200)).ok).toBe(true);
+    }
+  });
+
   it('requires an object for json_object', () => {
     const jsonObject = req({ response_format: { type: 'json_object' } });
     expect(checkJsonReply(jsonObject, '[1,2]')).toEqual({ ok: false, errors: '$ must be object' });

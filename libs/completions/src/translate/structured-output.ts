@@ -1,4 +1,4 @@
-import type { ChatRequest } from '@app/contracts';
+import { type ChatRequest, nestsDeeperThan } from '@app/contracts';
 import { extractJson } from './json-extract';
 import { validateAgainst, validateJsonSchemaDefinition } from './json-schema';
 import { withSystemInstruction } from './prompt-messages';
@@ -8,6 +8,9 @@ import { withSystemInstruction } from './prompt-messages';
  * without it: the schema goes into the system prompt, the reply is parsed and
  * validated, and one repair turn is offered. Pure.
  */
+
+/** How deep a model's JSON reply may nest (as a request body may). */
+const MAX_REPLY_DEPTH = 256;
 
 const ONLY_JSON = 'Output only the JSON itself: no prose before or after it, no explanations, no markdown code fences.';
 
@@ -84,6 +87,9 @@ export type JsonReplyCheck = { ok: true; value: unknown; json: string } | { ok: 
 export function checkJsonReply(req: ChatRequest, text: string): JsonReplyCheck {
   const value = extractJson(text);
   if (value === undefined) return { ok: false, errors: 'the reply does not contain JSON' };
+  // Validation and serialisation recurse: a reply nested past the stack is a bad reply, not a crash.
+  if (nestsDeeperThan(value, MAX_REPLY_DEPTH))
+    return { ok: false, errors: `the JSON nests more than ${MAX_REPLY_DEPTH} levels deep` };
   const schema = responseSchemaOf(req) ?? {};
   const result = validateAgainst(schema, value);
   return result.ok ? { ok: true, value, json: JSON.stringify(value) } : result;
