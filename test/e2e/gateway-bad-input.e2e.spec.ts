@@ -25,10 +25,10 @@ describe('gateway bad input', () => {
     await upstream.close();
   });
 
-  const post = (path: string, body: unknown, raw?: string) =>
+  const post = (path: string, body: unknown, raw?: string, headers: Record<string, string> = {}) =>
     fetch(`${platform.gatewayUrl}${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json', ...headers },
       body: raw ?? JSON.stringify(body),
     });
 
@@ -196,24 +196,20 @@ describe('gateway bad input', () => {
       error: { type: 'invalid_request_error', param: 'tool_choice' },
     });
     // Tools are named by their Anthropic fields, and their names checked as Anthropic does.
-    const badSchema = await post('/v1/messages', {
-      model: 'openai/gpt-4o',
-      messages: user,
-      max_tokens: 10,
-      tools: [{ name: 'ok', input_schema: { type: 'bad' } }],
-    });
-    expect(badSchema.status).toBe(400);
-    const schemaError = ((await badSchema.json()) as { error: { param: string; message: string } }).error;
-    expect(schemaError.param).toBe('tools[0].input_schema');
-    expect(schemaError.message).toMatch(/^tools\[0\]\.input_schema is not a valid JSON Schema/);
-    const badName = await post('/v1/messages', {
-      model: 'openai/gpt-4o',
-      messages: user,
-      max_tokens: 10,
-      tools: [{ name: 'bad name!', input_schema: { type: 'object' } }],
-    });
-    expect(badName.status).toBe(400);
-    expect(await badName.json()).toMatchObject({ type: 'error', error: { param: 'tools[0].name' } });
+    for (const [tool, param, message] of [
+      [
+        { name: 'ok', input_schema: { type: 'bad' } },
+        'tools[0].input_schema',
+        /^tools\[0\]\.input_schema is not a valid JSON Schema/,
+      ],
+      [{ name: 'bad name!', input_schema: { type: 'object' } }, 'tools[0].name', /./],
+    ] as const) {
+      const res = await post('/v1/messages', { model: 'openai/gpt-4o', messages: user, max_tokens: 10, tools: [tool] });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { type: string; error: { param: string; message: string } };
+      expect(body).toMatchObject({ type: 'error', error: { param } });
+      expect(body.error.message).toMatch(message);
+    }
     expect(generations(upstream)).toHaveLength(0);
   });
 
@@ -299,15 +295,7 @@ describe('gateway bad input', () => {
     for (const [path, body] of bodies) {
       for (const levels of [300, 20_000]) {
         for (const origin of [undefined, 'http://dashboard.example']) {
-          const res = await fetch(`${platform.gatewayUrl}${path}`, {
-            method: 'POST',
-            headers: {
-              authorization: `Bearer ${TEST_MASTER_KEY}`,
-              'content-type': 'application/json',
-              ...(origin ? { origin } : {}),
-            },
-            body: body(deep(levels)),
-          });
+          const res = await post(path, undefined, body(deep(levels)), origin ? { origin } : {});
           expect(res.status, `${path}, ${levels} levels, ${origin ? 'full stack' : 'hot path'}`).toBe(400);
           expect(await res.text()).toContain('nests objects and arrays more than 256 levels deep');
         }
@@ -341,15 +329,7 @@ describe('gateway bad input', () => {
 
   it('answers the same on the hot path and through the full stack (browser calls, for CORS)', async () => {
     const call = async (path: string, body: string, origin?: string) => {
-      const res = await fetch(`${platform.gatewayUrl}${path}`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${TEST_MASTER_KEY}`,
-          'content-type': 'application/json',
-          ...(origin ? { origin } : {}),
-        },
-        body,
-      });
+      const res = await post(path, undefined, body, origin ? { origin } : {});
       const json = (await res.json()) as Record<string, unknown>;
       return {
         status: res.status,
