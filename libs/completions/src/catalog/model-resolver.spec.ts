@@ -174,8 +174,8 @@ describe('resolveModel', () => {
     [
       'a bare model several providers serve',
       'shared',
-      400,
-      'invalid_request_error',
+      404,
+      'model_not_found',
       /several providers \(openai, anthropic\).*"openai\/shared"/,
     ],
     ['an unknown bare model', 'nope', 404, 'model_not_found', /"nope" does not exist/],

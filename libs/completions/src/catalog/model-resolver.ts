@@ -51,8 +51,9 @@ function resolveTarget(model: string, sources: ResolutionSources): RoutePlan {
 
   const serving = sources.providersServing(model);
   if (serving.length > 1) {
+    // DESIGN.md: a bare name resolves only when exactly one provider serves it, otherwise 404.
     throw new GatewayError(
-      'invalid_request_error',
+      'model_not_found',
       `The model "${model}" is served by several providers (${serving.join(', ')}); name one, e.g. "${serving[0]}/${model}".`,
       { param: 'model' },
     );
