@@ -8,6 +8,7 @@ import { call } from '../support/tenancy';
 const generations = (fake: FakeOpenAIServer) => fake.requests.filter((r) => r.method === 'POST');
 /** Scripted failures must hit generations, not the background model discovery. */
 const isPost = (request: { method: string }) => request.method === 'POST';
+const user = [{ role: 'user' as const, content: 'ping' }];
 
 /** Retries, fallbacks, circuit breakers, timeouts and aborts, end to end through the official SDK. */
 describe('gateway resilience', () => {
@@ -325,5 +326,38 @@ describe('gateway resilience', () => {
     });
     const [, repair] = generations(secondary).map((r) => r.body as { messages: unknown[] });
     expect(JSON.stringify(repair.messages)).toContain('$.children[0].children[0].name must be string');
+  });
+
+  it('ends a route that points back at the gateway with one 400, and counts hops through a chain of gateways', async () => {
+    await admin('POST', '/api/providers', {
+      name: 'self',
+      kind: 'openai-compatible',
+      baseUrl: `${platform.gatewayUrl}/v1`,
+      apiKey: TEST_MASTER_KEY,
+    });
+    await admin('POST', '/api/routes', {
+      alias: 'selfloop',
+      strategy: 'fallback',
+      targets: [{ provider: 'self', model: 'selfloop' }],
+    });
+    // Through the gateway twice, then the fake: each hop says how many gateways came before.
+    const chained = await client.chat.completions.create({ model: 'self/primary/model-a', messages: user });
+    expect(chained.choices[0].message.content).toBeTruthy();
+    expect(generations(primary)[0].headers['x-gateway-hops']).toBe('2');
+
+    for (const stream of [false, true]) {
+      const started = performance.now();
+      const error = await client.chat.completions.create({ model: 'selfloop', messages: user, stream }).then(
+        () => undefined,
+        (e: unknown) => e as { status?: number; message?: string },
+      );
+      expect(error?.status).toBe(400);
+      expect(error?.message).toContain('Loop detected: the request has passed through 8 gateways');
+      // Eight hops, none retried (a 400), rather than calls until the timeout.
+      expect(performance.now() - started).toBeLessThan(3_000);
+    }
+    // The loop is the configuration's fault: the provider's circuit stays closed.
+    const providers = await call(`${platform.gatewayUrl}/v1/providers`, { token: TEST_MASTER_KEY });
+    expect(providers.body.data.find((p: { name: string }) => p.name === 'self')).toMatchObject({ circuit: 'closed' });
   });
 });

@@ -77,7 +77,18 @@ export interface CallContext {
   timeoutMs?: number;
   /** Sent upstream as `x-request-id` for correlation. */
   requestId: string;
+  /**
+   * Gateways the request has passed through, this one included: sent upstream as
+   * `x-gateway-hops`, so a route or provider that points back at a gateway ends
+   * (see `MAX_GATEWAY_HOPS`) instead of calling itself until its timeout. 1 when unset.
+   */
+  hops?: number;
 }
+
+/** The header that counts gateway hops ({@link CallContext.hops}). */
+export const GATEWAY_HOPS_HEADER = 'x-gateway-hops';
+/** A request that arrives having passed through this many gateways is refused (400): a loop. */
+export const MAX_GATEWAY_HOPS = 8;
 
 /** What an upstream can do natively; the pipeline emulates or rejects the rest. */
 export interface ProviderCapabilities {

@@ -56,6 +56,7 @@ export class ProviderCaller {
     return {
       signal: ctx.signal,
       requestId: ctx.requestId,
+      hops: ctx.hops + 1,
       timeoutMs: target.timeoutMs ?? provider.timeoutMs ?? this.config.requestTimeoutMs,
     };
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '@app/auth';
 import { GatewayError } from '@app/contracts';
-import type { ClientSignal } from '@app/providers';
+import { type ClientSignal, GATEWAY_HOPS_HEADER, MAX_GATEWAY_HOPS } from '@app/providers';
 import { type Interruptible, markInterruptible, unmarkInterruptible } from '@app/server';
 import type { UsageEndpoint } from '@app/usage';
 
@@ -24,6 +24,8 @@ export interface RequestContext {
   readonly interruption: GatewayError | undefined;
   agentId?: string | null;
   sessionId?: string | null;
+  /** Gateways the request passed through before this one (`x-gateway-hops`; 0 from a client). */
+  readonly hops: number;
 }
 
 /**
@@ -87,6 +89,7 @@ class HttpRequestContext implements RequestContext {
     readonly principal: Principal,
     readonly endpoint: UsageEndpoint,
     readonly signal: ClientAbort,
+    readonly hops: number,
   ) {}
 
   get clientGone(): boolean {
@@ -105,6 +108,7 @@ export function requestContext(
   endpoint: UsageEndpoint,
 ): RequestContext {
   if (!req.principal) throw new Error('requestContext needs an authenticated request (ApiKeyGuard)');
+  const hops = gatewayHops(req.headers[GATEWAY_HOPS_HEADER]);
   const signal = new ClientAbort();
   if (res.closed) {
     // The client left while the request was read or authenticated.
@@ -116,5 +120,24 @@ export function requestContext(
       if (!res.writableFinished) signal.abort();
     });
   }
-  return new HttpRequestContext(typeof req.id === 'string' ? req.id : '', req.principal, endpoint, signal);
+  return new HttpRequestContext(typeof req.id === 'string' ? req.id : '', req.principal, endpoint, signal, hops);
+}
+
+/**
+ * The gateways a request passed through (`x-gateway-hops`, sent by a gateway's
+ * upstream calls); refused at {@link MAX_GATEWAY_HOPS}, where a route or provider
+ * must point back at a gateway. A 400, which no gateway on the way retries.
+ */
+function gatewayHops(header: string | string[] | undefined): number {
+  if (header === undefined) return 0;
+  const hops = Number(Array.isArray(header) ? header[0] : header);
+  if (!Number.isInteger(hops) || hops < 0) return 0;
+  if (hops >= MAX_GATEWAY_HOPS) {
+    throw new GatewayError(
+      'invalid_request_error',
+      `Loop detected: the request has passed through ${hops} gateways (${GATEWAY_HOPS_HEADER}). ` +
+        "A route or provider points back at the gateway; check the providers' base URLs.",
+    );
+  }
+  return hops;
 }

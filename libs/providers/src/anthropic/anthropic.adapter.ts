@@ -182,7 +182,11 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   private options(scope: CallScope): RequestOptions {
-    return { signal: scope.signal, timeout: scope.sdkTimeoutMs, headers: { 'x-request-id': scope.requestId } };
+    return {
+      signal: scope.signal,
+      timeout: scope.sdkTimeoutMs,
+      headers: { 'x-request-id': scope.requestId, 'x-gateway-hops': scope.hops },
+    };
   }
 
   private errorContext(scope: CallScope): ErrorContext {

@@ -156,7 +156,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     return {
       signal: scope.signal,
       timeout: scope.sdkTimeoutMs,
-      headers: { 'x-request-id': scope.requestId },
+      headers: { 'x-request-id': scope.requestId, 'x-gateway-hops': scope.hops },
     };
   }
 

@@ -159,7 +159,7 @@ export class OpenAIHttp {
     return {
       origin: this.origin,
       path: this.path(path, body.model),
-      headers: withFields(this.headers, { 'x-request-id': scope.requestId }),
+      headers: withFields(this.headers, { 'x-request-id': scope.requestId, 'x-gateway-hops': scope.hops }),
       body: JSON.stringify(body),
     };
   }

@@ -67,6 +67,11 @@ export class CallScope {
     return this.call.requestId;
   }
 
+  /** `x-gateway-hops`, as the header's text. */
+  get hops(): string {
+    return String(this.call.hops ?? 1);
+  }
+
   touch(): void {
     if (this.timeoutMs === undefined || this.aborted) return;
     // One timer per call, re-armed for the remainder when it fires after activity:
