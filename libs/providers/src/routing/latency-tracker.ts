@@ -1,4 +1,9 @@
-/** Recent latencies per target (a ring of the last `size` samples), for least-latency routing. */
+/**
+ * Recent latencies per target (a ring of the last `size` samples), for least-latency
+ * routing. A failure is a sample too, of infinite latency: a target that failed more
+ * than half of its recent calls has an infinite median and sorts after every target
+ * that answers, however fast it fails (a 404 in 2 ms is no answer).
+ */
 export class LatencyTracker {
   private readonly samples = new Map<string, { values: number[]; next: number }>();
 
@@ -13,6 +18,11 @@ export class LatencyTracker {
     if (ring.values.length < this.size) ring.values.push(latencyMs);
     else ring.values[ring.next] = latencyMs;
     ring.next = (ring.next + 1) % this.size;
+  }
+
+  /** The target failed (the router moved on from it): an infinitely slow sample. */
+  recordFailure(key: string): void {
+    this.record(key, Number.POSITIVE_INFINITY);
   }
 
   /** Median of the recent samples; `undefined` before the first one. */

@@ -179,6 +179,19 @@ describe('Router', () => {
     expect(last).toMatchObject({ fallbacks: 1, error: { code: 'no_provider_available', status: 503 } });
   });
 
+  it.each<[string, UpstreamFailure]>([
+    ['an upstream that does not know the model', 'not_found'],
+    ['an upstream that times out', 'timeout'],
+  ])('puts a least-latency target behind a working one after it fails: %s', async (_name, reason) => {
+    const { router } = setup();
+    const { calls, call } = scripted({ a: Array.from({ length: 30 }, () => failure(reason, { retryable: false })) });
+    const fallbacks: number[] = [];
+    for (let i = 0; i < 5; i++)
+      fallbacks.push((await router.execute(plan('least-latency', 'a', 'b'), signal, call)).fallbacks);
+    expect(calls).toEqual(['a', 'b', 'b', 'b', 'b', 'b']);
+    expect(fallbacks).toEqual([1, 0, 0, 0, 0]);
+  });
+
   it('keeps a timeout as 504 when it is the last failure', async () => {
     const { router } = setup();
     const slow = scripted({ a: [failure('timeout', { retryable: false })] });
@@ -215,5 +228,19 @@ describe('TargetOrder', () => {
     expect(order.order(p).map((t) => t.provider)).toEqual(['c', 'b', 'a']);
     latency.record('c/c-model', 500);
     expect(order.order(p).map((t) => t.provider)).toEqual(['b', 'a', 'c']);
+  });
+
+  it('ranks a least-latency target that failed most of its recent calls last, whatever its answers took', () => {
+    const latency = new LatencyTracker();
+    const order = new TargetOrder(latency);
+    const p = plan('least-latency', 'a', 'b', 'c');
+    latency.record('a/a-model', 5);
+    latency.recordFailure('a/a-model');
+    latency.recordFailure('a/a-model');
+    latency.recordFailure('b/b-model');
+    latency.record('c/c-model', 900);
+    expect(order.order(p).map((t) => t.provider)).toEqual(['c', 'a', 'b']);
+    latency.record('a/a-model', 5);
+    expect(order.order(p).map((t) => t.provider)).toEqual(['a', 'c', 'b']);
   });
 });

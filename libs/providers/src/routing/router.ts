@@ -102,7 +102,10 @@ export class Router {
           this.observer.providerError?.({ plan, target, error });
           lastError = error;
           lastTarget = target;
-          if (verdict === 'next' || !this.breakers.tryAcquire(target.provider)) break;
+          if (verdict === 'next' || !this.breakers.tryAcquire(target.provider)) {
+            this.latency.recordFailure(targetKey(target));
+            break;
+          }
           const delayMs = this.backoff(error, attempt);
           this.observer.retry?.({ plan, target, attempt: attempt + 1, delayMs, error });
           retries++;

@@ -42,7 +42,10 @@ export class TargetOrder {
       .map((entry) => entry.target);
   }
 
-  /** Fastest recent median first; targets never measured go first so they get measured. */
+  /**
+   * Fastest recent median first; targets never measured go first so they get
+   * measured, and mostly failing ones (infinite median) last, in route order.
+   */
   private byLatency(targets: RouteTarget[]): RouteTarget[] {
     return targets
       .map((target, index) => ({ target, index, p50: this.latency.p50(targetKey(target)) ?? -1 }))
