@@ -9,16 +9,20 @@ const reason = redisUrl ? '' : ' (skipped: TEST_REDIS_URL is not set; sharing ci
 
 describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances through Redis${reason}`, () => {
   const upstream = new FakeOpenAIServer();
+  /** Another upstream, made to fail where a test needs it. */
+  const broken = new FakeOpenAIServer();
   const provider = `flaky-${randomBytes(3).toString('hex')}`;
   let first: TestPlatform;
   let second: TestPlatform;
 
-  const addProvider = (name: string) =>
-    fetch(`${first.adminUrl}/api/providers`, {
-      method: 'POST',
+  const admin = (method: string, path: string, body?: unknown) =>
+    fetch(`${first.adminUrl}${path}`, {
+      method,
       headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, kind: 'openai-compatible', baseUrl: upstream.baseURL, apiKey: 'k' }),
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
+  const addProvider = (name: string, baseUrl = upstream.baseURL) =>
+    admin('POST', '/api/providers', { name, kind: 'openai-compatible', baseUrl, apiKey: 'k' });
   /** The providers an instance lists (`/v1/providers`), with their circuit state. */
   const providers = async (platform: TestPlatform) => {
     const res = await fetch(`${platform.gatewayUrl}/v1/providers`, {
@@ -34,7 +38,7 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
   };
 
   beforeAll(async () => {
-    await upstream.start();
+    await Promise.all([upstream.start(), broken.start()]);
     const env = {
       REDIS_URL: redisUrl,
       CIRCUIT_FAILURE_THRESHOLD: '2',
@@ -50,7 +54,7 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
   afterAll(async () => {
     await second?.close();
     await first?.close();
-    await upstream.close();
+    await Promise.all([upstream.close(), broken.close()]);
   });
 
   const client = (platform: TestPlatform) =>
@@ -109,6 +113,34 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
     expect(await status(second)).toBe(503);
     expect(await status(first)).toBe(503);
     expect(posts()).toBe(reached);
+  });
+
+  it('starts a provider afresh on every instance when it is reconfigured, or deleted and created again', async () => {
+    const name = `phoenix-${randomBytes(3).toString('hex')}`;
+    const askPhoenix = (platform: TestPlatform) =>
+      statusOf(
+        client(platform).chat.completions.create({ model: `${name}/m`, messages: [{ role: 'user', content: 'hi' }] }),
+      );
+    const openOnBoth = async () => {
+      broken.enqueue({ status: 500, times: 2, match: (r) => r.method === 'POST' });
+      expect([await askPhoenix(first), await askPhoenix(first)]).toEqual([502, 502]);
+      await until(async () => (await askPhoenix(second)) === 503, 3_000);
+      expect([await askPhoenix(first), await askPhoenix(second)]).toEqual([503, 503]);
+    };
+    const created = await addProvider(name, broken.baseURL);
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await until(async () => (await providers(second)).some((p) => p.name === name), 5_000, 50);
+
+    await openOnBoth();
+    expect((await admin('PATCH', `/api/providers/${id}`, { baseUrl: upstream.baseURL })).status).toBe(200);
+    expect([await askPhoenix(first), await askPhoenix(second)]).toEqual([200, 200]);
+
+    expect((await admin('PATCH', `/api/providers/${id}`, { baseUrl: broken.baseURL })).status).toBe(200);
+    await openOnBoth();
+    expect((await admin('DELETE', `/api/providers/${id}`)).status).toBe(204);
+    expect((await addProvider(name)).status).toBe(201);
+    expect([await askPhoenix(first), await askPhoenix(second)]).toEqual([200, 200]);
   });
 
   it('passes unknown request fields through to the provider', async () => {

@@ -105,6 +105,9 @@ describe('provider catalog services', () => {
   it('keeps an unchanged provider’s adapter across reloads and replaces it on change', async () => {
     const provider = await store();
     const adapter = registry.get(provider.name)?.adapter;
+    // Circuits and latency samples start afresh for these (RoutingService).
+    const replaced: string[] = [];
+    const off = registry.onChange((_changed, names) => replaced.push(...names.filter((n) => n === provider.name)));
     await registry.reload();
     expect(registry.get(provider.name)?.adapter).toBe(adapter);
 
@@ -113,15 +116,19 @@ describe('provider catalog services', () => {
     expect(registry.get(provider.name)).toMatchObject({ enabled: false });
     expect(registry.get(provider.name)?.adapter).toBe(adapter);
     expect(catalog.list().some((m) => m.provider === provider.name)).toBe(false);
+    expect(replaced).toEqual([]);
 
     await repository.update(provider.id, { enabled: true, timeoutMs: 1234 });
     await bus.publish({ scope: 'providers' });
     expect(registry.get(provider.name)).toMatchObject({ enabled: true, timeoutMs: 1234 });
     expect(registry.get(provider.name)?.adapter).not.toBe(adapter);
+    expect(replaced).toEqual([provider.name]);
 
     await repository.delete(provider.id, { keepAsReference: false });
     await bus.publish({ scope: 'providers' });
     expect(registry.get(provider.name)).toBeUndefined();
+    expect(replaced).toEqual([provider.name, provider.name]);
+    off();
   });
 
   it('lets a stored provider replace an environment one of the same name, and gives it back on delete', async () => {

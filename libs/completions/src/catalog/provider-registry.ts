@@ -29,7 +29,7 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
   private effective = new Map<string, RegisteredProvider>();
   private storedProblems: ProviderProblem[] = [];
   private environmentProblems: ProviderProblem[] = [];
-  private readonly listeners = new Set<(changed: string[]) => void>();
+  private readonly listeners = new Set<ProviderChangeListener>();
   private readonly unsubscribe: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -85,8 +85,13 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
     return environmentProviders(this.config).map(({ name, kind }) => ({ name, kind }));
   }
 
-  /** Called with the names whose provider was added, replaced or removed; returns the unsubscribe function. */
-  onChange(listener: (changed: string[]) => void): () => void {
+  /**
+   * Called with the names whose provider was added, replaced or removed (`changed`),
+   * and those of them that were known before and now call another upstream or none:
+   * removed, or with a new adapter (a new id or configuration; not a mere enable or
+   * disable). Returns the unsubscribe function.
+   */
+  onChange(listener: ProviderChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -197,17 +202,23 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
     for (const [name, entry] of this.stored) next.set(name, entry.provider);
     const names = new Set([...this.effective.keys(), ...next.keys()]);
     const changed = [...names].filter((name) => this.effective.get(name) !== next.get(name)).sort();
+    const replaced = changed.filter((name) => {
+      const before = this.effective.get(name);
+      return before !== undefined && before.adapter !== next.get(name)?.adapter;
+    });
     this.effective = next;
     if (changed.length === 0) return;
     for (const listener of this.listeners) {
       try {
-        listener(changed);
+        listener(changed, replaced);
       } catch (error) {
         this.logger.error(`A provider change listener failed: ${(error as Error).message}`);
       }
     }
   }
 }
+
+export type ProviderChangeListener = (changed: string[], replaced: string[]) => void;
 
 function fingerprintOf(config: ProviderConfig): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex');

@@ -12,6 +12,7 @@ import {
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { RedisConnections } from '@app/server';
 import { GatewayEvents, GatewayMetrics } from '@app/usage';
+import { ProviderRegistry } from '../catalog';
 
 const CIRCUIT_CHANNEL = 'llm-gateway:circuits';
 /** Open circuits by provider, read by replicas that start while one is open. */
@@ -21,13 +22,18 @@ const OPEN_CIRCUITS_KEY = 'llm-gateway:open-circuits';
  * The router of this process, with its circuit breakers wired to events,
  * metrics and — with Redis — to the other replicas: an open circuit is
  * published and stored (with its cooldown as TTL), so every replica skips the
- * provider; the request path itself never waits on Redis.
+ * provider; the request path itself never waits on Redis. A provider that is
+ * deleted or now calls another upstream (new configuration or id) starts afresh:
+ * its circuit closed (shared like any close) and its latency samples forgotten.
+ * Every replica does so when its registry reloads.
  */
 @Injectable()
 export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Routing');
   readonly breakers: CircuitBreakers;
   readonly router: Router;
+  private readonly latency = new LatencyTracker();
+  private readonly unsubscribe: Array<() => void> = [];
   private readonly instanceId = Math.random().toString(36).slice(2);
   private subscriber?: Redis;
 
@@ -35,16 +41,17 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     private readonly redis: RedisConnections,
     private readonly events: GatewayEvents,
     private readonly metrics: GatewayMetrics,
+    private readonly registry: ProviderRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.breakers = new CircuitBreakers(config.circuit);
-    const latency = new LatencyTracker();
     const policy = { ...DEFAULT_RETRY_POLICY, maxRetries: config.upstreamMaxRetries };
-    this.router = new Router(this.breakers, latency, new TargetOrder(latency), policy, this.observer());
+    this.router = new Router(this.breakers, this.latency, new TargetOrder(this.latency), policy, this.observer());
     this.breakers.onTransition((transition) => this.onLocalTransition(transition));
   }
 
   async onModuleInit(): Promise<void> {
+    this.unsubscribe.push(this.registry.onChange((_changed, replaced) => this.forget(replaced)));
     if (!this.redis.enabled) return;
     this.subscriber = this.redis.createSubscriber();
     this.subscriber.on('message', (_channel: string, message: string) => this.onRemoteTransition(message));
@@ -53,8 +60,16 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
     // Stops hearing transitions without a round trip to Redis, which may not answer; the connection is closed with the others.
     this.subscriber?.removeAllListeners('message');
+  }
+
+  private forget(providers: string[]): void {
+    for (const provider of providers) {
+      this.breakers.reset(provider);
+      this.latency.forgetProvider(provider);
+    }
   }
 
   private observer(): RouterObserver {

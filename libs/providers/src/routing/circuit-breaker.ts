@@ -84,6 +84,17 @@ export class CircuitBreakers {
     }
   }
 
+  /**
+   * Forgets the provider's circuit: its configuration changed or it was deleted, so
+   * what failed was another upstream. Listeners hear `closed` when it was not.
+   */
+  reset(provider: string): void {
+    const circuit = this.circuits.get(provider);
+    if (!circuit) return;
+    if (circuit.state !== 'closed') this.set(provider, circuit, 'closed');
+    this.circuits.delete(provider);
+  }
+
   state(provider: string): CircuitState {
     const circuit = this.circuits.get(provider);
     if (!circuit) return 'closed';

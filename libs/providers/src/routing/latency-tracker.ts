@@ -25,6 +25,12 @@ export class LatencyTracker {
     this.record(key, Number.POSITIVE_INFINITY);
   }
 
+  /** Forgets the samples of every model of `provider` (reconfigured or deleted). */
+  forgetProvider(provider: string): void {
+    const prefix = `${provider}/`;
+    for (const key of this.samples.keys()) if (key.startsWith(prefix)) this.samples.delete(key);
+  }
+
   /** Median of the recent samples; `undefined` before the first one. */
   p50(key: string): number | undefined {
     const ring = this.samples.get(key);

@@ -160,6 +160,22 @@ describe('Router', () => {
     expect(skipped.calls).toEqual(['b']);
   });
 
+  it('forgets a provider’s circuit and latency samples when told to (reconfigured or deleted)', async () => {
+    const { router, breakers, latency } = setup();
+    const transitions: string[] = [];
+    breakers.onTransition((t) => transitions.push(`${t.provider} ${t.state}`));
+    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    latency.record('a/a-model', 10);
+    latency.record('ab/ab-model', 10);
+    breakers.reset('a');
+    latency.forgetProvider('a');
+    expect(transitions).toEqual(['a open', 'a closed']);
+    expect([latency.p50('a/a-model'), latency.p50('ab/ab-model')]).toEqual([undefined, 10]);
+    const { calls, call } = scripted({});
+    await router.execute(plan('fallback', 'a', 'b'), signal, call);
+    expect(calls).toEqual(['a']);
+  });
+
   it('answers 503 when every target’s circuit is open, and when every provider refuses connections', async () => {
     const { router, breakers } = setup();
     for (let i = 0; i < 3; i++) breakers.recordFailure('a');
