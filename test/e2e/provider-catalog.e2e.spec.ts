@@ -56,13 +56,16 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     models: ['vendor/model-a', 'model-b'],
     ownedBy: 'vendor',
   });
+  /** Never answers. */
+  const hanging = new FakeOpenAIServer();
   let platform: TestPlatform;
   let api: ReturnType<typeof adminApi>;
   const gateway = (path: string, options: { method?: string; body?: unknown; token?: string } = {}) =>
     call(`${platform.gatewayUrl}${path}`, { token: TEST_MASTER_KEY, ...options });
 
   beforeAll(async () => {
-    await Promise.all([openai.start(), anthropic.start(), ollama.start(), upstream.start()]);
+    await Promise.all([openai.start(), anthropic.start(), ollama.start(), upstream.start(), hanging.start()]);
+    hanging.enqueue({ hang: true, times: 1_000 });
     platform = await startPlatform({
       env: {
         OPENAI_API_KEY: OPENAI_KEY,
@@ -76,7 +79,7 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
   });
   afterAll(async () => {
     await platform?.close();
-    await Promise.all([openai.close(), anthropic.close(), ollama.close(), upstream.close()]);
+    await Promise.all([openai.close(), anthropic.close(), ollama.close(), upstream.close(), hanging.close()]);
   });
 
   const createProvider = async (fields: Record<string, unknown> = {}) => {
@@ -278,6 +281,14 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     expect(discovery.status).toBe(502);
     expect(discovery.body.error.code).toBe('upstream_error');
     expect(JSON.stringify(discovery.body)).not.toContain('sk-wrong-key-000000');
+    // The gateway's refresh reports the failed discovery the same way, not the cached list.
+    const refreshed = await gateway(`/v1/providers/${provider.name}/models?refresh=true`);
+    expect(refreshed.status).toBe(502);
+    expect(refreshed.body.error).toMatchObject({
+      code: 'upstream_error',
+      message: expect.stringContaining(provider.name),
+    });
+    expect(JSON.stringify(refreshed.body)).not.toContain('sk-wrong-key-000000');
 
     expect((await api.post('/api/providers/env:ollama/test')).body).toMatchObject({
       ok: true,
@@ -476,6 +487,36 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     expect((await gateway('/v1/providers/test', { token: key, method: 'POST', body: { kind: 'mock' } })).status).toBe(
       403,
     );
+  });
+
+  it('bounds provider tests and model discovery by the provider’s timeout, and reports a timeout as one', async () => {
+    const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+      const started = Date.now();
+      const value = await fn();
+      return [value, Date.now() - started];
+    };
+    const [unsaved, unsavedMs] = await timed(() =>
+      gateway('/v1/providers/test', {
+        method: 'POST',
+        body: { kind: 'openai-compatible', baseUrl: hanging.baseURL, timeoutMs: 1_000 },
+      }),
+    );
+    expect(unsaved.body).toMatchObject({ ok: false, message: expect.stringMatching(/did not answer/) });
+    expect(unsavedMs).toBeGreaterThanOrEqual(900);
+    expect(unsavedMs).toBeLessThan(5_000);
+
+    const provider = await createProvider({ baseUrl: hanging.baseURL, timeoutMs: 700 });
+    const [test, testMs] = await timed(() => api.post(`/api/providers/${provider.id}/test`));
+    expect(test.body).toMatchObject({ ok: false, message: expect.stringMatching(/did not answer/) });
+    expect(testMs).toBeLessThan(5_000);
+    const [models, modelsMs] = await timed(() => api.get(`/api/providers/${provider.id}/models`));
+    expect(models.status).toBe(504);
+    expect(models.body.error).toMatchObject({ code: 'upstream_timeout', message: expect.stringMatching(/700 ms/) });
+    expect(modelsMs).toBeLessThan(5_000);
+    const [refreshed, refreshedMs] = await timed(() => gateway(`/v1/providers/${provider.name}/models?refresh=true`));
+    expect(refreshed.status).toBe(504);
+    expect(refreshed.body.error).toMatchObject({ code: 'upstream_timeout', message: expect.stringMatching(/700 ms/) });
+    expect(refreshedMs).toBeLessThan(5_000);
   });
 
   it('reports providers with health and source on /v1/providers', async () => {

@@ -24,11 +24,15 @@ export class GatewayProvidersService {
     return this.status.list();
   }
 
-  /** The provider's models as `provider/model` (configured and discovered); `refresh` discovers again first. */
+  /**
+   * The provider's models as `provider/model` (configured and discovered); `refresh`
+   * discovers again first and, like the admin API, answers a failed discovery with
+   * 502 (504 for a timeout) rather than the cached list the caller asked to renew.
+   */
   async models(name: string, refresh: boolean): Promise<ModelResponse[]> {
     const provider = this.registry.get(name);
     if (!provider) throw new GatewayError('not_found', `Provider ${JSON.stringify(name)} not found.`);
-    if (refresh) await this.catalog.refresh(name);
+    if (refresh) await this.catalog.rediscover(name);
     const now = Math.floor(Date.now() / 1000);
     return this.catalog.modelsOf(name).map((model) => {
       const entry = this.catalog.find(`${name}/${model}`);

@@ -7,9 +7,11 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import type { GatewayError } from '@app/contracts';
 import type { ModelInfo } from '@app/providers';
 import { CATALOG_OPTIONS, type CatalogOptions } from './catalog.options';
 import type { CatalogModel, RegisteredProvider } from './catalog.types';
+import { discoveryError } from './provider-probe';
 import { ProviderRegistry } from './provider-registry';
 
 interface Discovery {
@@ -17,6 +19,8 @@ interface Discovery {
   fetchedAt?: Date;
   /** The last failure, kept until a discovery succeeds. */
   error?: string;
+  /** The same failure, as the API reports it (502, or 504 for a timeout). */
+  failure?: GatewayError;
 }
 
 /** What the catalog knows of one provider's discovery, for status pages. */
@@ -109,6 +113,17 @@ export class ModelCatalog implements OnModuleInit, OnApplicationBootstrap, OnApp
     );
   }
 
+  /**
+   * Re-discovers one provider's models now, like {@link refresh}, but reports a failure
+   * (the last good list stays in the catalog).
+   * @throws GatewayError 502 `upstream_error` / 504 `upstream_timeout` naming the provider
+   */
+  async rediscover(provider: string): Promise<void> {
+    await this.refresh(provider);
+    const failure = this.discoveries.get(provider)?.failure;
+    if (failure) throw failure;
+  }
+
   private discover(provider: RegisteredProvider): Promise<void> {
     const running = this.inFlight.get(provider.name);
     if (running) return running;
@@ -119,11 +134,12 @@ export class ModelCatalog implements OnModuleInit, OnApplicationBootstrap, OnApp
 
   private async fetch(provider: RegisteredProvider): Promise<void> {
     if (this.shutdown.signal.aborted) return;
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.options.upstreamTimeoutMs)]);
+    // Bounded by the adapter's own timeout (the provider's when set), so a timeout is reported as one.
+    const timeoutMs = provider.timeoutMs ?? this.options.upstreamTimeoutMs;
     try {
       const models = await provider.adapter.listModels({
-        signal,
-        timeoutMs: this.options.upstreamTimeoutMs,
+        signal: this.shutdown.signal,
+        timeoutMs,
         requestId: `discovery-${randomUUID()}`,
       });
       this.discoveries.set(provider.name, { models, fetchedAt: new Date() });
@@ -138,6 +154,7 @@ export class ModelCatalog implements OnModuleInit, OnApplicationBootstrap, OnApp
         models: previous?.models ?? [],
         fetchedAt: previous?.fetchedAt,
         error: message,
+        failure: discoveryError(provider.name, error, timeoutMs),
       });
     }
     // The provider may have been replaced or removed while discovery ran.

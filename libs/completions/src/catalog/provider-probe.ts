@@ -18,8 +18,30 @@ export interface ProbeResult {
 const SAMPLE_SIZE = 20;
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 
+/** Nobody aborts a probe: the adapter's own timeout bounds it, so a timeout is reported as one. */
+const NEVER_ABORTED = new AbortController().signal;
+
 function callContext(timeoutMs: number): CallContext {
-  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs, requestId: `probe-${randomUUID()}` };
+  return { signal: NEVER_ABORTED, timeoutMs, requestId: `probe-${randomUUID()}` };
+}
+
+/** The provider's own timeout when it has one, else {@link DEFAULT_PROBE_TIMEOUT_MS}. */
+export const probeTimeoutMs = (config: Pick<ProviderConfig, 'timeoutMs'>): number =>
+  config.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+
+/** The error of a failed discovery: 504 `upstream_timeout` when the upstream did not answer in time, else 502. */
+export function discoveryError(provider: string, error: unknown, timeoutMs: number): GatewayError {
+  const cause = asError(error);
+  if (error instanceof GatewayError && error.code === 'upstream_timeout') {
+    return new GatewayError(
+      'upstream_timeout',
+      `Model discovery for provider "${provider}" failed: no answer within ${timeoutMs} ms.`,
+      { cause },
+    );
+  }
+  return new GatewayError('upstream_error', `Model discovery for provider "${provider}" failed: ${cause.message}`, {
+    cause,
+  });
 }
 
 /**
@@ -28,10 +50,7 @@ function callContext(timeoutMs: number): CallContext {
  * upstream is a result (`ok: false`), not an error.
  * @throws GatewayError(invalid_request_error) when the configuration itself is incomplete
  */
-export async function probeProvider(
-  config: ProviderConfig,
-  timeoutMs = DEFAULT_PROBE_TIMEOUT_MS,
-): Promise<ProbeResult> {
+export async function probeProvider(config: ProviderConfig, timeoutMs = probeTimeoutMs(config)): Promise<ProbeResult> {
   const adapter = createProviderAdapter(config);
   try {
     const health = await adapter.health(callContext(timeoutMs));
@@ -58,21 +77,12 @@ export async function probeProvider(
  * Asks the upstream of `config` for its models now (throwaway adapter).
  * @throws GatewayError 502 `upstream_error` / 504 `upstream_timeout` naming the provider
  */
-export async function discoverModels(
-  config: ProviderConfig,
-  timeoutMs = DEFAULT_PROBE_TIMEOUT_MS,
-): Promise<ModelInfo[]> {
+export async function discoverModels(config: ProviderConfig, timeoutMs = probeTimeoutMs(config)): Promise<ModelInfo[]> {
   const adapter = createProviderAdapter(config);
   try {
     return await adapter.listModels(callContext(timeoutMs));
   } catch (error) {
-    const cause = asError(error);
-    const timedOut = error instanceof GatewayError && error.code === 'upstream_timeout';
-    throw new GatewayError(
-      timedOut ? 'upstream_timeout' : 'upstream_error',
-      `Model discovery for provider "${config.name}" failed: ${cause.message}`,
-      { cause },
-    );
+    throw discoveryError(config.name, error, timeoutMs);
   } finally {
     await adapter.close().catch(() => undefined);
   }

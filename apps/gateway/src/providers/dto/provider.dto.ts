@@ -62,6 +62,9 @@ export const ProviderTestResponse = z
 export type ProviderTestResponse = z.infer<typeof ProviderTestResponse>;
 
 export const ModelsRefreshQuery = z.strictObject({
-  refresh: z.enum(['true', 'false']).optional().describe('Discover again before answering'),
+  refresh: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('Discover again before answering; a failed discovery answers 502 (504 on timeout)'),
 });
 export type ModelsRefreshQuery = z.infer<typeof ModelsRefreshQuery>;
