@@ -10,6 +10,7 @@ import {
   type UpstreamBodyInfo,
 } from './shared/error-details';
 import { upstreamErrorBody } from './shared/http';
+import type { ProviderConfig } from './provider.interface';
 
 /** Why an upstream call failed, for the router's retry / fallback / breaker decisions. */
 export type UpstreamFailure =
@@ -59,9 +60,19 @@ export class ProviderError extends GatewayError {
 /** What the normaliser knows about the call that failed. */
 export interface ErrorContext {
   provider: string;
-  /** Values that must never appear in a message (the provider's API key). */
+  /** Values that must never appear in a message (see {@link providerSecrets}). */
   secrets: ReadonlyArray<string | undefined>;
   scope?: { readonly clientAborted: boolean; readonly timedOut: boolean };
+}
+
+/**
+ * What a provider's messages must never show: its API key and every header value it
+ * sends upstream (`options.headers` often carries the credential, e.g. `x-api-key`).
+ */
+export function providerSecrets(config: ProviderConfig): string[] {
+  const values = [config.apiKey, ...Object.values(config.options?.headers ?? {})];
+  // Longest first, so a secret that contains another is not left half-scrubbed.
+  return values.filter((value): value is string => Boolean(value)).sort((a, b) => b.length - a.length);
 }
 
 /** An upstream HTTP error, whatever SDK reported it. */

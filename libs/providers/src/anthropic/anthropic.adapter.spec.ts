@@ -180,4 +180,31 @@ describe('AnthropicAdapter', () => {
     ]);
     expect(await adapter.health(callContext())).toMatchObject({ ok: true });
   });
+
+  it('scrubs the API key and every header value from chat, stream, models and health errors', async () => {
+    const secrets = ['HDR-SECRET-42', 'plain-key-7f3a9c'];
+    const { adapter } = await setup(
+      (req, res) =>
+        sendJson(res, 400, {
+          type: 'error',
+          error: {
+            type: 'invalid_request_error',
+            message: `Bad request for key ${String(req.headers['x-custom-key'])} (${String(req.headers['x-api-key'])})`,
+          },
+        }),
+      { apiKey: secrets[1], options: { headers: { 'x-custom-key': secrets[0] } } },
+    );
+    const call = { ...request, tools: undefined };
+    const messages = [
+      await adapter.chat(call, callContext()).catch((err: Error) => err.message),
+      await collect(adapter.chatStream(call, callContext())).catch((err: Error) => err.message),
+      await adapter.listModels(callContext()).catch((err: Error) => err.message),
+      (await adapter.health(callContext())).message,
+    ];
+    expect(messages[0]).toBe('Bad request for key [redacted] ([redacted])');
+    for (const message of messages) {
+      expect(message).toEqual(expect.any(String));
+      for (const secret of secrets) expect(message).not.toContain(secret);
+    }
+  });
 });

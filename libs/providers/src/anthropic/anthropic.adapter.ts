@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { AnthropicMessage, AnthropicStreamEvent, ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
 import type { Agent } from 'undici';
-import { badResponseError, type ErrorContext } from '../errors';
+import { badResponseError, providerSecrets, type ErrorContext } from '../errors';
 import type {
   CallContext,
   HealthResult,
@@ -57,9 +57,11 @@ export class AnthropicAdapter implements ProviderAdapter {
   private readonly apiVersion: string;
   private readonly dispatcher: Agent;
   private readonly client: Anthropic;
+  private readonly secrets: string[];
 
   constructor(private readonly config: ProviderConfig) {
     this.name = config.name;
+    this.secrets = providerSecrets(config);
     this.apiVersion = config.options?.apiVersion ?? DEFAULT_ANTHROPIC_API_VERSION;
     this.dispatcher = createDispatcher();
     const key = config.apiKey;
@@ -190,6 +192,6 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   private errorContext(scope: CallScope): ErrorContext {
-    return { provider: this.name, secrets: [this.config.apiKey], scope };
+    return { provider: this.name, secrets: this.secrets, scope };
   }
 }

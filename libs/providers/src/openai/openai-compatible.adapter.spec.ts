@@ -271,3 +271,40 @@ describe('OpenAICompatibleAdapter (ollama, azure)', () => {
     expect(request.body).toMatchObject({ model: 'prod-gpt4o' });
   });
 });
+
+describe('OpenAICompatibleAdapter: credentials in upstream errors', () => {
+  const headerSecret = 'HDR-SECRET-42';
+  const apiKey = 'plain-key-7f3a9c';
+  /** An upstream that quotes every credential it received back in its error message. */
+  const echoing: Handler = (req, res) => {
+    const said = `Bad request for key ${String(req.headers['x-api-key'])} (auth ${String(req.headers['authorization'] ?? req.headers['api-key'])})`;
+    sendJson(res, 400, { error: { message: said, type: 'invalid_request_error', param: null, code: null } });
+  };
+  const kinds = ['openai', 'openai-compatible', 'azure-openai', 'gemini', 'ollama'] as const;
+
+  it.each(kinds)('%s: scrubs the API key and every header value from chat, stream, models and health', async (kind) => {
+    server = await startServer(echoing);
+    const adapter = track({
+      name: 'hdrsec',
+      kind,
+      baseUrl: kind === 'ollama' || kind === 'azure-openai' ? server.url : `${server.url}/v1`,
+      apiKey,
+      options: { headers: { 'x-api-key': headerSecret } },
+    });
+    const request = { model: 'm', messages: [{ role: 'user' as const, content: 'Hi' }] };
+    const stream = async () => {
+      for await (const _ of adapter.chatStream(request, callContext()));
+    };
+    const messages = [
+      await adapter.chat(request, callContext()).catch((err: Error) => err.message),
+      await stream().catch((err: Error) => err.message),
+      (await adapter.health(callContext())).message,
+      kind === 'azure-openai' ? '' : await adapter.listModels(callContext()).catch((err: Error) => err.message),
+    ];
+    expect(messages[0]).toContain('Bad request for key [redacted]');
+    for (const message of messages) {
+      expect(message).not.toContain(headerSecret);
+      expect(message).not.toContain(apiKey);
+    }
+  });
+});

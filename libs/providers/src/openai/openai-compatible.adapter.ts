@@ -11,7 +11,7 @@ import type {
 import { withFields } from '@app/contracts';
 import type OpenAI from 'openai';
 import type { Agent } from 'undici';
-import { normalizeProviderError, type ErrorContext } from '../errors';
+import { normalizeProviderError, providerSecrets, type ErrorContext } from '../errors';
 import type {
   CallContext,
   HealthResult,
@@ -58,6 +58,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   private readonly dispatcher: Agent;
   private readonly client: OpenAI;
   private readonly http: OpenAIHttp;
+  private readonly secrets: string[];
 
   constructor(
     private readonly config: ProviderConfig,
@@ -65,6 +66,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   ) {
     this.name = config.name;
     this.kind = flavor;
+    this.secrets = providerSecrets(config);
     this.capabilities = openAICapabilities(config, flavor);
     this.endpoint = resolveEndpoint(config, flavor);
     this.dispatcher = createDispatcher();
@@ -149,7 +151,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   private errorContext(scope?: CallScope): ErrorContext {
-    return { provider: this.name, secrets: [this.config.apiKey], scope };
+    return { provider: this.name, secrets: this.secrets, scope };
   }
 
   private requestOptions(scope: CallScope): RequestOptions {
