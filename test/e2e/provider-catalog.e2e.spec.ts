@@ -194,10 +194,10 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, name: 'has/slash' }, 'name'],
       [{ ...base, name: 'Upper Case' }, 'name'],
       [{ ...base, kind: 'bedrock' }, 'kind'],
-      [{ ...base, baseUrl: 'ftp://example.com' }, 'baseUrl'],
-      [{ ...base, baseUrl: 'not a url' }, 'baseUrl'],
-      [{ ...base, baseUrl: undefined }, 'baseUrl'],
-      [{ ...base, kind: 'azure-openai', baseUrl: undefined }, 'baseUrl'],
+      [{ ...base, baseUrl: 'ftp://example.com' }, null],
+      [{ ...base, baseUrl: 'not a url' }, null],
+      [{ ...base, baseUrl: undefined }, null],
+      [{ ...base, kind: 'azure-openai', baseUrl: undefined }, null],
       [{ ...base, apiKey: 42 }, 'apiKey'],
       [{ ...base, timeoutMs: -1 }, 'timeoutMs'],
       [{ ...base, models: [''] }, 'models[0]'],
@@ -609,5 +609,51 @@ describe('provider credentials at rest', () => {
     } finally {
       await database.drop();
     }
+  });
+});
+
+describe.each(['pglite', 'postgres'] as const)('text PostgreSQL cannot store (%s)', (databaseKind) => {
+  let platform: TestPlatform;
+  let api: ReturnType<typeof adminApi>;
+  beforeAll(async () => {
+    platform = await startPlatform({ apps: ['admin'], databaseKind });
+    api = adminApi(platform);
+  });
+  afterAll(async () => platform?.close());
+
+  const provider = (fields: Record<string, unknown>) => ({
+    name: unique('nul').toLowerCase(),
+    kind: 'mock',
+    ...fields,
+  });
+  const route = (fields: Record<string, unknown>) => ({
+    alias: unique('nul'),
+    strategy: 'fallback',
+    targets: [{ provider: 'mock', model: 'echo' }],
+    ...fields,
+  });
+
+  it.each<[string, string, () => Record<string, unknown>, string | null]>([
+    ['a team name', '/api/teams', () => ({ name: 'team\u0000x' }), null],
+    ['a model', '/api/providers', () => provider({ models: ['a\u0000b'] }), null],
+    ['a base URL', '/api/providers', () => provider({ baseUrl: 'http://127.0.0.1:9/v1\u0000' }), null],
+    ['a header', '/api/providers', () => provider({ options: { headers: { 'x-k': 'v\u0000' } } }), null],
+    ['a deployment', '/api/providers', () => provider({ options: { deployments: { m: 'd\u0000' } } }), null],
+    ['an api version', '/api/providers', () => provider({ options: { apiVersion: '2024\u0000' } }), null],
+    ['a route target', '/api/routes', () => route({ targets: [{ provider: 'mock', model: 'e\u0000' }] }), null],
+    ['a route description', '/api/routes', () => route({ description: 'x\u0000' }), null],
+  ])('refuses a NUL in %s with 400, not 500', async (_what, path, body, param) => {
+    const res = await api.post(path, body());
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request_error' });
+    if (param) expect(res.body.error.param).toBe(param);
+  });
+
+  it('refuses a NUL in an update with 400 and keeps the stored value', async () => {
+    const created = await api.post('/api/providers', provider({ models: ['ok'] }));
+    expect(created.status).toBe(201);
+    const res = await api.patch(`/api/providers/${created.body.id}`, { models: ['ok\u0000'] });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect((await api.get(`/api/providers/${created.body.id}`)).body.models).toEqual(['ok']);
   });
 });

@@ -73,6 +73,33 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
+ * PostgreSQL's "character not storable" codes: a NUL in a text value (22021) or a
+ * `\u0000` in a JSON value (22P05). Either is the client's bad input, not a bug.
+ */
+const UNSTORABLE_TEXT_CODES = new Set(['22021', '22P05']);
+
+/**
+ * Whether `error` (or one of its causes) is PostgreSQL refusing a character it
+ * cannot store, as Prisma reports it through the driver adapter (pg and PGlite alike:
+ * `meta.driverAdapterError.cause.originalCode`) or as the driver raised it (`code`).
+ */
+export function isUnstorableText(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const { code, meta } = e as {
+      code?: unknown;
+      meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
+    };
+    if (typeof code === 'string' && UNSTORABLE_TEXT_CODES.has(code)) return true;
+    const original = meta?.driverAdapterError?.cause?.originalCode;
+    if (typeof original === 'string' && UNSTORABLE_TEXT_CODES.has(original)) return true;
+    const next = (e as { cause?: unknown }).cause;
+    if (next === e) break;
+    e = next;
+  }
+  return false;
+}
+
+/**
  * A one-line reason for logs: the last line of the message (Prisma's messages
  * start with the call site and end with the driver's reason).
  */

@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { type ErrorCode, GatewayError, errorEnvelope } from '@app/contracts';
-import { databaseErrorReason, isDatabaseUnavailable } from '@app/db';
+import { databaseErrorReason, isDatabaseUnavailable, isUnstorableText } from '@app/db';
 import { requestIdOf } from './request-id';
 import { sendJson } from './responses';
 
@@ -48,6 +48,13 @@ export function toGatewayError(exception: unknown, req?: IncomingMessage): Gatew
   }
   const readError = clientBodyError(exception);
   if (readError) return readError;
+  if (isUnstorableText(exception)) {
+    return new GatewayError(
+      'invalid_request_error',
+      'A text field contains a character PostgreSQL cannot store (NUL, \\u0000).',
+      { cause: exception },
+    );
+  }
   if (isDatabaseUnavailable(exception)) {
     return new GatewayError('database_unavailable', 'The database is not answering at the moment. Retry shortly.', {
       retryAfter: DATABASE_RETRY_AFTER_S,
