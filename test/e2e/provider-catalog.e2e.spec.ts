@@ -204,6 +204,16 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, options: { unknown: true } }, 'options'],
       [{ ...base, options: { headers: { 'bad header': 'x' } } }, 'options.headers.bad header'],
       [{ ...base, extra: 'field' }, null],
+      // Credentials belong in apiKey / options.headers; paths are appended to a base URL.
+      [{ ...base, baseUrl: 'http://user:url-pass-77@127.0.0.1:9/v1' }, 'baseUrl'],
+      [{ ...base, baseUrl: 'http://127.0.0.1:9/v1?x=1' }, 'baseUrl'],
+      [{ ...base, baseUrl: 'http://127.0.0.1:9/v1#frag' }, 'baseUrl'],
+      // Header bytes undici refuses would fail every call later.
+      [{ ...base, apiKey: 'sk-abc\r\nx-injected: 1' }, 'apiKey'],
+      [{ ...base, apiKey: 'sk-abc\u0000' }, 'apiKey'],
+      [{ ...base, options: { headers: { 'x-api-key': 'v\r\nx-injected: 1' } } }, 'options.headers.x-api-key'],
+      [{ ...base, options: { headers: { 'x-api-key': 'v\u20ac' } } }, 'options.headers.x-api-key'],
+      [{ ...base, options: { headers: { 'x-a\r\nb': 'v' } } }, 'options.headers.x-a\r\nb'],
     ];
     for (const [body, param] of cases) {
       const res = await api.post('/api/providers', body);
@@ -211,6 +221,7 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request_error' });
       if (param) expect(res.body.error.param, JSON.stringify(res.body)).toBe(param);
       expect(JSON.stringify(res.body)).not.toContain(STORED_KEY);
+      expect(JSON.stringify(res.body)).not.toContain('url-pass-77');
     }
     const malformed = await call(`${platform.adminUrl}/api/providers`, {
       method: 'POST',
@@ -228,6 +239,11 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     expect((await api.patch(`/api/providers/${other.id}`, { name: existing.name })).status).toBe(409);
     expect((await api.patch(`/api/providers/${other.id}`, { kind: 'azure-openai', baseUrl: null })).status).toBe(400);
     expect((await api.patch(`/api/providers/${other.id}`, { bogus: 1 })).status).toBe(400);
+    for (const patch of [{ baseUrl: 'http://u:p@127.0.0.1:9/v1' }, { apiKey: 'k\nx' }]) {
+      const res = await api.patch(`/api/providers/${other.id}`, patch);
+      expect(res.status, JSON.stringify(patch)).toBe(400);
+      expect(res.body.error.param).toBe(Object.keys(patch)[0]);
+    }
 
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', 'env:nothing']) {
       expect((await api.get(`/api/providers/${id}`)).status).toBe(404);
@@ -575,14 +591,21 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       body: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1' },
     });
     expect(unreachable.body).toMatchObject({ ok: false, modelCount: null });
-    for (const body of [
-      { kind: 'openai-compatible' },
-      { kind: 'nope' },
-      { kind: 'mock', baseUrl: 'file:///etc' },
-      { kind: 'mock', extra: 1 },
-    ]) {
+    const bad: Array<[Record<string, unknown>, string | null]> = [
+      [{ kind: 'openai-compatible' }, 'baseUrl'],
+      [{ kind: 'nope' }, 'kind'],
+      [{ kind: 'mock', baseUrl: 'file:///etc' }, 'baseUrl'],
+      [{ kind: 'mock', extra: 1 }, null],
+      [{ kind: 'openai-compatible', baseUrl: 'http://user:url-pass-77@127.0.0.1:9/v1' }, 'baseUrl'],
+      [{ kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1?x=1#frag' }, 'baseUrl'],
+      [{ kind: 'openai', apiKey: 'sk-abc\r\nx' }, 'apiKey'],
+      [{ kind: 'openai', options: { headers: { 'x-api-key': 'a\nb' } } }, 'options.headers.x-api-key'],
+    ];
+    for (const [body, param] of bad) {
       const res = await gateway('/v1/providers/test', { method: 'POST', body });
       expect(res.status, JSON.stringify(body)).toBe(400);
+      if (param) expect(res.body.error.param, JSON.stringify(res.body)).toBe(param);
+      expect(JSON.stringify(res.body)).not.toContain('url-pass-77');
     }
     const stored = ((await api.get('/api/providers')).body as Json[]).map((p) => p.name);
     expect(stored).not.toContain('test');
@@ -635,13 +658,33 @@ describe.each(['pglite', 'postgres'] as const)('text PostgreSQL cannot store (%s
 
   it.each<[string, string, () => Record<string, unknown>, string | null]>([
     ['a team name', '/api/teams', () => ({ name: 'team\u0000x' }), null],
-    ['a model', '/api/providers', () => provider({ models: ['a\u0000b'] }), null],
-    ['a base URL', '/api/providers', () => provider({ baseUrl: 'http://127.0.0.1:9/v1\u0000' }), null],
-    ['a header', '/api/providers', () => provider({ options: { headers: { 'x-k': 'v\u0000' } } }), null],
-    ['a deployment', '/api/providers', () => provider({ options: { deployments: { m: 'd\u0000' } } }), null],
-    ['an api version', '/api/providers', () => provider({ options: { apiVersion: '2024\u0000' } }), null],
-    ['a route target', '/api/routes', () => route({ targets: [{ provider: 'mock', model: 'e\u0000' }] }), null],
-    ['a route description', '/api/routes', () => route({ description: 'x\u0000' }), null],
+    ['a model', '/api/providers', () => provider({ models: ['a\u0000b'] }), 'models[0]'],
+    ['a base URL', '/api/providers', () => provider({ baseUrl: 'http://127.0.0.1:9/v1\u0000' }), 'baseUrl'],
+    [
+      'a header',
+      '/api/providers',
+      () => provider({ options: { headers: { 'x-k': 'v\u0000' } } }),
+      'options.headers.x-k',
+    ],
+    [
+      'a deployment',
+      '/api/providers',
+      () => provider({ options: { deployments: { m: 'd\u0000' } } }),
+      'options.deployments.m',
+    ],
+    [
+      'an api version',
+      '/api/providers',
+      () => provider({ options: { apiVersion: '2024\u0000' } }),
+      'options.apiVersion',
+    ],
+    [
+      'a route target',
+      '/api/routes',
+      () => route({ targets: [{ provider: 'mock', model: 'e\u0000' }] }),
+      'targets[0].model',
+    ],
+    ['a route description', '/api/routes', () => route({ description: 'x\u0000' }), 'description'],
   ])('refuses a NUL in %s with 400, not 500', async (_what, path, body, param) => {
     const res = await api.post(path, body());
     expect(res.status, JSON.stringify(res.body)).toBe(400);

@@ -89,6 +89,19 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, /^Invalid configuration: SECRET_KEY is required when NODE_ENV=production/],
     [{ GATEWAY_PORT: '8100', ADMIN_PORT: '8100' }, /^Invalid configuration: ADMIN_PORT must differ from GATEWAY_PORT/],
     [
+      { OPENAI_BASE_URL: 'http://user:pw-secret-9@127.0.0.1:9/v1' },
+      /^Invalid configuration: OPENAI_BASE_URL must not contain credentials \(user:password@\).* \(got "http:\/\/\*\*\*@127\.0\.0\.1:9\/v1"\)$/,
+    ],
+    [
+      { ANTHROPIC_BASE_URL: 'https://proxy.example.com/v1?x=1' },
+      /^Invalid configuration: ANTHROPIC_BASE_URL must not have a query/,
+    ],
+    [
+      { GEMINI_BASE_URL: 'https://proxy.example.com/v1#frag' },
+      /^Invalid configuration: GEMINI_BASE_URL must not have a query/,
+    ],
+    [{ OLLAMA_HOST: 'http://u:p@127.0.0.1:11434' }, /^Invalid configuration: OLLAMA_HOST must not contain credentials/],
+    [
       { CORS_ORIGINS: 'https://a.example.com/path' },
       /^Invalid configuration: CORS_ORIGINS has "https:\/\/a.example.com\/path"/,
     ],
@@ -102,6 +115,7 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+    expect((error as Error).message).not.toMatch(/pw-secret|u:p@/);
   });
 
   it.each([

@@ -174,7 +174,8 @@ function parseTrustProxy(raw: string): boolean | number | string {
 const SECRET_VARIABLES = /KEY|SECRET|PASSWORD|DATABASE_URL|REDIS_URL/;
 
 function redact(variable: string, value: string): string {
-  return SECRET_VARIABLES.test(variable) ? '***' : value;
+  // A URL's user:password@ is a secret whatever the variable.
+  return SECRET_VARIABLES.test(variable) ? '***' : value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
 function describe(message: string): string {

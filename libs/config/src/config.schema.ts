@@ -11,8 +11,40 @@ const optionalUrl = (protocols: readonly string[]) =>
     (value) => value === undefined || isUrlWith(value, protocols),
     `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   );
+/** A provider's base URL (`*_BASE_URL`, `OLLAMA_HOST`): see {@link baseUrlProblem}. */
+const optionalBaseUrl = optionalString.superRefine((value, ctx) => {
+  const problem = value === undefined ? undefined : baseUrlProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Why `value` cannot be a provider's base URL, or `undefined` when it can: an
+ * http(s) URL without credentials (they belong in the API key or a header, and would
+ * show wherever the URL does), without a query or fragment (paths are appended to
+ * it), without control characters. Shared by the environment and the admin API.
+ */
+export function baseUrlProblem(value: string): string | undefined {
+  if (CONTROL_CHARACTER.test(value)) return 'must not contain control characters';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an http:// or https:// URL';
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    return 'must be an http:// or https:// URL';
+  }
+  if (url.username !== '' || url.password !== '') {
+    return 'must not contain credentials (user:password@); give the key as the API key or in a header';
+  }
+  if (/[?#]/.test(value)) return 'must not have a query or a fragment (?... or #...)';
+  return undefined;
+}
 
 function isUrlWith(value: string, protocols: readonly string[]): boolean {
   try {
@@ -65,13 +97,13 @@ export const envSchema = z.object({
   CORS_ORIGINS: z.string().trim().default('*'),
   TRUST_PROXY: z.string().trim().default('false'),
   OPENAI_API_KEY: optionalString,
-  OPENAI_BASE_URL: optionalUrl(['http:', 'https:']),
+  OPENAI_BASE_URL: optionalBaseUrl,
   ANTHROPIC_API_KEY: optionalString,
-  ANTHROPIC_BASE_URL: optionalUrl(['http:', 'https:']),
-  OLLAMA_HOST: optionalUrl(['http:', 'https:']),
+  ANTHROPIC_BASE_URL: optionalBaseUrl,
+  OLLAMA_HOST: optionalBaseUrl,
   GEMINI_API_KEY: optionalString,
   MOCK_PROVIDER: z.enum(['true', 'false']).optional(),
-  GEMINI_BASE_URL: optionalUrl(['http:', 'https:']),
+  GEMINI_BASE_URL: optionalBaseUrl,
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http:', 'https:']),
   V8_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AppConfig, SecretCipher } from '@app/config';
+import { baseUrlProblem, type AppConfig, type SecretCipher } from '@app/config';
 import type { ProviderWithSecret } from '@app/db';
 import { createProviderAdapter, PROVIDER_KINDS, type ProviderConfig } from '@app/providers';
 
@@ -12,40 +12,64 @@ export const providerNameSchema = z
 
 export const providerKindSchema = z.enum(PROVIDER_KINDS);
 
+/** A provider's base URL: http(s), no credentials, query or fragment (see `baseUrlProblem`). */
 export const httpUrlSchema = z
   .string()
   .trim()
   .max(2048)
-  .refine((value) => isHttpUrl(value), 'must be an http:// or https:// URL');
+  .superRefine((value, ctx) => {
+    const problem = baseUrlProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+const NO_CONTROL_CHARACTER = 'must not contain control characters';
+
+/** Trimmed text without control characters (PostgreSQL cannot store NUL; CR/LF break headers and logs). */
+export const plainText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((value) => !CONTROL_CHARACTER.test(value), NO_CONTROL_CHARACTER);
+
+/**
+ * What undici sends as a header value (the API key travels in one): visible ASCII,
+ * Latin-1, spaces and tabs; CR, LF, NUL or a wider character would fail every call.
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const HEADER_VALUE_MESSAGE = 'must hold only printable characters (no control characters or line breaks)';
 
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name');
 
 /** Kind-specific settings (stored in the provider's `config` column). */
 export const providerOptionsSchema = z
   .strictObject({
-    apiVersion: z.string().trim().min(1).max(64).optional(),
-    deployments: z.record(z.string().min(1).max(256), z.string().trim().min(1).max(256)).optional(),
-    headers: z.record(headerName, z.string().max(4096)).optional(),
+    apiVersion: plainText(64).min(1).optional(),
+    deployments: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(256)
+          .refine((value) => !CONTROL_CHARACTER.test(value), NO_CONTROL_CHARACTER),
+        plainText(256).min(1),
+      )
+      .optional(),
+    headers: z.record(headerName, z.string().max(4096).regex(HEADER_VALUE, HEADER_VALUE_MESSAGE)).optional(),
     nativeTools: z.boolean().optional(),
     nativeJsonSchema: z.boolean().optional(),
   })
   .meta({ id: 'ProviderOptions' });
 
 /** Model ids (duplicates are dropped when stored). */
-export const modelListSchema = z.array(z.string().trim().min(1).max(256)).max(2000);
+export const modelListSchema = z.array(plainText(256).min(1)).max(2000);
 
 export const timeoutMsSchema = z.number().int().min(1).max(3_600_000);
 
-export const apiKeySchema = z.string().trim().min(1).max(8192);
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
+export const apiKeySchema = z.string().trim().min(1).max(8192).regex(HEADER_VALUE, HEADER_VALUE_MESSAGE);
 
 /**
  * Providers declared through the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { providerNameSchema, timeoutMsSchema } from '@app/completions';
+import { plainText, providerNameSchema, timeoutMsSchema } from '@app/completions';
 import { ROUTE_STRATEGY_VALUES, type RouteRecord } from '@app/db';
 
 /** A route alias: what clients send as `model`; never contains '/' (that would read as provider/model). */
@@ -14,7 +14,7 @@ export const RouteStrategy = z.enum(ROUTE_STRATEGY_VALUES);
 
 const RouteTargetBody = z.strictObject({
   provider: providerNameSchema.describe('A configured provider (stored or from the environment)'),
-  model: z.string().trim().min(1).max(256).describe("The provider's own model id"),
+  model: plainText(256).min(1).describe("The provider's own model id"),
   weight: z.number().int().min(1).max(1000).optional().describe('For the weighted strategy (default 1)'),
   timeoutMs: timeoutMsSchema
     .nullable()
@@ -27,7 +27,7 @@ const routeFields = {
   strategy: RouteStrategy.describe('fallback (in order), round-robin, weighted, least-latency (recent p50)'),
   targets: z.array(RouteTargetBody).min(1).max(32).describe('In fallback order'),
   timeoutMs: timeoutMsSchema.nullable().optional().describe('Per-target timeout unless the target sets one'),
-  description: z.string().trim().max(500).nullable().optional(),
+  description: plainText(500).nullable().optional(),
   enabled: z.boolean().optional().describe('A disabled route is not resolved (default true)'),
 };
 
