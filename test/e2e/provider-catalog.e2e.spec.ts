@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretCipher } from '@app/config';
@@ -565,6 +566,53 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     ]);
     expect((await gateway('/v1/providers/nope/models')).status).toBe(404);
     expect((await gateway('/v1/providers/ollama/models?refresh=maybe')).status).toBe(400);
+  });
+
+  it('never shows a credential sent in options.headers, whatever the upstream error quotes', async () => {
+    const secret = 'HDR-SECRET-42';
+    const echo = new FakeOpenAIServer({
+      defaultBehaviour: {
+        status: 400,
+        body: { error: { message: `Bad request for key ${secret}`, type: 'invalid_request_error', param: null } },
+      },
+    });
+    await echo.start();
+    try {
+      const config = {
+        kind: 'openai-compatible',
+        baseUrl: echo.baseURL,
+        options: { headers: { 'x-api-key': secret } },
+      };
+      const { name } = await createProvider({ ...config, apiKey: undefined, models: ['m'] });
+      const { key } = await createKey(platform, await createTeam(platform));
+      const client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: key, maxRetries: 0 });
+      const messages = [{ role: 'user' as const, content: 'Hi' }];
+      const failures = [
+        await client.chat.completions.create({ model: `${name}/m`, messages }).catch((err: unknown) => err),
+        await (async () => {
+          const stream = await client.chat.completions.create({ model: `${name}/m`, messages, stream: true });
+          for await (const _ of stream);
+        })().catch((err: unknown) => err),
+      ];
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(OpenAI.APIError);
+        expect((failure as Error).message).toContain('Bad request for key [redacted]');
+        expect(JSON.stringify((failure as InstanceType<typeof OpenAI.APIError>).error)).not.toContain(secret);
+      }
+      const probe = await gateway('/v1/providers/test', { method: 'POST', body: config });
+      expect(probe.body).toMatchObject({ ok: false });
+      const listed = await eventually(async () => {
+        const res = await gateway('/v1/providers');
+        const mine = (res.body.data as Json[]).find((p) => p.name === name);
+        return mine?.health && mine.models.error ? res : undefined;
+      });
+      const audit = await api.get('/api/audit');
+      for (const body of [probe.body, listed.body, audit.body, (await api.get('/api/providers')).body]) {
+        expect(JSON.stringify(body)).not.toContain(secret);
+      }
+    } finally {
+      await echo.close();
+    }
   });
 
   it('checks a configuration without saving it on POST /v1/providers/test', async () => {
