@@ -215,6 +215,7 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, options: { headers: { 'x-api-key': 'v\r\nx-injected: 1' } } }, 'options.headers.x-api-key'],
       [{ ...base, options: { headers: { 'x-api-key': 'v\u20ac' } } }, 'options.headers.x-api-key'],
       [{ ...base, options: { headers: { 'x-a\r\nb': 'v' } } }, 'options.headers.x-a\r\nb'],
+      [{ ...base, kind: 'anthropic', options: { apiVersion: '2023-06-01\u20ac' } }, 'options.apiVersion'],
     ];
     for (const [body, param] of cases) {
       const res = await api.post('/api/providers', body);

@@ -47,7 +47,8 @@ const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must
 /** Kind-specific settings (stored in the provider's `config` column). */
 export const providerOptionsSchema = z
   .strictObject({
-    apiVersion: plainText(64).min(1).optional(),
+    // Anthropic sends it as the anthropic-version header.
+    apiVersion: plainText(64).min(1).regex(HEADER_VALUE, HEADER_VALUE_MESSAGE).optional(),
     deployments: z
       .record(
         z
