@@ -47,6 +47,16 @@ describe('process boot', { timeout: 120_000 }, () => {
     expect(app.stderr().trim()).toBe('Invalid configuration: GATEWAY_PORT must be a number (got "eighty")');
   });
 
+  it('stops on a provider base URL carrying credentials, without printing them', async () => {
+    const app = start('gateway', { OPENAI_API_KEY: 'sk-env', OPENAI_BASE_URL: 'http://u:url-pw-99@127.0.0.1:9/v1' });
+    const { code } = await app.exited;
+    expect(code).toBe(1);
+    expect(app.stderr().trim()).toMatch(
+      /^Invalid configuration: OPENAI_BASE_URL must not contain credentials \(user:password@\).* \(got "http:\/\/\*\*\*@127\.0\.0\.1:9\/v1"\)$/,
+    );
+    expect(app.output()).not.toContain('url-pw-99');
+  });
+
   it('retries an unreachable database for a bounded time, then exits with a clear error', async () => {
     const started = Date.now();
     const app = start('gateway', {
