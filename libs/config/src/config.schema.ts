@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacter } from '@app/contracts';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const optionalString = z
@@ -19,9 +20,6 @@ const optionalBaseUrl = optionalString.superRefine((value, ctx) => {
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
 /**
  * Why `value` cannot be a provider's base URL, or `undefined` when it can: an
  * http(s) URL without credentials (they belong in the API key or a header, and would
@@ -29,7 +27,7 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
  * it), without control characters. Shared by the environment and the admin API.
  */
 export function baseUrlProblem(value: string): string | undefined {
-  if (CONTROL_CHARACTER.test(value)) return 'must not contain control characters';
+  if (hasControlCharacter(value)) return 'must not contain control characters';
   let url: URL;
   try {
     url = new URL(value);

@@ -4,4 +4,4 @@ export * from './anthropic';
 export * from './json-text';
 export * from './objects';
 export * from './deadline';
-export * from './header-value';
+export * from './characters';

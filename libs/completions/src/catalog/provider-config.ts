@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseUrlProblem, type AppConfig, type SecretCipher } from '@app/config';
+import { hasControlCharacter } from '@app/contracts';
 import type { ProviderWithSecret } from '@app/db';
 import { createProviderAdapter, PROVIDER_KINDS, type ProviderConfig } from '@app/providers';
 
@@ -22,9 +23,6 @@ export const httpUrlSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
 const NO_CONTROL_CHARACTER = 'must not contain control characters';
 
 /** Trimmed text without control characters (PostgreSQL cannot store NUL; CR/LF break headers and logs). */
@@ -33,7 +31,7 @@ export const plainText = (max: number) =>
     .string()
     .trim()
     .max(max)
-    .refine((value) => !CONTROL_CHARACTER.test(value), NO_CONTROL_CHARACTER);
+    .refine((value) => !hasControlCharacter(value), NO_CONTROL_CHARACTER);
 
 /**
  * What undici sends as a header value (the API key travels in one): visible ASCII,
@@ -55,7 +53,7 @@ export const providerOptionsSchema = z
           .string()
           .min(1)
           .max(256)
-          .refine((value) => !CONTROL_CHARACTER.test(value), NO_CONTROL_CHARACTER),
+          .refine((value) => !hasControlCharacter(value), NO_CONTROL_CHARACTER),
         plainText(256).min(1),
       )
       .optional(),

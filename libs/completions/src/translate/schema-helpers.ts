@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacter } from '@app/contracts';
 
 /**
  * zod helpers for request bodies whose validation errors must name the exact
@@ -43,11 +44,8 @@ export function textOrItems(detail: Readonly<Record<string, z.ZodType>>, message
 /** A JSON object (not an array, not null). */
 export const jsonObject = z.record(z.string(), z.unknown());
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
 /** A request's `model`: not empty, and without control characters (it goes upstream and into response headers). */
 export const modelName = z
   .string()
   .min(1, 'model is required')
-  .refine((model) => !CONTROL_CHARACTER.test(model), 'model must not contain control characters');
+  .refine((model) => !hasControlCharacter(model), 'model must not contain control characters');
