@@ -149,7 +149,9 @@ describe('process boot', { timeout: 120_000 }, () => {
           MASTER_KEY: masterKey,
           SHUTDOWN_TIMEOUT_MS: '1000',
         });
+        // The platform listens with the gateway first, then the admin app: wait for both.
         await waitForHttp(`http://127.0.0.1:${ports.GATEWAY_PORT}/health/ready`);
+        await waitForHttp(`http://127.0.0.1:${ports.ADMIN_PORT}/health/ready`);
         const admin = (path: string, body: object) =>
           fetch(`http://127.0.0.1:${ports.ADMIN_PORT}${path}`, {
             method: 'POST',
