@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretCipher } from '@app/config';
-import { PgliteDriver } from '@app/db';
+import { DATABASE, type Database, PgliteDriver } from '@app/db';
 import {
   createTestDatabase,
   FakeAnthropicServer,
@@ -254,6 +254,19 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       expect((await api.post(`/api/providers/${id}/test`)).status).toBe(404);
       expect((await api.get(`/api/providers/${id}/models`)).status).toBe(404);
     }
+  });
+
+  it('masks the password of a base URL stored before credentials were refused there', async () => {
+    const provider = await createProvider();
+    const database = platform.admin!.app.get<Database>(DATABASE);
+    await database.driver.query('UPDATE providers SET base_url = $1 WHERE id = $2', [
+      'http://legacy-user:legacy-pass-91@127.0.0.1:9/v1',
+      provider.id,
+    ]);
+    const shown = await api.get(`/api/providers/${provider.id}`);
+    expect(shown.body.baseUrl).toBe('http://legacy-user:***@127.0.0.1:9/v1');
+    expect(JSON.stringify((await api.get('/api/providers')).body)).not.toContain('legacy-pass-91');
+    await api.delete(`/api/providers/${provider.id}`);
   });
 
   it('requires an admin: no token 401, a member 403', async () => {

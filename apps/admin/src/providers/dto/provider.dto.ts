@@ -9,7 +9,7 @@ import {
   providerOptionsSchema,
   timeoutMsSchema,
 } from '@app/completions';
-import { redactOptions } from '@app/db';
+import { redactOptions, redactUrl } from '@app/db';
 import type { AdminProvider } from '../providers.service';
 
 const providerFields = {
@@ -93,6 +93,14 @@ export const ProviderModelsResponse = z
   .meta({ id: 'ProviderModels' });
 export type ProviderModelsResponse = z.infer<typeof ProviderModelsResponse>;
 
+/**
+ * A stored base URL as shown: a password saved before base URLs were refused with
+ * credentials (`user:password@`) is masked; any other URL is shown as stored.
+ */
+function shownBaseUrl(url: string | null): string | null {
+  return url && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url) ? redactUrl(url) : url;
+}
+
 export function toProviderResponse(provider: AdminProvider, status: ProviderStatus | undefined): ProviderResponse {
   const common = { health: status?.health ?? null, problem: status?.problem ?? null };
   if (provider.source === 'environment') {
@@ -120,7 +128,7 @@ export function toProviderResponse(provider: AdminProvider, status: ProviderStat
     name: record.name,
     kind: record.kind,
     source: 'database',
-    baseUrl: record.baseUrl,
+    baseUrl: shownBaseUrl(record.baseUrl),
     hasApiKey: record.hasApiKey,
     enabled: record.enabled,
     models: record.models,
