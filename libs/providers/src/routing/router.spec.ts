@@ -259,4 +259,20 @@ describe('TargetOrder', () => {
     latency.record('a/a-model', 5);
     expect(order.order(p).map((t) => t.provider)).toEqual(['a', 'c', 'b']);
   });
+
+  it('forgets a target not called for a minute, so one ranked last is measured afresh', () => {
+    let now = 0;
+    const latency = new LatencyTracker(50, 60_000, () => now);
+    const order = new TargetOrder(latency);
+    const p = plan('least-latency', 'a', 'b');
+    latency.recordFailure('a/a-model');
+    latency.record('b/b-model', 900);
+    now = 59_000;
+    latency.record('b/b-model', 900);
+    expect(order.order(p).map((t) => t.provider)).toEqual(['b', 'a']);
+    now = 61_000;
+    // a's failure is past the minute (b was called since): a is unmeasured again, and tried first.
+    expect(order.order(p).map((t) => t.provider)).toEqual(['a', 'b']);
+    expect(latency.p50('a/a-model')).toBeUndefined();
+  });
 });
