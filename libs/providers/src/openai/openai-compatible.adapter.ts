@@ -24,6 +24,7 @@ import { openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher } from '../shared/http';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
 import { OpenAIHttp } from './openai.http';
+import { OpenAIChunkNormalizer } from './openai.stream';
 import {
   createOpenAIClient,
   openAICapabilities,
@@ -86,7 +87,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       stream: true,
       stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
     });
-    return this.http.postSse('/chat/completions', body, call) as AsyncIterable<ChatChunk>;
+    return this.http.postSse('/chat/completions', body, call, this.normalizer()) as AsyncIterable<ChatChunk>;
   }
 
   completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
@@ -101,7 +102,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       stream: true,
       stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
     });
-    return this.http.postSse('/completions', body, call) as AsyncIterable<CompletionChunk>;
+    return this.http.postSse('/completions', body, call, this.normalizer()) as AsyncIterable<CompletionChunk>;
   }
 
   /** Posted as is (the SDK's `embeddings.create` would swap the encoding to base64 and decode it). */
@@ -139,6 +140,11 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
 
   async close(): Promise<void> {
     await closeDispatcher(this.dispatcher);
+  }
+
+  /** Mends what look-alike servers send differently from OpenAI (see `openai.stream.ts`). */
+  private normalizer(): OpenAIChunkNormalizer {
+    return new OpenAIChunkNormalizer(this.kind !== 'openai' && this.kind !== 'azure-openai');
   }
 
   private model(model: string): string {

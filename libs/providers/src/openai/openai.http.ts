@@ -23,6 +23,7 @@ import {
 import { MAX_ERROR_BODY_CHARS } from '../shared/http';
 import { SseDecoder } from '../shared/sse';
 import { DEFAULT_AZURE_API_VERSION, type OpenAIEndpoint } from './openai-compatible.config';
+import type { OpenAIChunkNormalizer } from './openai.stream';
 
 /** Paths Azure serves under `/deployments/{deployment}` (as the SDK's AzureOpenAI does). */
 const AZURE_DEPLOYMENT_PATHS = new Set(['/chat/completions', '/completions', '/embeddings']);
@@ -103,11 +104,17 @@ export class OpenAIHttp {
    * (read on to the end, as the SDK does), in a call scope of its own: the timeout
    * bounds the wait for each event, the client's abort ends the call, and every
    * failure is normalised. An event carrying `error` ends the stream with that error;
-   * a body that is not JSON, or one without any event, is a bad response. (One
-   * generator from the socket to the relay: each layer of async iteration costs a
-   * promise hop per event.)
+   * a body that is not JSON, or one without any event, is a bad response. Events
+   * pass through `normalizer` when given (see `openai.stream.ts`). (One generator
+   * from the socket to the relay: each layer of async iteration costs a promise
+   * hop per event.)
    */
-  async *postSse(path: string, body: { model: string }, call: CallContext): AsyncGenerator<unknown> {
+  async *postSse(
+    path: string,
+    body: { model: string },
+    call: CallContext,
+    normalizer?: OpenAIChunkNormalizer,
+  ): AsyncGenerator<unknown> {
     const scope = openScope(call, this.config.timeoutMs);
     let received = 0;
     try {
@@ -127,12 +134,15 @@ export class OpenAIHttp {
           if (error) throw streamError(error, response.headers, this.errors(scope));
           scope.touch();
           received++;
-          yield data;
+          const out = normalizer ? normalizer.push(data) : data;
+          if (out !== undefined) yield out;
         }
       }
       // An aborted stream must never look like a finished answer.
       if (scope.aborted) throw scope.reason;
       if (received === 0) throw badResponseError(this.config.name, 'the stream ended without any event');
+      const tail = normalizer?.end();
+      if (tail !== undefined) yield tail;
     } catch (err) {
       throw normalizeProviderError(err, this.errors(scope));
     } finally {

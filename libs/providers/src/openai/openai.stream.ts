@@ -1,0 +1,127 @@
+/**
+ * OpenAI-shaped stream events as OpenAI itself sends them, whatever server sent
+ * them: the look-alikes' departures that break OpenAI clients are mended here,
+ * one event at a time, and every other event is passed on as the same object (so
+ * its text is forwarded without being serialised again).
+ *
+ * - Azure opens a stream with a content-filter annotation: `choices: []`, no
+ *   usage, empty `id`/`model`/`object`. Clients that read `choices[0]` of every
+ *   chunk (most of them) fail on it; OpenAI never sends such a chunk. Dropped.
+ * - Gemini puts `usage` on the chunk that carries the last choice; OpenAI sends it
+ *   alone, after every choice, with `choices: []`. The usage moves to a chunk of its
+ *   own at the end of the stream.
+ * - Older Ollama versions stream tool calls without `index`, which the openai SDK's
+ *   stream helpers need to assemble calls (without it they lose every call); some
+ *   servers number parallel calls all `0`. A call with a new id gets the next index.
+ * - Ollama versions and Gemini finish a turn that called tools with `stop`, where
+ *   OpenAI says `tool_calls` (clients run the tools on that signal): mended for the
+ *   look-alikes only (`mendToolFinish`), never for OpenAI's own answers.
+ */
+
+interface ToolCallDelta {
+  index?: unknown;
+  id?: unknown;
+  [key: string]: unknown;
+}
+
+interface ChoiceLike {
+  index?: unknown;
+  finish_reason?: unknown;
+  delta?: { tool_calls?: unknown; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+interface ChunkLike {
+  choices: ChoiceLike[];
+  usage?: unknown;
+  [key: string]: unknown;
+}
+
+/** The tool calls of one choice: upstream index -> ours, and our calls' ids. */
+interface ChoiceCalls {
+  byUpstream: Map<number, number>;
+  ids: Array<string | undefined>;
+  last: number;
+}
+
+function isChunk(value: unknown): value is ChunkLike {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { choices?: unknown }).choices);
+}
+
+export class OpenAIChunkNormalizer {
+  private readonly calls = new Map<unknown, ChoiceCalls>();
+  private usageChunk: ChunkLike | undefined;
+
+  constructor(private readonly mendToolFinish: boolean) {}
+
+  /** The event to pass on (the same object when nothing needed mending), or `undefined` to drop it. */
+  push(event: unknown): unknown {
+    if (!isChunk(event)) return event;
+    const hasUsage = event.usage !== undefined && event.usage !== null;
+    if (event.choices.length === 0) return hasUsage ? event : undefined;
+    let choices = event.choices;
+    for (let i = 0; i < choices.length; i++) {
+      const mended = this.mendChoice(choices[i]);
+      if (mended === choices[i]) continue;
+      if (choices === event.choices) choices = [...choices];
+      choices[i] = mended;
+    }
+    if (!hasUsage) return choices === event.choices ? event : { ...event, choices };
+    const { usage, ...rest } = event;
+    this.usageChunk = { ...rest, choices: [], usage };
+    return { ...rest, choices };
+  }
+
+  /** What is left to send once the upstream stream ended: usage taken off a choice's chunk. */
+  end(): unknown {
+    const chunk = this.usageChunk;
+    this.usageChunk = undefined;
+    return chunk;
+  }
+
+  private mendChoice(choice: ChoiceLike): ChoiceLike {
+    const toolCalls = choice.delta?.tool_calls;
+    let mended = choice;
+    if (Array.isArray(toolCalls) && toolCalls.length > 0) {
+      const state = this.stateOf(choice.index);
+      let calls = toolCalls as ToolCallDelta[];
+      for (let j = 0; j < calls.length; j++) {
+        const index = this.indexOf(state, calls[j], j);
+        if (index === calls[j].index) continue;
+        if (calls === toolCalls) calls = [...calls];
+        calls[j] = { ...calls[j], index };
+      }
+      if (calls !== toolCalls) mended = { ...choice, delta: { ...choice.delta, tool_calls: calls } };
+    }
+    if (this.mendToolFinish && choice.finish_reason === 'stop' && this.calls.get(choice.index)?.ids.length) {
+      mended = { ...mended, finish_reason: 'tool_calls' };
+    }
+    return mended;
+  }
+
+  private stateOf(choiceIndex: unknown): ChoiceCalls {
+    let state = this.calls.get(choiceIndex);
+    if (!state) {
+      state = { byUpstream: new Map(), ids: [], last: 0 };
+      this.calls.set(choiceIndex, state);
+    }
+    return state;
+  }
+
+  /** Our index for one tool call delta: a new id opens the next call; a delta without id continues one. */
+  private indexOf(state: ChoiceCalls, call: ToolCallDelta, position: number): number {
+    const upstream = typeof call.index === 'number' ? call.index : undefined;
+    const id = typeof call.id === 'string' && call.id !== '' ? call.id : undefined;
+    const known = upstream === undefined ? undefined : state.byUpstream.get(upstream);
+    if (id === undefined) {
+      if (known !== undefined) return (state.last = known);
+      if (upstream !== undefined) return upstream;
+      return state.ids.length > 0 ? state.last : position;
+    }
+    if (known !== undefined && state.ids[known] === id) return (state.last = known);
+    const index = state.ids.length;
+    state.ids.push(id);
+    if (upstream !== undefined) state.byUpstream.set(upstream, index);
+    return (state.last = index);
+  }
+}
