@@ -23,6 +23,7 @@ import type {
 import { openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher } from '../shared/http';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
+import { toOllamaChatRequest, toOllamaCompletionRequest } from './ollama.request';
 import { OpenAIHttp } from './openai.http';
 import { OpenAIChunkNormalizer } from './openai.stream';
 import {
@@ -76,13 +77,13 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
-    const { stream_options: _streamOptions, ...rest } = request;
+    const { stream_options: _streamOptions, ...rest } = this.fitChat(request);
     const body = withFields(rest, { model: this.model(request.model), stream: false });
     return this.post<ChatResponse>('/chat/completions', body, call, 'choices');
   }
 
   chatStream(request: ChatRequest, call: CallContext): AsyncIterable<ChatChunk> {
-    const body = withFields(request, {
+    const body = withFields(this.fitChat(request), {
       model: this.model(request.model),
       stream: true,
       stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
@@ -91,13 +92,13 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
-    const { stream_options: _streamOptions, ...rest } = request;
+    const { stream_options: _streamOptions, ...rest } = this.fitCompletion(request);
     const body = withFields(rest, { model: this.model(request.model), stream: false });
     return this.post<CompletionResponse>('/completions', body, call, 'choices');
   }
 
   completionStream(request: CompletionRequest, call: CallContext): AsyncIterable<CompletionChunk> {
-    const body = withFields(request, {
+    const body = withFields(this.fitCompletion(request), {
       model: this.model(request.model),
       stream: true,
       stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
@@ -140,6 +141,15 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
 
   async close(): Promise<void> {
     await closeDispatcher(this.dispatcher);
+  }
+
+  /** The request as the server honours it: Ollama ignores some fields that matter (see `ollama.request.ts`). */
+  private fitChat(request: ChatRequest): ChatRequest {
+    return this.kind === 'ollama' ? toOllamaChatRequest(request) : request;
+  }
+
+  private fitCompletion(request: CompletionRequest): CompletionRequest {
+    return this.kind === 'ollama' ? toOllamaCompletionRequest(request) : request;
   }
 
   /** Mends what look-alike servers send differently from OpenAI (see `openai.stream.ts`). */

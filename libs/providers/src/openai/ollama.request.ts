@@ -1,0 +1,60 @@
+import { type ChatMessage, type ChatRequest, type CompletionRequest, GatewayError } from '@app/contracts';
+
+/**
+ * Pure: a chat request as Ollama's OpenAI-compatible endpoint honours it. Ollama
+ * accepts every field but silently ignores some that change what the client gets:
+ *
+ * - `max_completion_tokens` (OpenAI's name since `max_tokens` was deprecated): sent
+ *   as `max_tokens`, the only limit Ollama reads; without it generation is unbounded.
+ * - `developer` messages reach the model's chat template as an unknown role, which
+ *   templates leave out: sent as `system`, which is what they are.
+ * - `tool_choice`: `none` is honoured by not offering the tools; a named function by
+ *   offering only that one (Ollama cannot force a call, so `required` and a named
+ *   function stay requests the model may decline).
+ * - `n` > 1: Ollama answers with one choice whatever is asked, so it is refused.
+ *
+ * Returns the request itself when nothing needs fitting.
+ */
+export function toOllamaChatRequest(req: ChatRequest): ChatRequest {
+  rejectChoices(req.n);
+  let out = req;
+  const limit = req.max_completion_tokens;
+  if (limit !== undefined) {
+    const { max_completion_tokens: _renamed, ...rest } = out;
+    out = limit === null ? rest : { ...rest, max_tokens: limit };
+  }
+  if (req.messages.some((msg) => msg.role === 'developer')) {
+    out = { ...out, messages: req.messages.map(asSystem) };
+  }
+  return fitToolChoice(out);
+}
+
+/** Legacy completions: `n` is ignored by Ollama there too. */
+export function toOllamaCompletionRequest(req: CompletionRequest): CompletionRequest {
+  rejectChoices(req.n);
+  return req;
+}
+
+function rejectChoices(n: number | null | undefined): void {
+  if (n !== undefined && n !== null && n > 1) {
+    throw new GatewayError('invalid_request_error', 'n > 1 is not supported by Ollama (it answers with one choice)', {
+      param: 'n',
+    });
+  }
+}
+
+function asSystem(msg: ChatMessage): ChatMessage {
+  return msg.role === 'developer' ? { ...msg, role: 'system' } : msg;
+}
+
+function fitToolChoice(req: ChatRequest): ChatRequest {
+  const choice = req.tool_choice;
+  if (!req.tools || choice === undefined || choice === 'auto' || choice === 'required') return req;
+  if (choice === 'none') {
+    const { tools: _tools, tool_choice: _choice, parallel_tool_calls: _parallel, ...rest } = req;
+    return rest;
+  }
+  if (choice.type !== 'function') return req;
+  const name = choice.function.name;
+  return { ...req, tools: req.tools.filter((tool) => tool.type === 'function' && tool.function.name === name) };
+}
