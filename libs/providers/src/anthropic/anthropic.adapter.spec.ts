@@ -159,6 +159,22 @@ describe('AnthropicAdapter', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('stop: an empty sequence is left out, one of only whitespace is refused naming stop (Anthropic refuses both)', async () => {
+    const { server, adapter } = await setup((_req, res) => sendJson(res, 200, textMessage));
+    const plain = { ...request, tools: undefined };
+    await adapter.chat({ ...plain, stop: ['', 'END'] }, callContext());
+    await adapter.chat({ ...plain, stop: '' }, callContext());
+    expect(server.requests.map((r) => (r.body as { stop_sequences?: string[] }).stop_sequences)).toEqual([
+      ['END'],
+      undefined,
+    ]);
+    for (const stop of ['\n', ['END', ' \t']]) {
+      const error = await adapter.chat({ ...plain, stop }, callContext()).catch((err: unknown) => err);
+      expect(error).toMatchObject({ code: 'invalid_request_error', status: 400, param: 'stop' });
+    }
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('lists models and reports health', async () => {
     const { adapter } = await setup((_req, res) =>
       sendJson(res, 200, {

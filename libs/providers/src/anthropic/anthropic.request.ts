@@ -236,12 +236,25 @@ function effortOf(req: ChatRequest): Pick<AnthropicParams, 'output_config'> {
   return { output_config: { effort: effort as Effort } };
 }
 
+/**
+ * `stop` as `stop_sequences`. Anthropic refuses an empty sequence (which stops
+ * nothing on OpenAI, so it is left out) and one of only whitespace, such as the
+ * common `"\n"`, which would change the answer if dropped: refused, naming `stop`.
+ */
+function stopSequences(stop: ChatRequest['stop']): Pick<AnthropicParams, 'stop_sequences'> {
+  const list = typeof stop === 'string' ? [stop] : (stop ?? []);
+  const sequences = list.filter((sequence) => sequence !== '');
+  if (sequences.some((sequence) => sequence.trim() === '')) {
+    throw invalid('stop', 'stop sequences made only of whitespace (such as "\\n") are not supported by this provider');
+  }
+  return sequences.length ? { stop_sequences: sequences } : {};
+}
+
 /** Pure: an OpenAI chat request as Anthropic Messages params. */
 export function toAnthropicRequest(req: ChatRequest, opts: AnthropicRequestOptions): AnthropicRequestPlan {
   rejectUnsupported(req);
   const { system, messages } = convertMessages(req.messages);
   const { jsonTool, ...tooling } = toolsAndChoice(req);
-  const stop = typeof req.stop === 'string' ? [req.stop] : req.stop;
   const user = req.user ?? req.safety_identifier;
   const params: AnthropicParams = {
     model: opts.model,
@@ -249,7 +262,7 @@ export function toAnthropicRequest(req: ChatRequest, opts: AnthropicRequestOptio
     messages,
     ...(system ? { system } : {}),
     ...tooling,
-    ...(stop && stop.length ? { stop_sequences: stop } : {}),
+    ...stopSequences(req.stop),
     ...(user ? { metadata: { user_id: user } } : {}),
     ...effortOf(req),
     ...samplingParams(req, opts.apiVersion),
