@@ -175,6 +175,18 @@ describe('AnthropicAdapter', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('parallel_tool_calls false still holds when response_format adds its answer tool', async () => {
+    const { server, adapter } = await setup((_req, res) => sendJson(res, 200, toolUseMessage));
+    await adapter.chat(
+      { ...request, parallel_tool_calls: false, response_format: { type: 'json_object' } },
+      callContext(),
+    );
+    expect((server.requests[0].body as { tool_choice?: unknown }).tool_choice).toEqual({
+      type: 'any',
+      disable_parallel_tool_use: true,
+    });
+  });
+
   it('lists models and reports health', async () => {
     const { adapter } = await setup((_req, res) =>
       sendJson(res, 200, {

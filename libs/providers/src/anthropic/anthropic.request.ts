@@ -224,7 +224,8 @@ function toolsAndChoice(req: ChatRequest): Pick<AnthropicParams, 'tools' | 'tool
   if (tools.length === 0 || choice?.type === 'none') {
     return { tools: [json.tool], tool_choice: { type: 'tool', name }, jsonTool: name };
   }
-  const forced: AnthropicToolChoice = choice?.type === 'tool' ? choice : { type: 'any' };
+  const single = req.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
+  const forced: AnthropicToolChoice = choice?.type === 'tool' ? choice : { type: 'any', ...single };
   return { tools: [...tools, json.tool], tool_choice: forced, jsonTool: name };
 }
 
