@@ -9,7 +9,16 @@ import {
   withFields,
 } from '@app/contracts';
 
-const UNSUPPORTED_ON_CHAT = ['suffix', 'best_of', 'logprobs'] as const;
+/**
+ * What chat cannot express, with the values that ask for nothing: `logprobs` asks
+ * for log probabilities at any number (0 is the sampled tokens' own), `best_of` 1
+ * and an empty `suffix` change nothing.
+ */
+const UNSUPPORTED_ON_CHAT = {
+  suffix: (value: unknown) => value === '',
+  best_of: (value: unknown) => value === 1,
+  logprobs: () => false,
+} as const;
 
 /**
  * A legacy completion as a chat request, for providers that only speak chat:
@@ -18,8 +27,9 @@ const UNSUPPORTED_ON_CHAT = ['suffix', 'best_of', 'logprobs'] as const;
  */
 export function completionToChat(req: CompletionRequest, provider: string): ChatRequest {
   const prompt = singlePrompt(req.prompt, provider);
-  for (const field of UNSUPPORTED_ON_CHAT) {
-    if (req[field] !== undefined && req[field] !== null && req[field] !== 0 && req[field] !== 1) {
+  for (const [field, asksNothing] of Object.entries(UNSUPPORTED_ON_CHAT)) {
+    const value = req[field];
+    if (value !== undefined && value !== null && !asksNothing(value)) {
       throw new GatewayError(
         'invalid_request_error',
         `"${field}" is not supported for legacy completions on provider "${provider}".`,
