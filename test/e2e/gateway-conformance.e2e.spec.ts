@@ -87,6 +87,10 @@ describe('gateway conformance: official SDKs x providers x features', () => {
         'Written by `test/e2e/gateway-conformance.e2e.spec.ts` on every test run: the official `openai` and',
         '`@anthropic-ai/sdk` clients call the gateway, which calls fake upstream servers that speak each',
         "provider's real wire protocol (JSON and SSE). ✅ passed, ❌ failed, n/a does not exist in that API.",
+        '',
+        'Which OpenAI request fields each provider maps, refuses (a 400 naming the field) or leaves out, and how',
+        "answers and streams are brought to OpenAI's shape: README, [OpenAI request fields on other",
+        'providers](../README.md#openai-request-fields-on-other-providers).',
       ].join('\n'),
     );
     await platform?.close();
