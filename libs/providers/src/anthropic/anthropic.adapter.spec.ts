@@ -187,6 +187,25 @@ describe('AnthropicAdapter', () => {
     });
   });
 
+  it('an image/jpg data URL is sent as image/jpeg (OpenAI takes it; Anthropic only knows image/jpeg)', async () => {
+    const { server, adapter } = await setup((_req, res) => sendJson(res, 200, textMessage));
+    await adapter.chat(
+      {
+        model: 'claude-sonnet-5-5',
+        messages: [
+          { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/jpg;base64,/9j/4AAQ' } }] },
+        ],
+      },
+      callContext(),
+    );
+    expect((server.requests[0].body as { messages: unknown }).messages).toEqual([
+      {
+        role: 'user',
+        content: [{ type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: '/9j/4AAQ' } }],
+      },
+    ]);
+  });
+
   it('lists models and reports health', async () => {
     const { adapter } = await setup((_req, res) =>
       sendJson(res, 200, {

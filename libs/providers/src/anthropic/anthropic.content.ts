@@ -38,6 +38,8 @@ export function imageBlock(url: string, param: string): AnthropicContentBlockPar
   if (/^https?:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
   const data = parseDataUrl(url);
   if (!data) throw invalid(param, 'image_url must be an http(s) URL or a base64 data: URL');
+  // `image/jpg` is no registered type, but clients name JPEG files so and OpenAI takes them.
+  if (data.mediaType === 'image/jpg') data.mediaType = 'image/jpeg';
   if (!isImageType(data.mediaType)) {
     throw invalid(param, `image type ${data.mediaType} is not supported (jpeg, png, gif, webp)`);
   }
