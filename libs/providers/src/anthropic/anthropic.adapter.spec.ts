@@ -206,6 +206,32 @@ describe('AnthropicAdapter', () => {
     ]);
   });
 
+  it('a conversation of system and developer messages alone is sent as one user turn (Anthropic needs one)', async () => {
+    const { server, adapter } = await setup((_req, res) => sendJson(res, 200, textMessage));
+    const response = await adapter.chat(
+      {
+        model: 'claude-sonnet-5-5',
+        messages: [
+          { role: 'system', content: 'Write a haiku about the sea.' },
+          { role: 'developer', content: 'In French.' },
+        ],
+      },
+      callContext(),
+    );
+    expect(response.choices[0].message.content).toBe('Hello! How can I help?');
+    const sent = server.requests[0].body as { system?: unknown; messages: unknown };
+    expect(sent.system).toBeUndefined();
+    expect(sent.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Write a haiku about the sea.' },
+          { type: 'text', text: 'In French.' },
+        ],
+      },
+    ]);
+  });
+
   it('lists models and reports health', async () => {
     const { adapter } = await setup((_req, res) =>
       sendJson(res, 200, {

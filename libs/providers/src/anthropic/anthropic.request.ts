@@ -101,8 +101,9 @@ function assistantBlocks(msg: ChatAssistantMessage, i: number): AnthropicContent
 }
 
 /**
- * System and developer messages become `system` (joined, in order); tool results
- * become `tool_result` blocks of one user turn per run of consecutive tool messages.
+ * System and developer messages become `system` (joined, in order), or the one user
+ * turn when there is nothing else; tool results become `tool_result` blocks of one
+ * user turn per run of consecutive tool messages.
  */
 function convertMessages(messages: ChatMessage[]): {
   system?: string | AnthropicTextBlockParam[];
@@ -140,6 +141,8 @@ function convertMessages(messages: ChatMessage[]): {
         throw invalid(`messages[${i}].role`, `role '${msg.role}' is not supported by this provider`);
     }
   });
+  // OpenAI answers a conversation of instructions alone; Anthropic needs a turn to answer.
+  if (out.length === 0 && system.length > 0) return { messages: [{ role: 'user', content: system }] };
   return { system: joinSystem(system), messages: out };
 }
 
