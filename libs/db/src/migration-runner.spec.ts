@@ -141,6 +141,35 @@ describe.each(targets)('migration runner on %s', (_kind, open) => {
     expect(recorded.map((r) => r.migration_name)).toEqual(['99990101000000_noop']);
   });
 
+  it('turns the reference rows marked in config into external provider rows', async () => {
+    const { driver } = await empty();
+    const files = readMigrations(migrationsDir);
+    const at = files.findIndex((f) => f.name.endsWith('_provider_external_rows'));
+    await runMigrations(driver, files.slice(0, at));
+    await driver.query(
+      `INSERT INTO providers (id, name, kind, config, updated_at) VALUES
+         (gen_random_uuid(), 'openai', 'openai', '{"$reference": "external"}', now()),
+         (gen_random_uuid(), 'vendor', 'openai-compatible', '{"headers": {"x-a": "b"}}', now())`,
+    );
+    await runMigrations(driver, files);
+    const rows = await driver.query<{ name: string; external: boolean; config: unknown }>(
+      'SELECT name, external, config FROM providers ORDER BY name',
+    );
+    expect(rows).toEqual([
+      { name: 'openai', external: true, config: null },
+      { name: 'vendor', external: false, config: { headers: { 'x-a': 'b' } } },
+    ]);
+    // A stored provider may now take the name of an external one, but not of another stored one.
+    await driver.query(
+      `INSERT INTO providers (id, name, kind, updated_at) VALUES (gen_random_uuid(), 'openai', 'openai', now())`,
+    );
+    await expect(
+      driver.query(
+        `INSERT INTO providers (id, name, kind, updated_at) VALUES (gen_random_uuid(), 'vendor', 'openai', now())`,
+      ),
+    ).rejects.toThrow(/unique/i);
+  });
+
   it('applies each migration once when several processes boot together', async () => {
     const { driver, reopen } = await empty();
     const files = readMigrations(migrationsDir);

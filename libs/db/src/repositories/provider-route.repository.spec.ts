@@ -141,37 +141,63 @@ describe.each(kinds)('provider and route repositories on %s', (kind) => {
     expect((await routes.findById(route.id))?.targets[0].provider).toBe(a.name);
   });
 
-  it('lets routes name external providers through hidden reference rows, taken over by a stored one', async () => {
+  it('lets routes name external providers through hidden rows, which a stored one of that name replaces', async () => {
     const name = unique('env');
     const route = await routes.create(routeFields([target(name)]), [{ name, kind: 'ollama' }]);
     expect(route.targets[0].provider).toBe(name);
     expect((await providers.list()).map((p) => p.name)).not.toContain(name);
     // Without the external provider the name means nothing.
-    await expect(routes.update(route.id, { targets: [target(name)] }, [])).rejects.toBeInstanceOf(
-      UnknownProviderError,
-    );
+    await expect(routes.update(route.id, { targets: [target(name)] }, [])).rejects.toBeInstanceOf(UnknownProviderError);
     const stored = await providers.create(providerFields({ name, kind: 'ollama' }));
     expect(stored.name).toBe(name);
+    expect((await providers.list()).filter((p) => p.name === name)).toHaveLength(1);
     expect((await routes.findById(route.id))?.targets[0].provider).toBe(name);
     await expect(providers.create(providerFields({ name }))).rejects.toBeInstanceOf(DuplicateError);
   });
 
-  it('renaming a provider onto a referenced external name takes over its targets', async () => {
+  it('renames a stored provider with the routes made for it, never with those made for the external one', async () => {
     const name = unique('env');
-    const route = await routes.create(routeFields([target(name)]), [{ name, kind: 'openai' }]);
-    const stored = await providers.create(providerFields());
-    await providers.update(stored.id, { name });
-    expect((await routes.findById(route.id))?.targets[0].provider).toBe(name);
-    expect((await providers.findById(stored.id))?.name).toBe(name);
+    const external = [{ name, kind: 'openai' as const }];
+    const forExternal = await routes.create(routeFields([target(name)]), external);
+    const stored = await providers.create(providerFields({ name }));
+    const forStored = await routes.create(routeFields([target(name)]), external);
+    // Editing the targets keeps each on the provider it was made for.
+    await routes.update(forExternal.id, { targets: [target(name, 'm2', 2)] }, external);
+    const renamed = unique('renamed');
+    await providers.update(stored.id, { name: renamed });
+    expect((await routes.findById(forExternal.id))?.targets).toEqual([
+      { provider: name, model: 'm2', weight: 2, timeoutMs: null },
+    ]);
+    expect((await routes.findById(forStored.id))?.targets[0].provider).toBe(renamed);
+
+    // Onto the external name and away again: nothing moves.
+    const other = await providers.create(providerFields());
+    await providers.update(other.id, { name });
+    await providers.update(other.id, { name: unique('away') });
+    expect((await routes.findById(forExternal.id))?.targets[0].provider).toBe(name);
   });
 
-  it('deletes a route with its targets and the reference rows nobody uses any more', async () => {
+  it('hands the targets of a deleted stored provider to the external row of its name', async () => {
+    const name = unique('env');
+    const external = [{ name, kind: 'openai' as const }];
+    const forExternal = await routes.create(routeFields([target(name)]), external);
+    const stored = await providers.create(providerFields({ name }));
+    const forStored = await routes.create(routeFields([target(name), target(name, 'm2')]), external);
+    expect(await providers.delete(stored.id, { keepAsReference: true })).toMatchObject({ status: 'deleted' });
+    for (const route of [forExternal, forStored]) {
+      expect((await routes.findById(route.id))?.targets.map((t) => t.provider)).toEqual(route.targets.map(() => name));
+    }
+    // One external row carries them all: a stored provider of that name may come back.
+    expect((await providers.create(providerFields({ name }))).name).toBe(name);
+  });
+
+  it('deletes a route with its targets and the external rows nobody uses any more', async () => {
     const name = unique('env');
     const route = await routes.create(routeFields([target(name)]), [{ name, kind: 'openai' }]);
     expect(await routes.delete(route.id)).toMatchObject({ alias: route.alias });
     expect(await routes.findById(route.id)).toBeNull();
     expect(await routes.delete(route.id)).toBeNull();
-    // A new route to the same external name creates a fresh reference row without conflict.
+    // A new route to the same external name creates a fresh external row without conflict.
     const again = await routes.create(routeFields([target(name)]), [{ name, kind: 'openai' }]);
     expect(again.targets[0].provider).toBe(name);
   });

@@ -60,42 +60,19 @@ export type ProviderDeleteResult =
 
 /**
  * Routes reference providers by row, but providers configured through the
- * environment have none: a target naming one gets a reference row with this
- * `config`. Reference rows are invisible outside this lib and are turned into a
- * real provider when one of that name is created.
+ * environment have none: a target naming one gets an `external` row of that name.
+ * External rows are invisible outside this lib. A stored provider may take the
+ * same name (it replaces the external provider while it holds it): both rows
+ * keep their own route targets, so renaming the stored provider moves only the
+ * routes made for it, and the others keep naming the environment provider.
  */
-const EXTERNAL_REFERENCE = { $reference: 'external' } as const;
-
-export function isExternalReference(config: JsonValue | null): boolean {
-  return (
-    typeof config === 'object' &&
-    config !== null &&
-    !Array.isArray(config) &&
-    config.$reference === EXTERNAL_REFERENCE.$reference
-  );
+export function externalRowData(name: string, kind: ProviderKindValue) {
+  return { name, external: true, kind: toDbKind(kind) };
 }
 
-export function referenceRowData(name: string, kind: ProviderKindValue) {
-  return {
-    name,
-    kind: toDbKind(kind),
-    baseUrl: null,
-    apiKeyEncrypted: null,
-    enabled: true,
-    models: [],
-    timeoutMs: null,
-    config: EXTERNAL_REFERENCE as InputJsonValue,
-  };
-}
-
-/** Reference rows no route target uses any more. */
-export async function deleteUnusedReferences(tx: TransactionClient): Promise<void> {
-  const unused = await tx.provider.findMany({
-    where: { routeTargets: { none: {} } },
-    select: { id: true, config: true },
-  });
-  const ids = unused.filter((row) => isExternalReference(row.config)).map((row) => row.id);
-  if (ids.length > 0) await tx.provider.deleteMany({ where: { id: { in: ids } } });
+/** External rows no route target uses any more. */
+export async function deleteUnusedExternalRows(tx: TransactionClient): Promise<void> {
+  await tx.provider.deleteMany({ where: { external: true, routeTargets: { none: {} } } });
 }
 
 export const toDbKind = (kind: ProviderKindValue): DbProviderKind => kind.replace('-', '_') as DbProviderKind;
@@ -215,43 +192,37 @@ export class ProviderRepository {
 
   async findWithSecretById(id: string): Promise<ProviderWithSecret | null> {
     if (!isRowId(id)) return null;
-    const row = await this.prisma.provider.findUnique({ where: { id }, select: PROVIDER_FIELDS });
-    return row && !isExternalReference(row.config) ? toWithSecret(row) : null;
+    const row = await this.prisma.provider.findUnique({ where: { id, external: false }, select: PROVIDER_FIELDS });
+    return row ? toWithSecret(row) : null;
   }
 
   /**
-   * Stores a new provider (taking over the reference row of the same name, so
-   * routes that named it keep pointing at it). @throws DuplicateError('name')
+   * Stores a new provider. Routes already naming an external provider of that
+   * name keep their own row: they reach this one through the name while it holds
+   * it. @throws DuplicateError('name')
    */
   async create(fields: ProviderFields, audit?: AuditContext): Promise<ProviderRecord> {
     const created = await this.write(async (tx) => {
-      const existing = await tx.provider.findUnique({ where: { name: fields.name }, select: PROVIDER_FIELDS });
-      if (existing && !isExternalReference(existing.config)) throw new DuplicateError('name');
-      const data = toData(fields);
-      const row = existing
-        ? await tx.provider.update({ where: { id: existing.id }, data, select: PROVIDER_FIELDS })
-        : await tx.provider.create({
-            data: { ...data, name: fields.name, kind: toDbKind(fields.kind) },
-            select: PROVIDER_FIELDS,
-          });
-      const provider = toRecord(row);
+      const data = { ...toData(fields), name: fields.name, kind: toDbKind(fields.kind) };
+      const provider = toRecord(await tx.provider.create({ data, select: PROVIDER_FIELDS }));
       if (audit) {
         await insertAudit(tx, { ...audit, ...target('provider.create', provider), changes: auditView(provider) });
       }
       return provider;
     });
-    // Only a concurrent delete of the reference row taken over gets here: the name is contended.
-    if (!created) throw new DuplicateError('name');
+    if (!created) throw new Error('provider vanished while being created');
     return created;
   }
 
-  /** Applies `patch`; `null` when there is no such provider. @throws DuplicateError('name') */
+  /**
+   * Applies `patch`; `null` when there is no such provider. A rename carries the
+   * route targets made for this provider, and only those. @throws DuplicateError('name')
+   */
   async update(id: string, patch: Partial<ProviderFields>, audit?: AuditContext): Promise<ProviderRecord | null> {
     if (!isRowId(id)) return null;
     return this.write(async (tx) => {
-      const before = await tx.provider.findUnique({ where: { id }, select: PROVIDER_FIELDS });
-      if (!before || isExternalReference(before.config)) return null;
-      if (patch.name !== undefined && patch.name !== before.name) await this.claimName(tx, patch.name, id);
+      const before = await tx.provider.findUnique({ where: { id, external: false }, select: PROVIDER_FIELDS });
+      if (!before) return null;
       const after = toRecord(await tx.provider.update({ where: { id }, data: toData(patch), select: PROVIDER_FIELDS }));
       if (audit) {
         const changes = auditDiff(auditRecord(toRecord(before)), auditRecord(after), AUDITED);
@@ -266,14 +237,14 @@ export class ProviderRepository {
 
   /**
    * Deletes a provider. One that routes still name is refused (`in_use`), unless
-   * `keepAsReference`: then it becomes a reference row, for a provider of the same
-   * name configured elsewhere (the environment) that the routes fall back to.
+   * `keepAsReference`: then its route targets go to the external row of its name,
+   * for a provider of that name configured elsewhere (the environment).
    */
   async delete(id: string, options: { keepAsReference: boolean }, audit?: AuditContext): Promise<ProviderDeleteResult> {
     if (!isRowId(id)) return { status: 'not_found' };
     const result = await this.write(async (tx): Promise<ProviderDeleteResult> => {
-      const row = await tx.provider.findUnique({ where: { id }, select: PROVIDER_FIELDS });
-      if (!row || isExternalReference(row.config)) return { status: 'not_found' };
+      const row = await tx.provider.findUnique({ where: { id, external: false }, select: PROVIDER_FIELDS });
+      if (!row) return { status: 'not_found' };
       const provider = toRecord(row);
       const targets = await tx.routeTarget.findMany({
         where: { providerId: id },
@@ -282,10 +253,15 @@ export class ProviderRepository {
       const routes = [...new Set(targets.map((t) => t.route.alias))].sort();
       if (routes.length > 0 && !options.keepAsReference) return { status: 'in_use', routes };
       if (routes.length > 0) {
-        await tx.provider.update({ where: { id }, data: referenceRowData(row.name, provider.kind) });
-      } else {
-        await tx.provider.delete({ where: { id } });
+        const external = await tx.provider.upsert({
+          where: { name_external: { name: row.name, external: true } },
+          create: externalRowData(row.name, provider.kind),
+          update: {},
+          select: { id: true },
+        });
+        await tx.routeTarget.updateMany({ where: { providerId: id }, data: { providerId: external.id } });
       }
+      await tx.provider.delete({ where: { id } });
       if (audit) {
         await insertAudit(tx, { ...audit, ...target('provider.delete', provider), changes: auditView(provider) });
       }
@@ -295,17 +271,11 @@ export class ProviderRepository {
   }
 
   private async rows(): Promise<ProviderRow[]> {
-    const rows = await this.prisma.provider.findMany({ select: PROVIDER_FIELDS, orderBy: { name: 'asc' } });
-    return rows.filter((row) => !isExternalReference(row.config));
-  }
-
-  /** Frees `name` for provider `id`: a reference row of that name hands its route targets over. */
-  private async claimName(tx: TransactionClient, name: string, id: string): Promise<void> {
-    const other = await tx.provider.findUnique({ where: { name }, select: { id: true, config: true } });
-    if (!other) return;
-    if (!isExternalReference(other.config)) throw new DuplicateError('name');
-    await tx.routeTarget.updateMany({ where: { providerId: other.id }, data: { providerId: id } });
-    await tx.provider.delete({ where: { id: other.id } });
+    return this.prisma.provider.findMany({
+      where: { external: false },
+      select: PROVIDER_FIELDS,
+      orderBy: { name: 'asc' },
+    });
   }
 
   private async write<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T | null> {

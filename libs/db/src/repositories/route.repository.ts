@@ -5,12 +5,7 @@ import type { TransactionClient } from '../generated/prisma/internal/prismaNames
 import { PRISMA } from '../db.tokens';
 import { insertAudit } from './audit.repository';
 import { isMissingRecord, isUniqueViolation } from './prisma-errors';
-import {
-  deleteUnusedReferences,
-  isExternalReference,
-  type ProviderKindValue,
-  referenceRowData,
-} from './provider.repository';
+import { deleteUnusedExternalRows, externalRowData, type ProviderKindValue } from './provider.repository';
 import { type AuditContext, auditDiff, isRowId } from './team.repository';
 import { DuplicateError } from './user.repository';
 
@@ -83,7 +78,7 @@ const ROUTE_SELECT = {
   createdAt: true,
   updatedAt: true,
   targets: {
-    select: { model: true, weight: true, timeoutMs: true, provider: { select: { name: true } } },
+    select: { providerId: true, model: true, weight: true, timeoutMs: true, provider: { select: { name: true } } },
     orderBy: { position: 'asc' },
   },
 } as const;
@@ -97,7 +92,13 @@ interface RouteRow {
   timeoutMs: number | null;
   createdAt: Date;
   updatedAt: Date;
-  targets: Array<{ model: string; weight: number; timeoutMs: number | null; provider: { name: string } }>;
+  targets: Array<{
+    providerId: string;
+    model: string;
+    weight: number;
+    timeoutMs: number | null;
+    provider: { name: string };
+  }>;
 }
 
 function toRoute(row: RouteRow): RouteRecord {
@@ -183,10 +184,10 @@ export class RouteRepository {
         data: { ...scalars, ...(strategy === undefined ? {} : { strategy: toDbStrategy(strategy) }) },
       });
       if (targets !== undefined) {
-        const providerIds = await resolveProviders(tx, targets, external);
+        const providerIds = await resolveProviders(tx, targets, external, row.targets);
         await tx.routeTarget.deleteMany({ where: { routeId: id } });
         await insertTargets(tx, id, targets, providerIds);
-        await deleteUnusedReferences(tx);
+        await deleteUnusedExternalRows(tx);
       }
       const after = toRoute(await tx.route.findUniqueOrThrow({ where: { id }, select: ROUTE_SELECT }));
       if (audit) {
@@ -205,7 +206,7 @@ export class RouteRepository {
       if (!row) return null;
       const route = toRoute(row);
       await tx.route.delete({ where: { id } });
-      await deleteUnusedReferences(tx);
+      await deleteUnusedExternalRows(tx);
       if (audit) {
         await insertAudit(tx, { ...audit, ...target('route.delete', route), changes: auditView(route) });
       }
@@ -225,28 +226,38 @@ export class RouteRepository {
   }
 }
 
-/** Provider ids by name for the targets, creating reference rows for external providers. */
+/**
+ * Provider row ids by name for the targets. A name the route already had keeps
+ * the row it was made for (stored, or external while its provider is still
+ * configured); a new one means the stored provider of that name, else the
+ * external provider of that name (its row created on first use).
+ */
 async function resolveProviders(
   tx: TransactionClient,
   targets: RouteTargetFields[],
   external: ExternalProvider[],
+  previous: Array<{ providerId: string }> = [],
 ): Promise<Map<string, string>> {
   const names = [...new Set(targets.map((t) => t.provider))];
   const rows = await tx.provider.findMany({
     where: { name: { in: names } },
-    select: { id: true, name: true, config: true },
+    select: { id: true, name: true, external: true },
   });
   const externalKinds = new Map(external.map((p) => [p.name, p.kind]));
+  // An external row whose provider left the environment names nothing any more.
+  const usable = rows.filter((row) => !row.external || externalKinds.has(row.name));
   const ids = new Map<string, string>();
-  for (const row of rows) {
-    // A reference row whose provider left the environment names nothing any more.
-    if (!isExternalReference(row.config) || externalKinds.has(row.name)) ids.set(row.name, row.id);
-  }
+  const claim = (row: { id: string; name: string } | undefined) => {
+    if (row && !ids.has(row.name)) ids.set(row.name, row.id);
+  };
+  for (const t of previous) claim(usable.find((row) => row.id === t.providerId));
+  for (const row of usable) if (!row.external) claim(row);
+  for (const row of usable) claim(row);
   for (const [index, t] of targets.entries()) {
     if (ids.has(t.provider)) continue;
     const kind = externalKinds.get(t.provider);
-    if (!kind || rows.some((row) => row.name === t.provider)) throw new UnknownProviderError(t.provider, index);
-    const { id } = await tx.provider.create({ data: referenceRowData(t.provider, kind), select: { id: true } });
+    if (!kind) throw new UnknownProviderError(t.provider, index);
+    const { id } = await tx.provider.create({ data: externalRowData(t.provider, kind), select: { id: true } });
     ids.set(t.provider, id);
   }
   return ids;
