@@ -9,7 +9,8 @@ const chatBodies = (fake: FakeOpenAIServer) =>
 
 /** `POST /v1/messages` with the Anthropic SDK over OpenAI-shaped upstreams: what they receive, what the client gets. */
 describe('gateway Messages API over OpenAI-shaped providers', () => {
-  const openaiFake = new FakeOpenAIServer({ apiKey: 'sk-upstream-openai' });
+  // Like OpenAI itself, refuses a request carrying an argument OpenAI does not define.
+  const openaiFake = new FakeOpenAIServer({ apiKey: 'sk-upstream-openai', strictArguments: true });
   const ollamaFake = new FakeOllamaServer({ models: ['llama3:8b'] });
   let platform: TestPlatform;
   let client: Anthropic;
@@ -48,6 +49,48 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
     expect(toOpenAI.every((body) => !('top_k' in body))).toBe(true);
     expect(toOllama).toHaveLength(2);
     expect(toOllama.every((body) => body['top_k'] === 3)).toBe(true);
+  });
+
+  it('sends OpenAI only its own arguments, translating the Anthropic fields it has an equivalent for', async () => {
+    const anthropicOnly = {
+      thinking: { type: 'enabled' as const, budget_tokens: 1024 },
+      container: 'container_011CPR5CNjB747bTd36fQLFk',
+      context_management: { edits: [{ type: 'clear_tool_uses_20250919' as const }] },
+      mcp_servers: [{ type: 'url' as const, url: 'https://mcp.example.com/sse', name: 'example' }],
+      inference_geo: 'us',
+    };
+    const params = {
+      ...anthropicOnly,
+      max_tokens: 2048,
+      temperature: 0.5,
+      metadata: { user_id: 'user-42' },
+      service_tier: 'standard_only' as const,
+      messages: [{ role: 'user' as const, content: 'Hi' }],
+      // Sent as the anthropic-beta header.
+      betas: ['mcp-client-2025-04-04', 'context-management-2025-06-27'],
+    };
+    const ask = (model: string, stream: boolean) =>
+      stream
+        ? client.beta.messages.stream({ ...params, model }).finalMessage()
+        : client.beta.messages.create({ ...params, model });
+    for (const stream of [false, true]) {
+      expect((await ask('openai/gpt-4o-mini', stream)).type).toBe('message');
+      expect((await ask('ollama/llama3:8b', stream)).type).toBe('message');
+    }
+    const sent = (fake: FakeOpenAIServer) => fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    for (const request of [...sent(openaiFake), ...sent(ollamaFake)]) {
+      expect(request.headers['anthropic-beta']).toBeUndefined();
+    }
+    const toOpenAI = chatBodies(openaiFake);
+    expect(toOpenAI).toHaveLength(2);
+    for (const body of toOpenAI) {
+      expect(body).toMatchObject({ temperature: 0.5, user: 'user-42', service_tier: 'default', max_tokens: 2048 });
+      for (const field of [...Object.keys(anthropicOnly), 'metadata', 'betas']) expect(body).not.toHaveProperty(field);
+    }
+    // Servers that ignore what they do not know get the fields as they came.
+    const toOllama = chatBodies(ollamaFake);
+    expect(toOllama).toHaveLength(2);
+    for (const body of toOllama) expect(body).toMatchObject({ ...anthropicOnly, service_tier: 'standard_only' });
   });
 
   it('gives a tool call whose arguments are not an object the same input streamed or not', async () => {

@@ -37,6 +37,8 @@ export type Loose<T> = T & { [extra: string]: unknown };
 
 /** `POST /v1/chat/completions` body; `stream` decides between a response and a chunk stream. */
 export type ChatRequest = Loose<ChatCompletionCreateParamsBase>;
+/** The arguments OpenAI's Chat Completions API defines (it refuses any other). */
+export type ChatParameter = keyof ChatCompletionCreateParamsBase;
 export type ChatResponse = ChatCompletion;
 export type ChatChunk = ChatCompletionChunk;
 export type ChatMessage = ChatCompletionMessageParam;

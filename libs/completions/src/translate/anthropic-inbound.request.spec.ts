@@ -1,7 +1,6 @@
 import type { AnthropicMessageRequest } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
-import type { ProviderKind } from '@app/providers';
-import { anthropicToChat, messagesRequestFor } from './anthropic-inbound.request';
+import { anthropicToChat } from './anthropic-inbound.request';
 import { body, PNG, thrown, toolConversation, weatherTool } from './anthropic-inbound.fixtures';
 
 describe('anthropicToChat', () => {
@@ -188,29 +187,5 @@ describe('anthropicToChat', () => {
     const copy = structuredClone(request);
     anthropicToChat(request);
     expect(request).toEqual(copy);
-  });
-});
-
-describe('messagesRequestFor', () => {
-  const translated = anthropicToChat(body({ top_k: 3, temperature: 0.5 }));
-
-  it.each<[ProviderKind, boolean]>([
-    ['openai', false],
-    ['azure-openai', false],
-    ['gemini', false],
-    ['openai-compatible', true],
-    ['ollama', true],
-    ['anthropic', true],
-    ['mock', true],
-  ])("sends top_k to a provider of kind '%s': %s", (kind, kept) => {
-    const sent = messagesRequestFor(translated, kind);
-    expect('top_k' in sent).toBe(kept);
-    expect(sent).toEqual(kept ? translated : { ...translated, top_k: undefined });
-    expect(sent).toMatchObject({ temperature: 0.5, messages: translated.messages });
-  });
-
-  it('returns a request without top_k as it is', () => {
-    const plain = anthropicToChat(body());
-    expect(messagesRequestFor(plain, 'openai')).toBe(plain);
   });
 });

@@ -16,7 +16,6 @@ import {
   type ChatToolChoice,
   type ChatToolMessage,
 } from '@app/contracts';
-import type { ProviderKind } from '@app/providers';
 import { validateJsonSchemaDefinition } from './json-schema';
 
 /**
@@ -253,8 +252,8 @@ function passThrough(body: AnthropicMessageRequest): Record<string, unknown> {
  * becomes the first system message; content blocks become parts, tool calls and
  * `tool` messages; tools, tool_choice, stop_sequences, metadata.user_id and
  * output_config are mapped; `temperature`, `top_p`, `top_k`, `thinking` and
- * unknown fields pass through; block-level `cache_control` marks stay on text parts. A tool's
- * `input_schema` that is not a JSON Schema is a 400 naming `tools[i].input_schema`. Block types
+ * unknown fields pass through (`messagesRequestFor` fits them to each provider);
+ * block-level `cache_control` marks stay on text parts. A tool's `input_schema` that is not a JSON Schema is a 400 naming `tools[i].input_schema`. Block types
  * with no canonical form are refused (400 naming the block), never dropped —
  * except earlier `thinking` blocks, which no other model could use.
  */
@@ -273,23 +272,4 @@ export function anthropicToChat(body: AnthropicMessageRequest): ChatRequest {
     ...outputConfig(body.output_config),
     ...(body.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
-}
-
-/**
- * Provider kinds whose chat API has no `top_k` and refuses arguments it does not
- * know: OpenAI, and Azure OpenAI and Gemini's OpenAI endpoint, which follow it.
- * Everywhere else `top_k` passes through, as unknown fields do: the Anthropic
- * provider maps it, OpenAI-compatible servers (vLLM...) and Ollama take it.
- */
-const WITHOUT_TOP_K: ReadonlySet<ProviderKind> = new Set<ProviderKind>(['openai', 'azure-openai', 'gemini']);
-
-/**
- * A translated Messages request as sent to a provider of `kind`: Anthropic's
- * `top_k`, a sampling hint, is left out where the API has no such parameter
- * (and would refuse the whole request for it).
- */
-export function messagesRequestFor(req: ChatRequest, kind: ProviderKind): ChatRequest {
-  if (req['top_k'] === undefined || !WITHOUT_TOP_K.has(kind)) return req;
-  const { top_k: _unsupported, ...rest } = req;
-  return rest;
 }

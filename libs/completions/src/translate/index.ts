@@ -8,7 +8,8 @@ export {
   anthropicMessagesSchema,
   type AnthropicMessagesBody,
 } from './anthropic-inbound.schema';
-export { anthropicToChat, messagesRequestFor } from './anthropic-inbound.request';
+export { anthropicToChat } from './anthropic-inbound.request';
+export { messagesRequestFor } from './anthropic-inbound.upstream';
 export {
   anthropicMessageId,
   anthropicStopReason,

@@ -285,3 +285,23 @@ describe('FakeOpenAIServer stand-ins for Azure and Gemini', () => {
     expect(res.choices[0].message.content).toBe('Echo: hi');
   });
 });
+
+describe('FakeOpenAIServer with strictArguments', () => {
+  const fake = new FakeOpenAIServer({ strictArguments: true });
+  let client: OpenAI;
+  beforeAll(async () => {
+    client = new OpenAI({ baseURL: await fake.start(), apiKey: 'sk-test', maxRetries: 0 });
+  });
+  afterAll(() => fake.close());
+
+  it('refuses an argument OpenAI does not define, as OpenAI does, and takes those it does', async () => {
+    const messages = [{ role: 'user' as const, content: 'hi' }];
+    const ok = await client.chat.completions.create({ model: 'gpt-4o', messages, seed: 1, service_tier: 'default' });
+    expect(ok.choices[0].message.content).toBe('Echo: hi');
+    const refused = client.chat.completions.create({ model: 'gpt-4o', messages, top_k: 3 } as never);
+    await expect(refused).rejects.toMatchObject({
+      status: 400,
+      error: { message: 'Unrecognized request argument supplied: top_k', type: 'invalid_request_error' },
+    });
+  });
+});

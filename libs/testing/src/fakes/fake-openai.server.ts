@@ -23,9 +23,53 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
   models?: string[];
   /** `owned_by` of listed models (default `openai`). */
   ownedBy?: string;
+  /**
+   * Refuse a chat request carrying an argument OpenAI does not define, with the
+   * 400 OpenAI and Azure answer ("Unrecognized request argument supplied: ..."),
+   * instead of ignoring it as many OpenAI-compatible servers do.
+   */
+  strictArguments?: boolean;
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
+/** The arguments of OpenAI's `POST /chat/completions`. */
+const CHAT_ARGUMENTS = new Set([
+  'messages',
+  'model',
+  'audio',
+  'frequency_penalty',
+  'function_call',
+  'functions',
+  'logit_bias',
+  'logprobs',
+  'max_completion_tokens',
+  'max_tokens',
+  'metadata',
+  'modalities',
+  'n',
+  'parallel_tool_calls',
+  'prediction',
+  'presence_penalty',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'reasoning_effort',
+  'response_format',
+  'safety_identifier',
+  'seed',
+  'service_tier',
+  'stop',
+  'store',
+  'stream',
+  'stream_options',
+  'temperature',
+  'tool_choice',
+  'tools',
+  'top_logprobs',
+  'top_p',
+  'user',
+  'verbosity',
+  'web_search_options',
+]);
 const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/;
 const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
   400: ['invalid_request_error', null],
@@ -137,6 +181,10 @@ export class FakeOpenAIServer extends FakeUpstream {
   private chat(body: JsonRecord, model: string, behaviour: FakeBehaviour): FakeReply {
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return this.errorReply(400, "Invalid 'messages': expected a non-empty array.");
+    }
+    const unknown = Object.keys(body).filter((key) => !CHAT_ARGUMENTS.has(key));
+    if (this.options.strictArguments && unknown.length > 0) {
+      return this.errorReply(400, `Unrecognized request argument supplied: ${unknown.join(', ')}`);
     }
     const meta = this.nextMeta('chatcmpl', model);
     const plan = planChat(body, behaviour.text, `call_fake${this.responseCount}`);

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { ProviderKind } from '@app/providers';
+import { body } from './anthropic-inbound.fixtures';
+import { anthropicToChat } from './anthropic-inbound.request';
+import { messagesRequestFor } from './anthropic-inbound.upstream';
+
+/** Anthropic fields a Messages client may send that OpenAI's Chat Completions API has no argument for. */
+const ANTHROPIC_ONLY = {
+  top_k: 3,
+  thinking: { type: 'enabled' as const, budget_tokens: 1024 },
+  container: 'container_011CPR5CNjB747bTd36fQLFk',
+  mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'example' }],
+  context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+  speed: 'fast' as const,
+  inference_geo: 'us',
+};
+
+describe('messagesRequestFor', () => {
+  const translated = anthropicToChat(
+    body({
+      ...ANTHROPIC_ONLY,
+      temperature: 0.5,
+      top_p: 0.9,
+      stop_sequences: ['END'],
+      metadata: { user_id: 'user-42' },
+      output_config: { effort: 'low' },
+      service_tier: 'standard_only',
+      vendor_option: { keep: true },
+    }),
+  );
+  const chatArguments = {
+    model: 'claude-sonnet-4-5',
+    max_tokens: 1024,
+    messages: [{ role: 'user', content: 'Hello, Claude' }],
+    temperature: 0.5,
+    top_p: 0.9,
+    stop: ['END'],
+    user: 'user-42',
+    reasoning_effort: 'low',
+  };
+
+  it.each<[ProviderKind, Record<string, unknown>]>([
+    ['openai', { service_tier: 'default' }],
+    ['azure-openai', {}],
+    ['gemini', {}],
+  ])("sends a provider of kind '%s' only Chat Completions arguments", (kind, tier) => {
+    expect(messagesRequestFor(translated, kind)).toEqual({ ...chatArguments, ...tier });
+  });
+
+  it.each<ProviderKind>(['openai-compatible', 'ollama', 'anthropic', 'mock'])(
+    "passes everything on to a provider of kind '%s'",
+    (kind) => {
+      expect(messagesRequestFor(translated, kind)).toBe(translated);
+      expect(translated).toMatchObject({
+        ...ANTHROPIC_ONLY,
+        service_tier: 'standard_only',
+        vendor_option: { keep: true },
+      });
+    },
+  );
+
+  it.each([
+    ['auto', 'auto'],
+    ['standard_only', 'default'],
+    // OpenAI's own values, from a client that knows where its request goes.
+    ['flex', 'flex'],
+    [undefined, undefined],
+  ])("sends OpenAI service_tier '%s' as '%s'", (tier, sent) => {
+    const sentBody = body(tier === undefined ? {} : { service_tier: tier as 'auto' });
+    const out = messagesRequestFor(anthropicToChat(sentBody), 'openai');
+    expect(out.service_tier).toBe(sent);
+    expect('service_tier' in out).toBe(sent !== undefined);
+  });
+
+  it('keeps Chat Completions arguments a Messages client sends for an OpenAI model', () => {
+    const out = messagesRequestFor(anthropicToChat(body({ seed: 7, stream: true })), 'openai');
+    expect(out).toMatchObject({ seed: 7, stream: true, stream_options: { include_usage: true } });
+  });
+
+  it('does not mutate the request', () => {
+    const copy = structuredClone(translated);
+    messagesRequestFor(translated, 'openai');
+    expect(translated).toEqual(copy);
+  });
+});

@@ -1,0 +1,89 @@
+import type { ChatParameter, ChatRequest } from '@app/contracts';
+import type { ProviderKind } from '@app/providers';
+
+/**
+ * A translated Messages request as one provider kind takes it. What is left of
+ * the Anthropic body after `anthropicToChat` (`temperature`, `top_p`, `top_k`,
+ * `thinking`, `service_tier`, `container`, `mcp_servers`, `context_management`,
+ * fields Anthropic adds later, a client's own extras) passes through, as unknown
+ * fields do on chat, to the providers that take it: the Anthropic provider maps
+ * what it knows; OpenAI-compatible servers (vLLM...) and Ollama ignore the rest.
+ */
+
+/**
+ * Provider kinds whose chat API refuses the whole request for one argument it
+ * does not know (OpenAI's 400 "Unrecognized request argument supplied"): OpenAI,
+ * and Azure OpenAI and Gemini's OpenAI endpoint, which follow it.
+ */
+const STRICT_KINDS: ReadonlySet<ProviderKind> = new Set<ProviderKind>(['openai', 'azure-openai', 'gemini']);
+
+/** Every Chat Completions argument, checked against the SDK's types so the list keeps up with it. */
+const CHAT_PARAMETERS: ReadonlySet<string> = new Set(
+  Object.keys({
+    messages: true,
+    model: true,
+    audio: true,
+    frequency_penalty: true,
+    function_call: true,
+    functions: true,
+    logit_bias: true,
+    logprobs: true,
+    max_completion_tokens: true,
+    max_tokens: true,
+    metadata: true,
+    modalities: true,
+    n: true,
+    parallel_tool_calls: true,
+    prediction: true,
+    presence_penalty: true,
+    prompt_cache_key: true,
+    prompt_cache_retention: true,
+    reasoning_effort: true,
+    response_format: true,
+    safety_identifier: true,
+    seed: true,
+    service_tier: true,
+    stop: true,
+    store: true,
+    stream: true,
+    stream_options: true,
+    temperature: true,
+    tool_choice: true,
+    tools: true,
+    top_logprobs: true,
+    top_p: true,
+    user: true,
+    verbosity: true,
+    web_search_options: true,
+  } satisfies Record<ChatParameter, true>),
+);
+
+/**
+ * Anthropic's `service_tier` for OpenAI: `standard_only` is OpenAI's `default`
+ * (standard capacity and price); `auto` (priority capacity where the account has
+ * it) means the same on both, as do OpenAI's own values a client may send.
+ * Azure's deployments API and Gemini have no such argument.
+ */
+function serviceTier(tier: unknown, kind: ProviderKind): Pick<ChatRequest, 'service_tier'> {
+  if (kind !== 'openai' || tier === undefined) return {};
+  return { service_tier: tier === 'standard_only' ? 'default' : (tier as ChatRequest['service_tier']) };
+}
+
+/**
+ * For OpenAI, Azure OpenAI and Gemini, only Chat Completions arguments are sent:
+ * the Anthropic fields with an equivalent were translated by `anthropicToChat`
+ * (`metadata.user_id` -> `user`, `stop_sequences` -> `stop`, `output_config` ->
+ * `reasoning_effort` / `response_format`) or are translated here (`service_tier`);
+ * the others have none and are left out. `top_k` is a sampling hint; `thinking`
+ * has no faithful equivalent (a token budget is not an effort level, and
+ * `reasoning_effort` is refused by models that do not reason: the Anthropic way
+ * to ask for an effort, `output_config.effort`, is the one mapped); `container`,
+ * `mcp_servers`, `context_management` and the like configure Anthropic's own
+ * servers. `anthropic-beta` and other client headers never reach a provider.
+ */
+export function messagesRequestFor(req: ChatRequest, kind: ProviderKind): ChatRequest {
+  if (!STRICT_KINDS.has(kind)) return req;
+  const { service_tier: tier, ...rest } = req;
+  const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => CHAT_PARAMETERS.has(key)));
+  return { ...(kept as ChatRequest), ...serviceTier(tier, kind) };
+}
