@@ -5,7 +5,10 @@ import { SseStream } from '@app/completions';
 /**
  * Writes a stream of chunks as SSE, chunk by chunk. A failure after the first
  * byte becomes OpenAI's final `data: {"error": ...}` event followed by `[DONE]`
- * (or Anthropic's `event: error` for the Messages API).
+ * (or Anthropic's `event: error` for the Messages API). A failure of the writing
+ * itself (the headers, say) is thrown, after the chunks are closed: the relay
+ * under them then closes the upstream call and reports the request's end (usage,
+ * the in-flight gauge) all the same.
  */
 export async function writeSse<T extends object>(
   res: ServerResponse,
@@ -13,16 +16,37 @@ export async function writeSse<T extends object>(
   chunks: AsyncIterable<T>,
   format: 'openai' | 'anthropic',
 ): Promise<void> {
-  const sse = new SseStream(res);
-  sse.open(headers);
+  const events = chunks[Symbol.asyncIterator]();
+  // Read before anything is written, so the generators under `events` have begun and closing them
+  // runs their cleanup (one closed before its first `next()` runs none). The first chunk is in hand
+  // already (the router waits for it before committing to a provider): nothing waits longer for it.
+  const first = events.next();
+  // Should it fail, `writeEvents` sends the error event; this keeps it from being unhandled if writing fails first.
+  first.catch(() => undefined);
   try {
-    for await (const chunk of chunks) {
+    const sse = new SseStream(res);
+    sse.open(headers);
+    await writeEvents(sse, first, events, format);
+  } finally {
+    // A no-op once the events ended.
+    await events.return?.();
+  }
+}
+
+async function writeEvents<T extends object>(
+  sse: SseStream,
+  first: Promise<IteratorResult<T>>,
+  events: AsyncIterator<T>,
+  format: 'openai' | 'anthropic',
+): Promise<void> {
+  try {
+    for (let next = await first; !next.done; next = await events.next()) {
       let full: Promise<void> | undefined;
       if (format === 'anthropic') {
-        const { event, data } = chunk as unknown as { event: string; data: object };
+        const { event, data } = next.value as unknown as { event: string; data: object };
         full = sse.send(data, event);
       } else {
-        full = sse.send(chunk);
+        full = sse.send(next.value);
       }
       // Waits only while the socket is full: awaiting nothing would still cost a turn of the microtask queue per chunk.
       if (full) await full;

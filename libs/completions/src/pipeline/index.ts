@@ -7,5 +7,6 @@ export * from './outcome-reporter';
 export * from './request-context';
 export * from './routing.service';
 export * from './sse-stream';
+export * from './stream-relay';
 export * from './structured.pipeline';
 export * from './token-estimate';

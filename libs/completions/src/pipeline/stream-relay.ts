@@ -37,6 +37,10 @@ export interface StreamEnd {
  * forwarded only when the client asked for it; a stream that ends early (client
  * gone, upstream dropped) is reported with the output estimated from what was
  * sent. An upstream failure is rethrown for the writer's final error event.
+ * Closed (`return()`) before the upstream ended — the client gone, or the writer
+ * failing — it closes the upstream call. Whoever obtains it must read it to its
+ * end or close it once started: a generator closed before its first `next()`
+ * runs none of this.
  */
 export async function* relayStream<T>(
   first: T | undefined,
@@ -48,7 +52,8 @@ export async function* relayStream<T>(
   let usage: TokenUsage | undefined;
   let modelServed: string | undefined;
   let chars = 0;
-  let end: Omit<StreamEnd, 'usage'> = { status: 200 };
+  /** Set once the upstream stream ended, by itself or failing. */
+  let end: Omit<StreamEnd, 'usage'> | undefined;
   try {
     let chunk = first;
     while (chunk !== undefined) {
@@ -62,6 +67,7 @@ export async function* relayStream<T>(
       const next = await rest.next();
       chunk = next.done ? undefined : next.value;
     }
+    if (!ctx.clientGone) end = { status: 200 };
   } catch (error) {
     if (!ctx.clientGone) {
       const failure =
@@ -71,9 +77,12 @@ export async function* relayStream<T>(
       throw failure;
     }
   } finally {
-    if (ctx.clientGone) {
-      end = { status: CLIENT_CLOSED_REQUEST, errorCode: 'client_closed' };
+    if (end === undefined) {
       rest.return?.().catch(() => undefined);
+      // Closed by its reader while the client is still there: the response failed on our side.
+      end = ctx.clientGone
+        ? { status: CLIENT_CLOSED_REQUEST, errorCode: 'client_closed' }
+        : { status: 500, errorCode: 'internal_error' };
     }
     const estimated = withFields(NO_USAGE, {
       promptTokens: options.promptEstimate,
