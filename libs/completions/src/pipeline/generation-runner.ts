@@ -94,7 +94,7 @@ export class GenerationRunner {
     try {
       const admitting = this.admission.admitNow(spec.model, spec.estimatedTokens, ctx);
       admitted = admitting instanceof Promise ? await admitting : admitting;
-      opened = await this.routing.router.execute(admitted.plan, ctx.signal, ({ target }) => spec.open(target));
+      opened = await this.routing.router.executeStream(admitted.plan, ctx.signal, ({ target }) => spec.open(target));
     } catch (error) {
       ended();
       throw admitted ? this.failed(error, admitted.plan, ctx, admitted.ticket, true) : error;
@@ -105,8 +105,10 @@ export class GenerationRunner {
       includeUsage: spec.includeUsage,
       promptEstimate: spec.promptEstimate,
       ctx,
-      onEnd: (end) => {
+      onEnd: (end, failure) => {
         ended();
+        // Only now is it known whether the target answered: a failure after the first chunk counts against it.
+        this.routing.router.settle(opened, failure);
         this.reporter.reportAfterResponse(
           ctx,
           { plan, target, fallbacks, retries, ttftMs: value.ttftMs, stream: true, ...end },

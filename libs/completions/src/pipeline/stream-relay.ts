@@ -36,17 +36,23 @@ export interface StreamEnd {
  * Passes chunks through as they arrive. Usage is kept for the report and
  * forwarded only when the client asked for it; a stream that ends early (client
  * gone, upstream dropped) is reported with the output estimated from what was
- * sent. An upstream failure is rethrown for the writer's final error event.
- * Closed (`return()`) before the upstream ended — the client gone, or the writer
- * failing — it closes the upstream call. Whoever obtains it must read it to its
- * end or close it once started: a generator closed before its first `next()`
- * runs none of this.
+ * sent. An upstream failure is rethrown for the writer's final error event, and
+ * handed to `onEnd` with the report (a client's disconnect is none, nor is a
+ * failure of our own writer). Closed (`return()`) before the upstream ended — the
+ * client gone, or the writer failing — it closes the upstream call. Whoever
+ * obtains it must read it to its end or close it once started: a generator
+ * closed before its first `next()` runs none of this.
  */
 export async function* relayStream<T>(
   first: T | undefined,
   rest: AsyncIterator<T>,
   reader: ChunkReader<T>,
-  options: { includeUsage: boolean; promptEstimate: number; ctx: RequestContext; onEnd: (end: StreamEnd) => void },
+  options: {
+    includeUsage: boolean;
+    promptEstimate: number;
+    ctx: RequestContext;
+    onEnd: (end: StreamEnd, failure: GatewayError | undefined) => void;
+  },
 ): AsyncGenerator<T, void, undefined> {
   const { ctx } = options;
   let usage: TokenUsage | undefined;
@@ -54,6 +60,7 @@ export async function* relayStream<T>(
   let chars = 0;
   /** Set once the upstream stream ended, by itself or failing. */
   let end: Omit<StreamEnd, 'usage'> | undefined;
+  let failure: GatewayError | undefined;
   try {
     let chunk = first;
     while (chunk !== undefined) {
@@ -70,7 +77,7 @@ export async function* relayStream<T>(
     if (!ctx.clientGone) end = { status: 200 };
   } catch (error) {
     if (!ctx.clientGone) {
-      const failure =
+      failure =
         ctx.interruption ??
         (error instanceof GatewayError ? error : new GatewayError('upstream_error', 'The upstream stream failed'));
       end = { status: failure.status, errorCode: failure.code };
@@ -88,6 +95,6 @@ export async function* relayStream<T>(
       promptTokens: options.promptEstimate,
       completionTokens: Math.ceil(chars / 4),
     });
-    options.onEnd(withFields(end, { usage: usage ?? estimated, modelServed }));
+    options.onEnd(withFields(end, { usage: usage ?? estimated, modelServed }), failure);
   }
 }

@@ -160,6 +160,46 @@ describe('Router', () => {
     expect(skipped.calls).toEqual(['b']);
   });
 
+  it('settles a stream at its end: a failure after the first chunk counts, a client leaving does not', async () => {
+    const { router, breakers, latency } = setup();
+    const opened = scripted({});
+    for (let i = 0; i < 2; i++) {
+      const outcome = await router.executeStream(plan('fallback', 'a'), signal, opened.call);
+      router.settle(outcome, failure('server'));
+    }
+    const left = await router.executeStream(plan('fallback', 'a'), signal, opened.call);
+    router.settle(left, failure('aborted'));
+    expect(breakers.state('a')).toBe('closed');
+    // The success of the client that left reset the count: three more failures open the circuit.
+    for (const reason of ['connection', 'timeout'] as const) {
+      router.settle(await router.executeStream(plan('fallback', 'a'), signal, opened.call), failure(reason));
+    }
+    expect(breakers.state('a')).toBe('closed');
+    router.settle(await router.executeStream(plan('fallback', 'a'), signal, opened.call), failure('server'));
+    expect(breakers.state('a')).toBe('open');
+    expect(latency.p50('a/a-model')).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('holds a half-open probe that is a stream until the stream ends, and reopens on its failure', async () => {
+    let now = 0;
+    const { router, breakers } = setup({ now: () => now });
+    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    now = 1_000;
+    const probe = await router.executeStream(plan('fallback', 'a', 'b'), signal, scripted({}).call);
+    expect(probe.target.provider).toBe('a');
+    const meanwhile = scripted({});
+    await router.execute(plan('fallback', 'a', 'b'), signal, meanwhile.call);
+    expect(meanwhile.calls).toEqual(['b']);
+    expect(breakers.state('a')).toBe('half-open');
+    router.settle(probe, failure('server'));
+    expect(breakers.state('a')).toBe('open');
+
+    now = 2_000;
+    const next = await router.executeStream(plan('fallback', 'a', 'b'), signal, scripted({}).call);
+    router.settle(next);
+    expect(breakers.state('a')).toBe('closed');
+  });
+
   it('forgets a provider’s circuit and latency samples when told to (reconfigured or deleted)', async () => {
     const { router, breakers, latency } = setup();
     const transitions: string[] = [];

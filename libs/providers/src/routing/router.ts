@@ -41,6 +41,8 @@ export interface RouteOutcome<T> {
   /** Targets that failed before the one that answered. */
   fallbacks: number;
   retries: number;
+  /** How long the answering call took to resolve (for a stream, to its first chunk). */
+  latencyMs: number;
 }
 
 /** A failed call, as the router decides what to do next. */
@@ -73,10 +75,49 @@ export class Router {
     private readonly random: () => number = Math.random,
   ) {}
 
-  async execute<T>(
+  /** Runs `call` until a target answers; its answer is a success for the breaker and the latency ranking. */
+  execute<T>(plan: RoutePlan, signal: ClientSignal, call: (ctx: AttemptContext) => Promise<T>): Promise<RouteOutcome<T>> {
+    return this.run(plan, signal, call, true);
+  }
+
+  /**
+   * As {@link execute}, for a stream: `call` resolves with its first chunk, which
+   * ends retries and fallbacks, but whether the target answered is known only at
+   * the stream's end. The caller reports it with {@link settle}: a stream that
+   * fails after its first chunk counts against the provider's circuit (and, while
+   * the circuit is half-open, the probe is decided by the whole stream).
+   */
+  executeStream<T>(
     plan: RoutePlan,
     signal: ClientSignal,
     call: (ctx: AttemptContext) => Promise<T>,
+  ): Promise<RouteOutcome<T>> {
+    return this.run(plan, signal, call, false);
+  }
+
+  /**
+   * How a stream opened by {@link executeStream} ended: without `failure` (or with a
+   * client abort, the upstream was answering) a success; with an upstream failure
+   * a failure of the provider; anything else (the request's own error, a shutdown)
+   * says nothing about the provider.
+   */
+  settle(outcome: RouteOutcome<unknown>, failure?: unknown): void {
+    const { target } = outcome;
+    if (failure === undefined || (failure instanceof ProviderError && failure.reason === 'aborted')) {
+      this.succeeded(target, outcome.latencyMs);
+    } else if (failure instanceof GatewayError && countsAgainstProvider(failure)) {
+      this.breakers.recordFailure(target.provider);
+      this.latency.recordFailure(targetKey(target));
+    } else {
+      this.breakers.release(target.provider);
+    }
+  }
+
+  private async run<T>(
+    plan: RoutePlan,
+    signal: ClientSignal,
+    call: (ctx: AttemptContext) => Promise<T>,
+    settleNow: boolean,
   ): Promise<RouteOutcome<T>> {
     const targets = this.targetOrder.order(plan);
     let fallbacks = 0;
@@ -90,9 +131,9 @@ export class Router {
         const started = performance.now();
         try {
           const value = await call({ target, attempt });
-          this.breakers.recordSuccess(target.provider);
-          this.latency.record(targetKey(target), performance.now() - started);
-          return { value, target, fallbacks, retries };
+          const latencyMs = performance.now() - started;
+          if (settleNow) this.succeeded(target, latencyMs);
+          return { value, target, fallbacks, retries, latencyMs };
         } catch (thrown) {
           const error = asGatewayError(thrown);
           const verdict = this.verdict(error, attempt);
@@ -115,6 +156,11 @@ export class Router {
       if (index < targets.length - 1) fallbacks++;
     }
     throw new RouteFailure(finalError(plan, lastError), fallbacks, retries, lastTarget);
+  }
+
+  private succeeded(target: RouteTarget, latencyMs: number): void {
+    this.breakers.recordSuccess(target.provider);
+    this.latency.record(targetKey(target), latencyMs);
   }
 
   private verdict(error: GatewayError, attempt: number): Verdict {

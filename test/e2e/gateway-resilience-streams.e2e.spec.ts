@@ -1,0 +1,101 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeOpenAIServer } from '@app/testing';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { adminApi, call, unique } from '../support/tenancy';
+
+/** What reached a fake besides model discovery. */
+const generations = (fake: FakeOpenAIServer) => fake.requests.filter((r) => r.method === 'POST');
+const isPost = (request: { method: string }) => request.method === 'POST';
+
+/**
+ * Resilience of streams and their edges, end to end: failures after the first
+ * chunk, retry-after on every retried status. The circuit's cooldown is long
+ * (a minute), so nothing here depends on how fast the machine is.
+ */
+describe('gateway resilience: streams and edges', () => {
+  const upstream = new FakeOpenAIServer();
+  let platform: TestPlatform;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    await upstream.start();
+    platform = await startPlatform({
+      env: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_COOLDOWN_MS: '60000', UPSTREAM_MAX_RETRIES: '2' },
+    });
+    client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await upstream.close();
+  });
+  beforeEach(() => upstream.reset());
+
+  /** A provider of its own on the fake, so each test starts with a closed circuit. */
+  const provider = async (): Promise<string> => {
+    const name = unique('up');
+    const res = await adminApi(platform).post('/api/providers', {
+      name,
+      kind: 'openai-compatible',
+      baseUrl: upstream.baseURL,
+      apiKey: 'k',
+    });
+    expect(res.status).toBe(201);
+    return name;
+  };
+
+  const circuit = async (name: string): Promise<string | undefined> => {
+    const res = await call(`${platform.gatewayUrl}/v1/providers`, { token: TEST_MASTER_KEY });
+    return (res.body.data as Array<{ name: string; circuit: string }>).find((p) => p.name === name)?.circuit;
+  };
+
+  /** The SSE frames of a streamed chat completion, read to the end. */
+  const streamFrames = async (model: string): Promise<string[]> => {
+    const res = await call<string>(`${platform.gatewayUrl}/v1/chat/completions`, {
+      token: TEST_MASTER_KEY,
+      body: { model, stream: true, messages: [{ role: 'user', content: 'a long answer please' }] },
+    });
+    expect(res.status).toBe(200);
+    return res.body.trim().split('\n\n');
+  };
+
+  it('counts streams that fail after their first chunk against the provider’s circuit', async () => {
+    const name = await provider();
+    upstream.enqueue(
+      { match: isPost, streamErrorAfter: 1, times: 2 },
+      { match: isPost, dropStreamAfter: 1 },
+    );
+    for (let i = 0; i < 3; i++) {
+      const frames = await streamFrames(`${name}/m`);
+      expect(frames.at(-1)).toBe('data: [DONE]');
+      expect(JSON.parse(frames.at(-2)!.slice(6))).toMatchObject({ error: { code: expect.any(String) } });
+    }
+    expect(generations(upstream)).toHaveLength(3);
+    // Three failures in a row open the circuit, as three failed JSON calls would.
+    expect(await circuit(name)).toBe('open');
+    await expect(
+      client.chat.completions.create({ model: `${name}/m`, messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toMatchObject({ status: 503, code: 'no_provider_available' });
+    expect(generations(upstream)).toHaveLength(3);
+  });
+
+  it('keeps the circuit closed for streams that end well, and for clients that leave mid-stream', async () => {
+    const name = await provider();
+    for (let i = 0; i < 3; i++) expect((await streamFrames(`${name}/m`)).at(-1)).toBe('data: [DONE]');
+    upstream.enqueue({ match: isPost, chunkDelayMs: 200, times: 3 });
+    for (let i = 0; i < 3; i++) {
+      const controller = new AbortController();
+      const stream = await client.chat.completions.create(
+        { model: `${name}/m`, stream: true, messages: [{ role: 'user', content: 'one two three four five' }] },
+        { signal: controller.signal },
+      );
+      for await (const _chunk of stream) {
+        controller.abort();
+        break;
+      }
+      const aborted = () => generations(upstream).filter((r) => r.aborted).length;
+      await upstream.waitForRequest(() => aborted() === i + 1);
+    }
+    expect(await circuit(name)).toBe('closed');
+  });
+});
