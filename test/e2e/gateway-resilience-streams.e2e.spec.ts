@@ -61,10 +61,7 @@ describe('gateway resilience: streams and edges', () => {
 
   it('counts streams that fail after their first chunk against the provider’s circuit', async () => {
     const name = await provider();
-    upstream.enqueue(
-      { match: isPost, streamErrorAfter: 1, times: 2 },
-      { match: isPost, dropStreamAfter: 1 },
-    );
+    upstream.enqueue({ match: isPost, streamErrorAfter: 1, times: 2 }, { match: isPost, dropStreamAfter: 1 });
     for (let i = 0; i < 3; i++) {
       const frames = await streamFrames(`${name}/m`);
       expect(frames.at(-1)).toBe('data: [DONE]');
@@ -77,6 +74,21 @@ describe('gateway resilience: streams and edges', () => {
       client.chat.completions.create({ model: `${name}/m`, messages: [{ role: 'user', content: 'hi' }] }),
     ).rejects.toMatchObject({ status: 503, code: 'no_provider_available' });
     expect(generations(upstream)).toHaveLength(3);
+  });
+
+  it('ends a stream the upstream closes in the middle of an event with a final error event, not as an answer', async () => {
+    const name = await provider();
+    upstream.enqueue({ match: isPost, cutStreamAfter: 2 });
+    const frames = await streamFrames(`${name}/m`);
+    expect(frames.at(-1)).toBe('data: [DONE]');
+    expect(JSON.parse(frames.at(-2)!.slice(6))).toMatchObject({
+      error: { code: 'upstream_error', message: expect.stringContaining('in the middle of an event') },
+    });
+    // The two whole events went through before it.
+    expect(frames.slice(0, -2).map((frame) => JSON.parse(frame.slice(6)).object)).toEqual([
+      'chat.completion.chunk',
+      'chat.completion.chunk',
+    ]);
   });
 
   it('keeps the circuit closed for streams that end well, and for clients that leave mid-stream', async () => {

@@ -143,6 +143,38 @@ describe('OpenAICompatibleAdapter (openai)', () => {
     expect(error).toMatchObject({ code: 'upstream_error', message });
   });
 
+  it.each([
+    ['half of an event', `data: ${JSON.stringify(chunk({ content: 'c' })).slice(0, 20)}`, /in the middle of an event/],
+    [
+      'half of an event with its line ended',
+      `data: ${JSON.stringify(chunk({ content: 'c' })).slice(0, 20)}\n`,
+      /in the middle/,
+    ],
+    ['a whole last event without its blank line', `data: ${JSON.stringify(chunk({ content: 'c' }))}\n`, undefined],
+    ['[DONE] without its blank line', 'data: [DONE]', undefined],
+  ])('chatStream: an upstream that ends cleanly after %s', async (_name, tail, message) => {
+    const { adapter } = await setup((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const frame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+      res.end(frame(chunk({ content: 'a' })) + frame(chunk({ content: 'b' })) + tail);
+    });
+    const seen: string[] = [];
+    const error = await (async () => {
+      for await (const c of adapter.chatStream(
+        { model: 'm', messages: [{ role: 'user', content: 'Hi' }] },
+        callContext(),
+      ))
+        seen.push(c.choices[0].delta.content ?? '');
+    })().catch((e: unknown) => e);
+    if (message) {
+      expect(seen).toEqual(['a', 'b']);
+      expect(error).toMatchObject({ code: 'upstream_error', reason: 'bad_response', message });
+    } else {
+      expect(error).toBeUndefined();
+      expect(seen).toEqual(tail.includes('DONE') ? ['a', 'b'] : ['a', 'b', 'c']);
+    }
+  });
+
   it('chatStream: a client abort closes the upstream socket and raises the abort marker', async () => {
     let upstreamClosed!: Promise<void>;
     const { adapter } = await setup((_req, res) => {

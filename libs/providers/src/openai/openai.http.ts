@@ -128,11 +128,7 @@ export class OpenAIHttp {
             done = true;
             continue;
           }
-          // Its text is kept: an event usually goes to the client unchanged, and is then not serialised again.
-          const data = parseJsonEvent(message.data);
-          const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
-          if (error) throw streamError(error, response.headers, this.errors(scope));
-          scope.touch();
+          const data = this.event(message.data, response, scope);
           received++;
           const out = normalizer ? normalizer.push(data) : data;
           if (out !== undefined) yield out;
@@ -140,6 +136,20 @@ export class OpenAIHttp {
       }
       // An aborted stream must never look like a finished answer.
       if (scope.aborted) throw scope.reason;
+      const cut = decoder.end();
+      if (!done && cut !== undefined && !cut.startsWith('[DONE]')) {
+        // A whole last event without its blank line is taken; half of one is a truncated answer, not an answer.
+        let data: unknown;
+        try {
+          data = this.event(cut, response, scope);
+        } catch (err) {
+          if (!(err instanceof SyntaxError)) throw err;
+          throw badResponseError(this.config.name, 'the stream ended in the middle of an event');
+        }
+        received++;
+        const out = normalizer ? normalizer.push(data) : data;
+        if (out !== undefined) yield out;
+      }
       if (received === 0) throw badResponseError(this.config.name, 'the stream ended without any event');
       const tail = normalizer?.end();
       if (tail !== undefined) yield tail;
@@ -148,6 +158,16 @@ export class OpenAIHttp {
     } finally {
       scope.dispose();
     }
+  }
+
+  /** One event's JSON; an event carrying `error` is thrown as the upstream's error. */
+  private event(text: string, response: UpstreamStream, scope: CallScope): unknown {
+    // Its text is kept: an event usually goes to the client unchanged, and is then not serialised again.
+    const data = parseJsonEvent(text);
+    const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
+    if (error) throw streamError(error, response.headers, this.errors(scope));
+    scope.touch();
+    return data;
   }
 
   /** The stream's response once its head arrived; a non-2xx answer is thrown as the upstream's error. */

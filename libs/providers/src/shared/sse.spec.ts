@@ -33,4 +33,18 @@ describe('SseDecoder', () => {
   it('drops an event the stream ends before its blank line, and dispatches nothing empty', () => {
     expect(decode(['\n\n: c\n\ndata: {"a":1}\n'])).toEqual([]);
   });
+
+  it.each<[string, string, string | undefined]>([
+    ['between events', 'data: {"a":1}\n\n', undefined],
+    ['after a comment', 'data: {"a":1}\n\n: ping', undefined],
+    ['in an unfinished line', 'data: {"a":1}\n\ndata: {"b"', '{"b"'],
+    ['before the blank line', 'data: {"a":1}\n\ndata: {"b":2}\n', '{"b":2}'],
+    ['with a CR line end', 'data: [DONE]\r', '[DONE]'],
+  ])('tells, at the end, what an event cut short held: %s', (_name, text, cut) => {
+    const decoder = new SseDecoder();
+    expect(decoder.push(text)).toEqual(
+      [{ event: null, data: '{"a":1}' }].slice(0, text.startsWith('data: [DONE]') ? 0 : 1),
+    );
+    expect(decoder.end()).toBe(cut);
+  });
 });

@@ -42,6 +42,20 @@ export class SseDecoder {
     return out;
   }
 
+  /**
+   * The stream ended: the data of an event it cut short (data lines or an unfinished
+   * line, without the blank line that would have dispatched it), else `undefined`.
+   * Whether that is a last event a server sent without its blank line, or half an
+   * event, is the caller's to decide: `push` drops it, as the SDKs do.
+   */
+  end(): string | undefined {
+    const rest = this.pending;
+    this.pending = '';
+    if (rest !== '') this.line(rest, 0, rest.length);
+    const message = this.dispatch();
+    return message && message.data !== '' ? message.data : undefined;
+  }
+
   /** The field of `buffer[start, end)`, a non-empty line. */
   private line(buffer: string, start: number, end: number): void {
     if (buffer.charCodeAt(start) === 58 /* : */) return;

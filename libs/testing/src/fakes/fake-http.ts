@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FakeBehaviour, FakeReply, RecordedRequest } from './fake-upstream.types';
-import { type SseEvent, SseWriter } from './sse-writer';
+import { formatSseEvent, type SseEvent, SseWriter } from './sse-writer';
 
 export type BodyReply = Extract<FakeReply, { kind: 'body' }>;
 export type SseReply = Extract<FakeReply, { kind: 'sse' }>;
@@ -85,7 +85,7 @@ export async function writeHalfBody(
   res.destroy();
 }
 
-/** Streams the events, honouring `chunkDelayMs`, `dropStreamAfter` and `streamErrorAfter`. */
+/** Streams the events, honouring `chunkDelayMs`, `dropStreamAfter`, `streamErrorAfter` and `cutStreamAfter`. */
 export async function writeSse(
   res: ServerResponse,
   record: RecordedRequest,
@@ -96,9 +96,15 @@ export async function writeSse(
   const writer = new SseWriter(res);
   record.status = 200;
   writer.open(reply.headers);
-  const { dropStreamAfter, streamErrorAfter, chunkDelayMs } = behaviour;
+  const { dropStreamAfter, streamErrorAfter, cutStreamAfter, chunkDelayMs } = behaviour;
   for (const [index, event] of reply.events.entries()) {
     if (index === dropStreamAfter) break;
+    if (index === cutStreamAfter) {
+      const frame = formatSseEvent(event);
+      await writer.writeRaw(frame.slice(0, Math.floor(frame.length / 2)));
+      writer.end();
+      return;
+    }
     if (index === streamErrorAfter) {
       await writer.send(io.errorEvent());
       writer.end();

@@ -26,7 +26,7 @@ export interface RecordedRequest {
 /**
  * A scripted reaction to one request. Fields combine: `delayMs` applies first, then the
  * first of `hang`, `status`, `garbage` that is set wins, otherwise the normal reply is
- * sent, shaped by `text`, `chunkDelayMs`, `dropStreamAfter` and `streamErrorAfter`.
+ * sent, shaped by `text`, `chunkDelayMs`, `dropStreamAfter`, `streamErrorAfter` and `cutStreamAfter`.
  */
 export interface FakeBehaviour {
   /** Only requests accepted by this predicate consume the behaviour (default: any). */
@@ -51,6 +51,8 @@ export interface FakeBehaviour {
   dropStreamAfter?: number;
   /** Send this many SSE events, then the provider's in-stream error event, then end. */
   streamErrorAfter?: number;
+  /** Send this many SSE events, then the first half of the next one, then end the response cleanly. */
+  cutStreamAfter?: number;
 }
 
 /** A normal reply, produced by a provider fake's router. String bodies go out as text/plain. */
