@@ -91,6 +91,37 @@ describe('gateway resilience: streams and edges', () => {
     ]);
   });
 
+  it('waits for the retry-after of a 503 before retrying, and moves on at once when it is too long', async () => {
+    const name = await provider();
+    upstream.enqueue({ match: isPost, status: 503, headers: { 'retry-after': '1' } });
+    const started = performance.now();
+    const answer = await client.chat.completions
+      .create({ model: `${name}/m`, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(answer.response.status).toBe(200);
+    expect(generations(upstream)).toHaveLength(2);
+
+    upstream.reset();
+    const other = await provider();
+    const alias = unique('overloaded');
+    await adminApi(platform).post('/api/routes', {
+      alias,
+      strategy: 'fallback',
+      targets: [
+        { provider: name, model: 'a' },
+        { provider: other, model: 'b' },
+      ],
+    });
+    upstream.enqueue({ match: isPost, status: 503, headers: { 'retry-after': '3600' } });
+    const { response } = await client.chat.completions
+      .create({ model: alias, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(response.headers.get('x-gateway-provider')).toBe(other);
+    // Not retried an hour later, nor at once against its word: the next target answered.
+    expect(generations(upstream).map((r) => (r.body as { model: string }).model)).toEqual(['a', 'b']);
+  });
+
   it('keeps the circuit closed for streams that end well, and for clients that leave mid-stream', async () => {
     const name = await provider();
     for (let i = 0; i < 3; i++) expect((await streamFrames(`${name}/m`)).at(-1)).toBe('data: [DONE]');

@@ -124,6 +124,11 @@ const cases: Array<[string, () => GatewayError, Expected]> = [
     { code: 'upstream_error', status: 502, retryable: true, message: /The server had an error/ },
   ],
   [
+    'openai 503 with retry-after: the wait is kept for the router, the client is not told to wait',
+    () => normalizeProviderError(openai(503, { error: { message: 'restarting' } }, { 'retry-after': '2' }), ctx),
+    { code: 'upstream_error', status: 502, retryable: true, retryAfterMs: 2000, retryAfter: undefined },
+  ],
+  [
     'anthropic 529 overloaded',
     () => normalizeAnthropicError(anthropic(529, anthropicBody('overloaded_error', 'Overloaded')), ctx),
     { code: 'upstream_error', status: 502, retryable: true, message: /Overloaded/ },

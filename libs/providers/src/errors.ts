@@ -165,10 +165,12 @@ export function fromUpstreamHttpError(http: UpstreamHttpError, ctx: ErrorContext
       retryable: true,
     });
   if (status >= 500) {
+    // An overloaded or restarting server may say when to come back (503 and 529 often do).
     return new ProviderError('upstream_error', `provider '${ctx.provider}' failed${said}`, {
       ...base,
       reason: 'server',
       retryable: true,
+      retryAfterMs: parseRetryAfterMs(http.headers),
     });
   }
   if (!info.json || !message) {

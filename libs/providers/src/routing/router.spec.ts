@@ -106,6 +106,14 @@ describe('Router', () => {
     const long = scripted({ a: [failure('rate_limit', { retryAfterMs: 60_000 })] });
     await router.execute(plan('fallback', 'a', 'b'), signal, long.call);
     expect(long.calls).toEqual(['a', 'b']);
+
+    const overloaded = scripted({
+      a: [failure('server', { retryAfterMs: 30 }), failure('server', { retryAfterMs: 60_000 })],
+    });
+    const again = Date.now();
+    await router.execute(plan('fallback', 'a', 'b'), signal, overloaded.call);
+    expect(Date.now() - again).toBeGreaterThanOrEqual(28);
+    expect(overloaded.calls).toEqual(['a', 'a', 'b']);
   });
 
   it('opens a failing provider’s circuit, skips it, and closes it after a successful probe', async () => {

@@ -174,12 +174,12 @@ export class Router {
       case 'quota':
         return 'next';
       case 'rate_limit':
-        if ((error.retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) return 'next';
-        return attempt < this.policy.maxRetries ? 'retry' : 'next';
       case 'server':
       case 'connection':
       case 'timeout':
       case 'bad_response':
+        // A `retry-after` longer than we wait is the upstream's word that a retry now would fail too.
+        if ((error.retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) return 'next';
         return error.retryable && attempt < this.policy.maxRetries ? 'retry' : 'next';
     }
   }
