@@ -71,6 +71,20 @@ export class CircuitBreakers {
     if (circuit.state === 'half-open') this.set(provider, circuit, 'closed');
   }
 
+  /**
+   * A stream's first chunk arrived; whether it answers is known at its end. A
+   * half-open circuit closes at once, so traffic resumes without waiting for a
+   * long stream, but on probation: until a call succeeds, one failure (this
+   * stream's, if it dies mid-way) opens it again.
+   */
+  recordStarted(provider: string): void {
+    const circuit = this.circuits.get(provider);
+    if (!circuit || circuit.state !== 'half-open') return;
+    circuit.failures = Math.max(circuit.failures, this.options.failureThreshold - 1);
+    circuit.probeInFlight = false;
+    this.set(provider, circuit, 'closed');
+  }
+
   recordFailure(provider: string): void {
     const circuit = this.circuits.get(provider) ?? this.create(provider);
     circuit.failures++;

@@ -188,23 +188,29 @@ describe('Router', () => {
     expect(latency.p50('a/a-model')).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('holds a half-open probe that is a stream until the stream ends, and reopens on its failure', async () => {
+  it('closes a half-open circuit at a streamed probe’s first chunk, on probation until a call succeeds', async () => {
     let now = 0;
     const { router, breakers } = setup({ now: () => now });
     for (let i = 0; i < 3; i++) breakers.recordFailure('a');
     now = 1_000;
     const probe = await router.executeStream(plan('fallback', 'a', 'b'), signal, scripted({}).call);
     expect(probe.target.provider).toBe('a');
+    expect(breakers.state('a')).toBe('closed');
+    // Traffic resumes at once, without waiting for the probe's end...
     const meanwhile = scripted({});
-    await router.execute(plan('fallback', 'a', 'b'), signal, meanwhile.call);
-    expect(meanwhile.calls).toEqual(['b']);
-    expect(breakers.state('a')).toBe('half-open');
+    const other = await router.executeStream(plan('fallback', 'a', 'b'), signal, meanwhile.call);
+    expect(meanwhile.calls).toEqual(['a']);
+    // ...but the probe failing mid-way opens the circuit again at once.
     router.settle(probe, failure('server'));
+    expect(breakers.state('a')).toBe('open');
+    router.settle(other);
     expect(breakers.state('a')).toBe('open');
 
     now = 2_000;
     const next = await router.executeStream(plan('fallback', 'a', 'b'), signal, scripted({}).call);
     router.settle(next);
+    // A stream that ended well ends the probation: it takes three failures again.
+    for (let i = 0; i < 2; i++) breakers.recordFailure('a');
     expect(breakers.state('a')).toBe('closed');
   });
 

@@ -84,8 +84,9 @@ export class Router {
    * As {@link execute}, for a stream: `call` resolves with its first chunk, which
    * ends retries and fallbacks, but whether the target answered is known only at
    * the stream's end. The caller reports it with {@link settle}: a stream that
-   * fails after its first chunk counts against the provider's circuit (and, while
-   * the circuit is half-open, the probe is decided by the whole stream).
+   * fails after its first chunk counts against the provider's circuit. A half-open
+   * circuit's probe closes it at its first chunk, on probation (see
+   * {@link CircuitBreakers.recordStarted}).
    */
   executeStream<T>(
     plan: RoutePlan,
@@ -133,6 +134,7 @@ export class Router {
           const value = await call({ target, attempt });
           const latencyMs = performance.now() - started;
           if (settleNow) this.succeeded(target, latencyMs);
+          else this.breakers.recordStarted(target.provider);
           return { value, target, fallbacks, retries, latencyMs };
         } catch (thrown) {
           const error = asGatewayError(thrown);
