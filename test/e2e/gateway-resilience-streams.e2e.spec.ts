@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '@app/testing';
+import { UsageWriter } from '@app/usage';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 import { adminApi, call, unique } from '../support/tenancy';
 
@@ -120,6 +121,35 @@ describe('gateway resilience: streams and edges', () => {
     expect(response.headers.get('x-gateway-provider')).toBe(other);
     // Not retried an hour later, nor at once against its word: the next target answered.
     expect(generations(upstream).map((r) => (r.body as { model: string }).model)).toEqual(['a', 'b']);
+  });
+
+  it('stops at once when the client leaves during a retry’s wait, recording who was being retried', async () => {
+    const name = await provider();
+    upstream.enqueue({ match: isPost, status: 429, headers: { 'retry-after': '2' } });
+    const requestId = unique('left-while-waiting');
+    const controller = new AbortController();
+    const asked = fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: {
+        authorization: `Bearer ${TEST_MASTER_KEY}`,
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+      },
+      body: JSON.stringify({ model: `${name}/m`, messages: [{ role: 'user', content: 'hi' }] }),
+    }).catch((error: Error) => error.name);
+    await upstream.waitForRequest((r) => isPost(r) && r.status === 429);
+    controller.abort();
+    expect(await asked).toBe('AbortError');
+    // Past the retry-after: the retry was never sent.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(generations(upstream)).toHaveLength(1);
+
+    await platform.gateway!.app.get(UsageWriter).flush();
+    const records = await adminApi(platform).get(`/api/usage/records?requestId=${requestId}`);
+    expect(records.body.data).toEqual([
+      expect.objectContaining({ provider: name, status: 499, errorCode: 'client_closed', retryCount: 1 }),
+    ]);
   });
 
   it('keeps the circuit closed for streams that end well, and for clients that leave mid-stream', async () => {

@@ -152,7 +152,14 @@ export class Router {
           const delayMs = this.backoff(error, attempt);
           this.observer.retry?.({ plan, target, attempt: attempt + 1, delayMs, error });
           retries++;
-          await sleep(delayMs, signal);
+          if (!(await sleep(delayMs, signal))) {
+            throw new RouteFailure(
+              new GatewayError('upstream_error', 'Client closed the request', { status: 499 }),
+              fallbacks,
+              retries,
+              target,
+            );
+          }
         }
       }
       if (index < targets.length - 1) fallbacks++;
@@ -226,18 +233,19 @@ function finalError(plan: RoutePlan, last: GatewayError | undefined): GatewayErr
   return last;
 }
 
-function sleep(ms: number, signal: ClientSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
+/** Waits `ms`; `false` when the client went away first (the wait is cut short). */
+function sleep(ms: number, signal: ClientSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
-      resolve();
+      resolve(true);
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new RouteFailure(new GatewayError('upstream_error', 'Client closed the request', { status: 499 }), 0, 0));
+      resolve(false);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
