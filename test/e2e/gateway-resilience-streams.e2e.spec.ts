@@ -152,6 +152,21 @@ describe('gateway resilience: streams and edges', () => {
     ]);
   });
 
+  it('does not open the circuit of a provider that rate-limits: the client gets its 429, the next request goes through', async () => {
+    const name = await provider();
+    upstream.enqueue({ match: isPost, status: 429, headers: { 'retry-after': '0' }, times: 3 });
+    await expect(
+      client.chat.completions.create({ model: `${name}/m`, messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    expect(generations(upstream)).toHaveLength(3);
+    expect(await circuit(name)).toBe('closed');
+    const answer = await client.chat.completions.create({
+      model: `${name}/m`,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(answer.choices[0].message.content).toBeTruthy();
+  });
+
   it('keeps the circuit closed for streams that end well, and for clients that leave mid-stream', async () => {
     const name = await provider();
     for (let i = 0; i < 3; i++) expect((await streamFrames(`${name}/m`)).at(-1)).toBe('data: [DONE]');

@@ -168,6 +168,28 @@ describe('Router', () => {
     expect(skipped.calls).toEqual(['b']);
   });
 
+  it('leaves the circuit of a provider that rate-limits closed, and a half-open one to its next probe', async () => {
+    let now = 0;
+    const { router, breakers } = setup({ now: () => now });
+    for (let i = 0; i < 3; i++) {
+      const limited = scripted({ a: [failure('rate_limit'), failure('rate_limit'), failure('rate_limit')] });
+      await router.execute(plan('fallback', 'a', 'b'), signal, limited.call);
+      expect(limited.calls).toEqual(['a', 'a', 'a', 'b']);
+    }
+    expect(breakers.state('a')).toBe('closed');
+
+    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    now = 1_000;
+    const probe = scripted({ a: [failure('rate_limit', { retryAfterMs: 60_000 })] });
+    await router.execute(plan('fallback', 'a', 'b'), signal, probe.call);
+    expect(probe.calls).toEqual(['a', 'b']);
+    expect(breakers.state('a')).toBe('half-open');
+    const next = scripted({});
+    await router.execute(plan('fallback', 'a', 'b'), signal, next.call);
+    expect(next.calls).toEqual(['a']);
+    expect(breakers.state('a')).toBe('closed');
+  });
+
   it('settles a stream at its end: a failure after the first chunk counts, a client leaving does not', async () => {
     const { router, breakers, latency } = setup();
     const opened = scripted({});

@@ -208,10 +208,15 @@ function asGatewayError(thrown: unknown): GatewayError {
   });
 }
 
-/** Failures that say the provider is unwell, as opposed to the request being wrong. */
+/**
+ * Failures that say the provider is unwell, as opposed to the request being wrong
+ * or the provider being busy: a 429 is answered by waiting (its `retry-after`) and
+ * by the next target, and opening the circuit for it would turn a rate limit of a
+ * second into the cooldown's worth of 503s for every client of the provider.
+ */
 function countsAgainstProvider(error: GatewayError): boolean {
   if (!(error instanceof ProviderError)) return false;
-  return !['aborted', 'invalid_request', 'not_found'].includes(error.reason);
+  return !['aborted', 'invalid_request', 'not_found', 'rate_limit'].includes(error.reason);
 }
 
 function finalError(plan: RoutePlan, last: GatewayError | undefined): GatewayError {
