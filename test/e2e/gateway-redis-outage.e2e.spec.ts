@@ -73,3 +73,34 @@ describe.skipIf(!redisUrl)(`the gateway while Redis goes silent${reason}`, () =>
     await within(10_000, 'still shutting down', closing);
   });
 });
+
+describe.skipIf(!redisUrl)(`the gateway starting while Redis refuses connections${reason}`, () => {
+  it('boots and answers', async () => {
+    const redis = await TcpProxy.before(redisUrl!);
+    redis.proxy.refuse();
+    let platform: TestPlatform | undefined;
+    try {
+      platform = await within(
+        30_000,
+        'still booting',
+        startPlatform({
+          apps: ['gateway'],
+          env: {
+            REDIS_URL: redis.url,
+            REDIS_PREFIX: `outage-boot-${randomBytes(4).toString('hex')}:`,
+            REDIS_COMMAND_TIMEOUT_MS: '200',
+          },
+        }),
+      );
+      const client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+      const answer = await client.chat.completions.create({
+        model: 'mock/echo-1',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(answer.choices[0].message.content).toContain('hi');
+    } finally {
+      await platform?.close();
+      await redis.proxy.close();
+    }
+  });
+});

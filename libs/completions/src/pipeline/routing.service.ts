@@ -55,7 +55,11 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     if (!this.redis.enabled) return;
     this.subscriber = this.redis.createSubscriber();
     this.subscriber.on('message', (_channel: string, message: string) => this.onRemoteTransition(message));
-    await this.subscriber.subscribe(this.redis.channel(CIRCUIT_CHANNEL));
+    // Redis down or silent at boot must not stop the gateway: circuits work in this process meanwhile,
+    // and ioredis subscribes once Redis is back.
+    void this.subscriber
+      .subscribe(this.redis.channel(CIRCUIT_CHANNEL))
+      .catch((error: Error) => this.logger.warn(`Could not subscribe to circuit changes: ${error.message}`));
     await this.loadOpenCircuits();
   }
 
@@ -147,10 +151,17 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** Takes the circuits other replicas opened (never fails: without Redis, this process's own state stands). */
   private async loadOpenCircuits(): Promise<void> {
     const client = this.redis.client;
     if (!client) return;
-    const open = await client.hgetall(OPEN_CIRCUITS_KEY);
+    let open: Record<string, string>;
+    try {
+      open = await client.hgetall(OPEN_CIRCUITS_KEY);
+    } catch (error) {
+      this.logger.warn(`Could not read the circuits other replicas opened: ${(error as Error).message}`);
+      return;
+    }
     for (const message of Object.values(open)) {
       const { openUntil } = JSON.parse(message) as CircuitTransition;
       // Entries can outlive their cooldown (the replica that would close one may be gone).
