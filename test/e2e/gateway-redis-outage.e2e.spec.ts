@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TcpProxy, within } from '@app/testing';
+import { FakeOpenAIServer, TcpProxy, within } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -102,5 +102,71 @@ describe.skipIf(!redisUrl)(`the gateway starting while Redis refuses connections
       await platform?.close();
       await redis.proxy.close();
     }
+  });
+});
+
+describe.skipIf(!redisUrl)(`circuits opened while a replica could not hear Redis${reason}`, () => {
+  const upstream = new FakeOpenAIServer();
+  let proxy: TcpProxy | undefined;
+  let first: TestPlatform | undefined;
+  let second: TestPlatform | undefined;
+
+  /** The circuit of `name` as an instance lists it (`/v1/providers`). */
+  const circuit = async (platform: TestPlatform, name: string) => {
+    const res = await fetch(`${platform.gatewayUrl}/v1/providers`, {
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
+    });
+    return ((await res.json()) as { data: Array<{ name: string; circuit: string }> }).data.find((p) => p.name === name)
+      ?.circuit;
+  };
+  const until = async (check: () => Promise<boolean>, timeoutMs: number) => {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && !(await check());) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+    await proxy?.close();
+    await upstream.close();
+  });
+
+  it('reach it once Redis answers again', async () => {
+    await upstream.start();
+    const env = { CIRCUIT_FAILURE_THRESHOLD: '2', CIRCUIT_COOLDOWN_MS: '60000', UPSTREAM_MAX_RETRIES: '0' };
+    first = await startPlatform({ env: { ...env, REDIS_URL: redisUrl } });
+    const redis = await TcpProxy.before(redisUrl!);
+    proxy = redis.proxy;
+    second = await startPlatform({
+      database: first.database,
+      apps: ['gateway'],
+      env: { ...env, REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '200' },
+    });
+    const name = `shaky-${randomBytes(3).toString('hex')}`;
+    const created = await fetch(`${first.adminUrl}/api/providers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, kind: 'openai-compatible', baseUrl: upstream.baseURL, apiKey: 'k' }),
+    });
+    expect(created.status).toBe(201);
+    await until(async () => (await circuit(second!, name)) === 'closed', 5_000);
+    expect(await circuit(second, name)).toBe('closed');
+
+    proxy.refuse();
+    upstream.enqueue({ status: 500, times: 2, match: (r) => r.method === 'POST' });
+    const client = new OpenAI({ baseURL: `${first.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    for (let i = 0; i < 2; i++) {
+      await expect(
+        client.chat.completions.create({ model: `${name}/m`, messages: [{ role: 'user', content: 'hi' }] }),
+      ).rejects.toMatchObject({ status: 502 });
+    }
+    expect(await circuit(first, name)).toBe('open');
+    // The second instance missed the news while it was cut off from Redis.
+    expect(await circuit(second, name)).toBe('closed');
+
+    proxy.restore();
+    await until(async () => (await circuit(second!, name)) === 'open', 15_000);
+    expect(await circuit(second, name)).toBe('open');
   });
 });

@@ -55,6 +55,8 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     if (!this.redis.enabled) return;
     this.subscriber = this.redis.createSubscriber();
     this.subscriber.on('message', (_channel: string, message: string) => this.onRemoteTransition(message));
+    // Circuits opened while this process could not hear them (Redis down, at boot or since) are read again.
+    this.subscriber.on('ready', () => void this.loadOpenCircuits());
     // Redis down or silent at boot must not stop the gateway: circuits work in this process meanwhile,
     // and ioredis subscribes once Redis is back.
     void this.subscriber
