@@ -74,10 +74,13 @@ describe.skipIf(!redisUrl)(`the gateway while Redis goes silent${reason}`, () =>
   });
 });
 
-describe.skipIf(!redisUrl)(`the gateway starting while Redis refuses connections${reason}`, () => {
-  it('boots and answers', async () => {
+describe.skipIf(!redisUrl)(`the gateway starting while Redis is down${reason}`, () => {
+  it.each([
+    ['refuses connections', (proxy: TcpProxy) => proxy.refuse()],
+    ['accepts connections but never answers', (proxy: TcpProxy) => proxy.blackhole()],
+  ])('boots and answers when Redis %s', async (_case, cut) => {
     const redis = await TcpProxy.before(redisUrl!);
-    redis.proxy.refuse();
+    cut(redis.proxy);
     let platform: TestPlatform | undefined;
     try {
       platform = await within(

@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown 
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Redis, ReplyError } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { settlesWithin } from '@app/contracts';
+import { outcomeWithin, settlesWithin } from '@app/contracts';
 import type { ReadinessCheck } from './health.module';
 
 /**
@@ -11,6 +11,9 @@ import type { ReadinessCheck } from './health.module';
  * 5 s by default.
  */
 const QUIET_COMMAND_TIMEOUTS = 10;
+
+/** How long a boot waits for a subscription before going on without it (ioredis subscribes once Redis answers). */
+const SUBSCRIBE_WAIT_MS = 2_000;
 
 /**
  * Redis when REDIS_URL is set, for state shared by gateway replicas (rate
@@ -103,6 +106,25 @@ export class RedisConnections implements OnApplicationShutdown {
     const subscriber = this.connect(this.config.redisUrl, 'subscriber');
     this.subscribers.push(subscriber);
     return subscriber;
+  }
+
+  /**
+   * Subscribes a {@link createSubscriber} connection to `channel` (namespaced here),
+   * waiting at most `timeoutMs`. A subscriber connection has no command timeout, so
+   * behind a Redis that accepts connections and never answers a plain `subscribe`
+   * would hold the boot for good; this goes on after the wait, or at once when Redis
+   * refuses, telling `onFailure` why. ioredis keeps the subscription and sends it
+   * (again) whenever the connection is (re)established.
+   */
+  async subscribe(
+    subscriber: Redis,
+    channel: string,
+    onFailure: (reason: string) => void,
+    timeoutMs = SUBSCRIBE_WAIT_MS,
+  ): Promise<void> {
+    const outcome = await outcomeWithin(subscriber.subscribe(this.channel(channel)), timeoutMs);
+    if (outcome.state === 'rejected') onFailure((outcome.error as Error).message);
+    else if (outcome.state === 'late') onFailure(`Redis did not answer within ${timeoutMs} ms`);
   }
 
   /** Closes every connection: politely (QUIT) when Redis answers within a command timeout, else at once. */

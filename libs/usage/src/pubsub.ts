@@ -53,9 +53,10 @@ export class UsagePubSub {
 
   /**
    * Listens on a Redis channel (no-op without Redis). Resolves once subscribed,
-   * or after `timeoutMs` so an unreachable Redis never holds up the boot.
+   * or after a while, so an unreachable Redis never holds up the boot
+   * ({@link RedisConnections.subscribe}).
    */
-  async subscribeRemote(channel: string, handler: (message: string) => void, timeoutMs = 2_000): Promise<void> {
+  async subscribeRemote(channel: string, handler: (message: string) => void): Promise<void> {
     if (!this.redis.enabled) return;
     let set = this.handlers.get(channel);
     if (!set) {
@@ -64,14 +65,7 @@ export class UsagePubSub {
     }
     set.add(handler);
     const subscriber = this.connection();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      subscriber
-        .subscribe(this.redis.channel(channel))
-        .catch((error: Error) => this.logger.warn(`subscribe ${channel}: ${error.message}`)),
-      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    await this.redis.subscribe(subscriber, channel, (reason) => this.logger.warn(`subscribe ${channel}: ${reason}`));
   }
 
   private connection(): Redis {

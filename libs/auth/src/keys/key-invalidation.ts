@@ -38,12 +38,12 @@ export class KeyInvalidationBus implements OnModuleInit, OnApplicationShutdown {
       const event = parse(message);
       if (event) this.deliver(event);
     });
-    // ioredis re-subscribes after reconnecting; a Redis that is down at boot must not stop the gateway.
-    await this.subscriber.subscribe(this.redis.channel(CHANNEL)).catch((error: Error) => {
+    // A Redis down or silent at boot must not stop the gateway (see `subscribe`).
+    await this.redis.subscribe(this.subscriber, CHANNEL, (reason) =>
       this.logger.warn(
-        `Could not subscribe to key invalidations (revocations reach this process within the cache TTL): ${error.message}`,
-      );
-    });
+        `Could not subscribe to key invalidations (revocations reach this process within the cache TTL): ${reason}`,
+      ),
+    );
   }
 
   onApplicationShutdown(): void {

@@ -49,12 +49,10 @@ export class CatalogChangeBus implements OnModuleInit, OnApplicationShutdown {
       if (connectedBefore) for (const listener of this.reconnectListeners) listener();
       connectedBefore = true;
     });
-    try {
-      await subscriber.subscribe(this.redis.channel(CHANNEL));
-    } catch (error) {
-      // ioredis resubscribes once Redis is back; the periodic refresh covers the gap.
-      this.logger.warn(`Could not subscribe to catalog changes: ${(error as Error).message}`);
-    }
+    // The periodic refresh covers the time until the subscription is made (see `subscribe`).
+    await this.redis.subscribe(subscriber, CHANNEL, (reason) =>
+      this.logger.warn(`Could not subscribe to catalog changes: ${reason}`),
+    );
   }
 
   onApplicationShutdown(): void {

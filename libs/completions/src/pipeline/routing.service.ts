@@ -59,9 +59,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     this.subscriber.on('ready', () => void this.loadOpenCircuits());
     // Redis down or silent at boot must not stop the gateway: circuits work in this process meanwhile,
     // and ioredis subscribes once Redis is back.
-    void this.subscriber
-      .subscribe(this.redis.channel(CIRCUIT_CHANNEL))
-      .catch((error: Error) => this.logger.warn(`Could not subscribe to circuit changes: ${error.message}`));
+    void this.redis.subscribe(this.subscriber, CIRCUIT_CHANNEL, (reason) =>
+      this.logger.warn(`Could not subscribe to circuit changes: ${reason}`),
+    );
     await this.loadOpenCircuits();
   }
 
