@@ -140,6 +140,33 @@ describe('gateway resilience', () => {
     expect(response.headers.get('x-gateway-fallbacks')).toBe('0');
   });
 
+  it('retries a 429 without retry-after when OpenAI’s rate-limit headers say the spent limit resets', async () => {
+    primary.enqueue({
+      match: isPost,
+      status: 429,
+      headers: { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' },
+    });
+    const started = Date.now();
+    const { response } = await ask('primary/model-a');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(generations(primary)).toHaveLength(2);
+    expect(response.headers.get('x-gateway-fallbacks')).toBe('0');
+  });
+
+  it('passes on at once a 429 whose spent limit resets later than the longest wait, with when to come back', async () => {
+    primary.enqueue({
+      match: isPost,
+      status: 429,
+      headers: { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' },
+    });
+    const started = Date.now();
+    const failure = await ask('primary/model-a').catch((error: unknown) => error);
+    expect(failure).toMatchObject({ status: 429 });
+    expect((failure as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('360');
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(generations(primary)).toHaveLength(1);
+  });
+
   it('opens the circuit of a failing provider, skips it, and closes it after a successful probe', async () => {
     primary.enqueue({ match: isPost, status: 503, times: 5 });
     await expect(ask('flaky/model-a')).rejects.toMatchObject({ status: 502 });

@@ -4,6 +4,7 @@ import {
   describeCause,
   describeUpstreamBody,
   isNetworkError,
+  parseRateLimitResetMs,
   parseRetryAfterMs,
   scrubSecrets,
   statusOfStreamError,
@@ -201,7 +202,7 @@ function rateLimited(
       retryable: false,
     });
   }
-  const waitMs = parseRetryAfterMs(http.headers);
+  const waitMs = parseRetryAfterMs(http.headers) ?? parseRateLimitResetMs(http.headers);
   return new ProviderError(
     'rate_limit_exceeded',
     message ?? `provider '${ctx.provider}' is rate limiting the gateway`,

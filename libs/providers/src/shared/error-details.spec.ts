@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeUpstreamBody, parseRetryAfterMs, scrubSecrets } from './error-details';
+import { describeUpstreamBody, parseRateLimitResetMs, parseRetryAfterMs, scrubSecrets } from './error-details';
 
 const KEY = 'sk-test-1234567890abcdef';
 
@@ -45,6 +45,31 @@ describe('parseRetryAfterMs', () => {
     [{}, undefined],
   ])('%j -> %s', (headers, expected) => {
     expect(parseRetryAfterMs(new Headers(headers), now)).toBe(expected);
+  });
+});
+
+describe('parseRateLimitResetMs', () => {
+  it.each<[Record<string, string>, number | undefined]>([
+    [{ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' }, 1000],
+    [{ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '20ms' }, 20],
+    [{ 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' }, 360_000],
+    [{ 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1h2m3.5s' }, 3_723_500],
+    [
+      {
+        'x-ratelimit-remaining-requests': '0',
+        'x-ratelimit-reset-requests': '2s',
+        'x-ratelimit-remaining-tokens': '0',
+        'x-ratelimit-reset-tokens': '500ms',
+      },
+      2000,
+    ],
+    // Only a spent limit says when to come back.
+    [{ 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': '1s' }, undefined],
+    [{ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': 'soon' }, undefined],
+    [{ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s2' }, undefined],
+    [{}, undefined],
+  ])('%j -> %s', (headers, expected) => {
+    expect(parseRateLimitResetMs(new Headers(headers))).toBe(expected);
   });
 });
 

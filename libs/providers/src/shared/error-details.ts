@@ -102,6 +102,44 @@ export function parseRetryAfterMs(headers: HeaderSource | undefined, now = Date.
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** One Go-style duration as OpenAI writes its rate-limit resets (`1s`, `6m0s`, `20ms`, `1h2m3.5s`), in ms. */
+function parseDurationMs(text: string): number | undefined {
+  const units: Record<string, number> = {
+    h: 3_600_000,
+    m: 60_000,
+    s: 1_000,
+    ms: 1,
+    us: 0.001,
+    µs: 0.001,
+    ns: 0.000_001,
+  };
+  const parts = /^(?:\d+(?:\.\d+)?(?:h|ms|m|s|us|µs|ns))+$/.test(text.trim())
+    ? text.trim().matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)
+    : undefined;
+  if (!parts) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of parts) total += Number(amount) * units[unit];
+  return total;
+}
+
+/**
+ * When a 429 without `retry-after` may be tried again, from OpenAI's rate-limit
+ * headers: the latest `x-ratelimit-reset-{requests,tokens}` of the limits whose
+ * `x-ratelimit-remaining-*` is 0. `undefined` when none is known to be spent
+ * (the request may have asked more tokens than remain): the usual backoff then.
+ */
+export function parseRateLimitResetMs(headers: HeaderSource | undefined): number | undefined {
+  if (!headers) return undefined;
+  let wait: number | undefined;
+  for (const limit of ['requests', 'tokens']) {
+    if (headers.get(`x-ratelimit-remaining-${limit}`)?.trim() !== '0') continue;
+    const reset = headers.get(`x-ratelimit-reset-${limit}`);
+    const ms = reset === null ? undefined : parseDurationMs(reset);
+    if (ms !== undefined) wait = Math.max(wait ?? 0, ms);
+  }
+  return wait;
+}
+
 /** The error types of mid-stream error events, as HTTP statuses. */
 const STREAM_ERROR_STATUS: Record<string, number> = {
   invalid_request_error: 400,
