@@ -167,6 +167,25 @@ describe('gateway resilience: streams and edges', () => {
     expect(answer.choices[0].message.content).toBeTruthy();
   });
 
+  it('answers a vLLM-style in-stream error with the status its code gives, neither retried nor counted', async () => {
+    const name = await provider();
+    // vLLM's first event when the request cannot be served: an HTTP status in `code`, its exception's name in `type`.
+    const error = {
+      object: 'error',
+      message: "This model's maximum context length is 4096 tokens.",
+      type: 'BadRequestError',
+      param: null,
+      code: 400,
+    };
+    upstream.enqueue({ match: isPost, streamErrorAfter: 0, body: { error }, times: 3 });
+    const failure = await client.chat.completions
+      .create({ model: `${name}/m`, stream: true, messages: [{ role: 'user', content: 'too long' }] })
+      .catch((err: unknown) => err);
+    expect(failure).toMatchObject({ status: 400, message: expect.stringContaining('maximum context length') });
+    expect(generations(upstream)).toHaveLength(1);
+    expect(await circuit(name)).toBe('closed');
+  });
+
   it('keeps the circuit closed for streams that end well, and for clients that leave mid-stream', async () => {
     const name = await provider();
     for (let i = 0; i < 3; i++) expect((await streamFrames(`${name}/m`)).at(-1)).toBe('data: [DONE]');

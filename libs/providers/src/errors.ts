@@ -262,7 +262,7 @@ export function normalizeProviderError(err: unknown, ctx: ErrorContext): Gateway
   if (err instanceof APIError) {
     // `instanceof` on the generic class yields `any` fields; the defaults are the real types.
     const apiError = err as APIError;
-    const status = apiError.status ?? statusOfStreamError(describeUpstreamBody(undefined, apiError.error).type);
+    const status = apiError.status ?? statusOfStreamError(describeUpstreamBody(undefined, apiError.error));
     return fromUpstreamHttpError({ status, headers: apiError.headers, body: apiError.error, cause: err }, ctx);
   }
   return normalizeGenericError(err, ctx);

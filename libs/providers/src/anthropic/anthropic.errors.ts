@@ -24,7 +24,7 @@ export function normalizeAnthropicError(err: unknown, ctx: ErrorContext): Gatewa
   if (err instanceof APIError) {
     // `instanceof` on the generic class yields `any` fields; the defaults are the real types.
     const apiError = err as APIError;
-    const status = apiError.status ?? statusOfStreamError(apiError.type ?? undefined);
+    const status = apiError.status ?? statusOfStreamError({ type: apiError.type ?? undefined });
     return fromUpstreamHttpError({ status, headers: apiError.headers, body: apiError.error, cause: err }, ctx);
   }
   return normalizeGenericError(err, ctx);

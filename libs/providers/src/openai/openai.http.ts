@@ -224,7 +224,7 @@ export class OpenAIHttp {
 
 /** An `{"error": ...}` event inside a 200 stream: its status comes from the error's type. */
 function streamError(error: unknown, headers: IncomingHttpHeaders, ctx: ErrorContext): Error {
-  const status = statusOfStreamError(describeUpstreamBody(undefined, error).type);
+  const status = statusOfStreamError(describeUpstreamBody(undefined, error));
   return fromUpstreamHttpError({ status, headers: toHeaders(headers), body: error, cause: error }, ctx);
 }
 

@@ -155,9 +155,14 @@ const STREAM_ERROR_STATUS: Record<string, number> = {
   timeout_error: 504,
 };
 
-/** A status for an in-stream error event, from its error type. */
-export function statusOfStreamError(type: string | undefined): number {
-  return (type && STREAM_ERROR_STATUS[type]) || 502;
+/**
+ * A status for an in-stream error event: its `code` when that is an HTTP error
+ * status (vLLM and other OpenAI-compatible servers send `code: 400` with their
+ * exception's name as `type`), else from its error type.
+ */
+export function statusOfStreamError(info: Pick<UpstreamBodyInfo, 'type' | 'code'>): number {
+  if (info.code !== undefined && /^[45]\d\d$/.test(info.code)) return Number(info.code);
+  return (info.type && STREAM_ERROR_STATUS[info.type]) || 502;
 }
 
 const NETWORK_CODES = new Set([

@@ -106,7 +106,7 @@ export async function writeSse(
       return;
     }
     if (index === streamErrorAfter) {
-      await writer.send(io.errorEvent());
+      await writer.send(behaviour.body === undefined ? io.errorEvent() : { data: behaviour.body });
       writer.end();
       return;
     }

@@ -49,7 +49,7 @@ export interface FakeBehaviour {
   chunkDelayMs?: number;
   /** Send this many SSE events (or half the JSON body) then destroy the socket. */
   dropStreamAfter?: number;
-  /** Send this many SSE events, then the provider's in-stream error event, then end. */
+  /** Send this many SSE events, then the provider's in-stream error event (`body` when given), then end. */
   streamErrorAfter?: number;
   /** Send this many SSE events, then the first half of the next one, then end the response cleanly. */
   cutStreamAfter?: number;
