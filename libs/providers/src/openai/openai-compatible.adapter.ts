@@ -24,6 +24,7 @@ import { openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher } from '../shared/http';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
 import { toOllamaChatRequest, toOllamaCompletionRequest } from './ollama.request';
+import { fitEmbeddingEncoding } from './openai.embeddings';
 import { OpenAIHttp } from './openai.http';
 import { OpenAIChunkNormalizer } from './openai.stream';
 import {
@@ -106,10 +107,15 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     return this.http.postSse('/completions', body, call, this.normalizer()) as AsyncIterable<CompletionChunk>;
   }
 
-  /** Posted as is (the SDK's `embeddings.create` would swap the encoding to base64 and decode it). */
+  /**
+   * Posted as is (the SDK's `embeddings.create` would swap the encoding to base64 and decode it);
+   * the vectors come back in the encoding the client asked for, whatever the server sent.
+   */
   embed(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse> {
     const body = withFields(request, { model: this.model(request.model) });
-    return this.post<EmbeddingResponse>('/embeddings', body, call, 'data');
+    return this.post<EmbeddingResponse>('/embeddings', body, call, 'data').then((response) =>
+      fitEmbeddingEncoding(response, request.encoding_format, this.name),
+    );
   }
 
   listModels(call: CallContext): Promise<ModelInfo[]> {

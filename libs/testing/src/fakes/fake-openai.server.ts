@@ -29,6 +29,13 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
    * instead of ignoring it as many OpenAI-compatible servers do.
    */
   strictArguments?: boolean;
+  /**
+   * Answer embeddings with float arrays whatever `encoding_format` asks for, as some
+   * Ollama versions and other OpenAI-compatible servers do.
+   */
+  ignoreEncodingFormat?: boolean;
+  /** Leave `usage` out of embeddings answers, as some OpenAI-compatible servers do. */
+  omitEmbeddingUsage?: boolean;
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
@@ -204,16 +211,14 @@ export class FakeOpenAIServer extends FakeUpstream {
     const inputs = embeddingInputs(body.input);
     if (inputs.length === 0) return this.errorReply(400, "'input' must be a non-empty string or array.");
     const dimensions = asNumber(body.dimensions) ?? 8;
-    const base64 = body.encoding_format === 'base64';
+    const base64 = body.encoding_format === 'base64' && !this.options.ignoreEncodingFormat;
     const data = inputs.map((text, index) => {
       const vector = embedText(text, dimensions);
       return { object: 'embedding', index, embedding: base64 ? toBase64Floats(vector) : vector };
     });
     const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
-    return {
-      kind: 'body',
-      body: { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } },
-    };
+    const usage = this.options.omitEmbeddingUsage ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    return { kind: 'body', body: { object: 'list', data, model, ...usage } };
   }
 }
 

@@ -1,0 +1,37 @@
+import type { EmbeddingResponse } from '@app/contracts';
+import { describe, expect, it } from 'vitest';
+import { fitEmbeddingEncoding } from './openai.embeddings';
+
+const base64Of = (vector: number[]) => Buffer.from(new Float32Array(vector).buffer).toString('base64');
+const answer = (...embeddings: unknown[]): EmbeddingResponse =>
+  ({
+    object: 'list',
+    model: 'm',
+    data: embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+    usage: { prompt_tokens: 1, total_tokens: 1 },
+  }) as EmbeddingResponse;
+
+describe('fitEmbeddingEncoding', () => {
+  it.each([
+    ['floats asked, floats sent', 'float', [0.5, -1], [0.5, -1]],
+    ['nothing asked (floats), floats sent', undefined, [0.5, -1], [0.5, -1]],
+    ['base64 asked, floats sent', 'base64', [0.5, -1], base64Of([0.5, -1])],
+    ['base64 asked, base64 sent', 'base64', base64Of([0.25]), base64Of([0.25])],
+    ['floats asked, base64 sent', 'float', base64Of([0.25, 2]), [0.25, 2]],
+  ] as const)('%s', (_name, format, sent, expected) => {
+    expect(fitEmbeddingEncoding(answer(sent), format, 'p').data[0].embedding).toEqual(expected);
+  });
+
+  it('returns the answer itself when it is already in the asked encoding', () => {
+    const response = answer([1, 2]);
+    expect(fitEmbeddingEncoding(response, 'float', 'p')).toBe(response);
+  });
+
+  it.each([
+    ['no vector', undefined],
+    ['a vector of strings', ['1']],
+    ['base64 that is not float32s', Buffer.from([1, 2, 3]).toString('base64')],
+  ])('refuses an item with %s as a bad response', (_name, embedding) => {
+    expect(() => fitEmbeddingEncoding(answer(embedding), 'float', 'p')).toThrow(/invalid response.*data\[0\]/);
+  });
+});

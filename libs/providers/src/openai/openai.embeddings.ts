@@ -1,0 +1,54 @@
+import type { EmbeddingRequest, EmbeddingResponse } from '@app/contracts';
+import { badResponseError } from '../errors';
+
+const FLOAT_BYTES = Float32Array.BYTES_PER_ELEMENT;
+
+/**
+ * Pure: an embeddings answer in the encoding the client asked for. `base64` (what
+ * the `openai` SDKs ask for by default, decoding the answer as little-endian
+ * float32) is not honoured by every OpenAI-compatible server: some Ollama versions,
+ * Gemini's OpenAI layer and many local servers answer with float arrays whatever
+ * is asked, and the SDK then decodes the JSON numbers as base64 into a handful of
+ * zeros. So vectors come back as float arrays when the client asked for floats (or
+ * for nothing, OpenAI's default) and as base64 float32 when it asked for base64,
+ * whatever the upstream sent. An item without a vector is a bad response.
+ * Returns the response itself when nothing needs changing.
+ */
+export function fitEmbeddingEncoding(
+  response: EmbeddingResponse,
+  format: EmbeddingRequest['encoding_format'],
+  provider: string,
+): EmbeddingResponse {
+  const wantBase64 = format === 'base64';
+  let changed = false;
+  const data = response.data.map((item, index) => {
+    const embedding: unknown = (item as { embedding?: unknown } | null)?.embedding;
+    if (typeof embedding === 'string') {
+      if (wantBase64) return item;
+      changed = true;
+      return { ...item, embedding: decodeBase64Floats(embedding, index, provider) };
+    }
+    if (Array.isArray(embedding) && embedding.every((n) => typeof n === 'number')) {
+      if (!wantBase64) return item;
+      changed = true;
+      // The wire form is a string where the SDK's type says numbers.
+      return { ...item, embedding: encodeBase64Floats(embedding) as unknown as number[] };
+    }
+    throw badResponseError(provider, `embeddings data[${index}] has no vector (a number array or base64 text)`);
+  });
+  return changed ? { ...response, data } : response;
+}
+
+function encodeBase64Floats(vector: number[]): string {
+  const floats = Float32Array.from(vector);
+  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
+}
+
+function decodeBase64Floats(text: string, index: number, provider: string): number[] {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % FLOAT_BYTES !== 0) {
+    throw badResponseError(provider, `embeddings data[${index}] is base64 of ${bytes.length} bytes, not float32s`);
+  }
+  // Copied: a Float32Array needs an aligned offset, which a pooled Buffer may not have.
+  return Array.from(new Float32Array(Uint8Array.from(bytes).buffer));
+}

@@ -1,0 +1,74 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embedText, FakeOllamaServer, FakeOpenAIServer } from '@app/testing';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { call } from '../support/tenancy';
+
+const OPENAI_KEY = 'sk-upstream-openai-embeddings';
+
+/** `POST /v1/embeddings` through the gateway, called with the official `openai` SDK and raw HTTP. */
+describe('gateway embeddings', () => {
+  const openai = new FakeOpenAIServer({ apiKey: OPENAI_KEY });
+  /** An Ollama that answers float arrays whatever `encoding_format` asks for. */
+  const ollama = new FakeOllamaServer({ ignoreEncodingFormat: true });
+  let platform: TestPlatform;
+  let sdk: OpenAI;
+  const gateway = (path: string, body: unknown) =>
+    call(`${platform.gatewayUrl}${path}`, { token: TEST_MASTER_KEY, body });
+
+  beforeAll(async () => {
+    await Promise.all([openai.start(), ollama.start()]);
+    platform = await startPlatform({
+      env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.baseURL, OLLAMA_HOST: ollama.origin },
+    });
+    sdk = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await Promise.all([openai.close(), ollama.close()]);
+  });
+
+  const expectVector = (actual: ArrayLike<number>, expected: number[]) => {
+    expect(actual).toHaveLength(expected.length);
+    expected.forEach((value, i) => expect(actual[i]).toBeCloseTo(value, 5));
+  };
+
+  it("gives the SDK its default base64 even from a server that answers floats, and floats when they're asked for", async () => {
+    const model = 'ollama/nomic-embed-text:latest';
+    // The SDK asks for base64 unless told otherwise, and decodes what comes back as float32.
+    const implicit = await sdk.embeddings.create({ model, input: ['hello world', 'second input'] });
+    expect(ollama.lastRequest?.body).toMatchObject({ encoding_format: 'base64' });
+    expectVector(implicit.data[0].embedding, embedText('hello world', 8));
+    expectVector(implicit.data[1].embedding, embedText('second input', 8));
+
+    const raw = await gateway('/v1/embeddings', { model, input: 'hello world', encoding_format: 'base64' });
+    expect(raw.status).toBe(200);
+    expect(typeof raw.body.data[0].embedding).toBe('string');
+
+    const floats = await sdk.embeddings.create({ model, input: 'hello world', encoding_format: 'float' });
+    expect(floats.data[0].embedding).toEqual(embedText('hello world', 8));
+
+    // The other way round: a server that answers base64 to a request for floats.
+    const vector = [1, -0.5, 0.25];
+    openai.enqueue({
+      status: 200,
+      body: {
+        object: 'list',
+        data: [
+          { object: 'embedding', index: 0, embedding: Buffer.from(new Float32Array(vector).buffer).toString('base64') },
+        ],
+        model: 'text-embedding-3-small',
+        usage: { prompt_tokens: 1, total_tokens: 1 },
+      },
+    });
+    const decoded = await gateway('/v1/embeddings', { model: 'openai/text-embedding-3-small', input: 'x' });
+    expect(decoded.body.data[0].embedding).toEqual(vector);
+  });
+
+  it('answers 502 for an embedding item without a vector, not a 200 the SDK cannot read', async () => {
+    openai.enqueue({ status: 200, body: { object: 'list', data: [{ object: 'embedding', index: 0 }], model: 'm' } });
+    const res = await gateway('/v1/embeddings', { model: 'openai/text-embedding-3-small', input: 'x' });
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ code: 'upstream_error', message: expect.stringMatching(/data\[0\]/) });
+  });
+});
