@@ -1,18 +1,14 @@
 import type { Agent } from 'undici';
 import { connectionError, fromUpstreamHttpError, type ErrorContext } from '../errors';
 import type { ModelInfo } from '../provider.interface';
+import { parseOllamaTags } from './openai.models';
 
 /** The slice of Ollama's native API the adapter needs (`/api/tags`, `/api/version`). */
 
+/** One `/api/tags` entry as Ollama writes it; read defensively (see `parseOllamaTags`). */
 interface OllamaTag {
-  name: string;
-  model?: string;
-  modified_at?: string;
-  details?: { family?: string; parameter_size?: string; quantization_level?: string };
-}
-
-interface OllamaTagsResponse {
-  models?: OllamaTag[];
+  modified_at?: unknown;
+  details?: { family?: unknown; parameter_size?: unknown; quantization_level?: unknown };
 }
 
 export interface OllamaRequest {
@@ -55,22 +51,24 @@ async function getJson(path: string, req: OllamaRequest): Promise<unknown> {
   return JSON.parse(text) as unknown;
 }
 
-function describe(tag: OllamaTag): string | undefined {
-  const d = tag.details;
-  const parts = [d?.family, d?.parameter_size, d?.quantization_level].filter((p): p is string => !!p);
+function describe(d: OllamaTag['details']): string | undefined {
+  const parts = [d?.family, d?.parameter_size, d?.quantization_level].filter(
+    (p): p is string => typeof p === 'string' && p !== '',
+  );
   return parts.length ? parts.join(' ') : undefined;
 }
 
-/** Installed models, from `GET {host}/api/tags`. */
+/** Installed models, from `GET {host}/api/tags` (an answer that is no model list is a bad response). */
 export async function listOllamaModels(req: OllamaRequest): Promise<ModelInfo[]> {
-  const body = (await getJson('/api/tags', req)) as OllamaTagsResponse;
-  return (body.models ?? []).map((tag) => {
-    const modified = tag.modified_at ? Date.parse(tag.modified_at) : NaN;
+  const tags = parseOllamaTags(await getJson('/api/tags', req), req.errors.provider);
+  return tags.map(({ id, tag }) => {
+    const { modified_at: modifiedAt, details } = tag as OllamaTag;
+    const modified = typeof modifiedAt === 'string' ? Date.parse(modifiedAt) : NaN;
     return {
-      id: tag.name,
+      id,
       ownedBy: 'ollama',
       created: Number.isNaN(modified) ? undefined : Math.floor(modified / 1000),
-      description: describe(tag),
+      description: describe(typeof details === 'object' && details !== null ? details : undefined),
     };
   });
 }

@@ -25,6 +25,7 @@ import { closeDispatcher, createDispatcher } from '../shared/http';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
 import { toOllamaChatRequest, toOllamaCompletionRequest } from './ollama.request';
 import { fitEmbeddingEncoding } from './openai.embeddings';
+import { parseOpenAIModelList } from './openai.models';
 import { OpenAIHttp } from './openai.http';
 import { OpenAIChunkNormalizer } from './openai.stream';
 import {
@@ -122,12 +123,9 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     if (this.kind === 'azure-openai') return Promise.resolve(this.configuredModels());
     return this.call(call, async (options, scope) => {
       if (this.endpoint.ollamaHost) return listOllamaModels(this.ollamaRequest(scope));
-      const page = await this.client.models.list(options());
-      return page.data.map((model) => ({
-        id: this.kind === 'gemini' ? model.id.replace(/^models\//, '') : model.id,
-        ownedBy: model.owned_by ?? this.name,
-        created: model.created,
-      }));
+      // The raw answer, not the SDK's page: that reads anything without a `data` array as an empty list.
+      const body = await this.client.get<unknown>('/models', options());
+      return parseOpenAIModelList(body, this.name, this.kind === 'gemini' ? 'models/' : undefined);
     });
   }
 
