@@ -2,15 +2,15 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedText, FakeOllamaServer, FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
-import { call } from '../support/tenancy';
+import { adminApi, call, type Json } from '../support/tenancy';
 
 const OPENAI_KEY = 'sk-upstream-openai-embeddings';
 
 /** `POST /v1/embeddings` through the gateway, called with the official `openai` SDK and raw HTTP. */
 describe('gateway embeddings', () => {
   const openai = new FakeOpenAIServer({ apiKey: OPENAI_KEY });
-  /** An Ollama that answers float arrays whatever `encoding_format` asks for. */
-  const ollama = new FakeOllamaServer({ ignoreEncodingFormat: true });
+  /** An Ollama that answers float arrays whatever `encoding_format` asks for, and no usage. */
+  const ollama = new FakeOllamaServer({ ignoreEncodingFormat: true, omitEmbeddingUsage: true });
   let platform: TestPlatform;
   let sdk: OpenAI;
   const gateway = (path: string, body: unknown) =>
@@ -63,6 +63,48 @@ describe('gateway embeddings', () => {
     });
     const decoded = await gateway('/v1/embeddings', { model: 'openai/text-embedding-3-small', input: 'x' });
     expect(decoded.body.data[0].embedding).toEqual(vector);
+  });
+
+  /** The usage row of a request, once written. */
+  const usageRow = async (requestId: string): Promise<Json> => {
+    for (let i = 0; i < 50; i++) {
+      const res = await adminApi(platform).get(`/api/usage/records?requestId=${requestId}`);
+      if (res.body.data?.length) return res.body.data[0];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no usage row for ${requestId}`);
+  };
+
+  it('records the prompt tokens and cost of an embedding, estimated when the server reports no usage', async () => {
+    const model = 'openai/text-embedding-3-small';
+    const input = 'hello there world '.repeat(100); // 1,800 characters: ~450 tokens
+    await sdk.embeddings.create({ model, input }, { headers: { 'x-request-id': 'embeddings-usage-reported' } });
+    expect(await usageRow('embeddings-usage-reported')).toMatchObject({
+      endpoint: 'embeddings',
+      promptTokens: 450, // the fake counts 4 characters a token too
+      completionTokens: 0,
+      costUsd: 0.000009, // $0.02 per million
+    });
+
+    openai.enqueue({
+      status: 200,
+      body: {
+        object: 'list',
+        data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }],
+        model: 'text-embedding-3-small',
+      },
+    });
+    await sdk.embeddings.create({ model, input }, { headers: { 'x-request-id': 'embeddings-usage-missing' } });
+    expect(await usageRow('embeddings-usage-missing')).toMatchObject({
+      endpoint: 'embeddings',
+      promptTokens: 450,
+      costUsd: 0.000009,
+    });
+    await sdk.embeddings.create(
+      { model: 'ollama/nomic-embed-text:latest', input },
+      { headers: { 'x-request-id': 'embeddings-usage-ollama' } },
+    );
+    expect(await usageRow('embeddings-usage-ollama')).toMatchObject({ promptTokens: 450, costUsd: 0 });
   });
 
   it('answers 502 for an embedding item without a vector, not a 200 the SDK cannot read', async () => {

@@ -57,11 +57,13 @@ export class CompletionPipeline {
     req: EmbeddingRequest,
     ctx: RequestContext,
   ): Promise<{ value: EmbeddingResponse; headers: Record<string, string> }> {
+    const estimatedTokens = estimateTokens(req.input);
     return this.runner.json(ctx, {
       model: req.model,
-      estimatedTokens: estimateTokens(req.input),
+      estimatedTokens,
       call: (target) => this.caller.embed(target, req, ctx),
-      usage: (res) => withFields(NO_USAGE, { promptTokens: res.usage?.prompt_tokens ?? 0 }),
+      // A server that leaves usage out (some OpenAI-compatible ones do) is billed on the estimate, not for nothing.
+      usage: (res) => withFields(NO_USAGE, { promptTokens: res.usage?.prompt_tokens ?? estimatedTokens }),
       modelServed: (res) => res.model,
     });
   }
