@@ -64,6 +64,25 @@ export function chatToCompletion(res: ChatResponse, req: CompletionRequest): Com
   };
 }
 
+/**
+ * Chat chunks as legacy completion chunks, for one stream: with `echo`, the prompt
+ * opens each choice's text (its first chunk), as in OpenAI's own streams.
+ */
+export function chatChunksToCompletion(req: CompletionRequest): (chunk: ChatChunk) => CompletionChunk {
+  if (!req.echo) return chatChunkToCompletion;
+  const prompt = singlePrompt(req.prompt, '');
+  const echoed = new Set<number>();
+  return (chunk) => {
+    const out = chatChunkToCompletion(chunk);
+    for (const choice of out.choices) {
+      if (echoed.has(choice.index)) continue;
+      echoed.add(choice.index);
+      choice.text = prompt + choice.text;
+    }
+    return out;
+  };
+}
+
 export function chatChunkToCompletion(chunk: ChatChunk): CompletionChunk {
   return {
     id: chunk.id.replace(/^chatcmpl-/, 'cmpl-'),

@@ -24,7 +24,7 @@ import {
   usesTools,
 } from '../translate';
 import type { OpenedStream } from './generation-runner';
-import { chatChunkToCompletion, chatToCompletion, completionToChat } from './legacy-completion.mapping';
+import { chatChunksToCompletion, chatToCompletion, completionToChat } from './legacy-completion.mapping';
 import type { RequestContext } from './request-context';
 
 /**
@@ -139,17 +139,18 @@ export class ProviderCaller {
       return { first: first.done ? undefined : first.value, rest, ttftMs: performance.now() - started };
     }
     const chat = await this.openStream(target, completionToChat(req, provider.name), ctx);
+    const toCompletion = chatChunksToCompletion(req);
     const rest: AsyncIterator<CompletionChunk> = {
       next: async () => {
         const r = await chat.rest.next();
-        return r.done ? { done: true, value: undefined } : { done: false, value: chatChunkToCompletion(r.value) };
+        return r.done ? { done: true, value: undefined } : { done: false, value: toCompletion(r.value) };
       },
       return: async () => {
         await chat.rest.return?.();
         return { done: true, value: undefined };
       },
     };
-    return { first: chat.first && chatChunkToCompletion(chat.first), rest, ttftMs: chat.ttftMs };
+    return { first: chat.first && toCompletion(chat.first), rest, ttftMs: chat.ttftMs };
   }
 
   async embed(target: RouteTarget, req: EmbeddingRequest, ctx: RequestContext): Promise<EmbeddingResponse> {
