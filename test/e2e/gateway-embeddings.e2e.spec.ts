@@ -9,8 +9,8 @@ const OPENAI_KEY = 'sk-upstream-openai-embeddings';
 /** `POST /v1/embeddings` through the gateway, called with the official `openai` SDK and raw HTTP. */
 describe('gateway embeddings', () => {
   const openai = new FakeOpenAIServer({ apiKey: OPENAI_KEY });
-  /** An Ollama that answers float arrays whatever `encoding_format` asks for, and no usage. */
-  const ollama = new FakeOllamaServer({ ignoreEncodingFormat: true, omitEmbeddingUsage: true });
+  /** An Ollama that answers float arrays whatever `encoding_format` asks for, no usage, and ignores `dimensions`. */
+  const ollama = new FakeOllamaServer({ ignoreEncodingFormat: true, omitEmbeddingUsage: true, ignoreDimensions: true });
   let platform: TestPlatform;
   let sdk: OpenAI;
   const gateway = (path: string, body: unknown) =>
@@ -105,6 +105,30 @@ describe('gateway embeddings', () => {
       { headers: { 'x-request-id': 'embeddings-usage-ollama' } },
     );
     expect(await usageRow('embeddings-usage-ollama')).toMatchObject({ promptTokens: 450, costUsd: 0 });
+  });
+
+  it('refuses vectors of another size than the dimensions asked for with a 400 naming them', async () => {
+    const shortened = await sdk.embeddings.create({
+      model: 'openai/text-embedding-3-small',
+      input: 'x',
+      dimensions: 4,
+    });
+    expect(shortened.data[0].embedding).toHaveLength(4);
+
+    for (const encoding_format of ['float', 'base64'] as const) {
+      const res = await gateway('/v1/embeddings', {
+        model: 'ollama/nomic-embed-text:latest',
+        input: 'x',
+        dimensions: 4,
+        encoding_format,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({
+        type: 'invalid_request_error',
+        param: 'dimensions',
+        message: expect.stringMatching(/8-dimensional.*4/),
+      });
+    }
   });
 
   it('answers 502 for an embedding item without a vector, not a 200 the SDK cannot read', async () => {

@@ -115,7 +115,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   embed(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse> {
     const body = withFields(request, { model: this.model(request.model) });
     return this.post<EmbeddingResponse>('/embeddings', body, call, 'data').then((response) =>
-      fitEmbeddingEncoding(response, request.encoding_format, this.name),
+      fitEmbeddingEncoding(response, request, this.name),
     );
   }
 

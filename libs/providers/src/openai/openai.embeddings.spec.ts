@@ -19,12 +19,12 @@ describe('fitEmbeddingEncoding', () => {
     ['base64 asked, base64 sent', 'base64', base64Of([0.25]), base64Of([0.25])],
     ['floats asked, base64 sent', 'float', base64Of([0.25, 2]), [0.25, 2]],
   ] as const)('%s', (_name, format, sent, expected) => {
-    expect(fitEmbeddingEncoding(answer(sent), format, 'p').data[0].embedding).toEqual(expected);
+    expect(fitEmbeddingEncoding(answer(sent), { encoding_format: format }, 'p').data[0].embedding).toEqual(expected);
   });
 
   it('returns the answer itself when it is already in the asked encoding', () => {
     const response = answer([1, 2]);
-    expect(fitEmbeddingEncoding(response, 'float', 'p')).toBe(response);
+    expect(fitEmbeddingEncoding(response, { encoding_format: 'float' }, 'p')).toBe(response);
   });
 
   it.each([
@@ -32,6 +32,21 @@ describe('fitEmbeddingEncoding', () => {
     ['a vector of strings', ['1']],
     ['base64 that is not float32s', Buffer.from([1, 2, 3]).toString('base64')],
   ])('refuses an item with %s as a bad response', (_name, embedding) => {
-    expect(() => fitEmbeddingEncoding(answer(embedding), 'float', 'p')).toThrow(/invalid response.*data\[0\]/);
+    expect(() => fitEmbeddingEncoding(answer(embedding), { encoding_format: 'float' }, 'p')).toThrow(
+      /invalid response.*data\[0\]/,
+    );
   });
+
+  it.each([
+    ['floats', 'float', [1, 2, 3]],
+    ['base64', 'base64', base64Of([1, 2, 3])],
+  ] as const)(
+    'refuses %s of another length than the dimensions asked for with a 400 naming them',
+    (_n, format, sent) => {
+      expect(() => fitEmbeddingEncoding(answer(sent), { encoding_format: format, dimensions: 2 }, 'p')).toThrow(
+        expect.objectContaining({ status: 400, param: 'dimensions' }),
+      );
+      expect(fitEmbeddingEncoding(answer(sent), { encoding_format: format, dimensions: 3 }, 'p').data).toHaveLength(1);
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import type { EmbeddingRequest, EmbeddingResponse } from '@app/contracts';
-import { badResponseError } from '../errors';
+import { badResponseError, ProviderError } from '../errors';
 
 const FLOAT_BYTES = Float32Array.BYTES_PER_ELEMENT;
 
@@ -11,24 +11,29 @@ const FLOAT_BYTES = Float32Array.BYTES_PER_ELEMENT;
  * is asked, and the SDK then decodes the JSON numbers as base64 into a handful of
  * zeros. So vectors come back as float arrays when the client asked for floats (or
  * for nothing, OpenAI's default) and as base64 float32 when it asked for base64,
- * whatever the upstream sent. An item without a vector is a bad response.
+ * whatever the upstream sent. An item without a vector is a bad response. Vectors of
+ * another length than the `dimensions` asked for (a server or model that ignores the
+ * field, as some do) are refused with a 400 naming `dimensions` rather than handed on.
  * Returns the response itself when nothing needs changing.
  */
 export function fitEmbeddingEncoding(
   response: EmbeddingResponse,
-  format: EmbeddingRequest['encoding_format'],
+  request: Pick<EmbeddingRequest, 'encoding_format' | 'dimensions'>,
   provider: string,
 ): EmbeddingResponse {
-  const wantBase64 = format === 'base64';
+  const wantBase64 = request.encoding_format === 'base64';
+  const dimensions = request.dimensions;
   let changed = false;
   const data = response.data.map((item, index) => {
     const embedding: unknown = (item as { embedding?: unknown } | null)?.embedding;
     if (typeof embedding === 'string') {
+      checkDimensions(Buffer.byteLength(embedding, 'base64') / FLOAT_BYTES, dimensions, provider);
       if (wantBase64) return item;
       changed = true;
       return { ...item, embedding: decodeBase64Floats(embedding, index, provider) };
     }
     if (Array.isArray(embedding) && embedding.every((n) => typeof n === 'number')) {
+      checkDimensions(embedding.length, dimensions, provider);
       if (!wantBase64) return item;
       changed = true;
       // The wire form is a string where the SDK's type says numbers.
@@ -51,4 +56,14 @@ function decodeBase64Floats(text: string, index: number, provider: string): numb
   }
   // Copied: a Float32Array needs an aligned offset, which a pooled Buffer may not have.
   return Array.from(new Float32Array(Uint8Array.from(bytes).buffer));
+}
+
+/** Refuses vectors of another length than asked for: stored beside the right ones, they would corrupt an index. */
+function checkDimensions(length: number, dimensions: number | null | undefined, provider: string): void {
+  if (dimensions === undefined || dimensions === null || length === dimensions) return;
+  throw new ProviderError(
+    'invalid_request_error',
+    `Provider "${provider}" answered ${length}-dimensional embeddings where ${dimensions} were asked for: it does not support "dimensions" for this model.`,
+    { provider, reason: 'invalid_request', retryable: false, param: 'dimensions', status: 400 },
+  );
 }

@@ -36,6 +36,8 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
   ignoreEncodingFormat?: boolean;
   /** Leave `usage` out of embeddings answers, as some OpenAI-compatible servers do. */
   omitEmbeddingUsage?: boolean;
+  /** Embed with 8 dimensions whatever `dimensions` asks for, as servers without Matryoshka support do. */
+  ignoreDimensions?: boolean;
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
@@ -210,7 +212,7 @@ export class FakeOpenAIServer extends FakeUpstream {
   private embeddings(body: JsonRecord, model: string): FakeReply {
     const inputs = embeddingInputs(body.input);
     if (inputs.length === 0) return this.errorReply(400, "'input' must be a non-empty string or array.");
-    const dimensions = asNumber(body.dimensions) ?? 8;
+    const dimensions = (this.options.ignoreDimensions ? undefined : asNumber(body.dimensions)) ?? 8;
     const base64 = body.encoding_format === 'base64' && !this.options.ignoreEncodingFormat;
     const data = inputs.map((text, index) => {
       const vector = embedText(text, dimensions);
