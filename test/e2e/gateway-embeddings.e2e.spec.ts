@@ -137,4 +137,34 @@ describe('gateway embeddings', () => {
     expect(res.status).toBe(502);
     expect(res.body.error).toMatchObject({ code: 'upstream_error', message: expect.stringMatching(/data\[0\]/) });
   });
+
+  it('passes over a route target whose provider serves no embeddings', async () => {
+    const name = `chat-only-${Date.now()}`;
+    // Never called: the provider kind has no embeddings, which is known before any call.
+    expect(
+      (
+        await adminApi(platform).post('/api/providers', {
+          name,
+          kind: 'anthropic',
+          baseUrl: 'http://127.0.0.1:9',
+          apiKey: 'k',
+        })
+      ).status,
+    ).toBe(201);
+    const alias = `embed-route-${Date.now()}`;
+    const route = await adminApi(platform).post('/api/routes', {
+      alias,
+      strategy: 'fallback',
+      targets: [
+        { provider: name, model: 'claude-x' },
+        { provider: 'openai', model: 'text-embedding-3-small' },
+      ],
+    });
+    expect(route.status).toBe(201);
+    const { data, response } = await sdk.embeddings
+      .create({ model: alias, input: 'hello world', encoding_format: 'float' })
+      .withResponse();
+    expect(data.data[0].embedding.length).toBeGreaterThan(0);
+    expect(response.headers.get('x-gateway-provider')).toBe('openai');
+  });
 });
