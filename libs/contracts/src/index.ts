@@ -5,3 +5,4 @@ export * from './json-text';
 export * from './objects';
 export * from './deadline';
 export * from './characters';
+export * from './json-schema';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { type ChatRequest, GatewayError } from '@app/contracts';
-import { extractJson, validateAgainst, validateJsonSchemaDefinition } from '../translate';
+import { type ChatRequest, GatewayError, validateAgainst, validateJsonSchemaDefinition } from '@app/contracts';
+import { extractJson } from '../translate';
 import { ChatPipeline } from './chat.pipeline';
 import type { RequestContext } from './request-context';
 

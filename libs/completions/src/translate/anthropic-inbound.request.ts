@@ -15,8 +15,8 @@ import {
   type ChatTool,
   type ChatToolChoice,
   type ChatToolMessage,
+  validateJsonSchemaDefinition,
 } from '@app/contracts';
-import { validateJsonSchemaDefinition } from './json-schema';
 
 /**
  * Anthropic Messages request (inbound `POST /v1/messages`) -> the canonical chat

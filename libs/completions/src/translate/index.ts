@@ -31,13 +31,6 @@ export {
   type JsonInstructionOptions,
   type JsonReplyCheck,
 } from './structured-output';
-export {
-  compileSchema,
-  formatSchemaErrors,
-  validateAgainst,
-  validateJsonSchemaDefinition,
-  type SchemaValidation,
-} from './json-schema';
 export { extractJson, jsonCandidates } from './json-extract';
 export { chatMessageSchema, chatRequestSchema, FUNCTION_NAME, MAX_OUTPUT_TOKENS } from './chat-request.schema';
 export { structuredRequestSchema } from './structured-request.schema';

@@ -1,6 +1,5 @@
-import { type ChatRequest, nestsDeeperThan } from '@app/contracts';
+import { type ChatRequest, nestsDeeperThan, validateAgainst, validateJsonSchemaDefinition } from '@app/contracts';
 import { extractJson } from './json-extract';
-import { validateAgainst, validateJsonSchemaDefinition } from './json-schema';
 import { withSystemInstruction } from './prompt-messages';
 
 /**

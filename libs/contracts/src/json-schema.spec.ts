@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { GatewayError } from '@app/contracts';
+import { GatewayError } from './errors';
 import { describe, expect, it } from 'vitest';
 import { compileSchema, validateAgainst, validateJsonSchemaDefinition } from './json-schema';
 

@@ -3,11 +3,14 @@ import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { LRUCache } from 'lru-cache';
-import { GatewayError, nestsDeeperThan } from '@app/contracts';
+import { GatewayError } from './errors';
+import { nestsDeeperThan } from './objects';
 
 /**
  * JSON Schema compilation and validation (ajv), with compiled validators cached:
- * the same tool and response schemas arrive on request after request.
+ * the same tool and response schemas arrive on request after request. Here, at
+ * the bottom of the libs, so that the request pipeline and the mock provider
+ * (which checks the values it builds from a schema) share one configuration.
  */
 
 type Draft = '2020-12' | '2019-09' | 'draft-07';
