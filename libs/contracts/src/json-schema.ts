@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from './errors';
 import { nestsDeeperThan } from './objects';
@@ -65,6 +66,23 @@ function ajvFor(draft: Draft): Ajv {
   }
   instance.compiles++;
   return instance.ajv;
+}
+
+/**
+ * Whether a value passes a `format` as the validator checks it (ajv-formats' full
+ * mode); `undefined` for a format the validator does not know, and so ignores,
+ * or one that is not about this kind of value (`int32` for a string).
+ */
+export function checkFormat(format: string, value: string | number): boolean | undefined {
+  if (!Object.hasOwn(fullFormats, format)) return undefined;
+  const known = fullFormats[format as keyof typeof fullFormats];
+  const definition = typeof known === 'object' && !(known instanceof RegExp) ? known : { validate: known };
+  const type = 'type' in definition && definition.type === 'number' ? 'number' : 'string';
+  if (typeof value !== type) return undefined;
+  const validate = definition.validate;
+  if (validate === true) return true;
+  if (validate instanceof RegExp) return validate.test(String(value));
+  return typeof validate === 'function' ? (validate as (v: string | number) => boolean)(value) : undefined;
 }
 
 /** By `$schema`; none means 2020-12 (OpenAI's dialect). Older drafts are read as draft-07, their superset. */

@@ -1,17 +1,38 @@
-import { GatewayError } from '@app/contracts';
+import { GatewayError, compileSchema, formatSchemaErrors } from '@app/contracts';
+import { scanBudget } from './sample-pattern';
+import { sampleNumber, sampleString } from './sample-scalar';
+import { ContainerSampler, isAncestor, type Place } from './sample-containers';
+import {
+  SampleFailure,
+  TYPES,
+  acceptsValue,
+  allowedTypes,
+  isSchema,
+  type JsonType,
+  type Schema,
+} from './schema-values';
 
-/** Builds a deterministic sample value that satisfies a (reasonable) JSON Schema. */
-
-type Schema = Record<string, unknown>;
+/**
+ * Builds a deterministic value that satisfies a JSON Schema, for the mock
+ * provider's tool arguments and structured output: the first value found that
+ * honours every keyword the builder plans for (types, `const`, `enum`, string
+ * lengths, `pattern`, `format`, numeric ranges and `multipleOf`, properties,
+ * `required`, `additionalProperties`, `patternProperties`, `propertyNames`,
+ * `minProperties`/`maxProperties`, dependencies, items, `prefixItems`,
+ * `minItems`/`maxItems`, `uniqueItems`, `contains`, `allOf`/`anyOf`/`oneOf`,
+ * `if`/`then`/`else`, `$ref`s, recursive ones included). Every value is then
+ * checked with the gateway's own validator; one that fails a keyword the builder
+ * does not plan for (a `not` about objects or arrays, a `oneOf` whose branches
+ * overlap...), or a schema no value satisfies, is refused with a 400 naming the
+ * schema and saying why, never returned.
+ */
 
 export interface SampleOptions {
   /** `required`: only required properties (tool arguments); `all`: every property. */
   properties: 'required' | 'all';
-  /** The request field that holds the schema, named by the 400 when the sample would be too large. */
+  /** The request field that holds the schema, named by the 400 when no sample can be built. */
   param: string;
 }
-
-const MAX_DEPTH = 8;
 
 /**
  * The most JSON (in characters, as serialised) one sample may take. A schema that
@@ -20,126 +41,224 @@ const MAX_DEPTH = 8;
  * event loop while building it.
  */
 export const MAX_SAMPLE_CHARS = 100_000;
+/** Characters built in all, branches given up included: alternatives cannot multiply the work. */
+const MAX_WORK = 10 * MAX_SAMPLE_CHARS;
+/**
+ * Past this depth, and inside a `$ref` to a schema it is already in, a sample
+ * holds only what its schema requires (required properties, `minItems` items, the
+ * `null` of a nullable type), so recursive schemas end.
+ */
+const FULL_DEPTH = 8;
+/** Values tried in turn for a scalar whose `not` rules out the first. */
+const NOT_TRIES = 8;
+/** Values nested deeper are refused: a schema that requires them (a `$ref` loop through required properties) has no value here. */
+export const MAX_SAMPLE_DEPTH = 64;
 
-function isSchema(value: unknown): value is Schema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function resolveRef(ref: string, root: Schema): unknown {
-  if (!ref.startsWith('#/')) return {};
-  let node: unknown = root;
-  for (const segment of ref.slice(2).split('/')) {
-    node = isSchema(node) ? node[segment.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+/**
+ * The types to try for a schema: those it allows, in its order (else guessed from
+ * its keywords); `null` last, or first once only what is required is built.
+ */
+function typeOrder(parts: readonly Schema[], minimal: boolean): JsonType[] {
+  const allowed = allowedTypes(parts);
+  if (allowed) {
+    const others = allowed.filter((t) => t !== 'null');
+    if (others.length === allowed.length) return allowed;
+    return minimal ? ['null', ...others] : [...others, 'null'];
   }
-  return node ?? {};
+  const has = (...keys: string[]) => parts.some((part) => keys.some((key) => key in part));
+  const guessed: JsonType[] = [];
+  if (has('properties', 'required', 'additionalProperties', 'patternProperties', 'minProperties'))
+    guessed.push('object');
+  if (has('items', 'prefixItems', 'minItems', 'maxItems', 'contains', 'uniqueItems')) guessed.push('array');
+  if (has('minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf')) guessed.push('number');
+  return [...new Set<JsonType>([...guessed, 'string', ...TYPES])];
 }
 
-function typeOf(schema: Schema): string | undefined {
-  const type = schema['type'];
-  if (typeof type === 'string') return type;
-  if (Array.isArray(type)) return type.find((t): t is string => typeof t === 'string' && t !== 'null') ?? 'null';
-  if (isSchema(schema['properties'])) return 'object';
-  if (schema['items'] !== undefined) return 'array';
-  return undefined;
-}
-
-function sampleString(schema: Schema): string {
-  switch (schema['format']) {
-    case 'date-time':
-      return '2024-01-01T00:00:00Z';
-    case 'date':
-      return '2024-01-01';
-    case 'email':
-      return 'mock@example.com';
-    case 'uri':
-    case 'url':
-      return 'https://example.com';
-    case 'uuid':
-      return '00000000-0000-4000-8000-000000000000';
-    default:
-      return 'mock';
-  }
-}
-
-function sampleNumber(schema: Schema, integer: boolean): number {
-  const min = typeof schema['minimum'] === 'number' ? schema['minimum'] : undefined;
-  const exclusive = typeof schema['exclusiveMinimum'] === 'number' ? schema['exclusiveMinimum'] + 1 : undefined;
-  const value = exclusive ?? min ?? 1;
-  return integer ? Math.ceil(value) : value;
-}
-
-class Sampler {
+class Sampler extends ContainerSampler {
   /** Characters of JSON generated so far, separators included. */
   private chars = 0;
+  private work = 0;
   /** Resolved once each: a long `$ref` path is not walked again for every item that uses it. */
   private readonly refs = new Map<string, unknown>();
+  private ids?: Map<string, unknown>;
 
   constructor(
     private readonly root: Schema,
     private readonly options: SampleOptions,
-  ) {}
-
-  sample(node: unknown, depth: number): unknown {
-    if (!isSchema(node) || depth > MAX_DEPTH) return this.leaf(null);
-    if (typeof node['$ref'] === 'string') return this.sample(this.resolve(node['$ref']), depth + 1);
-    if ('const' in node) return this.leaf(node['const']);
-    if (Array.isArray(node['enum']) && node['enum'].length > 0) return this.leaf(node['enum'][0]);
-    if ('default' in node) return this.leaf(node['default']);
-    for (const key of ['anyOf', 'oneOf', 'allOf']) {
-      const options = node[key];
-      if (Array.isArray(options) && options.length > 0) return this.sample(options[0], depth + 1);
-    }
-    return this.byType(node, depth);
+  ) {
+    super(options.properties === 'all', scanBudget());
   }
 
-  private byType(node: Schema, depth: number): unknown {
-    switch (typeOf(node)) {
-      case 'object':
-        return this.object(node, depth);
-      case 'array':
-        return this.array(node, depth);
+  sample(schemas: readonly unknown[], at: Place): unknown {
+    if (at.depth > MAX_SAMPLE_DEPTH) {
+      const why = `values would nest more than ${MAX_SAMPLE_DEPTH} levels deep (a $ref that never ends?)`;
+      throw new SampleFailure(why, at.path);
+    }
+    const seen = new Set<Schema>();
+    try {
+      const { parts, choices } = this.expand(schemas, seen);
+      return this.choose(parts, choices, seen, at);
+    } catch (error) {
+      throw error instanceof SampleFailure ? located(error, at) : error;
+    }
+  }
+
+  /** The schemas, their `$ref`s and `allOf`s as one list of parts; each `anyOf`, `oneOf` and `if` as a choice to make. */
+  expand(schemas: readonly unknown[], seen: Set<Schema>): { parts: Schema[]; choices: unknown[][][] } {
+    const parts: Schema[] = [];
+    const choices: unknown[][][] = [];
+    const visit = (schema: unknown): void => {
+      if (schema === false) throw new SampleFailure('the schema is `false`: no value satisfies it');
+      if (!isSchema(schema) || seen.has(schema)) return;
+      seen.add(schema);
+      this.spend(1);
+      parts.push(schema);
+      for (const key of ['$ref', '$dynamicRef', '$recursiveRef']) {
+        const ref = schema[key];
+        if (typeof ref === 'string') visit(this.resolve(ref));
+      }
+      if (Array.isArray(schema['allOf'])) schema['allOf'].forEach(visit);
+      for (const key of ['anyOf', 'oneOf']) {
+        const branches = schema[key];
+        if (Array.isArray(branches) && branches.length > 0) {
+          choices.push((branches as unknown[]).map((branch) => [branch]));
+        }
+      }
+      // The `then` branch with `if` itself holds whatever `if` says; else `else`, hoping `if` fails.
+      if ('if' in schema && ('then' in schema || 'else' in schema)) {
+        choices.push([[schema['if'], schema['then'] ?? true], [schema['else'] ?? true]]);
+      }
+    };
+    schemas.forEach(visit);
+    return { parts, choices };
+  }
+
+  /** One branch of each choice in turn, the next tried when a branch has no value. */
+  private choose(parts: Schema[], choices: unknown[][][], seen: Set<Schema>, at: Place): unknown {
+    if (choices.length === 0) return this.flat(parts, at);
+    const [first, ...rest] = choices;
+    let failure: SampleFailure | undefined;
+    for (const branch of this.ordered(first, parts, at)) {
+      const mark = this.chars;
+      try {
+        const branchSeen = new Set(seen);
+        const more = this.expand(branch, branchSeen);
+        return this.choose([...parts, ...more.parts], [...rest, ...more.choices], branchSeen, at);
+      } catch (error) {
+        if (!(error instanceof SampleFailure)) throw error;
+        this.chars = mark;
+        failure ??= located(error, at);
+      }
+    }
+    throw failure ?? new SampleFailure('no branch of its anyOf, oneOf or if has a value', at.path);
+  }
+
+  /** Once only what is required is built: `null` branches first, then those that do not recurse. */
+  private ordered(branches: unknown[][], parts: readonly Schema[], at: Place): unknown[][] {
+    if (!at.minimal && !parts.some((part) => isAncestor(at.ancestors, part))) return branches;
+    const rank = (branch: unknown[]): number => {
+      const target = this.shallow(branch[0]);
+      if (!isSchema(target)) return 1;
+      if (target['type'] === 'null') return 0;
+      return isAncestor(at.ancestors, target) || parts.includes(target) ? 2 : 1;
+    };
+    return [...branches].sort((a, b) => rank(a) - rank(b));
+  }
+
+  /** A schema through its `$ref`s (a few hops). */
+  private shallow(schema: unknown): unknown {
+    let node = schema;
+    for (let hop = 0; hop < 8 && isSchema(node) && typeof node['$ref'] === 'string'; hop++) {
+      node = this.resolve(node['$ref']);
+    }
+    return node;
+  }
+
+  private flat(parts: Schema[], at: Place): unknown {
+    const recursive = parts.some((part) => isAncestor(at.ancestors, part));
+    const place = recursive || at.depth >= FULL_DEPTH ? { ...at, minimal: true } : at;
+    const given = this.given(parts, place);
+    if (given.found) return this.leaf(given.value);
+    let failure: SampleFailure | undefined;
+    for (const type of typeOrder(parts, place.minimal)) {
+      const mark = this.chars;
+      try {
+        return this.ofType(type, parts, place);
+      } catch (error) {
+        if (!(error instanceof SampleFailure)) throw error;
+        this.chars = mark;
+        failure ??= located(error, place);
+      }
+    }
+    throw failure ?? new SampleFailure('its parts allow no type in common (their `type`s do not meet)', place.path);
+  }
+
+  /** The value a `const`, an `enum` or a scalar `default` gives, if it passes the rest of the schema. */
+  private given(parts: readonly Schema[], at: Place): { found: boolean; value?: unknown } {
+    const fits = (value: unknown) => acceptsValue(parts, value) && !this.ruledOut(parts, value);
+    const fixed = parts.find((part) => 'const' in part);
+    if (fixed) {
+      if (fits(fixed['const'])) return { found: true, value: fixed['const'] };
+      throw new SampleFailure(`its const ${JSON.stringify(fixed['const'])} does not satisfy the rest of it`, at.path);
+    }
+    const members = parts.map((part) => part['enum']).find((list): list is unknown[] => Array.isArray(list));
+    if (members && members.length > 0) {
+      for (let i = 0; i < members.length; i++) {
+        const member = members[(at.variant + i) % members.length];
+        if (fits(member)) return { found: true, value: member };
+      }
+      throw new SampleFailure('no member of its enum satisfies the rest of it', at.path);
+    }
+    const fallback = parts.find((part) => 'default' in part)?.['default'];
+    const scalar = fallback === null || ['string', 'number', 'boolean'].includes(typeof fallback);
+    if (at.variant === 0 && scalar && fits(fallback)) return { found: true, value: fallback };
+    return { found: false };
+  }
+
+  private ofType(type: JsonType, parts: Schema[], at: Place): unknown {
+    if (type === 'object') return this.object(parts, at);
+    if (type === 'array') return this.array(parts, at);
+    // A long `minLength` is refused before the string is built.
+    if (type === 'string')
+      this.reserve(parts.reduce((most, part) => Math.max(most, Number(part['minLength']) || 0), 0));
+    for (let variant = at.variant; variant < at.variant + NOT_TRIES; variant++) {
+      const value = this.scalar(type, parts, variant);
+      if (!this.ruledOut(parts, value)) return this.leaf(value);
+    }
+    throw new SampleFailure(`every ${type} the mock tries is ruled out by its \`not\``, at.path);
+  }
+
+  private scalar(type: JsonType, parts: readonly Schema[], variant: number): unknown {
+    switch (type) {
       case 'string':
-        return this.leaf(sampleString(node));
+        return sampleString(parts, variant, this.scan);
       case 'integer':
-        return this.leaf(sampleNumber(node, true));
       case 'number':
-        return this.leaf(sampleNumber(node, false));
+        return sampleNumber(parts, type === 'integer', variant);
       case 'boolean':
-        return this.leaf(true);
-      case 'null':
-        return this.leaf(null);
+        return variant % 2 === 0;
       default:
-        return this.leaf('mock');
+        return null;
     }
   }
 
-  private resolve(ref: string): unknown {
-    if (!this.refs.has(ref)) this.refs.set(ref, resolveRef(ref, this.root));
-    return this.refs.get(ref);
-  }
-
-  private array(node: Schema, depth: number): unknown[] {
-    const min = typeof node['minItems'] === 'number' ? Math.max(1, node['minItems']) : 1;
-    // Each item takes at least a character and a comma: refuse at once rather than item by item.
-    this.charge(2 + 2 * min, `minItems ${min}`);
-    const items: unknown[] = [];
-    for (let i = 0; i < min; i++) items.push(this.sample(node['items'] ?? {}, depth + 1));
-    return items;
-  }
-
-  private object(node: Schema, depth: number): Record<string, unknown> {
-    const properties = isSchema(node['properties']) ? node['properties'] : {};
-    const required = Array.isArray(node['required'])
-      ? node['required'].filter((k): k is string => typeof k === 'string')
-      : [];
-    const keys = this.options.properties === 'all' ? [...new Set([...Object.keys(properties), ...required])] : required;
-    this.charge(2);
-    const out: Record<string, unknown> = {};
-    for (const key of keys) {
-      this.charge(key.length + 4);
-      out[key] = this.sample(properties[key] ?? {}, depth + 1);
-    }
-    return out;
+  /**
+   * Whether a part's `not` rules out a scalar value. Only a `not` without
+   * alternatives inside is judged here (for a scalar, the string and number
+   * keywords say it all); the final check judges the others.
+   */
+  private ruledOut(parts: readonly Schema[], value: unknown): boolean {
+    return parts.some((part) => {
+      if (!('not' in part)) return false;
+      try {
+        const inside = this.expand([part['not']], new Set());
+        const simple = inside.choices.length === 0 && inside.parts.every((p) => !('not' in p));
+        return simple && acceptsValue(inside.parts, value);
+      } catch (error) {
+        if (error instanceof SampleFailure) return false;
+        throw error;
+      }
+    });
   }
 
   /** A value used as is (a `const`, an `enum` member, a `default`, a sample scalar), counted at its JSON size. */
@@ -148,23 +267,122 @@ class Sampler {
     return value;
   }
 
-  private charge(chars: number, what = 'its nesting, sizes and constants'): void {
+  charge(chars: number, what = 'its nesting, sizes and constants'): void {
+    this.reserve(chars, what);
     this.chars += chars;
-    if (this.chars <= MAX_SAMPLE_CHARS) return;
-    throw new GatewayError(
-      'invalid_request_error',
+    this.spend(chars);
+  }
+
+  /** Refuses at once when `chars` more would pass the limit. */
+  reserve(chars: number, what = 'its nesting, sizes and constants'): void {
+    if (this.chars + chars <= MAX_SAMPLE_CHARS) return;
+    throw refusal(
+      this.options.param,
       `The mock provider generates at most ${MAX_SAMPLE_CHARS} characters of JSON for a schema; ` +
         `this schema needs more (${what}).`,
-      { param: this.options.param },
     );
+  }
+
+  /** Marks where a branch starts, to give back what it built when it is abandoned. */
+  mark(): number {
+    return this.chars;
+  }
+
+  rewind(mark: number): void {
+    this.chars = mark;
+  }
+
+  private spend(chars: number): void {
+    this.work += chars;
+    if (this.work <= MAX_WORK) return;
+    throw refusal(
+      this.options.param,
+      'The mock provider gives up on this schema: its alternatives (anyOf, oneOf, if, uniqueItems...) ' +
+        'take too many tries to find a value.',
+    );
+  }
+
+  private resolve(ref: string): unknown {
+    if (!this.refs.has(ref)) this.refs.set(ref, this.lookup(ref));
+    return this.refs.get(ref);
+  }
+
+  /**
+   * `#`, `#/json/pointer`, `#anchor`, and `$id`s of subschemas. A reference the
+   * builder cannot follow stands for any value; the final check judges the result.
+   */
+  private lookup(ref: string): unknown {
+    const hash = ref.indexOf('#');
+    const base = hash < 0 ? ref : ref.slice(0, hash);
+    const fragment = hash < 0 ? '' : ref.slice(hash + 1);
+    const document = base === '' || base === this.root['$id'] ? this.root : this.index().get(base);
+    if (!fragment) return document;
+    if (!fragment.startsWith('/')) return this.index().get(`#${fragment}`);
+    let node = document;
+    for (const raw of fragment.slice(1).split('/')) {
+      const segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+      node = Array.isArray(node) ? node[Number(segment)] : isSchema(node) ? node[segment] : undefined;
+    }
+    return node;
+  }
+
+  /** Every subschema's `$id`, `$anchor` and `$dynamicAnchor` (built once, when a reference needs it). */
+  private index(): Map<string, unknown> {
+    if (this.ids) return this.ids;
+    const ids = new Map<string, unknown>();
+    const stack: unknown[] = [this.root];
+    while (stack.length > 0) {
+      const node = stack.pop();
+      if (Array.isArray(node)) stack.push(...(node as unknown[]));
+      if (!isSchema(node)) continue;
+      if (typeof node['$id'] === 'string') ids.set(node['$id'].replace(/#$/, ''), node);
+      for (const key of ['$anchor', '$dynamicAnchor']) {
+        if (typeof node[key] === 'string') ids.set(`#${node[key]}`, node);
+      }
+      stack.push(...Object.values(node));
+    }
+    this.ids = ids;
+    return ids;
   }
 }
 
+/** The failure, with the place it happened if it does not say yet. */
+function located(failure: SampleFailure, at: Place): SampleFailure {
+  return failure.path === undefined ? new SampleFailure(failure.message, at.path) : failure;
+}
+
+function refusal(param: string, message: string): GatewayError {
+  return new GatewayError('invalid_request_error', message, { param });
+}
+
+/** The gateway's own validator has the last word: a value it would refuse is never returned. */
+function checkSample(root: Schema, value: unknown, param: string): void {
+  const compiled = compileSchema(root);
+  if (!compiled.ok) throw refusal(param, `${param} is not a valid JSON Schema: ${compiled.error}`);
+  if (compiled.validate(value)) return;
+  throw refusal(
+    param,
+    'The mock provider cannot build a value that satisfies this schema ' +
+      `(its value fails: ${formatSchemaErrors(compiled.validate.errors)}).`,
+  );
+}
+
 /**
- * A deterministic value for the schema, or a 400 naming `options.param` when the
- * value would take more than {@link MAX_SAMPLE_CHARS} characters of JSON.
+ * A deterministic value for the schema, valid against it; or a 400 naming
+ * `options.param` when the schema has no value the mock can build, or the value
+ * would take more than {@link MAX_SAMPLE_CHARS} characters of JSON.
  */
 export function sampleFromSchema(schema: unknown, options: SampleOptions): unknown {
   const root = isSchema(schema) ? schema : {};
-  return new Sampler(root, options).sample(root, 0);
+  const sampler = new Sampler(root, options);
+  let value: unknown;
+  try {
+    value = sampler.sample([root], { path: '$', depth: 0, minimal: false, variant: 0 });
+  } catch (error) {
+    if (!(error instanceof SampleFailure)) throw error;
+    const where = error.path ? `at ${error.path}: ` : '';
+    throw refusal(options.param, `The mock provider cannot build a value for this schema (${where}${error.message}).`);
+  }
+  checkSample(root, value, options.param);
+  return value;
 }

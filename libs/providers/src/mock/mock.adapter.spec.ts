@@ -280,11 +280,20 @@ describe('sampleFromSchema', () => {
     levels === 0 ? { type: 'string' } : { type: 'array', minItems, items: nested(levels - 1, minItems) };
   const fanOut = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`p${i}`, { $ref: '#/$defs/node' }]));
   const tree = { $ref: '#/$defs/node', $defs: { node: { type: 'object', properties: fanOut } } };
+  /** `$defs` l0 -> l1 -> ... each an object whose 12 required properties are the next level. */
+  const levels = (depth: number) => {
+    const defs: Record<string, unknown> = { [`l${depth}`]: { type: 'string' } };
+    for (let i = 0; i < depth; i++) {
+      const next = Object.fromEntries(Array.from({ length: 12 }, (_, k) => [`p${k}`, { $ref: `#/$defs/l${i + 1}` }]));
+      defs[`l${i}`] = { type: 'object', properties: next, required: Object.keys(next) };
+    }
+    return { $ref: '#/$defs/l0', $defs: defs };
+  };
 
   it.each<[string, unknown]>([
     ['minItems in the millions', { type: 'array', items: { type: 'string' }, minItems: 100_000_000 }],
     ['items times nesting', nested(6, 12)],
-    ['a recursive $ref fanning out', tree],
+    ['required properties fanning out through $refs', levels(8)],
     [
       'a long property name, repeated',
       { type: 'array', minItems: 100, items: { type: 'object', properties: { ['k'.repeat(5000)]: { type: 'null' } } } },
@@ -317,5 +326,9 @@ describe('sampleFromSchema', () => {
     expect(sample).toHaveLength(5000);
     expect(JSON.stringify(sample).length).toBeLessThanOrEqual(MAX_SAMPLE_CHARS);
     expect(sampleFromSchema(tree, { properties: 'required', param: 'p' })).toEqual({});
+    // A recursive fan-out ends where it recurses: there, only what is required is built.
+    expect(sampleFromSchema(tree, { properties: 'all', param: 'p' })).toEqual(
+      Object.fromEntries(Object.keys(fanOut).map((key) => [key, {}])),
+    );
   });
 });

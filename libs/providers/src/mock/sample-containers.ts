@@ -1,0 +1,313 @@
+import { stringForPattern, type ScanBudget } from './sample-pattern';
+import { sampleString } from './sample-scalar';
+import {
+  SampleFailure,
+  acceptsValue,
+  canonical,
+  isSchema,
+  largest,
+  matchesPattern,
+  smallest,
+  type Schema,
+} from './schema-values';
+
+/** Where a value is being built. */
+export interface Place {
+  /** `$.items[0].name`, for messages. */
+  path: string;
+  depth: number;
+  /** Only what the schema requires: past the depth limit, or inside a recursive `$ref`. */
+  minimal: boolean;
+  /** 0 for the usual value; another number for another value (distinct `uniqueItems` items). */
+  variant: number;
+  /** The schemas of the values this one is inside: meeting one again means recursion. */
+  ancestors?: Ancestry;
+}
+
+/** The parts of each enclosing value's schema, innermost first (a chain: nothing is copied per level). */
+export interface Ancestry {
+  readonly parts: readonly Schema[];
+  readonly outer?: Ancestry;
+}
+
+export function isAncestor(ancestry: Ancestry | undefined, schema: unknown): boolean {
+  for (let level = ancestry; level; level = level.outer) if (level.parts.includes(schema as Schema)) return true;
+  return false;
+}
+
+/** Variants tried for a `uniqueItems` item that comes out equal to an earlier one. */
+const UNIQUE_TRIES = 16;
+/** Names tried beyond the number still missing for `minProperties`. */
+const EXTRA_NAME_TRIES = 64;
+/** Longest name made up from a `patternProperties` pattern. */
+const MAX_NAME_LENGTH = 64;
+
+/** Objects and arrays of the mock's samples; the values inside come from {@link ContainerSampler.sample}. */
+export abstract class ContainerSampler {
+  constructor(
+    /** Optional properties too (structured output), not only required ones (tool arguments). */
+    private readonly full: boolean,
+    protected readonly scan: ScanBudget,
+  ) {}
+
+  abstract sample(schemas: readonly unknown[], at: Place): unknown;
+  abstract expand(schemas: readonly unknown[], seen: Set<Schema>): { parts: Schema[] };
+  abstract charge(chars: number, what?: string): void;
+  abstract reserve(chars: number, what?: string): void;
+  abstract mark(): number;
+  abstract rewind(mark: number): void;
+
+  /** `build()`, or `undefined` (with what it built given back) when it finds no value. */
+  private optional<T>(build: () => T): T | undefined {
+    const mark = this.mark();
+    try {
+      return build();
+    } catch (error) {
+      if (!(error instanceof SampleFailure)) throw error;
+      this.rewind(mark);
+      return undefined;
+    }
+  }
+
+  protected object(schemaParts: readonly Schema[], at: Place): Record<string, unknown> {
+    const parts = [...schemaParts];
+    const { keys, required } = this.keysOf(parts, at);
+    const most = smallest(parts, 'maxProperties', Infinity);
+    const least = largest(parts, 'minProperties', 0);
+    if (Math.max(required.size, least) > most) {
+      throw new SampleFailure(
+        `it needs ${Math.max(required.size, least)} properties but allows at most ${most}`,
+        at.path,
+      );
+    }
+    const ancestors: Ancestry = { parts, outer: at.ancestors };
+    const out: Record<string, unknown> = {};
+    let optionalRoom = most - required.size;
+    const add = (key: string, isRequired: boolean): void => {
+      const schemas = this.valueSchemas(parts, key);
+      if (!schemas) {
+        if (!isRequired) return;
+        const why = 'additionalProperties, propertyNames or a false schema';
+        throw new SampleFailure(`it requires the property ${JSON.stringify(key)} and forbids it (${why})`, at.path);
+      }
+      const child: Place = { ...at, path: `${at.path}.${key}`, depth: at.depth + 1, ancestors };
+      const build = () => {
+        this.charge(JSON.stringify(key).length + 2);
+        return this.sample(schemas, child);
+      };
+      if (isRequired) return define(out, key, build());
+      if (optionalRoom <= 0) return;
+      const value = this.optional(build);
+      if (value === undefined) return;
+      define(out, key, value);
+      optionalRoom--;
+    };
+    this.charge(2);
+    for (const key of keys) add(key, required.has(key));
+    let count = Object.keys(out).length;
+    if (count < least) {
+      this.reserve((least - count) * 6, `minProperties ${least}`);
+      for (const name of this.extraNames(parts, keys, least - count + EXTRA_NAME_TRIES)) {
+        if (count >= least) break;
+        if (Object.hasOwn(out, name)) continue;
+        add(name, false);
+        count = Object.keys(out).length;
+      }
+      if (count < least) {
+        throw new SampleFailure(`it needs at least ${least} properties; the mock finds only ${count}`, at.path);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The keys to build, in the order the schema declares them: the required ones
+   * (and with `full`, outside recursion, every declared one), then whatever their
+   * `dependentRequired`, `dependentSchemas` or `dependencies` add. Dependent
+   * schemas join `parts`.
+   */
+  private keysOf(parts: Schema[], at: Place): { keys: string[]; required: Set<string> } {
+    const required = new Set<string>();
+    const names: string[] = [];
+    const gather = (part: Schema) => {
+      if (isSchema(part['properties'])) names.push(...Object.keys(part['properties']));
+      if (Array.isArray(part['required'])) {
+        for (const name of part['required']) if (typeof name === 'string') required.add(name);
+      }
+    };
+    parts.forEach(gather);
+    const chosen = new Set<string>(this.full && !at.minimal ? [...names, ...required] : required);
+    const applied = new Set<unknown>();
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const key of [...chosen]) {
+        for (const part of [...parts]) {
+          for (const source of [part['dependentRequired'], part['dependentSchemas'], part['dependencies']]) {
+            if (!isSchema(source) || !Object.hasOwn(source, key) || applied.has(source[key])) continue;
+            const dependency = source[key];
+            applied.add(dependency);
+            changed = true;
+            if (Array.isArray(dependency)) {
+              for (const name of dependency) if (typeof name === 'string') required.add(name);
+            } else {
+              const more = this.expand([dependency], new Set(parts)).parts;
+              more.forEach(gather);
+              parts.push(...more);
+            }
+            required.forEach((name) => chosen.add(name));
+          }
+        }
+      }
+    }
+    const declared = [...new Set(names)].filter((name) => chosen.has(name));
+    return { keys: [...new Set([...declared, ...chosen])], required };
+  }
+
+  /**
+   * The schemas a property's value must satisfy: the `properties` entry of each
+   * part, the `patternProperties` its name matches, else `additionalProperties`
+   * (and `unevaluatedProperties` when none of these cover it). `undefined` when
+   * the name is not allowed.
+   */
+  private valueSchemas(parts: readonly Schema[], key: string): unknown[] | undefined {
+    const schemas: unknown[] = [];
+    let evaluated = false;
+    for (const part of parts) {
+      let covered = false;
+      const properties = part['properties'];
+      if (isSchema(properties) && Object.hasOwn(properties, key)) {
+        schemas.push(properties[key]);
+        covered = true;
+      }
+      const patterns = part['patternProperties'];
+      for (const [pattern, schema] of Object.entries(isSchema(patterns) ? patterns : {})) {
+        if (matchesPattern(pattern, key)) {
+          schemas.push(schema);
+          covered = true;
+        }
+      }
+      if (!covered && 'additionalProperties' in part) {
+        schemas.push(part['additionalProperties']);
+        covered = true;
+      }
+      evaluated ||= covered;
+    }
+    if (!evaluated) {
+      for (const part of parts) if ('unevaluatedProperties' in part) schemas.push(part['unevaluatedProperties']);
+    }
+    if (schemas.includes(false)) return undefined;
+    const named = parts.every((part) => !('propertyNames' in part) || this.nameAllowed(part['propertyNames'], key));
+    return named ? schemas : undefined;
+  }
+
+  private nameAllowed(schema: unknown, name: string): boolean {
+    try {
+      return acceptsValue(this.expand([schema], new Set()).parts, name);
+    } catch (error) {
+      if (error instanceof SampleFailure) return false;
+      throw error;
+    }
+  }
+
+  /** Names for `minProperties`: declared ones not built yet, then made from `patternProperties`, then `propertyNames`. */
+  private *extraNames(parts: readonly Schema[], built: readonly string[], tries: number): Generator<string> {
+    const declared = parts.flatMap((part) => (isSchema(part['properties']) ? Object.keys(part['properties']) : []));
+    const patterns = parts.flatMap((part) =>
+      Object.keys(isSchema(part['patternProperties']) ? part['patternProperties'] : {}),
+    );
+    const naming = parts.filter((part) => 'propertyNames' in part).map((part) => part['propertyNames']);
+    let left = tries;
+    for (const name of declared) {
+      if (left-- <= 0) return;
+      if (!built.includes(name)) yield name;
+    }
+    for (let variant = 0; left > 0; variant++) {
+      const names = patterns.map((pattern) => stringForPattern(pattern, 0, MAX_NAME_LENGTH, variant, this.scan));
+      const plain = this.optional(() => sampleString(this.expand(naming, new Set()).parts, variant, this.scan));
+      for (const name of [...names, plain]) {
+        if (left-- <= 0) return;
+        if (name !== undefined) yield name;
+      }
+    }
+  }
+
+  protected array(parts: readonly Schema[], at: Place): unknown[] {
+    const minItems = largest(parts, 'minItems', 0);
+    const maxItems = smallest(parts, 'maxItems', Infinity);
+    const containing = parts.filter((part) => 'contains' in part);
+    const contained = containing.length > 0 ? largest(containing, 'minContains', 1) : 0;
+    const least = Math.max(minItems, contained);
+    if (least > maxItems) throw new SampleFailure(`it needs ${least} items but allows at most ${maxItems}`, at.path);
+    const tuple = Math.max(0, ...parts.map((part) => prefixOf(part)?.length ?? 0));
+    // Beyond what is required: the whole tuple, or one item to show its shape.
+    const wanted = Math.min(maxItems, at.minimal ? least : Math.max(least, tuple, 1));
+    // Each item takes at least a character and a comma: refuse at once rather than item by item.
+    this.charge(2 + 2 * least, `minItems ${least}`);
+    const unique = parts.some((part) => part['uniqueItems'] === true);
+    const seen = new Set<string>();
+    const ancestors: Ancestry = { parts, outer: at.ancestors };
+    const items: unknown[] = [];
+    for (let index = 0; index < wanted; index++) {
+      const schemas = [
+        ...itemSchemas(parts, index),
+        ...(index < contained ? containing.map((p) => p['contains']) : []),
+      ];
+      const place: Place = { ...at, path: `${at.path}[${index}]`, depth: at.depth + 1, ancestors };
+      const build = () => this.item(schemas, place, index, unique ? seen : undefined);
+      if (index < least) {
+        items.push(build());
+        continue;
+      }
+      const value = this.optional(build);
+      if (value === undefined) break;
+      items.push(value);
+    }
+    return items;
+  }
+
+  /** An item; with `uniqueItems`, the first of its variants unlike the items before it. */
+  private item(schemas: unknown[], at: Place, index: number, seen: Set<string> | undefined): unknown {
+    if (!seen) return this.sample(schemas, at);
+    for (let variant = at.variant + index; variant < at.variant + index + UNIQUE_TRIES; variant++) {
+      const mark = this.mark();
+      const value = this.sample(schemas, { ...at, variant });
+      const key = canonical(value);
+      if (!seen.has(key)) {
+        seen.add(key);
+        return value;
+      }
+      this.rewind(mark);
+    }
+    throw new SampleFailure(`uniqueItems: the mock finds no item ${index + 1} unlike the ones before it`, at.path);
+  }
+}
+
+/** `__proto__` and the like as plain properties, as JSON.parse makes them. */
+function define(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The tuple of a part: `prefixItems` (2020-12) or an `items` array (older drafts). */
+function prefixOf(part: Schema): unknown[] | undefined {
+  const tuple = Array.isArray(part['prefixItems']) ? part['prefixItems'] : part['items'];
+  return Array.isArray(tuple) ? (tuple as unknown[]) : undefined;
+}
+
+/** The schemas of the item at `index`: each part's tuple entry, or what it says of the items after its tuple. */
+function itemSchemas(parts: readonly Schema[], index: number): unknown[] {
+  const schemas: unknown[] = [];
+  let evaluated = false;
+  for (const part of parts) {
+    const tuple = prefixOf(part);
+    const rest = !tuple ? 'items' : Array.isArray(part['prefixItems']) ? 'items' : 'additionalItems';
+    if (tuple && index < tuple.length) {
+      schemas.push(tuple[index]);
+      evaluated = true;
+    } else if (rest in part) {
+      schemas.push(part[rest]);
+      evaluated = true;
+    }
+  }
+  if (!evaluated) for (const part of parts) if ('unevaluatedItems' in part) schemas.push(part['unevaluatedItems']);
+  return schemas;
+}
