@@ -1,8 +1,38 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileSchema, formatSchemaErrors } from '@app/contracts';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 
 const model = 'mock/echo-1';
+
+/** Strict-mode style (every property required, no others), with constraints a plain sample would miss. */
+const constrained = {
+  type: 'object',
+  properties: {
+    code: { type: 'string', pattern: '^[A-Z]{3}-\\d{4}$' },
+    email: { type: 'string', format: 'email' },
+    when: { type: 'string', format: 'date-time' },
+    size: { type: 'integer', minimum: 10, maximum: 20, multipleOf: 4 },
+    tags: { type: 'array', items: { type: 'string', minLength: 6 }, minItems: 2, uniqueItems: true },
+    note: { type: ['string', 'null'], maxLength: 2 },
+    parent: { anyOf: [{ $ref: '#' }, { type: 'null' }] },
+  },
+  required: ['code', 'email', 'when', 'size', 'tags', 'note', 'parent'],
+  additionalProperties: false,
+};
+/** No string is at least 5 and at most 2 characters long. */
+const impossible = {
+  type: 'object',
+  properties: { name: { type: 'string', minLength: 5, maxLength: 2 } },
+  required: ['name'],
+};
+
+/** The gateway's own validator's verdict: `undefined` when the value is valid. */
+function problems(schema: Record<string, unknown>, value: unknown): string | undefined {
+  const compiled = compileSchema(schema);
+  if (!compiled.ok) return compiled.error;
+  return compiled.validate(value) ? undefined : formatSchemaErrors(compiled.validate.errors);
+}
 
 /** The built-in mock provider through the whole gateway, called with the official `openai` SDK. */
 describe('gateway: the mock provider', () => {
@@ -65,5 +95,44 @@ describe('gateway: the mock provider', () => {
     }
     expect(texts).toEqual(['[mock] 1 2 3', '[mock] 4']);
     expect(usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 6 });
+  });
+
+  it('builds structured output and tool arguments that satisfy their schema', async () => {
+    const messages = [{ role: 'user' as const, content: 'call tool' }];
+    const structured = await openai.post<{ object: Record<string, unknown> }>('/generate/structured', {
+      body: { model, messages, schema: constrained },
+    });
+    expect(problems(constrained, structured.object)).toBeUndefined();
+    expect(structured.object).toMatchObject({ code: 'AAA-0000', size: 12, note: 'mo' });
+
+    const chat = await openai.chat.completions.create({
+      model,
+      messages,
+      response_format: { type: 'json_schema', json_schema: { name: 'thing', schema: constrained, strict: true } },
+    });
+    expect(problems(constrained, JSON.parse(chat.choices[0].message.content ?? ''))).toBeUndefined();
+
+    const tool = await openai.chat.completions.create({
+      model,
+      messages,
+      tools: [{ type: 'function', function: { name: 'make', parameters: constrained, strict: true } }],
+    });
+    const call = tool.choices[0].message.tool_calls?.[0];
+    expect(call?.type === 'function' && problems(constrained, JSON.parse(call.function.arguments))).toBeUndefined();
+  });
+
+  it('refuses a schema no value satisfies with a 400 naming the field, where and why', async () => {
+    const messages = [{ role: 'user' as const, content: 'x' }];
+    const why = expect.stringContaining('at $.name: minLength 5 is more than maxLength 2');
+    await expect(
+      openai.chat.completions.create({
+        model,
+        messages,
+        response_format: { type: 'json_schema', json_schema: { name: 'r', schema: impossible } },
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'response_format.json_schema.schema', message: why });
+    await expect(
+      openai.post('/generate/structured', { body: { model, messages, schema: impossible } }),
+    ).rejects.toMatchObject({ status: 400, param: 'schema', message: why });
   });
 });
