@@ -391,6 +391,12 @@ describe('sampleFromSchema against the gateway validator', () => {
     ['types that do not meet', { allOf: [{ type: 'string' }, { type: 'integer' }] }, 'no type in common'],
     ['overlapping oneOf branches', { oneOf: [{ type: 'string' }, { type: 'string', minLength: 1 }] }, 'oneOf'],
     ['not everything', { type: 'object', not: {} }, 'must NOT be valid'],
+    [
+      'a pattern property V8 cannot run',
+      { type: 'object', patternProperties: { '(a?){1000000000}': { type: 'string' } }, minProperties: 1 },
+      'a pattern overflows the stack',
+    ],
+    ['a pattern repeated more than 100000 times', { type: 'string', pattern: '^(a?){1000000000}$' }, 'pattern'],
   ])('refuses %s with a 400 naming the schema and why', (_name, schema, why) => {
     validateJsonSchemaDefinition(schema, 'schema');
     let thrown: unknown;

@@ -1,5 +1,4 @@
 import { GatewayError, compileSchema, formatSchemaErrors } from '@app/contracts';
-import { scanBudget } from './sample-pattern';
 import { sampleNumber, sampleString } from './sample-scalar';
 import { ContainerSampler, isAncestor, type Place } from './sample-containers';
 import {
@@ -77,7 +76,8 @@ function typeOrder(parts: readonly Schema[], minimal: boolean): JsonType[] {
 class Sampler extends ContainerSampler {
   /** Characters of JSON generated so far, separators included. */
   private chars = 0;
-  private work = 0;
+  /** Work done in all: characters built (kept or given up), patterns tested, code points scanned. */
+  private spent = 0;
   /** Resolved once each: a long `$ref` path is not walked again for every item that uses it. */
   private readonly refs = new Map<string, unknown>();
   private ids?: Map<string, unknown>;
@@ -86,7 +86,7 @@ class Sampler extends ContainerSampler {
     private readonly root: Schema,
     private readonly options: SampleOptions,
   ) {
-    super(options.properties === 'all', scanBudget());
+    super(options.properties === 'all');
   }
 
   sample(schemas: readonly unknown[], at: Place): unknown {
@@ -195,7 +195,7 @@ class Sampler extends ContainerSampler {
 
   /** The value a `const`, an `enum` or a scalar `default` gives, if it passes the rest of the schema. */
   private given(parts: readonly Schema[], at: Place): { found: boolean; value?: unknown } {
-    const fits = (value: unknown) => acceptsValue(parts, value) && !this.ruledOut(parts, value);
+    const fits = (value: unknown) => acceptsValue(parts, value, this.work) && !this.ruledOut(parts, value);
     const fixed = parts.find((part) => 'const' in part);
     if (fixed) {
       if (fits(fixed['const'])) return { found: true, value: fixed['const'] };
@@ -231,7 +231,7 @@ class Sampler extends ContainerSampler {
   private scalar(type: JsonType, parts: readonly Schema[], variant: number): unknown {
     switch (type) {
       case 'string':
-        return sampleString(parts, variant, this.scan);
+        return sampleString(parts, variant, this.work);
       case 'integer':
       case 'number':
         return sampleNumber(parts, type === 'integer', variant);
@@ -253,7 +253,7 @@ class Sampler extends ContainerSampler {
       try {
         const inside = this.expand([part['not']], new Set());
         const simple = inside.choices.length === 0 && inside.parts.every((p) => !('not' in p));
-        return simple && acceptsValue(inside.parts, value);
+        return simple && acceptsValue(inside.parts, value, this.work);
       } catch (error) {
         if (error instanceof SampleFailure) return false;
         throw error;
@@ -292,13 +292,13 @@ class Sampler extends ContainerSampler {
     this.chars = mark;
   }
 
-  private spend(chars: number): void {
-    this.work += chars;
-    if (this.work <= MAX_WORK) return;
+  spend(units: number): void {
+    this.spent += units;
+    if (this.spent <= MAX_WORK) return;
     throw refusal(
       this.options.param,
-      'The mock provider gives up on this schema: its alternatives (anyOf, oneOf, if, uniqueItems...) ' +
-        'take too many tries to find a value.',
+      'The mock provider gives up on this schema: finding a value takes too many tries ' +
+        '(alternatives of anyOf, oneOf, if, uniqueItems..., pattern tests).',
     );
   }
 
@@ -359,7 +359,15 @@ function refusal(param: string, message: string): GatewayError {
 function checkSample(root: Schema, value: unknown, param: string): void {
   const compiled = compileSchema(root);
   if (!compiled.ok) throw refusal(param, `${param} is not a valid JSON Schema: ${compiled.error}`);
-  if (compiled.validate(value)) return;
+  let valid: boolean;
+  try {
+    valid = compiled.validate(value);
+  } catch (error) {
+    // A pattern V8 cannot run (it overflows the stack) is a schema the mock cannot meet, not a crash.
+    if (!(error instanceof RangeError)) throw error;
+    throw refusal(param, 'The mock provider cannot check a value against this schema (a pattern overflows the stack).');
+  }
+  if (valid) return;
   throw refusal(
     param,
     'The mock provider cannot build a value that satisfies this schema ' +

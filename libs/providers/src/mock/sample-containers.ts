@@ -1,15 +1,6 @@
-import { stringForPattern, type ScanBudget } from './sample-pattern';
+import { stringForPattern, testPattern, type Work } from './sample-pattern';
 import { sampleString } from './sample-scalar';
-import {
-  SampleFailure,
-  acceptsValue,
-  canonical,
-  isSchema,
-  largest,
-  matchesPattern,
-  smallest,
-  type Schema,
-} from './schema-values';
+import { SampleFailure, acceptsValue, canonical, isSchema, largest, smallest, type Schema } from './schema-values';
 
 /** Where a value is being built. */
 export interface Place {
@@ -44,10 +35,12 @@ const MAX_NAME_LENGTH = 64;
 
 /** Objects and arrays of the mock's samples; the values inside come from {@link ContainerSampler.sample}. */
 export abstract class ContainerSampler {
+  /** What pattern tests and class scans spend, with the rest of the sample's work. */
+  protected readonly work: Work = { spend: (units) => this.spend(units) };
+
   constructor(
     /** Optional properties too (structured output), not only required ones (tool arguments). */
     private readonly full: boolean,
-    protected readonly scan: ScanBudget,
   ) {}
 
   abstract sample(schemas: readonly unknown[], at: Place): unknown;
@@ -56,6 +49,8 @@ export abstract class ContainerSampler {
   abstract reserve(chars: number, what?: string): void;
   abstract mark(): number;
   abstract rewind(mark: number): void;
+  /** Counts work done (kept or given up); throws once there has been too much. */
+  abstract spend(units: number): void;
 
   /** `build()`, or `undefined` (with what it built given back) when it finds no value. */
   private optional<T>(build: () => T): T | undefined {
@@ -181,7 +176,7 @@ export abstract class ContainerSampler {
       }
       const patterns = part['patternProperties'];
       for (const [pattern, schema] of Object.entries(isSchema(patterns) ? patterns : {})) {
-        if (matchesPattern(pattern, key)) {
+        if (testPattern(pattern, key, this.work)) {
           schemas.push(schema);
           covered = true;
         }
@@ -202,7 +197,7 @@ export abstract class ContainerSampler {
 
   private nameAllowed(schema: unknown, name: string): boolean {
     try {
-      return acceptsValue(this.expand([schema], new Set()).parts, name);
+      return acceptsValue(this.expand([schema], new Set()).parts, name, this.work);
     } catch (error) {
       if (error instanceof SampleFailure) return false;
       throw error;
@@ -222,8 +217,8 @@ export abstract class ContainerSampler {
       if (!built.includes(name)) yield name;
     }
     for (let variant = 0; left > 0; variant++) {
-      const names = patterns.map((pattern) => stringForPattern(pattern, 0, MAX_NAME_LENGTH, variant, this.scan));
-      const plain = this.optional(() => sampleString(this.expand(naming, new Set()).parts, variant, this.scan));
+      const names = patterns.map((pattern) => stringForPattern(pattern, 0, MAX_NAME_LENGTH, variant, this.work));
+      const plain = this.optional(() => sampleString(this.expand(naming, new Set()).parts, variant, this.work));
       for (const name of [...names, plain]) {
         if (left-- <= 0) return;
         if (name !== undefined) yield name;

@@ -1,5 +1,4 @@
 import { parse, type AstNode } from 'regjsparser';
-import { codePoints } from './schema-values';
 
 /**
  * A string that matches a JSON Schema `pattern`, built from the pattern's syntax
@@ -29,20 +28,93 @@ const PREFERRED = [
 const MAX_CHOICES = 64;
 /** Code points scanned for a class none of the preferred characters is in (`\p{Script=Greek}`, `[^\x00-\x7f]`). */
 const SCAN_LIMIT = 0x3000;
-
-/**
- * Code points one sample may test in all, across all its patterns: a schema full
- * of classes that match nothing must not cost a scan each.
- */
-export interface ScanBudget {
-  left: number;
-}
-
-export function scanBudget(): ScanBudget {
-  return { left: 4 * SCAN_LIMIT };
-}
 /** Wanted lengths tried when a pattern cannot give exactly the first one (`(ab)+` has no odd length). */
 const LENGTH_TRIES = 8;
+
+/**
+ * The work a sample may still do, shared by everything that builds it: pattern
+ * tests and class scans here spend from it, and `spend` throws once it is gone.
+ */
+export interface Work {
+  spend(units: number): void;
+}
+
+/** A quantifier that repeats more than this is not run: V8 takes time in proportion (`(a?){1000000000}` overflows its stack). */
+const MAX_REPEAT = 100_000;
+/** Patterns compiled once per process (a schema's patterns recur on request after request). */
+const MAX_CACHED_PATTERNS = 1_000;
+
+interface CompiledPattern {
+  matcher: RegExp;
+  /** The syntax tree strings are planned from; `undefined` when regjsparser does not read the pattern. */
+  root?: Node;
+  /** What one test costs, besides the text's length: the pattern's size and repetition counts. */
+  cost: number;
+}
+
+const compiled = new Map<string, CompiledPattern | null>();
+
+/**
+ * The pattern as ajv runs it (`u` flag), or `undefined` when it does not compile
+ * or repeats more than {@link MAX_REPEAT} times (such a pattern is never run here).
+ */
+function compilePattern(pattern: string): CompiledPattern | undefined {
+  let known = compiled.get(pattern);
+  if (known === undefined) {
+    known = compileFresh(pattern);
+    if (compiled.size >= MAX_CACHED_PATTERNS) compiled.clear();
+    compiled.set(pattern, known);
+  }
+  return known ?? undefined;
+}
+
+function compileFresh(pattern: string): CompiledPattern | null {
+  let matcher: RegExp;
+  try {
+    matcher = new RegExp(pattern, 'u');
+  } catch {
+    return null;
+  }
+  const root = parsePattern(pattern);
+  const repeats = root ? repetitions(root) : [];
+  if (repeats.some((count) => count > MAX_REPEAT)) return null;
+  return { matcher, root, cost: pattern.length + repeats.reduce((sum, count) => sum + count, 0) };
+}
+
+/** The finite repetition counts of every quantifier (`{3,9}`: 9). */
+function repetitions(node: Node): number[] {
+  const counts: number[] = [];
+  const stack: Node[] = [node];
+  while (stack.length > 0) {
+    const next = stack.pop() as Node;
+    if (next.type === 'quantifier') counts.push(next.max ?? next.min);
+    if ('body' in next && Array.isArray(next.body)) stack.push(...(next.body as Node[]));
+  }
+  return counts;
+}
+
+/**
+ * Whether `text` matches `pattern` as the validator tests it; a pattern that is
+ * not run here ({@link compilePattern}) matches nothing. Each test spends `work`.
+ */
+export function testPattern(pattern: string, text: string, work: Work): boolean {
+  const known = compilePattern(pattern);
+  if (!known) return false;
+  work.spend(known.cost + text.length);
+  try {
+    return known.matcher.test(text);
+  } catch {
+    // V8 can still run out of stack on a pattern within the repetition limit.
+    return false;
+  }
+}
+
+/** Length in code points, as JSON Schema counts `minLength` and `maxLength`. */
+export function codePoints(text: string): number {
+  let count = 0;
+  for (const _char of text) count++;
+  return count;
+}
 
 type Range = readonly [min: number, max: number];
 
@@ -66,7 +138,7 @@ class PatternWriter {
     private readonly variant: number,
     /** The most characters one string may take: a plan that would write more is given up. */
     private readonly limit: number,
-    private readonly scan: ScanBudget,
+    private readonly work: Work,
   ) {
     this.number(root);
   }
@@ -207,7 +279,7 @@ class PatternWriter {
     const raw = node.type === 'dot' ? '.' : node.raw;
     let choices = this.choices.get(raw);
     if (!choices) {
-      choices = choicesFor(raw, node, this.scan);
+      choices = choicesFor(raw, node, this.work);
       this.choices.set(raw, choices);
     }
     if (choices.length === 0) return '';
@@ -220,9 +292,9 @@ class PatternWriter {
 /**
  * The characters (at most {@link MAX_CHOICES}) a class, escape or `.` matches:
  * the preferred ones, else the class's own members, else the first found by
- * scanning code points, as far as the scan budget goes.
+ * scanning code points (each one spends `work`).
  */
-function choicesFor(raw: string, node: Node, scan: ScanBudget): string[] {
+function choicesFor(raw: string, node: Node, work: Work): string[] {
   const matcher = new RegExp(`^(?:${raw})$`, 'u');
   const test = (char: string) => matcher.test(char);
   let choices = PREFERRED.filter(test).slice(0, MAX_CHOICES);
@@ -235,7 +307,8 @@ function choicesFor(raw: string, node: Node, scan: ScanBudget): string[] {
       .map((code) => String.fromCodePoint(code))
       .filter(test);
   }
-  for (let code = 0xa0; choices.length === 0 && code < SCAN_LIMIT && scan.left > 0; code++, scan.left--) {
+  for (let code = 0xa0; choices.length === 0 && code < SCAN_LIMIT; code++) {
+    work.spend(1);
     if (test(String.fromCharCode(code))) choices.push(String.fromCharCode(code));
   }
   return choices.slice(0, MAX_CHOICES);
@@ -262,14 +335,13 @@ export function stringForPattern(
   pattern: string,
   minLength: number,
   maxLength: number,
-  variant = 0,
-  scan: ScanBudget = scanBudget(),
+  variant: number,
+  work: Work,
 ): string | undefined {
-  const root = parsePattern(pattern);
-  if (!root) return undefined;
-  const matcher = new RegExp(pattern, 'u');
-  const writer = new PatternWriter(root, variant, maxLength, scan);
-  const [min, max] = writer.range(root);
+  const known = compilePattern(pattern);
+  if (!known?.root) return undefined;
+  const writer = new PatternWriter(known.root, variant, maxLength, work);
+  const [min, max] = writer.range(known.root);
   // Past its longest, an unanchored pattern's string is padded up to `minLength`.
   const first = Math.min(Math.max(min, minLength), max);
   const last = Math.min(max, maxLength, first + LENGTH_TRIES - 1);
@@ -278,19 +350,10 @@ export function stringForPattern(
     if (text === undefined || !writer.usedVariant) continue;
     for (const candidate of padded(text, minLength)) {
       const size = codePoints(candidate);
-      if (size >= minLength && size <= maxLength && matches(matcher, candidate)) return candidate;
+      if (size >= minLength && size <= maxLength && testPattern(pattern, candidate, work)) return candidate;
     }
   }
   return undefined;
-}
-
-/** V8 runs out of stack on some repetitions (`(a?){1000000000}`): such a pattern matches nothing here. */
-function matches(matcher: RegExp, text: string): boolean {
-  try {
-    return matcher.test(text);
-  } catch {
-    return false;
-  }
 }
 
 /** The text, and (patterns are not anchored unless they say so) the text padded after or before to `minLength`. */

@@ -1,16 +1,6 @@
 import { checkFormat } from '@app/contracts';
-import { stringForPattern, type ScanBudget } from './sample-pattern';
-import {
-  SampleFailure,
-  codePoints,
-  isMultipleOf,
-  largest,
-  matchesPattern,
-  numberOf,
-  smallest,
-  stringsOf,
-  type Schema,
-} from './schema-values';
+import { codePoints, stringForPattern, testPattern, type Work } from './sample-pattern';
+import { SampleFailure, isMultipleOf, largest, numberOf, smallest, stringsOf, type Schema } from './schema-values';
 
 /**
  * Strings and numbers for the mock's samples: the first value that honours every
@@ -122,7 +112,7 @@ function lengthText(min: number, max: number): string {
   return min === max ? `exactly ${min} characters` : `${min} to ${max} characters`;
 }
 
-export function sampleString(parts: readonly Schema[], variant: number, scan: ScanBudget): string {
+export function sampleString(parts: readonly Schema[], variant: number, work: Work): string {
   const min = largest(parts, 'minLength', 0);
   const max = smallest(parts, 'maxLength', Infinity);
   if (min > max) throw new SampleFailure(`minLength ${min} is more than maxLength ${max}`);
@@ -134,11 +124,11 @@ export function sampleString(parts: readonly Schema[], variant: number, scan: Sc
     const length = codePoints(text);
     if (length < min || length > max) return false;
     if (!formats.every((format) => checkFormat(format, text))) return false;
-    return patterns.every((pattern) => matchesPattern(pattern, text));
+    return patterns.every((pattern) => testPattern(pattern, text, work));
   };
   const first = formats.length > 0 ? formatString(formats[0], min, max, variant) : plainString(min, max, variant);
   if (fits(first)) return first;
-  const own = patterns.map((pattern) => stringForPattern(pattern, min, max, variant, scan) ?? '');
+  const own = patterns.map((pattern) => stringForPattern(pattern, min, max, variant, work) ?? '');
   // Several patterns (allOf): one's string may match them all, or their strings joined (`^a` and `z$`: `az`).
   for (const text of [...own, own.join(''), [...own].reverse().join('')]) {
     if (fits(text)) return text;

@@ -1,4 +1,5 @@
 import { checkFormat } from '@app/contracts';
+import { codePoints, testPattern, type Work } from './sample-pattern';
 
 /** Shared pieces of the mock's sample builder: schema reading and the checks it makes on values. */
 
@@ -110,32 +111,17 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Length in code points, as JSON Schema counts `minLength` and `maxLength`. */
-export function codePoints(text: string): number {
-  let count = 0;
-  for (const _char of text) count++;
-  return count;
-}
-
 /** ajv's own test for `multipleOf` (without `multipleOfPrecision`), floating point and all. */
 export function isMultipleOf(value: number, step: number): boolean {
   const ratio = value / step;
   return ratio === Number.parseInt(String(ratio), 10);
 }
 
-export function matchesPattern(pattern: string, text: string): boolean {
-  try {
-    return new RegExp(pattern, 'u').test(text);
-  } catch {
-    return false;
-  }
-}
-
-function stringFits(part: Schema, text: string): boolean {
+function stringFits(part: Schema, text: string, work: Work): boolean {
   const length = codePoints(text);
   if (length < (numberOf(part, 'minLength') ?? 0) || length > (numberOf(part, 'maxLength') ?? Infinity)) return false;
   const pattern = part['pattern'];
-  if (typeof pattern === 'string' && !matchesPattern(pattern, text)) return false;
+  if (typeof pattern === 'string' && !testPattern(pattern, text, work)) return false;
   const format = part['format'];
   return typeof format !== 'string' || checkFormat(format, text) !== false;
 }
@@ -156,14 +142,14 @@ function numberFits(part: Schema, value: number): boolean {
  * part's type, `const`, `enum`, string and number keywords. Keywords about
  * objects and arrays are not looked at here: the final check covers them.
  */
-export function acceptsValue(parts: readonly Schema[], value: unknown): boolean {
+export function acceptsValue(parts: readonly Schema[], value: unknown, work: Work): boolean {
   return parts.every((part) => {
     const types = declaredTypes(part);
     if (types && !types.some((type) => hasType(value, type))) return false;
     if ('const' in part && !sameJson(part['const'], value)) return false;
     const members = part['enum'];
     if (Array.isArray(members) && !members.some((member) => sameJson(member, value))) return false;
-    if (typeof value === 'string') return stringFits(part, value);
+    if (typeof value === 'string') return stringFits(part, value, work);
     if (typeof value === 'number') return numberFits(part, value);
     return true;
   });
