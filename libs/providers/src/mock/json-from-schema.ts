@@ -1,6 +1,6 @@
 import { GatewayError, compileSchema, formatSchemaErrors } from '@app/contracts';
 import { sampleNumber, sampleString } from './sample-scalar';
-import { ContainerSampler, isAncestor, type Place } from './sample-containers';
+import { ContainerSampler, type Place } from './sample-containers';
 import {
   SampleFailure,
   TYPES,
@@ -53,6 +53,12 @@ const NOT_TRIES = 8;
 /** Values nested deeper are refused: a schema that requires them (a `$ref` loop through required properties) has no value here. */
 export const MAX_SAMPLE_DEPTH = 64;
 
+/** A schema as a list of parts (itself, its `$ref`s, its `allOf`s) and the choices its `anyOf`s, `oneOf`s and `if`s leave. */
+interface Expansion {
+  readonly parts: readonly Schema[];
+  readonly choices: readonly unknown[][][];
+}
+
 /**
  * The types to try for a schema: those it allows, in its order (else guessed from
  * its keywords); `null` last, or first once only what is required is built.
@@ -81,6 +87,7 @@ class Sampler extends ContainerSampler {
   /** Resolved once each: a long `$ref` path is not walked again for every item that uses it. */
   private readonly refs = new Map<string, unknown>();
   private ids?: Map<string, unknown>;
+  private readonly expansions = new Map<unknown, Expansion>();
 
   constructor(
     private readonly root: Schema,
@@ -94,17 +101,26 @@ class Sampler extends ContainerSampler {
       const why = `values would nest more than ${MAX_SAMPLE_DEPTH} levels deep (a $ref that never ends?)`;
       throw new SampleFailure(why, at.path);
     }
-    const seen = new Set<Schema>();
     try {
-      const { parts, choices } = this.expand(schemas, seen);
-      return this.choose(parts, choices, seen, at);
+      const { parts, choices } = schemas.length === 1 ? this.expandOne(schemas[0]) : this.expand(schemas, new Set());
+      return this.choose(parts, choices, at);
     } catch (error) {
       throw error instanceof SampleFailure ? located(error, at) : error;
     }
   }
 
+  /** {@link expand} of one schema, once per schema: items and properties share their schema object. */
+  private expandOne(schema: unknown): Expansion {
+    let expansion = this.expansions.get(schema);
+    if (!expansion) {
+      expansion = this.expand([schema], new Set());
+      this.expansions.set(schema, expansion);
+    }
+    return expansion;
+  }
+
   /** The schemas, their `$ref`s and `allOf`s as one list of parts; each `anyOf`, `oneOf` and `if` as a choice to make. */
-  expand(schemas: readonly unknown[], seen: Set<Schema>): { parts: Schema[]; choices: unknown[][][] } {
+  expand(schemas: readonly unknown[], seen: Set<Schema>): Expansion {
     const parts: Schema[] = [];
     const choices: unknown[][][] = [];
     const visit = (schema: unknown): void => {
@@ -134,16 +150,15 @@ class Sampler extends ContainerSampler {
   }
 
   /** One branch of each choice in turn, the next tried when a branch has no value. */
-  private choose(parts: Schema[], choices: unknown[][][], seen: Set<Schema>, at: Place): unknown {
+  private choose(parts: readonly Schema[], choices: readonly unknown[][][], at: Place): unknown {
     if (choices.length === 0) return this.flat(parts, at);
     const [first, ...rest] = choices;
     let failure: SampleFailure | undefined;
     for (const branch of this.ordered(first, parts, at)) {
       const mark = this.chars;
       try {
-        const branchSeen = new Set(seen);
-        const more = this.expand(branch, branchSeen);
-        return this.choose([...parts, ...more.parts], [...rest, ...more.choices], branchSeen, at);
+        const more = this.expand(branch, new Set(parts));
+        return this.choose([...parts, ...more.parts], [...rest, ...more.choices], at);
       } catch (error) {
         if (!(error instanceof SampleFailure)) throw error;
         this.chars = mark;
@@ -155,12 +170,12 @@ class Sampler extends ContainerSampler {
 
   /** Once only what is required is built: `null` branches first, then those that do not recurse. */
   private ordered(branches: unknown[][], parts: readonly Schema[], at: Place): unknown[][] {
-    if (!at.minimal && !parts.some((part) => isAncestor(at.ancestors, part))) return branches;
+    if (!at.minimal && !parts.some((part) => this.isAncestor(part))) return branches;
     const rank = (branch: unknown[]): number => {
       const target = this.shallow(branch[0]);
       if (!isSchema(target)) return 1;
       if (target['type'] === 'null') return 0;
-      return isAncestor(at.ancestors, target) || parts.includes(target) ? 2 : 1;
+      return this.isAncestor(target) || parts.includes(target) ? 2 : 1;
     };
     return [...branches].sort((a, b) => rank(a) - rank(b));
   }
@@ -174,8 +189,8 @@ class Sampler extends ContainerSampler {
     return node;
   }
 
-  private flat(parts: Schema[], at: Place): unknown {
-    const recursive = parts.some((part) => isAncestor(at.ancestors, part));
+  private flat(parts: readonly Schema[], at: Place): unknown {
+    const recursive = parts.some((part) => this.isAncestor(part));
     const place = recursive || at.depth >= FULL_DEPTH ? { ...at, minimal: true } : at;
     const given = this.given(parts, place);
     if (given.found) return this.leaf(given.value);
@@ -201,7 +216,7 @@ class Sampler extends ContainerSampler {
       if (fits(fixed['const'])) return { found: true, value: fixed['const'] };
       throw new SampleFailure(`its const ${JSON.stringify(fixed['const'])} does not satisfy the rest of it`, at.path);
     }
-    const members = parts.map((part) => part['enum']).find((list): list is unknown[] => Array.isArray(list));
+    const members = parts.find((part) => Array.isArray(part['enum']))?.['enum'] as unknown[] | undefined;
     if (members && members.length > 0) {
       for (let i = 0; i < members.length; i++) {
         const member = members[(at.variant + i) % members.length];
@@ -215,7 +230,7 @@ class Sampler extends ContainerSampler {
     return { found: false };
   }
 
-  private ofType(type: JsonType, parts: Schema[], at: Place): unknown {
+  private ofType(type: JsonType, parts: readonly Schema[], at: Place): unknown {
     if (type === 'object') return this.object(parts, at);
     if (type === 'array') return this.array(parts, at);
     // A long `minLength` is refused before the string is built.

@@ -11,19 +11,14 @@ export interface Place {
   minimal: boolean;
   /** 0 for the usual value; another number for another value (distinct `uniqueItems` items). */
   variant: number;
-  /** The schemas of the values this one is inside: meeting one again means recursion. */
-  ancestors?: Ancestry;
 }
 
-/** The parts of each enclosing value's schema, innermost first (a chain: nothing is copied per level). */
-export interface Ancestry {
-  readonly parts: readonly Schema[];
-  readonly outer?: Ancestry;
-}
-
-export function isAncestor(ancestry: Ancestry | undefined, schema: unknown): boolean {
-  for (let level = ancestry; level; level = level.outer) if (level.parts.includes(schema as Schema)) return true;
-  return false;
+/** The keys an object schema builds, worked out once per list of parts. */
+interface KeyPlan {
+  /** The parts, with the schemas its dependencies add. */
+  parts: readonly Schema[];
+  keys: string[];
+  required: Set<string>;
 }
 
 /** Variants tried for a `uniqueItems` item that comes out equal to an earlier one. */
@@ -38,13 +33,32 @@ export abstract class ContainerSampler {
   /** What pattern tests and class scans spend, with the rest of the sample's work. */
   protected readonly work: Work = { spend: (units) => this.spend(units) };
 
+  /** How many enclosing values each schema part belongs to: meeting one again means recursion. */
+  private readonly enclosing = new Map<Schema, number>();
+  private readonly keyPlans = new WeakMap<readonly Schema[], { full?: KeyPlan; minimal?: KeyPlan }>();
+
   constructor(
     /** Optional properties too (structured output), not only required ones (tool arguments). */
     private readonly full: boolean,
   ) {}
 
+  /** Whether the part belongs to the schema of a value this one is inside. */
+  protected isAncestor(part: unknown): boolean {
+    return (this.enclosing.get(part as Schema) ?? 0) > 0;
+  }
+
+  /** `build()` with `parts` counted as enclosing the values it builds. */
+  private inside<T>(parts: readonly Schema[], build: () => T): T {
+    for (const part of parts) this.enclosing.set(part, (this.enclosing.get(part) ?? 0) + 1);
+    try {
+      return build();
+    } finally {
+      for (const part of parts) this.enclosing.set(part, (this.enclosing.get(part) ?? 1) - 1);
+    }
+  }
+
   abstract sample(schemas: readonly unknown[], at: Place): unknown;
-  abstract expand(schemas: readonly unknown[], seen: Set<Schema>): { parts: Schema[] };
+  abstract expand(schemas: readonly unknown[], seen: Set<Schema>): { readonly parts: readonly Schema[] };
   abstract charge(chars: number, what?: string): void;
   abstract reserve(chars: number, what?: string): void;
   abstract mark(): number;
@@ -65,8 +79,16 @@ export abstract class ContainerSampler {
   }
 
   protected object(schemaParts: readonly Schema[], at: Place): Record<string, unknown> {
-    const parts = [...schemaParts];
-    const { keys, required } = this.keysOf(parts, at);
+    const { parts, keys, required } = this.keyPlan(schemaParts, at);
+    return this.inside(parts, () => this.properties(parts, keys, required, at));
+  }
+
+  private properties(
+    parts: readonly Schema[],
+    keys: readonly string[],
+    required: ReadonlySet<string>,
+    at: Place,
+  ): Record<string, unknown> {
     const most = smallest(parts, 'maxProperties', Infinity);
     const least = largest(parts, 'minProperties', 0);
     if (Math.max(required.size, least) > most) {
@@ -75,7 +97,6 @@ export abstract class ContainerSampler {
         at.path,
       );
     }
-    const ancestors: Ancestry = { parts, outer: at.ancestors };
     const out: Record<string, unknown> = {};
     let optionalRoom = most - required.size;
     const add = (key: string, isRequired: boolean): void => {
@@ -85,7 +106,7 @@ export abstract class ContainerSampler {
         const why = 'additionalProperties, propertyNames or a false schema';
         throw new SampleFailure(`it requires the property ${JSON.stringify(key)} and forbids it (${why})`, at.path);
       }
-      const child: Place = { ...at, path: `${at.path}.${key}`, depth: at.depth + 1, ancestors };
+      const child: Place = { ...at, path: `${at.path}.${key}`, depth: at.depth + 1 };
       const build = () => {
         this.charge(JSON.stringify(key).length + 2);
         return this.sample(schemas, child);
@@ -121,7 +142,19 @@ export abstract class ContainerSampler {
    * `dependentRequired`, `dependentSchemas` or `dependencies` add. Dependent
    * schemas join `parts`.
    */
-  private keysOf(parts: Schema[], at: Place): { keys: string[]; required: Set<string> } {
+  private keyPlan(schemaParts: readonly Schema[], at: Place): KeyPlan {
+    const mode = this.full && !at.minimal ? 'full' : 'minimal';
+    const known = this.keyPlans.get(schemaParts) ?? {};
+    let plan = known[mode];
+    if (!plan) {
+      const parts = [...schemaParts];
+      plan = { parts, ...this.keysOf(parts, mode === 'full') };
+      this.keyPlans.set(schemaParts, { ...known, [mode]: plan });
+    }
+    return plan;
+  }
+
+  private keysOf(parts: Schema[], all: boolean): { keys: string[]; required: Set<string> } {
     const required = new Set<string>();
     const names: string[] = [];
     const gather = (part: Schema) => {
@@ -131,7 +164,7 @@ export abstract class ContainerSampler {
       }
     };
     parts.forEach(gather);
-    const chosen = new Set<string>(this.full && !at.minimal ? [...names, ...required] : required);
+    const chosen = new Set<string>(all ? [...names, ...required] : required);
     const applied = new Set<unknown>();
     for (let changed = true; changed;) {
       changed = false;
@@ -239,15 +272,23 @@ export abstract class ContainerSampler {
     // Each item takes at least a character and a comma: refuse at once rather than item by item.
     this.charge(2 + 2 * least, `minItems ${least}`);
     const unique = parts.some((part) => part['uniqueItems'] === true);
+    return this.inside(parts, () => this.items(parts, at, { least, wanted, contained, containing, unique }));
+  }
+
+  private items(
+    parts: readonly Schema[],
+    at: Place,
+    plan: { least: number; wanted: number; contained: number; containing: readonly Schema[]; unique: boolean },
+  ): unknown[] {
+    const { least, wanted, contained, containing, unique } = plan;
     const seen = new Set<string>();
-    const ancestors: Ancestry = { parts, outer: at.ancestors };
     const items: unknown[] = [];
     for (let index = 0; index < wanted; index++) {
       const schemas = [
         ...itemSchemas(parts, index),
         ...(index < contained ? containing.map((p) => p['contains']) : []),
       ];
-      const place: Place = { ...at, path: `${at.path}[${index}]`, depth: at.depth + 1, ancestors };
+      const place: Place = { ...at, path: `${at.path}[${index}]`, depth: at.depth + 1 };
       const build = () => this.item(schemas, place, index, unique ? seen : undefined);
       if (index < least) {
         items.push(build());
@@ -277,9 +318,11 @@ export abstract class ContainerSampler {
   }
 }
 
-/** `__proto__` and the like as plain properties, as JSON.parse makes them. */
+/** `__proto__` as a plain property, as JSON.parse makes it. */
 function define(out: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 /** The tuple of a part: `prefixItems` (2020-12) or an `items` array (older drafts). */

@@ -192,8 +192,9 @@ function onGrid(bounds: Bounds, step: number, variant: number, valid: (value: nu
     Number.isFinite(lowest) || start + i <= highest ? start + i : start - (i - (highest - start));
   for (let i = variant; i < variant + 64; i++) {
     const raw = multiple(i) * step;
-    const value = [raw, Number(raw.toPrecision(15))].find(valid);
-    if (value !== undefined) return value;
+    if (valid(raw)) return raw;
+    const rounded = Number(raw.toPrecision(15));
+    if (valid(rounded)) return rounded;
   }
   return undefined;
 }
