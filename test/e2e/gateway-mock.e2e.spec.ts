@@ -47,12 +47,12 @@ describe('gateway: the mock provider', () => {
     await platform?.close();
   });
 
-  it('answers n chat choices, in JSON and streamed, with usage for all of them', async () => {
+  it('answers n chat choices told apart, in JSON and streamed, with usage for all of them', async () => {
     const messages = [{ role: 'user' as const, content: 'one two' }];
     const json = await openai.chat.completions.create({ model, messages, n: 2 });
     expect(json.choices.map((c) => [c.index, c.message.content])).toEqual([
       [0, '[mock] one two'],
-      [1, '[mock] one two'],
+      [1, '[mock:1] one two'],
     ]);
     const stream = await openai.chat.completions.create({
       model,
@@ -67,18 +67,18 @@ describe('gateway: the mock provider', () => {
       for (const choice of chunk.choices) texts[choice.index] += choice.delta.content ?? '';
       usage = chunk.usage ?? usage;
     }
-    expect(texts).toEqual(['[mock] one two', '[mock] one two']);
+    expect(texts).toEqual(['[mock] one two', '[mock:1] one two']);
     expect(usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 6, total_tokens: 8 });
     expect(json.usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 6 });
   });
 
-  it('answers every legacy prompt, n times each, prompt-major; token ids too', async () => {
+  it('answers every legacy prompt, n times each told apart, prompt-major; token ids too', async () => {
     const batch = await openai.completions.create({ model, prompt: ['a', 'b c'], n: 2 });
     expect(batch.choices.map((c) => [c.index, c.text])).toEqual([
       [0, '[mock] a'],
-      [1, '[mock] a'],
+      [1, '[mock:1] a'],
       [2, '[mock] b c'],
-      [3, '[mock] b c'],
+      [3, '[mock:1] b c'],
     ]);
     expect(batch.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 10 });
     const stream = await openai.completions.create({
@@ -119,6 +119,33 @@ describe('gateway: the mock provider', () => {
     });
     const call = tool.choices[0].message.tool_calls?.[0];
     expect(call?.type === 'function' && problems(constrained, JSON.parse(call.function.arguments))).toBeUndefined();
+  });
+
+  it('gives n tool calls their own ids and arguments, and n JSON values their own values, all valid', async () => {
+    const messages = [{ role: 'user' as const, content: 'call tool' }];
+    const tool = await openai.chat.completions.create({
+      model,
+      messages,
+      n: 3,
+      tools: [{ type: 'function', function: { name: 'make', parameters: constrained } }],
+    });
+    const calls = tool.choices.map((c) => c.message.tool_calls?.[0]);
+    const args = calls.map((call) => (call?.type === 'function' ? JSON.parse(call.function.arguments) : undefined));
+    expect(new Set(calls.map((call) => call?.id)).size).toBe(3);
+    expect(new Set(args.map((value) => JSON.stringify(value))).size).toBe(3);
+    for (const value of args) expect(problems(constrained, value)).toBeUndefined();
+    const single = await openai.chat.completions.create({
+      model,
+      messages,
+      tools: [{ type: 'function', function: { name: 'make', parameters: constrained } }],
+    });
+    expect(single.choices[0].message.tool_calls?.[0]).toEqual(calls[0]);
+
+    const format = { type: 'json_schema' as const, json_schema: { name: 'thing', schema: constrained, strict: true } };
+    const json = await openai.chat.completions.create({ model, messages, n: 2, response_format: format });
+    const values = json.choices.map((c) => JSON.parse(c.message.content ?? '') as unknown);
+    expect(values[0]).not.toEqual(values[1]);
+    for (const value of values) expect(problems(constrained, value)).toBeUndefined();
   });
 
   it('refuses a schema no value satisfies with a 400 naming the field, where and why', async () => {

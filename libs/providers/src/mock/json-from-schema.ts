@@ -31,6 +31,12 @@ export interface SampleOptions {
   properties: 'required' | 'all';
   /** The request field that holds the schema, named by the 400 when no sample can be built. */
   param: string;
+  /**
+   * Another value than the usual one (0), where the schema allows (the mock's
+   * choice `i` of `n`): strings numbered, numbers further into their range, the
+   * next `enum` member... The usual value when the schema allows no other.
+   */
+  variant?: number;
 }
 
 /**
@@ -397,10 +403,20 @@ function checkSample(root: Schema, value: unknown, param: string): void {
  */
 export function sampleFromSchema(schema: unknown, options: SampleOptions): unknown {
   const root = isSchema(schema) ? schema : {};
+  const variant = options.variant ?? 0;
+  try {
+    return sampleOnce(root, options, variant);
+  } catch (error) {
+    if (variant === 0 || !(error instanceof GatewayError)) throw error;
+    return sampleOnce(root, options, 0);
+  }
+}
+
+function sampleOnce(root: Schema, options: SampleOptions, variant: number): unknown {
   const sampler = new Sampler(root, options);
   let value: unknown;
   try {
-    value = sampler.sample([root], { path: '$', depth: 0, minimal: false, variant: 0 });
+    value = sampler.sample([root], { path: '$', depth: 0, minimal: false, variant });
   } catch (error) {
     if (!(error instanceof SampleFailure)) throw error;
     const where = error.path ? `at ${error.path}: ` : '';

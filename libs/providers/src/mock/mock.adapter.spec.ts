@@ -182,24 +182,68 @@ describe('MockAdapter', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
-  it('answers n choices, in JSON and streamed, with usage for all of them', async () => {
+  it('answers n choices told apart, choice 0 as without n, in JSON and streamed, with usage for all', async () => {
     const json = await mock.chat(ask('one two', { n: 3 }), callContext());
     expect(json.choices.map((c) => [c.index, c.message.content, c.finish_reason])).toEqual([
       [0, '[mock] one two', 'stop'],
-      [1, '[mock] one two', 'stop'],
-      [2, '[mock] one two', 'stop'],
+      [1, '[mock:1] one two', 'stop'],
+      [2, '[mock:2] one two', 'stop'],
     ]);
     expect(json.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 9, total_tokens: 12 });
     const chunks = await collect(mock.chatStream(ask('one two', { n: 2, tools: [weather] }), callContext()));
     const texts = ['', ''];
     for (const choice of chunks.flatMap((c) => c.choices)) texts[choice.index] += choice.delta.content ?? '';
-    expect(texts).toEqual(['[mock] one two', '[mock] one two']);
+    expect(texts).toEqual(['[mock] one two', '[mock:1] one two']);
     expect(chunks.filter((c) => c.choices[0]?.finish_reason === 'stop').map((c) => c.choices[0].index)).toEqual([0, 1]);
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 6 } });
-    const calls = await mock.chat(ask('call tool', { n: 2, tools: [weather] }), callContext());
-    expect(calls.choices).toMatchObject([
-      { index: 0, finish_reason: 'tool_calls', message: { tool_calls: [{ function: { name: 'get_weather' } }] } },
-      { index: 1, finish_reason: 'tool_calls', message: { tool_calls: [{ function: { name: 'get_weather' } }] } },
+  });
+
+  it('gives each of n tool calls its own id and arguments, still valid for the tool', async () => {
+    const single = (await mock.chat(ask('call tool', { tools: [weather] }), callContext())).choices[0].message;
+    const calls = (await mock.chat(ask('call tool', { n: 3, tools: [weather] }), callContext())).choices.map(
+      (c) => c.message.tool_calls?.[0],
+    );
+    expect(calls[0]).toEqual(single.tool_calls?.[0]);
+    expect(calls.map((c) => c?.id)).toEqual([
+      single.tool_calls?.[0].id,
+      `${single.tool_calls?.[0].id}_1`,
+      `${single.tool_calls?.[0].id}_2`,
+    ]);
+    expect(calls.map((c) => (c?.type === 'function' ? JSON.parse(c.function.arguments) : undefined))).toEqual([
+      { city: 'mock', unit: 'c' },
+      { city: 'mock1', unit: 'f' },
+      { city: 'mock2', unit: 'c' },
+    ]);
+    const streamed = await collect(mock.chatStream(ask('call tool', { n: 2, tools: [weather] }), callContext()));
+    const ids = streamed.flatMap((c) => c.choices.flatMap((choice) => choice.delta.tool_calls?.map((t) => t.id) ?? []));
+    expect(ids.filter((id) => id !== undefined)).toEqual([calls[0]?.id, calls[1]?.id]);
+  });
+
+  it('answers n JSON values told apart where the schema allows, each valid, choice 0 as without n', async () => {
+    const schema = {
+      type: 'object',
+      properties: { name: { type: 'string' }, size: { type: 'integer', minimum: 1, maximum: 2 }, fixed: { const: 7 } },
+      required: ['name', 'size', 'fixed'],
+      additionalProperties: false,
+    };
+    const format = { type: 'json_schema' as const, json_schema: { name: 'thing', schema } };
+    const single = await mock.chat(ask('x', { response_format: format }), callContext());
+    const many = await mock.chat(ask('x', { response_format: format, n: 3 }), callContext());
+    const values = many.choices.map((c) => JSON.parse(c.message.content ?? ''));
+    expect(many.choices[0].message.content).toBe(single.choices[0].message.content);
+    expect(values).toEqual([
+      { name: 'mock', size: 1, fixed: 7 },
+      { name: 'mock1', size: 2, fixed: 7 },
+      { name: 'mock2', size: 1, fixed: 7 },
+    ]);
+    // A schema with one value only: every choice answers it.
+    const only = { type: 'json_schema' as const, json_schema: { name: 'one', schema: { const: 'only' } } };
+    const same = await mock.chat(ask('x', { response_format: only, n: 2 }), callContext());
+    expect(same.choices.map((c) => c.message.content)).toEqual(['"only"', '"only"']);
+    const object = await mock.chat(ask('x', { response_format: { type: 'json_object' }, n: 2 }), callContext());
+    expect(object.choices.map((c) => JSON.parse(c.message.content ?? ''))).toEqual([
+      { echo: 'x' },
+      { echo: 'x', choice: 1 },
     ]);
   });
 
@@ -218,9 +262,9 @@ describe('MockAdapter', () => {
 
   it.each<[string, CompletionRequest['prompt'], number, string[], number]>([
     ['a text', 'say hi', 1, ['[mock] say hi'], 2],
-    ['a text, n times', 'say hi', 2, ['[mock] say hi', '[mock] say hi'], 2],
+    ['a text, n times, told apart', 'say hi', 2, ['[mock] say hi', '[mock:1] say hi'], 2],
     ['a batch of texts', ['a', 'b c'], 1, ['[mock] a', '[mock] b c'], 3],
-    ['a batch, n times each, prompt-major', ['a', 'b'], 2, ['[mock] a', '[mock] a', '[mock] b', '[mock] b'], 2],
+    ['a batch, n times each, prompt-major', ['a', 'b'], 2, ['[mock] a', '[mock:1] a', '[mock] b', '[mock:1] b'], 2],
     ['token ids', [1, 2, 3], 1, ['[mock] 1 2 3'], 3],
     ['a batch of token ids', [[1, 2], [3]], 1, ['[mock] 1 2', '[mock] 3'], 3],
   ])('legacy completions answer %s', async (_name, prompt, n, texts, promptTokens) => {

@@ -22,9 +22,9 @@ import type {
   ProviderConfig,
 } from '../provider.interface';
 import {
-  MOCK_PREFIX,
   completionPrompts,
   countTokens,
+  mockPrefix,
   mockUsage,
   mockVector,
   planMockReply,
@@ -62,20 +62,37 @@ function now(): number {
 }
 
 /**
- * How many choices to answer: `n`, unless `n` copies of a reply of `chars`
- * characters would be more than {@link MAX_MOCK_CHOICES_CHARS}.
+ * How many choices to answer: `n`, unless `n` replies of about `chars`
+ * characters each would be more than {@link MAX_MOCK_CHOICES_CHARS}. Checked
+ * before the others are built, and again on all of them ({@link checkChoicesSize}).
  */
 function choiceCount(n: number | null | undefined, chars: number): number {
   const count = n ?? 1;
-  if (count > 1 && count * chars > MAX_MOCK_CHOICES_CHARS) {
-    throw new GatewayError(
-      'invalid_request_error',
-      `The mock provider writes at most ${MAX_MOCK_CHOICES_CHARS} characters for n choices; ` +
-        `${count} copies of a ${chars}-character reply are more. Ask for fewer choices.`,
-      { param: 'n' },
-    );
-  }
+  if (count > 1) checkChoicesSize(count, count * chars);
   return count;
+}
+
+function checkChoicesSize(count: number, chars: number): void {
+  if (count <= 1 || chars <= MAX_MOCK_CHOICES_CHARS) return;
+  throw new GatewayError(
+    'invalid_request_error',
+    `The mock provider writes at most ${MAX_MOCK_CHOICES_CHARS} characters for n choices; ` +
+      `${count} replies take ${chars}. Ask for fewer choices.`,
+    { param: 'n' },
+  );
+}
+
+/** The `n` replies of a chat request: the first as without `n`, the others told apart from it. */
+function chatReplies(request: ChatRequest): MockReply[] {
+  const first = planMockReply(request);
+  const n = choiceCount(request.n, replyText(first).length);
+  const replies = [first];
+  for (let choice = 1; choice < n; choice++) replies.push(planMockReply(request, choice));
+  checkChoicesSize(
+    n,
+    replies.reduce((sum, reply) => sum + replyText(reply).length, 0),
+  );
+  return replies;
 }
 
 interface CompletionPlan {
@@ -85,10 +102,20 @@ interface CompletionPlan {
   usage: Usage;
 }
 
+/** Each prompt's `n` answers: `[mock] <prompt>`, then `[mock:1] <prompt>`, `[mock:2] <prompt>`... */
 function completionPlan(request: CompletionRequest): CompletionPlan {
   const prompts = completionPrompts(request.prompt);
-  const replies = prompts.map((prompt) => `${MOCK_PREFIX} ${prompt.text}`);
-  const n = choiceCount(request.n, replies.join('').length);
+  const n = choiceCount(
+    request.n,
+    prompts.reduce((sum, prompt) => sum + prompt.text.length + 7, 0),
+  );
+  const texts = prompts.flatMap((prompt) =>
+    Array.from({ length: n }, (_, choice) => `${mockPrefix(choice)} ${prompt.text}`),
+  );
+  checkChoicesSize(
+    n,
+    texts.reduce((sum, text) => sum + text.length, 0),
+  );
   const key = typeof request.prompt === 'string' ? request.prompt : JSON.stringify(request.prompt ?? '');
   return {
     base: {
@@ -97,10 +124,10 @@ function completionPlan(request: CompletionRequest): CompletionPlan {
       created: now(),
       model: request.model,
     },
-    texts: replies.flatMap((text) => Array.from({ length: n }, () => text)),
+    texts,
     usage: tokenUsage(
       prompts.reduce((sum, prompt) => sum + prompt.tokens, 0),
-      replies.reduce((sum, text) => sum + countTokens(text), 0) * n,
+      texts.reduce((sum, text) => sum + countTokens(text), 0),
     ),
   };
 }
@@ -131,6 +158,20 @@ function checkEmbeddingSize(inputs: number, dimensions: number): void {
   }
 }
 
+function finishOf(reply: MockReply): ChatFinishReason {
+  return reply.kind === 'tool' ? 'tool_calls' : 'stop';
+}
+
+/** A reply as stream deltas: the tool call (name, then arguments), or the text word by word. */
+function replyDeltas(reply: MockReply): ChatChunkDelta[] {
+  if (reply.kind === 'text') return words(reply.text).map((content) => ({ content }));
+  const { id, name } = reply;
+  return [
+    { tool_calls: [{ index: 0, id, type: 'function', function: { name, arguments: '' } }] },
+    { tool_calls: [{ index: 0, function: { arguments: reply.arguments } }] },
+  ];
+}
+
 /** Built-in deterministic provider: no network, clearly labelled `[mock]`. */
 export class MockAdapter implements ProviderAdapter {
   readonly name: string;
@@ -148,28 +189,25 @@ export class MockAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
     this.checkAbort(call);
-    const reply = planMockReply(request);
-    const n = choiceCount(request.n, replyText(reply).length);
-    const finish: ChatFinishReason = reply.kind === 'tool' ? 'tool_calls' : 'stop';
+    const replies = chatReplies(request);
     return {
       id: this.chatId(request),
       object: 'chat.completion',
       created: now(),
       model: request.model,
-      choices: Array.from({ length: n }, (_, index) => ({
+      choices: replies.map((reply, index) => ({
         index,
         message: this.message(reply),
-        finish_reason: finish,
+        finish_reason: finishOf(reply),
         logprobs: null,
       })),
-      usage: mockUsage(promptText(request.messages), replyText(reply), n),
+      usage: mockUsage(promptText(request.messages), replies.map(replyText)),
     };
   }
 
   /** Each of the `n` choices in turn: its role, its words (or tool call), its finish; then usage. */
   async *chatStream(request: ChatRequest, call: CallContext): AsyncGenerator<ChatChunk> {
-    const reply = planMockReply(request);
-    const n = choiceCount(request.n, replyText(reply).length);
+    const replies = chatReplies(request);
     const base = {
       id: this.chatId(request),
       object: 'chat.completion.chunk' as const,
@@ -180,24 +218,15 @@ export class MockAdapter implements ProviderAdapter {
       ...base,
       choices: [{ index, delta, finish_reason: finish, logprobs: null }],
     });
-    const deltas: ChatChunkDelta[] =
-      reply.kind === 'tool'
-        ? [
-            {
-              tool_calls: [{ index: 0, id: reply.id, type: 'function', function: { name: reply.name, arguments: '' } }],
-            },
-            { tool_calls: [{ index: 0, function: { arguments: reply.arguments } }] },
-          ]
-        : words(reply.text).map((content) => ({ content }));
-    for (let index = 0; index < n; index++) {
-      for (const delta of [{ role: 'assistant' as const, content: '' }, ...deltas]) {
+    for (const [index, reply] of replies.entries()) {
+      for (const delta of [{ role: 'assistant' as const, content: '' }, ...replyDeltas(reply)]) {
         await this.pause(call);
         yield chunk(index, delta);
       }
       await this.pause(call);
-      yield chunk(index, {}, reply.kind === 'tool' ? 'tool_calls' : 'stop');
+      yield chunk(index, {}, finishOf(reply));
     }
-    yield { ...base, choices: [], usage: mockUsage(promptText(request.messages), replyText(reply), n) };
+    yield { ...base, choices: [], usage: mockUsage(promptText(request.messages), replies.map(replyText)) };
   }
 
   /** One choice per prompt, `n` times each, prompt-major as OpenAI orders them. */
@@ -228,7 +257,7 @@ export class MockAdapter implements ProviderAdapter {
     const inputs = embeddingInputs(request.input);
     const dimensions = request.dimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
     checkEmbeddingSize(inputs.length, dimensions);
-    const tokens = inputs.reduce((sum, text) => sum + mockUsage(text, '').prompt_tokens, 0);
+    const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
     return {
       object: 'list',
       model: request.model,

@@ -7,6 +7,14 @@ export type MockReply = { kind: 'text'; text: string } | { kind: 'tool'; id: str
 
 export const MOCK_PREFIX = '[mock]';
 
+/**
+ * What starts the text of choice `choice` (of `n`): `[mock]` for the first (and
+ * only) one, `[mock:1]`, `[mock:2]`... for the others, so choices tell apart.
+ */
+export function mockPrefix(choice: number): string {
+  return choice === 0 ? MOCK_PREFIX : `[mock:${choice}]`;
+}
+
 /** FNV-1a, hex: stable ids from request content. */
 export function stableHash(text: string): string {
   let hash = 0x811c9dc5;
@@ -55,45 +63,52 @@ function chooseTool(req: ChatRequest, text: string): ChatFunctionTool | undefine
   return tools.find((tool) => lower.includes(tool.function.name.toLowerCase())) ?? tools[0];
 }
 
-function formatted(req: ChatRequest, text: string): string | undefined {
+function formatted(req: ChatRequest, text: string, choice: number): string | undefined {
   const format = req.response_format;
   if (format?.type === 'json_schema') {
     const schema = format.json_schema.schema ?? { type: 'object' };
-    return JSON.stringify(sampleFromSchema(schema, { properties: 'all', param: 'response_format.json_schema.schema' }));
+    const param = 'response_format.json_schema.schema';
+    return JSON.stringify(sampleFromSchema(schema, { properties: 'all', param, variant: choice }));
   }
-  if (format?.type === 'json_object') return JSON.stringify({ echo: text });
+  if (format?.type === 'json_object') return JSON.stringify(choice === 0 ? { echo: text } : { echo: text, choice });
   return undefined;
 }
 
 /**
  * After a tool result: report it. Else a tool call when asked, a JSON value for
- * `response_format`, or `[mock] <last user message>`.
+ * `response_format`, or `[mock] <last user message>`. `choice` (of `n`) > 0
+ * answers the same in a way that tells it apart: `[mock:<choice>]`, a tool call id
+ * ending in `_<choice>`, JSON with other values where the schema allows.
  */
-export function planMockReply(req: ChatRequest): MockReply {
+export function planMockReply(req: ChatRequest, choice = 0): MockReply {
   const last = req.messages[req.messages.length - 1];
-  if (last?.role === 'tool') return { kind: 'text', text: `${MOCK_PREFIX} tool result: ${messageText(last)}` };
+  if (last?.role === 'tool') return { kind: 'text', text: `${mockPrefix(choice)} tool result: ${messageText(last)}` };
   const text = lastUserText(req.messages);
   const tool = chooseTool(req, text);
   if (tool) {
     const param = `tools[${(req.tools ?? []).indexOf(tool)}].function.parameters`;
-    const args = sampleFromSchema(tool.function.parameters ?? { type: 'object' }, { properties: 'required', param });
+    const parameters = tool.function.parameters ?? { type: 'object' };
+    const args = sampleFromSchema(parameters, { properties: 'required', param, variant: choice });
     return {
       kind: 'tool',
-      id: `call_mock_${stableHash(JSON.stringify(req.messages))}`,
+      id: `call_mock_${stableHash(JSON.stringify(req.messages))}${choice === 0 ? '' : `_${choice}`}`,
       name: tool.function.name,
       arguments: JSON.stringify(args ?? {}),
     };
   }
-  return { kind: 'text', text: formatted(req, text) ?? `${MOCK_PREFIX} ${text}` };
+  return { kind: 'text', text: formatted(req, text, choice) ?? `${mockPrefix(choice)} ${text}` };
 }
 
 export function replyText(reply: MockReply): string {
   return reply.kind === 'text' ? reply.text : `${reply.name} ${reply.arguments}`;
 }
 
-/** Usage of one prompt answered `choices` times with the same text. */
-export function mockUsage(promptText: string, completionText: string, choices = 1): Usage {
-  return tokenUsage(countTokens(promptText), countTokens(completionText) * choices);
+/** Usage of one prompt answered with these texts (one per choice). */
+export function mockUsage(promptText: string, completionTexts: readonly string[] = []): Usage {
+  return tokenUsage(
+    countTokens(promptText),
+    completionTexts.reduce((sum, text) => sum + countTokens(text), 0),
+  );
 }
 
 export function tokenUsage(prompt: number, completion: number): Usage {

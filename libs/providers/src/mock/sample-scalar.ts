@@ -188,8 +188,12 @@ function onGrid(bounds: Bounds, step: number, variant: number, valid: (value: nu
   const lowest = Number.isFinite(bounds.low) ? Math.ceil(bounds.low / step) : -Infinity;
   const highest = Number.isFinite(bounds.high) ? Math.floor(bounds.high / step) : Infinity;
   const start = Number.isFinite(lowest) ? lowest : Math.min(1, highest);
-  const multiple = (i: number) =>
-    Number.isFinite(lowest) || start + i <= highest ? start + i : start - (i - (highest - start));
+  // Between two bounds, variants wrap around: another field of the value can still tell it apart.
+  const count = highest - lowest + 1;
+  const multiple = (i: number) => {
+    if (Number.isFinite(count) && count > 0) return lowest + (i % count);
+    return Number.isFinite(lowest) || start + i <= highest ? start + i : start - (i - (highest - start));
+  };
   for (let i = variant; i < variant + 64; i++) {
     const raw = multiple(i) * step;
     if (valid(raw)) return raw;
