@@ -354,13 +354,13 @@ class Sampler extends ContainerSampler {
     const stack: unknown[] = [this.root];
     while (stack.length > 0) {
       const node = stack.pop();
-      if (Array.isArray(node)) stack.push(...(node as unknown[]));
+      if (Array.isArray(node)) for (const item of node as unknown[]) stack.push(item);
       if (!isSchema(node)) continue;
       if (typeof node['$id'] === 'string') ids.set(node['$id'].replace(/#$/, ''), node);
       for (const key of ['$anchor', '$dynamicAnchor']) {
         if (typeof node[key] === 'string') ids.set(`#${node[key]}`, node);
       }
-      stack.push(...Object.values(node));
+      for (const value of Object.values(node)) stack.push(value);
     }
     this.ids = ids;
     return ids;
@@ -418,6 +418,9 @@ function sampleOnce(root: Schema, options: SampleOptions, variant: number): unkn
   try {
     value = sampler.sample([root], { path: '$', depth: 0, minimal: false, variant });
   } catch (error) {
+    if (error instanceof RangeError) {
+      throw refusal(options.param, 'The mock provider cannot build a value for this schema: it nests too deeply.');
+    }
     if (!(error instanceof SampleFailure)) throw error;
     const where = error.path ? `at ${error.path}: ` : '';
     throw refusal(options.param, `The mock provider cannot build a value for this schema (${where}${error.message}).`);

@@ -158,7 +158,7 @@ export abstract class ContainerSampler {
     const required = new Set<string>();
     const names: string[] = [];
     const gather = (part: Schema) => {
-      if (isSchema(part['properties'])) names.push(...Object.keys(part['properties']));
+      if (isSchema(part['properties'])) for (const name of Object.keys(part['properties'])) names.push(name);
       if (Array.isArray(part['required'])) {
         for (const name of part['required']) if (typeof name === 'string') required.add(name);
       }
@@ -180,7 +180,7 @@ export abstract class ContainerSampler {
             } else {
               const more = this.expand([dependency], new Set(parts)).parts;
               more.forEach(gather);
-              parts.push(...more);
+              for (const part of more) parts.push(part);
             }
             required.forEach((name) => chosen.add(name));
           }
@@ -266,7 +266,7 @@ export abstract class ContainerSampler {
     const contained = containing.length > 0 ? largest(containing, 'minContains', 1) : 0;
     const least = Math.max(minItems, contained);
     if (least > maxItems) throw new SampleFailure(`it needs ${least} items but allows at most ${maxItems}`, at.path);
-    const tuple = Math.max(0, ...parts.map((part) => prefixOf(part)?.length ?? 0));
+    const tuple = parts.reduce((most, part) => Math.max(most, prefixOf(part)?.length ?? 0), 0);
     // Beyond what is required: the whole tuple, or one item to show its shape.
     const wanted = Math.min(maxItems, at.minimal ? least : Math.max(least, tuple, 1));
     // Each item takes at least a character and a comma: refuse at once rather than item by item.

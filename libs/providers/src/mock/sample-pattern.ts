@@ -88,7 +88,7 @@ function repetitions(node: Node): number[] {
   while (stack.length > 0) {
     const next = stack.pop() as Node;
     if (next.type === 'quantifier') counts.push(next.max ?? next.min);
-    if ('body' in next && Array.isArray(next.body)) stack.push(...(next.body as Node[]));
+    if ('body' in next && Array.isArray(next.body)) for (const child of next.body as Node[]) stack.push(child);
   }
   return counts;
 }
@@ -148,7 +148,7 @@ class PatternWriter {
     return this.digits === 0;
   }
 
-  /** A string of about `length` characters, or `undefined` past the limit. */
+  /** A string of about `length` characters, or `undefined` past the limit (or for a tree too deep to walk). */
   write(length: number): string | undefined {
     this.captured.clear();
     this.digits = this.variant;
@@ -156,7 +156,7 @@ class PatternWriter {
     try {
       return this.node(this.root, length);
     } catch (error) {
-      if (error === TOO_LONG) return undefined;
+      if (error === TOO_LONG || error instanceof RangeError) return undefined;
       throw error;
     }
   }
@@ -179,8 +179,9 @@ class PatternWriter {
           ? sum(node.body.map((child) => this.range(child)))
           : [0, 0];
       case 'disjunction': {
-        const ranges = node.body.map((child) => this.range(child));
-        return [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
+        return node.body
+          .map((child) => this.range(child))
+          .reduce<Range>((hull, [min, max]) => [Math.min(hull[0], min), Math.max(hull[1], max)], [Infinity, 0]);
       }
       case 'quantifier': {
         const [min, max] = this.range(node.body[0]);
@@ -340,8 +341,17 @@ export function stringForPattern(
 ): string | undefined {
   const known = compilePattern(pattern);
   if (!known?.root) return undefined;
-  const writer = new PatternWriter(known.root, variant, maxLength, work);
-  const [min, max] = writer.range(known.root);
+  let writer: PatternWriter;
+  let min: number;
+  let max: number;
+  try {
+    writer = new PatternWriter(known.root, variant, maxLength, work);
+    [min, max] = writer.range(known.root);
+  } catch (error) {
+    // Groups nested deeper than the stack goes: no string is planned from them.
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
   // Past its longest, an unanchored pattern's string is padded up to `minLength`.
   const first = Math.min(Math.max(min, minLength), max);
   const last = Math.min(max, maxLength, first + LENGTH_TRIES - 1);

@@ -112,9 +112,12 @@ function lengthText(min: number, max: number): string {
   return min === max ? `exactly ${min} characters` : `${min} to ${max} characters`;
 }
 
+/** No string is written longer than a whole sample may be. */
+const MAX_STRING_LENGTH = 100_000;
+
 export function sampleString(parts: readonly Schema[], variant: number, work: Work): string {
   const min = largest(parts, 'minLength', 0);
-  const max = smallest(parts, 'maxLength', Infinity);
+  const max = smallest(parts, 'maxLength', MAX_STRING_LENGTH);
   if (min > max) throw new SampleFailure(`minLength ${min} is more than maxLength ${max}`);
   // Only formats the validator checks on strings; it ignores the others, and so does this.
   const formats = stringsOf(parts, 'format').filter((format) => checkFormat(format, '') !== undefined);
@@ -168,14 +171,15 @@ function decimals(value: number): number {
 /** The least common multiple of the steps (exact for decimal steps), or the largest step when that fails. */
 function commonStep(steps: readonly number[]): number | undefined {
   if (steps.length <= 1) return steps[0];
-  const places = Math.max(...steps.map(decimals));
-  if (places > 15) return Math.max(...steps);
+  const largestStep = steps.reduce((most, step) => Math.max(most, step), 0);
+  const places = steps.reduce((most, step) => Math.max(most, decimals(step)), 0);
+  if (places > 15) return largestStep;
   const scale = 10 ** places;
   const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
   const lcm = steps
     .map((step) => BigInt(Math.round(step * scale)))
     .reduce((a, b) => (a === 0n || b === 0n ? 0n : (a / gcd(a, b)) * b));
-  if (lcm === 0n || lcm > 2n ** 60n) return Math.max(...steps);
+  if (lcm === 0n || lcm > 2n ** 60n) return largestStep;
   return Number(lcm) / scale;
 }
 
