@@ -359,6 +359,21 @@ describe('sampleFromSchema against the gateway validator', () => {
     expect(sample).toMatchObject({ type: 'div', label: 'mock', children: [{ children: [] }] });
   });
 
+  it('past 8 levels builds only what is required: a nullable branch is null there', () => {
+    const defs: Record<string, unknown> = { l12: { type: 'string' } };
+    for (let i = 0; i < 12; i++) {
+      const next = { anyOf: [{ $ref: `#/$defs/l${i + 1}` }, { type: 'null' }] };
+      defs[`l${i}`] = { type: 'object', properties: { next }, required: ['next'] };
+    }
+    let node = sampleFromSchema({ $ref: '#/$defs/l0', $defs: defs }, { properties: 'all', param: 's' });
+    let depth = 0;
+    while (typeof node === 'object' && node !== null) {
+      node = (node as { next: unknown }).next;
+      depth++;
+    }
+    expect([depth, node]).toEqual([8, null]);
+  });
+
   it.each<[string, Record<string, unknown>, string]>([
     [
       'minLength above maxLength',

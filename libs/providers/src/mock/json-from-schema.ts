@@ -57,7 +57,7 @@ const FULL_DEPTH = 8;
 /** Values tried in turn for a scalar whose `not` rules out the first. */
 const NOT_TRIES = 8;
 /** Values nested deeper are refused: a schema that requires them (a `$ref` loop through required properties) has no value here. */
-export const MAX_SAMPLE_DEPTH = 64;
+const MAX_SAMPLE_DEPTH = 64;
 
 /** A schema as a list of parts (itself, its `$ref`s, its `allOf`s) and the choices its `anyOf`s, `oneOf`s and `if`s leave. */
 interface Expansion {
@@ -176,7 +176,8 @@ class Sampler extends ContainerSampler {
 
   /** Once only what is required is built: `null` branches first, then those that do not recurse. */
   private ordered(branches: unknown[][], parts: readonly Schema[], at: Place): unknown[][] {
-    if (!at.minimal && !parts.some((part) => this.isAncestor(part))) return branches;
+    const minimal = at.minimal || at.depth >= FULL_DEPTH || parts.some((part) => this.isAncestor(part));
+    if (!minimal) return branches;
     const rank = (branch: unknown[]): number => {
       const target = this.shallow(branch[0]);
       if (!isSchema(target)) return 1;
