@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { GatewayError } from './errors';
 import { describe, expect, it } from 'vitest';
-import { compileSchema, validateAgainst, validateJsonSchemaDefinition } from './json-schema';
+import { checkFormat, compileSchema, validateAgainst, validateJsonSchemaDefinition } from './json-schema';
 
 const weather = {
   type: 'object',
@@ -230,5 +230,23 @@ describe('compiled schemas in memory', () => {
     gc();
     // ajv itself keeps every schema an instance compiled: without retiring instances, none is freed.
     expect(early.filter((ref) => ref.deref() === undefined).length).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe('checkFormat', () => {
+  it.each<[string, string | number, boolean | undefined]>([
+    ['email', 'mock@example.com', true],
+    ['email', 'not an email', false],
+    ['date-time', '2024-01-01T00:00:00Z', true],
+    ['date-time', '2024-01-01T00:00:00', false],
+    ['int32', 3, true],
+    ['int32', 1.5, false],
+    ['int32', 'three', undefined],
+    ['email', 3, undefined],
+    ['password', 'anything', true],
+    ['not-a-format', 'anything', undefined],
+    ['constructor', 'anything', undefined],
+  ])('%s %j: %s, as the validator checks it', (format, value, expected) => {
+    expect(checkFormat(format, value)).toBe(expected);
   });
 });
