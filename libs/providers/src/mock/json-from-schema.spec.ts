@@ -262,6 +262,15 @@ const VALID: Array<[string, Record<string, unknown>]> = [
     },
   ],
   [
+    'a $ref with an escaped pointer segment',
+    {
+      type: 'object',
+      properties: { v: { $ref: '#/$defs/a%25~1b' } },
+      required: ['v'],
+      $defs: { 'a%/b': { type: 'integer', minimum: 3 } },
+    },
+  ],
+  [
     'mutually recursive $defs',
     {
       $ref: '#/$defs/folder',
@@ -357,6 +366,13 @@ describe('sampleFromSchema against the gateway validator', () => {
     const ui = STRICT[2][1];
     const sample = sampleFromSchema(ui, { properties: 'required', param: 'schema' }) as Record<string, unknown>;
     expect(sample).toMatchObject({ type: 'div', label: 'mock', children: [{ children: [] }] });
+  });
+
+  it('refuses a $ref with a malformed escape, as the gateway does, rather than throwing a URIError', () => {
+    const schema = { type: 'object', properties: { v: { $ref: '#/$defs/a%zz' } }, $defs: { 'a%zz': {} } };
+    expect(() => sampleFromSchema(schema, { properties: 'all', param: 'schema' })).toThrow(
+      expect.objectContaining({ status: 400, param: 'schema', message: expect.stringContaining('percent-encoding') }),
+    );
   });
 
   it('past 8 levels builds only what is required: a nullable branch is null there', () => {

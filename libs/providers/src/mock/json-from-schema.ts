@@ -1,6 +1,7 @@
 import { GatewayError, compileSchema, formatSchemaErrors } from '@app/contracts';
 import { sampleNumber, sampleString } from './sample-scalar';
 import { ContainerSampler, type Place } from './sample-containers';
+import { SchemaRefs } from './schema-refs';
 import {
   SampleFailure,
   TYPES,
@@ -90,9 +91,7 @@ class Sampler extends ContainerSampler {
   private chars = 0;
   /** Work done in all: characters built (kept or given up), patterns tested, code points scanned. */
   private spent = 0;
-  /** Resolved once each: a long `$ref` path is not walked again for every item that uses it. */
-  private readonly refs = new Map<string, unknown>();
-  private ids?: Map<string, unknown>;
+  private readonly refs: SchemaRefs;
   private readonly expansions = new Map<unknown, Expansion>();
 
   constructor(
@@ -100,6 +99,7 @@ class Sampler extends ContainerSampler {
     private readonly options: SampleOptions,
   ) {
     super(options.properties === 'all');
+    this.refs = new SchemaRefs(root);
   }
 
   sample(schemas: readonly unknown[], at: Place): unknown {
@@ -137,7 +137,7 @@ class Sampler extends ContainerSampler {
       parts.push(schema);
       for (const key of ['$ref', '$dynamicRef', '$recursiveRef']) {
         const ref = schema[key];
-        if (typeof ref === 'string') visit(this.resolve(ref));
+        if (typeof ref === 'string') visit(this.refs.resolve(ref));
       }
       if (Array.isArray(schema['allOf'])) schema['allOf'].forEach(visit);
       for (const key of ['anyOf', 'oneOf']) {
@@ -191,7 +191,7 @@ class Sampler extends ContainerSampler {
   private shallow(schema: unknown): unknown {
     let node = schema;
     for (let hop = 0; hop < 8 && isSchema(node) && typeof node['$ref'] === 'string'; hop++) {
-      node = this.resolve(node['$ref']);
+      node = this.refs.resolve(node['$ref']);
     }
     return node;
   }
@@ -322,49 +322,6 @@ class Sampler extends ContainerSampler {
       'The mock provider gives up on this schema: finding a value takes too many tries ' +
         '(alternatives of anyOf, oneOf, if, uniqueItems..., pattern tests).',
     );
-  }
-
-  private resolve(ref: string): unknown {
-    if (!this.refs.has(ref)) this.refs.set(ref, this.lookup(ref));
-    return this.refs.get(ref);
-  }
-
-  /**
-   * `#`, `#/json/pointer`, `#anchor`, and `$id`s of subschemas. A reference the
-   * builder cannot follow stands for any value; the final check judges the result.
-   */
-  private lookup(ref: string): unknown {
-    const hash = ref.indexOf('#');
-    const base = hash < 0 ? ref : ref.slice(0, hash);
-    const fragment = hash < 0 ? '' : ref.slice(hash + 1);
-    const document = base === '' || base === this.root['$id'] ? this.root : this.index().get(base);
-    if (!fragment) return document;
-    if (!fragment.startsWith('/')) return this.index().get(`#${fragment}`);
-    let node = document;
-    for (const raw of fragment.slice(1).split('/')) {
-      const segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-      node = Array.isArray(node) ? node[Number(segment)] : isSchema(node) ? node[segment] : undefined;
-    }
-    return node;
-  }
-
-  /** Every subschema's `$id`, `$anchor` and `$dynamicAnchor` (built once, when a reference needs it). */
-  private index(): Map<string, unknown> {
-    if (this.ids) return this.ids;
-    const ids = new Map<string, unknown>();
-    const stack: unknown[] = [this.root];
-    while (stack.length > 0) {
-      const node = stack.pop();
-      if (Array.isArray(node)) for (const item of node as unknown[]) stack.push(item);
-      if (!isSchema(node)) continue;
-      if (typeof node['$id'] === 'string') ids.set(node['$id'].replace(/#$/, ''), node);
-      for (const key of ['$anchor', '$dynamicAnchor']) {
-        if (typeof node[key] === 'string') ids.set(`#${node[key]}`, node);
-      }
-      for (const value of Object.values(node)) stack.push(value);
-    }
-    this.ids = ids;
-    return ids;
   }
 }
 
