@@ -169,6 +169,16 @@ describe('validateAgainst', () => {
     expect(result.ok ? '' : result.errors).toContain(errors);
   });
 
+  it('answers a 400 for a pattern that compiles but overflows the stack when it runs, not a crash', () => {
+    const schema = { type: 'string', pattern: '^(a?){1000000000}$' };
+    expect(() => validateJsonSchemaDefinition(schema, 'schema')).not.toThrow();
+    const err = thrown(() => validateAgainst(schema, 'aaa'));
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err.status).toBe(400);
+    expect(err.param).toBe('schema');
+    expect(err.message).toContain('cannot be checked');
+  });
+
   it('lists every problem at once, in JSON-path form', () => {
     const schema = {
       type: 'object',

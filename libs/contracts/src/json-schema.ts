@@ -195,6 +195,19 @@ export function validateAgainst(schema: unknown, value: unknown): SchemaValidati
       param: 'schema',
     });
   }
-  if (compiled.validate(value)) return { ok: true };
-  return { ok: false, errors: formatSchemaErrors(compiled.validate.errors) };
+  let valid: boolean;
+  try {
+    valid = compiled.validate(value);
+  } catch (error) {
+    // A pattern such as `(a?){1000000000}` compiles, then overflows V8's stack when it runs.
+    if (!(error instanceof RangeError)) throw error;
+    throw new GatewayError(
+      'invalid_request_error',
+      `schema cannot be checked: ${error.message} while checking a value`,
+      {
+        param: 'schema',
+      },
+    );
+  }
+  return valid ? { ok: true } : { ok: false, errors: formatSchemaErrors(compiled.validate.errors) };
 }
