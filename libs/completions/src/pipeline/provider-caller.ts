@@ -14,6 +14,7 @@ import { asError, withFields } from '@app/contracts';
 import { type CallContext, ProviderError, type RouteTarget } from '@app/providers';
 import { ProviderRegistry, type RegisteredProvider } from '../catalog';
 import {
+  addUsage,
   checkJsonReply,
   emulatedToolStream,
   emulateToolsRequest,
@@ -197,7 +198,11 @@ export class ProviderCaller {
     const text = (reply: ChatResponse) => reply.choices[0]?.message.content ?? '';
     let check = checkJsonReply(req, text(res));
     if (!check.ok) {
-      res = await provider.adapter.chat(repairRequest(upstream, text(res), check.errors), call);
+      const first = res;
+      const repaired = await provider.adapter.chat(repairRequest(upstream, text(first), check.errors), call);
+      // Both calls were made, and billed, for this one answer.
+      const usage = addUsage(first.usage, repaired.usage);
+      res = usage ? { ...repaired, usage } : repaired;
       check = checkJsonReply(req, text(res));
     }
     if (!check.ok) {

@@ -197,6 +197,10 @@ export class FakeOpenAIServer extends FakeUpstream {
     }
     const meta = this.nextMeta('chatcmpl', model);
     const plan = planChat(body, behaviour.text, `call_fake${this.responseCount}`);
+    if (behaviour.usage) {
+      const { prompt_tokens, completion_tokens } = behaviour.usage;
+      plan.usage = { ...plan.usage, prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+    }
     if (body.stream !== true) return { kind: 'body', body: chatCompletionBody(plan, meta) };
     return { kind: 'sse', events: chatCompletionEvents(plan, meta, includeUsage(body)) };
   }

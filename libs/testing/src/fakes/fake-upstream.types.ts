@@ -45,6 +45,8 @@ export interface FakeBehaviour {
   garbage?: boolean | string;
   /** Replace the deterministic assistant text of a normal reply. */
   text?: string;
+  /** Replace the token counts of a normal chat reply (OpenAI-shaped fakes; the total follows). */
+  usage?: { prompt_tokens: number; completion_tokens: number };
   /** Pause between SSE events of a streamed reply. */
   chunkDelayMs?: number;
   /** Send this many SSE events (or half the JSON body) then destroy the socket. */
