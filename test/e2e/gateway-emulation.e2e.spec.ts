@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type UsageRecordEntry, UsageRepository } from '@app/db';
 import { FakeOpenAIServer } from '@app/testing';
@@ -96,6 +96,30 @@ describe('gateway emulation of tools and structured output', () => {
       for await (const chunk of stream) usage = chunk.usage ?? usage;
       expect(usage).toMatchObject({ prompt_tokens: 230, completion_tokens: 14 });
       expect(await rowOf(streamId)).toMatchObject({ promptTokens: 230, completionTokens: 14 });
+    });
+
+    it('answers 502 for a reply that fails the schema twice, records both calls, and keeps the provider open', async () => {
+      // More failures than CIRCUIT_FAILURE_THRESHOLD: the model's answers, not the provider, are at fault.
+      for (let i = 0; i < 4; i++) {
+        upstream.enqueue(
+          { match: isPost, text: '{"name": "Ada"}', usage: { prompt_tokens: 100, completion_tokens: 5 } },
+          { match: isPost, text: 'Sorry, {"age": "old"}', usage: { prompt_tokens: 130, completion_tokens: 9 } },
+        );
+        const requestId = randomUUID();
+        const error = await client.chat.completions
+          .create(
+            { model: 'plain/small', messages: ask, response_format: personFormat, stream: i % 2 === 1 },
+            { headers: { 'x-request-id': requestId } },
+          )
+          .then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(APIError);
+        expect((error as APIError).status).toBe(502);
+        expect((error as APIError).message).toMatch(/schema/);
+        expect(await rowOf(requestId)).toMatchObject({ status: 502, promptTokens: 230, completionTokens: 14 });
+      }
+      expect(upstream.requests.filter(isPost)).toHaveLength(8);
+      const res = await client.chat.completions.create({ model: 'plain/small', messages: ask });
+      expect(res.choices[0].message.content).toBe('Echo: A famous programmer');
     });
   });
 });

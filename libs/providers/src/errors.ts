@@ -1,4 +1,4 @@
-import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '@app/contracts';
+import { GatewayError, type ErrorCode, type GatewayErrorOptions, type Usage } from '@app/contracts';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import {
   describeCause,
@@ -13,7 +13,12 @@ import {
 import { upstreamErrorBody } from './shared/http';
 import type { ProviderConfig } from './provider.interface';
 
-/** Why an upstream call failed, for the router's retry / fallback / breaker decisions. */
+/**
+ * Why an upstream call failed, for the router's retry / fallback / breaker decisions.
+ * `unusable_answer`: the upstream answered, but not in a form this request can use
+ * (emulated structured output or tool calls still invalid after the repair turn) —
+ * the model's doing, not the provider's health.
+ */
 export type UpstreamFailure =
   | 'invalid_request'
   | 'not_found'
@@ -24,6 +29,7 @@ export type UpstreamFailure =
   | 'connection'
   | 'timeout'
   | 'bad_response'
+  | 'unusable_answer'
   | 'aborted';
 
 export interface ProviderErrorDetails extends GatewayErrorOptions {
@@ -32,6 +38,8 @@ export interface ProviderErrorDetails extends GatewayErrorOptions {
   retryable: boolean;
   upstreamStatus?: number;
   retryAfterMs?: number;
+  /** Tokens the upstream reported for answers it gave before the failure; they are billed all the same. */
+  usage?: Usage;
 }
 
 /** Status used for the client-abort marker (nginx's "client closed request"); never sent. */
@@ -45,9 +53,10 @@ export class ProviderError extends GatewayError {
   readonly retryable: boolean;
   readonly upstreamStatus?: number;
   readonly retryAfterMs?: number;
+  readonly usage?: Usage;
 
   constructor(code: ErrorCode, message: string, details: ProviderErrorDetails) {
-    const { provider, reason, retryable, upstreamStatus, retryAfterMs, ...options } = details;
+    const { provider, reason, retryable, upstreamStatus, retryAfterMs, usage, ...options } = details;
     super(code, message, options);
     this.name = 'ProviderError';
     this.provider = provider;
@@ -55,6 +64,7 @@ export class ProviderError extends GatewayError {
     this.retryable = retryable;
     this.upstreamStatus = upstreamStatus;
     this.retryAfterMs = retryAfterMs;
+    this.usage = usage;
   }
 }
 

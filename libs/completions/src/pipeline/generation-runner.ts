@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
 import { GatewayError, headerValue, withFields } from '@app/contracts';
-import { CLIENT_CLOSED_REQUEST, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
+import { CLIENT_CLOSED_REQUEST, ProviderError, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
 import { GatewayMetrics, type TokenUsage } from '@app/usage';
-import { NO_USAGE, OutcomeReporter } from './outcome-reporter';
+import { NO_USAGE, OutcomeReporter, tokenUsage } from './outcome-reporter';
 import type { RequestContext } from './request-context';
 import { type Admitted, RequestAdmission } from './request-admission.service';
 import { RoutingService } from './routing.service';
@@ -136,7 +136,8 @@ export class GenerationRunner {
       {
         plan,
         target: failure?.target,
-        usage: NO_USAGE,
+        // Answers the upstream gave before the request failed (a JSON reply and its repair) were billed.
+        usage: gatewayError instanceof ProviderError && gatewayError.usage ? tokenUsage(gatewayError.usage) : NO_USAGE,
         status: ctx.clientGone ? CLIENT_CLOSED_REQUEST : gatewayError.status,
         errorCode: ctx.clientGone ? 'client_closed' : gatewayError.code,
         fallbacks: failure?.fallbacks ?? 0,

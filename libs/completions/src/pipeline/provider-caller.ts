@@ -208,8 +208,9 @@ export class ProviderCaller {
     if (!check.ok) {
       throw new ProviderError('upstream_error', `The model did not produce JSON matching the schema: ${check.errors}`, {
         provider: provider.name,
-        reason: 'bad_response',
+        reason: 'unusable_answer',
         retryable: false,
+        ...(res.usage ? { usage: res.usage } : {}),
       });
     }
     const [choice, ...others] = res.choices;

@@ -62,6 +62,7 @@ describe('Router', () => {
     ['retries a 429', 'rate_limit', ['a', 'a'], 1],
     ['moves on after bad credentials without retrying', 'auth', ['a', 'b'], 0],
     ['moves on when the upstream does not know the model', 'not_found', ['a', 'b'], 0],
+    ['moves on when the answer cannot be used (invalid JSON after its repair)', 'unusable_answer', ['a', 'b'], 0],
   ])('%s', async (_name, reason, expectedCalls, retries) => {
     const { router } = setup();
     const { calls, call } = scripted({ a: [failure(reason)] });
@@ -282,6 +283,15 @@ describe('Router', () => {
       fallbacks.push((await router.execute(plan('least-latency', 'a', 'b'), signal, call)).fallbacks);
     expect(calls).toEqual(['a', 'b', 'b', 'b', 'b', 'b']);
     expect(fallbacks).toEqual([1, 0, 0, 0, 0]);
+  });
+
+  it('keeps the circuit closed on answers that cannot be used: the model is at fault, not the provider', async () => {
+    const { breakers, router } = setup();
+    const { calls, call } = scripted({ a: Array.from({ length: 5 }, () => failure('unusable_answer')) });
+    for (let i = 0; i < 5; i++) await router.execute(plan('fallback', 'a'), signal, call).catch(() => undefined);
+    expect(breakers.tryAcquire('a')).toBe(true);
+    expect(await router.execute(plan('fallback', 'a'), signal, call)).toMatchObject({ value: 'answer from a' });
+    expect(calls).toHaveLength(6);
   });
 
   it('keeps a timeout as 504 when it is the last failure', async () => {

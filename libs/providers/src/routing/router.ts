@@ -181,6 +181,7 @@ export class Router {
       case 'not_found':
       case 'auth':
       case 'quota':
+      case 'unusable_answer':
         return 'next';
       case 'rate_limit':
       case 'server':
@@ -216,7 +217,7 @@ function asGatewayError(thrown: unknown): GatewayError {
  */
 function countsAgainstProvider(error: GatewayError): boolean {
   if (!(error instanceof ProviderError)) return false;
-  return !['aborted', 'invalid_request', 'not_found', 'rate_limit'].includes(error.reason);
+  return !['aborted', 'invalid_request', 'not_found', 'rate_limit', 'unusable_answer'].includes(error.reason);
 }
 
 function finalError(plan: RoutePlan, last: GatewayError | undefined): GatewayError {
