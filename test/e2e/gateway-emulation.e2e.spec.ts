@@ -15,6 +15,26 @@ const person = {
 };
 const personFormat = { type: 'json_schema' as const, json_schema: { name: 'person', schema: person } };
 const ask = [{ role: 'user' as const, content: 'A famous programmer' }];
+const weatherTools: OpenAI.ChatCompletionFunctionTool[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
+  },
+  { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } },
+];
+const weather = [{ role: 'user' as const, content: 'Weather in Paris?' }];
+const protocol = (...calls: Array<{ name: string; arguments: unknown }>) => JSON.stringify({ tool_calls: calls });
+const parisCall = protocol({ name: 'get_weather', arguments: { city: 'Paris' } });
+type Chunk = { choices: Array<{ delta: { content?: string | null; tool_calls?: unknown[] } }> };
+/** The chunks of an SSE body, `[DONE]` left out. */
+const chunksOf = (body: string): Chunk[] =>
+  body
+    .split('\n\n')
+    .filter((frame) => frame.startsWith('data: {'))
+    .map((frame) => JSON.parse(frame.slice('data: '.length)) as Chunk);
 
 /**
  * Tool calling and structured output emulated for a provider without them, end to
@@ -25,6 +45,19 @@ describe('gateway emulation of tools and structured output', () => {
   const upstream = new FakeOpenAIServer();
   let platform: TestPlatform;
   let client: OpenAI;
+
+  const post = async (path: string, body: unknown, requestId = randomUUID()) => {
+    const res = await fetch(`${platform.gatewayUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_MASTER_KEY}`,
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, text: await res.text(), requestId };
+  };
 
   /** The stored usage row of a request, once reported and written. */
   async function rowOf(requestId: string): Promise<UsageRecordEntry> {
@@ -62,6 +95,82 @@ describe('gateway emulation of tools and structured output', () => {
     await upstream.close();
   });
   beforeEach(() => upstream.reset());
+
+  describe('tool calls', () => {
+    it.each([
+      ['a call to a tool that was not offered', protocol({ name: 'get_stock', arguments: { symbol: 'X' } })],
+      ['call markup that is not valid JSON', '{"tool_calls":[{"name":"get_weather","arguments":{city: Paris}}]}'],
+      ['a call whose arguments are not an object', protocol({ name: 'get_weather', arguments: 'Paris' })],
+    ])('asks again after %s, and never hands the markup to the client', async (_name, bad) => {
+      for (const stream of [false, true]) {
+        upstream.enqueue({ match: isPost, text: bad }, { match: isPost, text: parisCall });
+        const res = await post('/v1/chat/completions', {
+          model: 'plain/small',
+          messages: weather,
+          tools: weatherTools,
+          stream,
+        });
+        expect(res.status).toBe(200);
+        expect(res.text).not.toContain('tool_calls\\"');
+        const message = stream
+          ? {
+              content: chunksOf(res.text)
+                .map((c) => c.choices[0]?.delta.content ?? '')
+                .join(''),
+            }
+          : (JSON.parse(res.text) as OpenAI.ChatCompletion).choices[0].message;
+        expect(message.content || null).toBeNull();
+        expect(res.text).toContain(stream ? '"tool_calls":[{"index":0,"id":"call_' : '"tool_calls":[{"id":"call_');
+        expect(res.text).toContain('"finish_reason":"tool_calls"');
+        const repair = upstream.requests.filter(isPost).at(-1)!.body as { messages: Array<{ content: string }> };
+        expect(repair.messages.at(-2)?.content).toBe(bad);
+        expect(repair.messages.at(-1)?.content).toMatch(/get_weather/);
+      }
+    });
+
+    it('asks again when tool_choice requires a call and the reply is text; a named function too', async () => {
+      for (const toolChoice of ['required', { type: 'function', function: { name: 'get_weather' } }] as const) {
+        upstream.enqueue({ match: isPost, text: 'It is sunny in Paris.' }, { match: isPost, text: parisCall });
+        const res = await client.chat.completions.create({
+          model: 'plain/small',
+          messages: weather,
+          tools: weatherTools,
+          tool_choice: toolChoice,
+        });
+        expect(res.choices[0].finish_reason).toBe('tool_calls');
+        const call = res.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+        expect(call.function).toEqual({ name: 'get_weather', arguments: '{"city":"Paris"}' });
+      }
+    });
+
+    it('answers 502 when the repair is no better, with both calls recorded', async () => {
+      const bad = protocol({ name: 'get_stock', arguments: {} });
+      upstream.enqueue(
+        { match: isPost, text: bad, usage: { prompt_tokens: 50, completion_tokens: 5 } },
+        { match: isPost, text: bad, usage: { prompt_tokens: 60, completion_tokens: 5 } },
+      );
+      const res = await post('/v1/chat/completions', { model: 'plain/small', messages: weather, tools: weatherTools });
+      expect(res.status).toBe(502);
+      expect(JSON.parse(res.text)).toMatchObject({
+        error: { code: 'upstream_error', message: expect.stringMatching(/get_stock/) },
+      });
+      expect(await rowOf(res.requestId)).toMatchObject({ status: 502, promptTokens: 110, completionTokens: 10 });
+    });
+
+    it('leaves plain text and JSON that is no call alone under tool_choice auto, without asking again', async () => {
+      for (const text of ['It is sunny.', '{"name": "Ada", "age": 36}']) {
+        upstream.enqueue({ match: isPost, text });
+        const res = await client.chat.completions.create({
+          model: 'plain/small',
+          messages: weather,
+          tools: weatherTools,
+        });
+        expect(res.choices[0].message.content).toBe(text);
+        expect(res.choices[0].finish_reason).toBe('stop');
+      }
+      expect(upstream.requests.filter(isPost)).toHaveLength(2);
+    });
+  });
 
   describe('structured output', () => {
     it('counts the tokens of the first reply and of its repair, for the client and in the usage row', async () => {
@@ -111,7 +220,10 @@ describe('gateway emulation of tools and structured output', () => {
             { model: 'plain/small', messages: ask, response_format: personFormat, stream: i % 2 === 1 },
             { headers: { 'x-request-id': requestId } },
           )
-          .then(() => undefined, (e: unknown) => e);
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
         expect(error).toBeInstanceOf(APIError);
         expect((error as APIError).status).toBe(502);
         expect((error as APIError).message).toMatch(/schema/);

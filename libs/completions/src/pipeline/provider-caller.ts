@@ -16,12 +16,15 @@ import { ProviderRegistry, type RegisteredProvider } from '../catalog';
 import {
   addUsage,
   checkJsonReply,
+  emulatedToolProblem,
   emulatedToolStream,
   emulateToolsRequest,
   instructForJson,
   messagesRequestFor,
   parseEmulatedToolReply,
   repairRequest,
+  toolOffer,
+  toolRepairRequest,
   usesTools,
 } from '../translate';
 import type { OpenedStream } from './generation-runner';
@@ -89,9 +92,43 @@ export class ProviderCaller {
     if (emulateTools) upstream = emulateToolsRequest(upstream);
     if (emulateJson) upstream = instructForJson(upstream);
     let res = await provider.adapter.chat(upstream, call);
-    if (emulateTools) res = parseEmulatedToolReply(res, req);
+    if (emulateTools) res = await this.ensureToolCalls(provider, req, upstream, res, call);
     if (emulateJson) res = await this.ensureJson(provider, req, upstream, res, call);
     return res;
+  }
+
+  /**
+   * Reads the tool calls out of an emulated-tools reply; a reply that breaks the
+   * protocol (a call of a tool not on offer, malformed call markup, text where a
+   * call is required) gets one repair turn, and is never passed on as it is.
+   */
+  private async ensureToolCalls(
+    provider: RegisteredProvider,
+    req: ChatRequest,
+    upstream: ChatRequest,
+    res: ChatResponse,
+    call: CallContext,
+  ): Promise<ChatResponse> {
+    let fault = emulatedToolProblem(res, req);
+    if (fault) {
+      const repair = toolRepairRequest(upstream, fault.text, fault.problem, toolOffer(req));
+      res = await this.askAgain(provider, res, repair, call);
+      fault = emulatedToolProblem(res, req);
+    }
+    if (fault) throw unusableAnswer(provider, `The model did not make a valid tool call: ${fault.problem}`, res);
+    return parseEmulatedToolReply(res, req);
+  }
+
+  /** The repair call's answer, with the usage of both calls: both were made, and billed, for this one answer. */
+  private async askAgain(
+    provider: RegisteredProvider,
+    first: ChatResponse,
+    repair: ChatRequest,
+    call: CallContext,
+  ): Promise<ChatResponse> {
+    const repaired = await provider.adapter.chat(repair, call);
+    const usage = addUsage(first.usage, repaired.usage);
+    return usage ? { ...repaired, usage } : repaired;
   }
 
   async openStream(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<OpenedStream<ChatChunk>> {
@@ -198,22 +235,25 @@ export class ProviderCaller {
     const text = (reply: ChatResponse) => reply.choices[0]?.message.content ?? '';
     let check = checkJsonReply(req, text(res));
     if (!check.ok) {
-      const first = res;
-      const repaired = await provider.adapter.chat(repairRequest(upstream, text(first), check.errors), call);
-      // Both calls were made, and billed, for this one answer.
-      const usage = addUsage(first.usage, repaired.usage);
-      res = usage ? { ...repaired, usage } : repaired;
+      res = await this.askAgain(provider, res, repairRequest(upstream, text(res), check.errors), call);
       check = checkJsonReply(req, text(res));
     }
-    if (!check.ok) {
-      throw new ProviderError('upstream_error', `The model did not produce JSON matching the schema: ${check.errors}`, {
-        provider: provider.name,
-        reason: 'unusable_answer',
-        retryable: false,
-        ...(res.usage ? { usage: res.usage } : {}),
-      });
-    }
+    if (!check.ok)
+      throw unusableAnswer(provider, `The model did not produce JSON matching the schema: ${check.errors}`, res);
     const [choice, ...others] = res.choices;
     return { ...res, choices: [{ ...choice, message: { ...choice.message, content: check.json } }, ...others] };
   }
+}
+
+/**
+ * A 502 for an answer still unusable after its repair turn: the model's doing, so
+ * the router does not hold it against the provider; the tokens of both calls go with it.
+ */
+function unusableAnswer(provider: RegisteredProvider, message: string, res: ChatResponse): ProviderError {
+  return new ProviderError('upstream_error', message, {
+    provider: provider.name,
+    reason: 'unusable_answer',
+    retryable: false,
+    ...(res.usage ? { usage: res.usage } : {}),
+  });
 }

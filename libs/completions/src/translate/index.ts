@@ -18,8 +18,20 @@ export {
   toolInput,
 } from './anthropic-inbound.response';
 export { AnthropicEventMapper, chatChunksToAnthropicEvents, type AnthropicSseEvent } from './anthropic-inbound.stream';
-export { emulateToolsRequest, rewriteToolHistory, toolInstruction, usesTools } from './tool-emulation';
-export { emulatedToolStream, parseEmulatedToolReply, parseToolCallsFromText } from './tool-emulation.reply';
+export {
+  emulateToolsRequest,
+  rewriteToolHistory,
+  toolInstruction,
+  toolRepairRequest,
+  usesTools,
+} from './tool-emulation';
+export {
+  emulatedToolProblem,
+  emulatedToolStream,
+  parseEmulatedToolReply,
+  parseToolCallsFromText,
+  toolReplyProblem,
+} from './tool-emulation.reply';
 export { toolOffer, type ToolOffer } from './tool-offer';
 export { validateChatRequest } from './request-checks';
 export {

@@ -1,8 +1,15 @@
 import type { ChatFunctionToolCall, ChatRequest } from '@app/contracts';
 import { ChatCompletionStream } from 'openai/lib/ChatCompletionStream';
 import { describe, expect, it } from 'vitest';
-import { emulatedToolStream, parseEmulatedToolReply, parseToolCallsFromText } from './tool-emulation.reply';
-import { chatRequest, chatResponse, ndjson } from './translate.fixtures';
+import {
+  emulatedToolProblem,
+  emulatedToolStream,
+  parseEmulatedToolReply,
+  parseToolCallsFromText,
+  toolReplyProblem,
+} from './tool-emulation.reply';
+import { toolOffer } from './tool-offer';
+import { chatRequest, chatResponse, ndjson, timeTool, weatherTool } from './translate.fixtures';
 
 const names = new Set(['get_weather', 'get_time']);
 const paris = '{"location":"Paris, France"}';
@@ -94,6 +101,50 @@ describe('parseToolCallsFromText', () => {
     const text =
       '{"tool_calls":[{"name":"get_time","arguments":{}},{"name":"get_weather","arguments":{"location":"Rome"}}]}';
     expect(summary(parseToolCallsFromText(text, names, true))).toEqual([['get_time', '{}']]);
+  });
+});
+
+describe('toolReplyProblem', () => {
+  const auto = toolOffer(chatRequest());
+  const required = toolOffer(chatRequest({ tool_choice: 'required' }));
+  const named = toolOffer(chatRequest({ tool_choice: { type: 'function', function: { name: 'get_time' } } }));
+  const strict = toolOffer(
+    chatRequest({ tools: [{ ...weatherTool, function: { ...weatherTool.function, strict: true } }, timeTool] }),
+  );
+  const call = (name: string, args: unknown) => JSON.stringify({ tool_calls: [{ name, arguments: args }] });
+
+  it.each([
+    ['a valid call', auto, call('get_weather', { location: 'Paris' })],
+    ['plain text under auto', auto, 'It is sunny.'],
+    ['a JSON answer that is no call', auto, '{"name": "Ada", "age": 36}'],
+    ['a call under required', required, call('get_time', {})],
+    ['a call with arguments off a non-strict schema', auto, call('get_weather', { town: 'Paris' })],
+    ['no tools on offer (tool_choice none)', toolOffer(chatRequest({ tool_choice: 'none' })), call('nope', {})],
+  ])('accepts %s', (_name, offer, text) => {
+    expect(toolReplyProblem(text, offer)).toBeUndefined();
+  });
+
+  it.each([
+    ['a call of an unknown tool', auto, call('delete_everything', {}), /"delete_everything" is not one of the tools/],
+    ['a call of a tool other than the named one', named, call('get_weather', { location: 'Rome' }), /"get_weather"/],
+    ['one bad call among good ones', auto, '[{"name":"get_time","arguments":{}},{"name":"x","arguments":{}}]', /"x"/],
+    ['arguments that are no object', auto, call('get_time', [1, 2]), /arguments of "get_time" are not a JSON object/],
+    ['malformed call markup', auto, '{"tool_calls": [{"name": "get_time", "arguments": {tz: UTC}}]}', /not valid JSON/],
+    ['text under required', required, 'It is sunny.', /must call a tool/],
+    ['text under a named function', named, 'It is noon.', /must call a tool/],
+    ['arguments off a strict schema', strict, call('get_weather', { town: 'Paris' }), /do not match its schema/],
+  ])('finds fault with %s', (_name, offer, text, problem) => {
+    expect(toolReplyProblem(text, offer)).toMatch(problem);
+  });
+
+  it('names the first choice at fault', () => {
+    const res = chatResponse({ content: 'fine' });
+    res.choices.push({ ...res.choices[0], index: 1, message: { ...res.choices[0].message, content: call('x', {}) } });
+    expect(emulatedToolProblem(res, chatRequest())).toEqual({
+      text: call('x', {}),
+      problem: expect.stringMatching(/"x"/),
+    });
+    expect(emulatedToolProblem(chatResponse({ content: 'fine' }), chatRequest())).toBeUndefined();
   });
 });
 

@@ -7,8 +7,9 @@ import type {
   ChatResponse,
 } from '@app/contracts';
 import { jsonCandidates } from './json-extract';
+import { validateAgainst } from './json-schema';
 import { randomId } from './prompt-messages';
-import { toolOffer } from './tool-offer';
+import { type ToolOffer, toolOffer } from './tool-offer';
 
 /** Reading the emulated tool protocol back out of a reply, and replaying a reply as a stream. */
 
@@ -94,6 +95,72 @@ export function parseEmulatedToolReply(res: ChatResponse, req: ChatRequest): Cha
     };
   });
   return { ...res, choices };
+}
+
+/** Whether a JSON value is shaped as a tool call attempt, as opposed to a JSON answer (`{"name": "Ada"}`). */
+function isCallAttempt(value: unknown): boolean {
+  const callShaped = (item: unknown) =>
+    isRecord(item) &&
+    (isRecord(item['function']) ||
+      (typeof item['name'] === 'string' && ('arguments' in item || 'parameters' in item || 'input' in item)));
+  if (Array.isArray(value)) return value.length > 0 && value.every(callShaped);
+  return isRecord(value) && (Array.isArray(value['tool_calls']) || callShaped(value));
+}
+
+/** What is wrong with one attempted call, or `undefined` when the offer accepts it. */
+function callProblem(raw: unknown, offer: ToolOffer): string | undefined {
+  const call = isRecord(raw) && isRecord(raw['function']) ? raw['function'] : raw;
+  const name = isRecord(call) ? call['name'] : undefined;
+  if (!isRecord(call) || typeof name !== 'string') return 'a call does not name its tool';
+  const tool = offer.tools.find((t) => t.function.name === name);
+  if (!tool) return `"${name}" is not one of the tools you may call now`;
+  const args = argumentsText(call['arguments'] ?? call['parameters'] ?? call['input']);
+  if (args === undefined) return `the arguments of "${name}" are not a JSON object`;
+  if (tool.function.strict === true && tool.function.parameters) {
+    const check = validateAgainst(tool.function.parameters, JSON.parse(args));
+    if (!check.ok) return `the arguments of "${name}" do not match its schema: ${check.errors}`;
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a reply to an emulated-tools request, or `undefined` when it
+ * is fine: a call the client can run, or plain text where text may answer. Wrong:
+ * an attempted call (protocol JSON, even malformed) naming a tool not on offer,
+ * with arguments that are no object (or break a `strict` tool's schema), and text
+ * where `tool_choice` requires a call. Such a reply is never shown to the client:
+ * the model is asked once more (see `toolRepairRequest`).
+ */
+export function toolReplyProblem(text: string, offer: ToolOffer): string | undefined {
+  if (offer.tools.length === 0) return undefined;
+  for (const value of jsonCandidates(text)) {
+    const raw = protocolCalls(value);
+    if (!raw || raw.length === 0) continue;
+    const problem = raw.map((call) => callProblem(call, offer)).find((p) => p !== undefined);
+    // The first attempt decides: a call nested in a faulty list must not pass alone.
+    if (problem === undefined || isCallAttempt(value)) return problem;
+  }
+  if (/"tool_calls"\s*:/.test(text)) return 'the tool call is not valid JSON';
+  if (offer.mode === 'required') return 'this reply must call a tool, and it calls none';
+  return undefined;
+}
+
+/**
+ * The first problem of an emulated-tools reply (see `toolReplyProblem`) with the
+ * text that has it, or `undefined` when every choice is fine. `req` is the
+ * client's request.
+ */
+export function emulatedToolProblem(
+  res: ChatResponse,
+  req: ChatRequest,
+): { text: string; problem: string } | undefined {
+  const offer = toolOffer(req);
+  for (const choice of res.choices) {
+    const text = typeof choice.message.content === 'string' ? choice.message.content : '';
+    const problem = toolReplyProblem(text, offer);
+    if (problem) return { text, problem };
+  }
+  return undefined;
 }
 
 function choiceDeltas(message: ChatResponse['choices'][number]['message']): ChatChunkDelta[] {

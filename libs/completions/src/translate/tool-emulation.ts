@@ -126,6 +126,29 @@ export function emulateToolsRequest(req: ChatRequest): ChatRequest {
   };
 }
 
+/**
+ * The request for one repair attempt after a reply that broke the tool protocol
+ * (`toolReplyProblem`): the emulated request, the reply as the assistant's turn,
+ * and a user turn saying what was wrong and how to reply instead.
+ */
+export function toolRepairRequest(
+  upstream: ChatRequest,
+  badReply: string,
+  problem: string,
+  offer: ToolOffer,
+): ChatRequest {
+  const instead =
+    offer.mode === 'auto'
+      ? 'Reply again: either with only the JSON object of the tool protocol described above, or, if no tool is needed, in plain text without JSON.'
+      : 'Reply again with only the JSON object of the tool protocol described above, calling a tool: no text.';
+  const names = offer.tools.map((tool) => `"${tool.function.name}"`).join(', ');
+  const ask = `Your previous reply is not valid: ${problem}.\n${instead}\nThe tools you may call: ${names}.`;
+  return {
+    ...upstream,
+    messages: [...upstream.messages, { role: 'assistant', content: badReply }, { role: 'user', content: ask }],
+  };
+}
+
 /** Whether a request needs emulation on an upstream without tools: tools offered, or tool traffic in its history. */
 export function usesTools(req: ChatRequest): boolean {
   if ((req.tools?.length ?? 0) > 0) return true;
