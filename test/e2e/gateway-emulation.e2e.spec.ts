@@ -43,6 +43,8 @@ const chunksOf = (body: string): Chunk[] =>
  */
 describe('gateway emulation of tools and structured output', () => {
   const upstream = new FakeOpenAIServer();
+  /** Refuses what OpenAI's strict mode refuses. */
+  const openai = new FakeOpenAIServer({ strictSchemas: true });
   let platform: TestPlatform;
   let client: OpenAI;
 
@@ -78,7 +80,7 @@ describe('gateway emulation of tools and structured output', () => {
   }
 
   beforeAll(async () => {
-    await upstream.start();
+    await Promise.all([upstream.start(), openai.start()]);
     platform = await startPlatform({ env: { UPSTREAM_MAX_RETRIES: '0', CIRCUIT_FAILURE_THRESHOLD: '3' } });
     client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
     const created = await adminApi(platform).post('/api/providers', {
@@ -89,12 +91,22 @@ describe('gateway emulation of tools and structured output', () => {
       options: { nativeTools: false, nativeJsonSchema: false },
     });
     expect(created.status).toBe(201);
+    const native = await adminApi(platform).post('/api/providers', {
+      name: 'native',
+      kind: 'openai',
+      baseUrl: openai.baseURL,
+      apiKey: 'k',
+    });
+    expect(native.status).toBe(201);
   });
   afterAll(async () => {
     await platform?.close();
-    await upstream.close();
+    await Promise.all([upstream.close(), openai.close()]);
   });
-  beforeEach(() => upstream.reset());
+  beforeEach(() => {
+    upstream.reset();
+    openai.reset();
+  });
 
   describe('tool calls', () => {
     it.each([
@@ -173,6 +185,20 @@ describe('gateway emulation of tools and structured output', () => {
   });
 
   describe('structured output', () => {
+    it('/v1/generate/structured asks OpenAI for strict output only with a schema strict mode takes', async () => {
+      const optionalAge = { ...person, required: ['name'] };
+      const closed = { ...person, additionalProperties: false };
+      for (const schema of [person, optionalAge, closed]) {
+        const res = await post('/v1/generate/structured', { model: 'native/gpt-4o-mini', prompt: 'Ada', schema });
+        expect(res.status, res.text).toBe(200);
+        expect(JSON.parse(res.text)).toMatchObject({ object: { name: expect.any(String) } });
+      }
+      const sent = openai.requests
+        .filter(isPost)
+        .map((r) => (r.body as { response_format: { json_schema: { strict?: boolean } } }).response_format);
+      expect(sent.map((format) => format.json_schema.strict)).toEqual([false, false, true]);
+    });
+
     it('counts the tokens of the first reply and of its repair, for the client and in the usage row', async () => {
       const badThenGood = () =>
         upstream.enqueue(

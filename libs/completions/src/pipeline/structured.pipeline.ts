@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type ChatRequest, GatewayError, validateAgainst, validateJsonSchemaDefinition } from '@app/contracts';
-import { extractJson } from '../translate';
+import { extractJson, strictModeAccepts } from '../translate';
 import { ChatPipeline } from './chat.pipeline';
 import type { RequestContext } from './request-context';
 
@@ -45,7 +45,9 @@ export class StructuredPipeline {
       max_tokens: body.max_tokens,
       response_format: {
         type: 'json_schema',
-        json_schema: { name: body.name ?? 'result', schema: body.schema, strict: true },
+        // OpenAI refuses strict mode for a schema it does not support (an open object, an optional
+        // property): strict only where it is accepted; the answer is validated here either way.
+        json_schema: { name: body.name ?? 'result', schema: body.schema, strict: strictModeAccepts(body.schema) },
       },
     };
     const { value, headers } = await this.chat.complete(request, ctx).catch((error: unknown) => {

@@ -45,6 +45,7 @@ export {
 } from './structured-output';
 export { extractJson, jsonCandidates } from './json-extract';
 export { addUsage } from './usage-sum';
+export { strictModeAccepts } from './strict-schema';
 export { chatMessageSchema, chatRequestSchema, FUNCTION_NAME, MAX_OUTPUT_TOKENS } from './chat-request.schema';
 export { structuredRequestSchema } from './structured-request.schema';
 export { completionRequestSchema, embeddingRequestSchema, MAX_EMBEDDING_INPUTS } from './completion-request.schema';

@@ -38,6 +38,12 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
   omitEmbeddingUsage?: boolean;
   /** Embed with 8 dimensions whatever `dimensions` asks for, as servers without Matryoshka support do. */
   ignoreDimensions?: boolean;
+  /**
+   * Refuse `response_format: json_schema` with `strict: true` whose schema strict mode
+   * does not support (an object without `additionalProperties: false`, or with a property
+   * left out of `required`), with the 400 OpenAI answers.
+   */
+  strictSchemas?: boolean;
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
@@ -195,6 +201,8 @@ export class FakeOpenAIServer extends FakeUpstream {
     if (this.options.strictArguments && unknown.length > 0) {
       return this.errorReply(400, `Unrecognized request argument supplied: ${unknown.join(', ')}`);
     }
+    const refused = this.options.strictSchemas ? strictSchemaProblem(body.response_format) : undefined;
+    if (refused) return this.errorReply(400, refused);
     const meta = this.nextMeta('chatcmpl', model);
     const plan = planChat(body, behaviour.text, `call_fake${this.responseCount}`);
     if (behaviour.usage) {
@@ -226,6 +234,40 @@ export class FakeOpenAIServer extends FakeUpstream {
     const usage = this.options.omitEmbeddingUsage ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } };
     return { kind: 'body', body: { object: 'list', data, model, ...usage } };
   }
+}
+
+/** OpenAI's refusal of a strict `json_schema` whose objects are not closed and fully required. */
+function strictSchemaProblem(format: unknown): string | undefined {
+  const spec = asRecord(asRecord(format).json_schema);
+  if (asRecord(format).type !== 'json_schema' || spec.strict !== true) return undefined;
+  const invalid = (detail: string) => `Invalid schema for response_format '${String(spec.name)}': ${detail}`;
+  const visit = (node: unknown, context: string): string | undefined => {
+    const schema = asRecord(node);
+    if (schema.type === 'object' || 'properties' in schema) {
+      if (schema.additionalProperties !== false) {
+        return invalid(`In context=(${context}), 'additionalProperties' is required to be supplied and to be false.`);
+      }
+      const required = asArray(schema.required);
+      const missing = Object.keys(asRecord(schema.properties)).find((key) => !required.includes(key));
+      if (missing !== undefined) {
+        return invalid(
+          `In context=(${context}), 'required' is required to be supplied and to be an array including every key in properties. Missing '${missing}'.`,
+        );
+      }
+    }
+    const children = [
+      ...Object.entries(asRecord(schema.properties)).map(([key, child]) => [`'properties', '${key}'`, child] as const),
+      ...Object.entries(asRecord(schema.$defs)).map(([key, child]) => [`'$defs', '${key}'`, child] as const),
+      ...(isJsonObject(schema.items) ? [[`'items'`, schema.items] as const] : []),
+      ...asArray(schema.anyOf).map((child, i) => [`'anyOf', '${i}'`, child] as const),
+    ];
+    for (const [path, child] of children) {
+      const problem = visit(child, context ? `${context}, ${path}` : path);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  return visit(spec.schema, '');
 }
 
 function isJsonObject(value: unknown): value is JsonRecord {
