@@ -140,6 +140,38 @@ describe('gateway emulation of tools and structured output', () => {
       }
     });
 
+    it('keeps what the model says around its call as content, in JSON, streamed and on the Messages API', async () => {
+      const reply = `I will look that up.\n\`\`\`json\n${parisCall}\n\`\`\``;
+      upstream.enqueue({ match: isPost, text: reply, times: 3 });
+      const res = await client.chat.completions.create({
+        model: 'plain/small',
+        messages: weather,
+        tools: weatherTools,
+      });
+      expect(res.choices[0].message.content).toBe('I will look that up.');
+      expect(res.choices[0].message.tool_calls).toHaveLength(1);
+      const streamed = await client.chat.completions
+        .stream({ model: 'plain/small', messages: weather, tools: weatherTools })
+        .finalChatCompletion();
+      expect(streamed.choices[0].message).toMatchObject({
+        content: 'I will look that up.',
+        tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+      });
+      const messages = await post('/v1/messages', {
+        model: 'plain/small',
+        max_tokens: 200,
+        messages: weather,
+        tools: [{ name: 'get_weather', input_schema: weatherTools[0].function.parameters }],
+      });
+      expect(JSON.parse(messages.text)).toMatchObject({
+        content: [
+          { type: 'text', text: 'I will look that up.' },
+          { type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } },
+        ],
+        stop_reason: 'tool_use',
+      });
+    });
+
     it('asks again when tool_choice requires a call and the reply is text; a named function too', async () => {
       for (const toolChoice of ['required', { type: 'function', function: { name: 'get_weather' } }] as const) {
         upstream.enqueue({ match: isPost, text: 'It is sunny in Paris.' }, { match: isPost, text: parisCall });

@@ -40,8 +40,15 @@ export function balancedEnd(text: string, start: number): number {
   return -1;
 }
 
+/** A JSON value found in a reply, and where its text (fences included) starts and ends. */
+export interface JsonCandidate {
+  value: unknown;
+  start: number;
+  end: number;
+}
+
 /** Every balanced object or array span in reading order (outermost first), parsed when it parses. */
-function* spans(text: string, opener: RegExp): Generator<unknown> {
+function* spans(text: string, opener: RegExp): Generator<JsonCandidate> {
   let tried = 0;
   for (let i = 0; i < text.length && tried < MAX_SPANS; i++) {
     if (!opener.test(text[i])) continue;
@@ -50,24 +57,29 @@ function* spans(text: string, opener: RegExp): Generator<unknown> {
     if (end === -1) continue;
     const parsed = tryParse(text.slice(i, end));
     if (!parsed) continue;
-    yield parsed.value;
+    yield { value: parsed.value, start: i, end };
     i = end - 1;
   }
 }
 
 /**
- * Candidate JSON values of a reply, most likely first: the whole text, then each
- * fenced block, then each balanced object (then array) found in the prose.
+ * Candidate JSON values of a reply with their places, most likely first: the whole
+ * text, then each fenced block, then each balanced object (then array) in the prose.
  */
-export function* jsonCandidates(text: string): Generator<unknown> {
+export function* jsonCandidateSpans(text: string): Generator<JsonCandidate> {
   const whole = tryParse(text.trim());
-  if (whole) yield whole.value;
+  if (whole) yield { value: whole.value, start: 0, end: text.length };
   for (const match of text.matchAll(FENCE)) {
     const fenced = tryParse(match[1].trim());
-    if (fenced) yield fenced.value;
+    if (fenced) yield { value: fenced.value, start: match.index, end: match.index + match[0].length };
   }
   yield* spans(text, /\{/);
   yield* spans(text, /\[/);
+}
+
+/** The values of {@link jsonCandidateSpans}. */
+export function* jsonCandidates(text: string): Generator<unknown> {
+  for (const candidate of jsonCandidateSpans(text)) yield candidate.value;
 }
 
 /**

@@ -177,6 +177,16 @@ describe('parseEmulatedToolReply', () => {
     expect(out.id).toBe(protocolReply.id);
   });
 
+  it.each([
+    ['prose before fenced JSON', 'Let me check.\n```json\n{"name":"get_time","arguments":{}}\n```', 'Let me check.'],
+    ['prose on both sides', 'Checking. {"name":"get_time","arguments":{}} Back soon.', 'Checking.\n\nBack soon.'],
+    ['the protocol alone', '{"name":"get_time","arguments":{}}', null],
+  ])('keeps what the model said besides the call as content: %s', (_name, content, expected) => {
+    const out = parseEmulatedToolReply(chatResponse({ content }), chatRequest());
+    expect(out.choices[0].message.content).toBe(expected);
+    expect(out.choices[0].message.tool_calls).toHaveLength(1);
+  });
+
   it('leaves a plain answer as it is', () => {
     const answer = chatResponse({ content: 'It is 21°C and sunny in Paris.' });
     expect(parseEmulatedToolReply(answer, chatRequest())).toEqual(answer);

@@ -6,7 +6,7 @@ import type {
   ChatRequest,
   ChatResponse,
 } from '@app/contracts';
-import { jsonCandidates } from './json-extract';
+import { jsonCandidateSpans, jsonCandidates } from './json-extract';
 import { validateAgainst } from './json-schema';
 import { randomId } from './prompt-messages';
 import { type ToolOffer, toolOffer } from './tool-offer';
@@ -63,12 +63,25 @@ export function parseToolCallsFromText(
   names: ReadonlySet<string>,
   single = false,
 ): ChatFunctionToolCall[] | undefined {
-  for (const value of jsonCandidates(text)) {
+  return readToolCalls(text, names, single)?.calls;
+}
+
+/**
+ * The calls of a reply (as {@link parseToolCallsFromText}) and the text around
+ * them, trimmed: what the model said besides calling ('' when nothing).
+ */
+export function readToolCalls(
+  text: string,
+  names: ReadonlySet<string>,
+  single = false,
+): { calls: ChatFunctionToolCall[]; prose: string } | undefined {
+  for (const { value, start, end } of jsonCandidateSpans(text)) {
     const raw = protocolCalls(value);
     if (!raw || raw.length === 0) continue;
     const calls = raw.map((call) => normalizeCall(call, names));
     if (calls.every((call): call is ChatFunctionToolCall => call !== undefined)) {
-      return single ? calls.slice(0, 1) : calls;
+      const prose = `${text.slice(0, start).trim()}\n\n${text.slice(end).trim()}`.trim();
+      return { calls: single ? calls.slice(0, 1) : calls, prose };
     }
   }
   return undefined;
@@ -76,9 +89,10 @@ export function parseToolCallsFromText(
 
 /**
  * A reply from an emulated-tools upstream as the client expects it: a reply in
- * the protocol becomes `tool_calls` (ids `call_<random>`, `content: null`,
- * `finish_reason: "tool_calls"`); any other reply is left as it is. `req` is the
- * client's request (with its `tools`), not the rewritten one.
+ * the protocol becomes `tool_calls` (ids `call_<random>`, `finish_reason:
+ * "tool_calls"`), with what the model said around the call JSON as `content`
+ * (`null` when nothing), as native models answer; any other reply is left as it
+ * is. `req` is the client's request (with its `tools`), not the rewritten one.
  */
 export function parseEmulatedToolReply(res: ChatResponse, req: ChatRequest): ChatResponse {
   const offer = toolOffer(req);
@@ -86,12 +100,12 @@ export function parseEmulatedToolReply(res: ChatResponse, req: ChatRequest): Cha
   const names = new Set(offer.tools.map((tool) => tool.function.name));
   const choices = res.choices.map((choice) => {
     const text = choice.message.content;
-    const calls = typeof text === 'string' ? parseToolCallsFromText(text, names, offer.single) : undefined;
-    if (!calls) return choice;
+    const read = typeof text === 'string' ? readToolCalls(text, names, offer.single) : undefined;
+    if (!read) return choice;
     return {
       ...choice,
       finish_reason: 'tool_calls' as const,
-      message: { ...choice.message, content: null, tool_calls: calls },
+      message: { ...choice.message, content: read.prose || null, tool_calls: read.calls },
     };
   });
   return { ...res, choices };
