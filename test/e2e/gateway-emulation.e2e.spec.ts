@@ -231,6 +231,20 @@ describe('gateway emulation of tools and structured output', () => {
       expect(sent.map((format) => format.json_schema.strict)).toEqual([false, false, true]);
     });
 
+    it('checks and cleans every choice of n > 1, not only the first', async () => {
+      upstream.enqueue({ match: isPost, text: 'Here you go:\n```json\n{"name": "Ada", "age": 36}\n```' });
+      const res = await client.chat.completions.create({
+        model: 'plain/small',
+        messages: ask,
+        response_format: personFormat,
+        n: 2,
+      });
+      expect(res.choices.map((choice) => choice.message.content)).toEqual([
+        '{"name":"Ada","age":36}',
+        '{"name":"Ada","age":36}',
+      ]);
+    });
+
     it('counts the tokens of the first reply and of its repair, for the client and in the usage row', async () => {
       const badThenGood = () =>
         upstream.enqueue(

@@ -16,6 +16,7 @@ import { ProviderRegistry, type RegisteredProvider } from '../catalog';
 import {
   addUsage,
   checkJsonReply,
+  type JsonReplyCheck,
   emulatedToolProblem,
   emulatedToolStream,
   emulateToolsRequest,
@@ -220,9 +221,9 @@ export class ProviderCaller {
   }
 
   /**
-   * Checks an instructed JSON reply against the client's schema (`req`, before the
-   * instruction replaced response_format); one repair turn when it does not conform.
-   * A reply that calls a tool carries no JSON to check.
+   * Checks every choice of an instructed JSON reply against the client's schema
+   * (`req`, before the instruction replaced response_format); one repair turn when
+   * one does not conform. A choice that calls a tool carries no JSON to check.
    */
   private async ensureJson(
     provider: RegisteredProvider,
@@ -231,17 +232,20 @@ export class ProviderCaller {
     res: ChatResponse,
     call: CallContext,
   ): Promise<ChatResponse> {
-    if (res.choices[0]?.finish_reason === 'tool_calls') return res;
-    const text = (reply: ChatResponse) => reply.choices[0]?.message.content ?? '';
-    let check = checkJsonReply(req, text(res));
-    if (!check.ok) {
-      res = await this.askAgain(provider, res, repairRequest(upstream, text(res), check.errors), call);
-      check = checkJsonReply(req, text(res));
+    let checks = checkJsonChoices(req, res);
+    let fault = firstFault(res, checks);
+    if (fault) {
+      res = await this.askAgain(provider, res, repairRequest(upstream, fault.text, fault.errors), call);
+      checks = checkJsonChoices(req, res);
+      fault = firstFault(res, checks);
     }
-    if (!check.ok)
-      throw unusableAnswer(provider, `The model did not produce JSON matching the schema: ${check.errors}`, res);
-    const [choice, ...others] = res.choices;
-    return { ...res, choices: [{ ...choice, message: { ...choice.message, content: check.json } }, ...others] };
+    if (fault)
+      throw unusableAnswer(provider, `The model did not produce JSON matching the schema: ${fault.errors}`, res);
+    const choices = res.choices.map((choice, i) => {
+      const check = checks[i];
+      return check?.ok ? { ...choice, message: { ...choice.message, content: check.json } } : choice;
+    });
+    return { ...res, choices };
   }
 }
 
@@ -256,4 +260,22 @@ function unusableAnswer(provider: RegisteredProvider, message: string, res: Chat
     retryable: false,
     ...(res.usage ? { usage: res.usage } : {}),
   });
+}
+
+/** Each choice's JSON checked against the request's schema; `undefined` for a choice that calls tools. */
+function checkJsonChoices(req: ChatRequest, res: ChatResponse): Array<JsonReplyCheck | undefined> {
+  return res.choices.map((choice) =>
+    choice.finish_reason === 'tool_calls' ? undefined : checkJsonReply(req, choice.message.content ?? ''),
+  );
+}
+
+/** The first choice whose JSON does not conform: its text and what is wrong with it. */
+function firstFault(
+  res: ChatResponse,
+  checks: Array<JsonReplyCheck | undefined>,
+): { text: string; errors: string } | undefined {
+  for (const [i, check] of checks.entries()) {
+    if (check && !check.ok) return { text: res.choices[i].message.content ?? '', errors: check.errors };
+  }
+  return undefined;
 }
