@@ -172,6 +172,31 @@ describe('gateway emulation of tools and structured output', () => {
       });
     });
 
+    it('sends tool results as user text, merged into a user turn that follows (parts too): roles alternate', async () => {
+      upstream.enqueue({ match: isPost, text: 'It is 18°C.' });
+      const res = await client.chat.completions.create({
+        model: 'plain/small',
+        tools: weatherTools,
+        messages: [
+          ...weather,
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: [{ type: 'text', text: '18°C, sunny' }] },
+          { role: 'user', content: [{ type: 'text', text: 'And in Fahrenheit?' }] },
+        ],
+      });
+      expect(res.choices[0].message.content).toBe('It is 18°C.');
+      const sent = (upstream.requests.filter(isPost).at(-1)!.body as { messages: Array<{ role: string }> }).messages;
+      expect(sent.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+      expect(JSON.stringify(sent.at(-1))).toContain('Tool result (get_weather, call call_1):\\n18°C, sunny');
+      expect(JSON.stringify(sent.at(-1))).toContain('And in Fahrenheit?');
+    });
+
     it('asks again when tool_choice requires a call and the reply is text; a named function too', async () => {
       for (const toolChoice of ['required', { type: 'function', function: { name: 'get_weather' } }] as const) {
         upstream.enqueue({ match: isPost, text: 'It is sunny in Paris.' }, { match: isPost, text: parisCall });

@@ -74,7 +74,8 @@ function toolResultText(name: string | undefined, id: string, content: string): 
 /**
  * The conversation without tool roles: assistant tool calls as protocol JSON,
  * each run of tool results as one user message (merged into a user message that
- * directly follows, since many chat templates want user and assistant to alternate).
+ * directly follows, its text or its first part, since many chat templates want user
+ * and assistant to alternate).
  */
 export function rewriteToolHistory(messages: ChatMessage[]): ChatMessage[] {
   const names = new Map<string, string>();
@@ -84,8 +85,10 @@ export function rewriteToolHistory(messages: ChatMessage[]): ChatMessage[] {
     if (results.length === 0) return next;
     const text = results.join('\n\n');
     results = [];
-    if (next?.role === 'user' && typeof next.content === 'string')
-      return { ...next, content: `${text}\n\n${next.content}` };
+    if (next?.role === 'user') {
+      if (typeof next.content === 'string') return { ...next, content: `${text}\n\n${next.content}` };
+      return { ...next, content: [{ type: 'text', text }, ...next.content] };
+    }
     out.push({ role: 'user', content: text });
     return next;
   };
