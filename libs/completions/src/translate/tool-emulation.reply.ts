@@ -1,13 +1,13 @@
-import type {
-  ChatChunk,
-  ChatChunkChoice,
-  ChatChunkDelta,
-  ChatFunctionToolCall,
-  ChatRequest,
-  ChatResponse,
+import {
+  type ChatChunk,
+  type ChatChunkChoice,
+  type ChatChunkDelta,
+  type ChatFunctionToolCall,
+  type ChatRequest,
+  type ChatResponse,
+  validateAgainst,
 } from '@app/contracts';
 import { jsonCandidateSpans, jsonCandidates } from './json-extract';
-import { validateAgainst } from './json-schema';
 import { randomId } from './prompt-messages';
 import { type ToolOffer, toolOffer } from './tool-offer';
 
