@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type UsageRecordEntry, UsageRepository } from '@app/db';
 import { FakeOpenAIServer } from '@app/testing';
-import { UsageWriter } from '@app/usage';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { storedUsageRow } from '../support/usage';
 import { adminApi } from '../support/tenancy';
 
 const isPost = (request: { method: string }) => request.method === 'POST';
@@ -61,23 +60,7 @@ describe('gateway emulation of tools and structured output', () => {
     return { status: res.status, text: await res.text(), requestId };
   };
 
-  /** The stored usage row of a request, once reported and written. */
-  async function rowOf(requestId: string): Promise<UsageRecordEntry> {
-    const usage = platform.gateway!.app.get(UsageRepository);
-    const writer = platform.gateway!.app.get(UsageWriter);
-    let row: UsageRecordEntry | null = null;
-    await expect
-      .poll(
-        async () => {
-          await writer.flush();
-          row = await usage.findUsageRecordByRequestId(requestId);
-          return row;
-        },
-        { timeout: 5_000, interval: 50 },
-      )
-      .not.toBeNull();
-    return row!;
-  }
+  const rowOf = (requestId: string) => storedUsageRow(platform, requestId);
 
   beforeAll(async () => {
     await Promise.all([upstream.start(), openai.start()]);

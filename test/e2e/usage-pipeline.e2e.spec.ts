@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type UsageRecordEntry, UsageRepository, openDatabase } from '@app/db';
+import { openDatabase } from '@app/db';
 import { FakeOpenAIServer, createTestDatabase, hasTestPostgres } from '@app/testing';
-import { UsageWriter } from '@app/usage';
 import { openEventStream } from '../support/event-stream';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { storedUsageRow } from '../support/usage';
 import { parsePrometheusText, sampleSum } from '../support/prometheus';
 import { adminApi, createKey, createTeam } from '../support/tenancy';
 
@@ -45,23 +45,7 @@ describe.each(kinds)('usage of real requests through the gateway (%s)', (kind) =
     await upstream.close();
   });
 
-  /** The stored row of a request, once the pipeline has reported it and the writer has written it. */
-  async function rowOf(requestId: string): Promise<UsageRecordEntry> {
-    const usage = platform.gateway!.app.get(UsageRepository);
-    const writer = platform.gateway!.app.get(UsageWriter);
-    let row: UsageRecordEntry | null = null;
-    await expect
-      .poll(
-        async () => {
-          await writer.flush();
-          row = await usage.findUsageRecordByRequestId(requestId);
-          return row;
-        },
-        { timeout: 5_000, interval: 50 },
-      )
-      .not.toBeNull();
-    return row!;
-  }
+  const rowOf = (requestId: string) => storedUsageRow(platform, requestId);
 
   it('JSON: the row has the tokens the client was told and their list-price cost', async () => {
     const requestId = randomUUID();

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { UsageEvent } from '@app/usage';
+import { expect } from 'vitest';
+import { type UsageRecordEntry, UsageRepository } from '@app/db';
+import { type UsageEvent, UsageWriter } from '@app/usage';
+import type { TestPlatform } from './platform';
 
 /** A finished request as the pipeline reports it. */
 export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
@@ -22,4 +25,22 @@ export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
     retryCount: 0,
     ...overrides,
   };
+}
+
+/** The stored usage row of a request, once the gateway has reported it and its writer has written it. */
+export async function storedUsageRow(platform: TestPlatform, requestId: string): Promise<UsageRecordEntry> {
+  const usage = platform.gateway!.app.get(UsageRepository);
+  const writer = platform.gateway!.app.get(UsageWriter);
+  let row: UsageRecordEntry | null = null;
+  await expect
+    .poll(
+      async () => {
+        await writer.flush();
+        row = await usage.findUsageRecordByRequestId(requestId);
+        return row;
+      },
+      { timeout: 5_000, interval: 50 },
+    )
+    .not.toBeNull();
+  return row!;
 }
