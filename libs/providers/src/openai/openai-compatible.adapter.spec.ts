@@ -1,7 +1,7 @@
 import type { ChatChunk, ChatResponse } from '@app/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isClientAbort, ProviderError } from '../errors';
-import type { ProviderConfig } from '../provider.interface';
+import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
 import { createProviderAdapter } from '../provider.factory';
 import { callContext, sendJson, sendSse, startServer, type Handler, type LocalServer } from '../testing/local-server';
 
@@ -71,6 +71,21 @@ async function setup(handler: Handler, config: Partial<ProviderConfig> = {}) {
   return { server, adapter };
 }
 
+/** The text of each chunk an adapter's stream yields, and what it failed with (if it did). */
+async function readContents(adapter: ProviderAdapter): Promise<{ seen: string[]; error: unknown }> {
+  const seen: string[] = [];
+  try {
+    for await (const c of adapter.chatStream(
+      { model: 'm', messages: [{ role: 'user', content: 'Hi' }] },
+      callContext(),
+    ))
+      seen.push(c.choices[0].delta.content ?? '');
+    return { seen, error: undefined };
+  } catch (error) {
+    return { seen, error };
+  }
+}
+
 afterEach(async () => {
   await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
   await server?.close();
@@ -130,14 +145,7 @@ describe('OpenAICompatibleAdapter (openai)', () => {
           frame(chunk({ content: 'c' })),
       );
     });
-    const seen: string[] = [];
-    const error = await (async () => {
-      for await (const c of adapter.chatStream(
-        { model: 'm', messages: [{ role: 'user', content: 'Hi' }] },
-        callContext(),
-      ))
-        seen.push(c.choices[0].delta.content ?? '');
-    })().catch((e: unknown) => e);
+    const { seen, error } = await readContents(adapter);
     expect(seen).toEqual(['a', 'b']);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).toMatchObject({ code: 'upstream_error', message });
@@ -158,14 +166,7 @@ describe('OpenAICompatibleAdapter (openai)', () => {
       const frame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
       res.end(frame(chunk({ content: 'a' })) + frame(chunk({ content: 'b' })) + tail);
     });
-    const seen: string[] = [];
-    const error = await (async () => {
-      for await (const c of adapter.chatStream(
-        { model: 'm', messages: [{ role: 'user', content: 'Hi' }] },
-        callContext(),
-      ))
-        seen.push(c.choices[0].delta.content ?? '');
-    })().catch((e: unknown) => e);
+    const { seen, error } = await readContents(adapter);
     if (message) {
       expect(seen).toEqual(['a', 'b']);
       expect(error).toMatchObject({ code: 'upstream_error', reason: 'bad_response', message });
