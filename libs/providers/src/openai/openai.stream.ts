@@ -49,7 +49,8 @@ function isChunk(value: unknown): value is ChunkLike {
 }
 
 export class OpenAIChunkNormalizer {
-  private readonly calls = new Map<unknown, ChoiceCalls>();
+  /** Made at the first tool call: most streams carry none. */
+  private calls: Map<unknown, ChoiceCalls> | undefined;
   private usageChunk: ChunkLike | undefined;
 
   constructor(private readonly mendToolFinish: boolean) {}
@@ -93,13 +94,14 @@ export class OpenAIChunkNormalizer {
       }
       if (calls !== toolCalls) mended = { ...choice, delta: { ...choice.delta, tool_calls: calls } };
     }
-    if (this.mendToolFinish && choice.finish_reason === 'stop' && this.calls.get(choice.index)?.ids.length) {
+    if (this.mendToolFinish && choice.finish_reason === 'stop' && this.calls?.get(choice.index)?.ids.length) {
       mended = { ...mended, finish_reason: 'tool_calls' };
     }
     return mended;
   }
 
   private stateOf(choiceIndex: unknown): ChoiceCalls {
+    this.calls ??= new Map();
     let state = this.calls.get(choiceIndex);
     if (!state) {
       state = { byUpstream: new Map(), ids: [], last: 0 };
