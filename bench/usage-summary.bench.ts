@@ -298,6 +298,7 @@ async function writerThroughput(serverUrl: string): Promise<void> {
           errorCode: null,
           fallbackCount: 0,
           retryCount: 0,
+          discarded: false,
         };
       });
       await repository.insertUsageBatch(rows);

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '@app/testing';
+import { PricingService } from '@app/usage';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
-import { storedUsageRow } from '../support/usage';
-import { adminApi } from '../support/tenancy';
+import { storedUsageRow, storedUsageRows } from '../support/usage';
+import { adminApi, createKey, createTeam } from '../support/tenancy';
 
 const isPost = (request: { method: string }) => request.method === 'POST';
 const person = {
@@ -312,6 +313,174 @@ describe('gateway emulation of tools and structured output', () => {
       expect(upstream.requests.filter(isPost)).toHaveLength(8);
       const res = await client.chat.completions.create({ model: 'plain/small', messages: ask });
       expect(res.choices[0].message.content).toBe('Echo: A famous programmer');
+    });
+  });
+
+  describe('usage of answers that were not used', () => {
+    const badPerson = { match: isPost, text: '{"name": "Ada"}', usage: { prompt_tokens: 100, completion_tokens: 5 } };
+
+    it('records the first reply of a repair whose call fails upstream, JSON and streamed, tools too', async () => {
+      // A provider of its own: three 500s open its circuit (CIRCUIT_FAILURE_THRESHOLD), and `plain` must stay usable.
+      const flaky = await adminApi(platform).post('/api/providers', {
+        name: 'flaky',
+        kind: 'openai-compatible',
+        baseUrl: upstream.baseURL,
+        apiKey: 'k',
+        options: { nativeTools: false, nativeJsonSchema: false },
+      });
+      expect(flaky.status).toBe(201);
+      const cases: Array<Omit<OpenAI.ChatCompletionCreateParams, 'model'>> = [
+        { response_format: personFormat, messages: ask },
+        { response_format: personFormat, messages: ask, stream: true },
+        { tools: weatherTools, messages: weather },
+      ];
+      for (const body of cases) {
+        const first = body.tools ? { ...badPerson, text: protocol({ name: 'get_stock', arguments: {} }) } : badPerson;
+        upstream.enqueue(first, { match: isPost, status: 500 });
+        const requestId = randomUUID();
+        const error = await client.chat.completions
+          .create({ model: 'flaky/small', ...body }, { headers: { 'x-request-id': requestId } })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(error).toBeInstanceOf(APIError);
+        expect((error as APIError).status).toBe(502);
+        expect(upstream.requests.filter(isPost)).toHaveLength(2);
+        upstream.reset();
+        expect(await rowOf(requestId)).toMatchObject({
+          status: 502,
+          provider: 'flaky',
+          promptTokens: 100,
+          completionTokens: 5,
+          discarded: false,
+        });
+      }
+    });
+
+    it('bills the target a route fell back from, as a row of its own at its own price, not as a request', async () => {
+      const alias = `person-${randomUUID().slice(0, 8)}`;
+      const route = await adminApi(platform).post('/api/routes', {
+        alias,
+        strategy: 'fallback',
+        targets: [
+          { provider: 'plain', model: 'small' },
+          { provider: 'native', model: 'gpt-4o-mini' },
+        ],
+      });
+      expect(route.status).toBe(201);
+      const price = await adminApi(platform).post('/api/pricing', {
+        provider: 'plain',
+        model: 'small',
+        inputPerMTok: 1000,
+        outputPerMTok: 2000,
+      });
+      expect(price.status).toBe(201);
+      const pricing = platform.gateway!.app.get(PricingService);
+      const tokens = (promptTokens: number, completionTokens: number) => ({
+        promptTokens,
+        completionTokens,
+        cachedTokens: 0,
+      });
+      await expect.poll(() => pricing.cost('plain', 'small', tokens(1_000_000, 0))).toBe(1000);
+      const teamId = await createTeam(platform);
+      const { key } = await createKey(platform, teamId);
+      const team = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: key, maxRetries: 0 });
+
+      for (const stream of [false, true]) {
+        upstream.enqueue(badPerson, {
+          match: isPost,
+          text: 'Sorry, {"age": "old"}',
+          usage: { prompt_tokens: 130, completion_tokens: 9 },
+        });
+        openai.enqueue({
+          match: isPost,
+          text: '{"name":"Ada","age":36}',
+          usage: { prompt_tokens: 40, completion_tokens: 7 },
+        });
+        const requestId = randomUUID();
+        const headers = { 'x-request-id': requestId };
+        let usage: OpenAI.CompletionUsage | undefined;
+        let response: Response;
+        if (stream) {
+          const sent = await team.chat.completions
+            .create(
+              {
+                model: alias,
+                messages: ask,
+                response_format: personFormat,
+                stream,
+                stream_options: { include_usage: true },
+              },
+              { headers },
+            )
+            .withResponse();
+          for await (const chunk of sent.data) usage = chunk.usage ?? usage;
+          response = sent.response;
+        } else {
+          const sent = await team.chat.completions
+            .create({ model: alias, messages: ask, response_format: personFormat }, { headers })
+            .withResponse();
+          expect(JSON.parse(sent.data.choices[0].message.content!)).toMatchObject({ name: expect.any(String) });
+          usage = sent.data.usage;
+          response = sent.response;
+        }
+        expect(response.headers.get('x-gateway-fallbacks')).toBe('1');
+        // The client is told what its answer cost, as a native provider would.
+        expect(usage).toMatchObject({ prompt_tokens: 40, completion_tokens: 7, total_tokens: 47 });
+        const [own, discarded] = await storedUsageRows(platform, requestId, 2);
+        expect(own).toMatchObject({
+          provider: 'native',
+          modelRequested: alias,
+          routeAlias: alias,
+          status: 200,
+          promptTokens: 40,
+          completionTokens: 7,
+          fallbackCount: 1,
+          stream,
+          discarded: false,
+        });
+        expect(own.costUsd).toBeCloseTo(pricing.cost('native', own.modelServed!, tokens(40, 7)), 8);
+        expect(discarded).toMatchObject({
+          teamId,
+          provider: 'plain',
+          modelRequested: alias,
+          modelServed: 'small',
+          routeAlias: alias,
+          status: 502,
+          errorCode: 'upstream_error',
+          promptTokens: 230,
+          completionTokens: 14,
+          stream,
+          discarded: true,
+        });
+        expect(discarded.costUsd).toBeCloseTo((230 * 1000 + 14 * 2000) / 1e6, 8);
+      }
+
+      // The log shows both rows; the summary counts two requests, with every token where it was spent.
+      const records = await adminApi(platform).get(`/api/usage/records?teamId=${teamId}`);
+      expect(records.body.data.map((r: { discarded: boolean }) => r.discarded).sort()).toEqual([
+        false,
+        false,
+        true,
+        true,
+      ]);
+      const hour = 3_600_000;
+      const range = `from=${new Date(Date.now() - hour).toISOString()}&to=${new Date(Date.now() + hour).toISOString()}`;
+      const summary = await adminApi(platform).get(`/api/usage/summary?${range}&teamId=${teamId}&groupBy=provider`);
+      expect(summary.status).toBe(200);
+      expect(summary.body.totals).toMatchObject({
+        requests: 2,
+        errors: 0,
+        promptTokens: 2 * 270,
+        completionTokens: 2 * 21,
+      });
+      const byProvider = Object.fromEntries(
+        summary.body.groups.map((g: { key: string; requests: number; promptTokens: number }) => [g.key, g]),
+      );
+      expect(byProvider.plain).toMatchObject({ requests: 0, errors: 0, promptTokens: 460, completionTokens: 28 });
+      expect(byProvider.native).toMatchObject({ requests: 2, errors: 0, promptTokens: 80, completionTokens: 14 });
+      expect(byProvider.plain.costUsd).toBeCloseTo((2 * (230 * 1000 + 14 * 2000)) / 1e6, 6);
     });
   });
 });

@@ -44,3 +44,29 @@ export async function storedUsageRow(platform: TestPlatform, requestId: string):
     .not.toBeNull();
   return row!;
 }
+
+/**
+ * Every stored usage row of a request (its own and those of answers it discarded), oldest first,
+ * once `count` of them are written.
+ */
+export async function storedUsageRows(
+  platform: TestPlatform,
+  requestId: string,
+  count: number,
+): Promise<UsageRecordEntry[]> {
+  const usage = platform.gateway!.app.get(UsageRepository);
+  const writer = platform.gateway!.app.get(UsageWriter);
+  const range = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 86_400_000) };
+  let rows: UsageRecordEntry[] = [];
+  await expect
+    .poll(
+      async () => {
+        await writer.flush();
+        rows = await usage.findUsageRecords({ ...range, requestId, limit: 100 });
+        return rows.length;
+      },
+      { timeout: 5_000, interval: 50 },
+    )
+    .toBeGreaterThanOrEqual(count);
+  return rows.reverse();
+}

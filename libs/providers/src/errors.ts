@@ -53,7 +53,12 @@ export class ProviderError extends GatewayError {
   readonly retryable: boolean;
   readonly upstreamStatus?: number;
   readonly retryAfterMs?: number;
-  readonly usage?: Usage;
+  /**
+   * Tokens of answers the upstream gave before the failure (billed all the same): the
+   * router hands them on with the failure. The pipeline adds those of earlier calls of
+   * the same attempt (a reply whose repair call failed).
+   */
+  usage?: Usage;
 
   constructor(code: ErrorCode, message: string, details: ProviderErrorDetails) {
     const { provider, reason, retryable, upstreamStatus, retryAfterMs, usage, ...options } = details;

@@ -33,6 +33,12 @@ export interface UsageEvent {
   errorCode?: string | null;
   fallbackCount: number;
   retryCount: number;
+  /**
+   * Not the request itself but tokens it consumed at another provider or model than its
+   * own event's (an answer it could not use, before the route fell back): recorded and
+   * priced under that provider and model, and counted in tokens and cost, never as a request.
+   */
+  discarded?: boolean;
 }
 
 /** Events published on the gateway's event bus (`GET /v1/events/stream`). */

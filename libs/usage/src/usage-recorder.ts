@@ -8,10 +8,11 @@ import { toUsageRow } from './writer/usage-row';
 import { UsageWriter } from './writer/usage-writer';
 
 /**
- * The one call the request pipeline makes when a request ends (answered,
- * failed or aborted): prices it from the in-memory price list, queues its row,
- * counts it in the metrics and announces `generation_completed`. Synchronous,
- * no I/O, never throws.
+ * The call the request pipeline makes when a request ends (answered, failed or
+ * aborted), once for the request and once for each other provider or model whose
+ * discarded answers it consumed: prices the event from the in-memory price list,
+ * queues its row, counts it in the metrics and announces `generation_completed`
+ * (for the request). Synchronous, no I/O, never throws.
  */
 @Injectable()
 export class UsageRecorder {
@@ -28,7 +29,8 @@ export class UsageRecorder {
     const row = toUsageRow(event, costUsd);
     this.writer.enqueue(row);
     this.metrics.observeUsage(event, row.costUsd);
-    if (this.events.wanted) this.announce(row);
+    // One `generation_completed` per request (it pairs with `generation_started`); a discarded answer is none.
+    if (this.events.wanted && !row.discarded) this.announce(row);
     return { costUsd: row.costUsd };
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
 import { validateChatRequest } from '../translate';
 import { GenerationRunner } from './generation-runner';
-import { tokenUsage } from './outcome-reporter';
+import { tokenUsage } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
 import { type ChunkReader, withoutUsage } from './stream-relay';

@@ -8,7 +8,7 @@ import type {
 } from '@app/contracts';
 import { withFields } from '@app/contracts';
 import { GenerationRunner } from './generation-runner';
-import { NO_USAGE, tokenUsage } from './outcome-reporter';
+import { NO_USAGE, tokenUsage } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
 import { type ChunkReader, withoutUsage } from './stream-relay';

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
 import { GatewayError, headerValue, withFields } from '@app/contracts';
-import { CLIENT_CLOSED_REQUEST, ProviderError, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
+import { CLIENT_CLOSED_REQUEST, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
 import { GatewayMetrics, type TokenUsage } from '@app/usage';
-import { NO_USAGE, OutcomeReporter, tokenUsage } from './outcome-reporter';
+import { OutcomeReporter } from './outcome-reporter';
 import type { RequestContext } from './request-context';
 import { type Admitted, RequestAdmission } from './request-admission.service';
 import { RoutingService } from './routing.service';
 import { type ChunkReader, relayStream } from './stream-relay';
+import { NO_USAGE } from './token-usage';
 
 /** A stream whose first chunk has arrived: falling back is no longer possible after this. */
 export interface OpenedStream<T> {
@@ -100,7 +101,7 @@ export class GenerationRunner {
       throw admitted ? this.failed(error, admitted.plan, ctx, admitted.ticket, true) : error;
     }
     const { plan, ticket } = admitted;
-    const { target, fallbacks, retries, value } = opened;
+    const { target, fallbacks, retries, value, spent } = opened;
     const chunks = relayStream(value.first, value.rest, spec.reader, {
       includeUsage: spec.includeUsage,
       promptEstimate: spec.promptEstimate,
@@ -111,7 +112,7 @@ export class GenerationRunner {
         this.routing.router.settle(opened, failure);
         this.reporter.reportAfterResponse(
           ctx,
-          { plan, target, fallbacks, retries, ttftMs: value.ttftMs, stream: true, ...end },
+          { plan, target, fallbacks, retries, ttftMs: value.ttftMs, stream: true, spent, ...end },
           ticket,
         );
       },
@@ -136,8 +137,9 @@ export class GenerationRunner {
       {
         plan,
         target: failure?.target,
-        // Answers the upstream gave before the request failed (a JSON reply and its repair) were billed.
-        usage: gatewayError instanceof ProviderError && gatewayError.usage ? tokenUsage(gatewayError.usage) : NO_USAGE,
+        usage: NO_USAGE,
+        // Answers the upstreams gave before the request failed (a JSON reply and its repair) were billed.
+        spent: failure?.spent,
         status: ctx.clientGone ? CLIENT_CLOSED_REQUEST : gatewayError.status,
         errorCode: ctx.clientGone ? 'client_closed' : gatewayError.code,
         fallbacks: failure?.fallbacks ?? 0,

@@ -10,3 +10,4 @@ export * from './sse-stream';
 export * from './stream-relay';
 export * from './structured.pipeline';
 export * from './token-estimate';
+export * from './token-usage';

@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
-import type { Usage } from '@app/contracts';
-import type { RoutePlan, RouteTarget } from '@app/providers';
-import { GatewayMetrics, type TokenUsage, UsageRecorder } from '@app/usage';
+import type { RoutePlan, RouteTarget, SpentUsage } from '@app/providers';
+import { GatewayMetrics, type TokenUsage, type UsageEvent, UsageRecorder } from '@app/usage';
 import type { RequestContext } from './request-context';
+import { type DiscardedUsage, splitSpent } from './token-usage';
 
 export interface Outcome {
   plan: RoutePlan;
@@ -16,6 +16,8 @@ export interface Outcome {
   retries: number;
   ttftMs?: number | null;
   stream: boolean;
+  /** Failed attempts that consumed tokens (RouteOutcome.spent, RouteFailure.spent): billed too. */
+  spent?: readonly SpentUsage[];
 }
 
 /**
@@ -32,18 +34,6 @@ interface PendingReport {
   outcome: Outcome;
   ticket: LimitTicket | undefined;
   latencyMs: number;
-}
-
-export const NO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
-
-/** OpenAI's usage object in our terms. */
-export function tokenUsage(usage: Usage | null | undefined): TokenUsage {
-  if (!usage) return NO_USAGE;
-  return {
-    promptTokens: usage.prompt_tokens ?? 0,
-    completionTokens: usage.completion_tokens ?? 0,
-    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-  };
 }
 
 /**
@@ -99,12 +89,20 @@ export class OutcomeReporter implements OnModuleDestroy {
     this.flush();
   }
 
+  /**
+   * Records the request (its row, metrics, event) and settles its ticket. The tokens of
+   * its failed attempts count too: those of its own provider and model in its row, the
+   * others in a discarded row per provider and model, priced at their own rates.
+   */
   report(ctx: RequestContext, outcome: Outcome, ticket?: LimitTicket, measuredMs?: number): void {
     const latencyMs = measuredMs ?? performance.now() - ctx.startedMs;
     if (outcome.target && outcome.status < 400) {
       this.metrics.observeUpstream(outcome.target.provider, outcome.target.model, latencyMs, outcome.ttftMs);
     }
-    const { costUsd } = this.recorder.record({
+    let usage = outcome.usage;
+    let discarded: DiscardedUsage[] | undefined;
+    if (outcome.spent) ({ usage, discarded } = splitSpent(usage, outcome.target, outcome.spent));
+    const request: UsageEvent = {
       requestId: ctx.requestId,
       startedAt: ctx.startedAt,
       endpoint: ctx.endpoint,
@@ -117,7 +115,7 @@ export class OutcomeReporter implements OnModuleDestroy {
       modelRequested: outcome.plan.requested,
       modelServed: outcome.modelServed ?? outcome.target?.model ?? null,
       routeAlias: outcome.plan.alias,
-      usage: outcome.usage,
+      usage,
       latencyMs: Math.round(latencyMs),
       ttftMs: outcome.ttftMs === undefined || outcome.ttftMs === null ? null : Math.round(outcome.ttftMs),
       stream: outcome.stream,
@@ -125,7 +123,30 @@ export class OutcomeReporter implements OnModuleDestroy {
       errorCode: outcome.errorCode ?? null,
       fallbackCount: outcome.fallbacks,
       retryCount: outcome.retries,
-    });
-    ticket?.settle({ totalTokens: outcome.usage.promptTokens + outcome.usage.completionTokens, costUsd });
+    };
+    let { costUsd } = this.recorder.record(request);
+    let totalTokens = usage.promptTokens + usage.completionTokens;
+    for (const spent of discarded ?? []) {
+      costUsd += this.recorder.record(discardedEvent(request, spent)).costUsd;
+      totalTokens += spent.usage.promptTokens + spent.usage.completionTokens;
+    }
+    ticket?.settle({ totalTokens, costUsd });
   }
+}
+
+/** The event of tokens a request consumed at another provider or model than its own: billed there, no request. */
+function discardedEvent(request: UsageEvent, spent: DiscardedUsage): UsageEvent {
+  return {
+    ...request,
+    provider: spent.target.provider,
+    modelServed: spent.target.model,
+    usage: spent.usage,
+    latencyMs: 0,
+    ttftMs: null,
+    status: spent.status,
+    errorCode: spent.errorCode,
+    fallbackCount: 0,
+    retryCount: 0,
+    discarded: true,
+  };
 }

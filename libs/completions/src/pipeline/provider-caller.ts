@@ -120,14 +120,24 @@ export class ProviderCaller {
     return parseEmulatedToolReply(res, req);
   }
 
-  /** The repair call's answer, with the usage of both calls: both were made, and billed, for this one answer. */
+  /**
+   * The repair call's answer, with the usage of both calls: both were made, and billed,
+   * for this one answer. Should the repair call fail, its error carries the first call's
+   * usage, so the tokens are recorded all the same.
+   */
   private async askAgain(
     provider: RegisteredProvider,
     first: ChatResponse,
     repair: ChatRequest,
     call: CallContext,
   ): Promise<ChatResponse> {
-    const repaired = await provider.adapter.chat(repair, call);
+    let repaired: ChatResponse;
+    try {
+      repaired = await provider.adapter.chat(repair, call);
+    } catch (error) {
+      if (error instanceof ProviderError) error.usage = addUsage(first.usage, error.usage);
+      throw error;
+    }
     const usage = addUsage(first.usage, repaired.usage);
     return usage ? { ...repaired, usage } : repaired;
   }

@@ -1,7 +1,7 @@
 import { GatewayError, withFields } from '@app/contracts';
 import { CLIENT_CLOSED_REQUEST } from '@app/providers';
 import type { TokenUsage } from '@app/usage';
-import { NO_USAGE } from './outcome-reporter';
+import { NO_USAGE } from './token-usage';
 import type { RequestContext } from './request-context';
 
 /** How to read one kind of stream chunk (chat or legacy completion). */

@@ -2,9 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '../database';
 import { DATABASE } from '../db.tokens';
 
-/** One request's usage, as the batching writer inserts it. */
+/**
+ * One request's usage, as the batching writer inserts it; or, `discarded`, the tokens
+ * the request consumed at another provider or model than its own row's.
+ */
 export interface UsageRow {
-  /** Unique per recorded request, made by the gateway: what makes a retried batch harmless. */
+  /** Unique per recorded row, made by the gateway: what makes a retried batch harmless. */
   eventId: string;
   /** The x-request-id: clients may choose it, so it is not unique. */
   requestId: string;
@@ -30,6 +33,12 @@ export interface UsageRow {
   errorCode: string | null;
   fallbackCount: number;
   retryCount: number;
+  /**
+   * Tokens of answers the request did not use (a target whose answer was still unusable
+   * after its repair, before the route fell back), billed under their own provider and
+   * model: not a request of its own, so the rollups count no request or error for it.
+   */
+  discarded: boolean;
 }
 
 /** A stored usage record. */
@@ -124,6 +133,7 @@ const INPUT_COLUMNS = [
   ['error_code', 'text'],
   ['fallback_count', 'int'],
   ['retry_count', 'int'],
+  ['discarded', 'bool'],
 ] as const;
 
 /**
@@ -160,6 +170,7 @@ function toInputRow(row: UsageRow): InputRow {
     row.errorCode,
     row.fallbackCount,
     row.retryCount,
+    row.discarded,
   ];
 }
 
@@ -202,8 +213,9 @@ function rollupInto(table: 'usage_hourly' | 'usage_daily'): string {
   return `INSERT INTO ${table} AS r (${ROLLUP_KEYS}, ${ROLLUP_SUMS.join(', ')})
   SELECT date_trunc('${unit}', created_at, 'UTC'), coalesce(team_id::text, ''), coalesce(api_key_id::text, ''),
          coalesce(provider, ''), coalesce(model_served, model_requested), coalesce(agent_id, ''),
-         count(*), count(*) FILTER (WHERE status >= 400), sum(prompt_tokens), sum(completion_tokens),
-         sum(cached_tokens), sum(cost_usd), sum(latency_ms)
+         count(*) FILTER (WHERE NOT discarded), count(*) FILTER (WHERE status >= 400 AND NOT discarded),
+         sum(prompt_tokens), sum(completion_tokens),
+         sum(cached_tokens), sum(cost_usd), coalesce(sum(latency_ms) FILTER (WHERE NOT discarded), 0)
   FROM inserted
   GROUP BY 1, 2, 3, 4, 5, 6
   ORDER BY 1, 2, 3, 4, 5, 6
@@ -226,7 +238,7 @@ WITH input AS (
   SELECT ${INPUT_COLUMNS.map(([name]) => name).join(', ')}, prompt_tokens + completion_tokens FROM input
   ON CONFLICT (event_id) DO NOTHING
   RETURNING created_at, team_id, api_key_id, provider, model_served, model_requested, agent_id, status,
-            prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms
+            prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, discarded
 ), hourly AS (
   ${rollupInto('usage_hourly')}
 ), daily AS (
@@ -236,7 +248,7 @@ SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM hourly
 
 const RECORD_COLUMNS = `id, event_id, request_id, created_at, team_id, api_key_id, agent_id, session_id, user_id, endpoint, provider,
   model_requested, model_served, route_alias, prompt_tokens, completion_tokens, cached_tokens, total_tokens, cost_usd,
-  latency_ms, ttft_ms, stream, status, error_code, fallback_count, retry_count`;
+  latency_ms, ttft_ms, stream, status, error_code, fallback_count, retry_count, discarded`;
 
 type Raw = Record<string, unknown>;
 
@@ -286,6 +298,7 @@ function toRecord(row: Raw): UsageRecordEntry {
     errorCode: str(row.error_code),
     fallbackCount: num(row.fallback_count),
     retryCount: num(row.retry_count),
+    discarded: row.discarded === true,
   };
 }
 

@@ -294,6 +294,39 @@ describe('Router', () => {
     expect(calls).toHaveLength(6);
   });
 
+  it('hands on the tokens of failed attempts that consumed some, with the answer and with the final failure', async () => {
+    const usage = (prompt: number) => ({ prompt_tokens: prompt, completion_tokens: 1, total_tokens: prompt + 1 });
+    const spentAnswer = (reason: UpstreamFailure, prompt: number) => {
+      const error = failure(reason);
+      error.usage = usage(prompt);
+      return error;
+    };
+    const { router } = setup();
+    const answered = scripted({
+      a: [spentAnswer('server', 10), spentAnswer('unusable_answer', 20)],
+      b: [failure('server')],
+    });
+    const outcome = await router.execute(plan('fallback', 'a', 'b'), signal, answered.call);
+    expect(answered.calls).toEqual(['a', 'a', 'b', 'b']);
+    expect(outcome.spent).toEqual([
+      { target: target('a'), usage: usage(10), error: expect.objectContaining({ reason: 'server' }) },
+      { target: target('a'), usage: usage(20), error: expect.objectContaining({ reason: 'unusable_answer' }) },
+    ]);
+
+    const failed = scripted({ a: [spentAnswer('unusable_answer', 30)], b: [spentAnswer('unusable_answer', 40)] });
+    const error = await router.execute(plan('fallback', 'a', 'b'), signal, failed.call).catch((e: RouteFailure) => e);
+    expect(error.spent?.map((s) => [s.target.provider, s.usage.prompt_tokens])).toEqual([
+      ['a', 30],
+      ['b', 40],
+    ]);
+    const aborted = scripted({ a: [spentAnswer('aborted', 50)] });
+    const abort = await router.execute(plan('fallback', 'a', 'b'), signal, aborted.call).catch((e: RouteFailure) => e);
+    expect(abort.spent?.map((s) => s.usage.prompt_tokens)).toEqual([50]);
+
+    const clean = await router.execute(plan('fallback', 'a'), signal, scripted({}).call);
+    expect(clean.spent).toBeUndefined();
+  });
+
   it('keeps a timeout as 504 when it is the last failure', async () => {
     const { router } = setup();
     const slow = scripted({ a: [failure('timeout', { retryable: false })] });

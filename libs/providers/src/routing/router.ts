@@ -1,4 +1,4 @@
-import { GatewayError } from '@app/contracts';
+import { GatewayError, type Usage } from '@app/contracts';
 import { ProviderError } from '../errors';
 import type { ClientSignal } from '../provider.interface';
 import type { CircuitBreakers } from './circuit-breaker';
@@ -35,6 +35,17 @@ export interface RouterObserver {
   providerError?(event: { plan: RoutePlan; target: RouteTarget; error: GatewayError }): void;
 }
 
+/**
+ * The tokens of a failed attempt that the upstream answered all the same (see
+ * {@link ProviderError.usage}): billed, so the request's usage must count them.
+ */
+export interface SpentUsage {
+  target: RouteTarget;
+  usage: Usage;
+  /** Why the attempt failed. */
+  error: ProviderError;
+}
+
 export interface RouteOutcome<T> {
   value: T;
   target: RouteTarget;
@@ -43,6 +54,8 @@ export interface RouteOutcome<T> {
   retries: number;
   /** How long the answering call took to resolve (for a stream, to its first chunk). */
   latencyMs: number;
+  /** Failed attempts that consumed tokens, in order; absent when none did. */
+  spent?: SpentUsage[];
 }
 
 /** A failed call, as the router decides what to do next. */
@@ -52,6 +65,8 @@ export class RouteFailure extends Error {
     readonly fallbacks: number,
     readonly retries: number,
     readonly target?: RouteTarget,
+    /** Attempts that consumed tokens, the last one included; absent when none did. */
+    readonly spent?: SpentUsage[],
   ) {
     super(error.message);
   }
@@ -76,7 +91,11 @@ export class Router {
   ) {}
 
   /** Runs `call` until a target answers; its answer is a success for the breaker and the latency ranking. */
-  execute<T>(plan: RoutePlan, signal: ClientSignal, call: (ctx: AttemptContext) => Promise<T>): Promise<RouteOutcome<T>> {
+  execute<T>(
+    plan: RoutePlan,
+    signal: ClientSignal,
+    call: (ctx: AttemptContext) => Promise<T>,
+  ): Promise<RouteOutcome<T>> {
     return this.run(plan, signal, call, true);
   }
 
@@ -125,6 +144,7 @@ export class Router {
     let retries = 0;
     let lastError: GatewayError | undefined;
     let lastTarget: RouteTarget | undefined;
+    let spent: SpentUsage[] | undefined;
     for (const [index, target] of targets.entries()) {
       if (!this.breakers.tryAcquire(target.provider)) continue;
       if (lastError && lastTarget) this.observer.fallback?.({ plan, from: lastTarget, to: target, error: lastError });
@@ -135,13 +155,14 @@ export class Router {
           const latencyMs = performance.now() - started;
           if (settleNow) this.succeeded(target, latencyMs);
           else this.breakers.recordStarted(target.provider);
-          return { value, target, fallbacks, retries, latencyMs };
+          return { value, target, fallbacks, retries, latencyMs, spent };
         } catch (thrown) {
           const error = asGatewayError(thrown);
+          if (error instanceof ProviderError && error.usage) (spent ??= []).push({ target, usage: error.usage, error });
           const verdict = this.verdict(error, attempt);
           if (countsAgainstProvider(error)) this.breakers.recordFailure(target.provider);
           else this.breakers.release(target.provider);
-          if (verdict === 'throw') throw new RouteFailure(error, fallbacks, retries, target);
+          if (verdict === 'throw') throw new RouteFailure(error, fallbacks, retries, target, spent);
           this.observer.providerError?.({ plan, target, error });
           lastError = error;
           lastTarget = target;
@@ -158,13 +179,14 @@ export class Router {
               fallbacks,
               retries,
               target,
+              spent,
             );
           }
         }
       }
       if (index < targets.length - 1) fallbacks++;
     }
-    throw new RouteFailure(finalError(plan, lastError), fallbacks, retries, lastTarget);
+    throw new RouteFailure(finalError(plan, lastError), fallbacks, retries, lastTarget, spent);
   }
 
   private succeeded(target: RouteTarget, latencyMs: number): void {

@@ -160,16 +160,19 @@ export class GatewayMetrics {
   observeUsage(event: UsageEvent, costUsd: number): void {
     const provider = this.labels.provider(event.provider);
     const model = this.labels.model(event.modelServed, event.modelRequested);
-    const route = routeLabel(event.endpoint);
-    this.requests.inc({ route, status: statusLabel(event.status), provider, model });
-    this.duration.observe({ route, provider }, seconds(event.latencyMs));
+    // Discarded answers' tokens are counted where they were spent; their request is counted by its own event.
+    if (!event.discarded) {
+      const route = routeLabel(event.endpoint);
+      this.requests.inc({ route, status: statusLabel(event.status), provider, model });
+      this.duration.observe({ route, provider }, seconds(event.latencyMs));
+      this.totals.total++;
+      if (event.status >= 400) this.totals.errors++;
+    }
     const { promptTokens, completionTokens, cachedTokens } = event.usage;
     if (promptTokens > 0) this.tokens.inc({ provider, model, type: 'prompt' }, promptTokens);
     if (completionTokens > 0) this.tokens.inc({ provider, model, type: 'completion' }, completionTokens);
     if (cachedTokens > 0) this.tokens.inc({ provider, model, type: 'cached' }, cachedTokens);
     if (costUsd > 0) this.cost.inc({ provider, model }, costUsd);
-    this.totals.total++;
-    if (event.status >= 400) this.totals.errors++;
   }
 
   setUsageQueueDepth(rows: number): void {

@@ -40,6 +40,7 @@ export function toUsageRow(event: UsageEvent, costUsd: number): UsageRow {
     errorCode: text(event.errorCode),
     fallbackCount: count(event.fallbackCount),
     retryCount: count(event.retryCount),
+    discarded: event.discarded === true,
   };
 }
 

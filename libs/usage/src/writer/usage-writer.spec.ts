@@ -95,6 +95,7 @@ function row(overrides: Partial<UsageRow> = {}): UsageRow {
     errorCode: null,
     fallbackCount: 0,
     retryCount: 0,
+    discarded: false,
     ...overrides,
   };
 }

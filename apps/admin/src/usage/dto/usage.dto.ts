@@ -126,6 +126,10 @@ export const UsageRecordResponse = z
     errorCode: z.string().nullable(),
     fallbackCount: z.number(),
     retryCount: z.number(),
+    discarded: z.boolean().meta({
+      description:
+        "Tokens the request consumed at another provider or model than its own record's (an answer still unusable after its repair, before the route fell back): billed there, not counted as a request",
+    }),
   })
   .meta({ id: 'UsageRecord' });
 export type UsageRecordResponse = z.infer<typeof UsageRecordResponse>;

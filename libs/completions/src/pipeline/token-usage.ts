@@ -1,0 +1,60 @@
+import type { Usage } from '@app/contracts';
+import type { RouteTarget, SpentUsage } from '@app/providers';
+import type { TokenUsage } from '@app/usage';
+
+export const NO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
+
+/** OpenAI's usage object in our terms. */
+export function tokenUsage(usage: Usage | null | undefined): TokenUsage {
+  if (!usage) return NO_USAGE;
+  return {
+    promptTokens: usage.prompt_tokens ?? 0,
+    completionTokens: usage.completion_tokens ?? 0,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+  };
+}
+
+function addTokens(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    cachedTokens: a.cachedTokens + b.cachedTokens,
+  };
+}
+
+/** Tokens a request consumed at one provider and model without using them, and why the last such answer failed. */
+export interface DiscardedUsage {
+  target: RouteTarget;
+  usage: TokenUsage;
+  status: number;
+  errorCode: string;
+}
+
+/**
+ * The tokens of a request's failed attempts (see `RouteOutcome.spent`), split by
+ * where they were spent: those of the request's own target (`target`: the one that
+ * answered, or failed last) are added to `usage`, the request's own; the others are
+ * summed per provider and model, which may be priced differently.
+ */
+export function splitSpent(
+  usage: TokenUsage,
+  target: RouteTarget | undefined,
+  spent: readonly SpentUsage[],
+): { usage: TokenUsage; discarded: DiscardedUsage[] } {
+  let own = usage;
+  const discarded: DiscardedUsage[] = [];
+  for (const attempt of spent) {
+    const tokens = tokenUsage(attempt.usage);
+    if (target && attempt.target.provider === target.provider && attempt.target.model === target.model) {
+      own = addTokens(own, tokens);
+      continue;
+    }
+    const { status, code } = attempt.error;
+    const same = discarded.find(
+      (d) => d.target.provider === attempt.target.provider && d.target.model === attempt.target.model,
+    );
+    if (same) Object.assign(same, { usage: addTokens(same.usage, tokens), status, errorCode: code });
+    else discarded.push({ target: attempt.target, usage: tokens, status, errorCode: code });
+  }
+  return { usage: own, discarded };
+}
