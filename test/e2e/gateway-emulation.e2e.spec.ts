@@ -316,6 +316,60 @@ describe('gateway emulation of tools and structured output', () => {
     });
   });
 
+  describe('per-model capability flags', () => {
+    it('emulates tools and JSON Schema for the models flagged without them, and leaves the others native', async () => {
+      const models = { 'tiny-*': { nativeTools: false }, 'tiny-json': { nativeJsonSchema: true } };
+      const created = await adminApi(platform).post('/api/providers', {
+        name: 'mixed',
+        kind: 'openai-compatible',
+        baseUrl: upstream.baseURL,
+        apiKey: 'k',
+        options: { nativeJsonSchema: false, models },
+      });
+      expect(created.status).toBe(201);
+      expect((await adminApi(platform).get(`/api/providers/${created.body.id}`)).body.options).toEqual({
+        nativeJsonSchema: false,
+        models,
+      });
+      type Sent = { tools?: unknown; response_format?: unknown; messages: Array<{ role: string; content: string }> };
+      const sent = () => upstream.requests.filter(isPost).at(-1)!.body as Sent;
+
+      // Tools: native for big-70b (the provider's default), emulated for the tiny-* models.
+      for (const [model, native] of [
+        ['big-70b', true],
+        ['tiny-1b', false],
+        ['tiny-json', false],
+      ] as const) {
+        if (!native) upstream.enqueue({ match: isPost, text: parisCall });
+        const res = await client.chat.completions.create({
+          model: `mixed/${model}`,
+          messages: weather,
+          tools: weatherTools,
+          tool_choice: 'required',
+        });
+        expect(res.choices[0].finish_reason, model).toBe('tool_calls');
+        expect(sent().tools !== undefined, model).toBe(native);
+        expect(sent().messages[0].content.includes('# Tools'), model).toBe(!native);
+      }
+
+      // JSON Schema: emulated for the provider (nativeJsonSchema: false), native for tiny-json alone.
+      for (const [model, native] of [
+        ['big-70b', false],
+        ['tiny-1b', false],
+        ['tiny-json', true],
+      ] as const) {
+        if (!native) upstream.enqueue({ match: isPost, text: '{"name": "Ada", "age": 36}' });
+        const res = await client.chat.completions.create({
+          model: `mixed/${model}`,
+          messages: ask,
+          response_format: personFormat,
+        });
+        expect(JSON.parse(res.choices[0].message.content!), model).toMatchObject({ name: expect.any(String) });
+        expect(sent().response_format, model).toEqual(native ? personFormat : undefined);
+      }
+    });
+  });
+
   describe('usage of answers that were not used', () => {
     const badPerson = { match: isPost, text: '{"name": "Ada"}', usage: { prompt_tokens: 100, completion_tokens: 5 } };
 

@@ -216,6 +216,17 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, options: { headers: { 'x-api-key': 'v\u20ac' } } }, 'options.headers.x-api-key'],
       [{ ...base, options: { headers: { 'x-a\r\nb': 'v' } } }, 'options.headers.x-a\r\nb'],
       [{ ...base, kind: 'anthropic', options: { apiVersion: '2023-06-01\u20ac' } }, 'options.apiVersion'],
+      // Per-model capability flags: a map of model names or globs to the provider-wide flags.
+      [{ ...base, options: { models: ['tiny-*'] } }, 'options.models'],
+      [{ ...base, options: { models: { 'tiny-*': false } } }, 'options.models.tiny-*'],
+      [{ ...base, options: { models: { 'tiny-*': { nativeTools: 'no' } } } }, 'options.models.tiny-*.nativeTools'],
+      [{ ...base, options: { models: { 'tiny-*': { tools: false } } } }, 'options.models.tiny-*'],
+      [{ ...base, options: { models: { '': { nativeTools: false } } } }, 'options.models'],
+      [{ ...base, options: { models: { 'a\u0000b': { nativeTools: false } } } }, 'options.models'],
+      [
+        { ...base, options: { models: Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`m${i}`, {}])) } },
+        'options.models',
+      ],
     ];
     for (const [body, param] of cases) {
       const res = await api.post('/api/providers', body);

@@ -33,6 +33,18 @@ export interface ProviderOptions {
   nativeTools?: boolean;
   /** `false`: the upstream cannot honour `response_format: json_schema`; the gateway emulates it. */
   nativeJsonSchema?: boolean;
+  /**
+   * The same flags per model, by model name or glob (`*` matches any run of characters),
+   * for a server whose models differ (Ollama, vLLM...); they win over the provider's own.
+   * Like those, read for `ollama` and `openai-compatible` providers.
+   */
+  models?: Record<string, ModelCapabilityOverride>;
+}
+
+/** What one model (or the models a glob matches) can do, where it differs from its provider. */
+export interface ModelCapabilityOverride {
+  nativeTools?: boolean;
+  nativeJsonSchema?: boolean;
 }
 
 /** A configured upstream, as the registry hands it to {@link createProviderAdapter}. */
@@ -126,7 +138,10 @@ export interface HealthResult {
 export interface ProviderAdapter {
   readonly name: string;
   readonly kind: ProviderKind;
+  /** What the provider does natively (for every model, unless {@link capabilitiesOf} says otherwise). */
   readonly capabilities: ProviderCapabilities;
+  /** What it does natively for one of its models: `capabilities`, with the model's overrides (`options.models`). */
+  capabilitiesOf(model: string): ProviderCapabilities;
   chat(request: ChatRequest, call: CallContext): Promise<ChatResponse>;
   /**
    * Chunks as they arrive. Usage is always requested upstream; when the provider

@@ -42,6 +42,18 @@ const HEADER_VALUE_MESSAGE = 'must hold only printable characters (no control ch
 
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name');
 
+/** Most per-model entries a provider takes (`options.models`). */
+export const MAX_MODEL_OVERRIDES = 500;
+
+/** Whether a key of `options.models` is a model name, or a glob of them where `*` matches any run of characters. */
+const isModelPattern = (key: string): boolean => key.length > 0 && key.length <= 256 && !hasControlCharacter(key);
+
+/** What differs for the models a key names: the provider-wide flags, per model. */
+const modelCapabilityOverride = z.strictObject({
+  nativeTools: z.boolean().optional(),
+  nativeJsonSchema: z.boolean().optional(),
+});
+
 /** Kind-specific settings (stored in the provider's `config` column). */
 export const providerOptionsSchema = z
   .strictObject({
@@ -60,6 +72,28 @@ export const providerOptionsSchema = z
     headers: z.record(headerName, z.string().max(4096).regex(HEADER_VALUE, HEADER_VALUE_MESSAGE)).optional(),
     nativeTools: z.boolean().optional(),
     nativeJsonSchema: z.boolean().optional(),
+    models: z
+      .record(z.string(), modelCapabilityOverride)
+      .superRefine((models, ctx) => {
+        const keys = Object.keys(models);
+        if (keys.length > MAX_MODEL_OVERRIDES) {
+          ctx.addIssue({ code: 'custom', message: `must have at most ${MAX_MODEL_OVERRIDES} entries` });
+        }
+        const bad = keys.find((key) => !isModelPattern(key));
+        if (bad !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(bad)} is no model name or glob: 1 to 256 characters, no control characters`,
+          });
+        }
+      })
+      .optional()
+      .meta({
+        description:
+          'Per model (a name, or a glob where * matches any characters): nativeTools / nativeJsonSchema, ' +
+          "overriding the provider's (ollama and openai-compatible). The model's own name wins over globs, " +
+          'and a glob with more characters besides * over one with fewer.',
+      }),
   })
   .meta({ id: 'ProviderOptions' });
 

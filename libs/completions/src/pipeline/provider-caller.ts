@@ -70,7 +70,7 @@ export class ProviderCaller {
     try {
       const provider = this.provider(target);
       const call = this.callContext(target, provider, ctx);
-      const { emulateTools, emulateJson } = this.emulation(provider, req);
+      const { emulateTools, emulateJson } = this.emulation(provider, target, req);
       // `stream_options` is left for the adapters: the one that passes fields through (OpenAI-compatible) drops it.
       const upstream: ChatRequest = withFields(this.fitted(req, provider, ctx), { model: target.model, stream: false });
       // Natively served, the adapter's promise is the answer: no async layer (a promise and a turn) of our own.
@@ -145,7 +145,7 @@ export class ProviderCaller {
   async openStream(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<OpenedStream<ChatChunk>> {
     const provider = this.provider(target);
     const started = performance.now();
-    const { emulateTools, emulateJson } = this.emulation(provider, req);
+    const { emulateTools, emulateJson } = this.emulation(provider, target, req);
     if (emulateTools || emulateJson) {
       // The reply must be complete to be parsed or validated; it is then streamed as native chunks.
       const res = await this.chat(target, req, ctx);
@@ -221,8 +221,12 @@ export class ProviderCaller {
     return ctx.endpoint === 'messages' ? messagesRequestFor(req, provider.kind) : req;
   }
 
-  private emulation(provider: RegisteredProvider, req: ChatRequest): { emulateTools: boolean; emulateJson: boolean } {
-    const caps = provider.adapter.capabilities;
+  private emulation(
+    provider: RegisteredProvider,
+    target: RouteTarget,
+    req: ChatRequest,
+  ): { emulateTools: boolean; emulateJson: boolean } {
+    const caps = provider.adapter.capabilitiesOf(target.model);
     const format = req.response_format?.type;
     return {
       emulateTools: !caps.tools && usesTools(req),

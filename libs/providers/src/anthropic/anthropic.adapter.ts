@@ -85,6 +85,10 @@ export class AnthropicAdapter implements ProviderAdapter {
     });
   }
 
+  capabilitiesOf(): ProviderCapabilities {
+    return this.capabilities;
+  }
+
   async chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
     const scope = openScope(call, this.config.timeoutMs);
     try {

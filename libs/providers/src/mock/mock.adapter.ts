@@ -187,6 +187,10 @@ export class MockAdapter implements ProviderAdapter {
     this.name = config.name;
   }
 
+  capabilitiesOf(): ProviderCapabilities {
+    return this.capabilities;
+  }
+
   async chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
     this.checkAbort(call);
     const replies = chatReplies(request);

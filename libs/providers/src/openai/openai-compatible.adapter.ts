@@ -22,6 +22,7 @@ import type {
 } from '../provider.interface';
 import { openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher } from '../shared/http';
+import type { CapabilitiesOf } from '../shared/model-capabilities';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
 import { toOllamaChatRequest, toOllamaCompletionRequest } from './ollama.request';
 import { fitEmbeddingEncoding } from './openai.embeddings';
@@ -31,6 +32,7 @@ import { OpenAIChunkNormalizer } from './openai.stream';
 import {
   createOpenAIClient,
   openAICapabilities,
+  openAIModelCapabilities,
   resolveEndpoint,
   upstreamModel,
   type OpenAIEndpoint,
@@ -58,6 +60,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   readonly name: string;
   readonly kind: OpenAIFlavor;
   readonly capabilities: ProviderCapabilities;
+  readonly capabilitiesOf: CapabilitiesOf;
   private readonly endpoint: OpenAIEndpoint;
   private readonly dispatcher: Agent;
   private readonly client: OpenAI;
@@ -72,6 +75,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     this.kind = flavor;
     this.secrets = providerSecrets(config);
     this.capabilities = openAICapabilities(config, flavor);
+    this.capabilitiesOf = openAIModelCapabilities(config, flavor, this.capabilities);
     this.endpoint = resolveEndpoint(config, flavor);
     this.dispatcher = createDispatcher();
     this.client = createOpenAIClient(config, this.endpoint, this.dispatcher);

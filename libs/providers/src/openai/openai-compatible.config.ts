@@ -4,6 +4,7 @@ import type { Agent } from 'undici';
 import type { ProviderCapabilities, ProviderConfig, ProviderKind } from '../provider.interface';
 import { DEFAULT_SDK_TIMEOUT_MS } from '../shared/call-scope';
 import { joinUrl, recordingFetch } from '../shared/http';
+import { type CapabilitiesOf, capabilitiesByModel } from '../shared/model-capabilities';
 
 /** The kinds served by the OpenAI-compatible adapter. */
 export type OpenAIFlavor = Extract<ProviderKind, 'openai' | 'openai-compatible' | 'gemini' | 'azure-openai' | 'ollama'>;
@@ -52,15 +53,27 @@ export function resolveEndpoint(config: ProviderConfig, flavor: OpenAIFlavor): O
   }
 }
 
+/** The kinds whose configuration says what their models can do (`options.nativeTools`...): any server may be behind them. */
+const declaresCapabilities = (flavor: OpenAIFlavor): boolean => flavor === 'ollama' || flavor === 'openai-compatible';
+
 /** See `ProviderCapabilities`; Ollama and generic servers can be told they lack tools or schemas. */
 export function openAICapabilities(config: ProviderConfig, flavor: OpenAIFlavor): ProviderCapabilities {
-  const declared = flavor === 'ollama' || flavor === 'openai-compatible';
+  const declared = declaresCapabilities(flavor);
   return {
     tools: declared ? config.options?.nativeTools !== false : true,
     jsonSchema: declared ? config.options?.nativeJsonSchema !== false : true,
     embeddings: true,
     legacyCompletions: flavor !== 'gemini',
   };
+}
+
+/** `capabilities` per model, with the overrides of `options.models` where the kind reads them. */
+export function openAIModelCapabilities(
+  config: ProviderConfig,
+  flavor: OpenAIFlavor,
+  capabilities: ProviderCapabilities,
+): CapabilitiesOf {
+  return capabilitiesByModel(capabilities, declaresCapabilities(flavor) ? config.options?.models : undefined);
 }
 
 /**
