@@ -210,6 +210,108 @@ describe('gateway emulation of tools and structured output', () => {
       expect(await rowOf(res.requestId)).toMatchObject({ status: 502, promptTokens: 110, completionTokens: 10 });
     });
 
+    describe('under tool_choice none, after earlier calls', () => {
+      const history: OpenAI.ChatCompletionMessageParam[] = [
+        ...weather,
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: '18°C, sunny' },
+        { role: 'user', content: 'And tomorrow?' },
+      ];
+      type Sent = { messages: Array<{ role: string; content: string }> };
+      const sentBodies = () => upstream.requests.filter(isPost).map((r) => r.body as Sent);
+
+      it('tells the model no tool can be called, and asks for plain text when it calls one anyway', async () => {
+        for (const stream of [false, true]) {
+          upstream.reset();
+          upstream.enqueue({ match: isPost, text: parisCall }, { match: isPost, text: 'Tomorrow looks sunny too.' });
+          const res = stream
+            ? await client.chat.completions
+                .stream({ model: 'plain/small', messages: history, tools: weatherTools, tool_choice: 'none' })
+                .finalChatCompletion()
+            : await client.chat.completions.create({
+                model: 'plain/small',
+                messages: history,
+                tools: weatherTools,
+                tool_choice: 'none',
+              });
+          expect(res.choices[0].message.content).toBe('Tomorrow looks sunny too.');
+          expect(res.choices[0].message.tool_calls ?? []).toEqual([]);
+          expect(res.choices[0].finish_reason).toBe('stop');
+          const [first, repair] = sentBodies();
+          expect(first.messages[0]).toMatchObject({
+            role: 'system',
+            content: expect.stringContaining('No tool can be called'),
+          });
+          // The tools themselves are not described: none may be called.
+          expect(first.messages[0].content).not.toContain('get_weather');
+          expect(repair.messages.at(-2)?.content).toBe(parisCall);
+          expect(repair.messages.at(-1)?.content).toMatch(/plain text/);
+        }
+      });
+
+      it('answers 502 rather than pass call markup on as text when the repair calls again', async () => {
+        upstream.enqueue({ match: isPost, text: parisCall, times: 2 });
+        const res = await post('/v1/chat/completions', {
+          model: 'plain/small',
+          messages: history,
+          tools: weatherTools,
+          tool_choice: 'none',
+        });
+        expect(res.status).toBe(502);
+        expect(JSON.parse(res.text)).toMatchObject({
+          error: { code: 'upstream_error', message: expect.stringMatching(/no tool can be called/) },
+        });
+        expect(res.text).not.toContain('tool_calls\\"');
+        expect(sentBodies()).toHaveLength(2);
+      });
+
+      it('leaves a plain answer alone, and keeps the same rule on the Messages API', async () => {
+        upstream.enqueue({ match: isPost, text: 'Tomorrow looks sunny too.' });
+        const res = await client.chat.completions.create({
+          model: 'plain/small',
+          messages: history,
+          tools: weatherTools,
+          tool_choice: 'none',
+        });
+        expect(res.choices[0].message.content).toBe('Tomorrow looks sunny too.');
+        expect(sentBodies()).toHaveLength(1);
+
+        upstream.reset();
+        upstream.enqueue({ match: isPost, text: parisCall }, { match: isPost, text: 'Sunny again.' });
+        const messages = await post('/v1/messages', {
+          model: 'plain/small',
+          max_tokens: 200,
+          tools: [{ name: 'get_weather', input_schema: weatherTools[0].function.parameters }],
+          tool_choice: { type: 'none' },
+          messages: [
+            { role: 'user', content: 'Weather in Paris?' },
+            {
+              role: 'assistant',
+              content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }],
+            },
+            {
+              role: 'user',
+              content: [
+                { type: 'tool_result', tool_use_id: 'toolu_1', content: '18°C, sunny' },
+                { type: 'text', text: 'And tomorrow?' },
+              ],
+            },
+          ],
+        });
+        expect(JSON.parse(messages.text)).toMatchObject({
+          content: [{ type: 'text', text: 'Sunny again.' }],
+          stop_reason: 'end_turn',
+        });
+        expect(sentBodies()).toHaveLength(2);
+      });
+    });
+
     it('leaves plain text and JSON that is no call alone under tool_choice auto, without asking again', async () => {
       for (const text of ['It is sunny.', '{"name": "Ada", "age": 36}']) {
         upstream.enqueue({ match: isPost, text });

@@ -111,6 +111,7 @@ describe('toolReplyProblem', () => {
   const strict = toolOffer(
     chatRequest({ tools: [{ ...weatherTool, function: { ...weatherTool.function, strict: true } }, timeTool] }),
   );
+  const none = toolOffer(chatRequest({ tool_choice: 'none' }));
   const call = (name: string, args: unknown) => JSON.stringify({ tool_calls: [{ name, arguments: args }] });
 
   it.each([
@@ -119,7 +120,8 @@ describe('toolReplyProblem', () => {
     ['a JSON answer that is no call', auto, '{"name": "Ada", "age": 36}'],
     ['a call under required', required, call('get_time', {})],
     ['a call with arguments off a non-strict schema', auto, call('get_weather', { town: 'Paris' })],
-    ['no tools on offer (tool_choice none)', toolOffer(chatRequest({ tool_choice: 'none' })), call('nope', {})],
+    ['plain text under none', none, 'It is 21°C in Paris.'],
+    ['a JSON answer that is no call under none', none, '{"name": "Ada", "age": 36}'],
   ])('accepts %s', (_name, offer, text) => {
     expect(toolReplyProblem(text, offer)).toBeUndefined();
   });
@@ -133,6 +135,10 @@ describe('toolReplyProblem', () => {
     ['text under required', required, 'It is sunny.', /must call a tool/],
     ['text under a named function', named, 'It is noon.', /must call a tool/],
     ['arguments off a strict schema', strict, call('get_weather', { town: 'Paris' }), /do not match its schema/],
+    ['a call under none, of a tool given', none, call('get_weather', { location: 'Paris' }), /no tool can be called/],
+    ['a call under none, after prose', none, `Let me check.\n${call('get_time', {})}`, /no tool can be called/],
+    ['a bare call under none', none, '[{"name": "get_time", "arguments": {}}]', /no tool can be called/],
+    ['call markup under none', none, '{"tool_calls": [{"name": "get_time", "arguments": {tz}}]}', /no tool can be/],
   ])('finds fault with %s', (_name, offer, text, problem) => {
     expect(toolReplyProblem(text, offer)).toMatch(problem);
   });

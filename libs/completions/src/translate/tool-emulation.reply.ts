@@ -141,12 +141,13 @@ function callProblem(raw: unknown, offer: ToolOffer): string | undefined {
  * What is wrong with a reply to an emulated-tools request, or `undefined` when it
  * is fine: a call the client can run, or plain text where text may answer. Wrong:
  * an attempted call (protocol JSON, even malformed) naming a tool not on offer,
- * with arguments that are no object (or break a `strict` tool's schema), and text
- * where `tool_choice` requires a call. Such a reply is never shown to the client:
- * the model is asked once more (see `toolRepairRequest`).
+ * with arguments that are no object (or break a `strict` tool's schema), any call
+ * when no tool is on offer (`tool_choice: "none"`: a native model answers in text),
+ * and text where `tool_choice` requires a call. Such a reply is never shown to the
+ * client: the model is asked once more (see `toolRepairRequest`).
  */
 export function toolReplyProblem(text: string, offer: ToolOffer): string | undefined {
-  if (offer.tools.length === 0) return undefined;
+  if (offer.tools.length === 0) return callWithoutTools(text);
   for (const value of jsonCandidates(text)) {
     const raw = protocolCalls(value);
     if (!raw || raw.length === 0) continue;
@@ -157,6 +158,16 @@ export function toolReplyProblem(text: string, offer: ToolOffer): string | undef
   if (/"tool_calls"\s*:/.test(text)) return 'the tool call is not valid JSON';
   if (offer.mode === 'required') return 'this reply must call a tool, and it calls none';
   return undefined;
+}
+
+/** A reply that calls a tool (or tries to: call markup) when none may be called. */
+function callWithoutTools(text: string): string | undefined {
+  if (!text.includes('{') && !text.includes('[')) return undefined;
+  const problem = 'it calls a tool, but no tool can be called in this reply';
+  for (const value of jsonCandidates(text)) {
+    if (isCallAttempt(value) && (protocolCalls(value)?.length ?? 0) > 0) return problem;
+  }
+  return /"tool_calls"\s*:/.test(text) ? problem : undefined;
 }
 
 /**

@@ -1,6 +1,13 @@
 import type { ChatMessage, ChatRequest } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
-import { emulateToolsRequest, rewriteToolHistory, toolInstruction, usesTools } from './tool-emulation';
+import {
+  NO_TOOLS_INSTRUCTION,
+  emulateToolsRequest,
+  rewriteToolHistory,
+  toolInstruction,
+  toolRepairRequest,
+  usesTools,
+} from './tool-emulation';
 import { toolOffer } from './tool-offer';
 import { chatRequest, weatherTool } from './translate.fixtures';
 
@@ -90,7 +97,7 @@ describe('emulateToolsRequest', () => {
     expect(systemText(out)).toMatch(/^# Tools/);
   });
 
-  it('with tool_choice none describes no tools but still rewrites the history', () => {
+  it('with tool_choice none describes no tools, says none may be called, and still rewrites the history', () => {
     const out = emulateToolsRequest(
       chatRequest({
         tool_choice: 'none',
@@ -102,10 +109,29 @@ describe('emulateToolsRequest', () => {
       }),
     );
     expect(out.messages).toEqual([
+      { role: 'system', content: NO_TOOLS_INSTRUCTION },
       { role: 'user', content: 'Weather in Paris?' },
       { role: 'assistant', content: '{"tool_calls":[{"name":"get_weather","arguments":{"location":"Paris"}}]}' },
       { role: 'user', content: 'Tool result (get_weather, call call_1):\n{"temp":21}' },
     ]);
+    expect(NO_TOOLS_INSTRUCTION).toMatch(/No tool can be called in this reply: answer in plain text/);
+    // Without earlier calls the model never sees the protocol: nothing to say.
+    expect(emulateToolsRequest(chatRequest({ tool_choice: 'none' })).messages).toEqual(chatRequest().messages);
+  });
+
+  it('asks a repair under tool_choice none for plain text, naming no tool', () => {
+    const upstream = emulateToolsRequest(chatRequest({ tool_choice: 'none' }));
+    const repair = toolRepairRequest(
+      upstream,
+      '{"tool_calls":[]}',
+      'it calls a tool',
+      toolOffer(chatRequest({ tool_choice: 'none' })),
+    );
+    expect(repair.messages.at(-1)).toEqual({
+      role: 'user',
+      content:
+        'Your previous reply is not valid: it calls a tool.\nReply again in plain text, without any tool_calls JSON: no tool can be called now.',
+    });
   });
 
   it('does not mutate the request', () => {

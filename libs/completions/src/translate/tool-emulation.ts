@@ -28,6 +28,17 @@ function obligation(offer: ToolOffer): string {
   return `In this reply you MUST call ${which}: reply with only the JSON object, no text.`;
 }
 
+/**
+ * The system instruction of a turn where no tool may be called (`tool_choice: "none"`,
+ * or no tool given) after earlier tool calls: the history shows the protocol, and a
+ * model that sees it tends to carry on with it unless told otherwise.
+ */
+export const NO_TOOLS_INSTRUCTION = [
+  '# Tools',
+  'Earlier turns of this conversation called tools by replying with a JSON object {"tool_calls":[...]}, and their results came back as "Tool result" messages.',
+  'No tool can be called in this reply: answer in plain text, from what the conversation already holds, without any tool_calls JSON.',
+].join('\n\n');
+
 /** The system instruction describing the tools and the reply protocol. */
 export function toolInstruction(offer: ToolOffer): string {
   const example = '{"tool_calls":[{"name":"<tool name>","arguments":{<arguments as the tool\'s schema describes>}}]}';
@@ -115,18 +126,19 @@ export function rewriteToolHistory(messages: ChatMessage[]): ChatMessage[] {
 /**
  * The request for an upstream without native tools: `tools`, `tool_choice` and
  * `parallel_tool_calls` removed, the tools and the reply protocol added to the
- * system prompt (unless `tool_choice` is `none`), and the tool traffic in the
- * history rewritten as plain text. Parse the reply with `parseEmulatedToolReply`
- * against the ORIGINAL request.
+ * system prompt (when no tool may be called — `tool_choice: "none"` — after earlier
+ * calls, that none may be called now), and the tool traffic in the history rewritten
+ * as plain text. Parse the reply with `parseEmulatedToolReply` against the ORIGINAL
+ * request.
  */
 export function emulateToolsRequest(req: ChatRequest): ChatRequest {
   const { tools: _tools, tool_choice: _choice, parallel_tool_calls: _parallel, ...rest } = req;
   const offer = toolOffer(req);
   const messages = rewriteToolHistory(req.messages);
-  return {
-    ...rest,
-    messages: offer.tools.length > 0 ? withSystemInstruction(messages, toolInstruction(offer)) : messages,
-  };
+  let instruction: string | undefined;
+  if (offer.tools.length > 0) instruction = toolInstruction(offer);
+  else if (hasToolHistory(req.messages)) instruction = NO_TOOLS_INSTRUCTION;
+  return { ...rest, messages: instruction ? withSystemInstruction(messages, instruction) : messages };
 }
 
 /**
@@ -140,23 +152,31 @@ export function toolRepairRequest(
   problem: string,
   offer: ToolOffer,
 ): ChatRequest {
-  const instead =
-    offer.mode === 'auto'
-      ? 'Reply again: either with only the JSON object of the tool protocol described above, or, if no tool is needed, in plain text without JSON.'
-      : 'Reply again with only the JSON object of the tool protocol described above, calling a tool: no text.';
   const names = offer.tools.map((tool) => `"${tool.function.name}"`).join(', ');
-  const ask = `Your previous reply is not valid: ${problem}.\n${instead}\nThe tools you may call: ${names}.`;
+  let instead: string;
+  if (offer.tools.length === 0) {
+    instead = 'Reply again in plain text, without any tool_calls JSON: no tool can be called now.';
+  } else if (offer.mode === 'auto') {
+    instead = `Reply again: either with only the JSON object of the tool protocol described above, or, if no tool is needed, in plain text without JSON.\nThe tools you may call: ${names}.`;
+  } else {
+    instead = `Reply again with only the JSON object of the tool protocol described above, calling a tool: no text.\nThe tools you may call: ${names}.`;
+  }
+  const ask = `Your previous reply is not valid: ${problem}.\n${instead}`;
   return {
     ...upstream,
     messages: [...upstream.messages, { role: 'assistant', content: badReply }, { role: 'user', content: ask }],
   };
 }
 
-/** Whether a request needs emulation on an upstream without tools: tools offered, or tool traffic in its history. */
-export function usesTools(req: ChatRequest): boolean {
-  if ((req.tools?.length ?? 0) > 0) return true;
-  return req.messages.some(
+/** Whether the conversation holds tool traffic: assistant tool calls, tool (or function) results. */
+function hasToolHistory(messages: ChatMessage[]): boolean {
+  return messages.some(
     (msg) =>
       msg.role === 'tool' || msg.role === 'function' || (msg.role === 'assistant' && Boolean(msg.tool_calls?.length)),
   );
+}
+
+/** Whether a request needs emulation on an upstream without tools: tools offered, or tool traffic in its history. */
+export function usesTools(req: ChatRequest): boolean {
+  return (req.tools?.length ?? 0) > 0 || hasToolHistory(req.messages);
 }
