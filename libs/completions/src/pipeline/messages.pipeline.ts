@@ -8,12 +8,7 @@ import {
   withFields,
 } from '@app/contracts';
 import type { RouteTarget } from '@app/providers';
-import {
-  anthropicToChat,
-  chatChunksToAnthropicEvents,
-  chatToAnthropic,
-  validateChatRequest,
-} from '../translate';
+import { anthropicToChat, chatChunksToAnthropicEvents, chatToAnthropic, validateChatRequest } from '../translate';
 import { ChatPipeline } from './chat.pipeline';
 import { ProviderCaller } from './provider-caller';
 import { RequestAdmission } from './request-admission.service';
