@@ -342,6 +342,41 @@ describe('gateway emulation of tools and structured output', () => {
       expect(sent.map((format) => format.json_schema.strict)).toEqual([false, false, true]);
     });
 
+    it('/v1/generate/structured checks a native reply too: one repair, then a failure recorded as one', async () => {
+      const bad = { match: isPost, text: '{"name": "Ada"}', usage: { prompt_tokens: 40, completion_tokens: 5 } };
+      const good = {
+        match: isPost,
+        text: '{"name": "Ada", "age": 36}',
+        usage: { prompt_tokens: 50, completion_tokens: 7 },
+      };
+      openai.enqueue(bad, good);
+      const repaired = await post('/v1/generate/structured', {
+        model: 'native/gpt-4o-mini',
+        prompt: 'Ada',
+        schema: person,
+      });
+      expect(repaired.status, repaired.text).toBe(200);
+      expect(JSON.parse(repaired.text)).toMatchObject({
+        object: { name: 'Ada', age: 36 },
+        usage: { prompt_tokens: 90 },
+      });
+      const repairTurn = openai.requests.filter(isPost)[1].body as {
+        messages: Array<{ role: string; content: string }>;
+      };
+      expect(repairTurn.messages.at(-1)?.content).toContain("must have required property 'age'");
+      expect(await rowOf(repaired.requestId)).toMatchObject({ status: 200, promptTokens: 90, completionTokens: 12 });
+
+      openai.enqueue(bad, bad);
+      const failed = await post('/v1/generate/structured', {
+        model: 'native/gpt-4o-mini',
+        prompt: 'Ada',
+        schema: person,
+      });
+      expect(failed.status, failed.text).toBe(502);
+      expect(JSON.parse(failed.text).error.message).toContain('did not produce JSON matching the schema');
+      expect(await rowOf(failed.requestId)).toMatchObject({ status: 502, promptTokens: 80, completionTokens: 10 });
+    });
+
     it('checks and cleans every choice of n > 1, not only the first', async () => {
       upstream.enqueue({ match: isPost, text: 'Here you go:\n```json\n{"name": "Ada", "age": 36}\n```' });
       const res = await client.chat.completions.create({

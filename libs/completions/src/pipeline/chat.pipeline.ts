@@ -30,12 +30,17 @@ export class ChatPipeline {
     private readonly caller: ProviderCaller,
   ) {}
 
-  complete(req: ChatRequest, ctx: RequestContext): Promise<{ value: ChatResponse; headers: Record<string, string> }> {
+  /** `checkJson`: a `json_schema` reply is validated even when natively produced (see `ProviderCaller.chat`). */
+  complete(
+    req: ChatRequest,
+    ctx: RequestContext,
+    checkJson = false,
+  ): Promise<{ value: ChatResponse; headers: Record<string, string> }> {
     validateChatRequest(req);
     return this.runner.json(ctx, {
       model: req.model,
       estimatedTokens: estimateChatTokens(req),
-      call: (target) => this.caller.chat(target, req, ctx),
+      call: (target) => this.caller.chat(target, req, ctx, checkJson),
       usage: (res) => tokenUsage(res.usage),
       modelServed: (res) => res.model,
     });

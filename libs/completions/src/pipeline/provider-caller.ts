@@ -66,16 +66,23 @@ export class ProviderCaller {
     };
   }
 
-  chat(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<ChatResponse> {
+  /**
+   * `checkJson`: a `json_schema` reply is checked against its schema (with one repair turn)
+   * even when the provider produced it natively, as `/v1/generate/structured` promises a
+   * conforming value: a failed check is then the attempt's failure, recorded and routed as
+   * such, not a success turned into an error after it was recorded.
+   */
+  chat(target: RouteTarget, req: ChatRequest, ctx: RequestContext, checkJson = false): Promise<ChatResponse> {
     try {
       const provider = this.provider(target);
       const call = this.callContext(target, provider, ctx);
       const { emulateTools, emulateJson } = this.emulation(provider, target, req);
+      const ensureJson = emulateJson || (checkJson && req.response_format?.type === 'json_schema');
       // `stream_options` is left for the adapters: the one that passes fields through (OpenAI-compatible) drops it.
       const upstream: ChatRequest = withFields(this.fitted(req, provider, ctx), { model: target.model, stream: false });
       // Natively served, the adapter's promise is the answer: no async layer (a promise and a turn) of our own.
-      if (!emulateTools && !emulateJson) return provider.adapter.chat(upstream, call);
-      return this.emulatedChat(provider, req, upstream, call, emulateTools, emulateJson);
+      if (!emulateTools && !ensureJson) return provider.adapter.chat(upstream, call);
+      return this.emulatedChat(provider, req, upstream, call, emulateTools, emulateJson, ensureJson);
     } catch (error) {
       return Promise.reject(asError(error));
     }
@@ -88,13 +95,14 @@ export class ProviderCaller {
     call: CallContext,
     emulateTools: boolean,
     emulateJson: boolean,
+    checkJson: boolean,
   ): Promise<ChatResponse> {
     let upstream = native;
     if (emulateTools) upstream = emulateToolsRequest(upstream);
     if (emulateJson) upstream = instructForJson(upstream);
     let res = await provider.adapter.chat(upstream, call);
     if (emulateTools) res = await this.ensureToolCalls(provider, req, upstream, res, call);
-    if (emulateJson) res = await this.ensureJson(provider, req, upstream, res, call);
+    if (checkJson) res = await this.ensureJson(provider, req, upstream, res, call);
     return res;
   }
 
@@ -288,6 +296,7 @@ function firstFault(
   res: ChatResponse,
   checks: Array<JsonReplyCheck | undefined>,
 ): { text: string; errors: string } | undefined {
+  if (res.choices.length === 0) return { text: '', errors: 'the reply has no choices' };
   for (const [i, check] of checks.entries()) {
     if (check && !check.ok) return { text: res.choices[i].message.content ?? '', errors: check.errors };
   }

@@ -102,7 +102,7 @@ export function planChat(body: JsonRecord, overrideText: string | undefined, cal
   const raw =
     last.role === 'tool'
       ? `Tool result: ${contentText(last.content)}`
-      : (jsonReply(body.response_format, lastUser) ?? overrideText ?? `Echo: ${lastUser}`);
+      : (overrideText ?? jsonReply(body.response_format, lastUser) ?? `Echo: ${lastUser}`);
   const maxTokens = asNumber(body.max_completion_tokens) ?? asNumber(body.max_tokens);
   const limited = applyLimits(raw, maxTokens, stopList(body.stop));
   const finishReason = limited.reason === 'length' ? 'length' : 'stop';
