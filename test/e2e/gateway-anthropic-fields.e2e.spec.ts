@@ -1,3 +1,4 @@
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAnthropicServer } from '@app/testing';
@@ -8,6 +9,7 @@ describe('gateway OpenAI fields on anthropic', () => {
   const anthropic = new FakeAnthropicServer({ apiKey: 'sk-ant-upstream' });
   let platform: TestPlatform;
   let client: OpenAI;
+  let anthropicClient: Anthropic;
   const model = 'anthropic/claude-3-5-haiku-latest';
   const messagesCalls = () => anthropic.requests.filter((r) => r.path === '/v1/messages');
 
@@ -18,6 +20,7 @@ describe('gateway OpenAI fields on anthropic', () => {
       env: { ANTHROPIC_API_KEY: 'sk-ant-upstream', ANTHROPIC_BASE_URL: url.replace(/\/v1$/, '') },
     });
     client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    anthropicClient = new Anthropic({ baseURL: platform.gatewayUrl, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
   });
   afterAll(async () => {
     await platform?.close();
@@ -36,5 +39,51 @@ describe('gateway OpenAI fields on anthropic', () => {
     expect(messagesCalls()).toHaveLength(0);
     const res = await client.completions.create({ model, prompt: 'Say hi', max_tokens: 20, best_of: 1, suffix: '' });
     expect(res.choices[0].text).toContain('Say hi');
+  });
+
+  it('a user message of only empty text is a 400 naming its content, before Anthropic is called', async () => {
+    const history: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello' },
+    ];
+    for (const content of ['', [{ type: 'text' as const, text: '' }]]) {
+      const error = await client.chat.completions
+        .create({ model, max_tokens: 20, messages: [...history, { role: 'user', content }] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages[2].content');
+    }
+    const refused = await anthropicClient.messages
+      .create({
+        model,
+        max_tokens: 20,
+        messages: [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: 'Hello' },
+          { role: 'user', content: [{ type: 'text', text: '' }] },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((refused as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', param: 'messages[2].content' },
+    });
+    expect(messagesCalls()).toHaveLength(0);
+    // Empty text beside other content is left out, as it stops nothing.
+    const res = await client.chat.completions.create({
+      model,
+      max_tokens: 20,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: '' },
+            { type: 'text', text: 'Say hi' },
+          ],
+        },
+      ],
+    });
+    expect(res.choices[0].message.content).toContain('Say hi');
   });
 });

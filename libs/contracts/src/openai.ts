@@ -59,6 +59,22 @@ export type ChatFinishReason = ChatCompletion.Choice['finish_reason'];
 export type ChatChunkChoice = ChatCompletionChunk.Choice;
 export type ChatChunkDelta = ChatCompletionChunk.Choice.Delta;
 export type ChatChunkToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
+/**
+ * Anthropic's extended thinking on the chat format, as LiteLLM carries it: a reply's
+ * message (and a stream delta) has `reasoning_content`, the thinking text, and
+ * `thinking_blocks`, the blocks themselves with their `signature` (a
+ * `redacted_thinking` block with its encrypted `data`). An assistant message sent
+ * back with its `thinking_blocks` gives Anthropic the blocks it needs to go on with
+ * a tool loop while thinking is on. In a stream, a `thinking` entry carries either
+ * a fragment of text or, at the end of the block, its `signature`.
+ */
+export type ChatThinkingBlock =
+  { type: 'thinking'; thinking: string; signature?: string | null } | { type: 'redacted_thinking'; data: string };
+/** The reasoning fields of a reply's message, a stream delta, or an assistant message sent back. */
+export interface ChatReasoning {
+  reasoning_content?: string | null;
+  thinking_blocks?: ChatThinkingBlock[];
+}
 export type ResponseFormat = ResponseFormatText | ResponseFormatJSONObject | ResponseFormatJSONSchema;
 export type JsonSchemaResponseFormat = ResponseFormatJSONSchema;
 

@@ -47,6 +47,20 @@ export const toolConversation: AnthropicMessageRequest['messages'] = [
   },
 ];
 
+/** An assistant turn of a tool loop with extended thinking on, as Anthropic answered it. */
+export const thinkingTurn = [
+  { type: 'thinking' as const, thinking: 'The user wants the weather. ', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' },
+  { type: 'redacted_thinking' as const, data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+  { type: 'text' as const, text: 'Checking.' },
+  { type: 'tool_use' as const, id: 'toolu_01T1x1', name: 'get_weather', input: { location: 'Paris' } },
+];
+
+/** Its `thinking_blocks` on the chat format. */
+export const thinkingBlocks = [
+  { type: 'thinking', thinking: 'The user wants the weather. ', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' },
+  { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+];
+
 export function thrown(fn: () => unknown): GatewayError {
   try {
     fn();

@@ -1,7 +1,15 @@
 import type { AnthropicMessageRequest } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
-import { anthropicToChat } from './anthropic-inbound.request';
-import { body, PNG, thrown, toolConversation, weatherTool } from './anthropic-inbound.fixtures';
+import { anthropicToChat, THINKING_HISTORY } from './anthropic-inbound.request';
+import {
+  body,
+  PNG,
+  thinkingBlocks,
+  thinkingTurn,
+  thrown,
+  toolConversation,
+  weatherTool,
+} from './anthropic-inbound.fixtures';
 
 describe('anthropicToChat', () => {
   it('maps the basics', () => {
@@ -180,6 +188,88 @@ describe('anthropicToChat', () => {
     expect(err.status).toBe(400);
     expect(err.param).toBe(param);
     expect(err.message).toContain('is not supported by this gateway');
+  });
+
+  it('keeps thinking and redacted_thinking blocks of assistant turns as thinking_blocks, and marks the request', () => {
+    const req = anthropicToChat(
+      body({
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: thinkingTurn },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01T1x1', content: 'Sunny' }] },
+        ],
+      }),
+    );
+    expect(req.messages[1]).toEqual({
+      role: 'assistant',
+      content: 'Checking.',
+      tool_calls: [
+        { id: 'toolu_01T1x1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+      ],
+      thinking_blocks: thinkingBlocks,
+    });
+    expect((req as unknown as Record<symbol, unknown>)[THINKING_HISTORY]).toBe(true);
+    expect(JSON.parse(JSON.stringify(req))).not.toHaveProperty(String(THINKING_HISTORY));
+    expect((anthropicToChat(body()) as unknown as Record<symbol, unknown>)[THINKING_HISTORY]).toBeUndefined();
+  });
+
+  it('leaves empty text blocks of a user turn out and keeps the rest', () => {
+    const req = anthropicToChat(
+      body({
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '' },
+              { type: 'text', text: 'Hi' },
+            ],
+          },
+          { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', tool_use_id: 't1', content: 'ok' },
+              { type: 'text', text: '' },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(req.messages).toEqual([
+      { role: 'user', content: 'Hi' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: 't1', content: 'ok' },
+    ]);
+  });
+
+  it.each([
+    ['an empty string', ''],
+    [
+      'only empty text blocks',
+      [
+        { type: 'text' as const, text: '' },
+        { type: 'text' as const, text: '' },
+      ],
+    ],
+    ['no blocks', []],
+  ])('refuses a user turn of %s, naming its content (Anthropic refuses it too)', (_name, content) => {
+    const error = thrown(() =>
+      anthropicToChat(
+        body({
+          messages: [
+            { role: 'user', content: 'Hi' },
+            { role: 'assistant', content: 'Hello' },
+            { role: 'user', content },
+          ],
+        }),
+      ),
+    );
+    expect(error).toMatchObject({ status: 400, param: 'messages[2].content' });
   });
 
   it('does not mutate the body', () => {

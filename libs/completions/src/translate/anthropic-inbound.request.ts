@@ -11,7 +11,9 @@ import {
   type ChatContentPart,
   type ChatFunctionToolCall,
   type ChatMessage,
+  type ChatReasoning,
   type ChatRequest,
+  type ChatThinkingBlock,
   type ChatTool,
   type ChatToolChoice,
   type ChatToolMessage,
@@ -113,14 +115,22 @@ function userContent(parts: ChatContentPart[]): string | ChatContentPart[] {
   return parts.length === 1 && parts[0].type === 'text' ? parts[0].text : parts;
 }
 
-/** tool_result blocks become `tool` messages (in order), the rest of the turn one user message after them. */
+/**
+ * tool_result blocks become `tool` messages (in order), the rest of the turn one
+ * user message after them. Empty text blocks are left out; a turn with nothing
+ * else is refused naming its content, as Anthropic refuses it (no provider is called).
+ */
 function userTurn(content: AnthropicMessageParam['content'], i: number): ChatMessage[] {
-  if (typeof content === 'string') return [{ role: 'user', content }];
+  if (typeof content === 'string') {
+    if (content === '') throw emptyUserContent(i);
+    return [{ role: 'user', content }];
+  }
   const out: ChatMessage[] = [];
   const toolImages: ChatContentPart[] = [];
   const parts: ChatContentPart[] = [];
   content.forEach((block, j) => {
     const at = `messages[${i}].content[${j}]`;
+    if (block.type === 'text' && block.text === '') return;
     if (block.type !== 'tool_result') parts.push(userPart(block, at));
     else {
       const { message, images } = toolResult(block, at);
@@ -130,34 +140,65 @@ function userTurn(content: AnthropicMessageParam['content'], i: number): ChatMes
   });
   const rest = [...toolImages, ...parts];
   if (rest.length > 0) out.push({ role: 'user', content: userContent(rest) });
+  if (out.length === 0) throw emptyUserContent(i);
   return out;
 }
 
-function assistantTurn(content: AnthropicMessageParam['content'], i: number): ChatAssistantMessage {
+function emptyUserContent(i: number): GatewayError {
+  return invalid(`messages[${i}].content`, 'a user message must have non-empty content');
+}
+
+/**
+ * Marks a translated request whose assistant messages carry `thinking_blocks`, so
+ * that only such requests are searched when a provider has no use for them
+ * (`messagesRequestFor`). Symbol-keyed: copied with the request, never serialised.
+ */
+export const THINKING_HISTORY: unique symbol = Symbol('thinking history');
+
+/** The translation of one conversation: whether some assistant turn kept thinking blocks. */
+interface Conversion {
+  thinking: boolean;
+}
+
+/**
+ * Text and tool_use blocks in the canonical fields; `thinking` and
+ * `redacted_thinking` blocks as `thinking_blocks` (LiteLLM's field), unchanged, for
+ * the Anthropic provider to send back before the text and tool calls.
+ */
+function assistantTurn(content: AnthropicMessageParam['content'], i: number, conv: Conversion): ChatAssistantMessage {
   if (typeof content === 'string') return { role: 'assistant', content };
   let text = '';
   const calls: ChatFunctionToolCall[] = [];
+  let thinking: ChatThinkingBlock[] | undefined;
   content.forEach((block, j) => {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use') {
       const args = JSON.stringify(block.input ?? {});
       calls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: args } });
-    } else if (block.type !== 'thinking' && block.type !== 'redacted_thinking') {
-      // Earlier reasoning has no canonical form and is dropped; anything else is refused.
+    } else if (block.type === 'thinking') {
+      (thinking ??= []).push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    } else if (block.type === 'redacted_thinking') {
+      (thinking ??= []).push({ type: 'redacted_thinking', data: block.data });
+    } else {
       throw unsupported(
         `messages[${i}].content[${j}].type`,
         `content block type '${block.type}' in an assistant message`,
       );
     }
   });
-  if (calls.length === 0) return { role: 'assistant', content: text };
-  return { role: 'assistant', content: text || null, tool_calls: calls };
+  const message: ChatAssistantMessage =
+    calls.length === 0
+      ? { role: 'assistant', content: text }
+      : { role: 'assistant', content: text || null, tool_calls: calls };
+  if (!thinking) return message;
+  conv.thinking = true;
+  return Object.assign(message, { thinking_blocks: thinking } satisfies ChatReasoning);
 }
 
-function convertMessages(messages: AnthropicMessageParam[]): ChatMessage[] {
+function convertMessages(messages: AnthropicMessageParam[], conv: Conversion): ChatMessage[] {
   return messages.flatMap((msg, i): ChatMessage[] => {
     if (msg.role === 'user') return userTurn(msg.content, i);
-    if (msg.role === 'assistant') return [assistantTurn(msg.content, i)];
+    if (msg.role === 'assistant') return [assistantTurn(msg.content, i, conv)];
     const text = typeof msg.content === 'string' ? msg.content : userTextOnly(msg.content, i);
     return [{ role: 'system', content: text }];
   });
@@ -253,18 +294,21 @@ function passThrough(body: AnthropicMessageRequest): Record<string, unknown> {
  * `tool` messages; tools, tool_choice, stop_sequences, metadata.user_id and
  * output_config are mapped; `temperature`, `top_p`, `top_k`, `thinking` and
  * unknown fields pass through (`messagesRequestFor` fits them to each provider);
- * block-level `cache_control` marks stay on text parts. A tool's `input_schema` that is not a JSON Schema is a 400 naming `tools[i].input_schema`. Block types
- * with no canonical form are refused (400 naming the block), never dropped —
- * except earlier `thinking` blocks, which no other model could use.
+ * block-level `cache_control` marks stay on text parts. A tool's `input_schema` that is not a JSON Schema is a 400 naming `tools[i].input_schema`.
+ * Assistant `thinking` / `redacted_thinking` blocks become the message's
+ * `thinking_blocks` (sent back by the Anthropic provider, left out for the others:
+ * see `messagesRequestFor`). Block types with no canonical form are refused (400
+ * naming the block), never dropped.
  */
 export function anthropicToChat(body: AnthropicMessageRequest): ChatRequest {
   const stop = body.stop_sequences?.length ? { stop: body.stop_sequences } : {};
   const user = body.metadata?.user_id ? { user: body.metadata.user_id } : {};
-  return {
+  const conv: Conversion = { thinking: false };
+  const req: ChatRequest = {
     ...passThrough(body),
     model: body.model,
     max_tokens: body.max_tokens,
-    messages: [...systemMessages(body.system), ...convertMessages(body.messages)],
+    messages: [...systemMessages(body.system), ...convertMessages(body.messages, conv)],
     ...(body.tools?.length ? { tools: convertTools(body.tools) } : {}),
     ...(body.tool_choice ? convertToolChoice(body.tool_choice) : {}),
     ...stop,
@@ -272,4 +316,6 @@ export function anthropicToChat(body: AnthropicMessageRequest): ChatRequest {
     ...outputConfig(body.output_config),
     ...(body.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
+  if (conv.thinking) (req as ChatRequest & { [THINKING_HISTORY]?: true })[THINKING_HISTORY] = true;
+  return req;
 }

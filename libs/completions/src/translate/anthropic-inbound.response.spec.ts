@@ -135,6 +135,52 @@ describe('chatToAnthropic', () => {
     };
     expect(chatToAnthropic(fromAnthropicMessage(original), 'claude-sonnet-4-5')).toEqual(original);
   });
+
+  it('gives thinking blocks back first, exactly, through the Anthropic provider and back', () => {
+    const original = {
+      id: 'msg_01Thinking',
+      type: 'message' as const,
+      role: 'assistant' as const,
+      model: 'claude-sonnet-4-5',
+      container: null,
+      diagnostics: null,
+      content: [
+        { type: 'thinking' as const, thinking: 'The user wants the weather.', signature: 'EqQBCgIYAhIM1gbc' },
+        { type: 'redacted_thinking' as const, data: 'EmwKAhgBEgy3va3p' },
+        { type: 'text' as const, text: 'Checking.', citations: null },
+        {
+          type: 'tool_use' as const,
+          id: 'toolu_01',
+          name: 'get_weather',
+          input: { location: 'SF' },
+          caller: { type: 'direct' as const },
+        },
+      ],
+      stop_reason: 'tool_use' as const,
+      stop_details: null,
+      stop_sequence: null,
+      usage: anthropicUsage(usage(500, 40, 300)),
+    };
+    expect(chatToAnthropic(fromAnthropicMessage(original), 'claude-sonnet-4-5')).toEqual(original);
+  });
+
+  it('leaves out reasoning text without thinking blocks (no signature to give) and malformed entries', () => {
+    const res = chatResponse({
+      content: 'Paris.',
+      reasoning_content: 'France, capital: Paris.',
+    } as unknown as ChatResponse['choices'][number]['message']);
+    expect(chatToAnthropic(res, 'claude-sonnet-4-5').content).toEqual([
+      { type: 'text', text: 'Paris.', citations: null },
+    ]);
+    const odd = chatResponse({
+      content: 'Paris.',
+      thinking_blocks: [{ type: 'reasoning', text: 'x' }, null, { type: 'thinking', thinking: 'Hm.' }],
+    } as unknown as ChatResponse['choices'][number]['message']);
+    expect(chatToAnthropic(odd, 'claude-sonnet-4-5').content).toEqual([
+      { type: 'thinking', thinking: 'Hm.', signature: '' },
+      { type: 'text', text: 'Paris.', citations: null },
+    ]);
+  });
 });
 
 describe('anthropicUsage', () => {

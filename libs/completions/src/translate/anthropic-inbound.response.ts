@@ -5,6 +5,7 @@ import type {
   AnthropicUsage,
   ChatFinishReason,
   ChatFunctionToolCall,
+  ChatReasoning,
   ChatResponse,
   Usage,
 } from '@app/contracts';
@@ -90,9 +91,32 @@ export function toolInput(args: string): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
+/**
+ * The thinking blocks of a reply (`thinking_blocks`, from an Anthropic provider or
+ * a LiteLLM-style server), as Anthropic's blocks: a `thinking` entry with its
+ * signature, a `redacted_thinking` one with its data. Entries of another shape are
+ * no Anthropic block and are left out; reasoning text alone (`reasoning_content`
+ * from DeepSeek, vLLM...) has no signature and is left out as before.
+ */
+export function thinkingContent(blocks: unknown): AnthropicContentBlock[] {
+  if (!Array.isArray(blocks)) return [];
+  const out: AnthropicContentBlock[] = [];
+  for (const block of blocks as Array<Partial<Record<string, unknown>> | null>) {
+    if (block?.type === 'thinking' && typeof block.thinking === 'string') {
+      const signature = typeof block.signature === 'string' ? block.signature : '';
+      out.push({ type: 'thinking', thinking: block.thinking, signature });
+    } else if (block?.type === 'redacted_thinking' && typeof block.data === 'string') {
+      out.push({ type: 'redacted_thinking', data: block.data });
+    }
+  }
+  return out;
+}
+
+/** Thinking first (Anthropic's order), then text, then tool calls. */
 function contentBlocks(message: ChatResponse['choices'][number]['message'] | undefined): AnthropicContentBlock[] {
   if (!message) return [];
-  const blocks: AnthropicContentBlock[] = [];
+  const thinking = (message as ChatReasoning).thinking_blocks;
+  const blocks: AnthropicContentBlock[] = thinking ? thinkingContent(thinking) : [];
   const text = message.content || message.refusal;
   if (text) blocks.push({ type: 'text', text, citations: null });
   const calls = (message.tool_calls ?? []).filter((call): call is ChatFunctionToolCall => call.type === 'function');
@@ -110,8 +134,9 @@ function contentBlocks(message: ChatResponse['choices'][number]['message'] | und
 
 /**
  * Pure: the first choice of a chat response as an Anthropic Message, under the
- * model name the client asked for. Text (or a refusal's text) becomes a text
- * block, function tool calls `tool_use` blocks; finish reasons map
+ * model name the client asked for. Thinking blocks (`thinking_blocks`) come
+ * first, as they were; text (or a refusal's text) becomes a text block, function
+ * tool calls `tool_use` blocks; finish reasons map
  * stop -> end_turn (stop_sequence when the upstream names the match),
  * length -> max_tokens, tool_calls -> tool_use, content_filter -> refusal.
  */

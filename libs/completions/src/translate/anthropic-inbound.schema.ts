@@ -25,6 +25,9 @@ const contentBlocks = {
   ...resultBlocks,
   document: z.looseObject({ source: z.looseObject({ type: z.string() }) }),
   tool_use: z.looseObject({ id: z.string().min(1), name: z.string().min(1), input: jsonObject }),
+  // Sent back unchanged: Anthropic checks the signature against the text.
+  thinking: z.looseObject({ thinking: z.string(), signature: z.string() }),
+  redacted_thinking: z.looseObject({ data: z.string() }),
   tool_result: z.looseObject({
     tool_use_id: z.string().min(1),
     content: textOrItems(resultBlocks, 'content must be a string or an array of text and image blocks').optional(),

@@ -1,5 +1,6 @@
 import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
-import type { ChatChunk } from '@app/contracts';
+import type { AnthropicStreamEvent, ChatChunk } from '@app/contracts';
+import { anthropicStreamToChunks } from '@app/providers';
 import { describe, expect, it } from 'vitest';
 import { toolInput } from './anthropic-inbound.response';
 import { chatChunksToAnthropicEvents, type AnthropicSseEvent } from './anthropic-inbound.stream';
@@ -75,6 +76,119 @@ describe('chatChunksToAnthropicEvents', () => {
         usage: expect.objectContaining({ input_tokens: 0, output_tokens: 0 }),
       },
     });
+  });
+
+  it('streams thinking blocks in their own indices: thinking_delta, signature_delta, redacted whole', async () => {
+    const signature = (sig: string) => ({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: sig }] });
+    const thinking = (text: string) => ({
+      reasoning_content: text,
+      thinking_blocks: [{ type: 'thinking', thinking: text }],
+    });
+    const events = await collect([
+      c.delta({ role: 'assistant', content: '' }),
+      c.delta(thinking('Let me ') as ChatChunk['choices'][number]['delta']),
+      c.delta(thinking('think.') as ChatChunk['choices'][number]['delta']),
+      c.delta(signature('sig-1') as ChatChunk['choices'][number]['delta']),
+      c.delta({
+        thinking_blocks: [{ type: 'redacted_thinking', data: 'opaque' }],
+      } as ChatChunk['choices'][number]['delta']),
+      // A second thinking block after a signed one opens a block of its own.
+      c.delta(thinking('More.') as ChatChunk['choices'][number]['delta']),
+      c.delta(signature('sig-2') as ChatChunk['choices'][number]['delta']),
+      c.delta({ content: 'Hi' }),
+      c.delta({}, 'stop'),
+      c.usage(usage(25, 15)),
+    ]);
+    const startThinking = { type: 'thinking', thinking: '', signature: '' };
+    expect(outline(events)).toEqual([
+      'message_start',
+      ['content_block_start', { index: 0, content_block: startThinking }],
+      'ping',
+      ['content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'Let me ' } }],
+      ['content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'think.' } }],
+      ['content_block_delta', { index: 0, delta: { type: 'signature_delta', signature: 'sig-1' } }],
+      ['content_block_stop', { index: 0 }],
+      ['content_block_start', { index: 1, content_block: { type: 'redacted_thinking', data: 'opaque' } }],
+      ['content_block_stop', { index: 1 }],
+      ['content_block_start', { index: 2, content_block: startThinking }],
+      ['content_block_delta', { index: 2, delta: { type: 'thinking_delta', thinking: 'More.' } }],
+      ['content_block_delta', { index: 2, delta: { type: 'signature_delta', signature: 'sig-2' } }],
+      ['content_block_stop', { index: 2 }],
+      ['content_block_start', { index: 3, content_block: { type: 'text', text: '', citations: null } }],
+      ['content_block_delta', { index: 3, delta: { type: 'text_delta', text: 'Hi' } }],
+      ['content_block_stop', { index: 3 }],
+      ['message_delta', { delta: endTurn, usage: deltaUsage(25, 15) }],
+      'message_stop',
+    ]);
+  });
+
+  it('gives an Anthropic stream with thinking back as it was, through the Anthropic provider’s chunks', async () => {
+    const upstream: AnthropicStreamEvent[] = [
+      {
+        type: 'message_start',
+        message: {
+          id: 'msg_01',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude-sonnet-4-5',
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          stop_details: null,
+          container: null,
+          diagnostics: null,
+          usage: {
+            input_tokens: 10,
+            output_tokens: 1,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            cache_creation: null,
+            inference_geo: null,
+            output_tokens_details: null,
+            server_tool_use: null,
+            service_tier: 'standard',
+            speed: null,
+          },
+        },
+      },
+      { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Weather: ' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'use the tool.' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'EqQBCgIYAhIM' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'redacted_thinking', data: 'EmwKAhgB' } },
+      { type: 'content_block_stop', index: 1 },
+      {
+        type: 'content_block_start',
+        index: 2,
+        content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {}, caller: { type: 'direct' } },
+      },
+      { type: 'content_block_delta', index: 2, delta: { type: 'input_json_delta', partial_json: '{"city":"Paris"}' } },
+      { type: 'content_block_stop', index: 2 },
+      {
+        type: 'message_delta',
+        delta: { stop_reason: 'tool_use', stop_sequence: null, stop_details: null, container: null },
+        usage: {
+          output_tokens: 30,
+          input_tokens: null,
+          cache_creation_input_tokens: null,
+          cache_read_input_tokens: null,
+          output_tokens_details: null,
+          server_tool_use: null,
+        },
+      },
+      { type: 'message_stop' },
+    ];
+    const events: AnthropicSseEvent[] = [];
+    const chunks = anthropicStreamToChunks(fromArray(upstream));
+    for await (const event of chatChunksToAnthropicEvents(chunks, 'claude-sonnet-4-5')) events.push(event);
+    const message = await sdkMessage(events);
+    expect(message.content).toEqual([
+      { type: 'thinking', thinking: 'Weather: use the tool.', signature: 'EqQBCgIYAhIM' },
+      { type: 'redacted_thinking', data: 'EmwKAhgB' },
+      { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' }, caller: { type: 'direct' } },
+    ]);
+    expect(message.stop_reason).toBe('tool_use');
   });
 
   it('streams text then tool calls as consecutive blocks, arguments as input_json_delta', async () => {

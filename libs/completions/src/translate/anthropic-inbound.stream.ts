@@ -4,6 +4,8 @@ import type {
   ChatChunk,
   ChatChunkToolCallDelta,
   ChatFinishReason,
+  ChatReasoning,
+  ChatThinkingBlock,
   Usage,
 } from '@app/contracts';
 import {
@@ -23,7 +25,8 @@ import { randomId } from './prompt-messages';
  *   content_block_stop (a `ping` after the first start), message_delta
  *   (stop_reason, usage), message_stop.
  *
- * Blocks open one at a time, in order, as Anthropic's are: text, then one block
+ * Blocks open one at a time, in order, as Anthropic's are: thinking (from the
+ * deltas' `thinking_blocks`, see {@link AnthropicEventMapper.thinking}), text, then one block
  * per tool call (`input_json_delta` fragments, held back only when the arguments
  * are not a JSON object: see {@link ToolBlock}); text after a tool call opens a
  * new text block. Only the first choice is translated (Anthropic has no `n`).
@@ -49,7 +52,12 @@ interface ToolBlock {
   held: string;
 }
 
-type OpenBlock = { kind: 'text'; block: number } | { kind: 'tool'; block: number; tool: number };
+type OpenBlock =
+  | { kind: 'text'; block: number }
+  | { kind: 'tool'; block: number; tool: number }
+  /** `signed` once its signature is sent: more thinking then opens a new block. */
+  | { kind: 'thinking'; block: number; signed: boolean }
+  | { kind: 'redacted'; block: number };
 
 function sse(type: string, fields: Record<string, unknown> = {}): AnthropicSseEvent {
   return { event: type, data: { type, ...fields } };
@@ -73,6 +81,8 @@ export class AnthropicEventMapper {
     if (chunk.usage) this.usage = chunk.usage;
     const choice = chunk.choices.find((c) => c.index === 0);
     if (!choice) return events;
+    const thinking = (choice.delta as ChatReasoning).thinking_blocks;
+    if (thinking) events.push(...this.thinking(thinking));
     const text = choice.delta.content || choice.delta.refusal;
     if (text) events.push(...this.text(text));
     for (const call of choice.delta.tool_calls ?? []) events.push(...this.toolCall(call));
@@ -165,6 +175,44 @@ export class AnthropicEventMapper {
         : this.openBlock({ kind: 'text', block: this.nextBlock++ }, { type: 'text', text: '', citations: null });
     events.push(sse('content_block_delta', { index: this.open?.block, delta: { type: 'text_delta', text } }));
     return events;
+  }
+
+  /**
+   * `thinking_blocks` entries of a delta: thinking text as `thinking_delta`, a
+   * signature as `signature_delta` (closing that block's thinking), a redacted
+   * block whole in its `content_block_start`, each in its own content block.
+   */
+  private thinking(entries: ChatThinkingBlock[]): AnthropicSseEvent[] {
+    const events: AnthropicSseEvent[] = [];
+    for (const entry of entries as Array<Partial<Record<string, unknown>> | null>) {
+      if (entry?.type === 'redacted_thinking' && typeof entry.data === 'string') {
+        const start = { type: 'redacted_thinking', data: entry.data };
+        events.push(...this.openBlock({ kind: 'redacted', block: this.nextBlock++ }, start));
+        continue;
+      }
+      if (entry?.type !== 'thinking') continue;
+      const text = typeof entry.thinking === 'string' ? entry.thinking : '';
+      const signature = typeof entry.signature === 'string' ? entry.signature : '';
+      if (!text && !signature) continue;
+      const block = this.openThinking(events);
+      if (text)
+        events.push(
+          sse('content_block_delta', { index: block.block, delta: { type: 'thinking_delta', thinking: text } }),
+        );
+      if (signature) {
+        events.push(sse('content_block_delta', { index: block.block, delta: { type: 'signature_delta', signature } }));
+        block.signed = true;
+      }
+    }
+    return events;
+  }
+
+  /** The open thinking block that takes more, or a new one. */
+  private openThinking(events: AnthropicSseEvent[]): Extract<OpenBlock, { kind: 'thinking' }> {
+    if (this.open?.kind === 'thinking' && !this.open.signed) return this.open;
+    const open: OpenBlock = { kind: 'thinking', block: this.nextBlock++, signed: false };
+    events.push(...this.openBlock(open, { type: 'thinking', thinking: '', signature: '' }));
+    return open;
   }
 
   private toolCall(call: ChatChunkToolCallDelta): AnthropicSseEvent[] {

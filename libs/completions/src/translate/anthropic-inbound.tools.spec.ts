@@ -1,8 +1,8 @@
-import type { ChatRequest } from '@app/contracts';
+import type { AnthropicMessageRequest, ChatRequest } from '@app/contracts';
 import { toAnthropicRequest } from '@app/providers';
 import { describe, expect, it } from 'vitest';
 import { anthropicToChat } from './anthropic-inbound.request';
-import { body, PNG, thrown, toolConversation, weatherTool } from './anthropic-inbound.fixtures';
+import { body, PNG, thinkingTurn, thrown, toolConversation, weatherTool } from './anthropic-inbound.fixtures';
 
 describe('anthropicToChat: tools and tool traffic', () => {
   it('maps a tool conversation: tool_use -> tool_calls, tool_result -> tool message before the rest of the turn', () => {
@@ -134,7 +134,7 @@ describe('anthropicToChat: tools and tool traffic', () => {
     ]);
   });
 
-  it('drops earlier thinking blocks and maps an assistant prefill', () => {
+  it('keeps earlier thinking blocks as thinking_blocks and maps an assistant prefill', () => {
     const out = anthropicToChat(
       body({
         messages: [
@@ -154,7 +154,14 @@ describe('anthropicToChat: tools and tool traffic', () => {
     );
     expect(out.messages).toEqual([
       { role: 'user', content: 'Think, then answer.' },
-      { role: 'assistant', content: '42' },
+      {
+        role: 'assistant',
+        content: '42',
+        thinking_blocks: [
+          { type: 'thinking', thinking: 'Let me reason...', signature: 'EqQBCgIYAhIM' },
+          { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix' },
+        ],
+      },
       { role: 'user', content: 'Now in JSON:' },
       { role: 'assistant', content: '{"answer":' },
     ]);
@@ -191,5 +198,20 @@ describe('anthropicToChat then the Anthropic provider mapping', () => {
       stop_sequences: ['END'],
       metadata: { user_id: 'user-7f3a' },
     });
+  });
+
+  it('gives back the thinking blocks of a tool loop, before the tool call, unchanged', () => {
+    const messages: AnthropicMessageRequest['messages'] = [
+      { role: 'user', content: 'Weather in Paris?' },
+      { role: 'assistant', content: thinkingTurn },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01T1x1', content: 'Sunny' }] },
+    ];
+    const original = body({ thinking: { type: 'enabled', budget_tokens: 1024 }, messages, tools: [weatherTool] });
+    const { params } = toAnthropicRequest(anthropicToChat(original), {
+      model: 'claude-sonnet-4-5',
+      apiVersion: '2026-10-21',
+    });
+    expect(params.messages).toEqual(messages);
+    expect(params.thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderKind } from '@app/providers';
-import { body } from './anthropic-inbound.fixtures';
+import { body, thinkingBlocks, thinkingTurn } from './anthropic-inbound.fixtures';
 import { anthropicToChat } from './anthropic-inbound.request';
 import { messagesRequestFor } from './anthropic-inbound.upstream';
 
@@ -81,5 +81,31 @@ describe('messagesRequestFor', () => {
     const copy = structuredClone(translated);
     messagesRequestFor(translated, 'openai');
     expect(translated).toEqual(copy);
+  });
+
+  describe('thinking blocks in history', () => {
+    const withThinking = anthropicToChat(
+      body({
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: thinkingTurn },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01T1x1', content: 'Sunny' }] },
+        ],
+      }),
+    );
+    const assistant = (req: { messages: unknown[] }) => req.messages[1] as Record<string, unknown>;
+
+    it('reach Anthropic providers', () => {
+      expect(assistant(messagesRequestFor(withThinking, 'anthropic')).thinking_blocks).toEqual(thinkingBlocks);
+    });
+
+    it.each<ProviderKind>(['openai', 'ollama', 'openai-compatible', 'mock'])('are left out for %s', (kind) => {
+      const out = messagesRequestFor(withThinking, kind);
+      expect(assistant(out)).not.toHaveProperty('thinking_blocks');
+      expect(assistant(out)).toMatchObject({ role: 'assistant', content: 'Checking.' });
+      // The translated request is shared by a route's targets: it is not changed.
+      expect(assistant(withThinking).thinking_blocks).toEqual(thinkingBlocks);
+    });
   });
 });

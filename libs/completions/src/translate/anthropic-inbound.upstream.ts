@@ -1,5 +1,8 @@
-import type { ChatParameter, ChatRequest } from '@app/contracts';
+import type { ChatMessage, ChatParameter, ChatRequest } from '@app/contracts';
 import type { ProviderKind } from '@app/providers';
+import { THINKING_HISTORY } from './anthropic-inbound.request';
+
+type Marked = ChatRequest & { [THINKING_HISTORY]?: true };
 
 /**
  * A translated Messages request as one provider kind takes it. What is left of
@@ -8,6 +11,8 @@ import type { ProviderKind } from '@app/providers';
  * fields Anthropic adds later, a client's own extras) passes through, as unknown
  * fields do on chat, to the providers that take it: the Anthropic provider maps
  * what it knows; OpenAI-compatible servers (vLLM...) and Ollama ignore the rest.
+ * Earlier thinking blocks (the assistant messages' `thinking_blocks`) reach only
+ * Anthropic providers.
  */
 
 /**
@@ -82,8 +87,23 @@ function serviceTier(tier: unknown, kind: ProviderKind): Pick<ChatRequest, 'serv
  * servers. `anthropic-beta` and other client headers never reach a provider.
  */
 export function messagesRequestFor(req: ChatRequest, kind: ProviderKind): ChatRequest {
+  if (kind !== 'anthropic' && (req as Marked)[THINKING_HISTORY]) req = withoutThinking(req);
   if (!STRICT_KINDS.has(kind)) return req;
   const { service_tier: tier, ...rest } = req;
   const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => CHAT_PARAMETERS.has(key)));
   return { ...(kept as ChatRequest), ...serviceTier(tier, kind) };
+}
+
+/**
+ * Earlier thinking blocks are Anthropic's, signed for Anthropic's models: other
+ * providers get the assistant turns without them (OpenAI refuses the unknown field).
+ */
+function withoutThinking(req: ChatRequest): ChatRequest {
+  const messages = req.messages.map((msg): ChatMessage => {
+    if (msg.role !== 'assistant' || !('thinking_blocks' in msg)) return msg;
+    const { thinking_blocks: _thinking, ...rest } = msg;
+    return rest;
+  });
+  const out: Marked = { ...req, messages, [THINKING_HISTORY]: undefined };
+  return out;
 }

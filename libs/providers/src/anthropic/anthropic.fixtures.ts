@@ -99,6 +99,67 @@ const start: AnthropicStreamEvent = {
   }),
 };
 
+/** Extended thinking before a tool call: a signed thinking block, a redacted one, text, tool_use. */
+export const thinkingMessage = message({
+  id: 'msg_01Thinking',
+  content: [
+    { type: 'thinking', thinking: 'The user wants the weather. ', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' },
+    { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+    { type: 'text', text: 'Checking.', citations: null },
+    {
+      type: 'tool_use',
+      id: 'toolu_01T1x1',
+      name: 'get_weather',
+      input: { location: 'Paris' },
+      caller: { type: 'direct' },
+    },
+  ],
+  stop_reason: 'tool_use',
+});
+
+/** The same answer streamed: thinking deltas, the signature, a redacted block, text, a tool call. */
+export const thinkingStream: AnthropicStreamEvent[] = [
+  start,
+  { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+  { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'The user wants ' } },
+  { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'the weather. ' } },
+  {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'signature_delta', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' },
+  },
+  { type: 'content_block_stop', index: 0 },
+  {
+    type: 'content_block_start',
+    index: 1,
+    content_block: { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+  },
+  { type: 'content_block_stop', index: 1 },
+  { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '', citations: null } },
+  { type: 'content_block_delta', index: 2, delta: { type: 'text_delta', text: 'Checking.' } },
+  { type: 'content_block_stop', index: 2 },
+  {
+    type: 'content_block_start',
+    index: 3,
+    content_block: { type: 'tool_use', id: 'toolu_01T1x1', name: 'get_weather', input: {}, caller: { type: 'direct' } },
+  },
+  { type: 'content_block_delta', index: 3, delta: { type: 'input_json_delta', partial_json: '{"location":"Paris"}' } },
+  { type: 'content_block_stop', index: 3 },
+  {
+    type: 'message_delta',
+    delta: { stop_reason: 'tool_use', stop_sequence: null, stop_details: null, container: null },
+    usage: {
+      output_tokens: 40,
+      input_tokens: null,
+      cache_creation_input_tokens: null,
+      cache_read_input_tokens: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+    },
+  },
+  { type: 'message_stop' },
+];
+
 /** Text answer: `Hello` + `!`, as the API streams it. */
 export const textStream: AnthropicStreamEvent[] = [
   start,

@@ -8,6 +8,11 @@ function req(extra: Partial<ChatRequest> & Record<string, unknown> = {}): ChatRe
   return { model: 'claude-sonnet-5-5', messages: [{ role: 'user', content: 'Hi' }], ...extra };
 }
 
+const turns: ChatRequest['messages'] = [
+  { role: 'user', content: 'Hi' },
+  { role: 'assistant', content: 'Hello' },
+];
+
 const weatherTool = {
   type: 'function' as const,
   function: {
@@ -27,6 +32,48 @@ describe('toAnthropicRequest', () => {
       stop_sequences: ['END'],
       metadata: { user_id: 'u-1' },
     });
+  });
+
+  it('sends the thinking_blocks of an assistant message back unchanged, before its text and tool calls', () => {
+    const signed = { type: 'thinking', thinking: 'Weather, so the tool.', signature: 'EqQBCgIYAhIM1gbc' };
+    const redacted = { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3p' };
+    const { params } = toAnthropicRequest(
+      req({
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          {
+            role: 'assistant',
+            content: 'Checking.',
+            tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+            // Another provider's reasoning has no signature: Anthropic could not verify it.
+            thinking_blocks: [signed, { type: 'thinking', thinking: 'unsigned' }, redacted],
+            reasoning_content: 'Weather, so the tool.',
+          } as ChatRequest['messages'][number],
+          { role: 'tool', tool_call_id: 'toolu_1', content: 'Sunny' },
+        ],
+      }),
+      opts,
+    );
+    expect(params.thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
+    expect(params.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        signed,
+        redacted,
+        { type: 'text', text: 'Checking.' },
+        { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} },
+      ],
+    });
+  });
+
+  it('drops empty text parts of a user message and keeps the rest', () => {
+    const content = [
+      { type: 'text' as const, text: '' },
+      { type: 'text' as const, text: 'Hi' },
+    ];
+    const { params } = toAnthropicRequest(req({ messages: [{ role: 'user', content }] }), opts);
+    expect(params.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }]);
   });
 
   it.each([
@@ -270,6 +317,22 @@ describe('toAnthropicRequest', () => {
           },
         ],
       },
+    ],
+    // Anthropic refuses a user turn with no content (its own 400): the gateway's names the message.
+    ['messages[2].content', { messages: [...turns, { role: 'user', content: '' }] }],
+    ['messages[2].content', { messages: [...turns, { role: 'user', content: [{ type: 'text', text: '' }] }] }],
+    ['messages[2].content', { messages: [...turns, { role: 'user', content: [] }] }],
+    [
+      'messages[1].thinking_blocks[0]',
+      { messages: [turns[0], { role: 'assistant', content: 'x', thinking_blocks: [{ type: 'reasoning' }] }] },
+    ],
+    [
+      'messages[1].thinking_blocks[0].data',
+      { messages: [turns[0], { role: 'assistant', content: 'x', thinking_blocks: [{ type: 'redacted_thinking' }] }] },
+    ],
+    [
+      'messages[1].thinking_blocks',
+      { messages: [turns[0], { role: 'assistant', content: 'x', thinking_blocks: 'x' }] },
     ],
   ])('rejects what cannot be expressed: %s', (param, extra) => {
     let error: unknown;

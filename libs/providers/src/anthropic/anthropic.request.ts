@@ -6,6 +6,7 @@ import type {
   AnthropicToolChoice,
   ChatAssistantMessage,
   ChatMessage,
+  ChatReasoning,
   ChatRequest,
   ChatTool,
   ChatToolChoice,
@@ -84,8 +85,39 @@ function samplingParams(req: ChatRequest, apiVersion: string): Sampling {
   return out;
 }
 
+/**
+ * An assistant message's `thinking_blocks` (LiteLLM's field, see `ChatThinkingBlock`)
+ * as Anthropic blocks, unchanged: Anthropic checks each signature against its text.
+ * A `thinking` block without a signature was written by no Anthropic model (another
+ * provider's reasoning) and is left out, as Anthropic could not verify it.
+ */
+function thinkingBlocks(blocks: unknown, i: number): AnthropicContentBlockParam[] {
+  const param = `messages[${i}].thinking_blocks`;
+  if (!Array.isArray(blocks)) throw invalid(param, 'thinking_blocks must be an array of thinking blocks');
+  const out: AnthropicContentBlockParam[] = [];
+  blocks.forEach((block: Partial<Record<string, unknown>> | null, j) => {
+    const at = `${param}[${j}]`;
+    if (block?.type === 'thinking') {
+      if (typeof block.thinking !== 'string') throw invalid(`${at}.thinking`, 'thinking must be a string');
+      if (typeof block.signature === 'string' && block.signature !== '') {
+        out.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+      }
+    } else if (block?.type === 'redacted_thinking') {
+      if (typeof block.data !== 'string') throw invalid(`${at}.data`, 'data must be a string');
+      out.push({ type: 'redacted_thinking', data: block.data });
+    } else {
+      throw invalid(at, "a thinking block must have type 'thinking' or 'redacted_thinking'");
+    }
+  });
+  return out;
+}
+
+/** Thinking first, as Anthropic wrote it, then text, then tool calls. */
 function assistantBlocks(msg: ChatAssistantMessage, i: number): AnthropicContentBlockParam[] {
-  const blocks: AnthropicContentBlockParam[] = assistantTextBlocks(msg.content);
+  const thinking = (msg as ChatReasoning).thinking_blocks;
+  const text = assistantTextBlocks(msg.content);
+  const blocks: AnthropicContentBlockParam[] =
+    thinking === undefined || thinking === null ? text : [...thinkingBlocks(thinking, i), ...text];
   (msg.tool_calls ?? []).forEach((call, j) => {
     const param = `messages[${i}].tool_calls[${j}]`;
     if (call.type !== 'function') throw invalid(param, 'only function tool calls are supported by this provider');
@@ -99,6 +131,8 @@ function assistantBlocks(msg: ChatAssistantMessage, i: number): AnthropicContent
   });
   return blocks;
 }
+
+const EMPTY_USER_CONTENT = 'a user message must have some non-empty content for this provider';
 
 /**
  * System and developer messages become `system` (joined, in order), or the one user
@@ -119,9 +153,13 @@ function convertMessages(messages: ChatMessage[]): {
       case 'developer':
         system.push(...systemBlocks(msg.content));
         return;
-      case 'user':
-        out.push({ role: 'user', content: userBlocks(msg.content, `messages[${i}].content`) });
+      case 'user': {
+        const content = userBlocks(msg.content, `messages[${i}].content`);
+        // Empty text parts are left out; Anthropic refuses a turn with nothing left (`content: []` or "").
+        if (content.length === 0) throw invalid(`messages[${i}].content`, EMPTY_USER_CONTENT);
+        out.push({ role: 'user', content });
         return;
+      }
       case 'assistant': {
         const content = assistantBlocks(msg, i);
         if (content.length > 0) out.push({ role: 'assistant', content });

@@ -1,6 +1,6 @@
 import type { AnthropicStopReason, ChatFinishReason } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
-import { cachedMessage, jsonToolMessage, textMessage, toolUseMessage } from './anthropic.fixtures';
+import { cachedMessage, jsonToolMessage, textMessage, thinkingMessage, toolUseMessage } from './anthropic.fixtures';
 import { finishReason, fromAnthropicMessage } from './anthropic.response';
 
 describe('fromAnthropicMessage', () => {
@@ -24,6 +24,24 @@ describe('fromAnthropicMessage', () => {
         total_tokens: 37,
         prompt_tokens_details: { cached_tokens: 0 },
       },
+    });
+  });
+
+  it('keeps thinking blocks as reasoning_content and thinking_blocks, signatures and redacted data unchanged', () => {
+    const { message, finish_reason } = fromAnthropicMessage(thinkingMessage).choices[0];
+    expect(finish_reason).toBe('tool_calls');
+    expect(message).toEqual({
+      role: 'assistant',
+      content: 'Checking.',
+      refusal: null,
+      tool_calls: [
+        { id: 'toolu_01T1x1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+      ],
+      reasoning_content: 'The user wants the weather. ',
+      thinking_blocks: [
+        { type: 'thinking', thinking: 'The user wants the weather. ', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' },
+        { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+      ],
     });
   });
 

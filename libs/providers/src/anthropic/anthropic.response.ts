@@ -6,7 +6,9 @@ import type {
   AnthropicUsage,
   ChatFinishReason,
   ChatFunctionToolCall,
+  ChatReasoning,
   ChatResponse,
+  ChatThinkingBlock,
   Usage,
 } from '@app/contracts';
 
@@ -67,16 +69,20 @@ interface MappedContent {
   text: string;
   toolCalls: ChatFunctionToolCall[];
   answeredByJsonTool: boolean;
+  /** Only when the answer has thinking blocks. */
+  thinking?: ChatThinkingBlock[];
 }
 
-/** Text blocks joined; tool_use blocks as tool calls; the JSON tool's input as the text itself. */
+/**
+ * Text blocks joined; tool_use blocks as tool calls; the JSON tool's input as the
+ * text itself; `thinking` / `redacted_thinking` blocks kept as they are (signature
+ * and data included) for the message's `thinking_blocks`.
+ */
 function mapContent(blocks: AnthropicContent[], jsonTool: string | undefined): MappedContent {
   const json = jsonTool ? blocks.find((b) => b.type === 'tool_use' && b.name === jsonTool) : undefined;
-  if (json && json.type === 'tool_use') {
-    return { text: JSON.stringify(json.input ?? {}), toolCalls: [], answeredByJsonTool: true };
-  }
   let text = '';
   const toolCalls: ChatFunctionToolCall[] = [];
+  let thinking: ChatThinkingBlock[] | undefined;
   for (const block of blocks) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use') {
@@ -85,16 +91,30 @@ function mapContent(blocks: AnthropicContent[], jsonTool: string | undefined): M
         type: 'function',
         function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
       });
+    } else if (block.type === 'thinking') {
+      (thinking ??= []).push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    } else if (block.type === 'redacted_thinking') {
+      (thinking ??= []).push({ type: 'redacted_thinking', data: block.data });
     }
   }
-  return { text, toolCalls, answeredByJsonTool: false };
+  if (json && json.type === 'tool_use') {
+    return { text: JSON.stringify(json.input ?? {}), toolCalls: [], answeredByJsonTool: true, thinking };
+  }
+  return { text, toolCalls, answeredByJsonTool: false, thinking };
+}
+
+/** LiteLLM's reasoning fields: the thinking text (redacted blocks have none) and the blocks. */
+export function reasoningFields(blocks: ChatThinkingBlock[]): Required<ChatReasoning> {
+  let text = '';
+  for (const block of blocks) if (block.type === 'thinking') text += block.thinking;
+  return { reasoning_content: text, thinking_blocks: blocks };
 }
 
 type AnthropicContent = AnthropicContentBlock;
 
 /** Pure: an Anthropic Message as an OpenAI chat completion. */
 export function fromAnthropicMessage(msg: AnthropicMessage, ctx: ResponseContext = {}): ChatResponse {
-  const { text, toolCalls, answeredByJsonTool } = mapContent(msg.content ?? [], ctx.jsonTool);
+  const { text, toolCalls, answeredByJsonTool, thinking } = mapContent(msg.content ?? [], ctx.jsonTool);
   return {
     id: msg.id,
     object: 'chat.completion',
@@ -108,6 +128,7 @@ export function fromAnthropicMessage(msg: AnthropicMessage, ctx: ResponseContext
           content: text.length > 0 || toolCalls.length === 0 ? text : null,
           refusal: null,
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          ...(thinking ? reasoningFields(thinking) : {}),
         },
         finish_reason: finishReason(msg.stop_reason, answeredByJsonTool),
         logprobs: null,

@@ -1,7 +1,7 @@
 import type { AnthropicStreamEvent, ChatChunk } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../errors';
-import { jsonToolStream, textStream, toolStream } from './anthropic.fixtures';
+import { jsonToolStream, textStream, thinkingStream, toolStream } from './anthropic.fixtures';
 import { anthropicStreamToChunks, type StreamContext } from './anthropic.stream';
 
 async function* replay(events: AnthropicStreamEvent[]): AsyncGenerator<AnthropicStreamEvent> {
@@ -78,14 +78,35 @@ describe('anthropicStreamToChunks', () => {
     expect(error).toMatchObject({ code: 'upstream_error', status: 502, retryable: true, provider: 'claude' });
   });
 
-  it('ignores events it does not know (thinking, future types)', async () => {
-    const events: AnthropicStreamEvent[] = [
+  it('streams thinking as LiteLLM does: reasoning_content and thinking_blocks deltas, then the signature', async () => {
+    const chunks = await collect(thinkingStream);
+    expect(deltas(chunks)).toEqual([
+      { role: 'assistant', content: '' },
+      { reasoning_content: 'The user wants ', thinking_blocks: [{ type: 'thinking', thinking: 'The user wants ' }] },
+      { reasoning_content: 'the weather. ', thinking_blocks: [{ type: 'thinking', thinking: 'the weather. ' }] },
+      { thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' }] },
+      { thinking_blocks: [{ type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' }] },
+      { content: 'Checking.' },
+      {
+        tool_calls: [
+          { index: 0, id: 'toolu_01T1x1', type: 'function', function: { name: 'get_weather', arguments: '' } },
+        ],
+      },
+      { tool_calls: [{ index: 0, function: { arguments: '{"location":"Paris"}' } }] },
+      {},
+      undefined,
+    ]);
+    expect(chunks.at(-2)?.choices[0].finish_reason).toBe('tool_calls');
+  });
+
+  it('ignores events it does not know (future types)', async () => {
+    const events = [
       textStream[0],
-      { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
-      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } },
+      { type: 'content_block_start', index: 0, content_block: { type: 'future_block', x: 1 } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'future_delta', y: 'hmm' } },
       { type: 'content_block_stop', index: 0 },
       ...textStream.slice(1),
-    ];
+    ] as AnthropicStreamEvent[];
     const text = (await collect(events)).map((c) => c.choices[0]?.delta.content ?? '').join('');
     expect(text).toBe('Hello!');
   });

@@ -5,6 +5,7 @@ import type {
   ChatChunk,
   ChatChunkDelta,
   ChatFinishReason,
+  ChatReasoning,
 } from '@app/contracts';
 import { ProviderError } from '../errors';
 import { finishReason, toOpenAIUsage } from './anthropic.response';
@@ -30,7 +31,8 @@ type UsageState = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens'> &
 
 /**
  * Anthropic stream events -> OpenAI chunks, one event at a time: a role chunk,
- * text deltas, tool calls (id and name first, then argument fragments), a finish
+ * text deltas, thinking (`reasoning_content` and `thinking_blocks` deltas, the
+ * block's signature last; a redacted block whole), tool calls (id and name first, then argument fragments), a finish
  * chunk and a final usage chunk with `choices: []`. Pure apart from its own state.
  */
 export class AnthropicChunkMapper {
@@ -78,6 +80,10 @@ export class AnthropicChunkMapper {
     block: Extract<AnthropicStreamEvent, { type: 'content_block_start' }>['content_block'],
   ): ChatChunk[] {
     if (block.type === 'text') return block.text ? [this.chunk({ content: block.text })] : [];
+    if (block.type === 'thinking') return block.thinking ? [this.thinkingChunk(block.thinking)] : [];
+    if (block.type === 'redacted_thinking') {
+      return [this.chunk(reasoningDelta({ thinking_blocks: [{ type: 'redacted_thinking', data: block.data }] }))];
+    }
     if (block.type !== 'tool_use') return [];
     if (this.ctx.jsonTool && block.name === this.ctx.jsonTool) {
       this.answeredByJsonTool = true;
@@ -100,6 +106,11 @@ export class AnthropicChunkMapper {
     delta: Extract<AnthropicStreamEvent, { type: 'content_block_delta' }>['delta'],
   ): ChatChunk[] {
     if (delta.type === 'text_delta') return delta.text ? [this.chunk({ content: delta.text })] : [];
+    if (delta.type === 'thinking_delta') return delta.thinking ? [this.thinkingChunk(delta.thinking)] : [];
+    if (delta.type === 'signature_delta') {
+      const signature = { type: 'thinking' as const, thinking: '', signature: delta.signature };
+      return [this.chunk(reasoningDelta({ thinking_blocks: [signature] }))];
+    }
     if (delta.type !== 'input_json_delta' || !delta.partial_json) return [];
     const block = this.blocks.get(index);
     if (!block) return [];
@@ -113,6 +124,13 @@ export class AnthropicChunkMapper {
     if (!block || block.sentArguments) return [];
     block.sentArguments = true;
     return [this.argumentsChunk(block, JSON.stringify(block.startInput ?? {}))];
+  }
+
+  /** Thinking text as LiteLLM streams it: `reasoning_content`, and the same text as a `thinking_blocks` entry. */
+  private thinkingChunk(thinking: string): ChatChunk {
+    return this.chunk(
+      reasoningDelta({ reasoning_content: thinking, thinking_blocks: [{ type: 'thinking', thinking }] }),
+    );
   }
 
   private argumentsChunk(block: ToolBlock, fragment: string): ChatChunk {
@@ -150,6 +168,11 @@ export class AnthropicChunkMapper {
       usage: toOpenAIUsage(this.usage),
     };
   }
+}
+
+/** The chat delta type has no reasoning fields: they are LiteLLM's extension (see `ChatReasoning`). */
+function reasoningDelta(fields: ChatReasoning): ChatChunkDelta {
+  return fields as ChatChunkDelta;
 }
 
 function isCount(value: number | null | undefined): value is number {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   applyLimits,
   asArray,
@@ -19,7 +20,47 @@ import type { SseEvent } from './sse-writer';
 /** Pure builders for Anthropic Messages API bodies and stream events. */
 
 export type AnthropicBlock =
-  { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: JsonValue };
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: JsonValue }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
+
+/** Signs thinking as Anthropic does, opaquely: only this fake can check its signatures. */
+const SIGNING_KEY = 'fake-anthropic-thinking';
+
+export function thinkingSignature(thinking: string): string {
+  return createHmac('sha256', SIGNING_KEY).update(thinking).digest('base64');
+}
+
+/** Redacted thinking: encrypted on Anthropic, here a payload and its MAC. */
+export function redactedData(payload: string): string {
+  return Buffer.from(`${payload}.${thinkingSignature(payload)}`).toString('base64');
+}
+
+export function isRedactedData(data: unknown): boolean {
+  if (typeof data !== 'string') return false;
+  const text = Buffer.from(data, 'base64').toString();
+  const dot = text.lastIndexOf('.');
+  return dot > 0 && thinkingSignature(text.slice(0, dot)) === text.slice(dot + 1);
+}
+
+/** With `thinking` on, Claude thinks first: a signed thinking block, then a redacted one. */
+function thinkingBlocks(body: JsonRecord, about: string): AnthropicBlock[] {
+  const type = asRecord(body.thinking).type;
+  if (type !== 'enabled' && type !== 'adaptive') return [];
+  const thinking = `The user said: ${about}. Let me think it through.`;
+  return [
+    { type: 'thinking', thinking, signature: thinkingSignature(thinking) },
+    { type: 'redacted_thinking', data: redactedData(`redacted ${about.length}`) },
+  ];
+}
+
+function blockOutputText(block: AnthropicBlock): string {
+  if (block.type === 'text') return block.text;
+  if (block.type === 'thinking') return block.thinking;
+  if (block.type === 'redacted_thinking') return block.data;
+  return JSON.stringify(block.input);
+}
 
 export interface AnthropicPlan {
   content: AnthropicBlock[];
@@ -109,11 +150,13 @@ export function planMessage(
     .map(blockText)
     .join('');
   const input = inputUsage(body, cache);
+  const thinking = thinkingBlocks(body, toolResults.length > 0 ? 'tool results' : lastText);
   const tool = planToolUse(body, last.role === 'user' && toolResults.length === 0 ? lastText : '', toolId);
   if (tool) {
-    const output = countTokens(tool.blocks.map((b) => (b.type === 'text' ? b.text : JSON.stringify(b.input))).join(''));
+    const content = [...thinking, ...tool.blocks];
+    const output = countTokens(content.map(blockOutputText).join(''));
     return {
-      content: tool.blocks,
+      content,
       stopReason: 'tool_use',
       stopSequence: null,
       usage: { ...input, output_tokens: output },
@@ -126,11 +169,12 @@ export function planMessage(
   const limited = applyLimits(raw, asNumber(body.max_tokens), stopList(body.stop_sequences));
   const stopReason =
     limited.reason === 'length' ? 'max_tokens' : limited.reason === 'stop_sequence' ? 'stop_sequence' : 'end_turn';
+  const thought = countTokens(thinking.map(blockOutputText).join(''));
   return {
-    content: [{ type: 'text', text: limited.text }],
+    content: [...thinking, { type: 'text', text: limited.text }],
     stopReason,
     stopSequence: limited.stopSequence ?? null,
-    usage: { ...input, output_tokens: countTokens(limited.text) },
+    usage: { ...input, output_tokens: thought + countTokens(limited.text) },
   };
 }
 
@@ -179,17 +223,9 @@ export function messageEvents(plan: AnthropicPlan, id: string, model: string): S
     event('message_start', { message: { ...start, usage: fullUsage({ ...plan.usage, output_tokens: 1 }) } }),
   ];
   for (const [index, block] of plan.content.entries()) {
-    const initial = block.type === 'text' ? { type: 'text', text: '' } : { ...block, input: {} };
-    events.push(event('content_block_start', { index, content_block: initial }));
+    events.push(event('content_block_start', { index, content_block: initialBlock(block) }));
     if (index === 0) events.push(event('ping', {}));
-    const deltas =
-      block.type === 'text'
-        ? splitWords(block.text).map((text) => ({ type: 'text_delta', text }))
-        : ['', ...splitEvery(JSON.stringify(block.input), 8)].map((partial_json) => ({
-            type: 'input_json_delta',
-            partial_json,
-          }));
-    for (const delta of deltas) events.push(event('content_block_delta', { index, delta }));
+    for (const delta of blockDeltas(block)) events.push(event('content_block_delta', { index, delta }));
     events.push(event('content_block_stop', { index }));
   }
   events.push(
@@ -200,6 +236,28 @@ export function messageEvents(plan: AnthropicPlan, id: string, model: string): S
   );
   events.push(event('message_stop', {}));
   return events;
+}
+
+/** A block as `content_block_start` announces it: empty, but for a redacted block, which comes whole. */
+function initialBlock(block: AnthropicBlock): JsonRecord {
+  if (block.type === 'text') return { type: 'text', text: '' };
+  if (block.type === 'thinking') return { type: 'thinking', thinking: '', signature: '' };
+  if (block.type === 'redacted_thinking') return { ...block };
+  return { ...block, input: {} };
+}
+
+/** Text and thinking word by word (a thinking block's signature last), tool input in 8-character fragments. */
+function blockDeltas(block: AnthropicBlock): JsonRecord[] {
+  if (block.type === 'text') return splitWords(block.text).map((text) => ({ type: 'text_delta', text }));
+  if (block.type === 'thinking') {
+    const deltas: JsonRecord[] = splitWords(block.thinking).map((thinking) => ({ type: 'thinking_delta', thinking }));
+    return [...deltas, { type: 'signature_delta', signature: block.signature }];
+  }
+  if (block.type === 'redacted_thinking') return [];
+  return ['', ...splitEvery(JSON.stringify(block.input), 8)].map((partial_json) => ({
+    type: 'input_json_delta',
+    partial_json,
+  }));
 }
 
 /** `count_tokens` answer for a request body. */

@@ -95,6 +95,41 @@ describe('FakeAnthropicServer with the official @anthropic-ai/sdk client', () =>
     expect(JSON.parse(partial)).toEqual({ city: 'sample city' });
   });
 
+  it('thinks first when thinking is on, and checks the thinking it gets back as Anthropic does', async () => {
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    const ask = { model: 'm', max_tokens: 2048, thinking, tools };
+    const first = client.messages.stream({ ...ask, messages: [{ role: 'user', content: 'call tool' }] });
+    const turn = await first.finalMessage();
+    expect(turn.content.map((b) => b.type)).toEqual(['thinking', 'redacted_thinking', 'text', 'tool_use']);
+    expect(turn.content[0]).toMatchObject({ thinking: expect.stringContaining('call tool') });
+    const use = turn.content[3] as Anthropic.ToolUseBlock;
+    const result = {
+      role: 'user' as const,
+      content: [{ type: 'tool_result' as const, tool_use_id: use.id, content: 'Sunny' }],
+    };
+    const messages = (content: Anthropic.ContentBlockParam[]): Anthropic.MessageParam[] => [
+      { role: 'user', content: 'call tool' },
+      { role: 'assistant', content },
+      result,
+    ];
+    const next = await client.messages.create({ ...ask, messages: messages(turn.content) });
+    expect(next.content.map((b) => b.type)).toEqual(['thinking', 'redacted_thinking', 'text']);
+    const refused = (content: Anthropic.ContentBlockParam[]) =>
+      client.messages.create({ ...ask, messages: messages(content) }).catch((e: unknown) => e);
+    expect(await refused(turn.content.slice(2))).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('Expected `thinking` or `redacted_thinking`, but found `text`'),
+    });
+    const tampered = [
+      { ...(turn.content[0] as Anthropic.ThinkingBlock), thinking: 'edited' },
+      ...turn.content.slice(1),
+    ];
+    expect(await refused(tampered)).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('Invalid `signature`'),
+    });
+  });
+
   it('answers a tool_result with text', async () => {
     const msg = await client.messages.create({
       model: 'm',

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
-import { asArray, isRecord, type JsonRecord } from './fake-content';
-import { countInputTokens, messageBody, messageEvents, planMessage } from './fake-anthropic.responses';
+import { asArray, asRecord, isRecord, type JsonRecord } from './fake-content';
+import {
+  countInputTokens,
+  isRedactedData,
+  messageBody,
+  messageEvents,
+  planMessage,
+  thinkingSignature,
+} from './fake-anthropic.responses';
 import { FakeUpstream } from './fake-upstream';
 import type { FakeBehaviour, FakeReply, FakeUpstreamOptions, RecordedRequest } from './fake-upstream.types';
 import type { SseEvent } from './sse-writer';
@@ -28,7 +35,9 @@ const ERROR_TYPES: Record<number, string> = {
 
 /**
  * An Anthropic Messages API upstream: header and body validation, JSON and SSE replies
- * with text / tool_use blocks, prompt-cache usage, Anthropic-shaped errors and models.
+ * with text / tool_use blocks (and, with `thinking` on, a signed thinking block and a
+ * redacted one first, whose signature and data it checks when they come back),
+ * prompt-cache usage, Anthropic-shaped errors and models.
  */
 export class FakeAnthropicServer extends FakeUpstream {
   private messageCount = 0;
@@ -143,5 +152,53 @@ function validateMessagesBody(body: JsonRecord): string | undefined {
   const messages = asArray(body.messages);
   if (!Array.isArray(body.messages)) return 'messages: Field required';
   if (messages.length === 0) return 'messages: at least one message is required';
+  return validateContent(messages.map(asRecord)) ?? validateThinking(body, messages.map(asRecord));
+}
+
+/** Anthropic refuses empty turns and empty text blocks. */
+function validateContent(messages: JsonRecord[]): string | undefined {
+  for (const [i, message] of messages.entries()) {
+    const final = i === messages.length - 1 && message.role === 'assistant';
+    const content = message.content;
+    if (!final && (content === '' || (Array.isArray(content) && content.length === 0))) {
+      return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
+    }
+    for (const [j, block] of asArray(content).map(asRecord).entries()) {
+      if (block.type === 'text' && block.text === '')
+        return `messages.${i}.content.${j}: text content blocks must be non-empty`;
+    }
+  }
   return undefined;
+}
+
+/**
+ * Thinking sent back must be as Anthropic wrote it (the signature checks the text),
+ * and with thinking on, the assistant turn of the last tool round must begin with it.
+ */
+function validateThinking(body: JsonRecord, messages: JsonRecord[]): string | undefined {
+  for (const [i, message] of messages.entries()) {
+    if (message.role !== 'assistant') continue;
+    for (const [j, block] of asArray(message.content).map(asRecord).entries()) {
+      if (block.type === 'thinking' && block.signature !== thinkingSignature(String(block.thinking))) {
+        return `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`;
+      }
+      if (block.type === 'redacted_thinking' && !isRedactedData(block.data)) {
+        return `messages.${i}.content.${j}: Invalid \`data\` in \`redacted_thinking\` block`;
+      }
+    }
+  }
+  const thinking = asRecord(body.thinking).type;
+  if (thinking !== 'enabled' && thinking !== 'adaptive') return undefined;
+  const last = messages.at(-1);
+  const toolRound = last?.role === 'user' && asArray(last.content).some((b) => asRecord(b).type === 'tool_result');
+  const turn = messages.length - 2;
+  if (!toolRound || messages[turn]?.role !== 'assistant') return undefined;
+  const first = asRecord(asArray(messages[turn].content)[0]);
+  if (first.type === 'thinking' || first.type === 'redacted_thinking') return undefined;
+  return (
+    `messages.${turn}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first.type)}\`. ` +
+    'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost ' +
+    'set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To ' +
+    'avoid this requirement, disable `thinking`.'
+  );
 }
