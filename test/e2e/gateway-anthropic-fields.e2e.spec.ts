@@ -86,4 +86,36 @@ describe('gateway OpenAI fields on anthropic', () => {
     });
     expect(res.choices[0].message.content).toContain('Say hi');
   });
+
+  it('Messages API: Anthropic-only fields and the anthropic-beta header reach Anthropic as sent', async () => {
+    const anthropicOnly = {
+      service_tier: 'standard_only' as const,
+      container: 'container_011CPR5CNjB747bTd36fQLFk',
+      mcp_servers: [{ type: 'url' as const, url: 'https://mcp.example.com/sse', name: 'example' }],
+      context_management: { edits: [{ type: 'clear_tool_uses_20250919' as const }] },
+      inference_geo: 'us',
+      speed: 'standard' as const,
+      cache_control: { type: 'ephemeral' as const },
+    };
+    const params = {
+      ...anthropicOnly,
+      model,
+      max_tokens: 64,
+      messages: [{ role: 'user' as const, content: 'Hi' }],
+      // Sent as the anthropic-beta header.
+      betas: ['mcp-client-2025-04-04', 'context-management-2025-06-27'],
+    };
+    expect((await anthropicClient.beta.messages.create(params)).type).toBe('message');
+    expect((await anthropicClient.beta.messages.stream(params).finalMessage()).type).toBe('message');
+    const calls = messagesCalls();
+    expect(calls).toHaveLength(2);
+    for (const call of calls) {
+      expect(call.body).toMatchObject(anthropicOnly);
+      expect(call.body).not.toHaveProperty('betas');
+      expect(call.headers['anthropic-beta']).toBe('mcp-client-2025-04-04,context-management-2025-06-27');
+    }
+    // Without betas, no anthropic-beta header.
+    await anthropicClient.messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] });
+    expect(messagesCalls()[2].headers['anthropic-beta']).toBeUndefined();
+  });
 });

@@ -90,7 +90,11 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
     // Servers that ignore what they do not know get the fields as they came.
     const toOllama = chatBodies(ollamaFake);
     expect(toOllama).toHaveLength(2);
-    for (const body of toOllama) expect(body).toMatchObject({ ...anthropicOnly, service_tier: 'standard_only' });
+    for (const body of toOllama) {
+      expect(body).toMatchObject({ ...anthropicOnly, service_tier: 'standard_only' });
+      // The anthropic-beta header (as `betas`) is for Anthropic providers alone.
+      expect(body).not.toHaveProperty('betas');
+    }
   });
 
   it('gives a tool call whose arguments are not an object the same input streamed or not', async () => {

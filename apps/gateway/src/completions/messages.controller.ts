@@ -20,6 +20,7 @@ import {
   anthropicCountTokensSchema,
   anthropicMessagesSchema,
   requestContext,
+  withClientBetas,
 } from '@app/completions';
 import type { AnthropicCountTokensRequest, AnthropicMessageRequest, GatewayError } from '@app/contracts';
 import { failureOf, sendError, sendJson } from '@app/server';
@@ -82,6 +83,7 @@ export class MessagesController implements OnModuleInit {
     @Res() res: ServerResponse,
   ): Promise<void> {
     const ctx = requestContext(req, res, 'messages');
+    body = withClientBetas(body, req.headers['anthropic-beta']);
     if (body.stream) {
       const { headers, events } = await this.messages.stream(body, ctx);
       return writeSse(res, headers, events, 'anthropic');
@@ -103,7 +105,11 @@ export class MessagesController implements OnModuleInit {
     @Req() req: IncomingMessage,
     @Res() res: ServerResponse,
   ): Promise<void> {
-    const { value, headers } = await this.messages.countTokens(body, requestContext(req, res, 'messages'));
+    const ctx = requestContext(req, res, 'messages');
+    const { value, headers } = await this.messages.countTokens(
+      withClientBetas(body, req.headers['anthropic-beta']),
+      ctx,
+    );
     sendJson(res, 200, value, headers);
   }
 }

@@ -78,6 +78,8 @@ describe('anthropicToChat', () => {
       thinking: { type: 'enabled', budget_tokens: 2048 },
       service_tier: 'auto',
       vendor_option: { keep: true },
+      // Anthropic's top-level automatic-caching mark, for the Anthropic provider.
+      cache_control: { type: 'ephemeral' },
     });
   });
 

@@ -42,9 +42,21 @@ const MAPPED = new Set([
   'metadata',
   'stream',
   'output_config',
-  // The top-level automatic-caching hint; block-level marks are kept on content parts.
-  'cache_control',
 ]);
+
+/**
+ * The client's `anthropic-beta` header as the body's `betas` (the Anthropic SDK's
+ * name for it), which the Anthropic provider sends on as its own header; other
+ * providers never see the header. Without the header, the body as it is.
+ */
+export function withClientBetas<T extends object>(body: T, header: string | string[] | undefined): T {
+  if (header === undefined) return body;
+  const betas = (Array.isArray(header) ? header.join(',') : header)
+    .split(',')
+    .map((beta) => beta.trim())
+    .filter((beta) => beta !== '');
+  return betas.length ? { ...body, betas } : body;
+}
 
 function invalid(param: string, message: string): GatewayError {
   return new GatewayError('invalid_request_error', message, { param });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderKind } from '@app/providers';
 import { body, thinkingBlocks, thinkingTurn } from './anthropic-inbound.fixtures';
-import { anthropicToChat } from './anthropic-inbound.request';
+import { anthropicToChat, withClientBetas } from './anthropic-inbound.request';
 import { messagesRequestFor } from './anthropic-inbound.upstream';
 
 /** Anthropic fields a Messages client may send that OpenAI's Chat Completions API has no argument for. */
@@ -107,5 +107,15 @@ describe('messagesRequestFor', () => {
       // The translated request is shared by a route's targets: it is not changed.
       expect(assistant(withThinking).thinking_blocks).toEqual(thinkingBlocks);
     });
+  });
+
+  it('sends the client betas (its anthropic-beta header) to Anthropic providers only', () => {
+    const req = anthropicToChat(withClientBetas(body(), 'mcp-client-2025-04-04, context-1m-2025-08-07'));
+    const betas = ['mcp-client-2025-04-04', 'context-1m-2025-08-07'];
+    expect(messagesRequestFor(req, 'anthropic')).toMatchObject({ betas });
+    for (const kind of ['openai', 'ollama', 'openai-compatible'] as const) {
+      expect(messagesRequestFor(req, kind)).not.toHaveProperty('betas');
+    }
+    expect(withClientBetas(body(), undefined)).toEqual(body());
   });
 });

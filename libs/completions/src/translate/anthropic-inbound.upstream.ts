@@ -11,8 +11,8 @@ type Marked = ChatRequest & { [THINKING_HISTORY]?: true };
  * fields Anthropic adds later, a client's own extras) passes through, as unknown
  * fields do on chat, to the providers that take it: the Anthropic provider maps
  * what it knows; OpenAI-compatible servers (vLLM...) and Ollama ignore the rest.
- * Earlier thinking blocks (the assistant messages' `thinking_blocks`) reach only
- * Anthropic providers.
+ * Earlier thinking blocks (the assistant messages' `thinking_blocks`) and the
+ * client's `anthropic-beta` header (`betas`) reach only Anthropic providers.
  */
 
 /**
@@ -84,14 +84,22 @@ function serviceTier(tier: unknown, kind: ProviderKind): Pick<ChatRequest, 'serv
  * `reasoning_effort` is refused by models that do not reason: the Anthropic way
  * to ask for an effort, `output_config.effort`, is the one mapped); `container`,
  * `mcp_servers`, `context_management` and the like configure Anthropic's own
- * servers. `anthropic-beta` and other client headers never reach a provider.
+ * servers. The client's `anthropic-beta` header reaches Anthropic providers alone;
+ * other client headers never reach a provider.
  */
 export function messagesRequestFor(req: ChatRequest, kind: ProviderKind): ChatRequest {
-  if (kind !== 'anthropic' && (req as Marked)[THINKING_HISTORY]) req = withoutThinking(req);
-  if (!STRICT_KINDS.has(kind)) return req;
+  if (kind === 'anthropic') return req;
+  if ((req as Marked)[THINKING_HISTORY]) req = withoutThinking(req);
+  if (!STRICT_KINDS.has(kind)) return req['betas'] === undefined ? req : withoutBetas(req);
   const { service_tier: tier, ...rest } = req;
   const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => CHAT_PARAMETERS.has(key)));
   return { ...(kept as ChatRequest), ...serviceTier(tier, kind) };
+}
+
+/** The client's `anthropic-beta` header (as `betas`, see `withClientBetas`) is for Anthropic alone. */
+function withoutBetas(req: ChatRequest): ChatRequest {
+  const { betas: _betas, ...rest } = req;
+  return rest;
 }
 
 /**

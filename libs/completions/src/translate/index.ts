@@ -8,7 +8,7 @@ export {
   anthropicMessagesSchema,
   type AnthropicMessagesBody,
 } from './anthropic-inbound.schema';
-export { anthropicToChat } from './anthropic-inbound.request';
+export { anthropicToChat, withClientBetas } from './anthropic-inbound.request';
 export { messagesRequestFor } from './anthropic-inbound.upstream';
 export {
   anthropicMessageId,

@@ -58,12 +58,16 @@ export class AnthropicAdapter implements ProviderAdapter {
   private readonly dispatcher: Agent;
   private readonly client: Anthropic;
   private readonly secrets: string[];
+  /** The `anthropic-beta` header the provider is configured with, which a request's betas add to. */
+  private readonly betas: string | undefined;
 
   constructor(private readonly config: ProviderConfig) {
     this.name = config.name;
     this.secrets = providerSecrets(config);
     this.apiVersion = config.options?.apiVersion ?? DEFAULT_ANTHROPIC_API_VERSION;
     this.dispatcher = createDispatcher();
+    const configured = Object.entries(config.options?.headers ?? {}).find(([name]) => /^anthropic-beta$/i.test(name));
+    this.betas = configured?.[1] || undefined;
     const key = config.apiKey;
     this.client = new GatewayAnthropicClient({
       apiKey: key ?? null,
@@ -95,7 +99,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       const plan = this.plan(request);
       const message: unknown = await this.client.messages.create(
         { ...plan.params, stream: false },
-        this.options(scope),
+        this.options(scope, plan.betas),
       );
       if (!isMessage(message)) throw badResponseError(this.name, 'expected a Messages API JSON object');
       return fromAnthropicMessage(message, { jsonTool: plan.jsonTool });
@@ -112,7 +116,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       const plan = this.plan(request);
       const events: AsyncIterable<AnthropicStreamEvent> = await this.client.messages.create(
         { ...plan.params, stream: true },
-        this.options(scope),
+        this.options(scope, plan.betas),
       );
       yield* anthropicStreamToChunks(touching(events, scope), { jsonTool: plan.jsonTool, provider: this.name });
     } catch (err) {
@@ -126,10 +130,11 @@ export class AnthropicAdapter implements ProviderAdapter {
     const scope = openScope(call, this.config.timeoutMs);
     try {
       // count_tokens takes only what shapes the prompt (no max_tokens, sampling, stop or metadata).
-      const { model, messages, system, tools, tool_choice, thinking, output_config } = this.plan(request).params;
+      const plan = this.plan(request);
+      const { model, messages, system, tools, tool_choice, thinking, output_config } = plan.params;
       const counted: unknown = await this.client.messages.countTokens(
         { model, messages, system, tools, tool_choice, thinking, output_config },
-        this.options(scope),
+        this.options(scope, plan.betas),
       );
       const tokens = (counted as { input_tokens?: unknown } | null)?.input_tokens;
       if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 0) {
@@ -187,12 +192,11 @@ export class AnthropicAdapter implements ProviderAdapter {
     return toAnthropicRequest(request, { model: request.model, apiVersion: this.apiVersion });
   }
 
-  private options(scope: CallScope): RequestOptions {
-    return {
-      signal: scope.signal,
-      timeout: scope.sdkTimeoutMs,
-      headers: { 'x-request-id': scope.requestId, 'x-gateway-hops': scope.hops },
-    };
+  /** Per call: the scope, and the request's betas after those the provider is configured with. */
+  private options(scope: CallScope, betas?: string): RequestOptions {
+    const headers: Record<string, string> = { 'x-request-id': scope.requestId, 'x-gateway-hops': scope.hops };
+    if (betas) headers['anthropic-beta'] = this.betas ? `${this.betas},${betas}` : betas;
+    return { signal: scope.signal, timeout: scope.sdkTimeoutMs, headers };
   }
 
   private errorContext(scope: CallScope): ErrorContext {

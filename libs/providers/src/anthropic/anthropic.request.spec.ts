@@ -67,6 +67,35 @@ describe('toAnthropicRequest', () => {
     });
   });
 
+  it('passes the Anthropic-only fields through, service_tier in Anthropic words, betas for the header', () => {
+    const anthropicOnly = {
+      container: 'container_011CPR5CNjB747bTd36fQLFk',
+      mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'example' }],
+      context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+      inference_geo: 'us',
+      speed: 'fast',
+      diagnostics: { previous_message_id: 'msg_01' },
+      cache_control: { type: 'ephemeral' },
+    };
+    const plan = toAnthropicRequest(
+      // As an Anthropic client sends it on /v1/messages: `standard_only` is no OpenAI tier.
+      req({
+        ...anthropicOnly,
+        service_tier: 'standard_only' as 'default',
+        betas: ['mcp-client-2025-04-04', 'context-1m'],
+      }),
+      opts,
+    );
+    expect(plan.params).toMatchObject({ ...anthropicOnly, service_tier: 'standard_only' });
+    expect(plan.betas).toBe('mcp-client-2025-04-04,context-1m');
+    expect(plan.params).not.toHaveProperty('betas');
+    expect(toAnthropicRequest(req(), opts)).toEqual({ params: expect.any(Object), jsonTool: undefined });
+    // OpenAI's tiers: `default` is standard capacity; the others have no Anthropic equivalent.
+    expect(toAnthropicRequest(req({ service_tier: 'default' }), opts).params.service_tier).toBe('standard_only');
+    expect(toAnthropicRequest(req({ service_tier: 'auto' }), opts).params.service_tier).toBe('auto');
+    expect(toAnthropicRequest(req({ service_tier: 'flex' }), opts).params).not.toHaveProperty('service_tier');
+  });
+
   it('drops empty text parts of a user message and keeps the rest', () => {
     const content = [
       { type: 'text' as const, text: '' },
@@ -330,6 +359,8 @@ describe('toAnthropicRequest', () => {
       'messages[1].thinking_blocks[0].data',
       { messages: [turns[0], { role: 'assistant', content: 'x', thinking_blocks: [{ type: 'redacted_thinking' }] }] },
     ],
+    ['betas', { betas: [42] }],
+    ['betas', { betas: ['a,b'] }],
     [
       'messages[1].thinking_blocks',
       { messages: [turns[0], { role: 'assistant', content: 'x', thinking_blocks: 'x' }] },

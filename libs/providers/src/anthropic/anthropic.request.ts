@@ -35,7 +35,34 @@ export interface AnthropicRequestPlan {
   params: AnthropicParams;
   /** Name of the tool forced to carry a `response_format` answer; its input becomes the content. */
   jsonTool?: string;
+  /** The request's `betas`, for its `anthropic-beta` header (comma-separated). */
+  betas?: string;
 }
+
+/**
+ * Anthropic request fields the chat format has no place for, sent as the client
+ * gave them (an Anthropic SDK client on `/v1/messages`, or an OpenAI client adding
+ * them to a chat request); Anthropic checks them. `mcp_servers` and
+ * `context_management` are beta features: their beta goes in `betas`.
+ */
+const ANTHROPIC_FIELDS = [
+  'thinking',
+  'container',
+  'mcp_servers',
+  'context_management',
+  'inference_geo',
+  'speed',
+  'diagnostics',
+  // The top-level automatic-caching mark (block-level marks are kept on content parts).
+  'cache_control',
+] as const;
+
+/** Anthropic's service tiers, and OpenAI's `default` (standard capacity only) in Anthropic's words. */
+const SERVICE_TIERS: Readonly<Record<string, 'auto' | 'standard_only'>> = {
+  auto: 'auto',
+  standard_only: 'standard_only',
+  default: 'standard_only',
+};
 
 type Effort = 'low' | 'medium' | 'high' | 'xhigh';
 const EFFORTS: ReadonlySet<string> = new Set<Effort>(['low', 'medium', 'high', 'xhigh']);
@@ -292,6 +319,30 @@ function stopSequences(stop: ChatRequest['stop']): Pick<AnthropicParams, 'stop_s
   return sequences.length ? { stop_sequences: sequences } : {};
 }
 
+/**
+ * The Anthropic-only fields of the request, added to `params`; OpenAI's other
+ * service tiers (`flex`, `scale`, `priority`) have no equivalent and are left out.
+ */
+function addAnthropicFields(req: ChatRequest, params: AnthropicParams): void {
+  const out = params as unknown as Record<string, unknown>;
+  for (const field of ANTHROPIC_FIELDS) {
+    const value = req[field];
+    if (value !== undefined && value !== null) out[field] = value;
+  }
+  const tier = req.service_tier;
+  if (typeof tier === 'string' && Object.hasOwn(SERVICE_TIERS, tier)) params.service_tier = SERVICE_TIERS[tier];
+}
+
+/** `betas` (the Anthropic SDK's name for the `anthropic-beta` header) as the header's value. */
+function betasOf(betas: unknown): string | undefined {
+  if (betas === undefined || betas === null) return undefined;
+  const list = typeof betas === 'string' ? [betas] : betas;
+  if (!Array.isArray(list) || !list.every((beta) => typeof beta === 'string' && /^[\w.-]+$/.test(beta))) {
+    throw invalid('betas', 'betas must be a list of Anthropic beta names');
+  }
+  return list.length ? list.join(',') : undefined;
+}
+
 /** Pure: an OpenAI chat request as Anthropic Messages params. */
 export function toAnthropicRequest(req: ChatRequest, opts: AnthropicRequestOptions): AnthropicRequestPlan {
   rejectUnsupported(req);
@@ -308,7 +359,8 @@ export function toAnthropicRequest(req: ChatRequest, opts: AnthropicRequestOptio
     ...(user ? { metadata: { user_id: user } } : {}),
     ...effortOf(req),
     ...samplingParams(req, opts.apiVersion),
-    ...(isSet(req['thinking']) ? { thinking: req['thinking'] as AnthropicParams['thinking'] } : {}),
   };
-  return { params, jsonTool };
+  addAnthropicFields(req, params);
+  const betas = betasOf(req['betas']);
+  return betas ? { params, jsonTool, betas } : { params, jsonTool };
 }
