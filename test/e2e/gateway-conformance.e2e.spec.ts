@@ -12,7 +12,18 @@ const PROVIDERS = {
   mock: 'mock/echo-1',
 };
 type ProviderName = keyof typeof PROVIDERS;
-const FEATURES = ['text', 'stream', 'tools', 'stream + tools', 'json_schema', 'usage (cached tokens)'];
+const FEATURES = [
+  'text',
+  'stream',
+  'tools',
+  'stream + tools',
+  'json_schema',
+  'usage (cached tokens)',
+  'thinking + tools',
+];
+const THINKING_ELSEWHERE =
+  "Extended thinking is Anthropic's: other providers' reasoning has no signed thinking blocks to give, and " +
+  'thinking blocks in /v1/messages history are left out for them.';
 const INBOUND = [
   'Chat Completions (/v1/chat/completions)',
   'Legacy completions (/v1/completions)',
@@ -71,6 +82,16 @@ describe('gateway conformance: official SDKs x providers x features', () => {
           status: 'n/a',
           note: `Legacy completions have no ${feature.includes('tools') ? 'tools' : 'response_format'} parameter in OpenAI's API.`,
         });
+      }
+    }
+    for (const provider of Object.keys(PROVIDERS)) {
+      matrix.set(LEGACY, provider, 'thinking + tools', {
+        status: 'n/a',
+        note: "Legacy completions have no tools parameter in OpenAI's API.",
+      });
+      if (provider === 'anthropic') continue;
+      for (const inbound of [CHAT, MESSAGES]) {
+        matrix.set(inbound, provider, 'thinking + tools', { status: 'n/a', note: THINKING_ELSEWHERE });
       }
     }
     for (const inbound of [CHAT, MESSAGES]) {
@@ -274,6 +295,43 @@ describe('gateway conformance: official SDKs x providers x features', () => {
         if (provider === 'mock') return expect(msg.usage.cache_read_input_tokens ?? 0).toBe(0);
         expect(msg.usage.cache_read_input_tokens ?? 0).toBeGreaterThan(0);
       });
+    });
+  });
+
+  it('anthropic: thinking + tools, a tool round with thinking on, both clients', async () => {
+    const provider = 'anthropic';
+    const model = PROVIDERS.anthropic;
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    await matrix.record(CHAT, provider, 'thinking + tools', async () => {
+      const question = { role: 'user' as const, content: 'Please call tool get_weather for Oslo' };
+      const params = { model, max_tokens: 2048, tools: [weatherTool], thinking };
+      const res = await openai.chat.completions.create({ ...params, messages: [question] });
+      const message = res.choices[0].message as OpenAI.ChatCompletionMessage & { thinking_blocks?: unknown[] };
+      expect(message.thinking_blocks?.length).toBeGreaterThan(0);
+      const call = message.tool_calls?.[0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+      const next = await openai.chat.completions.create({
+        ...params,
+        messages: [question, message, { role: 'tool', tool_call_id: call.id, content: 'Cold' }],
+      });
+      expect(next.choices[0].message.content).toContain('Cold');
+    });
+    await matrix.record(MESSAGES, provider, 'thinking + tools', async () => {
+      const tools = [{ name: 'get_weather', description: 'Weather', input_schema: weatherTool.function.parameters }];
+      const question = { role: 'user' as const, content: 'Please call tool get_weather for Oslo' };
+      const params = { model, max_tokens: 2048, tools, thinking };
+      const turn = await anthropic.messages.stream({ ...params, messages: [question] }).finalMessage();
+      expect(turn.content[0].type).toBe('thinking');
+      const use = turn.content.find((b) => b.type === 'tool_use');
+      const result = { type: 'tool_result' as const, tool_use_id: use?.type === 'tool_use' ? use.id : '' };
+      const next = await anthropic.messages.create({
+        ...params,
+        messages: [
+          question,
+          { role: 'assistant', content: turn.content },
+          { role: 'user', content: [{ ...result, content: 'Cold' }] },
+        ],
+      });
+      expect(next.content.find((b) => b.type === 'text')).toMatchObject({ text: expect.stringContaining('Cold') });
     });
   });
 });
