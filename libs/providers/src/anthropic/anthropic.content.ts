@@ -112,3 +112,30 @@ export function assistantTextBlocks(
     .filter((text) => text.length > 0)
     .map((text) => ({ type: 'text', text }));
 }
+
+/**
+ * An assistant message's `thinking_blocks` (LiteLLM's field, see `ChatThinkingBlock`)
+ * as Anthropic blocks, unchanged: Anthropic checks each signature against its text.
+ * A `thinking` block without a signature was written by no Anthropic model (another
+ * provider's reasoning) and is left out, as Anthropic could not verify it.
+ */
+export function thinkingBlocks(blocks: unknown, i: number): AnthropicContentBlockParam[] {
+  const param = `messages[${i}].thinking_blocks`;
+  if (!Array.isArray(blocks)) throw invalid(param, 'thinking_blocks must be an array of thinking blocks');
+  const out: AnthropicContentBlockParam[] = [];
+  blocks.forEach((block: Partial<Record<string, unknown>> | null, j) => {
+    const at = `${param}[${j}]`;
+    if (block?.type === 'thinking') {
+      if (typeof block.thinking !== 'string') throw invalid(`${at}.thinking`, 'thinking must be a string');
+      if (typeof block.signature === 'string' && block.signature !== '') {
+        out.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+      }
+    } else if (block?.type === 'redacted_thinking') {
+      if (typeof block.data !== 'string') throw invalid(`${at}.data`, 'data must be a string');
+      out.push({ type: 'redacted_thinking', data: block.data });
+    } else {
+      throw invalid(at, "a thinking block must have type 'thinking' or 'redacted_thinking'");
+    }
+  });
+  return out;
+}

@@ -12,7 +12,15 @@ import type {
   ChatToolChoice,
   AnthropicTextBlockParam,
 } from '@app/contracts';
-import { assistantTextBlocks, cacheControlOf, invalid, plainText, userBlocks } from './anthropic.content';
+import {
+  assistantTextBlocks,
+  cacheControlOf,
+  invalid,
+  plainText,
+  thinkingBlocks,
+  userBlocks,
+} from './anthropic.content';
+import { addAnthropicFields, betasOf } from './anthropic.fields';
 
 /** The API version that still accepts `temperature` / `top_p` / `top_k` (2026-10-21 rejects them). */
 export const ANTHROPIC_SAMPLING_API_VERSION = '2023-06-01';
@@ -38,31 +46,6 @@ export interface AnthropicRequestPlan {
   /** The request's `betas`, for its `anthropic-beta` header (comma-separated). */
   betas?: string;
 }
-
-/**
- * Anthropic request fields the chat format has no place for, sent as the client
- * gave them (an Anthropic SDK client on `/v1/messages`, or an OpenAI client adding
- * them to a chat request); Anthropic checks them. `mcp_servers` and
- * `context_management` are beta features: their beta goes in `betas`.
- */
-const ANTHROPIC_FIELDS = [
-  'thinking',
-  'container',
-  'mcp_servers',
-  'context_management',
-  'inference_geo',
-  'speed',
-  'diagnostics',
-  // The top-level automatic-caching mark (block-level marks are kept on content parts).
-  'cache_control',
-] as const;
-
-/** Anthropic's service tiers, and OpenAI's `default` (standard capacity only) in Anthropic's words. */
-const SERVICE_TIERS: Readonly<Record<string, 'auto' | 'standard_only'>> = {
-  auto: 'auto',
-  standard_only: 'standard_only',
-  default: 'standard_only',
-};
 
 type Effort = 'low' | 'medium' | 'high' | 'xhigh';
 const EFFORTS: ReadonlySet<string> = new Set<Effort>(['low', 'medium', 'high', 'xhigh']);
@@ -109,33 +92,6 @@ function samplingParams(req: ChatRequest, apiVersion: string): Sampling {
     }
     out[param] = value;
   }
-  return out;
-}
-
-/**
- * An assistant message's `thinking_blocks` (LiteLLM's field, see `ChatThinkingBlock`)
- * as Anthropic blocks, unchanged: Anthropic checks each signature against its text.
- * A `thinking` block without a signature was written by no Anthropic model (another
- * provider's reasoning) and is left out, as Anthropic could not verify it.
- */
-function thinkingBlocks(blocks: unknown, i: number): AnthropicContentBlockParam[] {
-  const param = `messages[${i}].thinking_blocks`;
-  if (!Array.isArray(blocks)) throw invalid(param, 'thinking_blocks must be an array of thinking blocks');
-  const out: AnthropicContentBlockParam[] = [];
-  blocks.forEach((block: Partial<Record<string, unknown>> | null, j) => {
-    const at = `${param}[${j}]`;
-    if (block?.type === 'thinking') {
-      if (typeof block.thinking !== 'string') throw invalid(`${at}.thinking`, 'thinking must be a string');
-      if (typeof block.signature === 'string' && block.signature !== '') {
-        out.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
-      }
-    } else if (block?.type === 'redacted_thinking') {
-      if (typeof block.data !== 'string') throw invalid(`${at}.data`, 'data must be a string');
-      out.push({ type: 'redacted_thinking', data: block.data });
-    } else {
-      throw invalid(at, "a thinking block must have type 'thinking' or 'redacted_thinking'");
-    }
-  });
   return out;
 }
 
@@ -317,30 +273,6 @@ function stopSequences(stop: ChatRequest['stop']): Pick<AnthropicParams, 'stop_s
     throw invalid('stop', 'stop sequences made only of whitespace (such as "\\n") are not supported by this provider');
   }
   return sequences.length ? { stop_sequences: sequences } : {};
-}
-
-/**
- * The Anthropic-only fields of the request, added to `params`; OpenAI's other
- * service tiers (`flex`, `scale`, `priority`) have no equivalent and are left out.
- */
-function addAnthropicFields(req: ChatRequest, params: AnthropicParams): void {
-  const out = params as unknown as Record<string, unknown>;
-  for (const field of ANTHROPIC_FIELDS) {
-    const value = req[field];
-    if (value !== undefined && value !== null) out[field] = value;
-  }
-  const tier = req.service_tier;
-  if (typeof tier === 'string' && Object.hasOwn(SERVICE_TIERS, tier)) params.service_tier = SERVICE_TIERS[tier];
-}
-
-/** `betas` (the Anthropic SDK's name for the `anthropic-beta` header) as the header's value. */
-function betasOf(betas: unknown): string | undefined {
-  if (betas === undefined || betas === null) return undefined;
-  const list = typeof betas === 'string' ? [betas] : betas;
-  if (!Array.isArray(list) || !list.every((beta) => typeof beta === 'string' && /^[\w.-]+$/.test(beta))) {
-    throw invalid('betas', 'betas must be a list of Anthropic beta names');
-  }
-  return list.length ? list.join(',') : undefined;
 }
 
 /** Pure: an OpenAI chat request as Anthropic Messages params. */
