@@ -168,11 +168,7 @@ describe('gateway extended thinking on anthropic', () => {
 
       const next = await openai.chat.completions.create({
         ...params,
-        messages: [
-          question,
-          message,
-          { role: 'tool', tool_call_id: call.id, content: 'Sunny, 21°C' },
-        ],
+        messages: [question, message, { role: 'tool', tool_call_id: call.id, content: 'Sunny, 21°C' }],
       });
       expect(next.choices[0].message.content).toBe('Tool result: Sunny, 21°C');
       const sent = upstreamBodies()[1].messages as Array<{ content: Array<Record<string, unknown>> }>;
@@ -214,6 +210,21 @@ describe('gateway extended thinking on anthropic', () => {
         ],
       });
       expect(next.choices[0].message.content).toBe('Tool result: Sunny, 21°C');
+    });
+
+    it('sends the history to OpenAI without them, which refuses message fields it does not know', async () => {
+      const res = await openai.chat.completions.create({ ...params, messages: [question] });
+      const message = res.choices[0].message as OpenAI.ChatCompletionMessage & Reasoning;
+      expect(message.thinking_blocks).toHaveLength(2);
+      const call = message.tool_calls?.[0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+      const next = await openai.chat.completions.create({
+        model: 'openai/gpt-4o-mini',
+        tools: openaiTools,
+        messages: [question, message, { role: 'tool', tool_call_id: call.id, content: 'Sunny, 21°C' }],
+      });
+      expect(next.choices[0].message.content).toBe('Tool result: Sunny, 21°C');
+      const sent = openaiFake.requests.at(-1)?.body as { messages: Array<Record<string, unknown>> };
+      expect(Object.keys(sent.messages[1]).sort()).toEqual(['content', 'refusal', 'role', 'tool_calls']);
     });
 
     it('without the thinking blocks the tool round is refused by Anthropic, as it would be directly', async () => {

@@ -21,6 +21,7 @@ import {
   emulatedToolStream,
   emulateToolsRequest,
   instructForJson,
+  chatRequestFor,
   messagesRequestFor,
   parseEmulatedToolReply,
   repairRequest,
@@ -226,7 +227,7 @@ export class ProviderCaller {
 
   /** The request as this provider takes it: a Messages request loses what the provider's API has no place for. */
   private fitted(req: ChatRequest, provider: RegisteredProvider, ctx: RequestContext): ChatRequest {
-    return ctx.endpoint === 'messages' ? messagesRequestFor(req, provider.kind) : req;
+    return ctx.endpoint === 'messages' ? messagesRequestFor(req, provider.kind) : chatRequestFor(req, provider.kind);
   }
 
   private emulation(

@@ -96,6 +96,30 @@ export function messagesRequestFor(req: ChatRequest, kind: ProviderKind): ChatRe
   return { ...(kept as ChatRequest), ...serviceTier(tier, kind) };
 }
 
+/**
+ * A chat request as one provider kind takes it. OpenAI-format clients get Anthropic's
+ * thinking as `reasoning_content` and `thinking_blocks` on assistant messages (see
+ * `ChatReasoning`) and send them back with the history: OpenAI, Azure OpenAI and
+ * Gemini refuse a message field they do not know, so their assistant turns go without
+ * them; the others get the history as sent, their server decides (DeepSeek wants its
+ * own `reasoning_content` back in a tool round).
+ */
+export function chatRequestFor(req: ChatRequest, kind: ProviderKind): ChatRequest {
+  return STRICT_KINDS.has(kind) ? withoutReasoning(req) : req;
+}
+
+/** The request without the assistant turns' reasoning fields; itself when none has any. */
+function withoutReasoning(req: ChatRequest): ChatRequest {
+  let messages: ChatMessage[] | undefined;
+  for (let i = 0; i < req.messages.length; i++) {
+    const msg = req.messages[i];
+    if (msg.role !== 'assistant' || !('thinking_blocks' in msg || 'reasoning_content' in msg)) continue;
+    const { thinking_blocks: _blocks, reasoning_content: _text, ...rest } = msg;
+    (messages ??= req.messages.slice())[i] = rest;
+  }
+  return messages ? { ...req, messages } : req;
+}
+
 /** The client's `anthropic-beta` header (as `betas`, see `withClientBetas`) is for Anthropic alone. */
 function withoutBetas(req: ChatRequest): ChatRequest {
   const { betas: _betas, ...rest } = req;

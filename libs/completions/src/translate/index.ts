@@ -9,7 +9,7 @@ export {
   type AnthropicMessagesBody,
 } from './anthropic-inbound.schema';
 export { anthropicToChat, withClientBetas } from './anthropic-inbound.request';
-export { messagesRequestFor } from './anthropic-inbound.upstream';
+export { chatRequestFor, messagesRequestFor } from './anthropic-inbound.upstream';
 export {
   anthropicMessageId,
   anthropicStopReason,

@@ -85,6 +85,17 @@ const CHAT_ARGUMENTS = new Set([
   'verbosity',
   'web_search_options',
 ]);
+/** The fields a Chat Completions message may have (every role's together); OpenAI refuses any other. */
+const MESSAGE_FIELDS = new Set([
+  'role',
+  'content',
+  'name',
+  'tool_calls',
+  'tool_call_id',
+  'refusal',
+  'audio',
+  'function_call',
+]);
 const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/;
 const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
   400: ['invalid_request_error', null],
@@ -201,6 +212,8 @@ export class FakeOpenAIServer extends FakeUpstream {
     if (this.options.strictArguments && unknown.length > 0) {
       return this.errorReply(400, `Unrecognized request argument supplied: ${unknown.join(', ')}`);
     }
+    const extra = this.options.strictArguments ? unknownMessageField(body.messages) : undefined;
+    if (extra) return this.errorReply(400, `Additional properties are not allowed (${extra})`);
     const refused = this.options.strictSchemas ? strictSchemaProblem(body.response_format) : undefined;
     if (refused) return this.errorReply(400, refused);
     const meta = this.nextMeta('chatcmpl', model);
@@ -284,4 +297,13 @@ function embeddingInputs(input: unknown): string[] {
   const items = asArray(input);
   if (items.length > 0 && items.every((i) => typeof i === 'number')) return [items.join(' ')];
   return items.map((i) => (Array.isArray(i) ? i.join(' ') : String(i)));
+}
+
+/** The first message field OpenAI does not know, as its error names it: `'x' was unexpected - 'messages.1'`. */
+function unknownMessageField(messages: unknown[]): string | undefined {
+  for (const [i, message] of messages.entries()) {
+    const field = Object.keys(asRecord(message)).find((key) => !MESSAGE_FIELDS.has(key));
+    if (field) return `'${field}' was unexpected - 'messages.${i}'`;
+  }
+  return undefined;
 }
