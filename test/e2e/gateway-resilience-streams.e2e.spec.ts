@@ -33,13 +33,14 @@ describe('gateway resilience: streams and edges', () => {
   beforeEach(() => upstream.reset());
 
   /** A provider of its own on the fake, so each test starts with a closed circuit. */
-  const provider = async (): Promise<string> => {
+  const provider = async (settings: { timeoutMs?: number } = {}): Promise<string> => {
     const name = unique('up');
     const res = await adminApi(platform).post('/api/providers', {
       name,
       kind: 'openai-compatible',
       baseUrl: upstream.baseURL,
       apiKey: 'k',
+      ...settings,
     });
     expect(res.status).toBe(201);
     return name;
@@ -90,6 +91,27 @@ describe('gateway resilience: streams and edges', () => {
       'chat.completion.chunk',
       'chat.completion.chunk',
     ]);
+  });
+
+  it('keeps a stream whose upstream sends only comments while its model thinks, past the timeout', async () => {
+    const name = await provider({ timeoutMs: 300 });
+    upstream.enqueue({ match: isPost, commentsFirst: { forMs: 1_200, everyMs: 100 } });
+    const stream = await client.chat.completions.create({
+      model: `${name}/m`,
+      stream: true,
+      messages: [{ role: 'user', content: 'think first' }],
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toContain('think first');
+    expect(generations(upstream)).toHaveLength(1);
+    // Silence is still cut: nothing for longer than the timeout, on every attempt.
+    upstream.enqueue({ match: isPost, delayMs: 1_000, times: 3 });
+    const res = await call<string>(`${platform.gatewayUrl}/v1/chat/completions`, {
+      token: TEST_MASTER_KEY,
+      body: { model: `${name}/m`, stream: true, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    expect(res.status).toBe(504);
   });
 
   it('waits for the retry-after of a 503 before retrying, and moves on at once when it is too long', async () => {

@@ -94,6 +94,44 @@ describe('AnthropicAdapter', () => {
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 15 } });
   });
 
+  it('chatStream: pings and comments while the model thinks count as activity, past the timeout', async () => {
+    const { adapter } = await setup(
+      async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`event: message_start\ndata: ${JSON.stringify(textStream[0])}\n\n`);
+        // 500 ms of pings and comments only, against a 150 ms timeout (the SDK passes on neither).
+        for (let i = 0; i < 10; i++) {
+          res.write(i % 2 ? ': keep-alive\n\n' : 'event: ping\ndata: {"type": "ping"}\n\n');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        res.end(
+          textStream
+            .slice(1)
+            .map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
+            .join(''),
+        );
+      },
+      { timeoutMs: 150 },
+    );
+    const chunks = await collect(adapter.chatStream(request, callContext()));
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello!');
+  });
+
+  it('chatStream: an event that grows past the limit fails as an invalid response', async () => {
+    const { adapter } = await setup(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const piece = `data: ${'x'.repeat(1024 * 1024)}\n`;
+      for (let i = 0; i < 10 && !res.destroyed; i++) await new Promise((resolve) => res.write(piece, resolve));
+      res.end('\n');
+    });
+    const error = await collect(adapter.chatStream(request, callContext())).catch((err: unknown) => err);
+    expect(error).toMatchObject({
+      code: 'upstream_error',
+      reason: 'bad_response',
+      message: expect.stringMatching(/stream event is larger/),
+    });
+  });
+
   it('chatStream: a streamed tool call', async () => {
     const { adapter } = await setup((_req, res) =>
       sendSse(

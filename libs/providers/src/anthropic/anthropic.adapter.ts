@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type Middleware } from '@anthropic-ai/sdk';
 import type { AnthropicMessage, AnthropicStreamEvent, ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
 import type { Agent } from 'undici';
 import { badResponseError, providerSecrets, type ErrorContext } from '../errors';
@@ -12,6 +12,7 @@ import type {
 } from '../provider.interface';
 import { DEFAULT_SDK_TIMEOUT_MS, openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher, recordingFetch } from '../shared/http';
+import { touchingStream } from '../shared/stream-activity';
 import { normalizeAnthropicError } from './anthropic.errors';
 import { toAnthropicRequest, type AnthropicRequestPlan } from './anthropic.request';
 import { fromAnthropicMessage } from './anthropic.response';
@@ -37,11 +38,17 @@ function isMessage(value: unknown): value is AnthropicMessage {
   return Array.isArray(record['content']) && typeof record['usage'] === 'object' && record['usage'] !== null;
 }
 
-async function* touching<T>(events: AsyncIterable<T>, scope: CallScope): AsyncGenerator<T> {
-  for await (const event of events) {
-    scope.touch();
-    yield event;
-  }
+/**
+ * A stream's body read through {@link touchingStream}: every chunk of bytes is
+ * activity for the call's timeout (the SDK passes on no `ping` event and no comment).
+ */
+function touchingMiddleware(scope: CallScope): Middleware {
+  return async (request, next) => {
+    const response = await next(request);
+    if (!response.ok || !response.body) return response;
+    const { status, statusText, headers } = response;
+    return new Response(touchingStream(response.body, scope), { status, statusText, headers });
+  };
 }
 
 /** Anthropic Messages behind the OpenAI chat contract (mapping in the pure sibling files). */
@@ -116,9 +123,9 @@ export class AnthropicAdapter implements ProviderAdapter {
       const plan = this.plan(request);
       const events: AsyncIterable<AnthropicStreamEvent> = await this.client.messages.create(
         { ...plan.params, stream: true },
-        this.options(scope, plan.betas),
+        { ...this.options(scope, plan.betas), middleware: [touchingMiddleware(scope)] },
       );
-      yield* anthropicStreamToChunks(touching(events, scope), { jsonTool: plan.jsonTool, provider: this.name });
+      yield* anthropicStreamToChunks(events, { jsonTool: plan.jsonTool, provider: this.name });
     } catch (err) {
       throw normalizeAnthropicError(err, this.errorContext(scope));
     } finally {

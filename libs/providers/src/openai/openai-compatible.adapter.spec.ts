@@ -210,6 +210,61 @@ describe('OpenAICompatibleAdapter (openai)', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('chatStream: comments an upstream sends while its model thinks count as activity, past the timeout', async () => {
+    const { adapter } = await setup(
+      async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // 500 ms of comments only, against a 150 ms timeout, then the answer.
+        for (let i = 0; i < 10; i++) {
+          res.write(i % 2 ? ': keep-alive\n\n' : ': OPENROUTER PROCESSING\n\n');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        res.end(
+          streamEvents
+            .map(([, data]) => `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`)
+            .join(''),
+        );
+      },
+      { timeoutMs: 150 },
+    );
+    const chunks: ChatChunk[] = [];
+    for await (const c of adapter.chatStream(
+      { model: 'm', messages: [{ role: 'user', content: 'Hi' }] },
+      callContext(),
+    ))
+      chunks.push(c);
+    expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual(['', 'Hello', undefined, undefined]);
+  });
+
+  it('chatStream: a stream that goes silent after its comments still times out', async () => {
+    const { adapter } = await setup(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(': OPENROUTER PROCESSING\n\n');
+      },
+      { timeoutMs: 150 },
+    );
+    const { error } = await readContents(adapter);
+    expect(error).toMatchObject({ code: 'upstream_timeout', status: 504 });
+  });
+
+  it('chatStream: an event that grows past the limit fails as an invalid response, not held without end', async () => {
+    const { adapter } = await setup(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const piece = `data: ${'x'.repeat(1024 * 1024)}\n`;
+      // Data lines without the blank line that ends an event, past 8 MiB.
+      for (let i = 0; i < 10 && !res.destroyed; i++) await new Promise((resolve) => res.write(piece, resolve));
+      res.end('\n');
+    });
+    const { seen, error } = await readContents(adapter);
+    expect(seen).toEqual([]);
+    expect(error).toMatchObject({
+      code: 'upstream_error',
+      reason: 'bad_response',
+      message: expect.stringMatching(/stream event is larger/),
+    });
+  });
+
   it('times out with upstream_timeout when the upstream hangs', async () => {
     const { adapter } = await setup(() => undefined, { timeoutMs: 150 });
     const error = await adapter.chat({ model: 'm', messages: [] }, callContext()).catch((err: unknown) => err);

@@ -102,8 +102,8 @@ export class OpenAIHttp {
   /**
    * POSTs and yields the JSON of each server-sent event as it arrives, until `[DONE]`
    * (read on to the end, as the SDK does), in a call scope of its own: the timeout
-   * bounds the wait for each event, the client's abort ends the call, and every
-   * failure is normalised. An event carrying `error` ends the stream with that error;
+   * bounds the upstream's silence (any bytes count, comments too), the client's abort
+   * ends the call, and every failure is normalised. An event carrying `error` ends the stream with that error;
    * a body that is not JSON, or one without any event, is a bad response. Events
    * pass through `normalizer` when given (see `openai.stream.ts`). (One generator
    * from the socket to the relay: each layer of async iteration costs a promise
@@ -122,6 +122,9 @@ export class OpenAIHttp {
       const decoder = new SseDecoder();
       let done = false;
       for await (const text of response.chunks()) {
+        // Any bytes are activity: a server that sends comments (`: keep-alive`,
+        // `: OPENROUTER PROCESSING`) while its model thinks is alive, though nothing is relayed.
+        scope.touch();
         for (const message of decoder.push(text)) {
           if (done) continue;
           if (message.data.startsWith('[DONE]')) {
@@ -166,7 +169,6 @@ export class OpenAIHttp {
     const data = parseJsonEvent(text);
     const error = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
     if (error) throw streamError(error, response.headers, this.errors(scope));
-    scope.touch();
     return data;
   }
 

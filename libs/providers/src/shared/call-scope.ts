@@ -9,7 +9,8 @@ export const DEFAULT_SDK_TIMEOUT_MS = 600_000;
 /**
  * One upstream call's abort signal: aborted when the client aborts or when the
  * timeout elapses, remembering which, so errors can be told apart afterwards.
- * `touch()` restarts the timer (streams: the timeout bounds silence, not length).
+ * `touch()` restarts the timer (streams: the timeout bounds the upstream's silence,
+ * not the stream's length; any bytes it sends count, SSE comments and pings too).
  */
 export class CallScope {
   /**
@@ -75,7 +76,7 @@ export class CallScope {
   touch(): void {
     if (this.timeoutMs === undefined || this.aborted) return;
     // One timer per call, re-armed for the remainder when it fires after activity:
-    // a stream touches this for every event, and a timer per event cost more than the rest of the relay.
+    // a stream touches this for every chunk it reads, and a timer per chunk cost more than the rest of the relay.
     this.deadline = performance.now() + this.timeoutMs;
     if (this.timer === undefined) this.arm(this.timeoutMs);
   }

@@ -6,6 +6,24 @@ const KEEP_ALIVE_MS = 30_000;
 const BACKSTOP_TIMEOUT_MS = 600_000;
 /** Error bodies are kept only to read a message out of them. */
 export const MAX_ERROR_BODY_CHARS = 8_192;
+/**
+ * Longest server-sent event read from a stream (its data lines, or one line of any
+ * kind): a stream as a whole is not bounded, its events are passed on as they come,
+ * but an upstream that keeps a stream alive with bytes must not grow one event without end.
+ */
+export const MAX_STREAM_EVENT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * An upstream sent more than the gateway reads of one thing (an answer, a model
+ * list, a stream event): the call fails as an invalid response (502), and what was
+ * read so far is dropped.
+ */
+export class UpstreamTooLargeError extends Error {
+  constructor(what: string, limit: number) {
+    super(`${what} is larger than the ${limit} bytes the gateway reads`);
+    this.name = 'UpstreamTooLargeError';
+  }
+}
 
 /** The keep-alive connection pool of one provider. */
 export function createDispatcher(): Agent {

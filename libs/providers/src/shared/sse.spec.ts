@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UpstreamTooLargeError } from './http';
 import { SseDecoder, type SseMessage } from './sse';
 
 function decode(chunks: string[]): SseMessage[] {
@@ -22,6 +23,15 @@ describe('SseDecoder', () => {
       { event: null, data: '{"a":1}' },
       { event: null, data: '[DONE]' },
     ]);
+  });
+
+  it('holds no event, and no line of any kind, longer than its limit', () => {
+    expect(new SseDecoder(8).push('data: 12345678\n\n')).toEqual([{ event: null, data: '12345678' }]);
+    expect(() => new SseDecoder(8).push('data: 123456789\n')).toThrow(UpstreamTooLargeError);
+    expect(() => new SseDecoder(8).push('data: 1234\ndata: 5678\n')).toThrow(UpstreamTooLargeError);
+    // An unfinished line, a comment as much as data, arriving piece by piece.
+    const decoder = new SseDecoder(8);
+    expect(() => [...': keep-alive'].forEach((c) => decoder.push(c))).toThrow(UpstreamTooLargeError);
   });
 
   it('reads event names, joins data lines, skips comments and unknown fields', () => {

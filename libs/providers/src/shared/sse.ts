@@ -1,3 +1,5 @@
+import { MAX_STREAM_EVENT_BYTES, UpstreamTooLargeError } from './http';
+
 /** One server-sent event: its `event:` name (null when absent) and its `data:` lines joined by "\n". */
 export interface SseMessage {
   event: string | null;
@@ -10,7 +12,8 @@ export interface SseMessage {
  * the colon is dropped, a blank line dispatches the event when it has data or a
  * name. Text arrives chunk by chunk, split anywhere; nothing is buffered beyond
  * the current unfinished line and event. As in the SDKs, an event the stream ends
- * before its blank line is dropped.
+ * before its blank line is dropped. An event (or a line of any kind, a comment too)
+ * longer than `maxChars` is an {@link UpstreamTooLargeError}: the decoder never holds more.
  */
 export class SseDecoder {
   private pending = '';
@@ -20,16 +23,21 @@ export class SseDecoder {
   /** The previous chunk ended in CR: a LF opening this one belongs to it. */
   private skipLf = false;
 
+  constructor(private readonly maxChars = MAX_STREAM_EVENT_BYTES) {}
+
   /** Feeds decoded text; returns the events it completed. */
   push(text: string): SseMessage[] {
     let chunk = text;
     if (this.skipLf && chunk.charCodeAt(0) === 10 /* LF */) chunk = chunk.slice(1);
     this.skipLf = chunk.endsWith('\r');
-    let buffer = this.pending === '' ? chunk : this.pending + chunk;
-    if (buffer.includes('\r')) buffer = buffer.replace(/\r\n?/g, '\n');
+    if (chunk.includes('\r')) chunk = chunk.replace(/\r\n?/g, '\n');
+    // What is pending holds no line end (nor a CR): only the new text is searched, so a
+    // long line arriving in many small chunks costs its length, not its length squared.
+    const searchFrom = this.pending.length;
+    const buffer = searchFrom === 0 ? chunk : this.pending + chunk;
     const out: SseMessage[] = [];
     let start = 0;
-    for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n', start)) {
+    for (let end = buffer.indexOf('\n', searchFrom); end !== -1; end = buffer.indexOf('\n', start)) {
       if (end === start) {
         const message = this.dispatch();
         if (message) out.push(message);
@@ -39,6 +47,7 @@ export class SseDecoder {
       start = end + 1;
     }
     this.pending = start === 0 ? buffer : buffer.slice(start);
+    if (this.pending.length > this.maxChars) throw this.tooLarge();
     return out;
   }
 
@@ -73,6 +82,11 @@ export class SseDecoder {
 
   private addData(value: string): void {
     this.data = this.data === null ? value : `${this.data}\n${value}`;
+    if (this.data.length > this.maxChars) throw this.tooLarge();
+  }
+
+  private tooLarge(): UpstreamTooLargeError {
+    return new UpstreamTooLargeError('a stream event', this.maxChars);
   }
 
   private dispatch(): SseMessage | null {

@@ -85,7 +85,7 @@ export async function writeHalfBody(
   res.destroy();
 }
 
-/** Streams the events, honouring `chunkDelayMs`, `dropStreamAfter`, `streamErrorAfter` and `cutStreamAfter`. */
+/** Streams the events, honouring `chunkDelayMs`, `commentsFirst`, `dropStreamAfter`, `streamErrorAfter` and `cutStreamAfter`. */
 export async function writeSse(
   res: ServerResponse,
   record: RecordedRequest,
@@ -96,7 +96,8 @@ export async function writeSse(
   const writer = new SseWriter(res);
   record.status = 200;
   writer.open(reply.headers);
-  const { dropStreamAfter, streamErrorAfter, cutStreamAfter, chunkDelayMs } = behaviour;
+  const { dropStreamAfter, streamErrorAfter, cutStreamAfter, chunkDelayMs, commentsFirst } = behaviour;
+  if (commentsFirst) await writeComments(writer, commentsFirst, io.signal);
   for (const [index, event] of reply.events.entries()) {
     if (index === dropStreamAfter) break;
     if (index === cutStreamAfter) {
@@ -120,4 +121,17 @@ export async function writeSse(
   }
   io.state.dropped = true;
   res.destroy();
+}
+
+/** SSE comment lines every `everyMs` for `forMs` (cut short when the client leaves). */
+async function writeComments(
+  writer: SseWriter,
+  { forMs, everyMs }: { forMs: number; everyMs: number },
+  signal: AbortSignal,
+): Promise<void> {
+  const until = Date.now() + forMs;
+  while (!signal.aborted && Date.now() < until) {
+    await writer.writeRaw(': OPENROUTER PROCESSING\n\n');
+    await sleep(Math.min(everyMs, until - Date.now()), signal);
+  }
 }

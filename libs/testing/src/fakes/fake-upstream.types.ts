@@ -26,7 +26,8 @@ export interface RecordedRequest {
 /**
  * A scripted reaction to one request. Fields combine: `delayMs` applies first, then the
  * first of `hang`, `status`, `garbage` that is set wins, otherwise the normal reply is
- * sent, shaped by `text`, `chunkDelayMs`, `dropStreamAfter`, `streamErrorAfter` and `cutStreamAfter`.
+ * sent, shaped by `text`, `chunkDelayMs`, `commentsFirst`, `dropStreamAfter`, `streamErrorAfter`
+ * and `cutStreamAfter`.
  */
 export interface FakeBehaviour {
   /** Only requests accepted by this predicate consume the behaviour (default: any). */
@@ -49,6 +50,11 @@ export interface FakeBehaviour {
   usage?: { prompt_tokens: number; completion_tokens: number };
   /** Pause between SSE events of a streamed reply. */
   chunkDelayMs?: number;
+  /**
+   * Before the first event of a streamed reply, an SSE comment line (`: OPENROUTER PROCESSING`)
+   * every `everyMs` for `forMs`, as OpenRouter keeps a stream alive while its model thinks.
+   */
+  commentsFirst?: { forMs: number; everyMs: number };
   /** Send this many SSE events (or half the JSON body) then destroy the socket. */
   dropStreamAfter?: number;
   /** Send this many SSE events, then the provider's in-stream error event (`body` when given), then end. */
