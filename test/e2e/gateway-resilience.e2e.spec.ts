@@ -201,6 +201,17 @@ describe('gateway resilience', () => {
     expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
   });
 
+  it('answers 502 for an answer larger than the gateway reads (64 MiB), and serves the next request', async () => {
+    primary.enqueue({ match: isPost, padBodyTo: 65 * 1024 * 1024 });
+    const error = await ask('primary/model-a').catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 502, code: 'upstream_error' });
+    expect((error as Error).message).toContain('larger than the 67108864 bytes the gateway reads');
+    // An invalid answer is not asked for again.
+    expect(generations(primary)).toHaveLength(1);
+    const { response } = await ask('primary/model-a');
+    expect(response.status).toBe(200);
+  });
+
   it('ends a stream that drops mid-way with a final error event', async () => {
     secondary.enqueue({ match: isPost, dropStreamAfter: 2 });
     const res = await call<string>(`${platform.gatewayUrl}/v1/chat/completions`, {

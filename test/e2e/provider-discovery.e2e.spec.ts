@@ -37,6 +37,9 @@ describe('model discovery: answers that are no model list', () => {
     ['models that is no array', 'ollama', { status: 200, body: { models: 'llama3:8b' } }],
     ['null', 'ollama', { status: 200, body: null }],
     ["Ollama's root page", 'ollama', { status: 200, body: 'Ollama is running' }],
+    // Past the 8 MiB the gateway reads of a model list: refused as it arrives, not held.
+    ['a list larger than the gateway reads', 'openai', { padBodyTo: 9 * 1024 * 1024 }],
+    ['a list larger than the gateway reads', 'ollama', { padBodyTo: 9 * 1024 * 1024 }],
   ])('keeps the last good list when %s comes back from %s, and reports the failure', async (_what, name, reply) => {
     const fake = name === 'openai' ? openai : ollama;
     const before = await listed(name);

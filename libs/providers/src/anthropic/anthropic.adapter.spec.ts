@@ -132,6 +132,22 @@ describe('AnthropicAdapter', () => {
     });
   });
 
+  it('chat: an answer larger than the gateway reads (64 MiB) fails as an invalid response', async () => {
+    const { adapter } = await setup(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      await new Promise((resolve) => res.write('{"padding":"', resolve));
+      const piece = Buffer.alloc(1024 * 1024, 0x78);
+      for (let i = 0; i < 65 && !res.destroyed; i++) await new Promise((resolve) => res.write(piece, resolve));
+      res.end('"}');
+    });
+    const error = await adapter.chat(request, callContext()).catch((err: unknown) => err);
+    expect(error).toMatchObject({
+      code: 'upstream_error',
+      reason: 'bad_response',
+      message: expect.stringMatching(/the answer is larger than the 67108864 bytes/),
+    });
+  });
+
   it('chatStream: a streamed tool call', async () => {
     const { adapter } = await setup((_req, res) =>
       sendSse(

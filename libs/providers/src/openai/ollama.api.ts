@@ -1,6 +1,7 @@
 import type { Agent } from 'undici';
 import { connectionError, fromUpstreamHttpError, type ErrorContext } from '../errors';
 import type { ModelInfo } from '../provider.interface';
+import { MAX_MODEL_LIST_BYTES, readBounded } from '../shared/http';
 import { parseOllamaTags } from './openai.models';
 
 /** The slice of Ollama's native API the adapter needs (`/api/tags`, `/api/version`). */
@@ -41,7 +42,8 @@ async function getJson(path: string, req: OllamaRequest): Promise<unknown> {
     if (req.signal.aborted) throw err;
     throw connectionError(req.errors, err);
   }
-  const text = await response.body.text();
+  // Never more than a model list: an answer past it fails (and its connection is closed) before it fills memory.
+  const text = await readBounded(response.body, MAX_MODEL_LIST_BYTES, `the answer of ${path}`);
   if (response.statusCode >= 400) {
     throw fromUpstreamHttpError(
       { status: response.statusCode, headers: toHeaders(response.headers), body: text, cause: text },

@@ -20,7 +20,7 @@ import {
   type UpstreamStream,
   type UpstreamText,
 } from '../shared/exchange';
-import { MAX_ERROR_BODY_CHARS } from '../shared/http';
+import { MAX_ERROR_BODY_CHARS, UpstreamTooLargeError } from '../shared/http';
 import { SseDecoder } from '../shared/sse';
 import { DEFAULT_AZURE_API_VERSION, type OpenAIEndpoint } from './openai-compatible.config';
 import type { OpenAIChunkNormalizer } from './openai.stream';
@@ -196,9 +196,9 @@ export class OpenAIHttp {
     };
   }
 
-  /** No response: an abort keeps its reason, anything else is a connection error. */
+  /** No (whole) response: an abort, or an answer past its bound, is itself; anything else a connection error. */
   private failure(err: unknown, scope: CallScope): unknown {
-    if (scope.aborted) return err;
+    if (scope.aborted || err instanceof UpstreamTooLargeError) return err;
     return connectionError(this.errors(scope), err instanceof NoResponseError ? err.cause : err);
   }
 

@@ -4,6 +4,7 @@ import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CallScope } from './call-scope';
 import { NoResponseError, postForStream, postForText, type UpstreamPost } from './exchange';
+import { UpstreamTooLargeError } from './http';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -52,6 +53,26 @@ describe('upstream exchanges on undici’s dispatcher', () => {
     const answer = await postForText(agent, post(), scope());
     expect(answer).toMatchObject({ status: 201, text: '{"text":"héllo €"}' });
     expect(answer.headers['x-up']).toBe('yes');
+  });
+
+  it('fails an answer past its bound as soon as it is, and closes its connection rather than read the rest', async () => {
+    agent = new Agent();
+    let closed!: Promise<boolean>;
+    handle = (_req, res) => {
+      closed = new Promise((resolve) => res.on('close', () => resolve(!res.writableFinished)));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const write = (left: number): void => {
+        if (left === 0 || res.destroyed) return void res.end();
+        res.write(Buffer.alloc(64 * 1024, 0x20), () => write(left - 1));
+      };
+      write(1024); // 64 MiB (more than the sockets' buffers hold), against a bound of 16 KiB
+    };
+    const error = await postForText(agent, post(), scope(), 16 * 1024).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(UpstreamTooLargeError);
+    expect(await closed).toBe(true);
+    // Within its bound, the same answer is read whole.
+    handle = (_req, res) => res.end(' '.repeat(16 * 1024));
+    expect((await postForText(agent, post(), scope(), 16 * 1024)).text).toHaveLength(16 * 1024);
   });
 
   it('decodes a stream whose characters are split between chunks, without its byte-order mark', async () => {

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { Agent, Dispatcher } from 'undici';
 import type { CallScope } from './call-scope';
+import { MAX_ANSWER_BYTES, UpstreamTooLargeError } from './http';
 
 /** A POST to an upstream: where, with which headers, and its body. */
 export interface UpstreamPost {
@@ -110,16 +111,33 @@ export interface UpstreamText extends UpstreamHead {
 
 class TextExchange extends ScopedExchange {
   readonly result = deferred<UpstreamText>();
-  private readonly parts: Buffer[] = [];
+  private parts: Buffer[] = [];
+  private read = 0;
   private settled = false;
 
-  constructor(scope: CallScope, dispatcher: Agent, post: UpstreamPost) {
+  constructor(
+    scope: CallScope,
+    dispatcher: Agent,
+    post: UpstreamPost,
+    private readonly maxBytes: number,
+  ) {
     super(scope);
     this.start(dispatcher, post);
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.parts.push(chunk);
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.read += chunk.length;
+    if (this.read <= this.maxBytes) {
+      this.parts.push(chunk);
+      return;
+    }
+    // Past the bound: what was read is dropped, and the rest never read.
+    const error = new UpstreamTooLargeError('the answer', this.maxBytes);
+    this.parts = [];
+    this.release();
+    this.failed(error);
+    controller.abort(error);
   }
 
   onResponseEnd(): void {
@@ -221,9 +239,17 @@ class StreamExchange extends ScopedExchange implements UpstreamStream {
   }
 }
 
-/** POSTs and reads the whole response as text. */
-export function postForText(dispatcher: Agent, post: UpstreamPost, scope: CallScope): Promise<UpstreamText> {
-  return new TextExchange(scope, dispatcher, post).result.promise;
+/**
+ * POSTs and reads the whole response as text; one larger than `maxBytes` fails with an
+ * {@link UpstreamTooLargeError} as soon as it is (its connection is closed, not read to the end).
+ */
+export function postForText(
+  dispatcher: Agent,
+  post: UpstreamPost,
+  scope: CallScope,
+  maxBytes = MAX_ANSWER_BYTES,
+): Promise<UpstreamText> {
+  return new TextExchange(scope, dispatcher, post, maxBytes).result.promise;
 }
 
 /** POSTs and resolves once the response's head has arrived; the body is then read chunk by chunk. */

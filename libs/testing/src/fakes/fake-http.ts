@@ -135,3 +135,25 @@ async function writeComments(
     await sleep(Math.min(everyMs, until - Date.now()), signal);
   }
 }
+
+/** A JSON object reply grown to about `size` bytes by a `padding` string, written 1 MiB at a time (chunked). */
+export async function writePaddedBody(
+  res: ServerResponse,
+  record: RecordedRequest,
+  reply: BodyReply,
+  size: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const json = JSON.stringify(reply.body);
+  if (!json.startsWith('{') || json === '{}') throw new Error('padBodyTo needs a non-empty JSON object reply');
+  record.status = reply.status ?? 200;
+  res.writeHead(record.status, { 'content-type': 'application/json', ...reply.headers });
+  const writer = new SseWriter(res);
+  await writer.writeRaw(`${json.slice(0, -1)},"padding":"`);
+  const piece = Buffer.alloc(1024 * 1024, 0x78); // "x"
+  for (let left = size - json.length; left > 0 && !signal.aborted && !res.destroyed; left -= piece.length) {
+    await writer.writeRaw(left >= piece.length ? piece : piece.subarray(0, left));
+  }
+  await writer.writeRaw('"}');
+  writer.end();
+}

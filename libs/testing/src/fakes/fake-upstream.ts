@@ -9,6 +9,7 @@ import {
   sleep,
   writeBody,
   writeHalfBody,
+  writePaddedBody,
   writeSse,
 } from './fake-http';
 import type { FakeBehaviour, FakeReply, FakeUpstreamOptions, RecordedRequest } from './fake-upstream.types';
@@ -232,6 +233,7 @@ export abstract class FakeUpstream {
     const reply =
       this.route(record, behaviour) ?? this.errorReply(404, `Unknown route ${record.method} ${record.path}`);
     if (reply.kind === 'sse') await writeSse(res, record, reply, behaviour, io);
+    else if (behaviour.padBodyTo !== undefined) await writePaddedBody(res, record, reply, behaviour.padBodyTo, signal);
     else if (behaviour.dropStreamAfter !== undefined) await writeHalfBody(res, record, reply, state);
     else writeBody(res, record, reply);
   }

@@ -26,7 +26,7 @@ export interface RecordedRequest {
 /**
  * A scripted reaction to one request. Fields combine: `delayMs` applies first, then the
  * first of `hang`, `status`, `garbage` that is set wins, otherwise the normal reply is
- * sent, shaped by `text`, `chunkDelayMs`, `commentsFirst`, `dropStreamAfter`, `streamErrorAfter`
+ * sent, shaped by `text`, `padBodyTo`, `chunkDelayMs`, `commentsFirst`, `dropStreamAfter`, `streamErrorAfter`
  * and `cutStreamAfter`.
  */
 export interface FakeBehaviour {
@@ -44,6 +44,11 @@ export interface FakeBehaviour {
   headers?: Record<string, string>;
   /** 200 with a body that is not JSON (or an SSE `data:` line that is not JSON when streaming). */
   garbage?: boolean | string;
+  /**
+   * Grow a normal JSON reply (an object) to about this many bytes with a `padding` string,
+   * sent 1 MiB a write without a `content-length`: an answer or a model list too large to read.
+   */
+  padBodyTo?: number;
   /** Replace the deterministic assistant text of a normal reply. */
   text?: string;
   /** Replace the token counts of a normal chat reply (OpenAI-shaped fakes; the total follows). */
