@@ -674,4 +674,86 @@ describe('gateway emulation of tools and structured output', () => {
       expect(byProvider.plain.costUsd).toBeCloseTo((2 * (230 * 1000 + 14 * 2000)) / 1e6, 6);
     });
   });
+
+  describe('patterns that could stall the gateway', () => {
+    /** The classic: `(a+)+` on 40 a's and a `!` backtracks 2^40 times. */
+    const evil = { type: 'object', properties: { name: { type: 'string', pattern: '^(a+)+$' } }, required: ['name'] };
+    const evilReply = JSON.stringify({ name: `${'a'.repeat(40)}!` });
+
+    it('refuses a schema the gateway would check a reply against with such a pattern, before any provider is called', async () => {
+      upstream.setDefaultBehaviour({ text: evilReply });
+      try {
+        const strictTool = { type: 'function', function: { name: 'f', parameters: evil, strict: true } };
+        const cases: Array<[string, unknown, string]> = [
+          ['/v1/generate/structured', { model: 'plain/small', prompt: 'a name', schema: evil }, 'schema'],
+          [
+            '/v1/chat/completions',
+            {
+              model: 'plain/small',
+              messages: ask,
+              response_format: { type: 'json_schema', json_schema: { name: 'x', schema: evil } },
+            },
+            'response_format.json_schema.schema',
+          ],
+          [
+            '/v1/chat/completions',
+            { model: 'plain/small', messages: ask, tools: [strictTool] },
+            'tools[0].function.parameters',
+          ],
+          [
+            '/v1/messages',
+            {
+              model: 'plain/small',
+              max_tokens: 50,
+              messages: ask,
+              output_config: { format: { type: 'json_schema', schema: evil } },
+            },
+            'output_config.format.schema',
+          ],
+        ];
+        for (const [path, body, param] of cases) {
+          const started = performance.now();
+          const res = await post(path, body);
+          expect(res.status, res.text).toBe(400);
+          expect(JSON.parse(res.text).error).toMatchObject({
+            param,
+            message: expect.stringContaining('"^(a+)+$" at $.properties.name.pattern can take exponential time'),
+          });
+          expect(performance.now() - started).toBeLessThan(1_000);
+        }
+        expect(upstream.requests.filter(isPost)).toHaveLength(0);
+        expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
+      } finally {
+        upstream.setDefaultBehaviour({});
+      }
+    });
+
+    it('passes such a schema on where only the provider reads it: a tool that is not strict', async () => {
+      const res = await client.chat.completions.create({
+        model: 'native/gpt-4o-mini',
+        messages: ask,
+        tools: [{ type: 'function', function: { name: 'f', parameters: evil } }],
+      });
+      expect(res.choices[0].message.content).toBeTruthy();
+    });
+
+    it('checks no text longer than 10,000 characters against a pattern: such a reply is repaired, as any invalid one', async () => {
+      const schema = {
+        type: 'object',
+        properties: { word: { type: 'string', pattern: '^(cat|dog)+$' } },
+        required: ['word'],
+      };
+      upstream.enqueue(
+        { match: isPost, text: JSON.stringify({ word: 'catdog'.repeat(2_000) }) },
+        { match: isPost, text: JSON.stringify({ word: 'catdog' }) },
+      );
+      const res = await post('/v1/generate/structured', { model: 'plain/small', prompt: 'a word', schema });
+      expect(res.status, res.text).toBe(200);
+      expect(JSON.parse(res.text).object).toEqual({ word: 'catdog' });
+      const repair = upstream.requests.filter(isPost)[1].body as { messages: Array<{ content: string }> };
+      expect(repair.messages.at(-1)!.content).toContain(
+        'a text of 12000 characters is longer than the 10000 checked against a pattern',
+      );
+    });
+  });
 });

@@ -2,7 +2,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { GatewayError } from './errors';
 import { describe, expect, it } from 'vitest';
-import { checkFormat, compileSchema, validateAgainst, validateJsonSchemaDefinition } from './json-schema';
+import {
+  MAX_PATTERN_INPUT_CHARS,
+  checkFormat,
+  compileSchema,
+  validateAgainst,
+  validateJsonSchemaDefinition,
+} from './json-schema';
 
 const weather = {
   type: 'object',
@@ -221,6 +227,60 @@ describe('validateAgainst', () => {
 
   it('throws a 400 for a schema that is not one', () => {
     expect(thrown(() => validateAgainst({ type: 'nope' }, {})).param).toBe('schema');
+  });
+});
+
+describe('patterns that could stall the event loop', () => {
+  const evil = { type: 'object', properties: { name: { type: 'string', pattern: '^(a+)+$' } } };
+  const reply = { name: `${'a'.repeat(40)}!` };
+
+  it('refuses a schema values are checked against with a pattern that takes exponential time, naming the param', () => {
+    const error = thrown(() =>
+      validateJsonSchemaDefinition(evil, 'response_format.json_schema.schema', { checksValues: true }),
+    );
+    expect(error).toMatchObject({ status: 400, param: 'response_format.json_schema.schema' });
+    expect(error.message).toBe(
+      'response_format.json_schema.schema cannot be checked: the pattern "^(a+)+$" at $.properties.name.pattern ' +
+        'can take exponential time to check: it repeats a part that itself varies in length.',
+    );
+    // A schema only passed on (a tool that is not strict) is the provider's business.
+    expect(() => validateJsonSchemaDefinition(evil, 'tools[0].function.parameters')).not.toThrow();
+  });
+
+  it('never runs such a pattern: checking a value against its schema is a 400 at once, not seconds of work', () => {
+    const started = performance.now();
+    expect(thrown(() => validateAgainst(evil, reply))).toMatchObject({ status: 400, param: 'schema' });
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  it('reads patternProperties and propertyNames, not strings under const, enum, default or examples', () => {
+    const checked = (schema: object) => () => validateJsonSchemaDefinition(schema, 'schema', { checksValues: true });
+    expect(checked({ type: 'object', patternProperties: { '^(\\w|\\d)+$': {} } })).toThrow(/patternProperties/);
+    expect(checked({ type: 'object', propertyNames: { pattern: '(a|aa)+$' } })).toThrow(/propertyNames\.pattern/);
+    expect(
+      checked({
+        type: 'object',
+        properties: { pattern: { type: 'string', const: '(a+)+' } },
+        default: { pattern: '(a+)+' },
+        examples: [{ pattern: '(a+)+' }],
+        enum: [{ pattern: '(a+)+' }],
+      }),
+    ).not.toThrow();
+  });
+
+  it(`checks no text longer than ${MAX_PATTERN_INPUT_CHARS} characters against a pattern: the check fails, saying why`, () => {
+    const schema = { type: 'object', properties: { word: { type: 'string', pattern: '(cat|dog)+x' } } };
+    expect(validateAgainst(schema, { word: 'catdogx' })).toEqual({ ok: true });
+    expect(validateAgainst(schema, { word: 'cat'.repeat(MAX_PATTERN_INPUT_CHARS / 3) })).toMatchObject({
+      ok: false,
+      errors: expect.stringContaining('must match pattern'),
+    });
+    const started = performance.now();
+    expect(validateAgainst(schema, { word: 'catdog'.repeat(100_000) })).toEqual({
+      ok: false,
+      errors: `a text of 600000 characters is longer than the ${MAX_PATTERN_INPUT_CHARS} checked against a pattern`,
+    });
+    expect(performance.now() - started).toBeLessThan(100);
   });
 });
 

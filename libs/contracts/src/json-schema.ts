@@ -6,6 +6,7 @@ import { fullFormats } from 'ajv-formats/dist/formats';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from './errors';
 import { nestsDeeperThan } from './objects';
+import { catastrophicPattern } from './regex-safety';
 
 /**
  * JSON Schema compilation and validation (ajv), with compiled validators cached:
@@ -16,7 +17,12 @@ import { nestsDeeperThan } from './objects';
 
 type Draft = '2020-12' | '2019-09' | 'draft-07';
 
-type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; error: string };
+/**
+ * A compiled schema, or why it is none. `unsafePattern` says why one of its
+ * patterns is not run (see {@link catastrophicPattern}): a schema the gateway
+ * checks values against must not have one.
+ */
+type Compiled = { ok: true; validate: ValidateFunction; unsafePattern?: string } | { ok: false; error: string };
 
 /** Errors listed in one message; the rest are counted. */
 const MAX_LISTED_ERRORS = 8;
@@ -42,6 +48,36 @@ const ROOT_ID = 'https://gateway.invalid/schema';
  */
 const COMPILES_PER_INSTANCE = 1_000;
 
+/**
+ * Longest text a `pattern` (or `patternProperties`, `propertyNames`) is run on. V8
+ * backtracks: a pattern not refused as exponential may still take time in the square
+ * (or more) of its text's length (`(cat|dog)+x` on 18,000 characters: 0.3 s), and a
+ * model's reply can be long. A longer text fails the check, saying why.
+ */
+export const MAX_PATTERN_INPUT_CHARS = 10_000;
+
+/** A text longer than {@link MAX_PATTERN_INPUT_CHARS} met a pattern (thrown out of ajv's validator). */
+export class PatternInputTooLong extends Error {
+  constructor(readonly length: number) {
+    super(`a text of ${length} characters is longer than the ${MAX_PATTERN_INPUT_CHARS} checked against a pattern`);
+  }
+}
+
+/** ajv's `code.regExp`: the patterns it compiles, refusing to run on texts past {@link MAX_PATTERN_INPUT_CHARS}. */
+const boundedRegExp = Object.assign(
+  (pattern: string, flags: string) => {
+    const regExp = new RegExp(pattern, flags);
+    return {
+      test(text: string): boolean {
+        if (text.length > MAX_PATTERN_INPUT_CHARS) throw new PatternInputTooLong(text.length);
+        return regExp.test(text);
+      },
+      toString: () => regExp.toString(),
+    };
+  },
+  { code: 'boundedRegExp' },
+);
+
 const instances = new Map<Draft, { ajv: Ajv; compiles: number }>();
 const byObject = new WeakMap<object, Compiled>();
 /** Bounded by count and by schema text size (a few huge schemas must not pin much memory). */
@@ -57,7 +93,13 @@ function ajvFor(draft: Draft): Ajv {
   if (!instance || instance.compiles >= COMPILES_PER_INSTANCE) {
     // Lenient about keywords from other vocabularies (OpenAPI's `nullable`, `example`...):
     // real tool schemas carry them. `addUsedSchema: false` lets unrelated schemas share an `$id`.
-    const options = { strict: false, allErrors: true, addUsedSchema: false, logger: false as const };
+    const options = {
+      strict: false,
+      allErrors: true,
+      addUsedSchema: false,
+      logger: false as const,
+      code: { regExp: boundedRegExp },
+    };
     const ajv =
       draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
     addFormats(ajv);
@@ -135,13 +177,51 @@ function compileFresh(schema: Record<string, unknown>, draft: Draft): Compiled {
   const { $schema: _ignored, ...body } = schema;
   try {
     if (!ajv.validateSchema(body)) return { ok: false, error: formatSchemaErrors(ajv.errors) };
-    return { ok: true, validate: ajv.compile('$id' in body ? body : { $id: ROOT_ID, ...body }) };
+    const validate = ajv.compile('$id' in body ? body : { $id: ROOT_ID, ...body });
+    const unsafePattern = unsafePatternIn(body, '$');
+    return unsafePattern ? { ok: true, validate, unsafePattern } : { ok: true, validate };
   } catch (err) {
     // Within the depth limit, a long enough chain of `$ref`s still recurses past the stack in ajv.
     if (err instanceof RangeError) return { ok: false, error: 'its references nest too deeply to be checked' };
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, error: message.replace(` from id ${ROOT_ID}`, '') };
   }
+}
+
+/** Keywords whose values are data, not schemas: a `pattern` key in them is no pattern. */
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
+
+/**
+ * Where the schema has a pattern (`pattern`, a key of `patternProperties`) that can take
+ * exponential time to run, and why, or `undefined`. (The schema nests at most
+ * {@link MAX_SCHEMA_DEPTH} levels: the walk recurses no deeper.)
+ */
+function unsafePatternIn(node: unknown, path: string): string | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  if (Array.isArray(node)) {
+    for (const [i, item] of node.entries()) {
+      const found = unsafePatternIn(item, `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const [key, value] of Object.entries(node)) {
+    if (DATA_KEYWORDS.has(key)) continue;
+    const at = `${path}.${key}`;
+    const patterns =
+      key === 'pattern' && typeof value === 'string'
+        ? [value]
+        : key === 'patternProperties' && isObject(value)
+          ? Object.keys(value)
+          : [];
+    for (const pattern of patterns) {
+      const why = catastrophicPattern(pattern);
+      if (why) return `the pattern ${JSON.stringify(pattern)} at ${at} can take exponential time to check: ${why}`;
+    }
+    const found = unsafePatternIn(value, at);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The compiled validator of a schema (cached by identity, then by content), or why it is not a schema. */
@@ -168,25 +248,42 @@ export function compileSchema(schema: unknown): Compiled {
   return compiled;
 }
 
+/** How a request uses a schema. */
+export interface SchemaUse {
+  /**
+   * The gateway may check values against it (structured output, `strict` tools):
+   * a pattern that can take exponential time to run is then refused.
+   */
+  checksValues?: boolean;
+}
+
 /**
  * Throws a 400 naming `param` (`tools[2].function.parameters`,
- * `response_format.json_schema.schema`...) when `schema` is not a valid JSON Schema.
+ * `response_format.json_schema.schema`...) when `schema` is not a valid JSON Schema,
+ * or, for a schema values are checked against, has a pattern the gateway will not run.
  */
-export function validateJsonSchemaDefinition(schema: unknown, param: string): void {
+export function validateJsonSchemaDefinition(schema: unknown, param: string, use: SchemaUse = {}): void {
   const compiled = compileSchema(schema);
   if (!compiled.ok) {
     throw new GatewayError('invalid_request_error', `${param} is not a valid JSON Schema: ${compiled.error}`, {
       param,
     });
   }
+  if (use.checksValues && compiled.unsafePattern) throw unsafePatternError(param, compiled.unsafePattern);
+}
+
+function unsafePatternError(param: string, why: string): GatewayError {
+  return new GatewayError('invalid_request_error', `${param} cannot be checked: ${why}.`, { param });
 }
 
 export type SchemaValidation = { ok: true } | { ok: false; errors: string };
 
 /**
  * Checks a value against a schema; `errors` lists the problems as
- * `$.path message` (for a client, or for a repair prompt). An invalid schema
- * throws the same 400 as {@link validateJsonSchemaDefinition} (param `schema`).
+ * `$.path message` (for a client, or for a repair prompt). An invalid schema, or
+ * one with a pattern the gateway will not run, throws the same 400 as
+ * {@link validateJsonSchemaDefinition} (param `schema`). A text longer than
+ * {@link MAX_PATTERN_INPUT_CHARS} under a pattern fails the check.
  */
 export function validateAgainst(schema: unknown, value: unknown): SchemaValidation {
   const compiled = compileSchema(schema);
@@ -195,10 +292,12 @@ export function validateAgainst(schema: unknown, value: unknown): SchemaValidati
       param: 'schema',
     });
   }
+  if (compiled.unsafePattern) throw unsafePatternError('schema', compiled.unsafePattern);
   let valid: boolean;
   try {
     valid = compiled.validate(value);
   } catch (error) {
+    if (error instanceof PatternInputTooLong) return { ok: false, errors: error.message };
     // A pattern such as `(a?){1000000000}` compiles, then overflows V8's stack when it runs.
     if (!(error instanceof RangeError)) throw error;
     throw new GatewayError(

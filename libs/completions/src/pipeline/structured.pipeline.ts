@@ -37,7 +37,7 @@ export class StructuredPipeline {
   constructor(private readonly chat: ChatPipeline) {}
 
   async generate(body: StructuredRequest, ctx: RequestContext) {
-    validateJsonSchemaDefinition(body.schema, 'schema');
+    validateJsonSchemaDefinition(body.schema, 'schema', { checksValues: true });
     const request: ChatRequest = {
       model: body.model,
       messages: body.messages,

@@ -264,7 +264,7 @@ function convertTools(tools: ToolUnion[]): ChatTool[] {
       ...(required !== null && required !== undefined ? { required } : {}),
     };
     // Checked here to name the field as the client wrote it; the chat pipeline's check then hits the cache.
-    validateJsonSchemaDefinition(parameters, `tools[${i}].input_schema`);
+    validateJsonSchemaDefinition(parameters, `tools[${i}].input_schema`, { checksValues: tool.strict === true });
     const fn = { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters };
     return { type: 'function', function: tool.strict ? { ...fn, strict: true } : fn };
   });
@@ -289,7 +289,7 @@ function outputConfig(config: AnthropicMessageRequest['output_config']): Partial
   if (config.effort) out['reasoning_effort'] = config.effort as ChatRequest['reasoning_effort'];
   if (config.format?.type === 'json_schema') {
     if (config.format.schema !== undefined) {
-      validateJsonSchemaDefinition(config.format.schema, 'output_config.format.schema');
+      validateJsonSchemaDefinition(config.format.schema, 'output_config.format.schema', { checksValues: true });
     }
     out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: config.format.schema } };
   }

@@ -24,17 +24,24 @@ export function responseSchemaOf(req: ChatRequest): Record<string, unknown> | un
 /**
  * Every JSON Schema of a chat request — each function tool's `parameters` and
  * `response_format.json_schema.schema` — or a 400 naming the bad one. Runs for
- * every provider, so bad schemas fail the same way everywhere.
+ * every provider, so bad schemas fail the same way everywhere; that includes a
+ * pattern that could stall the gateway in a schema it may check replies against
+ * (`response_format`, a `strict` tool's), whichever provider serves the request.
  */
 export function validateChatRequestSchemas(req: ChatRequest): void {
   (req.tools ?? []).forEach((tool, i) => {
     if (tool.type === 'function' && tool.function.parameters !== undefined) {
-      validateJsonSchemaDefinition(tool.function.parameters, `tools[${i}].function.parameters`);
+      // A strict tool's arguments are checked against its schema where tools are emulated.
+      validateJsonSchemaDefinition(tool.function.parameters, `tools[${i}].function.parameters`, {
+        checksValues: tool.function.strict === true,
+      });
     }
   });
   const format = req.response_format;
   if (format?.type === 'json_schema' && format.json_schema.schema !== undefined) {
-    validateJsonSchemaDefinition(format.json_schema.schema, 'response_format.json_schema.schema');
+    validateJsonSchemaDefinition(format.json_schema.schema, 'response_format.json_schema.schema', {
+      checksValues: true,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { GatewayError, compileSchema, formatSchemaErrors } from '@app/contracts';
+import { GatewayError, PatternInputTooLong, compileSchema, formatSchemaErrors } from '@app/contracts';
 import { sampleNumber, sampleString } from './sample-scalar';
 import { ContainerSampler, type Place } from './sample-containers';
 import { SchemaRefs } from './schema-refs';
@@ -342,6 +342,9 @@ function checkSample(root: Schema, value: unknown, param: string): void {
   try {
     valid = compiled.validate(value);
   } catch (error) {
+    if (error instanceof PatternInputTooLong) {
+      throw refusal(param, `The mock provider cannot check the value it built for this schema: ${error.message}.`);
+    }
     // A pattern V8 cannot run (it overflows the stack) is a schema the mock cannot meet, not a crash.
     if (!(error instanceof RangeError)) throw error;
     throw refusal(param, 'The mock provider cannot check a value against this schema (a pattern overflows the stack).');
@@ -361,6 +364,11 @@ function checkSample(root: Schema, value: unknown, param: string): void {
  */
 export function sampleFromSchema(schema: unknown, options: SampleOptions): unknown {
   const root = isSchema(schema) ? schema : {};
+  // Building a value runs the schema's patterns: one that can take exponential time is never run.
+  const compiled = compileSchema(root);
+  if (compiled.ok && compiled.unsafePattern) {
+    throw refusal(options.param, `${options.param} cannot be checked: ${compiled.unsafePattern}.`);
+  }
   const variant = options.variant ?? 0;
   try {
     return sampleOnce(root, options, variant);
