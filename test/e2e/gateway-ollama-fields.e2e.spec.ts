@@ -92,4 +92,37 @@ describe('gateway chat fields on ollama', () => {
     expect(chatBodies(ollama)[0]).toMatchObject({ messages: user, max_tokens: 5, tools: [weatherTool] });
     expect(chatBodies(ollama)[0]).not.toHaveProperty('tool_choice');
   });
+
+  it('legacy completions: echo puts the prompt before the text, in JSON and streams (Ollama ignores echo)', async () => {
+    const prompt = 'Once upon a time';
+    const json = await client.completions.create({ model, prompt, echo: true, max_tokens: 50 });
+    expect(json.choices[0].text).toBe(`${prompt}Echo: ${prompt}`);
+    const stream = await client.completions.create({ model, prompt, echo: true, max_tokens: 50, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
+    expect(text).toBe(json.choices[0].text);
+    // Asked of Ollama without it: should a version echo one day, the prompt is not doubled.
+    const sent = ollama.requests.filter((r) => r.path === '/v1/completions').map((r) => r.body as object);
+    expect(sent).toHaveLength(2);
+    for (const body of sent) expect(body).not.toHaveProperty('echo');
+    const plain = await client.completions.create({ model, prompt, echo: false, suffix: ' The end.' });
+    expect(plain.choices[0].text).toBe(`Echo: ${prompt}`);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['best_of', { best_of: 3 }],
+    ['logprobs', { logprobs: 2 }],
+    ['logprobs', { logprobs: 0 }],
+  ])('legacy completions: %s is a 400 naming it, which Ollama would ignore (%j)', async (param, fields) => {
+    for (const stream of [false, true]) {
+      const error = await client.completions
+        .create({ model, prompt: 'Say hi', stream, ...fields } as OpenAI.CompletionCreateParamsNonStreaming)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(param);
+    }
+    expect(ollama.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    // What asks for nothing passes: best_of 1, logprobs null.
+    await client.completions.create({ model, prompt: 'Say hi', best_of: 1, logprobs: null });
+  });
 });

@@ -29,10 +29,35 @@ export function toOllamaChatRequest(req: ChatRequest): ChatRequest {
   return fitToolChoice(out);
 }
 
-/** Legacy completions: `n` is ignored by Ollama there too. */
+/**
+ * Pure: a legacy completion request as Ollama's `/v1/completions` honours it. It
+ * reads `suffix` (filled in between, by models that can), but ignores fields that
+ * change what the client gets:
+ *
+ * - `n` > 1 and `best_of` > 1: Ollama answers with one completion, so they are refused;
+ * - `logprobs`: ignored, or (newer versions) answered in the chat API's shape, not the
+ *   legacy one clients parse, so any value is refused;
+ * - `echo`: left out here and done by the adapter (see `ollama.response.ts`), as
+ *   for the providers whose legacy completions are served through chat.
+ */
 export function toOllamaCompletionRequest(req: CompletionRequest): CompletionRequest {
   rejectChoices(req.n);
-  return req;
+  if (req.best_of !== undefined && req.best_of !== null && req.best_of > 1) {
+    throw unsupported('best_of', 'best_of above 1 is not supported by Ollama (it answers with one completion)');
+  }
+  if (req.logprobs !== undefined && req.logprobs !== null) {
+    throw unsupported(
+      'logprobs',
+      "logprobs is not supported on Ollama's legacy completions (it ignores them, or answers them in another shape)",
+    );
+  }
+  if (req.echo === undefined) return req;
+  const { echo: _echo, ...rest } = req;
+  return rest;
+}
+
+function unsupported(param: string, message: string): GatewayError {
+  return new GatewayError('invalid_request_error', message, { param });
 }
 
 function rejectChoices(n: number | null | undefined): void {

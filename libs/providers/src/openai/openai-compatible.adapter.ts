@@ -25,6 +25,7 @@ import { closeDispatcher, createDispatcher } from '../shared/http';
 import type { CapabilitiesOf } from '../shared/model-capabilities';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
 import { toOllamaChatRequest, toOllamaCompletionRequest } from './ollama.request';
+import { echoCompletion, echoCompletionChunks, echoedPrompt } from './ollama.response';
 import { fitEmbeddingEncoding } from './openai.embeddings';
 import { parseOpenAIModelList } from './openai.models';
 import { OpenAIHttp } from './openai.http';
@@ -100,7 +101,9 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
     const { stream_options: _streamOptions, ...rest } = this.fitCompletion(request);
     const body = withFields(rest, { model: this.model(request.model), stream: false });
-    return this.post<CompletionResponse>('/completions', body, call, 'choices');
+    const answer = this.post<CompletionResponse>('/completions', body, call, 'choices');
+    const echo = this.echo(request);
+    return echo === undefined ? answer : answer.then((res) => echoCompletion(res, echo));
   }
 
   completionStream(request: CompletionRequest, call: CallContext): AsyncIterable<CompletionChunk> {
@@ -109,7 +112,9 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       stream: true,
       stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
     });
-    return this.http.postSse('/completions', body, call, this.normalizer()) as AsyncIterable<CompletionChunk>;
+    const chunks = this.http.postSse('/completions', body, call, this.normalizer()) as AsyncIterable<CompletionChunk>;
+    const echo = this.echo(request);
+    return echo === undefined ? chunks : echoCompletionChunks(chunks, echo);
   }
 
   /**
@@ -158,6 +163,11 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
 
   private fitCompletion(request: CompletionRequest): CompletionRequest {
     return this.kind === 'ollama' ? toOllamaCompletionRequest(request) : request;
+  }
+
+  /** The prompt the gateway echoes itself (Ollama ignores `echo`), if any. */
+  private echo(request: CompletionRequest): string | undefined {
+    return this.kind === 'ollama' ? echoedPrompt(request) : undefined;
   }
 
   /** Mends what look-alike servers send differently from OpenAI (see `openai.stream.ts`). */
