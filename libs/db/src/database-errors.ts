@@ -1,6 +1,10 @@
 import { DatabaseUnavailableError } from './database';
+import { fromDatabaseLayer } from './database-origin';
 
-/** Node's socket errors: the server cannot be reached, or the connection broke. */
+/**
+ * Node's socket errors: the server cannot be reached, or the connection broke. Any
+ * socket raises them, so they say "database" only on an error from the database layer.
+ */
 const SOCKET_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -43,33 +47,47 @@ const DRIVER_MESSAGES = [
  * Whether `error` (or one of its causes) says the database cannot answer now:
  * unreachable, partitioned, restarting or out of connections. Such a failure is
  * the platform's `503 service_unavailable` (try again), not a bug's 500; an SQL
- * error the server reported about the statement itself is not one.
+ * error the server reported about the statement itself is not one. A socket error
+ * counts only from the database layer (an error of its, or a cause of one): from
+ * anywhere else (an upstream, Redis) it is no database outage.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  let fromDatabase = false;
   for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
     if (e instanceof DatabaseUnavailableError) return true;
-    const { code, message, meta } = e as {
-      code?: unknown;
-      message?: unknown;
-      meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } };
-    };
-    if (typeof code === 'string') {
-      if (SOCKET_CODES.has(code) || PRISMA_CODES.has(code) || SERVER_CODES.has(code)) return true;
-      // An interactive transaction that got no connection in time (P2028 also names other transaction misuse).
-      if (code === 'P2028' && typeof message === 'string' && message.includes('Unable to start a transaction'))
-        return true;
-      // SQLSTATE class 08: connection exception.
-      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
-    }
-    const adapter = meta?.driverAdapterError?.cause;
-    if (typeof adapter?.kind === 'string' && ADAPTER_KINDS.has(adapter.kind)) return true;
-    if (typeof adapter?.originalCode === 'string' && SERVER_CODES.has(adapter.originalCode)) return true;
-    if (typeof message === 'string' && DRIVER_MESSAGES.some((m) => message.includes(m))) return true;
+    fromDatabase ||= fromDatabaseLayer(e);
+    if (saysUnavailable(e, fromDatabase)) return true;
     const next = (e as { cause?: unknown }).cause;
     if (next === e) break;
     e = next;
   }
   return false;
+}
+
+/**
+ * Whether one error says the database cannot answer now (its causes aside): by a
+ * code or message only PostgreSQL, node-postgres or Prisma use, or, when it comes
+ * from the database layer, by a socket error.
+ */
+function saysUnavailable(e: object, fromDatabase: boolean): boolean {
+  const { code, message, meta } = e as {
+    code?: unknown;
+    message?: unknown;
+    meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } };
+  };
+  if (typeof code === 'string') {
+    if (SOCKET_CODES.has(code)) return fromDatabase;
+    if (PRISMA_CODES.has(code) || SERVER_CODES.has(code)) return true;
+    // An interactive transaction that got no connection in time (P2028 also names other transaction misuse).
+    if (code === 'P2028' && typeof message === 'string' && message.includes('Unable to start a transaction'))
+      return true;
+    // SQLSTATE class 08: connection exception.
+    if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  const adapter = meta?.driverAdapterError?.cause;
+  if (typeof adapter?.kind === 'string' && ADAPTER_KINDS.has(adapter.kind)) return true;
+  if (typeof adapter?.originalCode === 'string' && SERVER_CODES.has(adapter.originalCode)) return true;
+  return typeof message === 'string' && DRIVER_MESSAGES.some((m) => message.includes(m));
 }
 
 /**

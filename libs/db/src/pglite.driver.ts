@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { markDatabaseError, throwMarked } from './database-origin';
 import type { SqlDriver, SqlTransaction } from './sql-driver';
 
 /**
@@ -35,14 +36,19 @@ export class PgliteDriver implements SqlDriver {
   }
 
   async query<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.db.query<T>(sql, params)).rows;
+    try {
+      return (await this.db.query<T>(sql, params)).rows;
+    } catch (error) {
+      throw markDatabaseError(error);
+    }
   }
 
   async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) =>
       fn({
-        exec: async (script) => void (await tx.exec(script)),
-        query: async <R extends object>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows,
+        exec: async (script) => void (await tx.exec(script).catch(throwMarked)),
+        query: async <R extends object>(sql: string, params: unknown[] = []) =>
+          (await tx.query<R>(sql, params).catch(throwMarked)).rows,
       }),
     );
   }

@@ -1,4 +1,5 @@
 import { Pool, type PoolClient, type QueryConfig } from 'pg';
+import { markDatabaseError, throwMarked } from './database-origin';
 import type { SqlDriver, SqlTransaction } from './sql-driver';
 
 /** How long the pool may wait for a connection (a new one, or a free one when all are busy). */
@@ -42,14 +43,18 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async query<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const result = await this.pool.query<T>(sql, params);
-    return result.rows;
+    try {
+      return (await this.pool.query<T>(sql, params)).rows;
+    } catch (error) {
+      throw markDatabaseError(error);
+    }
   }
 
   /** Not bounded by the query timeout: migrations may run long. */
   async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     return this.withClient(async (client) => {
-      const run = <R extends object>(sql: string, params?: unknown[]) => client.query<R>(unbounded(sql, params));
+      const run = <R extends object>(sql: string, params?: unknown[]) =>
+        client.query<R>(unbounded(sql, params)).catch(throwMarked);
       await run('BEGIN');
       try {
         const result = await fn({
@@ -69,7 +74,7 @@ export class PostgresDriver implements SqlDriver {
   async withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T> {
     // Held on one dedicated client, so lock and unlock share a session.
     return this.withClient(async (client) => {
-      await client.query(unbounded('SELECT pg_advisory_lock($1)', [lockId]));
+      await client.query(unbounded('SELECT pg_advisory_lock($1)', [lockId])).catch(throwMarked);
       try {
         return await fn();
       } finally {
@@ -83,7 +88,7 @@ export class PostgresDriver implements SqlDriver {
   }
 
   private async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch(throwMarked);
     try {
       return await fn(client);
     } finally {
