@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatParameter, ChatRequest } from '@app/contracts';
+import type { ChatMessage, ChatParameter, ChatReasoning, ChatRequest } from '@app/contracts';
 import type { ProviderKind } from '@app/providers';
 import { THINKING_HISTORY } from './anthropic-inbound.request';
 
@@ -114,7 +114,7 @@ function withoutReasoning(req: ChatRequest): ChatRequest {
   for (let i = 0; i < req.messages.length; i++) {
     const msg = req.messages[i];
     if (msg.role !== 'assistant' || !('thinking_blocks' in msg || 'reasoning_content' in msg)) continue;
-    const { thinking_blocks: _blocks, reasoning_content: _text, ...rest } = msg;
+    const { thinking_blocks: _blocks, reasoning_content: _text, ...rest } = msg as typeof msg & ChatReasoning;
     (messages ??= req.messages.slice())[i] = rest;
   }
   return messages ? { ...req, messages } : req;
