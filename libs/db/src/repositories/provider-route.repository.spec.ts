@@ -201,4 +201,45 @@ describe.each(kinds)('provider and route repositories on %s', (kind) => {
     const again = await routes.create(routeFields([target(name)]), [{ name, kind: 'openai' }]);
     expect(again.targets[0].provider).toBe(name);
   });
+
+  it('creates routes at once naming an external provider no route used yet: no false duplicate alias', async () => {
+    const name = unique('env');
+    const external = [{ name, kind: 'ollama' as const }];
+    const created = await Promise.all(
+      Array.from({ length: 6 }, () => routes.create(routeFields([target(name)]), external)),
+    );
+    for (const route of created) expect(route.targets).toEqual([target(name)]);
+  });
+
+  it('keeps the target of a route created while the last route naming the same external provider goes', async () => {
+    const name = unique('env');
+    const external = [{ name, kind: 'ollama' as const }];
+    for (let round = 0; round < 15; round++) {
+      const old = await routes.create(routeFields([target(name)]), external);
+      const [, created] = await Promise.all([
+        routes.delete(old.id),
+        routes.create(routeFields([target(name)]), external),
+      ]);
+      expect((await routes.findById(created.id))?.targets).toEqual([target(name)]);
+      await routes.delete(created.id);
+    }
+  });
+
+  it('never leaves a route pointing at a provider deleted while the route was being created', async () => {
+    for (let round = 0; round < 15; round++) {
+      const provider = await providers.create(providerFields());
+      const [deleted, created] = await Promise.allSettled([
+        providers.delete(provider.id, { keepAsReference: false }),
+        routes.create(routeFields([target(provider.name)]), []),
+      ]);
+      if (created.status === 'fulfilled') {
+        // The route came first: the provider is in use and stays.
+        expect(deleted).toMatchObject({ status: 'fulfilled', value: { status: 'in_use' } });
+        expect((await routes.findById(created.value.id))?.targets).toEqual([target(provider.name)]);
+      } else {
+        expect(created.reason).toBeInstanceOf(UnknownProviderError);
+        expect(deleted).toMatchObject({ status: 'fulfilled', value: { status: 'deleted' } });
+      }
+    }
+  });
 });

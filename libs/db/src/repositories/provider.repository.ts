@@ -70,6 +70,21 @@ export function externalRowData(name: string, kind: ProviderKindValue) {
   return { name, external: true, kind: toDbKind(kind) };
 }
 
+/** Arbitrary, fixed: the advisory lock of {@link lockRouteTargets} (Prisma's migration lock is 72707369). */
+const ROUTE_TARGETS_LOCK = 418_211_701;
+
+/**
+ * Serialises, until the transaction ends, the writes that read provider rows and
+ * then point route targets at them or delete them: route writes and provider
+ * deletion. Without it two routes created at once for an environment provider
+ * both create its external row (a unique violation), and a route created while
+ * the last route using such a row is deleted loses its target to the cascade.
+ * Take it first, before any read the write depends on.
+ */
+export async function lockRouteTargets(tx: TransactionClient): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${ROUTE_TARGETS_LOCK})`);
+}
+
 /** External rows no route target uses any more. */
 export async function deleteUnusedExternalRows(tx: TransactionClient): Promise<void> {
   await tx.provider.deleteMany({ where: { external: true, routeTargets: { none: {} } } });
@@ -243,6 +258,7 @@ export class ProviderRepository {
   async delete(id: string, options: { keepAsReference: boolean }, audit?: AuditContext): Promise<ProviderDeleteResult> {
     if (!isRowId(id)) return { status: 'not_found' };
     const result = await this.write(async (tx): Promise<ProviderDeleteResult> => {
+      await lockRouteTargets(tx);
       const row = await tx.provider.findUnique({ where: { id, external: false }, select: PROVIDER_FIELDS });
       if (!row) return { status: 'not_found' };
       const provider = toRecord(row);

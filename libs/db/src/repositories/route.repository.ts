@@ -5,7 +5,12 @@ import type { TransactionClient } from '../generated/prisma/internal/prismaNames
 import { PRISMA } from '../db.tokens';
 import { insertAudit } from './audit.repository';
 import { isMissingRecord, isUniqueViolation } from './prisma-errors';
-import { deleteUnusedExternalRows, externalRowData, type ProviderKindValue } from './provider.repository';
+import {
+  deleteUnusedExternalRows,
+  externalRowData,
+  lockRouteTargets,
+  type ProviderKindValue,
+} from './provider.repository';
 import { type AuditContext, auditDiff, isRowId } from './team.repository';
 import { DuplicateError } from './user.repository';
 
@@ -145,6 +150,7 @@ export class RouteRepository {
   /** @throws DuplicateError('alias'), UnknownProviderError */
   async create(fields: RouteFields, external: ExternalProvider[], audit?: AuditContext): Promise<RouteRecord> {
     const created = await this.write(async (tx) => {
+      await lockRouteTargets(tx);
       const providerIds = await resolveProviders(tx, fields.targets, external);
       const { id } = await tx.route.create({
         data: {
@@ -176,6 +182,7 @@ export class RouteRepository {
   ): Promise<RouteRecord | null> {
     if (!isRowId(id)) return null;
     return this.write(async (tx) => {
+      await lockRouteTargets(tx);
       const row = await tx.route.findUnique({ where: { id }, select: ROUTE_SELECT });
       if (!row) return null;
       const { targets, strategy, ...scalars } = patch;
@@ -202,6 +209,7 @@ export class RouteRepository {
   async delete(id: string, audit?: AuditContext): Promise<RouteRecord | null> {
     if (!isRowId(id)) return null;
     return this.write(async (tx) => {
+      await lockRouteTargets(tx);
       const row = await tx.route.findUnique({ where: { id }, select: ROUTE_SELECT });
       if (!row) return null;
       const route = toRoute(row);
