@@ -215,6 +215,10 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, options: { headers: { 'x-api-key': 'v\r\nx-injected: 1' } } }, 'options.headers.x-api-key'],
       [{ ...base, options: { headers: { 'x-api-key': 'v\u20ac' } } }, 'options.headers.x-api-key'],
       [{ ...base, options: { headers: { 'x-a\r\nb': 'v' } } }, 'options.headers.x-a\r\nb'],
+      // Framing headers the HTTP client refuses (or that break every other body) would fail every call.
+      [{ ...base, options: { headers: { 'Content-Length': '5' } } }, 'options.headers.Content-Length'],
+      [{ ...base, options: { headers: { 'transfer-encoding': 'chunked' } } }, 'options.headers.transfer-encoding'],
+      [{ ...base, options: { headers: { expect: '100-continue' } } }, 'options.headers.expect'],
       [{ ...base, kind: 'anthropic', options: { apiVersion: '2023-06-01\u20ac' } }, 'options.apiVersion'],
       // Per-model capability flags: a map of model names or globs to the provider-wide flags.
       [{ ...base, options: { models: ['tiny-*'] } }, 'options.models'],

@@ -40,7 +40,17 @@ export const plainText = (max: number) =>
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HEADER_VALUE_MESSAGE = 'must hold only printable characters (no control characters or line breaks)';
 
-const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name');
+/**
+ * Headers that frame the message or the connection: the HTTP client sets them itself and
+ * refuses them (or, for `content-length`, every body of another length), so a provider
+ * configured with one would fail every call.
+ */
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
+
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name')
+  .refine((name) => !FRAMING_HEADERS.has(name.toLowerCase()), 'is set by the HTTP client and cannot be configured');
 
 /** Most per-model entries a provider takes (`options.models`). */
 export const MAX_MODEL_OVERRIDES = 500;
