@@ -88,6 +88,14 @@ describe('gateway resilience', () => {
       ],
     });
     await admin('POST', '/api/routes', {
+      alias: 'impatient',
+      strategy: 'fallback',
+      targets: [
+        { provider: 'primary', model: 'model-a', timeoutMs: 300 },
+        { provider: 'secondary', model: 'model-b' },
+      ],
+    });
+    await admin('POST', '/api/routes', {
       alias: 'nowhere',
       strategy: 'fallback',
       targets: [{ provider: 'down', model: 'x' }],
@@ -190,9 +198,22 @@ describe('gateway resilience', () => {
     await expect(ask('nowhere')).rejects.toMatchObject({ status: 503, code: 'no_provider_available' });
   });
 
-  it('answers 504 when the upstream does not answer in time', async () => {
+  it('answers 504 when the upstream does not answer in time, without waiting for it again', async () => {
     primary.enqueue({ match: isPost, hang: true, times: 3 });
     await expect(ask('slow/model-a')).rejects.toMatchObject({ status: 504, code: 'upstream_timeout' });
+    expect(generations(primary)).toHaveLength(1);
+  });
+
+  it('moves on to the next target once a target’s own timeout passes, without retrying it', async () => {
+    primary.enqueue({ match: isPost, hang: true, times: 3 });
+    const started = Date.now();
+    const { data, response } = await ask('impatient');
+    expect(data.choices[0].message.content).toContain('ping');
+    expect(response.headers.get('x-gateway-provider')).toBe('secondary');
+    expect(response.headers.get('x-gateway-fallbacks')).toBe('1');
+    expect(generations(primary)).toHaveLength(1);
+    // One 300 ms wait, not one per retry.
+    expect(Date.now() - started).toBeLessThan(900);
   });
 
   it('answers 502 for an upstream that returns garbage, and stays healthy', async () => {

@@ -15,7 +15,10 @@ const plan = (strategy: RoutePlan['strategy'], ...providers: string[]): RoutePla
   targets: providers.map((p) => target(p)),
 });
 
-function failure(reason: UpstreamFailure, extra: { retryAfterMs?: number; retryable?: boolean } = {}): ProviderError {
+function failure(
+  reason: UpstreamFailure,
+  extra: { retryAfterMs?: number; retryable?: boolean; upstreamStatus?: number } = {},
+): ProviderError {
   const code =
     reason === 'timeout' ? 'upstream_timeout' : reason === 'rate_limit' ? 'rate_limit_exceeded' : 'upstream_error';
   return new ProviderError(code, `${reason} failure`, {
@@ -23,6 +26,7 @@ function failure(reason: UpstreamFailure, extra: { retryAfterMs?: number; retrya
     reason,
     retryable: extra.retryable ?? ['rate_limit', 'server', 'connection', 'timeout'].includes(reason),
     retryAfterMs: extra.retryAfterMs,
+    upstreamStatus: extra.upstreamStatus,
   });
 }
 
@@ -55,17 +59,18 @@ function scripted(script: Record<string, Array<ProviderError | GatewayError>>) {
 const signal = new AbortController().signal;
 
 describe('Router', () => {
-  it.each<[string, UpstreamFailure, string[], number]>([
+  it.each<[string, UpstreamFailure, string[], number, number?]>([
     ['retries a 5xx on the same target', 'server', ['a', 'a'], 1],
     ['retries a connection error', 'connection', ['a', 'a'], 1],
-    ['retries a timeout', 'timeout', ['a', 'a'], 1],
+    ['retries an upstream’s 408', 'timeout', ['a', 'a'], 1, 408],
+    ['moves on when the target did not answer in time (its time is spent)', 'timeout', ['a', 'b'], 0],
     ['retries a 429', 'rate_limit', ['a', 'a'], 1],
     ['moves on after bad credentials without retrying', 'auth', ['a', 'b'], 0],
     ['moves on when the upstream does not know the model', 'not_found', ['a', 'b'], 0],
     ['moves on when the answer cannot be used (invalid JSON after its repair)', 'unusable_answer', ['a', 'b'], 0],
-  ])('%s', async (_name, reason, expectedCalls, retries) => {
+  ])('%s', async (_name, reason, expectedCalls, retries, upstreamStatus) => {
     const { router } = setup();
-    const { calls, call } = scripted({ a: [failure(reason)] });
+    const { calls, call } = scripted({ a: [failure(reason, { upstreamStatus })] });
     const outcome = await router.execute(plan('fallback', 'a', 'b'), signal, call);
     expect(calls).toEqual(expectedCalls);
     expect(outcome.retries).toBe(retries);

@@ -76,9 +76,10 @@ type Verdict = 'throw' | 'retry' | 'next';
 
 /**
  * Runs one call over a plan: targets in strategy order, each retried with
- * exponential backoff and full jitter on 429 / 5xx / connection errors / timeouts
- * (honouring `retry-after`), then the next target; targets whose circuit is open
- * are skipped. The client's own mistakes (4xx) and aborts end the call at once.
+ * exponential backoff and full jitter on 429 / 5xx / connection errors (honouring
+ * `retry-after`), then the next target; a target that did not answer in time goes
+ * straight to the next; targets whose circuit is open are skipped. The client's
+ * own mistakes (4xx) and aborts end the call at once.
  */
 export class Router {
   constructor(
@@ -205,15 +206,24 @@ export class Router {
       case 'quota':
       case 'unusable_answer':
         return 'next';
+      case 'timeout':
+        // The gateway's own deadline (a route's per-target timeout, the provider's, REQUEST_TIMEOUT_MS):
+        // the target had its time, a retry would wait as long again while the upstream may still be
+        // generating; the next target is tried. An upstream's own 408 is retried like a 5xx.
+        if (error.upstreamStatus === undefined) return 'next';
+        return this.retryOrNext(error, attempt);
       case 'rate_limit':
       case 'server':
       case 'connection':
-      case 'timeout':
       case 'bad_response':
-        // A `retry-after` longer than we wait is the upstream's word that a retry now would fail too.
-        if ((error.retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) return 'next';
-        return error.retryable && attempt < this.policy.maxRetries ? 'retry' : 'next';
+        return this.retryOrNext(error, attempt);
     }
+  }
+
+  private retryOrNext(error: ProviderError, attempt: number): Verdict {
+    // A `retry-after` longer than we wait is the upstream's word that a retry now would fail too.
+    if ((error.retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) return 'next';
+    return error.retryable && attempt < this.policy.maxRetries ? 'retry' : 'next';
   }
 
   private backoff(error: GatewayError, attempt: number): number {
