@@ -199,6 +199,9 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, baseUrl: 'not a url' }, null],
       [{ ...base, baseUrl: undefined }, null],
       [{ ...base, kind: 'azure-openai', baseUrl: undefined }, null],
+      // The vendor's own API refuses every call without a key.
+      [{ ...base, kind: 'openai', baseUrl: undefined, apiKey: undefined }, 'apiKey'],
+      [{ ...base, kind: 'anthropic', baseUrl: undefined, apiKey: undefined }, 'apiKey'],
       [{ ...base, apiKey: 42 }, 'apiKey'],
       [{ ...base, timeoutMs: -1 }, 'timeoutMs'],
       [{ ...base, models: [''] }, 'models[0]'],

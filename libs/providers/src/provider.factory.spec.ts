@@ -74,6 +74,9 @@ describe('createProviderAdapter', () => {
     ['openai-compatible without baseUrl', { kind: 'openai-compatible' }, 'baseUrl'],
     ['azure without baseUrl', { kind: 'azure-openai', apiKey: 'k' }, 'baseUrl'],
     ['azure without apiKey', { kind: 'azure-openai', baseUrl: 'https://r.openai.azure.com' }, 'apiKey'],
+    ['openai without apiKey', { kind: 'openai' }, 'apiKey'],
+    ['anthropic without apiKey', { kind: 'anthropic' }, 'apiKey'],
+    ['gemini without apiKey', { kind: 'gemini' }, 'apiKey'],
   ])('refuses %s, naming the setting', (_name, config, param) => {
     expect(() => make({ name: 'p', kind: 'mock', ...config })).toThrow(GatewayError);
     try {
@@ -81,6 +84,17 @@ describe('createProviderAdapter', () => {
     } catch (err) {
       expect(err).toMatchObject({ code: 'invalid_request_error', param });
     }
+  });
+
+  it.each<[string, Partial<ProviderConfig>]>([
+    ['openai behind another base URL (a proxy may hold the key)', { kind: 'openai', baseUrl: 'http://proxy:8080/v1' }],
+    [
+      'anthropic with its key in a configured header',
+      { kind: 'anthropic', options: { headers: { 'x-api-key': 'k' } } },
+    ],
+    ['ollama, which needs no key', { kind: 'ollama' }],
+  ])('builds %s without apiKey', (_name, config) => {
+    expect(make({ name: 'p', kind: 'mock', ...config }).kind).toBe(config.kind);
   });
 
   it('azure lists its configured deployments without a network call', async () => {
