@@ -1,16 +1,25 @@
-/** How long a target's samples are kept after its last call. */
+/** How long a sample counts after it was taken. */
 export const SAMPLES_KEPT_MS = 60_000;
 
+interface Ring {
+  values: number[];
+  /** When each value was taken (epoch ms), index for index. */
+  times: number[];
+  next: number;
+}
+
 /**
- * Recent latencies per target (a ring of the last `size` samples), for least-latency
- * routing. A failure is a sample too, of infinite latency: a target that failed more
- * than half of its recent calls has an infinite median and sorts after every target
- * that answers, however fast it fails (a 404 in 2 ms is no answer). A target sorted
- * last gets no calls to mend its median: the samples of a target not called for
- * {@link SAMPLES_KEPT_MS} are forgotten, so it is measured afresh (tried first, once).
+ * Recent latencies per target (a ring of the last `size` samples, each counting for
+ * {@link SAMPLES_KEPT_MS}), for least-latency routing. A failure is a sample too, of
+ * infinite latency: a target that failed more than half of its recent calls has an
+ * infinite median and sorts after every target that answers, however fast it fails
+ * (a 404 in 2 ms is no answer). A target sorted last gets few calls to mend its
+ * median, so old samples stop counting: one not called for a minute is measured
+ * afresh (tried first, once), and one that only a fallback calls now and then is
+ * ranked by those recent calls, not by how it did a minute ago.
  */
 export class LatencyTracker {
-  private readonly samples = new Map<string, { values: number[]; next: number; at: number }>();
+  private readonly samples = new Map<string, Ring>();
 
   constructor(
     private readonly size = 50,
@@ -21,12 +30,11 @@ export class LatencyTracker {
   record(key: string, latencyMs: number): void {
     let ring = this.samples.get(key);
     if (!ring) {
-      ring = { values: [], next: 0, at: 0 };
+      ring = { values: [], times: [], next: 0 };
       this.samples.set(key, ring);
     }
-    ring.at = this.now();
-    if (ring.values.length < this.size) ring.values.push(latencyMs);
-    else ring.values[ring.next] = latencyMs;
+    ring.values[ring.next] = latencyMs;
+    ring.times[ring.next] = this.now();
     ring.next = (ring.next + 1) % this.size;
   }
 
@@ -41,15 +49,18 @@ export class LatencyTracker {
     for (const key of this.samples.keys()) if (key.startsWith(prefix)) this.samples.delete(key);
   }
 
-  /** Median of the recent samples; `undefined` before the first one, and once they are forgotten. */
+  /** Median of the samples still counting; `undefined` before the first one, and once none counts. */
   p50(key: string): number | undefined {
     const ring = this.samples.get(key);
-    if (!ring?.values.length) return undefined;
-    if (this.now() - ring.at > this.keptMs) {
+    if (!ring) return undefined;
+    const since = this.now() - this.keptMs;
+    const recent: number[] = [];
+    for (let i = 0; i < ring.values.length; i++) if (ring.times[i] >= since) recent.push(ring.values[i]);
+    if (recent.length === 0) {
       this.samples.delete(key);
       return undefined;
     }
-    const sorted = [...ring.values].sort((a, b) => a - b);
-    return sorted[Math.floor((sorted.length - 1) / 2)];
+    recent.sort((a, b) => a - b);
+    return recent[Math.floor((recent.length - 1) / 2)];
   }
 }

@@ -399,4 +399,20 @@ describe('TargetOrder', () => {
     expect(order.order(p).map((t) => t.provider)).toEqual(['a', 'b']);
     expect(latency.p50('a/a-model')).toBeUndefined();
   });
+
+  it('lets a recovered target win back once its slow samples are a minute old, though fallbacks kept calling it', () => {
+    let now = 0;
+    const latency = new LatencyTracker(50, 60_000, () => now);
+    const order = new TargetOrder(latency);
+    const p = plan('least-latency', 'a', 'b');
+    for (let i = 0; i < 50; i++) latency.record('a/a-model', 500);
+    for (let i = 0; i < 10; i++) latency.record('b/b-model', 100);
+    expect(order.order(p).map((t) => t.provider)).toEqual(['b', 'a']);
+    // b answers everything; now and then it fails, and the fallback finds a fast again.
+    for (now = 10_000; now <= 70_000; now += 10_000) {
+      latency.record('b/b-model', 100);
+      latency.record('a/a-model', 10);
+    }
+    expect(order.order(p).map((t) => t.provider)).toEqual(['a', 'b']);
+  });
 });
