@@ -647,6 +647,40 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     }
   });
 
+  it('keeps a header’s stored value when the options as read are sent back with another change', async () => {
+    const created = await createProvider({
+      models: ['m'],
+      options: { headers: { 'X-Proxy-Auth': 'hidden-header-value' } },
+    });
+    const read = await api.get(`/api/providers/${created.id}`);
+    expect(read.body.options).toEqual({ headers: { 'X-Proxy-Auth': '[redacted]' } });
+    const patched = await api.patch(`/api/providers/${created.id}`, {
+      options: { ...read.body.options, nativeTools: false },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.options).toEqual({ headers: { 'X-Proxy-Auth': '[redacted]' }, nativeTools: false });
+    upstream.reset();
+    const answer = await gateway('/v1/chat/completions', {
+      body: { model: `${created.name}/m`, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(upstream.lastRequest?.headers['x-proxy-auth']).toBe('hidden-header-value');
+    // A placeholder for a header that has no stored value is no value at all.
+    for (const res of [
+      await api.patch(`/api/providers/${created.id}`, { options: { headers: { 'x-other': '[redacted]' } } }),
+      await api.post('/api/providers', {
+        name: unique('copy').toLowerCase(),
+        kind: 'openai-compatible',
+        baseUrl: upstream.baseURL,
+        options: { headers: { 'x-proxy-auth': '[redacted]' } },
+      }),
+    ]) {
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error.param).toMatch(/^options\.headers\.(x-other|x-proxy-auth)$/);
+    }
+    await api.delete(`/api/providers/${created.id}`);
+  });
+
   it('checks a configuration without saving it on POST /v1/providers/test', async () => {
     const ok = await gateway('/v1/providers/test', {
       method: 'POST',

@@ -18,6 +18,7 @@ import {
   type ProviderFields,
   type ProviderRecord,
   ProviderRepository,
+  REDACTED_HEADER_VALUE,
 } from '@app/db';
 import type { ModelInfo, ProviderConfig } from '@app/providers';
 import type { CreateProviderBody, UpdateProviderBody } from './dto/provider.dto';
@@ -87,7 +88,7 @@ export class ProvidersService {
       enabled: body.enabled ?? true,
       models: unique(body.models ?? []),
       timeoutMs: body.timeoutMs ?? null,
-      options: body.options ?? {},
+      options: keepStoredHeaders(body.options ?? {}, {}),
     };
     await assertBuildable(adapterConfig(fields, body.apiKey ?? undefined));
     let record: ProviderRecord;
@@ -104,6 +105,7 @@ export class ProvidersService {
   async update(id: string, body: UpdateProviderBody, actor: AuditContext): Promise<ProviderRecord> {
     const current = await this.stored(id);
     const patch = toPatch(body, (key) => this.cipher.encrypt(key));
+    if (patch.options) patch.options = keepStoredHeaders(patch.options, current.options);
     const merged = { ...current, ...patch };
     // Buildability needs to know a key is there, not what it is: the stored one stays encrypted.
     const key = body.apiKey === undefined ? (current.hasApiKey ? 'stored' : undefined) : (body.apiKey ?? undefined);
@@ -189,6 +191,35 @@ function nameOf(provider: AdminProvider): string {
 
 function unique(models: string[]): string[] {
   return [...new Set(models)];
+}
+
+/**
+ * Header values are shown as {@link REDACTED_HEADER_VALUE}; sent back as that (the
+ * options as read, with another setting changed), they keep the stored value.
+ * @throws GatewayError(invalid_request_error) for such a value with none stored
+ */
+function keepStoredHeaders(options: Record<string, unknown>, stored: Record<string, unknown>): Record<string, unknown> {
+  const headers = options.headers as Record<string, string> | undefined;
+  if (!headers || !Object.values(headers).includes(REDACTED_HEADER_VALUE)) return options;
+  const storedHeaders = Object.entries((stored.headers ?? {}) as Record<string, string>);
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== REDACTED_HEADER_VALUE) {
+      kept[name] = value;
+      continue;
+    }
+    const previous = storedHeaders.find(([storedName]) => storedName.toLowerCase() === name.toLowerCase());
+    if (!previous) {
+      const param = `options.headers.${name}`;
+      throw new GatewayError(
+        'invalid_request_error',
+        `${param}: "${REDACTED_HEADER_VALUE}" keeps the stored value of a header, and this one has none; send its value.`,
+        { param },
+      );
+    }
+    kept[name] = previous[1];
+  }
+  return { ...options, headers: kept };
 }
 
 function toPatch(body: UpdateProviderBody, encrypt: (key: string) => string): Partial<ProviderFields> {

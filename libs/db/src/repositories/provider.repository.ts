@@ -174,6 +174,9 @@ function auditView(provider: ProviderRecord): Record<string, unknown> {
   );
 }
 
+/** What a header value is shown as; sent back in an update, it keeps the stored value. */
+export const REDACTED_HEADER_VALUE = '[redacted]';
+
 /**
  * Options with the values of extra upstream headers replaced: like the API key
  * they may carry credentials (a proxy's auth header), so they are write-only.
@@ -181,7 +184,10 @@ function auditView(provider: ProviderRecord): Record<string, unknown> {
 export function redactOptions(options: Record<string, unknown>): Record<string, unknown> {
   const headers = options.headers;
   if (typeof headers !== 'object' || headers === null) return options;
-  return { ...options, headers: Object.fromEntries(Object.keys(headers).map((name) => [name, '[redacted]'])) };
+  return {
+    ...options,
+    headers: Object.fromEntries(Object.keys(headers).map((name) => [name, REDACTED_HEADER_VALUE])),
+  };
 }
 
 /** Providers configured in the database (admin API); credentials stay encrypted. */
