@@ -199,19 +199,20 @@ describe('Router', () => {
   it('settles a stream at its end: a failure after the first chunk counts, a client leaving does not', async () => {
     const { router, breakers, latency } = setup();
     const opened = scripted({});
+    const streamed = plan('least-latency', 'a');
     for (let i = 0; i < 2; i++) {
-      const outcome = await router.executeStream(plan('fallback', 'a'), signal, opened.call);
+      const outcome = await router.executeStream(streamed, signal, opened.call);
       router.settle(outcome, failure('server'));
     }
-    const left = await router.executeStream(plan('fallback', 'a'), signal, opened.call);
+    const left = await router.executeStream(streamed, signal, opened.call);
     router.settle(left, failure('aborted'));
     expect(breakers.state('a')).toBe('closed');
     // The success of the client that left reset the count: three more failures open the circuit.
     for (const reason of ['connection', 'timeout'] as const) {
-      router.settle(await router.executeStream(plan('fallback', 'a'), signal, opened.call), failure(reason));
+      router.settle(await router.executeStream(streamed, signal, opened.call), failure(reason));
     }
     expect(breakers.state('a')).toBe('closed');
-    router.settle(await router.executeStream(plan('fallback', 'a'), signal, opened.call), failure('server'));
+    router.settle(await router.executeStream(streamed, signal, opened.call), failure('server'));
     expect(breakers.state('a')).toBe('open');
     expect(latency.p50('a/a-model')).toBe(Number.POSITIVE_INFINITY);
   });
@@ -240,6 +241,21 @@ describe('Router', () => {
     // A stream that ended well ends the probation: it takes three failures again.
     for (let i = 0; i < 2; i++) breakers.recordFailure('a');
     expect(breakers.state('a')).toBe('closed');
+  });
+
+  it('keeps latency samples only for least-latency plans (a client’s made-up model names must not pile up)', async () => {
+    const { router, latency } = setup();
+    const unknownModel = scripted({ b: [failure('not_found')] });
+    await router.execute(plan('fallback', 'a', 'b'), signal, scripted({}).call);
+    await router.execute(plan('fallback', 'b', 'a'), signal, unknownModel.call);
+    const stream = await router.executeStream(plan('round-robin', 'c'), signal, scripted({}).call);
+    router.settle(stream, failure('server'));
+    expect(['a', 'b', 'c'].map((p) => latency.p50(`${p}/${p}-model`))).toEqual([undefined, undefined, undefined]);
+    await router.execute(plan('least-latency', 'b', 'a'), signal, scripted({ b: [failure('not_found')] }).call);
+    expect([latency.p50('b/b-model'), latency.p50('a/a-model')]).toEqual([
+      Number.POSITIVE_INFINITY,
+      expect.any(Number),
+    ]);
   });
 
   it('forgets a provider’s circuit and latency samples when told to (reconfigured or deleted)', async () => {

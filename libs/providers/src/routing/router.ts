@@ -56,6 +56,8 @@ export interface RouteOutcome<T> {
   latencyMs: number;
   /** Failed attempts that consumed tokens, in order; absent when none did. */
   spent?: SpentUsage[];
+  /** The plan ranks its targets by latency: this call is one of the target's samples. */
+  measured: boolean;
 }
 
 /** A failed call, as the router decides what to do next. */
@@ -125,10 +127,10 @@ export class Router {
   settle(outcome: RouteOutcome<unknown>, failure?: unknown): void {
     const { target } = outcome;
     if (failure === undefined || (failure instanceof ProviderError && failure.reason === 'aborted')) {
-      this.succeeded(target, outcome.latencyMs);
+      this.succeeded(target, outcome.latencyMs, outcome.measured);
     } else if (failure instanceof GatewayError && countsAgainstProvider(failure)) {
       this.breakers.recordFailure(target.provider);
-      this.latency.recordFailure(targetKey(target));
+      if (outcome.measured) this.latency.recordFailure(targetKey(target));
     } else {
       this.breakers.release(target.provider);
     }
@@ -141,6 +143,8 @@ export class Router {
     settleNow: boolean,
   ): Promise<RouteOutcome<T>> {
     const targets = this.targetOrder.order(plan);
+    // Only least-latency plans read samples; a sample per client-chosen model name would pile up.
+    const measured = plan.strategy === 'least-latency';
     let fallbacks = 0;
     let retries = 0;
     let lastError: GatewayError | undefined;
@@ -154,9 +158,9 @@ export class Router {
         try {
           const value = await call({ target, attempt });
           const latencyMs = performance.now() - started;
-          if (settleNow) this.succeeded(target, latencyMs);
+          if (settleNow) this.succeeded(target, latencyMs, measured);
           else this.breakers.recordStarted(target.provider);
-          return { value, target, fallbacks, retries, latencyMs, spent };
+          return { value, target, fallbacks, retries, latencyMs, spent, measured };
         } catch (thrown) {
           const error = asGatewayError(thrown);
           if (error instanceof ProviderError && error.usage) (spent ??= []).push({ target, usage: error.usage, error });
@@ -168,7 +172,7 @@ export class Router {
           lastError = error;
           lastTarget = target;
           if (verdict === 'next' || !this.breakers.tryAcquire(target.provider)) {
-            this.latency.recordFailure(targetKey(target));
+            if (measured) this.latency.recordFailure(targetKey(target));
             break;
           }
           const delayMs = this.backoff(error, attempt);
@@ -190,9 +194,9 @@ export class Router {
     throw new RouteFailure(finalError(plan, lastError), fallbacks, retries, lastTarget, spent);
   }
 
-  private succeeded(target: RouteTarget, latencyMs: number): void {
+  private succeeded(target: RouteTarget, latencyMs: number, measured: boolean): void {
     this.breakers.recordSuccess(target.provider);
-    this.latency.record(targetKey(target), latencyMs);
+    if (measured) this.latency.record(targetKey(target), latencyMs);
   }
 
   private verdict(error: GatewayError, attempt: number): Verdict {
