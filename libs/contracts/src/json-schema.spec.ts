@@ -241,7 +241,8 @@ describe('patterns that could stall the event loop', () => {
     expect(error).toMatchObject({ status: 400, param: 'response_format.json_schema.schema' });
     expect(error.message).toBe(
       'response_format.json_schema.schema cannot be checked: the pattern "^(a+)+$" at $.properties.name.pattern ' +
-        'can take exponential time to check: it repeats a part that itself varies in length.',
+        'can take exponential time to check: it repeats a part that itself varies in length (follow each of its ' +
+        'variable parts by a character that part cannot match, as in `^[a-z]+(-[a-z]+)*$` or `(\\s*,\\s*[a-z]+)*`).',
     );
     // A schema only passed on (a tool that is not strict) is the provider's business.
     expect(() => validateJsonSchemaDefinition(evil, 'tools[0].function.parameters')).not.toThrow();

@@ -257,10 +257,15 @@ class Analysis {
 /** Why repeating `body` as `node` says gives too many ways of matching one text, if it does. */
 function repeatProblem(node: Extract<Node, { kind: 'repeat' }>, body: Facts): string | undefined {
   if (body.ambiguous && ways(1, node.max) > MAX_WAYS) {
-    return 'it repeats a choice whose options can match the same text';
+    return 'it repeats a choice whose options can match the same text (let no two options start alike, as in `(cat|dog)+`)';
   }
-  if (body.spread > 0 && ways(body.spread, node.max) > MAX_WAYS && !splitByDelimiter(node.body, body)) {
-    return 'it repeats a part that itself varies in length';
+  if (
+    body.spread > 0 &&
+    ways(body.spread, node.max) > MAX_WAYS &&
+    !splitByDelimiter(node.body, body) &&
+    !deterministicIterations(node.body, body)
+  ) {
+    return 'it repeats a part that itself varies in length (follow each of its variable parts by a character that part cannot match, as in `^[a-z]+(-[a-z]+)*$` or `(\\s*,\\s*[a-z]+)*`)';
   }
   return undefined;
 }
@@ -281,6 +286,35 @@ function splitByDelimiter(body: Node, facts: Facts): boolean {
   const items = body.kind === 'seq' ? body.items : [body];
   const edges = [items[0], items[items.length - 1]];
   return edges.some((edge) => edge?.kind === 'char' && !edge.set.intersects(facts.spreadChars));
+}
+
+/**
+ * Whether the text of each iteration of `body` is taken apart one way only: every
+ * part of variable length in it repeats one character class (`\s*`, `[a-z]+`,
+ * `\d{1,3}`) that no character able to follow it can belong to (the next parts, up
+ * to one that cannot be empty, or, at the end, the next iteration's first). Each
+ * such repetition then ends where its characters end, and iterations meet where
+ * the last one's do, as in `(\s*,\s*[a-z]+)*`: trying another split fails at
+ * the next character, so the work grows with the text's length, not exponentially.
+ * (A choice among options that can match the same text is caught apart.)
+ */
+function deterministicIterations(body: Node, facts: Facts): boolean {
+  if (facts.nullable) return false;
+  const items = body.kind === 'seq' ? body.items : [body];
+  const itemFacts = items.map((item) => new Analysis().facts(item));
+  for (const [i, item] of items.entries()) {
+    if (itemFacts[i].spread === 0) continue;
+    if (item.kind !== 'repeat' || item.body.kind !== 'char') return false;
+    const follow = new CharSet();
+    let j = i + 1;
+    for (; j < items.length; j++) {
+      follow.addSet(itemFacts[j].first);
+      if (!itemFacts[j].nullable) break;
+    }
+    if (j === items.length) follow.addSet(facts.first);
+    if (item.body.set.intersects(follow)) return false;
+  }
+  return true;
 }
 
 /** Whether two options of one choice can match the same text (or one the start of the other's). */
