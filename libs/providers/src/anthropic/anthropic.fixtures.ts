@@ -91,6 +91,27 @@ export const jsonToolMessage = message({
   stop_reason: 'tool_use',
 });
 
+/** The stream's `message_delta`: why it stopped and its output tokens (input counts come with `message_start`). */
+function messageDelta(
+  stopReason: 'end_turn' | 'tool_use',
+  outputTokens: number,
+  counts: Partial<Record<'input_tokens' | 'cache_creation_input_tokens' | 'cache_read_input_tokens', number>> = {},
+): AnthropicStreamEvent {
+  return {
+    type: 'message_delta',
+    delta: { stop_reason: stopReason, stop_sequence: null, stop_details: null, container: null },
+    usage: {
+      output_tokens: outputTokens,
+      input_tokens: null,
+      cache_creation_input_tokens: null,
+      cache_read_input_tokens: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+      ...counts,
+    },
+  };
+}
+
 const start: AnthropicStreamEvent = {
   type: 'message_start',
   message: message({
@@ -145,18 +166,7 @@ export const thinkingStream: AnthropicStreamEvent[] = [
   },
   { type: 'content_block_delta', index: 3, delta: { type: 'input_json_delta', partial_json: '{"location":"Paris"}' } },
   { type: 'content_block_stop', index: 3 },
-  {
-    type: 'message_delta',
-    delta: { stop_reason: 'tool_use', stop_sequence: null, stop_details: null, container: null },
-    usage: {
-      output_tokens: 40,
-      input_tokens: null,
-      cache_creation_input_tokens: null,
-      cache_read_input_tokens: null,
-      output_tokens_details: null,
-      server_tool_use: null,
-    },
-  },
+  messageDelta('tool_use', 40),
   { type: 'message_stop' },
 ];
 
@@ -167,18 +177,7 @@ export const textStream: AnthropicStreamEvent[] = [
   { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello' } },
   { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: '!' } },
   { type: 'content_block_stop', index: 0 },
-  {
-    type: 'message_delta',
-    delta: { stop_reason: 'end_turn', stop_sequence: null, stop_details: null, container: null },
-    usage: {
-      output_tokens: 15,
-      input_tokens: null,
-      cache_creation_input_tokens: null,
-      cache_read_input_tokens: null,
-      output_tokens_details: null,
-      server_tool_use: null,
-    },
-  },
+  messageDelta('end_turn', 15),
   { type: 'message_stop' },
 ];
 
@@ -203,18 +202,7 @@ export const toolStream: AnthropicStreamEvent[] = [
     content_block: { type: 'tool_use', id: 'toolu_02T2y2', name: 'get_time', input: {}, caller: { type: 'direct' } },
   },
   { type: 'content_block_stop', index: 2 },
-  {
-    type: 'message_delta',
-    delta: { stop_reason: 'tool_use', stop_sequence: null, stop_details: null, container: null },
-    usage: {
-      output_tokens: 89,
-      input_tokens: 472,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 100,
-      output_tokens_details: null,
-      server_tool_use: null,
-    },
-  },
+  messageDelta('tool_use', 89, { input_tokens: 472, cache_creation_input_tokens: 0, cache_read_input_tokens: 100 }),
   { type: 'message_stop' },
 ];
 
@@ -235,17 +223,6 @@ export const jsonToolStream: AnthropicStreamEvent[] = [
   { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"city": "Pa' } },
   { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: 'ris"}' } },
   { type: 'content_block_stop', index: 0 },
-  {
-    type: 'message_delta',
-    delta: { stop_reason: 'tool_use', stop_sequence: null, stop_details: null, container: null },
-    usage: {
-      output_tokens: 20,
-      input_tokens: null,
-      cache_creation_input_tokens: null,
-      cache_read_input_tokens: null,
-      output_tokens_details: null,
-      server_tool_use: null,
-    },
-  },
+  messageDelta('tool_use', 20),
   { type: 'message_stop' },
 ];
