@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTestPostgres } from '@app/testing';
-import { startPlatform, type TestPlatform } from '../support/platform';
+import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 
 const kinds: Array<'pglite' | 'postgres'> = hasTestPostgres() ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -34,6 +34,42 @@ describe.each(kinds)('both apps on %s', (kind) => {
     expect(echoed.headers.get('x-request-id')).toBe('trace-abc.123');
     const replaced = await fetch(`${platform.gatewayUrl}/health`, { headers: { 'x-request-id': 'bad id <script>' } });
     expect(replaced.headers.get('x-request-id')).not.toBe('bad id <script>');
+  });
+
+  it('gives the hot routes\' answers, errors and streams the request id as well', async () => {
+    const post = (body: unknown, headers: Record<string, string> = {}, key = TEST_MASTER_KEY) =>
+      fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const chat = { model: 'mock/echo-1', messages: [{ role: 'user', content: 'hi' }] };
+    const answers = {
+      json: await post(chat),
+      stream: await post({ ...chat, stream: true }),
+      invalid: await post({ model: 'mock/echo-1', messages: [] }),
+      unauthorized: await post(chat, {}, 'sk-nobody'),
+      echoedJson: await post(chat, { 'x-request-id': 'trace-json.1' }),
+      echoedStream: await post({ ...chat, stream: true }, { 'x-request-id': 'trace-stream.1' }),
+      echoedError: await post({ model: 'mock/echo-1', messages: [] }, { 'x-request-id': 'trace-error.1' }),
+    };
+    expect(Object.fromEntries(Object.entries(answers).map(([name, res]) => [name, res.status]))).toEqual({
+      json: 200,
+      stream: 200,
+      invalid: 400,
+      unauthorized: 401,
+      echoedJson: 200,
+      echoedStream: 200,
+      echoedError: 400,
+    });
+    for (const name of ['json', 'stream', 'invalid', 'unauthorized'] as const) {
+      expect(answers[name].headers.get('x-request-id'), name).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect(answers.echoedJson.headers.get('x-request-id')).toBe('trace-json.1');
+    expect(answers.echoedStream.headers.get('x-request-id')).toBe('trace-stream.1');
+    expect(answers.echoedError.headers.get('x-request-id')).toBe('trace-error.1');
+    expect(answers.stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(await answers.stream.text()).toContain('data: [DONE]');
   });
 
   it('answers unknown routes with a 404 in the OpenAI envelope', async () => {

@@ -58,10 +58,13 @@ export async function createHttpApp(
   app.set('trust proxy', config.trustProxy);
   const inFlight = new InFlightRequests();
   const logging = app.get(RequestLogging);
-  /** What every request gets first, on the hot path or through Express: in-flight counting, its id and log line. */
-  const arrive = (req: IncomingMessage, res: ServerResponse) => {
+  /**
+   * What every request gets first, on the hot path or through Express: in-flight
+   * counting, its id and log line. The hot routes' writers echo the id themselves.
+   */
+  const arrive = (req: IncomingMessage, res: ServerResponse, hot = false) => {
     inFlight.track(res);
-    logging.begin(req, res);
+    logging.begin(req, res, hot);
   };
   app.use((req: Request, res: Response, next: NextFunction) => {
     arrive(req, res);
@@ -101,7 +104,7 @@ export async function createHttpApp(
 function serveHotRoutes(
   app: NestExpressApplication,
   hot: HotRoutes,
-  arrive: (req: IncomingMessage, res: ServerResponse) => void,
+  arrive: (req: IncomingMessage, res: ServerResponse, hot: boolean) => void,
 ): void {
   const server = app.getHttpServer();
   const [express] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
@@ -109,7 +112,7 @@ function serveHotRoutes(
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const handler = hot.match(req);
     if (!handler) return express(req, res);
-    arrive(req, res);
+    arrive(req, res, true);
     handler(req as HotRequest, res);
   });
 }

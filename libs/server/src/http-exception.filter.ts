@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
-import { type ErrorCode, GatewayError, errorEnvelope } from '@app/contracts';
+import { type ErrorCode, GatewayError, errorEnvelope, withFields } from '@app/contracts';
 import { databaseErrorReason, isDatabaseUnavailable, isUnstorableText } from '@app/db';
 import { requestIdOf } from './request-id';
 import { sendJson } from './responses';
@@ -107,8 +107,11 @@ export function sendError(res: ServerResponse, error: GatewayError, body: object
     res.destroy();
     return;
   }
-  if (error.retryAfter !== undefined) res.setHeader('retry-after', String(Math.max(0, Math.ceil(error.retryAfter))));
-  sendJson(res, error.status, body, error.headers);
+  const headers =
+    error.retryAfter === undefined
+      ? error.headers
+      : withFields(error.headers ?? {}, { 'retry-after': String(Math.max(0, Math.ceil(error.retryAfter))) });
+  sendJson(res, error.status, body, headers);
 }
 
 const unhandled = new Logger('HttpExceptionFilter');

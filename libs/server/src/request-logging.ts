@@ -19,9 +19,12 @@ const UNLOGGED_PATHS = new Set(['/health', '/metrics']);
 export class RequestLogging {
   constructor(private readonly root: Logger) {}
 
-  /** Assigns the request id and schedules the request's log line. */
-  begin(req: IncomingMessage, res: ServerResponse): void {
-    req.id = assignRequestId(req, res);
+  /**
+   * Assigns the request id (set on the response at once unless `echoLater`: see
+   * `assignRequestId`) and schedules the request's log line.
+   */
+  begin(req: IncomingMessage, res: ServerResponse, echoLater = false): void {
+    req.id = assignRequestId(req, res, !echoLater);
     if (UNLOGGED_PATHS.has(req.url ?? '')) return;
     const started = Date.now();
     res.once('close', () => this.completed(req, res, started));

@@ -1,15 +1,18 @@
 import type { ServerResponse } from 'node:http';
-import { jsonText } from '@app/contracts';
+import { jsonText, withFields } from '@app/contracts';
+import { withRequestId } from './request-id';
 
 /**
  * A JSON answer on a plain Node response (what Express's `res.json` sends, without
- * needing Express): status, `content-type`, `content-length`, extra headers.
+ * needing Express): status, `content-type`, `content-length`, extra headers, and
+ * the request id, all handed to `writeHead` at once (see `assignRequestId`).
  */
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>): void {
   const text = jsonText(value);
-  if (headers) for (const name in headers) res.setHeader(name, headers[name]);
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(text));
+  const head = withFields(headers ?? {}, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+  });
+  res.writeHead(status, withRequestId(res, head));
   res.end(text);
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type ErrorEnvelope, jsonText, withFields } from '@app/contracts';
+import { withRequestId } from '@app/server';
 
 /** Frames held past this many characters are written at once instead of at the end of the turn. */
 const MAX_PENDING_CHARS = 64 * 1024;
@@ -31,19 +32,20 @@ export class SseStream {
 
   constructor(private readonly res: ServerResponse) {}
 
-  /** Sets the status line and headers; they leave with the first frames, or alone at the end of the turn. */
+  /**
+   * Sets the status line and headers (the request id among them); they leave with
+   * the first frames, or alone at the end of the turn.
+   */
   open(headers: Record<string, string> = {}): void {
     if (this.opened) return;
     this.opened = true;
-    this.res.writeHead(
-      200,
-      withFields(headers, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      }),
-    );
+    const head = withFields(headers, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    this.res.writeHead(200, withRequestId(this.res, head));
     this.schedule();
   }
 
