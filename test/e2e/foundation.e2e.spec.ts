@@ -36,7 +36,7 @@ describe.each(kinds)('both apps on %s', (kind) => {
     expect(replaced.headers.get('x-request-id')).not.toBe('bad id <script>');
   });
 
-  it('gives the hot routes\' answers, errors and streams the request id as well', async () => {
+  it("gives the hot routes' answers, errors and streams the request id as well", async () => {
     const post = (body: unknown, headers: Record<string, string> = {}, key = TEST_MASTER_KEY) =>
       fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
         method: 'POST',
