@@ -38,6 +38,8 @@ export interface ChatPlan {
   finishReason: 'stop' | 'length' | 'tool_calls';
   usage: JsonRecord;
   choices: number;
+  /** Thinking given before the answer, and the field that carries it. */
+  reasoning?: { text: string; field: 'reasoning_content' | 'reasoning' };
 }
 
 /** Prompt size above which a cache hint yields cached tokens. */
@@ -133,6 +135,7 @@ function jsonReply(format: unknown, lastUser: string): string | undefined {
 
 function assistantMessage(plan: ChatPlan): JsonRecord {
   const message: JsonRecord = { role: 'assistant', content: plan.text, refusal: null, annotations: [] };
+  if (plan.reasoning) message[plan.reasoning.field] = plan.reasoning.text;
   if (plan.toolCall) {
     const { id, name, arguments: args } = plan.toolCall;
     message.tool_calls = [{ id, type: 'function', function: { name, arguments: args } }];
@@ -172,6 +175,12 @@ export function chatCompletionEvents(plan: ChatPlan, meta: ResponseMeta, include
     },
   });
   const events: SseEvent[] = [];
+  if (plan.reasoning) {
+    // As DeepSeek streams it: thinking deltas with a null content, before the answer's.
+    const { field, text } = plan.reasoning;
+    events.push(chunk({ role: 'assistant', content: null, [field]: '' }));
+    for (const piece of splitWords(text)) events.push(chunk({ content: null, [field]: piece }));
+  }
   if (plan.toolCall) {
     const { id, name, arguments: args } = plan.toolCall;
     const call = { index: 0, id, type: 'function', function: { name, arguments: '' } };

@@ -48,6 +48,22 @@ describe('FakeOpenAIServer with the official openai client', () => {
     expect(fake.lastRequest?.rawBody).toContain('"include_usage":true');
   });
 
+  it('reasons first when asked to, in reasoning_content or reasoning, in JSON and streamed', async () => {
+    type Reasoning = { reasoning_content?: string | null; reasoning?: string };
+    const ask = { model: 'deepseek-reasoner', messages: [{ role: 'user' as const, content: 'Hi' }] };
+    fake.enqueue({ reasoning: { text: 'A greeting.' } }, { reasoning: { text: 'A greeting.', field: 'reasoning' } });
+    const json = (await client.chat.completions.create(ask)).choices[0].message as OpenAI.ChatCompletionMessage &
+      Reasoning;
+    expect(json).toMatchObject({ content: 'Echo: Hi', reasoning_content: 'A greeting.' });
+    const stream = await client.chat.completions.create({ ...ask, stream: true });
+    const deltas: Array<OpenAI.ChatCompletionChunk.Choice.Delta & Reasoning> = [];
+    for await (const chunk of stream) if (chunk.choices[0]) deltas.push(chunk.choices[0].delta);
+    expect(deltas.map((d) => d.reasoning ?? '').join('')).toBe('A greeting.');
+    const firstContent = deltas.findIndex((d) => d.content);
+    expect(deltas.slice(firstContent).every((d) => d.reasoning === undefined)).toBe(true);
+    expect(deltas.map((d) => d.content ?? '').join('')).toBe('Echo: Hi');
+  });
+
   it('omits the usage chunk unless include_usage is set', async () => {
     const stream = await client.chat.completions.create({
       model: 'm',

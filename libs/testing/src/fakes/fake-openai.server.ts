@@ -218,6 +218,10 @@ export class FakeOpenAIServer extends FakeUpstream {
     if (refused) return this.errorReply(400, refused);
     const meta = this.nextMeta('chatcmpl', model);
     const plan = planChat(body, behaviour.text, `call_fake${this.responseCount}`);
+    if (behaviour.reasoning) {
+      const { text, field = 'reasoning_content' } = behaviour.reasoning;
+      plan.reasoning = { text, field };
+    }
     if (behaviour.usage) {
       const { prompt_tokens, completion_tokens } = behaviour.usage;
       plan.usage = { ...plan.usage, prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };

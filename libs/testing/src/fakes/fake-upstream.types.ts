@@ -51,6 +51,13 @@ export interface FakeBehaviour {
   padBodyTo?: number;
   /** Replace the deterministic assistant text of a normal reply. */
   text?: string;
+  /**
+   * Reason before answering a normal chat reply (OpenAI-shaped fakes), as reasoning models
+   * served OpenAI's way do: the text in the message's `reasoning_content` (DeepSeek, vLLM's
+   * reasoning parsers) or `reasoning` (OpenRouter, Ollama, newer vLLM), streamed word by word
+   * in that delta field before the answer's first content delta.
+   */
+  reasoning?: { text: string; field?: 'reasoning_content' | 'reasoning' };
   /** Replace the token counts of a normal chat reply (OpenAI-shaped fakes; the total follows). */
   usage?: { prompt_tokens: number; completion_tokens: number };
   /** Pause between SSE events of a streamed reply. */
