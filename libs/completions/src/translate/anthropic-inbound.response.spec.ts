@@ -164,12 +164,44 @@ describe('chatToAnthropic', () => {
     expect(chatToAnthropic(fromAnthropicMessage(original), 'claude-sonnet-4-5')).toEqual(original);
   });
 
-  it('leaves out reasoning text without thinking blocks (no signature to give) and malformed entries', () => {
-    const res = chatResponse({
-      content: 'Paris.',
-      reasoning_content: 'France, capital: Paris.',
-    } as unknown as ChatResponse['choices'][number]['message']);
+  it.each([
+    ['reasoning_content (DeepSeek, vLLM)', { reasoning_content: 'France, capital: Paris.' }],
+    ['reasoning (OpenRouter, Ollama)', { reasoning: 'France, capital: Paris.' }],
+    ['both, the same text (vLLM in between)', { reasoning_content: 'France, capital: Paris.', reasoning: 'x' }],
+    ['an empty reasoning_content beside reasoning', { reasoning_content: '', reasoning: 'France, capital: Paris.' }],
+  ])('makes reasoning text in %s an unsigned thinking block before the text', (_name, fields) => {
+    const res = chatResponse({ content: 'Paris.', ...fields });
     expect(chatToAnthropic(res, 'claude-sonnet-4-5').content).toEqual([
+      { type: 'thinking', thinking: 'France, capital: Paris.', signature: '' },
+      { type: 'text', text: 'Paris.', citations: null },
+    ]);
+  });
+
+  it('puts the unsigned thinking block before tool_use blocks, and makes none of empty or null reasoning', () => {
+    const call = toolCall('call_1', 'get_weather', '{"location":"Paris"}');
+    const res = chatResponse(
+      { content: null, reasoning_content: 'Needs the weather.', tool_calls: [call] } as Partial<
+        ChatResponse['choices'][number]['message']
+      >,
+      'tool_calls',
+    );
+    const message = chatToAnthropic(res, 'claude-sonnet-4-5');
+    expect(message.content.map((block) => block.type)).toEqual(['thinking', 'tool_use']);
+    expect(message.stop_reason).toBe('tool_use');
+    for (const fields of [{ reasoning_content: '' }, { reasoning_content: null, reasoning: null }, { reasoning: '' }]) {
+      const plain = chatResponse({ content: 'Paris.', ...fields });
+      expect(chatToAnthropic(plain, 'm').content).toEqual([{ type: 'text', text: 'Paris.', citations: null }]);
+    }
+  });
+
+  it('takes thinking blocks over the reasoning text that repeats them, and leaves out malformed entries', () => {
+    const signed = chatResponse({
+      content: 'Paris.',
+      reasoning_content: 'Hm.',
+      thinking_blocks: [{ type: 'thinking', thinking: 'Hm.', signature: 'sig' }],
+    } as Partial<ChatResponse['choices'][number]['message']>);
+    expect(chatToAnthropic(signed, 'claude-sonnet-4-5').content).toEqual([
+      { type: 'thinking', thinking: 'Hm.', signature: 'sig' },
       { type: 'text', text: 'Paris.', citations: null },
     ]);
     const odd = chatResponse({

@@ -95,8 +95,7 @@ export function toolInput(args: string): Record<string, unknown> {
  * The thinking blocks of a reply (`thinking_blocks`, from an Anthropic provider or
  * a LiteLLM-style server), as Anthropic's blocks: a `thinking` entry with its
  * signature, a `redacted_thinking` one with its data. Entries of another shape are
- * no Anthropic block and are left out; reasoning text alone (`reasoning_content`
- * from DeepSeek, vLLM...) has no signature and is left out as before.
+ * no Anthropic block and are left out. Reasoning text alone is {@link reasoningText}.
  */
 export function thinkingContent(blocks: unknown): AnthropicContentBlock[] {
   if (!Array.isArray(blocks)) return [];
@@ -112,11 +111,43 @@ export function thinkingContent(blocks: unknown): AnthropicContentBlock[] {
   return out;
 }
 
+/**
+ * The reasoning text of a reply's message or stream delta from an OpenAI-shaped
+ * server: `reasoning_content` (DeepSeek, vLLM's reasoning parsers, LiteLLM) or else
+ * `reasoning` (OpenRouter, Ollama, newer vLLM). A server that sends both sends the
+ * same text twice, so one is taken, never both. `''` when there is none.
+ */
+export function reasoningText(fields: object): string {
+  const { reasoning_content: content, reasoning } = fields as { reasoning_content?: unknown; reasoning?: unknown };
+  if (typeof content === 'string' && content !== '') return content;
+  return typeof reasoning === 'string' ? reasoning : '';
+}
+
+/**
+ * Whether a message or delta carries thinking blocks, which then stand for its
+ * thinking: an Anthropic provider's `reasoning_content` repeats their text.
+ */
+export function hasThinkingBlocks(fields: object): boolean {
+  const blocks = (fields as ChatReasoning).thinking_blocks;
+  return Array.isArray(blocks) && blocks.length > 0;
+}
+
+/**
+ * The reply's thinking as Anthropic blocks: its thinking blocks, or else its
+ * reasoning text as one `thinking` block with an empty `signature` (no signature
+ * exists for it; the SDK types it a string, and an Anthropic provider leaves such
+ * a block out of the history it is sent back in).
+ */
+function thinkingFirst(message: object): AnthropicContentBlock[] {
+  if (hasThinkingBlocks(message)) return thinkingContent((message as ChatReasoning).thinking_blocks);
+  const thinking = reasoningText(message);
+  return thinking ? [{ type: 'thinking', thinking, signature: '' }] : [];
+}
+
 /** Thinking first (Anthropic's order), then text, then tool calls. */
 function contentBlocks(message: ChatResponse['choices'][number]['message'] | undefined): AnthropicContentBlock[] {
   if (!message) return [];
-  const thinking = (message as ChatReasoning).thinking_blocks;
-  const blocks: AnthropicContentBlock[] = thinking ? thinkingContent(thinking) : [];
+  const blocks = thinkingFirst(message);
   const text = message.content || message.refusal;
   if (text) blocks.push({ type: 'text', text, citations: null });
   const calls = (message.tool_calls ?? []).filter((call): call is ChatFunctionToolCall => call.type === 'function');
@@ -135,8 +166,10 @@ function contentBlocks(message: ChatResponse['choices'][number]['message'] | und
 /**
  * Pure: the first choice of a chat response as an Anthropic Message, under the
  * model name the client asked for. Thinking blocks (`thinking_blocks`) come
- * first, as they were; text (or a refusal's text) becomes a text block, function
- * tool calls `tool_use` blocks; finish reasons map
+ * first, as they were, or else the reasoning text of an OpenAI-shaped server
+ * (`reasoning_content` / `reasoning`) as an unsigned thinking block; text (or a
+ * refusal's text) becomes a text block, function tool calls `tool_use` blocks;
+ * finish reasons map
  * stop -> end_turn (stop_sequence when the upstream names the match),
  * length -> max_tokens, tool_calls -> tool_use, content_filter -> refusal.
  */

@@ -191,6 +191,73 @@ describe('chatChunksToAnthropicEvents', () => {
     expect(message.stop_reason).toBe('tool_use');
   });
 
+  /** A delta with fields the chat types do not know (the reasoning fields of OpenAI-shaped servers). */
+  const loose = (delta: Record<string, unknown>) => c.delta(delta);
+  const unsignedStart = { type: 'thinking', thinking: '', signature: '' };
+
+  it('streams reasoning_content (DeepSeek, vLLM) as an unsigned thinking block closed before the text', async () => {
+    const events = await collect([
+      loose({ role: 'assistant', content: null, reasoning_content: '' }),
+      loose({ content: null, reasoning_content: 'France: ' }),
+      loose({ content: null, reasoning_content: 'Paris.' }),
+      loose({ content: 'Paris', reasoning_content: null }),
+      loose({ content: '.', reasoning_content: null }),
+      c.delta({}, 'stop'),
+      c.usage(usage(25, 15)),
+    ]);
+    expect(outline(events)).toEqual([
+      'message_start',
+      ['content_block_start', { index: 0, content_block: unsignedStart }],
+      'ping',
+      ['content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'France: ' } }],
+      ['content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'Paris.' } }],
+      ['content_block_stop', { index: 0 }],
+      ['content_block_start', { index: 1, content_block: { type: 'text', text: '', citations: null } }],
+      ['content_block_delta', { index: 1, delta: { type: 'text_delta', text: 'Paris' } }],
+      ['content_block_delta', { index: 1, delta: { type: 'text_delta', text: '.' } }],
+      ['content_block_stop', { index: 1 }],
+      ['message_delta', { delta: endTurn, usage: deltaUsage(25, 15) }],
+      'message_stop',
+    ]);
+    expect((await sdkMessage(events)).content).toEqual([
+      { type: 'thinking', thinking: 'France: Paris.', signature: '' },
+      { type: 'text', text: 'Paris.', citations: null },
+    ]);
+  });
+
+  it('streams reasoning (OpenRouter, Ollama) the same way, tool calls after it at the next indexes', async () => {
+    const events = await collect([
+      loose({ role: 'assistant', content: '', reasoning: 'Needs ' }),
+      loose({ content: '', reasoning: 'the weather.' }),
+      // vLLM between the two names sends both, with the same text: taken once.
+      loose({ content: '', reasoning_content: ' Call it.', reasoning: ' Call it.' }),
+      c.delta({
+        tool_calls: [{ index: 0, id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+      }),
+      c.delta({}, 'tool_calls'),
+      c.usage(usage(30, 12)),
+    ]);
+    expect(outline(events).slice(1, 8)).toEqual([
+      ['content_block_start', { index: 0, content_block: unsignedStart }],
+      'ping',
+      ['content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'Needs ' } }],
+      ['content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'the weather.' } }],
+      ['content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: ' Call it.' } }],
+      ['content_block_stop', { index: 0 }],
+      [
+        'content_block_start',
+        {
+          index: 1,
+          content_block: { type: 'tool_use', id: 'call_w', name: 'get_weather', input: {}, caller: { type: 'direct' } },
+        },
+      ],
+    ]);
+    const message = await sdkMessage(events);
+    expect(message.content.map((block) => block.type)).toEqual(['thinking', 'tool_use']);
+    expect(message.content[0]).toEqual({ type: 'thinking', thinking: 'Needs the weather. Call it.', signature: '' });
+    expect(message.stop_reason).toBe('tool_use');
+  });
+
   it('streams text then tool calls as consecutive blocks, arguments as input_json_delta', async () => {
     const events = await collect([
       c.delta({ role: 'assistant', content: 'Checking.' }),

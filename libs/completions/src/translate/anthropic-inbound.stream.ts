@@ -12,7 +12,9 @@ import {
   anthropicMessageId,
   anthropicStopReason,
   anthropicUsage,
+  hasThinkingBlocks,
   matchedStopSequence,
+  reasoningText,
   toolInput,
 } from './anthropic-inbound.response';
 import { randomId } from './prompt-messages';
@@ -26,7 +28,8 @@ import { randomId } from './prompt-messages';
  *   (stop_reason, usage), message_stop.
  *
  * Blocks open one at a time, in order, as Anthropic's are: thinking (from the
- * deltas' `thinking_blocks`, see {@link AnthropicEventMapper.thinking}), text, then one block
+ * deltas' `thinking_blocks`, see {@link AnthropicEventMapper.thinking}, or else their
+ * reasoning text, `reasoning_content` / `reasoning`, in an unsigned block), text, then one block
  * per tool call (`input_json_delta` fragments, held back only when the arguments
  * are not a JSON object: see {@link ToolBlock}); text after a tool call opens a
  * new text block. Only the first choice is translated (Anthropic has no `n`).
@@ -81,8 +84,7 @@ export class AnthropicEventMapper {
     if (chunk.usage) this.usage = chunk.usage;
     const choice = chunk.choices.find((c) => c.index === 0);
     if (!choice) return events;
-    const thinking = (choice.delta as ChatReasoning).thinking_blocks;
-    if (thinking) events.push(...this.thinking(thinking));
+    events.push(...this.deltaThinking(choice.delta));
     const text = choice.delta.content || choice.delta.refusal;
     if (text) events.push(...this.text(text));
     for (const call of choice.delta.tool_calls ?? []) events.push(...this.toolCall(call));
@@ -175,6 +177,17 @@ export class AnthropicEventMapper {
         : this.openBlock({ kind: 'text', block: this.nextBlock++ }, { type: 'text', text: '', citations: null });
     events.push(sse('content_block_delta', { index: this.open?.block, delta: { type: 'text_delta', text } }));
     return events;
+  }
+
+  /**
+   * A delta's thinking: its `thinking_blocks`, or else its reasoning text as
+   * `thinking_delta` events in a thinking block that never gets a signature
+   * (the block's start gives it an empty one, which the SDK keeps).
+   */
+  private deltaThinking(delta: object): AnthropicSseEvent[] {
+    if (hasThinkingBlocks(delta)) return this.thinking((delta as ChatReasoning).thinking_blocks ?? []);
+    const text = reasoningText(delta);
+    return text ? this.thinking([{ type: 'thinking', thinking: text }]) : [];
   }
 
   /**

@@ -127,8 +127,11 @@ function withoutBetas(req: ChatRequest): ChatRequest {
 }
 
 /**
- * Earlier thinking blocks are Anthropic's, signed for Anthropic's models: other
- * providers get the assistant turns without them (OpenAI refuses the unknown field).
+ * Earlier thinking blocks are Anthropic's, signed for Anthropic's models, or the
+ * unsigned reasoning of an OpenAI-shaped server: other providers get the assistant
+ * turns without them (OpenAI refuses the unknown field, and servers differ on the
+ * field they would take reasoning back in: DeepSeek's `reasoning_content` is refused
+ * by Groq and Cerebras).
  */
 function withoutThinking(req: ChatRequest): ChatRequest {
   const messages = req.messages.map((msg): ChatMessage => {
