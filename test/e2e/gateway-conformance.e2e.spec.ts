@@ -22,8 +22,9 @@ const FEATURES = [
   'thinking + tools',
 ];
 const THINKING_ELSEWHERE =
-  "Extended thinking is Anthropic's: other providers' reasoning has no signed thinking blocks to give, and " +
-  'thinking blocks in /v1/messages history are left out for them.';
+  "Extended thinking is Anthropic's: other providers' reasoning has no signed thinking blocks to give (on " +
+  '/v1/messages their reasoning text, `reasoning_content` or `reasoning`, arrives as a thinking block with an ' +
+  'empty signature), and thinking blocks in /v1/messages history are left out for them.';
 const INBOUND = [
   'Chat Completions (/v1/chat/completions)',
   'Legacy completions (/v1/completions)',
