@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '@app/testing';
 import { PricingService } from '@app/usage';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { openEventStream } from '../support/event-stream';
 import { storedUsageRow, storedUsageRows } from '../support/usage';
 import { adminApi, createKey, createTeam } from '../support/tenancy';
 
@@ -577,6 +578,10 @@ describe('gateway emulation of tools and structured output', () => {
       const teamId = await createTeam(platform);
       const { key } = await createKey(platform, teamId);
       const team = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: key, maxRetries: 0 });
+      const events = await openEventStream(
+        `${platform.gatewayUrl}/v1/events/stream?types=generation_completed`,
+        TEST_MASTER_KEY,
+      );
 
       for (const stream of [false, true]) {
         upstream.enqueue(badPerson, {
@@ -619,7 +624,9 @@ describe('gateway emulation of tools and structured output', () => {
         expect(response.headers.get('x-gateway-fallbacks')).toBe('1');
         // The client is told what its answer cost, as a native provider would.
         expect(usage).toMatchObject({ prompt_tokens: 40, completion_tokens: 7, total_tokens: 47 });
-        const [own, discarded] = await storedUsageRows(platform, requestId, 2);
+        const rows = await storedUsageRows(platform, requestId, 2);
+        const own = rows.find((row) => !row.discarded)!;
+        const discarded = rows.find((row) => row.discarded)!;
         expect(own).toMatchObject({
           provider: 'native',
           modelRequested: alias,
@@ -646,7 +653,28 @@ describe('gateway emulation of tools and structured output', () => {
           discarded: true,
         });
         expect(discarded.costUsd).toBeCloseTo((230 * 1000 + 14 * 2000) / 1e6, 8);
+        // One event for the request, its own tokens in its totals and the discarded ones listed apart.
+        const completed = await events.waitFor((e) => e.requestId === requestId);
+        expect(events.events.filter((e) => e.requestId === requestId)).toHaveLength(1);
+        expect(completed.data).toMatchObject({
+          provider: 'native',
+          promptTokens: 40,
+          completionTokens: 7,
+          discarded: [
+            {
+              provider: 'plain',
+              model: 'small',
+              status: 502,
+              errorCode: 'upstream_error',
+              promptTokens: 230,
+              completionTokens: 14,
+              cachedTokens: 0,
+              costUsd: discarded.costUsd,
+            },
+          ],
+        });
       }
+      events.close();
 
       // The log shows both rows; the summary counts two requests, with every token where it was spent.
       const records = await adminApi(platform).get(`/api/usage/records?teamId=${teamId}`);

@@ -23,18 +23,22 @@ export class UsageRecorder {
     private readonly events: GatewayEvents,
   ) {}
 
-  record(event: UsageEvent): { costUsd: number } {
+  /**
+   * `discarded`: for the request's event, the rows of tokens it consumed elsewhere,
+   * recorded just before it, which its `generation_completed` lists.
+   */
+  record(event: UsageEvent, discarded?: readonly DiscardedRecord[]): { costUsd: number; row: UsageRow } {
     const model = event.modelServed ?? event.modelRequested;
     const costUsd = this.pricing.cost(event.provider, model, event.usage);
     const row = toUsageRow(event, costUsd);
     this.writer.enqueue(row);
     this.metrics.observeUsage(event, row.costUsd);
     // One `generation_completed` per request (it pairs with `generation_started`); a discarded answer is none.
-    if (this.events.wanted && !row.discarded) this.announce(row);
-    return { costUsd: row.costUsd };
+    if (this.events.wanted && !row.discarded) this.announce(row, discarded);
+    return { costUsd: row.costUsd, row };
   }
 
-  private announce(row: UsageRow): void {
+  private announce(row: UsageRow, discarded: readonly DiscardedRecord[] | undefined): void {
     this.events.emit({
       type: 'generation_completed',
       at: new Date().toISOString(),
@@ -61,7 +65,28 @@ export class UsageRecorder {
         ttftMs: row.ttftMs,
         fallbackCount: row.fallbackCount,
         retryCount: row.retryCount,
+        // Tokens consumed at other providers or models (their own rows, `discarded: true`); not in the totals above.
+        ...(discarded?.length ? { discarded: discarded.map(discardedSummary) } : {}),
       },
     });
   }
+}
+
+/** A discarded row as its request's `generation_completed` lists it. */
+export type DiscardedRecord = Pick<
+  UsageRow,
+  'provider' | 'modelServed' | 'status' | 'errorCode' | 'promptTokens' | 'completionTokens' | 'cachedTokens' | 'costUsd'
+>;
+
+function discardedSummary(row: DiscardedRecord) {
+  return {
+    provider: row.provider,
+    model: row.modelServed,
+    status: row.status,
+    errorCode: row.errorCode,
+    promptTokens: row.promptTokens,
+    completionTokens: row.completionTokens,
+    cachedTokens: row.cachedTokens,
+    costUsd: row.costUsd,
+  };
 }

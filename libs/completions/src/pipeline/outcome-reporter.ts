@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
 import type { RoutePlan, RouteTarget, SpentUsage } from '@app/providers';
+import type { UsageRow } from '@app/db';
 import { GatewayMetrics, type TokenUsage, type UsageEvent, UsageRecorder } from '@app/usage';
 import type { RequestContext } from './request-context';
 import { type DiscardedUsage, splitSpent } from './token-usage';
@@ -124,12 +125,17 @@ export class OutcomeReporter implements OnModuleDestroy {
       fallbackCount: outcome.fallbacks,
       retryCount: outcome.retries,
     };
-    let { costUsd } = this.recorder.record(request);
+    // The discarded rows first: the request's `generation_completed` lists them.
+    let rows: UsageRow[] | undefined;
+    let costUsd = 0;
     let totalTokens = usage.promptTokens + usage.completionTokens;
     for (const spent of discarded ?? []) {
-      costUsd += this.recorder.record(discardedEvent(request, spent)).costUsd;
+      const { row } = this.recorder.record(discardedEvent(request, spent));
+      (rows ??= []).push(row);
+      costUsd += row.costUsd;
       totalTokens += spent.usage.promptTokens + spent.usage.completionTokens;
     }
+    costUsd += this.recorder.record(request, rows).costUsd;
     ticket?.settle({ totalTokens, costUsd });
   }
 }
