@@ -51,6 +51,16 @@ export type AnthropicDeltaUsage = MessageDeltaUsage;
 export type AnthropicStreamEvent = RawMessageStreamEvent;
 export type AnthropicContentDelta = RawContentBlockDelta;
 
+/**
+ * One server-sent event of Anthropic's Messages stream as it goes on the wire: its
+ * `event:` name and its JSON payload (which repeats the name as `type`). Wider than
+ * {@link AnthropicStreamEvent}: `ping`, `error` and event types newer than the SDK too.
+ */
+export interface AnthropicSseEvent {
+  event: string;
+  data: { type: string; [field: string]: unknown };
+}
+
 /** Anthropic's error body: `{"type":"error","error":{"type","message"}}`. */
 export interface AnthropicErrorBody {
   type: 'error';

@@ -1,4 +1,7 @@
 import type {
+  AnthropicMessage,
+  AnthropicMessageRequest,
+  AnthropicSseEvent,
   ChatChunk,
   ChatRequest,
   ChatResponse,
@@ -157,6 +160,18 @@ export interface ProviderAdapter {
    * `count_tokens`), where the upstream can; the pipeline estimates for the rest.
    */
   countTokens?(request: ChatRequest, call: CallContext): Promise<number>;
+  /**
+   * Anthropic's Messages API spoken natively (Anthropic providers): the client's request
+   * sent as it is (its `model` already this provider's own; `betas`, the client's
+   * `anthropic-beta` header, sent as that header), and Anthropic's answer as it came.
+   */
+  createMessage?(request: AnthropicMessageRequest, call: CallContext): Promise<AnthropicMessage>;
+  /**
+   * {@link createMessage} streamed: every server-sent event as it arrives (`ping` too),
+   * until `message_stop`. An `error` event, or a stream that ends before
+   * `message_stop`, is thrown as the upstream's failure.
+   */
+  streamMessage?(request: AnthropicMessageRequest, call: CallContext): AsyncIterable<AnthropicSseEvent>;
   listModels(call: CallContext): Promise<ModelInfo[]>;
   /** Never throws: an unreachable upstream is `{ ok: false, message }`. */
   health(call: CallContext): Promise<HealthResult>;

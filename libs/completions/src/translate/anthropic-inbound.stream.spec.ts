@@ -1,9 +1,9 @@
 import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
-import type { AnthropicStreamEvent, ChatChunk } from '@app/contracts';
+import type { AnthropicSseEvent, AnthropicStreamEvent, ChatChunk } from '@app/contracts';
 import { anthropicStreamToChunks } from '@app/providers';
 import { describe, expect, it } from 'vitest';
 import { toolInput } from './anthropic-inbound.response';
-import { chatChunksToAnthropicEvents, type AnthropicSseEvent } from './anthropic-inbound.stream';
+import { chatChunksToAnthropicEvents } from './anthropic-inbound.stream';
 import { chunker, fromArray, ndjson, usage } from './translate.fixtures';
 
 const c = chunker();

@@ -1,5 +1,6 @@
 import type {
   AnthropicDeltaUsage,
+  AnthropicSseEvent,
   AnthropicStopReason,
   ChatChunk,
   ChatChunkToolCallDelta,
@@ -35,12 +36,6 @@ import { randomId } from './prompt-messages';
  * new text block. Only the first choice is translated (Anthropic has no `n`).
  * Framing (`event:` / `data:` lines) is the SSE writer's job.
  */
-
-/** One server-sent event: its name and its JSON payload (which repeats the name as `type`). */
-export interface AnthropicSseEvent {
-  event: string;
-  data: { type: string; [field: string]: unknown };
-}
 
 /**
  * How a tool block's arguments travel: `pending` while they are only blank,

@@ -17,7 +17,7 @@ export {
   chatToAnthropic,
   toolInput,
 } from './anthropic-inbound.response';
-export { AnthropicEventMapper, chatChunksToAnthropicEvents, type AnthropicSseEvent } from './anthropic-inbound.stream';
+export { AnthropicEventMapper, chatChunksToAnthropicEvents } from './anthropic-inbound.stream';
 export {
   emulateToolsRequest,
   rewriteToolHistory,

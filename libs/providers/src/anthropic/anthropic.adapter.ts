@@ -1,5 +1,13 @@
 import Anthropic, { type Middleware } from '@anthropic-ai/sdk';
-import type { AnthropicMessage, AnthropicStreamEvent, ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
+import type {
+  AnthropicMessage,
+  AnthropicMessageRequest,
+  AnthropicSseEvent,
+  AnthropicStreamEvent,
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+} from '@app/contracts';
 import type { Agent } from 'undici';
 import { badResponseError, providerSecrets, type ErrorContext } from '../errors';
 import type {
@@ -14,6 +22,7 @@ import { DEFAULT_SDK_TIMEOUT_MS, openScope, type CallScope } from '../shared/cal
 import { closeDispatcher, createDispatcher, recordingFetch } from '../shared/http';
 import { touchingStream } from '../shared/stream-activity';
 import { normalizeAnthropicError } from './anthropic.errors';
+import { anthropicSseEvents, nativeParams } from './anthropic.native';
 import { toAnthropicRequest, type AnthropicRequestPlan } from './anthropic.request';
 import { fromAnthropicMessage } from './anthropic.response';
 import { anthropicStreamToChunks } from './anthropic.stream';
@@ -126,6 +135,40 @@ export class AnthropicAdapter implements ProviderAdapter {
         { ...this.options(scope, plan.betas), middleware: [touchingMiddleware(scope)] },
       );
       yield* anthropicStreamToChunks(events, { jsonTool: plan.jsonTool, provider: this.name });
+    } catch (err) {
+      throw normalizeAnthropicError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async createMessage(request: AnthropicMessageRequest, call: CallContext): Promise<AnthropicMessage> {
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      const { params, betas } = nativeParams(request);
+      const message: unknown = await this.client.messages.create(
+        { ...params, stream: false },
+        this.options(scope, betas),
+      );
+      if (!isMessage(message)) throw badResponseError(this.name, 'expected a Messages API JSON object');
+      return message;
+    } catch (err) {
+      throw normalizeAnthropicError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** The raw response is read, not the SDK's stream: that one drops `ping` events, which the client gets too. */
+  async *streamMessage(request: AnthropicMessageRequest, call: CallContext): AsyncGenerator<AnthropicSseEvent> {
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      const { params, betas } = nativeParams(request);
+      const response = await this.client.messages
+        .create({ ...params, stream: true }, { ...this.options(scope, betas), middleware: [touchingMiddleware(scope)] })
+        .asResponse();
+      if (!response.body) throw badResponseError(this.name, 'the stream has no body');
+      yield* anthropicSseEvents(response.body, this.errorContext(scope));
     } catch (err) {
       throw normalizeAnthropicError(err, this.errorContext(scope));
     } finally {

@@ -1,0 +1,74 @@
+import { type AnthropicMessageRequest, type AnthropicSseEvent, parseJsonEvent } from '@app/contracts';
+import { badResponseError, fromUpstreamHttpError, ProviderError, type ErrorContext } from '../errors';
+import { describeUpstreamBody, statusOfStreamError } from '../shared/error-details';
+import { SseDecoder, type SseMessage } from '../shared/sse';
+import { betasOf } from './anthropic.fields';
+
+/**
+ * Anthropic's Messages API spoken natively, for clients of the gateway's own
+ * `/v1/messages`: their request goes as they wrote it, the answer comes back as
+ * Anthropic gave it. Nothing is translated, so nothing the chat format cannot
+ * carry is lost (server tools and their result blocks, citations, containers,
+ * every stop reason).
+ */
+
+/** The client's body as Anthropic takes it: `betas` (the `anthropic-beta` header, see `withClientBetas`) out of it. */
+export function nativeParams(request: AnthropicMessageRequest): { params: AnthropicMessageRequest; betas?: string } {
+  if (!('betas' in request)) return { params: request };
+  const { betas, ...rest } = request;
+  const params = rest as AnthropicMessageRequest;
+  const header = betasOf(betas);
+  return header ? { params, betas: header } : { params };
+}
+
+/**
+ * The events of a streamed message read off its body, each as soon as its blank
+ * line arrives, `ping` included, their JSON kept with its text (written to the
+ * client unchanged, see `parseJsonEvent`). An `error` event is thrown as the
+ * upstream's error, with the status its type stands for; a stream that ends
+ * before `message_stop` is a retryable upstream failure. The body is read to its
+ * end after `message_stop`: leaving early would abort the response and cost the
+ * pooled connection.
+ */
+export async function* anthropicSseEvents(
+  body: AsyncIterable<Uint8Array>,
+  ctx: ErrorContext,
+): AsyncGenerator<AnthropicSseEvent> {
+  const decoder = new SseDecoder();
+  const text = new TextDecoder();
+  let stopped = false;
+  for await (const bytes of body) {
+    for (const message of decoder.push(text.decode(bytes, { stream: true }))) {
+      if (stopped) continue;
+      const event = sseEvent(message, ctx.provider);
+      if (event.event === 'error') throw streamError(event.data, ctx);
+      stopped = event.event === 'message_stop';
+      yield event;
+    }
+  }
+  if (stopped) return;
+  throw new ProviderError(
+    'upstream_error',
+    `provider '${ctx.provider}' ended the stream before the message was complete`,
+    {
+      provider: ctx.provider,
+      reason: 'server',
+      retryable: true,
+    },
+  );
+}
+
+/** One event: its name (the `event:` line, else the payload's `type`) and its JSON object. */
+function sseEvent(message: SseMessage, provider: string): AnthropicSseEvent {
+  const data = parseJsonEvent(message.data) as Partial<AnthropicSseEvent['data']> | null;
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || typeof data.type !== 'string') {
+    throw badResponseError(provider, 'a stream event is not a JSON object with a type');
+  }
+  return { event: message.event ?? data.type, data: data as AnthropicSseEvent['data'] };
+}
+
+/** An `error` event inside a 200 stream (`overloaded_error`...): its type stands for the status it has none of. */
+function streamError(data: AnthropicSseEvent['data'], ctx: ErrorContext): ProviderError {
+  const status = statusOfStreamError(describeUpstreamBody(undefined, data));
+  return fromUpstreamHttpError({ status, body: data, cause: new Error('error event in the stream') }, ctx);
+}
