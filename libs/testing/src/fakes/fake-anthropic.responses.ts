@@ -15,12 +15,13 @@ import {
   stopList,
   TOOL_TRIGGER,
 } from './fake-content';
+import { planWebSearch, type ServerToolBlock, typedToolInput } from './fake-anthropic.server-tools';
 import type { SseEvent } from './sse-writer';
 
 /** Pure builders for Anthropic Messages API bodies and stream events. */
 
 export type AnthropicBlock =
-  | { type: 'text'; text: string }
+  | ServerToolBlock
   | { type: 'tool_use'; id: string; name: string; input: JsonValue }
   | { type: 'thinking'; thinking: string; signature: string }
   | { type: 'redacted_thinking'; data: string };
@@ -59,12 +60,14 @@ function blockOutputText(block: AnthropicBlock): string {
   if (block.type === 'text') return block.text;
   if (block.type === 'thinking') return block.thinking;
   if (block.type === 'redacted_thinking') return block.data;
+  // The results are input the model reads, not output it writes.
+  if (block.type === 'web_search_tool_result') return '';
   return JSON.stringify(block.input);
 }
 
 export interface AnthropicPlan {
   content: AnthropicBlock[];
-  stopReason: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';
+  stopReason: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn';
   stopSequence: string | null;
   usage: AnthropicUsage;
 }
@@ -74,6 +77,8 @@ export interface AnthropicUsage {
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  /** Searches run by a server tool, when one ran. */
+  server_tool_use?: { web_search_requests: number };
 }
 
 /**
@@ -151,7 +156,10 @@ export function planMessage(
     .join('');
   const input = inputUsage(body, cache);
   const thinking = thinkingBlocks(body, toolResults.length > 0 ? 'tool results' : lastText);
-  const tool = planToolUse(body, last.role === 'user' && toolResults.length === 0 ? lastText : '', toolId);
+  const userText = last.role === 'user' && toolResults.length === 0 ? lastText : '';
+  const search = searchReply(body, userText, toolId, input, thinking);
+  if (search) return search;
+  const tool = planToolUse(body, userText, toolId);
   if (tool) {
     const content = [...thinking, ...tool.blocks];
     const output = countTokens(content.map(blockOutputText).join(''));
@@ -178,18 +186,40 @@ export function planMessage(
   };
 }
 
+/** The reply of a web search (see `planWebSearch`), after the thinking; `undefined` when none is run. */
+function searchReply(
+  body: JsonRecord,
+  userText: string,
+  toolId: string,
+  input: Omit<AnthropicUsage, 'output_tokens'>,
+  thinking: AnthropicBlock[],
+): AnthropicPlan | undefined {
+  const search = planWebSearch(body, userText, toolId.replace(/^toolu_/, 'srvtoolu_'));
+  if (!search) return undefined;
+  const content = [...thinking, ...search.content];
+  const output = countTokens(content.map(blockOutputText).join(''));
+  const server = search.searches ? { server_tool_use: { web_search_requests: search.searches } } : {};
+  return {
+    content,
+    stopReason: search.stopReason,
+    stopSequence: null,
+    usage: { ...input, output_tokens: output, ...server },
+  };
+}
+
 function planToolUse(body: JsonRecord, userText: string, id: string): { blocks: AnthropicBlock[] } | undefined {
+  // Custom tools get an input fitting their schema; Anthropic's own client tools (bash...) the input of their kind.
   const tools = asArray(body.tools)
     .map(asRecord)
-    .filter((t) => typeof t.name === 'string' && 'input_schema' in t)
-    .map((t) => ({ name: String(t.name), schema: t.input_schema }));
+    .filter((t) => typeof t.name === 'string' && ('input_schema' in t || typedToolInput(t) !== undefined))
+    .map((t) => ({ name: String(t.name), input: typedToolInput(t) ?? sampleFromSchema(t.input_schema) }));
   const choice = asRecord(body.tool_choice);
   if (tools.length === 0 || choice.type === 'none') return undefined;
   const forced = choice.type === 'any' || choice.type === 'tool';
   if (!forced && !TOOL_TRIGGER.test(userText)) return undefined;
   const tool = pickTool(tools, userText, choice.type === 'tool' ? asString(choice.name) : undefined);
   if (!tool) return undefined;
-  const use: AnthropicBlock = { type: 'tool_use', id, name: tool.name, input: sampleFromSchema(tool.schema) };
+  const use: AnthropicBlock = { type: 'tool_use', id, name: tool.name, input: tool.input };
   // With tool_choice auto Claude usually says something first; forced choices answer with the tool only.
   return { blocks: forced ? [use] : [{ type: 'text', text: `I'll use the ${tool.name} tool.` }, use] };
 }
@@ -242,13 +272,20 @@ export function messageEvents(plan: AnthropicPlan, id: string, model: string): S
 function initialBlock(block: AnthropicBlock): JsonRecord {
   if (block.type === 'text') return { type: 'text', text: '' };
   if (block.type === 'thinking') return { type: 'thinking', thinking: '', signature: '' };
-  if (block.type === 'redacted_thinking') return { ...block };
+  if (block.type === 'redacted_thinking' || block.type === 'web_search_tool_result') return { ...block };
   return { ...block, input: {} };
 }
 
-/** Text and thinking word by word (a thinking block's signature last), tool input in 8-character fragments. */
+/**
+ * Text word by word (its citations first), thinking likewise (its signature last), tool
+ * input in 8-character fragments; a search's results come whole in their block's start.
+ */
 function blockDeltas(block: AnthropicBlock): JsonRecord[] {
-  if (block.type === 'text') return splitWords(block.text).map((text) => ({ type: 'text_delta', text }));
+  if (block.type === 'text') {
+    const citations = (block.citations ?? []).map((citation) => ({ type: 'citations_delta', citation }));
+    return [...citations, ...splitWords(block.text).map((text) => ({ type: 'text_delta', text }))];
+  }
+  if (block.type === 'web_search_tool_result') return [];
   if (block.type === 'thinking') {
     const deltas: JsonRecord[] = splitWords(block.thinking).map((thinking) => ({ type: 'thinking_delta', thinking }));
     return [...deltas, { type: 'signature_delta', signature: block.signature }];

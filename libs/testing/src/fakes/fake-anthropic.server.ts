@@ -8,6 +8,7 @@ import {
   planMessage,
   thinkingSignature,
 } from './fake-anthropic.responses';
+import { toolProblem } from './fake-anthropic.server-tools';
 import { FakeUpstream } from './fake-upstream';
 import type { FakeBehaviour, FakeReply, FakeUpstreamOptions, RecordedRequest } from './fake-upstream.types';
 import type { SseEvent } from './sse-writer';
@@ -36,7 +37,9 @@ const ERROR_TYPES: Record<number, string> = {
 /**
  * An Anthropic Messages API upstream: header and body validation, JSON and SSE replies
  * with text / tool_use blocks (and, with `thinking` on, a signed thinking block and a
- * redacted one first, whose signature and data it checks when they come back),
+ * redacted one first, whose signature and data it checks when they come back; with a
+ * web search tool, the search's blocks and a cited answer, or `pause_turn` after the
+ * search when asked to "search deeply"; Anthropic's own client tools such as `bash` called),
  * prompt-cache usage, Anthropic-shaped errors and models.
  */
 export class FakeAnthropicServer extends FakeUpstream {
@@ -152,7 +155,9 @@ function validateMessagesBody(body: JsonRecord): string | undefined {
   const messages = asArray(body.messages);
   if (!Array.isArray(body.messages)) return 'messages: Field required';
   if (messages.length === 0) return 'messages: at least one message is required';
-  return validateContent(messages.map(asRecord)) ?? validateThinking(body, messages.map(asRecord));
+  return (
+    toolProblem(body.tools) ?? validateContent(messages.map(asRecord)) ?? validateThinking(body, messages.map(asRecord))
+  );
 }
 
 /** Anthropic refuses empty turns and empty text blocks. */
