@@ -173,7 +173,7 @@ export function planMessage(
   const raw =
     toolResults.length > 0
       ? `Tool result: ${toolResults.map(blockText).join('\n')}`
-      : (overrideText ?? `Echo: ${lastText}`);
+      : (overrideText ?? formattedText(body) ?? `Echo: ${lastText}`);
   const limited = applyLimits(raw, asNumber(body.max_tokens), stopList(body.stop_sequences));
   const stopReason =
     limited.reason === 'length' ? 'max_tokens' : limited.reason === 'stop_sequence' ? 'stop_sequence' : 'end_turn';
@@ -184,6 +184,12 @@ export function planMessage(
     stopSequence: limited.stopSequence ?? null,
     usage: { ...input, output_tokens: thought + countTokens(limited.text) },
   };
+}
+
+/** With `output_config.format` (structured outputs), the answer is JSON that fits its schema. */
+function formattedText(body: JsonRecord): string | undefined {
+  const format = asRecord(asRecord(body.output_config).format);
+  return format.type === 'json_schema' ? JSON.stringify(sampleFromSchema(format.schema)) : undefined;
 }
 
 /** The reply of a web search (see `planWebSearch`), after the thinking; `undefined` when none is run. */

@@ -130,6 +130,18 @@ describe('FakeAnthropicServer with the official @anthropic-ai/sdk client', () =>
     });
   });
 
+  it('answers JSON that fits the schema of output_config.format', async () => {
+    const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
+    const message = await client.messages.create({
+      model: 'm',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'Describe a person' }],
+      output_config: { format: { type: 'json_schema', schema } },
+    });
+    const text = message.content[0].type === 'text' ? message.content[0].text : '';
+    expect(JSON.parse(text)).toEqual({ name: expect.any(String) });
+  });
+
   it('answers a tool_result with text', async () => {
     const msg = await client.messages.create({
       model: 'm',

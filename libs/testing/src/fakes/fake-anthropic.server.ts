@@ -39,7 +39,8 @@ const ERROR_TYPES: Record<number, string> = {
  * with text / tool_use blocks (and, with `thinking` on, a signed thinking block and a
  * redacted one first, whose signature and data it checks when they come back; with a
  * web search tool, the search's blocks and a cited answer, or `pause_turn` after the
- * search when asked to "search deeply"; Anthropic's own client tools such as `bash` called),
+ * search when asked to "search deeply"; Anthropic's own client tools such as `bash` called;
+ * with `output_config.format`, JSON that fits its schema),
  * prompt-cache usage, Anthropic-shaped errors and models.
  */
 export class FakeAnthropicServer extends FakeUpstream {
