@@ -189,7 +189,7 @@ describe('anthropicToChat', () => {
     const err = thrown(() => anthropicToChat(request));
     expect(err.status).toBe(400);
     expect(err.param).toBe(param);
-    expect(err.message).toContain('is not supported by this gateway');
+    expect(err.message).toContain('only Anthropic providers take it');
   });
 
   it('keeps thinking and redacted_thinking blocks of assistant turns as thinking_blocks, and marks the request', () => {

@@ -62,8 +62,12 @@ function invalid(param: string, message: string): GatewayError {
   return new GatewayError('invalid_request_error', message, { param });
 }
 
+/**
+ * What the chat format has no place for: Anthropic providers get the client's
+ * request as it is (see `MessagesPipeline`), the others cannot be given it.
+ */
 function unsupported(param: string, what: string): GatewayError {
-  return invalid(param, `${what} is not supported by this gateway`);
+  return invalid(param, `${what} has no equivalent outside Anthropic's API: only Anthropic providers take it`);
 }
 
 function imagePart(source: AnthropicImageBlockParam['source'], at: string): ChatContentPart {
@@ -255,7 +259,7 @@ function isCustomTool(tool: ToolUnion): tool is AnthropicTool {
 
 function convertTools(tools: ToolUnion[]): ChatTool[] {
   return tools.map((tool, i): ChatTool => {
-    if (!isCustomTool(tool)) throw unsupported(`tools[${i}].type`, `server tool type '${String(tool.type)}'`);
+    if (!isCustomTool(tool)) throw unsupported(`tools[${i}].type`, `Anthropic tool type '${String(tool.type)}'`);
     // The SDK allows `properties: null` / `required: null`; JSON Schema does not.
     const { properties, required, ...schema } = tool.input_schema;
     const parameters = {

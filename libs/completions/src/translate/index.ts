@@ -10,6 +10,7 @@ export {
 } from './anthropic-inbound.schema';
 export { anthropicToChat, withClientBetas } from './anthropic-inbound.request';
 export { chatRequestFor, messagesRequestFor } from './anthropic-inbound.upstream';
+export { nativeMessagesRequest } from './anthropic-inbound.native';
 export {
   anthropicMessageId,
   anthropicStopReason,
