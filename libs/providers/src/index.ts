@@ -31,7 +31,12 @@ export {
   type AnthropicRequestPlan,
 } from './anthropic/anthropic.request';
 export { fromAnthropicMessage, toOpenAIUsage } from './anthropic/anthropic.response';
-export { AnthropicChunkMapper, anthropicStreamToChunks } from './anthropic/anthropic.stream';
+export {
+  AnthropicChunkMapper,
+  anthropicStreamToChunks,
+  withDeltaUsage,
+  type AnthropicUsageState,
+} from './anthropic/anthropic.stream';
 export { MockAdapter, MOCK_MODELS } from './mock/mock.adapter';
 export { sampleFromSchema } from './mock/json-from-schema';
 export * from './routing';

@@ -3,6 +3,7 @@ import { ProviderCatalogModule } from '../catalog';
 import { ChatPipeline } from './chat.pipeline';
 import { CompletionPipeline } from './completion.pipeline';
 import { GenerationRunner } from './generation-runner';
+import { MessagesCaller } from './messages-caller';
 import { MessagesPipeline } from './messages.pipeline';
 import { OutcomeReporter } from './outcome-reporter';
 import { ProviderCaller } from './provider-caller';
@@ -27,6 +28,7 @@ export class CompletionsModule {
       providers: [
         RoutingService,
         ProviderCaller,
+        MessagesCaller,
         OutcomeReporter,
         RequestAdmission,
         GenerationRunner,

@@ -17,17 +17,21 @@ export interface OpenedStream<T> {
   ttftMs: number;
 }
 
-export interface JsonCall<T> {
+/** What every call spec says before its provider calls: the model asked for, the tokens it may take. */
+interface CallAdmission {
   model: string;
   estimatedTokens: number;
+  /** Refuses the request for its plan (by throwing) before it takes its place within the limits. */
+  checkPlan?: (plan: RoutePlan) => void;
+}
+
+export interface JsonCall<T> extends CallAdmission {
   call: (target: RouteTarget) => Promise<T>;
   usage: (value: T) => TokenUsage;
   modelServed: (value: T) => string | undefined;
 }
 
-export interface StreamCall<T> {
-  model: string;
-  estimatedTokens: number;
+export interface StreamCall<T> extends CallAdmission {
   promptEstimate: number;
   includeUsage: boolean;
   open: (target: RouteTarget) => Promise<OpenedStream<T>>;
@@ -61,7 +65,7 @@ export class GenerationRunner {
     const ended = this.metrics.requestStarted(ctx.endpoint);
     try {
       // Admitted at once when the limits are decided in this process: one promise less per request.
-      const admitting = this.admission.admitNow(spec.model, spec.estimatedTokens, ctx);
+      const admitting = this.admission.admitNow(spec.model, spec.estimatedTokens, ctx, spec.checkPlan);
       const { plan, ticket } = admitting instanceof Promise ? await admitting : admitting;
       try {
         const outcome = await this.routing.router.execute(plan, ctx.signal, ({ target }) => spec.call(target));
@@ -93,7 +97,7 @@ export class GenerationRunner {
     let opened;
     let admitted: Admitted | undefined;
     try {
-      const admitting = this.admission.admitNow(spec.model, spec.estimatedTokens, ctx);
+      const admitting = this.admission.admitNow(spec.model, spec.estimatedTokens, ctx, spec.checkPlan);
       admitted = admitting instanceof Promise ? await admitting : admitting;
       opened = await this.routing.router.executeStream(admitted.plan, ctx.signal, ({ target }) => spec.open(target));
     } catch (error) {

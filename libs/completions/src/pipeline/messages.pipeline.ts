@@ -8,40 +8,65 @@ import {
   withFields,
 } from '@app/contracts';
 import type { RouteTarget } from '@app/providers';
-import { anthropicToChat, chatChunksToAnthropicEvents, chatToAnthropic, validateChatRequest } from '../translate';
-import { ChatPipeline } from './chat.pipeline';
+import { anthropicToChat, validateChatRequest } from '../translate';
+import { GenerationRunner } from './generation-runner';
+import { MessagesCaller, MessagesRequest } from './messages-caller';
+import { messagesEvents, messagesPartReader } from './messages-stream';
 import { ProviderCaller } from './provider-caller';
 import { RequestAdmission } from './request-admission.service';
 import type { RequestContext } from './request-context';
-import { estimatePromptTokens } from './token-estimate';
+import { estimateMessagesPromptTokens, estimateMessagesTokens, estimatePromptTokens } from './token-estimate';
+import { anthropicTokenUsage } from './token-usage';
 
 /** Failures of an upstream count that are the request's own fault: reported, not estimated over. */
 const REQUEST_FAULTS = new Set([400, 413, 422]);
 
 /**
- * Anthropic's `POST /v1/messages`, inbound: translated to the canonical chat
- * request, run through the same pipeline (so any provider can answer), and
- * translated back — JSON or Anthropic's SSE event sequence.
+ * Anthropic's `POST /v1/messages`, inbound, on any provider, with what every
+ * generation gets around its call (admission, routing with retries and
+ * fallbacks, usage). Each target is called natively when its provider speaks
+ * the Messages API (Anthropic: the request as the client sent it but for
+ * `model`, the answer or its events as they came), else through a translation
+ * to the canonical chat request and back (JSON, or Anthropic's SSE event
+ * sequence); so a route may mix both and fall back from one to the other. Every
+ * answer names the model the client asked for.
  */
 @Injectable()
 export class MessagesPipeline {
   private readonly logger = new Logger(MessagesPipeline.name);
 
   constructor(
-    private readonly chat: ChatPipeline,
+    private readonly runner: GenerationRunner,
+    private readonly targets: MessagesCaller,
     private readonly admission: RequestAdmission,
     private readonly caller: ProviderCaller,
   ) {}
 
   async create(body: AnthropicMessageRequest, ctx: RequestContext) {
-    const { value, headers } = await this.chat.complete(withFields(anthropicToChat(body), { stream: false }), ctx);
-    return { value: chatToAnthropic(value, body.model), headers };
+    const request = new MessagesRequest(body, false);
+    const { value, headers } = await this.runner.json(ctx, {
+      model: body.model,
+      estimatedTokens: estimateMessagesTokens(body),
+      checkPlan: (plan) => this.targets.checkPlan(plan, request),
+      call: (target) => this.targets.create(target, request, ctx),
+      usage: (message) => anthropicTokenUsage(message.usage),
+      modelServed: (message) => message.model,
+    });
+    return { value: withFields(value, { model: body.model }), headers };
   }
 
   async stream(body: AnthropicMessageRequest, ctx: RequestContext) {
-    const request = withFields(anthropicToChat(body), { stream: true, stream_options: { include_usage: true } });
-    const { headers, chunks } = await this.chat.stream(request, ctx);
-    return { headers, events: chatChunksToAnthropicEvents(chunks, body.model) };
+    const request = new MessagesRequest(body, true);
+    const { headers, chunks } = await this.runner.stream(ctx, {
+      model: body.model,
+      estimatedTokens: estimateMessagesTokens(body),
+      promptEstimate: estimateMessagesPromptTokens(body),
+      includeUsage: true,
+      checkPlan: (plan) => this.targets.checkPlan(plan, request),
+      open: (target) => this.targets.open(target, request, ctx),
+      reader: messagesPartReader,
+    });
+    return { headers, events: messagesEvents(chunks) };
   }
 
   /**

@@ -34,10 +34,17 @@ export class RequestAdmission {
   /**
    * Resolves, checks access and takes the request's place within its limits: at once
    * when the limits are decided in this process (see `RequestLimiter.admitNow`), with
-   * a promise only when Redis or the database must be asked. Refusals are thrown.
+   * a promise only when Redis or the database must be asked. Refusals are thrown;
+   * `checkPlan` may refuse the request for its plan before any limit is taken.
    */
-  admitNow(model: string, estimatedTokens: number, ctx: RequestContext): Admitted | Promise<Admitted> {
+  admitNow(
+    model: string,
+    estimatedTokens: number,
+    ctx: RequestContext,
+    checkPlan?: (plan: RoutePlan) => void,
+  ): Admitted | Promise<Admitted> {
     const plan = this.resolve(model, ctx);
+    checkPlan?.(plan);
     const ticket = this.limiter.admitNow(ctx.principal, estimatedTokens);
     return ticket instanceof Promise
       ? ticket.then((t) => this.admitted(plan, t, ctx))

@@ -1,4 +1,7 @@
-import type { ChatRequest } from '@app/contracts';
+import type { AnthropicMessageRequest, ChatRequest } from '@app/contracts';
+
+/** An image costs tokens, but its base64 body says nothing about how many. */
+const IMAGE_TOKENS = 765;
 
 /** Rough token count of any content: ~4 characters a token, as OpenAI's own rule of thumb. */
 export function estimateTokens(value: unknown): number {
@@ -6,10 +9,13 @@ export function estimateTokens(value: unknown): number {
   if (typeof value === 'string') return Math.ceil(value.length / 4);
   if (typeof value === 'number' || typeof value === 'boolean') return 1;
   if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + estimateTokens(item), 0);
+  const record = value as Record<string, unknown>;
+  // Anthropic's image source (`{type: 'base64', media_type, data}`).
+  if (record['type'] === 'base64' && String(record['media_type']).startsWith('image/')) return IMAGE_TOKENS;
   let sum = 0;
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    // An image costs tokens, but its base64 body says nothing about how many.
-    if (key === 'url' && typeof item === 'string' && item.startsWith('data:')) sum += 765;
+  for (const [key, item] of Object.entries(record)) {
+    // OpenAI's image part (`image_url.url`, a data URL).
+    if (key === 'url' && typeof item === 'string' && item.startsWith('data:')) sum += IMAGE_TOKENS;
     else sum += estimateTokens(item);
   }
   return sum;
@@ -27,4 +33,15 @@ export function estimateChatTokens(req: ChatRequest): number {
 /** Rough input tokens of a chat request: its messages (with ~3 tokens of framing each) and tool definitions. */
 export function estimatePromptTokens(req: ChatRequest): number {
   return estimateTokens(req.messages) + estimateTokens(req.tools) + 3 * req.messages.length;
+}
+
+/** Rough input tokens of a Messages request, read off its body as those of a chat request are: system, messages (~3 tokens of framing each), tools. */
+export function estimateMessagesPromptTokens(body: AnthropicMessageRequest): number {
+  const turns = body.messages.length + (body.system ? 1 : 0);
+  return estimateTokens(body.system) + estimateTokens(body.messages) + estimateTokens(body.tools) + 3 * turns;
+}
+
+/** Tokens a Messages request may consume, for the TPM check: its prompt plus the `max_tokens` it allows. */
+export function estimateMessagesTokens(body: AnthropicMessageRequest): number {
+  return estimateMessagesPromptTokens(body) + body.max_tokens;
 }

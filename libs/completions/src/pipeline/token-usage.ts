@@ -1,5 +1,5 @@
 import type { Usage } from '@app/contracts';
-import type { RouteTarget, SpentUsage } from '@app/providers';
+import { type RouteTarget, type SpentUsage, toOpenAIUsage } from '@app/providers';
 import type { TokenUsage } from '@app/usage';
 
 export const NO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
@@ -12,6 +12,15 @@ export function tokenUsage(usage: Usage | null | undefined): TokenUsage {
     completionTokens: usage.completion_tokens ?? 0,
     cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
   };
+}
+
+/**
+ * Anthropic's usage object in our terms: every input token counts (fresh, cache
+ * reads, cache writes), the cache reads as cached tokens, as for Anthropic's
+ * answers on `/v1/chat/completions` (`toOpenAIUsage`).
+ */
+export function anthropicTokenUsage(usage: Parameters<typeof toOpenAIUsage>[0]): TokenUsage {
+  return tokenUsage(toOpenAIUsage(usage));
 }
 
 function addTokens(a: TokenUsage, b: TokenUsage): TokenUsage {

@@ -26,8 +26,23 @@ interface ToolBlock {
   sentArguments: boolean;
 }
 
-type UsageState = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens'> &
+/** A streamed message's usage so far: message_start's, updated by message_delta's. */
+export type AnthropicUsageState = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens'> &
   Partial<Pick<AnthropicUsage, 'cache_read_input_tokens' | 'cache_creation_input_tokens' | 'output_tokens_details'>>;
+type UsageState = AnthropicUsageState;
+
+/**
+ * The usage after a message_delta: its output tokens (a running total), and the
+ * input and cache counts it repeats or corrects (left out or null when unchanged).
+ */
+export function withDeltaUsage(usage: AnthropicUsageState, delta: AnthropicDeltaUsage): AnthropicUsageState {
+  const next: UsageState = { ...usage, output_tokens: delta.output_tokens };
+  if (delta.input_tokens !== null && delta.input_tokens !== undefined) next.input_tokens = delta.input_tokens;
+  if (isCount(delta.cache_read_input_tokens)) next.cache_read_input_tokens = delta.cache_read_input_tokens;
+  if (isCount(delta.cache_creation_input_tokens)) next.cache_creation_input_tokens = delta.cache_creation_input_tokens;
+  if (delta.output_tokens_details) next.output_tokens_details = delta.output_tokens_details;
+  return next;
+}
 
 /**
  * Anthropic stream events -> OpenAI chunks, one event at a time: a role chunk,
@@ -64,7 +79,7 @@ export class AnthropicChunkMapper {
       case 'content_block_stop':
         return this.stopBlock(event.index);
       case 'message_delta':
-        this.mergeUsage(event.usage);
+        this.usage = withDeltaUsage(this.usage, event.usage);
         this.stopReason = finishReason(event.delta.stop_reason, this.answeredByJsonTool);
         return [];
       case 'message_stop':
@@ -136,16 +151,6 @@ export class AnthropicChunkMapper {
   private argumentsChunk(block: ToolBlock, fragment: string): ChatChunk {
     if (block.toolIndex === undefined) return this.chunk({ content: fragment });
     return this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: fragment } }] });
-  }
-
-  private mergeUsage(delta: AnthropicDeltaUsage): void {
-    const next: UsageState = { ...this.usage, output_tokens: delta.output_tokens };
-    if (delta.input_tokens !== null && delta.input_tokens !== undefined) next.input_tokens = delta.input_tokens;
-    if (isCount(delta.cache_read_input_tokens)) next.cache_read_input_tokens = delta.cache_read_input_tokens;
-    if (isCount(delta.cache_creation_input_tokens))
-      next.cache_creation_input_tokens = delta.cache_creation_input_tokens;
-    if (delta.output_tokens_details) next.output_tokens_details = delta.output_tokens_details;
-    this.usage = next;
   }
 
   private chunk(delta: ChatChunkDelta, finish: ChatFinishReason | null = null): ChatChunk {
