@@ -123,7 +123,11 @@ describe('gateway reasoning of OpenAI-shaped providers', () => {
       expect(claude.content).toEqual([expect.objectContaining({ type: 'text' })]);
       const toAnthropic = anthropicFake.requests.filter((r) => r.path === '/v1/messages').at(-1);
       const assistant = (toAnthropic?.body as { messages: Anthropic.MessageParam[] }).messages[1];
-      expect(assistant).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Echo: Hello' }] });
+      // The rest of the turn as the client sent it (Anthropic is called natively).
+      expect(assistant).toEqual({
+        role: 'assistant',
+        content: [{ type: 'text', text: 'Echo: Hello', citations: null }],
+      });
     });
   });
 
