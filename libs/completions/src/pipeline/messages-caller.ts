@@ -115,11 +115,10 @@ export class MessagesCaller {
   ): Promise<OpenedStream<MessagesStreamPart>> {
     const provider = this.caller.provider(target);
     const native = nativeAdapter(provider.adapter);
-    if (!native)
-      return translatedParts(
-        await this.caller.openStream(target, request.chatFor(provider.name), ctx),
-        request.body.model,
-      );
+    if (!native) {
+      const chat = await this.caller.openStream(target, request.chatFor(provider.name), ctx);
+      return translatedParts(chat, request.body.model);
+    }
     const started = performance.now();
     const call = this.caller.callContext(target, provider, ctx);
     const events = native.streamMessage(request.nativeFor(target.model), call)[Symbol.asyncIterator]();
