@@ -64,6 +64,49 @@ describe('gateway count_tokens (Anthropic SDK)', () => {
     expect(anthropicFake.requests.filter((r) => r.path === '/v1/messages')).toHaveLength(0);
   });
 
+  it('counts a request natively on Anthropic: server tools and typed tools as sent, generation fields left out', async () => {
+    const tools = [
+      { type: 'web_search_20250305', name: 'web_search', max_uses: 2 },
+      { type: 'bash_20250124', name: 'bash' },
+      weather,
+    ];
+    const post = (body: unknown) =>
+      fetch(`${platform.gatewayUrl}/v1/messages/count_tokens`, {
+        method: 'POST',
+        headers: {
+          'x-api-key': TEST_MASTER_KEY,
+          'content-type': 'application/json',
+          'anthropic-beta': 'context-management-2025-06-27',
+        },
+        body: JSON.stringify(body),
+      });
+    const res = await post({
+      model: 'anthropic/claude-sonnet-4-5',
+      ...question,
+      tools,
+      max_tokens: 1024,
+      temperature: 0.2,
+      context_management: { edits: [] },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-gateway-token-count')).toBe('upstream');
+    const [sent] = counts(anthropicFake);
+    expect(sent.body).toEqual({
+      model: 'claude-sonnet-4-5',
+      system: question.system,
+      messages: question.messages,
+      tools,
+      context_management: { edits: [] },
+    });
+    expect(sent.headers['anthropic-beta']).toContain('context-management-2025-06-27');
+    expect(await res.json()).toEqual({ input_tokens: countInputTokens(sent.body as Record<string, never>) });
+
+    // Translated for any other provider: a server tool has no place there.
+    const elsewhere = await post({ model: 'openai/gpt-4o', ...question, tools });
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.json()).toMatchObject({ type: 'error', error: { param: 'tools[0].type' } });
+  });
+
   it('estimates for a provider that cannot count, without calling it', async () => {
     const short = await client.messages
       .countTokens({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'Hi' }] })
@@ -107,8 +150,9 @@ describe('gateway count_tokens (Anthropic SDK)', () => {
       type: 'error',
       error: { type: 'invalid_request_error', param: 'messages' },
     });
+    // Checked by the gateway where it translates (Anthropic checks what it is sent natively).
     const badSchema = await post({
-      model: 'anthropic/claude-sonnet-4-5',
+      model: 'openai/gpt-4o',
       messages: question.messages,
       tools: [{ name: 'f', input_schema: { type: 'object', properties: { a: { type: 12 } } } }],
     });

@@ -1,4 +1,5 @@
 import type {
+  AnthropicCountTokensRequest,
   AnthropicMessage,
   AnthropicMessageRequest,
   AnthropicSseEvent,
@@ -160,6 +161,12 @@ export interface ProviderAdapter {
    * `count_tokens`), where the upstream can; the pipeline estimates for the rest.
    */
   countTokens?(request: ChatRequest, call: CallContext): Promise<number>;
+  /**
+   * {@link countTokens} for a Messages request as the client wrote it (Anthropic
+   * providers, as {@link createMessage}): its prompt fields as they are, `model` already
+   * this provider's own.
+   */
+  countMessageTokens?(request: AnthropicCountTokensRequest, call: CallContext): Promise<number>;
   /**
    * Anthropic's Messages API spoken natively (Anthropic providers): the client's request
    * sent as it is (its `model` already this provider's own; `betas`, the client's

@@ -2,13 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   type AnthropicCountTokensRequest,
   type AnthropicMessageRequest,
-  type ChatRequest,
   GatewayError,
   headerValue,
   withFields,
 } from '@app/contracts';
-import type { RouteTarget } from '@app/providers';
-import { anthropicToChat, validateChatRequest } from '../translate';
+import type { CallContext, RouteTarget } from '@app/providers';
+import { anthropicToChat, nativeMessagesRequest, validateChatRequest } from '../translate';
 import { GenerationRunner } from './generation-runner';
 import { MessagesCaller, MessagesRequest } from './messages-caller';
 import { messagesEvents, messagesPartReader } from './messages-stream';
@@ -81,26 +80,44 @@ export class MessagesPipeline {
     body: AnthropicCountTokensRequest,
     ctx: RequestContext,
   ): Promise<{ value: { input_tokens: number }; headers: Record<string, string> }> {
-    // The translation needs a max_tokens; no count includes it.
-    const req = anthropicToChat(withFields(body, { max_tokens: body.max_tokens ?? 1 }));
-    validateChatRequest(req);
-    const target = this.admission.resolve(req.model, ctx).targets[0];
-    const counted = await this.upstreamCount(target, req, ctx);
+    const target = this.admission.resolve(body.model, ctx).targets[0];
+    const provider = this.caller.provider(target);
+    let counted: number | undefined;
+    let estimate: () => number;
+    const countMessageTokens = provider.adapter.countMessageTokens?.bind(provider.adapter);
+    const countTokens = provider.adapter.countTokens?.bind(provider.adapter);
+    if (countMessageTokens) {
+      // Counted natively, as /v1/messages calls this provider: server tools and the like count as they are.
+      const native = withFields(nativeMessagesRequest(body), { model: target.model });
+      counted = await this.upstreamCount(target, ctx, (call) => countMessageTokens(native, call));
+      estimate = () => estimateMessagesPromptTokens(body);
+    } else {
+      // The translation needs a max_tokens; no count includes it.
+      const req = anthropicToChat(withFields(body, { max_tokens: body.max_tokens ?? 1 }));
+      validateChatRequest(req);
+      const translated = withFields(req, { model: target.model });
+      if (countTokens) {
+        counted = await this.upstreamCount(target, ctx, (call) => countTokens(translated, call));
+      }
+      estimate = () => estimatePromptTokens(req);
+    }
     const headers = {
       'x-gateway-provider': headerValue(target.provider),
       'x-gateway-model': headerValue(target.model),
       'x-gateway-token-count': counted === undefined ? 'estimated' : 'upstream',
     };
-    return { value: { input_tokens: counted ?? estimatePromptTokens(req) }, headers };
+    return { value: { input_tokens: counted ?? estimate() }, headers };
   }
 
   /** The upstream's count, or `undefined` where there is none to be had. */
-  private async upstreamCount(target: RouteTarget, req: ChatRequest, ctx: RequestContext): Promise<number | undefined> {
+  private async upstreamCount(
+    target: RouteTarget,
+    ctx: RequestContext,
+    count: (call: CallContext) => Promise<number>,
+  ): Promise<number | undefined> {
     const provider = this.caller.provider(target);
-    if (!provider.adapter.countTokens) return undefined;
     try {
-      const call = this.caller.callContext(target, provider, ctx);
-      return await provider.adapter.countTokens(withFields(req, { model: target.model }), call);
+      return await count(this.caller.callContext(target, provider, ctx));
     } catch (error) {
       if (ctx.clientGone || (error instanceof GatewayError && REQUEST_FAULTS.has(error.status))) throw error;
       this.logger.warn(`count_tokens on ${target.provider} failed, estimating: ${(error as Error).message}`);

@@ -36,7 +36,9 @@ export function estimatePromptTokens(req: ChatRequest): number {
 }
 
 /** Rough input tokens of a Messages request, read off its body as those of a chat request are: system, messages (~3 tokens of framing each), tools. */
-export function estimateMessagesPromptTokens(body: AnthropicMessageRequest): number {
+export function estimateMessagesPromptTokens(
+  body: Pick<AnthropicMessageRequest, 'system' | 'messages' | 'tools'>,
+): number {
   const turns = body.messages.length + (body.system ? 1 : 0);
   return estimateTokens(body.system) + estimateTokens(body.messages) + estimateTokens(body.tools) + 3 * turns;
 }

@@ -9,7 +9,9 @@ import type { AnthropicMessageParam, AnthropicMessageRequest } from '@app/contra
  * the translation leaves them out (a turn left with nothing goes too). Pure; the
  * body itself when it has none, as nearly every one.
  */
-export function nativeMessagesRequest(body: AnthropicMessageRequest): AnthropicMessageRequest {
+export function nativeMessagesRequest<T extends Pick<AnthropicMessageRequest, 'messages'> = AnthropicMessageRequest>(
+  body: T,
+): T {
   if (!body.messages.some(hasUnsignedThinking)) return body;
   const messages = body.messages.flatMap((message): AnthropicMessageParam[] => {
     if (message.role !== 'assistant' || typeof message.content === 'string' || !hasUnsignedThinking(message)) {

@@ -1,5 +1,6 @@
 import Anthropic, { type Middleware } from '@anthropic-ai/sdk';
 import type {
+  AnthropicCountTokensRequest,
   AnthropicMessage,
   AnthropicMessageRequest,
   AnthropicSseEvent,
@@ -22,7 +23,7 @@ import { DEFAULT_SDK_TIMEOUT_MS, openScope, type CallScope } from '../shared/cal
 import { closeDispatcher, createDispatcher, recordingFetch } from '../shared/http';
 import { touchingStream } from '../shared/stream-activity';
 import { normalizeAnthropicError } from './anthropic.errors';
-import { anthropicSseEvents, nativeParams } from './anthropic.native';
+import { anthropicSseEvents, nativeCountParams, nativeParams } from './anthropic.native';
 import { toAnthropicRequest, type AnthropicRequestPlan } from './anthropic.request';
 import { fromAnthropicMessage } from './anthropic.response';
 import { anthropicStreamToChunks } from './anthropic.stream';
@@ -186,16 +187,41 @@ export class AnthropicAdapter implements ProviderAdapter {
         { model, messages, system, tools, tool_choice, thinking, output_config },
         this.options(scope, plan.betas),
       );
-      const tokens = (counted as { input_tokens?: unknown } | null)?.input_tokens;
-      if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 0) {
-        throw badResponseError(this.name, 'expected a count_tokens object with input_tokens');
-      }
-      return tokens;
+      return this.inputTokens(counted);
     } catch (err) {
       throw normalizeAnthropicError(err, this.errorContext(scope));
     } finally {
       scope.dispose();
     }
+  }
+
+  /**
+   * `count_tokens` for a Messages request as a client wrote it (see {@link createMessage}):
+   * its prompt fields sent as they are (server tools, Anthropic's typed tools, MCP
+   * servers included), the generation's own fields left out, as Anthropic refuses them there.
+   */
+  async countMessageTokens(request: AnthropicCountTokensRequest, call: CallContext): Promise<number> {
+    const scope = openScope(call, this.config.timeoutMs);
+    try {
+      const { params, betas } = nativeParams(request);
+      const counted: unknown = await this.client.messages.countTokens(
+        nativeCountParams(params),
+        this.options(scope, betas),
+      );
+      return this.inputTokens(counted);
+    } catch (err) {
+      throw normalizeAnthropicError(err, this.errorContext(scope));
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private inputTokens(counted: unknown): number {
+    const tokens = (counted as { input_tokens?: unknown } | null)?.input_tokens;
+    if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 0) {
+      throw badResponseError(this.name, 'expected a count_tokens object with input_tokens');
+    }
+    return tokens;
   }
 
   async listModels(call: CallContext): Promise<ModelInfo[]> {

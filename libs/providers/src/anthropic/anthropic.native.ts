@@ -12,11 +12,38 @@ import { betasOf } from './anthropic.fields';
  * every stop reason).
  */
 
+/**
+ * Fields of a Messages request that shape the generation, not the prompt: Anthropic's
+ * `count_tokens` refuses them as extra inputs (and takes the rest: new prompt fields
+ * pass on unnamed).
+ */
+const GENERATION_ONLY_FIELDS = [
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'stream',
+  'metadata',
+  'service_tier',
+  'container',
+  'inference_geo',
+  'diagnostics',
+];
+
+/** A Messages request as Anthropic's `count_tokens` takes it: the client's prompt fields, as they are. */
+export function nativeCountParams<T extends object>(request: T): T {
+  if (!GENERATION_ONLY_FIELDS.some((field) => field in request)) return request;
+  const params = { ...request } as Record<string, unknown>;
+  for (const field of GENERATION_ONLY_FIELDS) delete params[field];
+  return params as T;
+}
+
 /** The client's body as Anthropic takes it: `betas` (the `anthropic-beta` header, see `withClientBetas`) out of it. */
-export function nativeParams(request: AnthropicMessageRequest): { params: AnthropicMessageRequest; betas?: string } {
+export function nativeParams<T extends object = AnthropicMessageRequest>(request: T): { params: T; betas?: string } {
   if (!('betas' in request)) return { params: request };
   const { betas, ...rest } = request;
-  const params = rest as AnthropicMessageRequest;
+  const params = rest as T;
   const header = betasOf(betas);
   return header ? { params, betas: header } : { params };
 }

@@ -34,6 +34,9 @@ const ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+/** Fields of a Messages request that Anthropic's count_tokens refuses as extra inputs. */
+const COUNT_REFUSED_FIELDS = ['max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'metadata'];
+
 /**
  * An Anthropic Messages API upstream: header and body validation, JSON and SSE replies
  * with text / tool_use blocks (and, with `thinking` on, a signed thinking block and a
@@ -69,6 +72,9 @@ export class FakeAnthropicServer extends FakeUpstream {
     if (request.path === '/v1/messages') return this.messages(request.body, behaviour);
     if (request.path === '/v1/messages/count_tokens') {
       const body = isRecord(request.body) ? request.body : {};
+      // As Anthropic's: the generation's own fields are no input of a count.
+      const extra = COUNT_REFUSED_FIELDS.find((field) => field in body);
+      if (extra) return this.errorReply(400, `${extra}: Extra inputs are not permitted`);
       return { kind: 'body', body: { input_tokens: countInputTokens(body) } };
     }
     return undefined;
