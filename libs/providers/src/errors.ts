@@ -30,6 +30,8 @@ export type UpstreamFailure =
   | 'timeout'
   | 'bad_response'
   | 'unusable_answer'
+  /** The target cannot take this request at all (a feature only other providers have): the next one may. */
+  | 'unsupported'
   | 'aborted';
 
 export interface ProviderErrorDetails extends GatewayErrorOptions {

@@ -62,7 +62,7 @@ export class MessagesRequest {
       if (!(error instanceof GatewayError) || error instanceof ProviderError) throw error;
       throw new ProviderError(error.code, `Provider "${provider}" cannot serve this request: ${error.message}`, {
         provider,
-        reason: 'not_found',
+        reason: 'unsupported',
         retryable: false,
         status: error.status,
         param: error.param,

@@ -348,6 +348,42 @@ describe('Router', () => {
     expect(clean.spent).toBeUndefined();
   });
 
+  it('answers with the failure of a target that could serve the request, not a later one’s "cannot serve this"', async () => {
+    const cannot = () =>
+      new ProviderError('invalid_request_error', 'Provider "b" cannot serve this request', {
+        provider: 'b',
+        reason: 'unsupported',
+        retryable: false,
+        status: 400,
+      });
+    const { router, breakers } = setup();
+    const failing = scripted({
+      a: [failure('server'), failure('server'), failure('server')],
+      b: [cannot()],
+    });
+    const error = await router
+      .execute(plan('fallback', 'a', 'b'), signal, failing.call)
+      .catch((e: RouteFailure) => e);
+    expect(failing.calls).toEqual(['a', 'a', 'a', 'b']);
+    expect(error).toMatchObject({ fallbacks: 1, target: target('a'), error: { reason: 'server', status: 502 } });
+    // The target that cannot take the request is not held against its provider.
+    expect(breakers.tryAcquire('b')).toBe(true);
+    breakers.release('b');
+
+    // The one that could is skipped (its circuit open): no provider is available.
+    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    const skipped = await router
+      .execute(plan('fallback', 'a', 'b'), signal, scripted({ b: [cannot()] }).call)
+      .catch((e: RouteFailure) => e.error);
+    expect(skipped).toMatchObject({ code: 'no_provider_available', status: 503 });
+
+    // Alone, "cannot serve this" is the answer.
+    const alone = await setup()
+      .router.execute(plan('fallback', 'b'), signal, scripted({ b: [cannot()] }).call)
+      .catch((e: RouteFailure) => e.error);
+    expect(alone).toMatchObject({ reason: 'unsupported', status: 400 });
+  });
+
   it('keeps a timeout as 504 when it is the last failure', async () => {
     const { router } = setup();
     const slow = scripted({ a: [failure('timeout', { retryable: false })] });

@@ -149,9 +149,15 @@ export class Router {
     let retries = 0;
     let lastError: GatewayError | undefined;
     let lastTarget: RouteTarget | undefined;
+    /** The last failure of a target that could take the request: it, not "cannot serve this", is the answer. */
+    let lastServable: { error: GatewayError; target: RouteTarget } | undefined;
+    let skipped = false;
     let spent: SpentUsage[] | undefined;
     for (const [index, target] of targets.entries()) {
-      if (!this.breakers.tryAcquire(target.provider)) continue;
+      if (!this.breakers.tryAcquire(target.provider)) {
+        skipped = true;
+        continue;
+      }
       if (lastError && lastTarget) this.observer.fallback?.({ plan, from: lastTarget, to: target, error: lastError });
       for (let attempt = 0; ; attempt++) {
         const started = performance.now();
@@ -171,6 +177,7 @@ export class Router {
           this.observer.providerError?.({ plan, target, error });
           lastError = error;
           lastTarget = target;
+          if (!(error instanceof ProviderError && error.reason === 'unsupported')) lastServable = { error, target };
           if (verdict === 'next' || !this.breakers.tryAcquire(target.provider)) {
             if (measured) this.latency.recordFailure(targetKey(target));
             break;
@@ -191,7 +198,10 @@ export class Router {
       }
       if (index < targets.length - 1) fallbacks++;
     }
-    throw new RouteFailure(finalError(plan, lastError), fallbacks, retries, lastTarget, spent);
+    // Targets that cannot take the request say nothing of those that could: a failure of one of
+    // these is the answer, or, when they were all skipped (circuits open), that none is available.
+    const final = lastServable ?? (skipped ? undefined : { error: lastError, target: lastTarget });
+    throw new RouteFailure(finalError(plan, final?.error), fallbacks, retries, final?.target, spent);
   }
 
   private succeeded(target: RouteTarget, latencyMs: number, measured: boolean): void {
@@ -209,6 +219,7 @@ export class Router {
       case 'auth':
       case 'quota':
       case 'unusable_answer':
+      case 'unsupported':
         return 'next';
       case 'timeout':
         // The gateway's own deadline (a route's per-target timeout, the provider's, REQUEST_TIMEOUT_MS):
@@ -253,7 +264,9 @@ function asGatewayError(thrown: unknown): GatewayError {
  */
 function countsAgainstProvider(error: GatewayError): boolean {
   if (!(error instanceof ProviderError)) return false;
-  return !['aborted', 'invalid_request', 'not_found', 'rate_limit', 'unusable_answer'].includes(error.reason);
+  return !['aborted', 'invalid_request', 'not_found', 'rate_limit', 'unusable_answer', 'unsupported'].includes(
+    error.reason,
+  );
 }
 
 function finalError(plan: RoutePlan, last: GatewayError | undefined): GatewayError {
