@@ -361,9 +361,7 @@ describe('Router', () => {
       a: [failure('server'), failure('server'), failure('server')],
       b: [cannot()],
     });
-    const error = await router
-      .execute(plan('fallback', 'a', 'b'), signal, failing.call)
-      .catch((e: RouteFailure) => e);
+    const error = await router.execute(plan('fallback', 'a', 'b'), signal, failing.call).catch((e: RouteFailure) => e);
     expect(failing.calls).toEqual(['a', 'a', 'a', 'b']);
     expect(error).toMatchObject({ fallbacks: 1, target: target('a'), error: { reason: 'server', status: 502 } });
     // The target that cannot take the request is not held against its provider.
