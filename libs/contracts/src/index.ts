@@ -6,3 +6,4 @@ export * from './objects';
 export * from './deadline';
 export * from './characters';
 export * from './json-schema';
+export * from './pattern-engine';

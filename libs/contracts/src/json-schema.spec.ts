@@ -2,13 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { GatewayError } from './errors';
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_PATTERN_INPUT_CHARS,
-  checkFormat,
-  compileSchema,
-  validateAgainst,
-  validateJsonSchemaDefinition,
-} from './json-schema';
+import { checkFormat, compileSchema, validateAgainst, validateJsonSchemaDefinition } from './json-schema';
+import { MAX_PATTERN_INPUT_CHARS, compilePattern } from './pattern-engine';
+import { EXPONENTIAL_PATTERNS, FORMERLY_REFUSED } from './schema-patterns.fixtures';
 
 const weather = {
   type: 'object',
@@ -231,21 +227,28 @@ describe('validateAgainst', () => {
 });
 
 describe('patterns that could stall the event loop', () => {
-  const evil = { type: 'object', properties: { name: { type: 'string', pattern: '^(a+)+$' } } };
+  /** `(a+)+` on 40 a's and a `!`: 2^40 steps on V8, which runs it for the lookahead. */
+  const evil = { type: 'object', properties: { name: { type: 'string', pattern: '^(?=a)(a+)+$' } } };
   const reply = { name: `${'a'.repeat(40)}!` };
 
-  it('refuses a schema values are checked against with a pattern that takes exponential time, naming the param', () => {
+  it('refuses a schema values are checked against with a pattern only V8 runs and that takes exponential time there, naming the param', () => {
     const error = thrown(() =>
       validateJsonSchemaDefinition(evil, 'response_format.json_schema.schema', { checksValues: true }),
     );
     expect(error).toMatchObject({ status: 400, param: 'response_format.json_schema.schema' });
     expect(error.message).toBe(
-      'response_format.json_schema.schema cannot be checked: the pattern "^(a+)+$" at $.properties.name.pattern ' +
+      'response_format.json_schema.schema cannot be checked: the pattern "^(?=a)(a+)+$" at $.properties.name.pattern ' +
         'can take exponential time to check: it repeats a part that itself varies in length (follow each of its ' +
-        'variable parts by a character that part cannot match, as in `^[a-z]+(-[a-z]+)*$` or `(\\s*,\\s*[a-z]+)*`).',
+        'variable parts by a character that part cannot match, as in `^[a-z]+(-[a-z]+)*$` or `(\\s*,\\s*[a-z]+)*`); ' +
+        'it has a lookahead `(?=...)`, so the linear-time engine cannot run it.',
     );
     // A schema only passed on (a tool that is not strict) is the provider's business.
     expect(() => validateJsonSchemaDefinition(evil, 'tools[0].function.parameters')).not.toThrow();
+    // So is one with a back-reference.
+    const backReference = { type: 'string', pattern: '^(a+)+\\1$' };
+    expect(
+      thrown(() => validateJsonSchemaDefinition(backReference, 'schema', { checksValues: true })).message,
+    ).toContain('it has a back-reference `\\1`, so the linear-time engine cannot run it');
   });
 
   it('never runs such a pattern: checking a value against its schema is a 400 at once, not seconds of work', () => {
@@ -256,33 +259,95 @@ describe('patterns that could stall the event loop', () => {
 
   it('reads patternProperties and propertyNames, not strings under const, enum, default or examples', () => {
     const checked = (schema: object) => () => validateJsonSchemaDefinition(schema, 'schema', { checksValues: true });
-    expect(checked({ type: 'object', patternProperties: { '^(\\w|\\d)+$': {} } })).toThrow(/patternProperties/);
-    expect(checked({ type: 'object', propertyNames: { pattern: '(a|aa)+$' } })).toThrow(/propertyNames\.pattern/);
+    expect(checked({ type: 'object', patternProperties: { '^(?!x)(\\w|\\d)+$': {} } })).toThrow(/patternProperties/);
+    expect(checked({ type: 'object', propertyNames: { pattern: '(?<=x)(a|aa)+$' } })).toThrow(/propertyNames\.pattern/);
     expect(
       checked({
         type: 'object',
-        properties: { pattern: { type: 'string', const: '(a+)+' } },
-        default: { pattern: '(a+)+' },
-        examples: [{ pattern: '(a+)+' }],
-        enum: [{ pattern: '(a+)+' }],
+        properties: { pattern: { type: 'string', const: '(?=a)(a+)+' } },
+        default: { pattern: '(?=a)(a+)+' },
+        examples: [{ pattern: '(?=a)(a+)+' }],
+        enum: [{ pattern: '(?=a)(a+)+' }],
       }),
     ).not.toThrow();
   });
 
-  it(`checks no text longer than ${MAX_PATTERN_INPUT_CHARS} characters against a pattern: the check fails, saying why`, () => {
-    const schema = { type: 'object', properties: { word: { type: 'string', pattern: '(cat|dog)+x' } } };
+  it.each(EXPONENTIAL_PATTERNS)(
+    'accepts %s, which re2js runs in linear time, and checks a 20,000-character text built to trip V8 with it',
+    (pattern) => {
+      const schema = { type: 'object', properties: { text: { type: 'string', pattern } } };
+      expect(() => validateJsonSchemaDefinition(schema, 'schema', { checksValues: true })).not.toThrow();
+      const limit = compilePattern(pattern).maxInputChars;
+      for (const unit of ['a', 'a1-', 'a=b;']) {
+        const text = `${unit.repeat(Math.ceil(20_000 / unit.length)).slice(0, Math.min(20_000, limit - 1))}!`;
+        const result = validateAgainst(schema, { text });
+        // V8 gives the same answer on the same shape, 12 characters long.
+        const short = `${unit.repeat(12).slice(0, 12)}!`;
+        expect(validateAgainst(schema, { text: short }).ok).toBe(new RegExp(pattern, 'u').test(short));
+        expect(result.ok || result.errors.includes('must match pattern')).toBe(true);
+      }
+    },
+  );
+
+  it(`checks no text longer than ${MAX_PATTERN_INPUT_CHARS} characters against a pattern V8 runs: the check fails, saying why`, () => {
+    const schema = { type: 'object', properties: { word: { type: 'string', pattern: '(?=c)(cat|dog)+x' } } };
     expect(validateAgainst(schema, { word: 'catdogx' })).toEqual({ ok: true });
     expect(validateAgainst(schema, { word: 'cat'.repeat(MAX_PATTERN_INPUT_CHARS / 3) })).toMatchObject({
       ok: false,
       errors: expect.stringContaining('must match pattern'),
     });
-    const started = performance.now();
+    expect(validateAgainst(schema, { word: 'catdog'.repeat(2_000) })).toEqual({
+      ok: false,
+      errors: `a text of 12000 characters is longer than the ${MAX_PATTERN_INPUT_CHARS} checked against a pattern`,
+    });
+  });
+
+  it('checks longer texts against a pattern re2js runs, up to a bound that shrinks as the pattern grows', () => {
+    const schema = { type: 'object', properties: { word: { type: 'string', pattern: '^(cat|dog)+x$' } } };
+    const limit = compilePattern('^(cat|dog)+x$').maxInputChars;
+    expect(limit).toBeGreaterThan(50_000);
+    expect(validateAgainst(schema, { word: `${'catdog'.repeat(8_000)}x` })).toEqual({ ok: true });
+    expect(validateAgainst(schema, { word: 'catdog'.repeat(8_000) })).toMatchObject({
+      ok: false,
+      errors: expect.stringContaining('must match pattern'),
+    });
     expect(validateAgainst(schema, { word: 'catdog'.repeat(100_000) })).toEqual({
       ok: false,
-      errors: `a text of 600000 characters is longer than the ${MAX_PATTERN_INPUT_CHARS} checked against a pattern`,
+      errors: `a text of 600000 characters is longer than the ${limit} checked against a pattern`,
     });
-    expect(performance.now() - started).toBeLessThan(100);
   });
+});
+
+/** A text each pattern of FORMERLY_REFUSED matches, and one it does not. */
+const FORMERLY_REFUSED_TEXTS: Array<[string, string]> = [
+  ['api.example.com', '-bad-.com'],
+  ['1.2.3-rc.1+build.5', '1.2'],
+  ['* * * * *', '* * *'],
+  ['0,30 9-17 * * 1-5', '0,30 9-17 * *'],
+  ['Émile Zola', 'émile zola'],
+  ['library/node:20-alpine', 'Library/Node'],
+  ['1h30m', '1x'],
+  ['1.5µs250ms', 'ms'],
+  ['ISBN 978-0-596-52068-7', 'ISBN 12'],
+  ['1-3,5,7-9', '1,,2'],
+  ['a=1;b;c=', ';'],
+  ['en-US, fr', 'EN'],
+];
+
+describe("patterns the safety analysis refused although safe (semver.org's...)", () => {
+  it.each(FORMERLY_REFUSED.map((pattern, i) => [pattern, ...FORMERLY_REFUSED_TEXTS[i]]))(
+    'accepts %s in a schema values are checked against, and checks values with it as V8 would',
+    (pattern, valid, invalid) => {
+      const schema = { type: 'object', properties: { value: { type: 'string', pattern } } };
+      expect(() => validateJsonSchemaDefinition(schema, 'schema', { checksValues: true })).not.toThrow();
+      expect([new RegExp(pattern, 'u').test(valid), new RegExp(pattern, 'u').test(invalid)]).toEqual([true, false]);
+      expect(validateAgainst(schema, { value: valid })).toEqual({ ok: true });
+      expect(validateAgainst(schema, { value: invalid })).toMatchObject({
+        ok: false,
+        errors: expect.stringContaining('$.value must match pattern'),
+      });
+    },
+  );
 });
 
 describe('compiled schemas in memory', () => {

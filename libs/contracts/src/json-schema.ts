@@ -6,6 +6,7 @@ import { fullFormats } from 'ajv-formats/dist/formats';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from './errors';
 import { nestsDeeperThan } from './objects';
+import { PatternInputTooLong, type SchemaPattern, compilePattern } from './pattern-engine';
 import { catastrophicPattern } from './regex-safety';
 
 /**
@@ -19,8 +20,10 @@ type Draft = '2020-12' | '2019-09' | 'draft-07';
 
 /**
  * A compiled schema, or why it is none. `unsafePattern` says why one of its
- * patterns is not run (see {@link catastrophicPattern}): a schema the gateway
- * checks values against must not have one.
+ * patterns is not run: one that only V8's backtracking engine can run (see
+ * pattern-engine.ts) and that can take exponential time there (see
+ * {@link catastrophicPattern}). A schema the gateway checks values against must
+ * not have one.
  */
 type Compiled = { ok: true; validate: ValidateFunction; unsafePattern?: string } | { ok: false; error: string };
 
@@ -48,35 +51,10 @@ const ROOT_ID = 'https://gateway.invalid/schema';
  */
 const COMPILES_PER_INSTANCE = 1_000;
 
-/**
- * Longest text a `pattern` (or `patternProperties`, `propertyNames`) is run on. V8
- * backtracks: a pattern not refused as exponential may still take time in the square
- * (or more) of its text's length (`(cat|dog)+x` on 18,000 characters: 0.3 s), and a
- * model's reply can be long. A longer text fails the check, saying why.
- */
-export const MAX_PATTERN_INPUT_CHARS = 10_000;
-
-/** A text longer than {@link MAX_PATTERN_INPUT_CHARS} met a pattern (thrown out of ajv's validator). */
-export class PatternInputTooLong extends Error {
-  constructor(readonly length: number) {
-    super(`a text of ${length} characters is longer than the ${MAX_PATTERN_INPUT_CHARS} checked against a pattern`);
-  }
-}
-
-/** ajv's `code.regExp`: the patterns it compiles, refusing to run on texts past {@link MAX_PATTERN_INPUT_CHARS}. */
-const boundedRegExp = Object.assign(
-  (pattern: string, flags: string) => {
-    const regExp = new RegExp(pattern, flags);
-    return {
-      test(text: string): boolean {
-        if (text.length > MAX_PATTERN_INPUT_CHARS) throw new PatternInputTooLong(text.length);
-        return regExp.test(text);
-      },
-      toString: () => regExp.toString(),
-    };
-  },
-  { code: 'boundedRegExp' },
-);
+/** ajv's `code.regExp`: each pattern on the engine that runs it in bounded time (see pattern-engine.ts). */
+const boundedRegExp = Object.assign((pattern: string, flags: string) => compilePattern(pattern, flags), {
+  code: 'boundedRegExp',
+});
 
 const instances = new Map<Draft, { ajv: Ajv; compiles: number }>();
 const byObject = new WeakMap<object, Compiled>();
@@ -188,6 +166,23 @@ function compileFresh(schema: Record<string, unknown>, draft: Draft): Compiled {
   }
 }
 
+/**
+ * Why `pattern` can take exponential time to run here, or `undefined`. Only one
+ * V8 runs can (see pattern-engine.ts), and only if the analysis says so.
+ */
+function exponentialBecause(pattern: string): string | undefined {
+  let compiled: SchemaPattern;
+  try {
+    compiled = compilePattern(pattern);
+  } catch {
+    // Not a pattern: ajv reports it where it compiles it, and runs it nowhere else.
+    return undefined;
+  }
+  if (compiled.engine === 'linear') return undefined;
+  const why = catastrophicPattern(pattern);
+  return why && `${why}; it has ${compiled.backtrackingBecause}, so the linear-time engine cannot run it`;
+}
+
 /** Keywords whose values are data, not schemas: a `pattern` key in them is no pattern. */
 const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
 
@@ -215,7 +210,7 @@ function unsafePatternIn(node: unknown, path: string): string | undefined {
           ? Object.keys(value)
           : [];
     for (const pattern of patterns) {
-      const why = catastrophicPattern(pattern);
+      const why = exponentialBecause(pattern);
       if (why) return `the pattern ${JSON.stringify(pattern)} at ${at} can take exponential time to check: ${why}`;
     }
     const found = unsafePatternIn(value, at);
@@ -282,8 +277,8 @@ export type SchemaValidation = { ok: true } | { ok: false; errors: string };
  * Checks a value against a schema; `errors` lists the problems as
  * `$.path message` (for a client, or for a repair prompt). An invalid schema, or
  * one with a pattern the gateway will not run, throws the same 400 as
- * {@link validateJsonSchemaDefinition} (param `schema`). A text longer than
- * {@link MAX_PATTERN_INPUT_CHARS} under a pattern fails the check.
+ * {@link validateJsonSchemaDefinition} (param `schema`). A text longer than its
+ * pattern's limit ({@link SchemaPattern.maxInputChars}) fails the check.
  */
 export function validateAgainst(schema: unknown, value: unknown): SchemaValidation {
   const compiled = compileSchema(schema);

@@ -16,6 +16,9 @@ import { type CharacterClass, type CharacterClassEscape, type RootNode, parse } 
  * A bounded repetition counts when the ways multiply past {@link MAX_WAYS}
  * (`(\d{1,3}){4}` is fine). Patterns slow in polynomial time (`\d*\d*\d*x` on a
  * long text) are not detected. Pure; the pattern is read with regjsparser.
+ *
+ * The gateway asks only about patterns that re2js cannot run (a lookaround, a
+ * back-reference...: see pattern-engine.ts); the rest run in linear time.
  */
 
 /** More ways than this of matching one text, by the estimate below, is too many. */
