@@ -1,3 +1,4 @@
+import { PatternInputTooLong, type SchemaPattern, compilePattern as compileForValidator } from '@app/contracts';
 import { parse, type AstNode } from 'regjsparser';
 
 /**
@@ -39,13 +40,14 @@ export interface Work {
   spend(units: number): void;
 }
 
-/** A quantifier that repeats more than this is not run: V8 takes time in proportion (`(a?){1000000000}` overflows its stack). */
+/** A quantifier that repeats more than this is not run: V8 (which runs such a pattern) takes time in proportion (`(a?){1000000000}` overflows its stack). */
 const MAX_REPEAT = 100_000;
 /** Patterns compiled once per process (a schema's patterns recur on request after request). */
 const MAX_CACHED_PATTERNS = 1_000;
 
 interface CompiledPattern {
-  matcher: RegExp;
+  /** The pattern as the validator runs it (re2js or V8: see the contracts' pattern-engine.ts). */
+  matcher: SchemaPattern;
   /** The syntax tree strings are planned from; `undefined` when regjsparser does not read the pattern. */
   root?: Node;
   /** What one test costs, besides the text's length: the pattern's size and repetition counts. */
@@ -69,9 +71,9 @@ function compilePattern(pattern: string): CompiledPattern | undefined {
 }
 
 function compileFresh(pattern: string): CompiledPattern | null {
-  let matcher: RegExp;
+  let matcher: SchemaPattern;
   try {
-    matcher = new RegExp(pattern, 'u');
+    matcher = compileForValidator(pattern, 'u');
   } catch {
     return null;
   }
@@ -103,9 +105,11 @@ export function testPattern(pattern: string, text: string, work: Work): boolean 
   work.spend(known.cost + text.length);
   try {
     return known.matcher.test(text);
-  } catch {
-    // V8 can still run out of stack on a pattern within the repetition limit.
-    return false;
+  } catch (error) {
+    // Past the pattern's length limit the validator fails the check; and V8 can still run
+    // out of stack on a pattern within the repetition limit.
+    if (error instanceof PatternInputTooLong || error instanceof RangeError) return false;
+    throw error;
   }
 }
 
