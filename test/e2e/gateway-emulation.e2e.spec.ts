@@ -704,8 +704,15 @@ describe('gateway emulation of tools and structured output', () => {
   });
 
   describe('patterns that could stall the gateway', () => {
-    /** The classic: `(a+)+` on 40 a's and a `!` backtracks 2^40 times. */
-    const evil = { type: 'object', properties: { name: { type: 'string', pattern: '^(a+)+$' } }, required: ['name'] };
+    /**
+     * The classic: `(a+)+` on 40 a's and a `!` backtracks 2^40 times on V8, which runs it here
+     * because of the lookahead (re2js, which runs the others, has none).
+     */
+    const evil = {
+      type: 'object',
+      properties: { name: { type: 'string', pattern: '^(?=a)(a+)+$' } },
+      required: ['name'],
+    };
     const evilReply = JSON.stringify({ name: `${'a'.repeat(40)}!` });
 
     it('refuses a schema the gateway would check a reply against with such a pattern, before any provider is called', async () => {
@@ -745,8 +752,9 @@ describe('gateway emulation of tools and structured output', () => {
           expect(res.status, res.text).toBe(400);
           expect(JSON.parse(res.text).error).toMatchObject({
             param,
-            message: expect.stringContaining('"^(a+)+$" at $.properties.name.pattern can take exponential time'),
+            message: expect.stringContaining('"^(?=a)(a+)+$" at $.properties.name.pattern can take exponential time'),
           });
+          expect(JSON.parse(res.text).error.message).toContain('it has a lookahead `(?=...)`');
           expect(performance.now() - started).toBeLessThan(1_000);
         }
         expect(upstream.requests.filter(isPost)).toHaveLength(0);
@@ -765,10 +773,61 @@ describe('gateway emulation of tools and structured output', () => {
       expect(res.choices[0].message.content).toBeTruthy();
     });
 
-    it('checks no text longer than 10,000 characters against a pattern: such a reply is repaired, as any invalid one', async () => {
+    /** semver.org's pattern: safe, but refused by the safety analysis until re2js ran it. */
+    const semver =
+      '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)' +
+      '(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$';
+    const release = {
+      type: 'object',
+      properties: {
+        version: { type: 'string', pattern: semver },
+        timeout: { type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s))+$' },
+      },
+      required: ['version', 'timeout'],
+    };
+
+    it("checks replies against patterns the safety analysis refused although safe (semver.org's), on chat and /v1/generate/structured", async () => {
+      upstream.enqueue(
+        { match: isPost, text: JSON.stringify({ version: '1.2', timeout: '1s500ms' }) },
+        { match: isPost, text: JSON.stringify({ version: '1.2.3-rc.1+build.5', timeout: '1s500ms' }) },
+      );
+      const res = await post('/v1/generate/structured', { model: 'plain/small', prompt: 'a release', schema: release });
+      expect(res.status, res.text).toBe(200);
+      expect(JSON.parse(res.text).object).toEqual({ version: '1.2.3-rc.1+build.5', timeout: '1s500ms' });
+      const repair = upstream.requests.filter(isPost).at(-1)!.body as { messages: Array<{ content: string }> };
+      expect(repair.messages.at(-1)!.content).toContain('$.version must match pattern');
+
+      upstream.enqueue({ match: isPost, text: JSON.stringify({ version: '2.0.0', timeout: '30s' }) });
+      const chat = await client.chat.completions.create({
+        model: 'plain/small',
+        messages: ask,
+        response_format: { type: 'json_schema', json_schema: { name: 'release', schema: release, strict: true } },
+      });
+      expect(JSON.parse(chat.choices[0].message.content!)).toEqual({ version: '2.0.0', timeout: '30s' });
+    });
+
+    it('runs a pattern V8 takes exponential time on in linear time: a 20,000-character reply built to trip it is checked, then repaired', async () => {
       const schema = {
         type: 'object',
-        properties: { word: { type: 'string', pattern: '^(cat|dog)+$' } },
+        properties: { name: { type: 'string', pattern: '^(a+)+$' } },
+        required: ['name'],
+      };
+      upstream.enqueue(
+        { match: isPost, text: JSON.stringify({ name: `${'a'.repeat(20_000)}!` }) },
+        { match: isPost, text: JSON.stringify({ name: 'aaa' }) },
+      );
+      const res = await post('/v1/generate/structured', { model: 'plain/small', prompt: 'a name', schema });
+      expect(res.status, res.text).toBe(200);
+      expect(JSON.parse(res.text).object).toEqual({ name: 'aaa' });
+      const repair = upstream.requests.filter(isPost).at(-1)!.body as { messages: Array<{ content: string }> };
+      expect(repair.messages.at(-1)!.content).toContain('$.name must match pattern');
+      expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
+    });
+
+    it('checks no text longer than 10,000 characters against a pattern V8 runs: such a reply is repaired, as any invalid one', async () => {
+      const schema = {
+        type: 'object',
+        properties: { word: { type: 'string', pattern: '^(?=c|d)(cat|dog)+$' } },
         required: ['word'],
       };
       upstream.enqueue(
@@ -778,10 +837,31 @@ describe('gateway emulation of tools and structured output', () => {
       const res = await post('/v1/generate/structured', { model: 'plain/small', prompt: 'a word', schema });
       expect(res.status, res.text).toBe(200);
       expect(JSON.parse(res.text).object).toEqual({ word: 'catdog' });
-      const repair = upstream.requests.filter(isPost)[1].body as { messages: Array<{ content: string }> };
+      const repair = upstream.requests.filter(isPost).at(-1)!.body as { messages: Array<{ content: string }> };
       expect(repair.messages.at(-1)!.content).toContain(
         'a text of 12000 characters is longer than the 10000 checked against a pattern',
       );
+    });
+
+    it('checks longer texts against a pattern re2js runs, up to 100,000 characters', async () => {
+      const schema = {
+        type: 'object',
+        properties: { word: { type: 'string', pattern: '^(cat|dog)+$' } },
+        required: ['word'],
+      };
+      upstream.enqueue(
+        { match: isPost, text: JSON.stringify({ word: 'catdog'.repeat(2_000) }) },
+        { match: isPost, text: JSON.stringify({ word: 'catdog'.repeat(20_000) }) },
+        { match: isPost, text: JSON.stringify({ word: 'catdog' }) },
+      );
+      const first = await post('/v1/generate/structured', { model: 'plain/small', prompt: 'a word', schema });
+      expect(first.status, first.text).toBe(200);
+      expect(JSON.parse(first.text).object).toEqual({ word: 'catdog'.repeat(2_000) });
+      const second = await post('/v1/generate/structured', { model: 'plain/small', prompt: 'a word', schema });
+      expect(second.status, second.text).toBe(200);
+      expect(JSON.parse(second.text).object).toEqual({ word: 'catdog' });
+      const repair = upstream.requests.filter(isPost).at(-1)!.body as { messages: Array<{ content: string }> };
+      expect(repair.messages.at(-1)!.content).toMatch(/a text of 120000 characters is longer than the \d+ checked/);
     });
   });
 });
