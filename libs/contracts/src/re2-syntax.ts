@@ -108,8 +108,9 @@ class Untranslatable extends Error {}
 
 function propertyText(escape: UnicodePropertyEscape): string {
   const name = unicodePropertyName(escape.value);
-  if (name === undefined)
+  if (name === undefined) {
     throw new Untranslatable(`the Unicode property escape \`${escape.raw}\` (not one RE2 has as V8 has it)`);
+  }
   return `\\${escape.negative ? 'P' : 'p'}{${name}}`;
 }
 
