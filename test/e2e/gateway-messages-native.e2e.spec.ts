@@ -195,15 +195,17 @@ describe('gateway Messages API, natively on Anthropic', () => {
     expect(chatCalls()).toHaveLength(2);
   });
 
-  it('a server tool on a fallback that cannot take it fails that target cleanly (400 naming tools[0].type)', async () => {
+  it('a server tool on a fallback that cannot take it passes that target over: the failure of the one that can is the answer', async () => {
     anthropicFake.enqueue({ status: 500, times: 2 });
     const error = await client.messages
       .create({ ...search, model: 'claude-then-gpt', messages: [{ role: 'user', content: 'node release' }] })
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((error as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
+    // Anthropic's 500s are the answer (a 502), not the fallback's "cannot serve this" 400, which Claude Code would not retry.
+    expect(error).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((error as InstanceType<typeof Anthropic.InternalServerError>).status).toBe(502);
+    expect((error as InstanceType<typeof Anthropic.InternalServerError>).error).toMatchObject({
       type: 'error',
-      error: { type: 'invalid_request_error', param: 'tools[0].type', message: expect.stringContaining('openai') },
+      error: { type: 'api_error' },
     });
     expect(chatCalls()).toHaveLength(0);
 
