@@ -36,6 +36,11 @@ export interface GatewayErrorOptions {
   status?: number;
   /** Extra response headers (rate-limit headers on a 429, for instance). */
   headers?: Record<string, string>;
+  /**
+   * The provider's own code for an error it blames on the request (`context_length_exceeded`),
+   * sent as the body's `code` in place of the gateway's: clients act on it.
+   */
+  providerCode?: string;
   cause?: unknown;
 }
 
@@ -44,6 +49,7 @@ export class GatewayError extends Error {
   readonly param: string | null;
   readonly retryAfter?: number;
   readonly headers?: Record<string, string>;
+  readonly providerCode?: string;
   private readonly statusOverride?: number;
 
   constructor(
@@ -56,6 +62,7 @@ export class GatewayError extends Error {
     this.param = options.param ?? null;
     this.retryAfter = options.retryAfter;
     this.headers = options.headers;
+    this.providerCode = options.providerCode;
     this.statusOverride = options.status;
   }
 
@@ -67,8 +74,13 @@ export class GatewayError extends Error {
     return ERROR_CODES[this.code].type;
   }
 
+  /** The `code` of the error body: the provider's own when it gave one, else the gateway's. */
+  get wireCode(): string {
+    return this.providerCode ?? this.code;
+  }
+
   toEnvelope(): ErrorEnvelope {
-    return errorEnvelope(this.message, this.type, this.code, this.param);
+    return errorEnvelope(this.message, this.type, this.wireCode, this.param);
   }
 }
 

@@ -4,6 +4,7 @@ import * as OpenAISdk from 'openai';
 import { describe, expect, it } from 'vitest';
 import { normalizeAnthropicError } from './anthropic/anthropic.errors';
 import {
+  fromUpstreamHttpError,
   isClientAbort,
   isRetryable,
   normalizeProviderError,
@@ -255,6 +256,21 @@ describe('normalizeProviderError', () => {
       ctx,
     );
     expect(error.message).toBe('bad header Bearer [redacted] and key=[redacted]');
+  });
+
+  it("sends the provider's own code of an error it blames on the request, not of one that is the gateway's", () => {
+    const context = { message: 'maximum context length exceeded', param: 'messages', code: 'context_length_exceeded' };
+    const tooLong = normalizeProviderError(openai(400, { error: context }), ctx);
+    expect(tooLong.toEnvelope().error).toMatchObject({ code: 'context_length_exceeded', param: 'messages' });
+    expect(tooLong.code).toBe('invalid_request_error');
+    const withoutCode = normalizeProviderError(openai(400, { error: { message: 'Invalid temperature' } }), ctx);
+    expect(withoutCode.toEnvelope().error.code).toBe('invalid_request_error');
+    // Gemini repeats the HTTP status as its code: nothing a client can act on.
+    const rawBody = JSON.stringify([{ error: { code: 400, message: 'Bad', status: 'INVALID_ARGUMENT' } }]);
+    const gemini = fromUpstreamHttpError({ status: 400, rawBody, cause: undefined }, ctx);
+    expect(gemini.toEnvelope().error.code).toBe('invalid_request_error');
+    const payment = normalizeProviderError(openai(402, { error: { message: 'No credit', code: 'no_credit' } }), ctx);
+    expect(payment.toEnvelope().error.code).toBe('upstream_error');
   });
 
   it('keeps gateway errors as they are', () => {

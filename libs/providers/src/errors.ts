@@ -233,14 +233,25 @@ function rateLimited(
   );
 }
 
-/** 4xx blamed on the request: the provider's status and message go back to the client. */
+/**
+ * A code a client can act on (`context_length_exceeded`); not an HTTP status repeated as
+ * one (Gemini's `"code": 400`).
+ */
+function namedCode(code: string | undefined): string | undefined {
+  return code !== undefined && /[a-z]/i.test(code) ? code : undefined;
+}
+
+/**
+ * 4xx blamed on the request: the provider's status, message, `param` and `code` go back to
+ * the client (a 4xx of another status is the gateway's problem: a 502 with its own code).
+ */
 function clientSideError(
   status: number,
   message: string,
   info: UpstreamBodyInfo,
   details: ProviderErrorDetails,
 ): ProviderError {
-  const options = { ...details, param: info.param ?? null };
+  const options = { ...details, param: info.param ?? null, providerCode: namedCode(info.code) };
   switch (status) {
     case 400:
     case 422:
@@ -259,6 +270,7 @@ function clientSideError(
     default:
       return new ProviderError('upstream_error', `provider '${details.provider}' answered HTTP ${status}: ${message}`, {
         ...options,
+        providerCode: undefined,
         reason: status === 402 ? 'quota' : 'invalid_request',
       });
   }

@@ -81,7 +81,7 @@ export function anthropicErrorBody(error: GatewayError) {
       type: ANTHROPIC_ERROR_TYPES[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error'),
       message: error.message,
       param: error.param,
-      code: error.code,
+      code: error.wireCode,
     },
   };
 }
