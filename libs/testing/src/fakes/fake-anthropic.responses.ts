@@ -8,7 +8,7 @@ import {
   countTokens,
   type JsonRecord,
   type JsonValue,
-  pickTool,
+  pickTools,
   sampleFromSchema,
   splitEvery,
   splitWords,
@@ -223,11 +223,18 @@ function planToolUse(body: JsonRecord, userText: string, id: string): { blocks: 
   if (tools.length === 0 || choice.type === 'none') return undefined;
   const forced = choice.type === 'any' || choice.type === 'tool';
   if (!forced && !TOOL_TRIGGER.test(userText)) return undefined;
-  const tool = pickTool(tools, userText, choice.type === 'tool' ? asString(choice.name) : undefined);
-  if (!tool) return undefined;
-  const use: AnthropicBlock = { type: 'tool_use', id, name: tool.name, input: tool.input };
-  // With tool_choice auto Claude usually says something first; forced choices answer with the tool only.
-  return { blocks: forced ? [use] : [{ type: 'text', text: `I'll use the ${tool.name} tool.` }, use] };
+  const parallel = choice.disable_parallel_tool_use !== true;
+  const picked = pickTools(tools, userText, choice.type === 'tool' ? asString(choice.name) : undefined, parallel);
+  if (picked.length === 0) return undefined;
+  const uses = picked.map((tool, i): AnthropicBlock => ({
+    type: 'tool_use',
+    id: i === 0 ? id : `${id}_${i}`,
+    name: tool.name,
+    input: tool.input,
+  }));
+  // With tool_choice auto Claude usually says something first; forced choices answer with the tools only.
+  const names = picked.map((tool) => tool.name).join(' and ');
+  return { blocks: forced ? uses : [{ type: 'text', text: `I'll use the ${names} tool.` }, ...uses] };
 }
 
 function fullUsage(usage: AnthropicUsage): JsonRecord {

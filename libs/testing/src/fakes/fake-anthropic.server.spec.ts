@@ -95,6 +95,27 @@ describe('FakeAnthropicServer with the official @anthropic-ai/sdk client', () =>
     expect(JSON.parse(partial)).toEqual({ city: 'sample city' });
   });
 
+  it('uses each tool a prompt names in one turn, unless parallel tool use is disabled', async () => {
+    const time = {
+      name: 'get_time',
+      input_schema: { type: 'object' as const, properties: { tz: { type: 'string' } } },
+    };
+    const ask = {
+      model: 'claude-sonnet-4-20250514',
+      max_tokens: 100,
+      tools: [...tools, time],
+      messages: [{ role: 'user' as const, content: 'please call tool get_time and get_weather' }],
+    };
+    const uses = (content: Anthropic.ContentBlock[]) => content.flatMap((b) => (b.type === 'tool_use' ? [b.name] : []));
+    const msg = await client.messages.stream(ask).finalMessage();
+    expect(uses(msg.content)).toEqual(['get_time', 'get_weather']);
+    const single = await client.messages.create({
+      ...ask,
+      tool_choice: { type: 'auto', disable_parallel_tool_use: true },
+    });
+    expect(uses(single.content)).toEqual(['get_time']);
+  });
+
   it('thinks first when thinking is on, and checks the thinking it gets back as Anthropic does', async () => {
     const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
     const ask = { model: 'm', max_tokens: 2048, thinking, tools };

@@ -72,10 +72,23 @@ export function stopList(value: unknown): string[] {
   return asArray(value).filter((s): s is string => typeof s === 'string');
 }
 
-/** Picks the tool to call: the forced one, else one named in the prompt, else the first. */
-export function pickTool<T extends { name: string }>(tools: T[], prompt: string, forced?: string): T | undefined {
-  if (forced !== undefined) return tools.find((t) => t.name === forced);
-  return tools.find((t) => prompt.includes(t.name)) ?? tools[0];
+/**
+ * The tools to call in one turn: the forced one; else each offered tool the prompt
+ * names, in the order it names them (parallel tool calls, as OpenAI and Claude make
+ * them), only the first of them when `parallel` is false; else the first tool.
+ */
+export function pickTools<T extends { name: string }>(
+  tools: T[],
+  prompt: string,
+  forced: string | undefined,
+  parallel: boolean,
+): T[] {
+  if (forced !== undefined) return tools.filter((t) => t.name === forced).slice(0, 1);
+  const named = tools
+    .filter((t) => prompt.includes(t.name))
+    .sort((a, b) => prompt.indexOf(a.name) - prompt.indexOf(b.name));
+  if (named.length === 0) return tools.slice(0, 1);
+  return parallel ? named : named.slice(0, 1);
 }
 
 /** A value that conforms (roughly but plausibly) to a JSON Schema. */

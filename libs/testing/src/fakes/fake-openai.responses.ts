@@ -7,7 +7,7 @@ import {
   countTokens,
   isRecord,
   type JsonRecord,
-  pickTool,
+  pickTools,
   sampleFromSchema,
   splitEvery,
   splitWords,
@@ -34,10 +34,13 @@ export interface ToolCallPlan {
 /** What the fake "model" decided to answer to one chat request. */
 export interface ChatPlan {
   text: string | null;
-  toolCall?: ToolCallPlan;
+  /** The tool calls of the turn: several when the prompt names several tools (parallel calls). */
+  toolCalls?: ToolCallPlan[];
   finishReason: 'stop' | 'length' | 'tool_calls';
   usage: JsonRecord;
   choices: number;
+  /** With `logprobs: true`: how many `top_logprobs` each token lists (0 when not asked). */
+  topLogprobs?: number;
   /** Thinking given before the answer, and the field that carries it. */
   reasoning?: { text: string; field: 'reasoning_content' | 'reasoning' };
 }
@@ -96,10 +99,10 @@ export function planChat(body: JsonRecord, overrideText: string | undefined, cal
   const lastUser = contentText([...messages].reverse().find((m) => m.role === 'user')?.content);
   const cacheHint = hasCacheHint(body, messages);
   const choices = Math.max(1, asNumber(body.n) ?? 1);
-  const toolCall = planToolCall(body, last, lastUser, callId);
-  if (toolCall) {
-    const usage = openAIUsage(promptText, toolCall.name + toolCall.arguments, cacheHint);
-    return { text: null, toolCall, finishReason: 'tool_calls', usage, choices };
+  const toolCalls = planToolCalls(body, last, lastUser, callId);
+  if (toolCalls.length > 0) {
+    const usage = openAIUsage(promptText, toolCalls.map((c) => c.name + c.arguments).join(''), cacheHint);
+    return { text: null, toolCalls, finishReason: 'tool_calls', usage, choices };
   }
   const raw =
     last.role === 'tool'
@@ -108,22 +111,45 @@ export function planChat(body: JsonRecord, overrideText: string | undefined, cal
   const maxTokens = asNumber(body.max_completion_tokens) ?? asNumber(body.max_tokens);
   const limited = applyLimits(raw, maxTokens, stopList(body.stop));
   const finishReason = limited.reason === 'length' ? 'length' : 'stop';
-  return { text: limited.text, finishReason, usage: openAIUsage(promptText, limited.text, cacheHint), choices };
+  const usage = openAIUsage(promptText, limited.text, cacheHint);
+  const topLogprobs = body.logprobs === true ? (asNumber(body.top_logprobs) ?? 0) : undefined;
+  return { text: limited.text, finishReason, usage, choices, ...(topLogprobs === undefined ? {} : { topLogprobs }) };
 }
 
-function planToolCall(body: JsonRecord, last: JsonRecord, lastUser: string, id: string): ToolCallPlan | undefined {
+function planToolCalls(body: JsonRecord, last: JsonRecord, lastUser: string, id: string): ToolCallPlan[] {
   const tools = asArray(body.tools)
     .map(asRecord)
     .filter((t) => t.type === 'function' && isRecord(t.function))
     .map((t) => ({ name: String(asRecord(t.function).name), parameters: asRecord(t.function).parameters }));
   const choice = body.tool_choice;
-  if (tools.length === 0 || choice === 'none') return undefined;
+  if (tools.length === 0 || choice === 'none') return [];
   const forcedName = asString(asRecord(asRecord(choice).function).name);
   const forced = choice === 'required' || forcedName !== undefined;
-  if (!forced && !(last.role === 'user' && TOOL_TRIGGER.test(lastUser))) return undefined;
-  const tool = pickTool(tools, lastUser, forcedName);
-  if (!tool) return undefined;
-  return { id, name: tool.name, arguments: JSON.stringify(sampleFromSchema(tool.parameters ?? {})) };
+  if (!forced && !(last.role === 'user' && TOOL_TRIGGER.test(lastUser))) return [];
+  return pickTools(tools, lastUser, forcedName, body.parallel_tool_calls !== false).map((tool, i) => ({
+    id: i === 0 ? id : `${id}_${i}`,
+    name: tool.name,
+    arguments: JSON.stringify(sampleFromSchema(tool.parameters ?? {})),
+  }));
+}
+
+/**
+ * OpenAI's `logprobs.content` entries for pieces of text: the sampled token with its
+ * log probability and UTF-8 bytes, and `top` alternatives (the sampled token first).
+ */
+export function tokenLogprobs(pieces: string[], top: number): JsonRecord[] {
+  const entry = (token: string, logprob: number): JsonRecord => ({
+    token,
+    logprob,
+    bytes: [...Buffer.from(token, 'utf8')],
+  });
+  return pieces.map((token) => {
+    const logprob = -((token.length % 5) + 1) / 100;
+    const alternatives = Array.from({ length: Math.max(0, top - 1) }, (_, j) =>
+      entry(`${token}#${j + 1}`, logprob - j - 1),
+    );
+    return { ...entry(token, logprob), top_logprobs: top > 0 ? [entry(token, logprob), ...alternatives] : [] };
+  });
 }
 
 function jsonReply(format: unknown, lastUser: string): string | undefined {
@@ -136,11 +162,20 @@ function jsonReply(format: unknown, lastUser: string): string | undefined {
 function assistantMessage(plan: ChatPlan): JsonRecord {
   const message: JsonRecord = { role: 'assistant', content: plan.text, refusal: null, annotations: [] };
   if (plan.reasoning) message[plan.reasoning.field] = plan.reasoning.text;
-  if (plan.toolCall) {
-    const { id, name, arguments: args } = plan.toolCall;
-    message.tool_calls = [{ id, type: 'function', function: { name, arguments: args } }];
+  if (plan.toolCalls) {
+    message.tool_calls = plan.toolCalls.map(({ id, name, arguments: args }) => ({
+      id,
+      type: 'function',
+      function: { name, arguments: args },
+    }));
   }
   return message;
+}
+
+/** A choice's `logprobs`: `null` unless asked for, as OpenAI answers. */
+function choiceLogprobs(plan: ChatPlan, pieces: string[]): JsonRecord | null {
+  if (plan.topLogprobs === undefined) return null;
+  return { content: tokenLogprobs(pieces, plan.topLogprobs), refusal: null };
 }
 
 export function chatCompletionBody(plan: ChatPlan, meta: ResponseMeta): JsonRecord {
@@ -152,7 +187,7 @@ export function chatCompletionBody(plan: ChatPlan, meta: ResponseMeta): JsonReco
     choices: Array.from({ length: plan.choices }, (_, index) => ({
       index,
       message: assistantMessage(plan),
-      logprobs: null,
+      logprobs: choiceLogprobs(plan, splitWords(plan.text ?? '')),
       finish_reason: plan.finishReason,
     })),
     usage: plan.usage,
@@ -161,39 +196,61 @@ export function chatCompletionBody(plan: ChatPlan, meta: ResponseMeta): JsonReco
   };
 }
 
-/** The chunk sequence OpenAI streams: role, content or tool-call deltas, finish, usage, `[DONE]`. */
+/**
+ * The chunk sequence OpenAI streams: role, content or tool-call deltas (each call's id and
+ * name, then its argument fragments, one call after the other), finish, usage, `[DONE]`.
+ * With `n` > 1 the choices' chunks take turns, each carrying its `index`, as OpenAI's do.
+ */
 export function chatCompletionEvents(plan: ChatPlan, meta: ResponseMeta, includeUsage: boolean): SseEvent[] {
-  const chunk = (delta: JsonRecord, finishReason: string | null = null): SseEvent => ({
+  const perChoice = Array.from({ length: plan.choices }, (_, index) => choiceChunks(plan, index));
+  const chunk = (choice: JsonRecord): SseEvent => ({
     data: {
       id: meta.id,
       object: 'chat.completion.chunk',
       created: meta.created,
       model: meta.model,
       system_fingerprint: 'fp_fake',
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      choices: [choice],
       ...(includeUsage ? { usage: null } : {}),
     },
   });
   const events: SseEvent[] = [];
+  for (let step = 0; step < Math.max(...perChoice.map((c) => c.length)); step++) {
+    for (const choices of perChoice) if (step < choices.length) events.push(chunk(choices[step]));
+  }
+  return finishStream(events, meta, 'chat.completion.chunk', includeUsage ? plan.usage : undefined);
+}
+
+/** One choice's stream: its `choices[]` entries in order, the finish last. */
+function choiceChunks(plan: ChatPlan, index: number): JsonRecord[] {
+  const choice = (delta: JsonRecord, finishReason: string | null = null, logprobs: unknown = null): JsonRecord => ({
+    index,
+    delta,
+    logprobs,
+    finish_reason: finishReason,
+  });
+  const out: JsonRecord[] = [];
   if (plan.reasoning) {
     // As DeepSeek streams it: thinking deltas with a null content, before the answer's.
     const { field, text } = plan.reasoning;
-    events.push(chunk({ role: 'assistant', content: null, [field]: '' }));
-    for (const piece of splitWords(text)) events.push(chunk({ content: null, [field]: piece }));
+    out.push(choice({ role: 'assistant', content: null, [field]: '' }));
+    for (const piece of splitWords(text)) out.push(choice({ content: null, [field]: piece }));
   }
-  if (plan.toolCall) {
-    const { id, name, arguments: args } = plan.toolCall;
-    const call = { index: 0, id, type: 'function', function: { name, arguments: '' } };
-    events.push(chunk({ role: 'assistant', content: null, tool_calls: [call] }));
-    for (const piece of splitEvery(args, 8)) {
-      events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+  if (plan.toolCalls) {
+    for (const [i, { id, name, arguments: args }] of plan.toolCalls.entries()) {
+      const call = { index: i, id, type: 'function', function: { name, arguments: '' } };
+      out.push(choice(i === 0 ? { role: 'assistant', content: null, tool_calls: [call] } : { tool_calls: [call] }));
+      for (const piece of splitEvery(args, 8)) {
+        out.push(choice({ tool_calls: [{ index: i, function: { arguments: piece } }] }));
+      }
     }
   } else {
-    events.push(chunk({ role: 'assistant', content: '', refusal: null }));
-    for (const piece of splitWords(plan.text ?? '')) events.push(chunk({ content: piece }));
+    out.push(choice({ role: 'assistant', content: '', refusal: null }, null, choiceLogprobs(plan, [])));
+    for (const piece of splitWords(plan.text ?? ''))
+      out.push(choice({ content: piece }, null, choiceLogprobs(plan, [piece])));
   }
-  events.push(chunk({}, plan.finishReason));
-  return finishStream(events, meta, 'chat.completion.chunk', includeUsage ? plan.usage : undefined);
+  out.push(choice({}, plan.finishReason));
+  return out;
 }
 
 function finishStream(events: SseEvent[], meta: ResponseMeta, object: string, usage?: JsonRecord): SseEvent[] {

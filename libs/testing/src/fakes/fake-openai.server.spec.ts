@@ -148,6 +148,71 @@ describe('FakeOpenAIServer with the official openai client', () => {
     expect(res.choices[0].message.content).toBe('Tool result: sunny, 21C');
   });
 
+  it('calls each tool a prompt names in one turn, streamed one after the other, unless parallel_tool_calls is false', async () => {
+    const timeTool: OpenAI.Chat.ChatCompletionTool = {
+      type: 'function',
+      function: { name: 'get_time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } },
+    };
+    const ask = {
+      model: 'gpt-4o',
+      messages: [{ role: 'user' as const, content: 'call tool get_time, then get_weather' }],
+      tools: [weatherTool, timeTool],
+    };
+    const names = (calls: OpenAI.ChatCompletionMessageToolCall[] | undefined) =>
+      (calls ?? []).map((c) => (c.type === 'function' ? c.function.name : c.type));
+    const json = await client.chat.completions.create(ask);
+    expect(names(json.choices[0].message.tool_calls)).toEqual(['get_time', 'get_weather']);
+    expect(new Set(json.choices[0].message.tool_calls?.map((c) => c.id)).size).toBe(2);
+    const stream = await client.chat.completions.create({ ...ask, stream: true });
+    const order: Array<number | undefined> = [];
+    for await (const chunk of stream)
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) order.push(call.index);
+    expect(order).toEqual([...order].sort());
+    expect(new Set(order)).toEqual(new Set([0, 1]));
+    const single = await client.chat.completions.create({ ...ask, parallel_tool_calls: false });
+    expect(names(single.choices[0].message.tool_calls)).toEqual(['get_time']);
+  });
+
+  it('streams n choices taking turns, each with its index and finish', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'two of them' }],
+      n: 2,
+      stream: true,
+    });
+    const texts = ['', ''];
+    const finishes: Array<string | null> = [null, null];
+    const indexes: number[] = [];
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        indexes.push(choice.index);
+        texts[choice.index] += choice.delta.content ?? '';
+        finishes[choice.index] = choice.finish_reason ?? finishes[choice.index];
+      }
+    }
+    expect(texts).toEqual(['Echo: two of them', 'Echo: two of them']);
+    expect(finishes).toEqual(['stop', 'stop']);
+    expect(indexes.slice(0, 4)).toEqual([0, 1, 0, 1]);
+  });
+
+  it('gives logprobs when asked, in JSON and per streamed piece, top_logprobs the sampled token first', async () => {
+    const ask = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: 'hi there' }] };
+    expect((await client.chat.completions.create(ask)).choices[0].logprobs).toBeNull();
+    const json = await client.chat.completions.create({ ...ask, logprobs: true, top_logprobs: 2 });
+    const content = json.choices[0].logprobs?.content ?? [];
+    expect(content.map((t) => t.token).join('')).toBe(json.choices[0].message.content);
+    for (const token of content) {
+      expect(token.logprob).toBeLessThan(0);
+      expect(token.bytes).toEqual([...Buffer.from(token.token)]);
+      expect(token.top_logprobs).toHaveLength(2);
+      expect(token.top_logprobs[0]).toMatchObject({ token: token.token, logprob: token.logprob });
+    }
+    const streamed = await client.chat.completions
+      .stream({ ...ask, logprobs: true, top_logprobs: 2 })
+      .finalChatCompletion();
+    expect(streamed.choices[0].logprobs?.content).toEqual(content);
+  });
+
   it('answers json_schema with an object built from the schema', async () => {
     const res = await client.chat.completions.create({
       model: 'gpt-4o',
