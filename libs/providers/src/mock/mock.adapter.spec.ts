@@ -127,6 +127,40 @@ describe('MockAdapter', () => {
     expect(chunks.at(-2)?.choices[0].finish_reason).toBe('tool_calls');
   });
 
+  it('calls each tool the prompt names in one turn, in its order; one with parallel_tool_calls false', async () => {
+    const time = { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object' } } };
+    const both = ask('call tool get_time and get_weather', { tools: [weather, time] });
+    const message = (await mock.chat(both, callContext())).choices[0].message;
+    expect(message.tool_calls?.map((call) => call.type === 'function' && call.function.name)).toEqual([
+      'get_time',
+      'get_weather',
+    ]);
+    expect(new Set(message.tool_calls?.map((call) => call.id)).size).toBe(2);
+    const chunks = await collect(mock.chatStream(both, callContext()));
+    const deltas = chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []);
+    expect(deltas.map((delta) => [delta.index, delta.function?.name])).toEqual([
+      [0, 'get_time'],
+      [0, undefined],
+      [1, 'get_weather'],
+      [1, undefined],
+    ]);
+    const single = await mock.chat({ ...both, parallel_tool_calls: false }, callContext());
+    expect(single.choices[0].message.tool_calls).toHaveLength(1);
+    const results = await mock.chat(
+      {
+        ...both,
+        messages: [
+          ...both.messages,
+          { role: 'assistant', content: null, tool_calls: message.tool_calls },
+          { role: 'tool', tool_call_id: 'a', content: 'Noon' },
+          { role: 'tool', tool_call_id: 'b', content: 'Rain' },
+        ],
+      },
+      callContext(),
+    );
+    expect(results.choices[0].message.content).toBe('[mock] tool result: Noon; Rain');
+  });
+
   it('stops streaming with the abort marker when the client goes away', async () => {
     const controller = new AbortController();
     const error = await (async () => {

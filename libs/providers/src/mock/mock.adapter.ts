@@ -162,14 +162,13 @@ function finishOf(reply: MockReply): ChatFinishReason {
   return reply.kind === 'tool' ? 'tool_calls' : 'stop';
 }
 
-/** A reply as stream deltas: the tool call (name, then arguments), or the text word by word. */
+/** A reply as stream deltas: each tool call in turn (name, then arguments), or the text word by word. */
 function replyDeltas(reply: MockReply): ChatChunkDelta[] {
   if (reply.kind === 'text') return words(reply.text).map((content) => ({ content }));
-  const { id, name } = reply;
-  return [
-    { tool_calls: [{ index: 0, id, type: 'function', function: { name, arguments: '' } }] },
-    { tool_calls: [{ index: 0, function: { arguments: reply.arguments } }] },
-  ];
+  return reply.calls.flatMap(({ id, name, arguments: args }, index): ChatChunkDelta[] => [
+    { tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] },
+    { tool_calls: [{ index, function: { arguments: args } }] },
+  ]);
 }
 
 /** Built-in deterministic provider: no network, clearly labelled `[mock]`. */
@@ -290,7 +289,11 @@ export class MockAdapter implements ProviderAdapter {
       role: 'assistant',
       content: null,
       refusal: null,
-      tool_calls: [{ id: reply.id, type: 'function', function: { name: reply.name, arguments: reply.arguments } }],
+      tool_calls: reply.calls.map(({ id, name, arguments: args }) => ({
+        id,
+        type: 'function' as const,
+        function: { name, arguments: args },
+      })),
     };
   }
 

@@ -3,7 +3,14 @@ import { sampleFromSchema } from './json-from-schema';
 
 /** Pure, deterministic decisions of the mock provider. */
 
-export type MockReply = { kind: 'text'; text: string } | { kind: 'tool'; id: string; name: string; arguments: string };
+export interface MockCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** A text, or the tool calls of one turn (several when the prompt names several tools). */
+export type MockReply = { kind: 'text'; text: string } | { kind: 'tool'; calls: MockCall[] };
 
 export const MOCK_PREFIX = '[mock]';
 
@@ -50,17 +57,46 @@ function functionTools(req: ChatRequest): ChatFunctionTool[] {
   return (req.tools ?? []).filter((tool): tool is ChatFunctionTool => tool.type === 'function');
 }
 
-/** The tool to call, or none: forced by tool_choice, or asked for with "call tool". */
-function chooseTool(req: ChatRequest, text: string): ChatFunctionTool | undefined {
+/**
+ * The tools to call, or none: the one tool_choice names; else, forced by `required` or
+ * asked for with "call tool", each tool the text names, in its order (parallel calls; the
+ * first of them with `parallel_tool_calls: false`), or the first tool when it names none.
+ */
+function chooseTools(req: ChatRequest, text: string): ChatFunctionTool[] {
   const tools = functionTools(req);
   const choice = req.tool_choice;
-  if (tools.length === 0 || choice === 'none') return undefined;
+  if (tools.length === 0 || choice === 'none') return [];
   if (typeof choice === 'object' && choice.type === 'function') {
-    return tools.find((tool) => tool.function.name === choice.function.name);
+    return tools.filter((tool) => tool.function.name === choice.function.name).slice(0, 1);
   }
-  if (choice !== 'required' && !/call tool/i.test(text)) return undefined;
+  if (choice !== 'required' && !/call tool/i.test(text)) return [];
   const lower = text.toLowerCase();
-  return tools.find((tool) => lower.includes(tool.function.name.toLowerCase())) ?? tools[0];
+  const at = (tool: ChatFunctionTool) => lower.indexOf(tool.function.name.toLowerCase());
+  const named = tools.filter((tool) => at(tool) >= 0).sort((a, b) => at(a) - at(b));
+  if (named.length === 0) return tools.slice(0, 1);
+  return req.parallel_tool_calls === false ? named.slice(0, 1) : named;
+}
+
+/** The results of the turn's tool calls: the tool messages that end the conversation. */
+function toolResults(messages: ChatMessage[]): string[] {
+  let first = messages.length;
+  while (first > 0 && messages[first - 1].role === 'tool') first--;
+  return messages.slice(first).map(messageText);
+}
+
+/** One call of each tool, its arguments built from its parameters; ids `call_mock_<hash>[_t<i>][_<choice>]`. */
+function toolCalls(req: ChatRequest, tools: ChatFunctionTool[], choice: number): MockCall[] {
+  const base = `call_mock_${stableHash(JSON.stringify(req.messages))}`;
+  return tools.map((tool, i) => {
+    const param = `tools[${(req.tools ?? []).indexOf(tool)}].function.parameters`;
+    const parameters = tool.function.parameters ?? { type: 'object' };
+    const args = sampleFromSchema(parameters, { properties: 'required', param, variant: choice });
+    return {
+      id: `${base}${i === 0 ? '' : `_t${i}`}${choice === 0 ? '' : `_${choice}`}`,
+      name: tool.function.name,
+      arguments: JSON.stringify(args ?? {}),
+    };
+  });
 }
 
 function formatted(req: ChatRequest, text: string, choice: number): string | undefined {
@@ -75,32 +111,22 @@ function formatted(req: ChatRequest, text: string, choice: number): string | und
 }
 
 /**
- * After a tool result: report it. Else a tool call when asked, a JSON value for
+ * After tool results: report them. Else tool calls when asked, a JSON value for
  * `response_format`, or `[mock] <last user message>`. `choice` (of `n`) > 0
- * answers the same in a way that tells it apart: `[mock:<choice>]`, a tool call id
+ * answers the same in a way that tells it apart: `[mock:<choice>]`, tool call ids
  * ending in `_<choice>`, JSON with other values where the schema allows.
  */
 export function planMockReply(req: ChatRequest, choice = 0): MockReply {
-  const last = req.messages[req.messages.length - 1];
-  if (last?.role === 'tool') return { kind: 'text', text: `${mockPrefix(choice)} tool result: ${messageText(last)}` };
+  const results = toolResults(req.messages);
+  if (results.length > 0) return { kind: 'text', text: `${mockPrefix(choice)} tool result: ${results.join('; ')}` };
   const text = lastUserText(req.messages);
-  const tool = chooseTool(req, text);
-  if (tool) {
-    const param = `tools[${(req.tools ?? []).indexOf(tool)}].function.parameters`;
-    const parameters = tool.function.parameters ?? { type: 'object' };
-    const args = sampleFromSchema(parameters, { properties: 'required', param, variant: choice });
-    return {
-      kind: 'tool',
-      id: `call_mock_${stableHash(JSON.stringify(req.messages))}${choice === 0 ? '' : `_${choice}`}`,
-      name: tool.function.name,
-      arguments: JSON.stringify(args ?? {}),
-    };
-  }
+  const tools = chooseTools(req, text);
+  if (tools.length > 0) return { kind: 'tool', calls: toolCalls(req, tools, choice) };
   return { kind: 'text', text: formatted(req, text, choice) ?? `${mockPrefix(choice)} ${text}` };
 }
 
 export function replyText(reply: MockReply): string {
-  return reply.kind === 'text' ? reply.text : `${reply.name} ${reply.arguments}`;
+  return reply.kind === 'text' ? reply.text : reply.calls.map((call) => `${call.name} ${call.arguments}`).join(' ');
 }
 
 /** Usage of one prompt answered with these texts (one per choice). */
