@@ -161,6 +161,44 @@ describe('MockAdapter', () => {
     expect(results.choices[0].message.content).toBe('[mock] tool result: Noon; Rain');
   });
 
+  it('ends a text at stop and after max_completion_tokens (else max_tokens) words, finish as models do', async () => {
+    const stopped = await mock.chat(ask('one two three', { stop: ['two'] }), callContext());
+    expect(stopped.choices[0]).toMatchObject({ message: { content: '[mock] one ' }, finish_reason: 'stop' });
+    const limit = { max_tokens: 50, max_completion_tokens: 2 };
+    const cut = await mock.chat(ask('one two three', limit), callContext());
+    expect(cut.choices[0]).toMatchObject({ message: { content: '[mock] one' }, finish_reason: 'length' });
+    expect(cut.usage?.completion_tokens).toBe(2);
+    const chunks = await collect(mock.chatStream(ask('one two three', { max_tokens: 2 }), callContext()));
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('[mock] one');
+    expect(chunks.at(-2)?.choices[0].finish_reason).toBe('length');
+  });
+
+  it('refuses logprobs, which it has none of, with a 400 naming them', async () => {
+    await expect(mock.chat(ask('x', { logprobs: true }), callContext())).rejects.toMatchObject({ param: 'logprobs' });
+    await expect(collect(mock.chatStream(ask('x', { top_logprobs: 1 }), callContext()))).rejects.toMatchObject({
+      param: 'top_logprobs',
+    });
+    const legacy = { model: 'echo-1', prompt: 'x', logprobs: 0 };
+    await expect(mock.completion(legacy, callContext())).rejects.toMatchObject({ param: 'logprobs' });
+  });
+
+  it('legacy completions: echo puts the prompt first; stop and max_tokens end the text, JSON and streamed', async () => {
+    const echoed = await mock.completion({ model: 'echo-1', prompt: 'one two', echo: true }, callContext());
+    expect(echoed.choices[0].text).toBe('one two[mock] one two');
+    expect(echoed.usage?.completion_tokens).toBe(3);
+    const request = { model: 'echo-1', prompt: 'one two three', max_tokens: 2, n: 2 };
+    const cut = await mock.completion(request, callContext());
+    expect(cut.choices.map((c) => [c.text, c.finish_reason])).toEqual([
+      ['[mock] one', 'length'],
+      ['[mock:1] one', 'length'],
+    ]);
+    const chunks: CompletionChunk[] = [];
+    for await (const chunk of mock.completionStream({ ...request, n: 1, stop: 'one' }, callContext()))
+      chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe('[mock] ');
+    expect(chunks.at(-2)?.choices[0].finish_reason).toBe('stop');
+  });
+
   it('stops streaming with the abort marker when the client goes away', async () => {
     const controller = new AbortController();
     const error = await (async () => {

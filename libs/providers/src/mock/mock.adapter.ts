@@ -9,10 +9,13 @@ import type {
   CompletionResponse,
   EmbeddingRequest,
   EmbeddingResponse,
-  Usage,
 } from '@app/contracts';
 import { GatewayError } from '@app/contracts';
 import { clientAbortError } from '../errors';
+import { completionPlan } from './mock.completion';
+import { checkChoicesSize, choiceCount, rejectChatLogprobs } from './mock.limits';
+
+export { MAX_MOCK_CHOICES_CHARS } from './mock.limits';
 import type {
   CallContext,
   HealthResult,
@@ -22,16 +25,13 @@ import type {
   ProviderConfig,
 } from '../provider.interface';
 import {
-  completionPrompts,
   countTokens,
-  mockPrefix,
   mockUsage,
   mockVector,
   planMockReply,
   promptText,
   replyText,
   stableHash,
-  tokenUsage,
   words,
   type MockReply,
 } from './mock.reply';
@@ -54,36 +54,13 @@ const DEFAULT_EMBEDDING_DIMENSIONS = 8;
 export const MAX_MOCK_EMBEDDING_DIMENSIONS = 3072;
 /** Numbers per embeddings response (inputs × dimensions): about 2.5 MB of JSON, built in tens of ms. */
 export const MAX_MOCK_EMBEDDING_VALUES = 262_144;
-/** Characters of all `n` choices together, when n > 1: n copies of a large echo are refused, one is not. */
-export const MAX_MOCK_CHOICES_CHARS = 1_000_000;
-
 function now(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/**
- * How many choices to answer: `n`, unless `n` replies of about `chars`
- * characters each would be more than {@link MAX_MOCK_CHOICES_CHARS}. Checked
- * before the others are built, and again on all of them ({@link checkChoicesSize}).
- */
-function choiceCount(n: number | null | undefined, chars: number): number {
-  const count = n ?? 1;
-  if (count > 1) checkChoicesSize(count, count * chars);
-  return count;
-}
-
-function checkChoicesSize(count: number, chars: number): void {
-  if (count <= 1 || chars <= MAX_MOCK_CHOICES_CHARS) return;
-  throw new GatewayError(
-    'invalid_request_error',
-    `The mock provider writes at most ${MAX_MOCK_CHOICES_CHARS} characters for n choices; ` +
-      `${count} replies take ${chars}. Ask for fewer choices.`,
-    { param: 'n' },
-  );
-}
-
 /** The `n` replies of a chat request: the first as without `n`, the others told apart from it. */
 function chatReplies(request: ChatRequest): MockReply[] {
+  rejectChatLogprobs(request);
   const first = planMockReply(request);
   const n = choiceCount(request.n, replyText(first).length);
   const replies = [first];
@@ -93,43 +70,6 @@ function chatReplies(request: ChatRequest): MockReply[] {
     replies.reduce((sum, reply) => sum + replyText(reply).length, 0),
   );
   return replies;
-}
-
-interface CompletionPlan {
-  base: Omit<CompletionResponse, 'choices' | 'usage'>;
-  /** One per choice: prompt-major, `n` per prompt. */
-  texts: string[];
-  usage: Usage;
-}
-
-/** Each prompt's `n` answers: `[mock] <prompt>`, then `[mock:1] <prompt>`, `[mock:2] <prompt>`... */
-function completionPlan(request: CompletionRequest): CompletionPlan {
-  const prompts = completionPrompts(request.prompt);
-  const n = choiceCount(
-    request.n,
-    prompts.reduce((sum, prompt) => sum + prompt.text.length + 7, 0),
-  );
-  const texts = prompts.flatMap((prompt) =>
-    Array.from({ length: n }, (_, choice) => `${mockPrefix(choice)} ${prompt.text}`),
-  );
-  checkChoicesSize(
-    n,
-    texts.reduce((sum, text) => sum + text.length, 0),
-  );
-  const key = typeof request.prompt === 'string' ? request.prompt : JSON.stringify(request.prompt ?? '');
-  return {
-    base: {
-      id: `cmpl-mock-${stableHash(key)}`,
-      object: 'text_completion' as const,
-      created: now(),
-      model: request.model,
-    },
-    texts,
-    usage: tokenUsage(
-      prompts.reduce((sum, prompt) => sum + prompt.tokens, 0),
-      texts.reduce((sum, text) => sum + countTokens(text), 0),
-    ),
-  };
 }
 
 function embeddingInputs(input: EmbeddingRequest['input']): string[] {
@@ -159,7 +99,7 @@ function checkEmbeddingSize(inputs: number, dimensions: number): void {
 }
 
 function finishOf(reply: MockReply): ChatFinishReason {
-  return reply.kind === 'tool' ? 'tool_calls' : 'stop';
+  return reply.kind === 'tool' ? 'tool_calls' : reply.finish;
 }
 
 /** A reply as stream deltas: each tool call in turn (name, then arguments), or the text word by word. */
@@ -238,19 +178,19 @@ export class MockAdapter implements ProviderAdapter {
     const plan = completionPlan(request);
     return {
       ...plan.base,
-      choices: plan.texts.map((text, index) => ({ index, text, finish_reason: 'stop', logprobs: null })),
+      choices: plan.choices.map(({ text, finish }, index) => ({ index, text, finish_reason: finish, logprobs: null })),
       usage: plan.usage,
     };
   }
 
   async *completionStream(request: CompletionRequest, call: CallContext): AsyncGenerator<CompletionChunk> {
-    const { base, texts, usage } = completionPlan(request);
-    for (const [index, text] of texts.entries()) {
+    const { base, choices, usage } = completionPlan(request);
+    for (const [index, { text, finish }] of choices.entries()) {
       for (const piece of words(text)) {
         await this.pause(call);
         yield { ...base, choices: [{ index, text: piece, finish_reason: null, logprobs: null }] };
       }
-      yield { ...base, choices: [{ index, text: '', finish_reason: 'stop', logprobs: null }] };
+      yield { ...base, choices: [{ index, text: '', finish_reason: finish, logprobs: null }] };
     }
     yield { ...base, choices: [], usage };
   }

@@ -1,5 +1,6 @@
 import type { ChatFunctionTool, ChatMessage, ChatRequest, CompletionRequest, Usage } from '@app/contracts';
 import { sampleFromSchema } from './json-from-schema';
+import { limitText, type LimitedText } from './mock.limits';
 
 /** Pure, deterministic decisions of the mock provider. */
 
@@ -10,7 +11,7 @@ export interface MockCall {
 }
 
 /** A text, or the tool calls of one turn (several when the prompt names several tools). */
-export type MockReply = { kind: 'text'; text: string } | { kind: 'tool'; calls: MockCall[] };
+export type MockReply = ({ kind: 'text' } & LimitedText) | { kind: 'tool'; calls: MockCall[] };
 
 export const MOCK_PREFIX = '[mock]';
 
@@ -114,15 +115,19 @@ function formatted(req: ChatRequest, text: string, choice: number): string | und
  * After tool results: report them. Else tool calls when asked, a JSON value for
  * `response_format`, or `[mock] <last user message>`. `choice` (of `n`) > 0
  * answers the same in a way that tells it apart: `[mock:<choice>]`, tool call ids
- * ending in `_<choice>`, JSON with other values where the schema allows.
+ * ending in `_<choice>`, JSON with other values where the schema allows. A text
+ * ends at `stop` and after `max_completion_tokens` (else `max_tokens`) words.
  */
 export function planMockReply(req: ChatRequest, choice = 0): MockReply {
   const results = toolResults(req.messages);
-  if (results.length > 0) return { kind: 'text', text: `${mockPrefix(choice)} tool result: ${results.join('; ')}` };
   const text = lastUserText(req.messages);
-  const tools = chooseTools(req, text);
+  const tools = results.length > 0 ? [] : chooseTools(req, text);
   if (tools.length > 0) return { kind: 'tool', calls: toolCalls(req, tools, choice) };
-  return { kind: 'text', text: formatted(req, text, choice) ?? `${mockPrefix(choice)} ${text}` };
+  const reply =
+    results.length > 0
+      ? `${mockPrefix(choice)} tool result: ${results.join('; ')}`
+      : (formatted(req, text, choice) ?? `${mockPrefix(choice)} ${text}`);
+  return { kind: 'text', ...limitText(reply, req.stop, req.max_completion_tokens ?? req.max_tokens) };
 }
 
 export function replyText(reply: MockReply): string {
