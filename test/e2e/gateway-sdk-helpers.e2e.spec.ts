@@ -467,5 +467,30 @@ describe('gateway with the openai SDK helpers', () => {
         }
       }
     });
+
+    it("gives Anthropic's prompt-too-long 400, which has no code, as context_length_exceeded, as LiteLLM does", async () => {
+      const tooLong = (message: string) => ({
+        match: generation,
+        status: 400,
+        body: { type: 'error', error: { type: 'invalid_request_error', message } },
+      });
+      fakes.anthropic.enqueue(
+        tooLong('prompt is too long: 208656 tokens > 200000 maximum'),
+        tooLong('input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000, decrease input length'),
+        tooLong('max_tokens: Input should be a valid integer'),
+      );
+      const model = PROVIDERS.anthropic;
+      const errors = [
+        await rejection(client.chat.completions.create({ model, messages: hello })),
+        await rejection(client.chat.completions.stream({ model, messages: hello }).finalChatCompletion()),
+        await rejection(client.chat.completions.create({ model, messages: hello })),
+      ];
+      expect(errors.map((error) => [error.status, error.code])).toEqual([
+        [400, 'context_length_exceeded'],
+        [400, 'context_length_exceeded'],
+        [400, 'invalid_request_error'],
+      ]);
+      expect(errors[0].message).toContain('prompt is too long');
+    });
   });
 });

@@ -273,6 +273,17 @@ describe('normalizeProviderError', () => {
     expect(payment.toEnvelope().error.code).toBe('upstream_error');
   });
 
+  it("gives Anthropic's prompt-too-long 400 OpenAI's context_length_exceeded code, and its other 400s the gateway's", () => {
+    const codeOf = (message: string) =>
+      normalizeAnthropicError(anthropic(400, anthropicBody('invalid_request_error', message)), ctx).toEnvelope().error
+        .code;
+    expect(codeOf('prompt is too long: 208656 tokens > 200000 maximum')).toBe('context_length_exceeded');
+    expect(codeOf('input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000')).toBe(
+      'context_length_exceeded',
+    );
+    expect(codeOf('messages: at least one message is required')).toBe('invalid_request_error');
+  });
+
   it('keeps gateway errors as they are', () => {
     const original = new GatewayError('invalid_request_error', 'nope', { param: 'n' });
     expect(normalizeProviderError(original, ctx)).toBe(original);

@@ -102,6 +102,8 @@ export interface UpstreamHttpError {
   body?: unknown;
   /** The raw body text, when the caller read it itself (preferred over `body`). */
   rawBody?: string;
+  /** The error's code in OpenAI's words, for a provider whose errors carry none of their own. */
+  code?: string;
   cause: unknown;
 }
 
@@ -163,7 +165,8 @@ export function badResponseError(provider: string, detail: string, cause?: unkno
 /** Maps an upstream HTTP error (status, headers, body) to the gateway's error. */
 export function fromUpstreamHttpError(http: UpstreamHttpError, ctx: ErrorContext): ProviderError {
   const status = http.status ?? 502;
-  const info = describeUpstreamBody(http.rawBody ?? upstreamErrorBody(http.headers), http.body);
+  const described = describeUpstreamBody(http.rawBody ?? upstreamErrorBody(http.headers), http.body);
+  const info = http.code === undefined ? described : { ...described, code: http.code };
   const message = info.message ? scrubSecrets(info.message, ctx.secrets) : undefined;
   const base = { provider: ctx.provider, upstreamStatus: http.status, cause: http.cause };
   const said = message ? `: ${message}` : ` (HTTP ${status})`;

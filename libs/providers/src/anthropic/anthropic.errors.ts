@@ -8,7 +8,20 @@ import {
   timeoutError,
   type ErrorContext,
 } from '../errors';
-import { statusOfStreamError } from '../shared/error-details';
+import { describeUpstreamBody, statusOfStreamError } from '../shared/error-details';
+
+/** Anthropic's 400s for a conversation longer than the model's context window. */
+const CONTEXT_OVERFLOW = /prompt is too long|exceed context limit/i;
+
+/**
+ * Anthropic's errors have a type but no code; a prompt too long for the context window is
+ * OpenAI's `context_length_exceeded`, which clients act on (LiteLLM maps it the same way).
+ */
+function openAICode(error: APIError): string | undefined {
+  if (error.status !== 400) return undefined;
+  const message = describeUpstreamBody(undefined, error.error).message ?? '';
+  return CONTEXT_OVERFLOW.test(message) ? 'context_length_exceeded' : undefined;
+}
 
 /**
  * Anthropic SDK errors -> gateway errors, through the shared status table in
@@ -25,7 +38,8 @@ export function normalizeAnthropicError(err: unknown, ctx: ErrorContext): Gatewa
     // `instanceof` on the generic class yields `any` fields; the defaults are the real types.
     const apiError = err as APIError;
     const status = apiError.status ?? statusOfStreamError({ type: apiError.type ?? undefined });
-    return fromUpstreamHttpError({ status, headers: apiError.headers, body: apiError.error, cause: err }, ctx);
+    const code = openAICode(apiError);
+    return fromUpstreamHttpError({ status, headers: apiError.headers, body: apiError.error, code, cause: err }, ctx);
   }
   return normalizeGenericError(err, ctx);
 }
