@@ -129,7 +129,7 @@ function planToolCalls(body: JsonRecord, last: JsonRecord, lastUser: string, id:
   return pickTools(tools, lastUser, forcedName, body.parallel_tool_calls !== false).map((tool, i) => ({
     id: i === 0 ? id : `${id}_${i}`,
     name: tool.name,
-    arguments: JSON.stringify(sampleFromSchema(tool.parameters ?? {})),
+    arguments: JSON.stringify(sampleFromSchema(tool.parameters ?? { type: 'object' })),
   }));
 }
 
