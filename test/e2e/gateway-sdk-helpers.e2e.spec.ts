@@ -325,6 +325,45 @@ describe('gateway with the openai SDK helpers', () => {
     for (const field of ['seed', 'store', 'user']) expect(anthropic).not.toHaveProperty(field);
   });
 
+  describe('legacy completions', () => {
+    it.each(['openai', 'mock'] as const)(
+      '%s: a batch of prompts with n: 2 gives four choices, prompt-major, in JSON and streamed',
+      async (provider) => {
+        const ask = { model: PROVIDERS[provider], prompt: ['first prompt', 'second prompt'], n: 2 };
+        const json = await client.completions.create(ask);
+        expect(json.choices.map((choice) => choice.index)).toEqual([0, 1, 2, 3]);
+        expect(json.choices.map((choice) => choice.text.includes('first'))).toEqual([true, true, false, false]);
+        const texts = ['', '', '', ''];
+        const finishes: Array<string | null> = [null, null, null, null];
+        for await (const chunk of await client.completions.create({ ...ask, stream: true })) {
+          for (const choice of chunk.choices) {
+            texts[choice.index] += choice.text;
+            finishes[choice.index] = choice.finish_reason ?? finishes[choice.index];
+          }
+        }
+        expect(texts).toEqual(json.choices.map((choice) => choice.text));
+        expect(finishes).toEqual(['stop', 'stop', 'stop', 'stop']);
+      },
+    );
+
+    it.each(Object.entries(PROVIDERS))(
+      '%s: stop and max_tokens end the text, in JSON and streamed',
+      async (_, model) => {
+        const prompt = 'one two three four five six seven eight nine ten';
+        const stopped = await client.completions.create({ model, prompt, stop: ['three'], max_tokens: 100 });
+        expect(stopped.choices[0]).toMatchObject({ text: expect.stringMatching(/one two $/), finish_reason: 'stop' });
+        let text = '';
+        let finish: string | null = null;
+        for await (const chunk of await client.completions.create({ model, prompt, max_tokens: 3, stream: true })) {
+          text += chunk.choices[0]?.text ?? '';
+          finish = chunk.choices[0]?.finish_reason ?? finish;
+        }
+        expect(finish).toBe('length');
+        expect(text.length).toBeLessThan(prompt.length);
+      },
+    );
+  });
+
   describe('embeddings', () => {
     const EMBEDDERS = ['openai/text-embedding-3-small', 'ollama/nomic-embed-text:latest', 'mock/echo-1'];
 

@@ -262,51 +262,69 @@ function finishStream(events: SseEvent[], meta: ResponseMeta, object: string, us
   return events;
 }
 
-/** Legacy `/completions`: echo the prompt. */
-export function planCompletion(body: JsonRecord, overrideText: string | undefined): ChatPlan {
-  const prompt =
-    typeof body.prompt === 'string'
-      ? body.prompt
-      : asArray(body.prompt)
-          .map((p) => (typeof p === 'string' ? p : JSON.stringify(p)))
-          .join('\n');
-  const limited = applyLimits(overrideText ?? `Echo: ${prompt}`, asNumber(body.max_tokens), stopList(body.stop));
-  return {
-    text: limited.text,
-    finishReason: limited.reason === 'length' ? 'length' : 'stop',
-    usage: openAIUsage(prompt, limited.text, false),
-    choices: Math.max(1, asNumber(body.n) ?? 1),
-  };
+/** What the fake "model" answers to a legacy completion: a choice per prompt and `n`, prompt-major. */
+export interface CompletionPlan {
+  choices: Array<{ text: string; finishReason: 'stop' | 'length' }>;
+  usage: JsonRecord;
 }
 
-export function completionBody(plan: ChatPlan, meta: ResponseMeta): JsonRecord {
+/** The prompts of a legacy request: a text, texts, one list of token ids, or lists of them. */
+function completionPrompts(prompt: unknown): string[] {
+  if (typeof prompt === 'string') return [prompt];
+  const items = asArray(prompt);
+  if (items.length === 0) return [''];
+  if (items.every((item) => typeof item === 'number')) return [items.join(' ')];
+  return items.map((item) => (typeof item === 'string' ? item : asArray(item).join(' ')));
+}
+
+/** Legacy `/completions`: echo each prompt, `n` times, as OpenAI orders the choices (prompt-major). */
+export function planCompletion(body: JsonRecord, overrideText: string | undefined): CompletionPlan {
+  const prompts = completionPrompts(body.prompt);
+  const n = Math.max(1, asNumber(body.n) ?? 1);
+  const choices = prompts.flatMap((prompt) => {
+    const limited = applyLimits(overrideText ?? `Echo: ${prompt}`, asNumber(body.max_tokens), stopList(body.stop));
+    const finishReason: 'stop' | 'length' = limited.reason === 'length' ? 'length' : 'stop';
+    return Array.from({ length: n }, () => ({ text: limited.text, finishReason }));
+  });
+  const usage = openAIUsage(prompts.join('\n'), choices.map((choice) => choice.text).join(''), false);
+  return { choices, usage };
+}
+
+export function completionBody(plan: CompletionPlan, meta: ResponseMeta): JsonRecord {
   return {
     id: meta.id,
     object: 'text_completion',
     created: meta.created,
     model: meta.model,
-    choices: Array.from({ length: plan.choices }, (_, index) => ({
-      text: plan.text ?? '',
+    choices: plan.choices.map(({ text, finishReason }, index) => ({
+      text,
       index,
       logprobs: null,
-      finish_reason: plan.finishReason,
+      finish_reason: finishReason,
     })),
     usage: plan.usage,
     system_fingerprint: 'fp_fake',
   };
 }
 
-export function completionEvents(plan: ChatPlan, meta: ResponseMeta, includeUsage: boolean): SseEvent[] {
-  const chunk = (text: string, finishReason: string | null): SseEvent => ({
+/** Each choice's text word by word, then its finish; the choices take turns, as OpenAI's do. */
+export function completionEvents(plan: CompletionPlan, meta: ResponseMeta, includeUsage: boolean): SseEvent[] {
+  const chunk = (index: number, text: string, finishReason: string | null): SseEvent => ({
     data: {
       id: meta.id,
       object: 'text_completion',
       created: meta.created,
       model: meta.model,
-      choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }],
+      choices: [{ text, index, logprobs: null, finish_reason: finishReason }],
     },
   });
-  const events = splitWords(plan.text ?? '').map((piece) => chunk(piece, null));
-  events.push(chunk('', plan.finishReason));
+  const perChoice = plan.choices.map(({ text, finishReason }, index) => [
+    ...splitWords(text).map((piece) => chunk(index, piece, null)),
+    chunk(index, '', finishReason),
+  ]);
+  const events: SseEvent[] = [];
+  for (let step = 0; step < Math.max(...perChoice.map((c) => c.length)); step++) {
+    for (const choiceEvents of perChoice) if (step < choiceEvents.length) events.push(choiceEvents[step]);
+  }
   return finishStream(events, meta, 'text_completion', includeUsage ? plan.usage : undefined);
 }

@@ -213,6 +213,29 @@ describe('FakeOpenAIServer with the official openai client', () => {
     expect(streamed.choices[0].logprobs?.content).toEqual(content);
   });
 
+  it('legacy completions: a choice per prompt and n, prompt-major, in JSON and streamed taking turns', async () => {
+    const ask = { model: 'gpt-3.5-turbo-instruct', prompt: ['one', 'two'], n: 2 };
+    const json = await client.completions.create(ask);
+    expect(json.choices.map((c) => [c.index, c.text])).toEqual([
+      [0, 'Echo: one'],
+      [1, 'Echo: one'],
+      [2, 'Echo: two'],
+      [3, 'Echo: two'],
+    ]);
+    const texts = ['', '', '', ''];
+    const finishes: Array<string | null> = [];
+    for await (const chunk of await client.completions.create({ ...ask, stream: true })) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] += choice.text;
+        if (choice.finish_reason) finishes[choice.index] = choice.finish_reason;
+      }
+    }
+    expect(texts).toEqual(json.choices.map((c) => c.text));
+    expect(finishes).toEqual(['stop', 'stop', 'stop', 'stop']);
+    const tokens = await client.completions.create({ model: 'm', prompt: [[1, 2], [3]] });
+    expect(tokens.choices.map((c) => c.text)).toEqual(['Echo: 1 2', 'Echo: 3']);
+  });
+
   it('answers json_schema with an object built from the schema', async () => {
     const res = await client.chat.completions.create({
       model: 'gpt-4o',
