@@ -346,6 +346,23 @@ describe('gateway with the openai SDK helpers', () => {
       },
     );
 
+    it('ollama: a one-prompt list is sent as its prompt; batches and token ids are a 400 naming prompt', async () => {
+      const model = PROVIDERS.ollama;
+      const one = await client.completions.create({ model, prompt: ['just this'] });
+      expect(one.choices[0].text).toBe('Echo: just this');
+      expect(generations('ollama')[0]).toMatchObject({ prompt: 'just this' });
+      for (const prompt of [
+        ['first', 'second'],
+        [1, 2, 3],
+        [[1], [2]],
+      ]) {
+        const error = await rejection(client.completions.create({ model, prompt }));
+        expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+        expect(error).toMatchObject({ status: 400, param: 'prompt', code: 'invalid_request_error' });
+      }
+      expect(generations('ollama')).toHaveLength(1);
+    });
+
     it.each(Object.entries(PROVIDERS))(
       '%s: stop and max_tokens end the text, in JSON and streamed',
       async (_, model) => {
@@ -366,8 +383,15 @@ describe('gateway with the openai SDK helpers', () => {
 
   describe('embeddings', () => {
     const EMBEDDERS = ['openai/text-embedding-3-small', 'ollama/nomic-embed-text:latest', 'mock/echo-1'];
+    const tokenInputs = [
+      [1, 2, 3],
+      [
+        [1, 2, 3],
+        [4, 5],
+      ],
+    ];
 
-    it.each(EMBEDDERS)('%s: the SDK default (base64), dimensions, batches and token arrays', async (model) => {
+    it.each(EMBEDDERS)('%s: the SDK default (base64), dimensions, batches and token ids', async (model) => {
       const single = await client.embeddings.create({ model, input: 'hello world' });
       expect(single.data).toHaveLength(1);
       expect(single.data[0].embedding).toHaveLength(8);
@@ -382,17 +406,24 @@ describe('gateway with the openai SDK helpers', () => {
         [1, 4],
         [2, 4],
       ]);
-      const tokens = await client.embeddings.create({
-        model,
-        input: [
-          [1, 2, 3],
-          [4, 5],
-        ],
-      });
-      expect(tokens.data.map((item) => item.index)).toEqual([0, 1]);
-      const oneTokenList = await client.embeddings.create({ model, input: [1, 2, 3] });
-      expect(oneTokenList.data).toHaveLength(1);
       expect(batch.usage.prompt_tokens).toBeGreaterThan(0);
+      if (model.startsWith('ollama')) return;
+      const [oneList, lists] = await Promise.all(
+        tokenInputs.map((input) => client.embeddings.create({ model, input })),
+      );
+      expect(oneList.data).toHaveLength(1);
+      expect(lists.data.map((item) => item.index)).toEqual([0, 1]);
+    });
+
+    it('ollama: token ids, which Ollama refuses as "invalid input type", are a 400 naming input', async () => {
+      const model = 'ollama/nomic-embed-text:latest';
+      for (const input of tokenInputs) {
+        const error = await rejection(client.embeddings.create({ model, input }));
+        expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+        expect(error).toMatchObject({ status: 400, param: 'input', code: 'invalid_request_error' });
+        expect(error.message).toMatch(/token ids/);
+      }
+      expect(generations('ollama')).toEqual([]);
     });
   });
 

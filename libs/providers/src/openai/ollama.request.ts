@@ -1,4 +1,10 @@
-import { type ChatMessage, type ChatRequest, type CompletionRequest, GatewayError } from '@app/contracts';
+import {
+  type ChatMessage,
+  type ChatRequest,
+  type CompletionRequest,
+  type EmbeddingRequest,
+  GatewayError,
+} from '@app/contracts';
 
 /**
  * Pure: a chat request as Ollama's OpenAI-compatible endpoint honours it. Ollama
@@ -32,8 +38,10 @@ export function toOllamaChatRequest(req: ChatRequest): ChatRequest {
 /**
  * Pure: a legacy completion request as Ollama's `/v1/completions` honours it. It
  * reads `suffix` (filled in between, by models that can), but ignores fields that
- * change what the client gets:
+ * change what the client gets, and takes one text prompt:
  *
+ * - `prompt` as a list of one text is sent as that text; a batch of prompts or
+ *   token ids, which Ollama refuses with a JSON decoding error, are refused naming `prompt`;
  * - `n` > 1 and `best_of` > 1: Ollama answers with one completion, so they are refused;
  * - `logprobs`: ignored, or (newer versions) answered in the chat API's shape, not the
  *   legacy one clients parse, so any value is refused;
@@ -42,6 +50,7 @@ export function toOllamaChatRequest(req: ChatRequest): ChatRequest {
  */
 export function toOllamaCompletionRequest(req: CompletionRequest): CompletionRequest {
   rejectChoices(req.n);
+  const prompt = singlePrompt(req.prompt);
   if (req.best_of !== undefined && req.best_of !== null && req.best_of > 1) {
     throw unsupported('best_of', 'best_of above 1 is not supported by Ollama (it answers with one completion)');
   }
@@ -51,9 +60,32 @@ export function toOllamaCompletionRequest(req: CompletionRequest): CompletionReq
       "logprobs is not supported on Ollama's legacy completions (it ignores them, or answers them in another shape)",
     );
   }
-  if (req.echo === undefined) return req;
+  if (req.echo === undefined && prompt === req.prompt) return req;
   const { echo: _echo, ...rest } = req;
-  return rest;
+  return { ...rest, prompt };
+}
+
+/**
+ * Pure: an embeddings request as Ollama's `/v1/embeddings` takes it: a text or texts.
+ * Token ids (a list of integers, or lists of them), which it refuses as "invalid input
+ * type", are refused naming `input`.
+ */
+export function toOllamaEmbeddingRequest(req: EmbeddingRequest): EmbeddingRequest {
+  const input: unknown = req.input;
+  if (typeof input === 'string' || (Array.isArray(input) && input.every((item) => typeof item === 'string'))) {
+    return req;
+  }
+  throw unsupported('input', 'Ollama embeds texts only: token ids (lists of integers) are not supported by it');
+}
+
+/** The one text prompt Ollama takes: the prompt itself, or the only text of a list. */
+function singlePrompt(prompt: CompletionRequest['prompt']): CompletionRequest['prompt'] {
+  if (typeof prompt === 'string' || prompt === null || prompt === undefined) return prompt;
+  if (prompt.length === 1 && typeof prompt[0] === 'string') return prompt[0];
+  throw unsupported(
+    'prompt',
+    'Ollama takes a single text prompt for legacy completions (no batches of prompts or token ids)',
+  );
 }
 
 function unsupported(param: string, message: string): GatewayError {

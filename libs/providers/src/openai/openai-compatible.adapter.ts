@@ -24,7 +24,7 @@ import { openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher } from '../shared/http';
 import type { CapabilitiesOf } from '../shared/model-capabilities';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
-import { toOllamaChatRequest, toOllamaCompletionRequest } from './ollama.request';
+import { toOllamaChatRequest, toOllamaCompletionRequest, toOllamaEmbeddingRequest } from './ollama.request';
 import { echoCompletion, echoCompletionChunks, echoedPrompt } from './ollama.response';
 import { fitEmbeddingEncoding } from './openai.embeddings';
 import { parseOpenAIModelList } from './openai.models';
@@ -122,7 +122,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
    * the vectors come back in the encoding the client asked for, whatever the server sent.
    */
   embed(request: EmbeddingRequest, call: CallContext): Promise<EmbeddingResponse> {
-    const body = withFields(request, { model: this.model(request.model) });
+    const fitted = this.kind === 'ollama' ? toOllamaEmbeddingRequest(request) : request;
+    const body = withFields(fitted, { model: this.model(request.model) });
     return this.post<EmbeddingResponse>('/embeddings', body, call, 'data').then((response) =>
       fitEmbeddingEncoding(response, request, this.name),
     );

@@ -1,3 +1,4 @@
+import { isRecord } from './fake-content';
 import { FakeOpenAIServer, type FakeOpenAIServerOptions } from './fake-openai.server';
 import type { FakeBehaviour, FakeReply, RecordedRequest } from './fake-upstream.types';
 
@@ -27,8 +28,30 @@ export class FakeOllamaServer extends FakeOpenAIServer {
       if (request.path === '/api/version') return { kind: 'body', body: { version: this.version } };
       if (request.path === '/api/tags') return { kind: 'body', body: { models: this.modelIds().map(tagEntry) } };
     }
-    return super.route(request, behaviour);
+    return this.refusedInput(request) ?? super.route(request, behaviour);
   }
+
+  /**
+   * What Ollama refuses of OpenAI's inputs: a legacy `prompt` that is not one string (its
+   * request type has a string there), and embeddings `input` other than a text or texts.
+   */
+  private refusedInput(request: RecordedRequest): FakeReply | undefined {
+    if (request.method !== 'POST' || !isRecord(request.body)) return undefined;
+    const body = request.body;
+    if (request.path === '/v1/completions' && 'prompt' in body && typeof body.prompt !== 'string') {
+      const message = `json: cannot unmarshal array into Go struct field CompletionRequest.prompt of type string`;
+      return ollamaError(400, 'invalid_request_error', message);
+    }
+    const input = body.input;
+    const texts = typeof input === 'string' || (Array.isArray(input) && input.every((i) => typeof i === 'string'));
+    if (request.path === '/v1/embeddings' && !texts) return ollamaError(400, 'api_error', 'invalid input type');
+    return undefined;
+  }
+}
+
+/** Ollama's OpenAI-layer error body (`type` as its middleware sets it; `param` and `code` null). */
+function ollamaError(status: number, type: string, message: string): FakeReply {
+  return { kind: 'body', status, body: { error: { message, type, param: null, code: null } } };
 }
 
 /** One `/api/tags` entry, shaped like Ollama's (sizes and digests are made up but stable). */

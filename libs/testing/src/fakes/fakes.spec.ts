@@ -183,6 +183,26 @@ describe('FakeOllamaServer', () => {
     const anonymous = await fetch(`${fake.baseURL}/models`);
     expect(await anonymous.json()).toMatchObject({ data: [{ id: 'llama3:8b', owned_by: 'library' }, {}] });
   });
+
+  it('refuses what Ollama refuses: token ids to embed, a legacy prompt that is not one string', async () => {
+    const batch = await client.embeddings.create({ model: 'nomic-embed-text', input: ['a', 'b'] });
+    expect(batch.data).toHaveLength(2);
+    for (const input of [
+      [1, 2],
+      [[1], [2]],
+    ]) {
+      await expect(client.embeddings.create({ model: 'nomic-embed-text', input })).rejects.toMatchObject({
+        status: 400,
+        error: { message: 'invalid input type', type: 'api_error' },
+      });
+    }
+    for (const prompt of [['a'], [1, 2]]) {
+      await expect(client.completions.create({ model: 'llama3:8b', prompt })).rejects.toMatchObject({
+        status: 400,
+        error: { message: expect.stringContaining('cannot unmarshal array'), type: 'invalid_request_error' },
+      });
+    }
+  });
 });
 
 /** Reads a stream to the end, calling `onChunk` per chunk; resolves with the chunk count. */
