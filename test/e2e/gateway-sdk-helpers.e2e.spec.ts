@@ -253,10 +253,10 @@ describe('gateway with the openai SDK helpers', () => {
       const ask = { model, messages: hello, n: 2 };
       if (!CHOICES[provider]) {
         for (const call of [
-          client.chat.completions.create(ask),
-          client.chat.completions.stream(ask).finalChatCompletion(),
+          () => client.chat.completions.create(ask),
+          () => client.chat.completions.stream(ask).finalChatCompletion(),
         ]) {
-          const error = await rejection(call);
+          const error = await rejection(call());
           expect(error).toBeInstanceOf(OpenAI.BadRequestError);
           expect(error).toMatchObject({ status: 400, param: 'n', code: 'invalid_request_error' });
         }
@@ -277,10 +277,10 @@ describe('gateway with the openai SDK helpers', () => {
       const ask = { model, messages: hello, logprobs: true, top_logprobs: 2 };
       if (provider === 'anthropic' || provider === 'mock') {
         for (const call of [
-          client.chat.completions.create(ask),
-          client.chat.completions.stream(ask).finalChatCompletion(),
+          () => client.chat.completions.create(ask),
+          () => client.chat.completions.stream(ask).finalChatCompletion(),
         ]) {
-          const error = await rejection(call);
+          const error = await rejection(call());
           expect(error).toBeInstanceOf(OpenAI.BadRequestError);
           expect(error).toMatchObject({ status: 400, param: 'logprobs' });
         }
