@@ -206,17 +206,20 @@ describe('gateway with the openai SDK helpers', () => {
       expect(runner.messages.filter((m) => m.role === 'tool')).toHaveLength(2);
     });
 
-    it('parallel_tool_calls: false gets one call; tool_choice naming a function gets that one', async () => {
-      const single = await client.chat.completions.create({
-        model,
-        messages: bothTools,
-        tools: [weatherTool, timeTool],
-        parallel_tool_calls: false,
-      });
-      expect(functionCalls(single.choices[0].message).map((call) => call.name)).toEqual(['get_weather']);
+    it('parallel_tool_calls: false gets one call of a turn, in JSON and streamed', async () => {
+      const ask = { model, messages: bothTools, tools: [weatherTool, timeTool], parallel_tool_calls: false };
+      const json = await client.chat.completions.create(ask);
+      const streamed = await client.chat.completions.stream(ask).finalChatCompletion();
+      for (const answer of [json, streamed]) {
+        expect(functionCalls(answer.choices[0].message).map((call) => call.name)).toEqual(['get_weather']);
+        expect(answer.choices[0].finish_reason).toBe('tool_calls');
+      }
+    });
+
+    it('tool_choice naming a function gets that one, though the user asks for another', async () => {
       const forced = await client.chat.completions.create({
         model,
-        messages: hello,
+        messages: [{ role: 'user', content: 'Please call tool get_weather for Paris' }],
         tools: [weatherTool, timeTool],
         tool_choice: { type: 'function', function: { name: 'get_time' } },
       });

@@ -18,6 +18,8 @@ import {
  *   offering only that one (Ollama cannot force a call, so `required` and a named
  *   function stay requests the model may decline).
  * - `n` > 1: Ollama answers with one choice whatever is asked, so it is refused.
+ * - `parallel_tool_calls: false`: passed on, and kept by the adapter, which leaves
+ *   out the tool calls after a choice's first (see `ollama.response.ts`).
  *
  * Returns the request itself when nothing needs fitting.
  */

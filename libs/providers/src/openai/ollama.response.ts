@@ -1,11 +1,11 @@
-import type { CompletionChunk, CompletionRequest, CompletionResponse } from '@app/contracts';
+import type { ChatChunk, ChatResponse, CompletionChunk, CompletionRequest, CompletionResponse } from '@app/contracts';
 
 /**
- * Pure: legacy completion answers as OpenAI gives them for `echo`, which Ollama
- * ignores: the prompt before each choice's text (in a stream, at the start of each
- * choice's first chunk). Ollama takes a single text prompt only (it refuses the
- * others), so that is the one echoed. Answers are new objects: what was parsed is
- * forwarded as the text it came in, so it is never changed.
+ * Pure: answers as OpenAI gives them for fields Ollama ignores. Legacy completions for
+ * `echo`: the prompt before each choice's text (in a stream, at the start of each
+ * choice's first chunk); Ollama takes a single text prompt, so that is the one echoed.
+ * Chat for `parallel_tool_calls: false`: one tool call a turn. Answers are new objects:
+ * what was parsed is forwarded as the text it came in, so it is never changed.
  */
 
 /** The prompt to put before the text, or `undefined` when nothing is to be echoed. */
@@ -37,4 +37,37 @@ export async function* echoCompletionChunks(
     });
     yield { ...chunk, choices };
   }
+}
+
+/**
+ * Pure: a chat answer held to `parallel_tool_calls: false`, which Ollama ignores (its
+ * request type has no such field): each choice keeps its first tool call, as OpenAI
+ * promises (at most one call a turn); the model can make the next one next turn.
+ */
+export function firstToolCall(res: ChatResponse): ChatResponse {
+  if (!res.choices.some((choice) => (choice.message.tool_calls?.length ?? 0) > 1)) return res;
+  const choices = res.choices.map((choice) => {
+    const calls = choice.message.tool_calls;
+    return calls && calls.length > 1
+      ? { ...choice, message: { ...choice.message, tool_calls: calls.slice(0, 1) } }
+      : choice;
+  });
+  return { ...res, choices };
+}
+
+/** The stream of {@link firstToolCall}: tool call deltas past a choice's first call (index 0) are left out. */
+export async function* firstToolCallChunks(chunks: AsyncIterable<ChatChunk>): AsyncGenerator<ChatChunk> {
+  for await (const chunk of chunks) yield withFirstToolCall(chunk);
+}
+
+function withFirstToolCall(chunk: ChatChunk): ChatChunk {
+  if (chunk.choices.every((choice) => (choice.delta?.tool_calls ?? []).every((call) => call.index === 0))) return chunk;
+  const choices = chunk.choices.map((choice) => {
+    const calls = choice.delta?.tool_calls;
+    if (!calls || calls.every((call) => call.index === 0)) return choice;
+    const kept = calls.filter((call) => call.index === 0);
+    const { tool_calls: _later, ...delta } = choice.delta;
+    return { ...choice, delta: kept.length > 0 ? { ...delta, tool_calls: kept } : delta };
+  });
+  return { ...chunk, choices };
 }

@@ -25,7 +25,13 @@ import { closeDispatcher, createDispatcher } from '../shared/http';
 import type { CapabilitiesOf } from '../shared/model-capabilities';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
 import { toOllamaChatRequest, toOllamaCompletionRequest, toOllamaEmbeddingRequest } from './ollama.request';
-import { echoCompletion, echoCompletionChunks, echoedPrompt } from './ollama.response';
+import {
+  echoCompletion,
+  echoCompletionChunks,
+  echoedPrompt,
+  firstToolCall,
+  firstToolCallChunks,
+} from './ollama.response';
 import { fitEmbeddingEncoding } from './openai.embeddings';
 import { parseOpenAIModelList } from './openai.models';
 import { OpenAIHttp } from './openai.http';
@@ -86,7 +92,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
     const { stream_options: _streamOptions, ...rest } = this.fitChat(request);
     const body = withFields(rest, { model: this.model(request.model), stream: false });
-    return this.post<ChatResponse>('/chat/completions', body, call, 'choices');
+    const answer = this.post<ChatResponse>('/chat/completions', body, call, 'choices');
+    return this.singleToolCall(request) ? answer.then(firstToolCall) : answer;
   }
 
   chatStream(request: ChatRequest, call: CallContext): AsyncIterable<ChatChunk> {
@@ -95,7 +102,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       stream: true,
       stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
     });
-    return this.http.postSse('/chat/completions', body, call, this.normalizer()) as AsyncIterable<ChatChunk>;
+    const chunks = this.http.postSse('/chat/completions', body, call, this.normalizer()) as AsyncIterable<ChatChunk>;
+    return this.singleToolCall(request) ? firstToolCallChunks(chunks) : chunks;
   }
 
   completion(request: CompletionRequest, call: CallContext): Promise<CompletionResponse> {
@@ -164,6 +172,11 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
 
   private fitCompletion(request: CompletionRequest): CompletionRequest {
     return this.kind === 'ollama' ? toOllamaCompletionRequest(request) : request;
+  }
+
+  /** `parallel_tool_calls: false`, which Ollama ignores, is kept by the gateway (see `ollama.response.ts`). */
+  private singleToolCall(request: ChatRequest): boolean {
+    return this.kind === 'ollama' && request.parallel_tool_calls === false;
   }
 
   /** The prompt the gateway echoes itself (Ollama ignores `echo`), if any. */

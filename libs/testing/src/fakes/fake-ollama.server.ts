@@ -1,4 +1,4 @@
-import { isRecord } from './fake-content';
+import { isRecord, type JsonRecord } from './fake-content';
 import { FakeOpenAIServer, type FakeOpenAIServerOptions } from './fake-openai.server';
 import type { FakeBehaviour, FakeReply, RecordedRequest } from './fake-upstream.types';
 
@@ -29,6 +29,21 @@ export class FakeOllamaServer extends FakeOpenAIServer {
       if (request.path === '/api/tags') return { kind: 'body', body: { models: this.modelIds().map(tagEntry) } };
     }
     return this.refusedInput(request) ?? super.route(request, behaviour);
+  }
+
+  /**
+   * Ollama's chat request type has no `tool_choice`, `parallel_tool_calls`, `n` or
+   * `max_completion_tokens`: it accepts them and its model never sees them.
+   */
+  protected override modelView(body: JsonRecord): JsonRecord {
+    const {
+      tool_choice: _choice,
+      parallel_tool_calls: _parallel,
+      n: _n,
+      max_completion_tokens: _limit,
+      ...honoured
+    } = body;
+    return honoured;
   }
 
   /**

@@ -156,6 +156,11 @@ export class FakeOpenAIServer extends FakeUpstream {
     return { data: this.errorBody(500, 'The server had an error while processing your request.') };
   }
 
+  /** The chat request as the server's model honours it (a look-alike may ignore some fields). */
+  protected modelView(body: JsonRecord): JsonRecord {
+    return body;
+  }
+
   protected modelIds(): string[] {
     return this.options.models ?? DEFAULT_MODELS;
   }
@@ -217,7 +222,7 @@ export class FakeOpenAIServer extends FakeUpstream {
     const refused = this.options.strictSchemas ? strictSchemaProblem(body.response_format) : undefined;
     if (refused) return this.errorReply(400, refused);
     const meta = this.nextMeta('chatcmpl', model);
-    const plan = planChat(body, behaviour.text, `call_fake${this.responseCount}`);
+    const plan = planChat(this.modelView(body), behaviour.text, `call_fake${this.responseCount}`);
     if (behaviour.reasoning) {
       const { text, field = 'reasoning_content' } = behaviour.reasoning;
       plan.reasoning = { text, field };

@@ -184,6 +184,29 @@ describe('FakeOllamaServer', () => {
     expect(await anonymous.json()).toMatchObject({ data: [{ id: 'llama3:8b', owned_by: 'library' }, {}] });
   });
 
+  it("answers as Ollama's model does, never seeing tool_choice, parallel_tool_calls, n or max_completion_tokens", async () => {
+    const tool = (name: string) => ({ type: 'function' as const, function: { name, parameters: { type: 'object' } } });
+    const res = await client.chat.completions.create({
+      model: 'llama3:8b',
+      messages: [{ role: 'user', content: 'call tool a_tool and b_tool, one two three four five six' }],
+      tools: [tool('a_tool'), tool('b_tool')],
+      tool_choice: { type: 'function', function: { name: 'b_tool' } },
+      parallel_tool_calls: false,
+      n: 2,
+    });
+    expect(res.choices).toHaveLength(1);
+    expect(res.choices[0].message.tool_calls?.map((c) => c.type === 'function' && c.function.name)).toEqual([
+      'a_tool',
+      'b_tool',
+    ]);
+    const long = await client.chat.completions.create({
+      model: 'llama3:8b',
+      messages: [{ role: 'user', content: 'one two three four five six seven eight' }],
+      max_completion_tokens: 2,
+    });
+    expect(long.choices[0].finish_reason).toBe('stop');
+  });
+
   it('refuses what Ollama refuses: token ids to embed, a legacy prompt that is not one string', async () => {
     const batch = await client.embeddings.create({ model: 'nomic-embed-text', input: ['a', 'b'] });
     expect(batch.data).toHaveLength(2);
