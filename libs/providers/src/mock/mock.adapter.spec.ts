@@ -251,7 +251,7 @@ describe('MockAdapter', () => {
     await expect(mock.chat(ask('x', { response_format: format }), callContext())).rejects.toMatchObject({
       param: 'response_format.json_schema.schema',
     });
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it('answers n choices told apart, choice 0 as without n, in JSON and streamed, with usage for all', async () => {
@@ -424,7 +424,7 @@ describe('sampleFromSchema', () => {
     } catch (err) {
       thrown = err;
     }
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(3000);
     expect(thrown).toBeInstanceOf(GatewayError);
     expect(thrown).toMatchObject({
       code: 'invalid_request_error',
