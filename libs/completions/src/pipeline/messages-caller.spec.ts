@@ -47,7 +47,7 @@ describe('MessagesRequest', () => {
       status: 400,
       code: 'invalid_request_error',
       param: 'tools[0].type',
-      reason: 'not_found',
+      reason: 'unsupported',
       retryable: false,
       message: expect.stringContaining('Provider "openai" cannot serve this request'),
     });
