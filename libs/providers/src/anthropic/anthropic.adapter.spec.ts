@@ -1,35 +1,11 @@
 import type { ChatChunk, ChatRequest } from '@app/contracts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isClientAbort, isRetryable, retryAfterMs } from '../errors';
-import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
-import { createProviderAdapter } from '../provider.factory';
-import { callContext, sendJson, sendSse, startServer, type Handler, type LocalServer } from '../testing/local-server';
+import { adapterOnLocalServer, callContext, sendJson, sendSse } from '../testing/local-server';
 import { DEFAULT_ANTHROPIC_API_VERSION } from './anthropic.adapter';
 import { textMessage, textStream, toolStream, toolUseMessage } from './anthropic.fixtures';
 
-let server: LocalServer | undefined;
-let adapter: ProviderAdapter | undefined;
-
-async function setup(
-  handler: Handler,
-  config: Partial<ProviderConfig> = {},
-): Promise<{ server: LocalServer; adapter: ProviderAdapter }> {
-  server = await startServer(handler);
-  adapter = createProviderAdapter({
-    name: 'claude',
-    kind: 'anthropic',
-    baseUrl: server.url,
-    apiKey: 'sk-ant-test-abcdef123456',
-    ...config,
-  });
-  return { server, adapter };
-}
-
-afterEach(async () => {
-  await adapter?.close();
-  await server?.close();
-  adapter = server = undefined;
-});
+const setup = adapterOnLocalServer({ name: 'claude', kind: 'anthropic', apiKey: 'sk-ant-test-abcdef123456' });
 
 const request: ChatRequest = {
   model: 'claude-sonnet-5-5',

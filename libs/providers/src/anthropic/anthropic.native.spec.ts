@@ -1,31 +1,16 @@
 import type { AnthropicMessageRequest, AnthropicSseEvent } from '@app/contracts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isClientAbort } from '../errors';
 import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
-import { createProviderAdapter } from '../provider.factory';
-import { callContext, sendJson, sendSse, startServer, type Handler, type LocalServer } from '../testing/local-server';
+import { adapterOnLocalServer, callContext, sendJson, sendSse, type Handler } from '../testing/local-server';
 import { textMessage, textStream } from './anthropic.fixtures';
 
-let server: LocalServer | undefined;
-let adapter: ProviderAdapter | undefined;
+const start = adapterOnLocalServer({ name: 'claude', kind: 'anthropic', apiKey: 'sk-ant-test-abcdef123456' });
 
 async function setup(handler: Handler, config: Partial<ProviderConfig> = {}) {
-  server = await startServer(handler);
-  adapter = createProviderAdapter({
-    name: 'claude',
-    kind: 'anthropic',
-    baseUrl: server.url,
-    apiKey: 'sk-ant-test-abcdef123456',
-    ...config,
-  });
+  const { server, adapter } = await start(handler, config);
   return { server, adapter, native: adapter as Required<Pick<ProviderAdapter, 'createMessage' | 'streamMessage'>> };
 }
-
-afterEach(async () => {
-  await adapter?.close();
-  await server?.close();
-  adapter = server = undefined;
-});
 
 /** A web search request as Claude Code sends one: a server tool, a typed client tool, a beta. */
 const request: AnthropicMessageRequest = {

@@ -1,8 +1,7 @@
 import type { ChatChunk, CompletionChunk } from '@app/contracts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
-import { createProviderAdapter } from '../provider.factory';
-import { callContext, sendSse, startServer, type LocalServer } from '../testing/local-server';
+import { adapterOnLocalServer, callContext, sendSse } from '../testing/local-server';
 
 /** Streams as the look-alike servers send them, recorded from their wire format. */
 
@@ -85,20 +84,11 @@ const ollamaEvents: Array<[null, unknown]> = [
   [null, '[DONE]'],
 ];
 
-let server: LocalServer | undefined;
-let adapter: ProviderAdapter | undefined;
+const start = adapterOnLocalServer({ name: 'up', kind: 'openai', apiKey: 'k' });
 
 async function setup(events: Array<[null, unknown]>, config: Partial<ProviderConfig>): Promise<ProviderAdapter> {
-  server = await startServer((_req, res) => sendSse(res, events));
-  adapter = createProviderAdapter({ name: 'up', kind: 'openai', baseUrl: server.url, apiKey: 'k', ...config });
-  return adapter;
+  return (await start((_req, res) => sendSse(res, events), config)).adapter;
 }
-
-afterEach(async () => {
-  await adapter?.close();
-  await server?.close();
-  adapter = server = undefined;
-});
 
 async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   const chunks: T[] = [];

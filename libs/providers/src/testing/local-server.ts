@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
+import { createProviderAdapter } from '../provider.factory';
+import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
 
 /**
  * A minimal upstream for the adapter tests: a node:http server on 127.0.0.1 and an
@@ -82,4 +85,24 @@ export function sendSse(res: ServerResponse, events: Array<[string | null, unkno
 
 export function callContext(signal: AbortSignal = new AbortController().signal, timeoutMs?: number) {
   return { signal, timeoutMs, requestId: 'req-test-1' };
+}
+
+/**
+ * A spec's adapters against local servers: `start(handler, config)` starts a server
+ * answering with `handler` and an adapter of `base` (with `config` over it) calling
+ * it; both are closed after each test.
+ */
+export function adapterOnLocalServer(base: Omit<ProviderConfig, 'baseUrl'>) {
+  let server: LocalServer | undefined;
+  let adapter: ProviderAdapter | undefined;
+  afterEach(async () => {
+    await adapter?.close();
+    await server?.close();
+    adapter = server = undefined;
+  });
+  return async (handler: Handler, config: Partial<ProviderConfig> = {}) => {
+    server = await startServer(handler);
+    adapter = createProviderAdapter({ ...base, baseUrl: server.url, ...config });
+    return { server, adapter };
+  };
 }
