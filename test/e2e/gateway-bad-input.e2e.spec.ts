@@ -160,6 +160,58 @@ describe('gateway bad input', () => {
     expect(generations(upstream)).toHaveLength(0);
   });
 
+  it("refuses the schema that takes a request's schemas past the gateway's limits, before compiling it", async () => {
+    /** 600 properties, each with its own pattern: 1,200 of them pass the 1,000 patterns a request may hold. */
+    const patterned = (tag: string) => ({
+      type: 'object',
+      properties: Object.fromEntries(
+        Array.from({ length: 600 }, (_, i) => [`${tag}${i}`, { type: 'string', pattern: `^${tag}${i}$` }]),
+      ),
+    });
+    const tool = (name: string) => ({ type: 'function', function: { name, parameters: patterned(name) } });
+    const cases: Array<[string, unknown, string]> = [
+      [
+        '/v1/chat/completions',
+        { model: 'openai/gpt-4o', messages: user, tools: [tool('a'), tool('b')] },
+        'tools[1].function.parameters',
+      ],
+      [
+        '/v1/chat/completions',
+        {
+          model: 'openai/gpt-4o',
+          messages: user,
+          tools: [tool('a')],
+          response_format: { type: 'json_schema', json_schema: { name: 'x', schema: patterned('r') } },
+        },
+        'response_format.json_schema.schema',
+      ],
+      [
+        '/v1/messages',
+        {
+          model: 'openai/gpt-4o',
+          messages: user,
+          max_tokens: 10,
+          tools: [
+            { name: 'a', input_schema: patterned('a') },
+            { name: 'b', input_schema: patterned('b') },
+          ],
+        },
+        'tools[1].input_schema',
+      ],
+    ];
+    for (const [path, body, param] of cases) {
+      const res = await post(path, body);
+      expect(res.status, param).toBe(400);
+      const json = (await res.json()) as { error: { message: string; type: string; param: string } };
+      expect(json.error).toMatchObject({ type: 'invalid_request_error', param });
+      expect(json.error.message).toBe(
+        `${param} is too large for the gateway to check: it holds 600 patterns (with the 600 of the schemas ` +
+          'before it), and the JSON Schemas of one request may hold at most 1,000 patterns together',
+      );
+    }
+    expect(generations(upstream)).toHaveLength(0);
+  });
+
   it('rejects malformed JSON and oversized bodies', async () => {
     const malformed = await post('/v1/chat/completions', undefined, '{"model": ');
     expect(malformed.status).toBe(400);

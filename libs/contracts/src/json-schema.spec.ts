@@ -2,7 +2,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { GatewayError } from './errors';
 import { describe, expect, it } from 'vitest';
-import { checkFormat, compileSchema, validateAgainst, validateJsonSchemaDefinition } from './json-schema';
+import {
+  SCHEMA_LIMITS,
+  SchemaBudget,
+  checkFormat,
+  compileSchema,
+  validateAgainst,
+  validateJsonSchemaDefinition,
+} from './json-schema';
 import { MAX_PATTERN_INPUT_CHARS, compilePattern } from './pattern-engine';
 import { EXPONENTIAL_PATTERNS, FORMERLY_REFUSED } from './schema-patterns.fixtures';
 
@@ -118,7 +125,7 @@ describe('validateJsonSchemaDefinition', () => {
   it.each([
     ['800 levels of properties', nested(800), 'more than 128 levels deep'],
     ['100,000 levels of properties', nested(100_000), 'more than 128 levels deep'],
-    ['a chain of 20,000 $refs', refChain(20_000), 'its references nest too deeply to be checked'],
+    ['a chain of 9,900 $refs (within the size limit)', refChain(9_900), 'its references nest too deeply to be checked'],
   ])('rejects %s with a 400, not a stack overflow', (_name, schema, detail) => {
     const err = thrown(() => validateJsonSchemaDefinition(schema, 'tools[0].function.parameters'));
     expect(err.status).toBe(400);
@@ -272,6 +279,19 @@ describe('patterns that could stall the event loop', () => {
     ).not.toThrow();
   });
 
+  it('reads the schemas of properties named like data keywords (enum, const, default, examples)', () => {
+    for (const name of ['enum', 'const', 'default', 'examples', 'example']) {
+      const schema = { type: 'object', properties: { [name]: { type: 'string', pattern: '^(?=a)(a|a)*$' } } };
+      const error = thrown(() => validateJsonSchemaDefinition(schema, 'schema', { checksValues: true }));
+      expect(error.message, name).toContain(`at $.properties.${name}.pattern can take exponential time`);
+      expect(thrown(() => validateAgainst(schema, { [name]: 'a' })).status).toBe(400);
+    }
+    const defs = { $defs: { enum: { type: 'string', pattern: '(?<=x)(a|aa)+$' } }, $ref: '#/$defs/enum' };
+    expect(thrown(() => validateJsonSchemaDefinition(defs, 'schema', { checksValues: true })).message).toContain(
+      'at $.$defs.enum.pattern',
+    );
+  });
+
   it.each(EXPONENTIAL_PATTERNS)(
     'accepts %s, which re2js runs in linear time, and checks a 20,000-character text built to trip V8 with it',
     (pattern) => {
@@ -384,5 +404,84 @@ describe('checkFormat', () => {
     ['constructor', 'anything', undefined],
   ])('%s %j: %s, as the validator checks it', (format, value, expected) => {
     expect(checkFormat(format, value)).toBe(expected);
+  });
+});
+
+/** An object schema with `count` properties, each `property(i)`. */
+function wide(count: number, property: (i: number) => unknown = () => ({ type: 'string' })): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) properties[`p${i}`] = property(i);
+  return { type: 'object', properties };
+}
+
+describe('schemas too large to compile', () => {
+  it(`accepts a schema of OpenAI's largest size (5,000 properties), and refuses one past ${SCHEMA_LIMITS.objects} schema objects, naming it`, () => {
+    const openAiLargest = { ...wide(5_000), required: Array.from({ length: 5_000 }, (_, i) => `p${i}`) };
+    expect(() => validateJsonSchemaDefinition(openAiLargest, 'response_format.json_schema.schema')).not.toThrow();
+    const error = thrown(() =>
+      validateJsonSchemaDefinition(wide(SCHEMA_LIMITS.objects), 'tools[0].function.parameters'),
+    );
+    expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'tools[0].function.parameters' });
+    expect(error.message).toBe(
+      'tools[0].function.parameters is too large for the gateway to check: it holds 10,002 schema objects, ' +
+        'and the JSON Schemas of one request may hold at most 10,000 schema objects together',
+    );
+    // validateAgainst gives the same answer for such a schema.
+    expect(thrown(() => validateAgainst(wide(SCHEMA_LIMITS.objects), {})).message).toContain(
+      'schema is too large for the gateway to check: it holds 10,002 schema objects',
+    );
+  });
+
+  it(`counts patterns (pattern, patternProperties keys) to ${SCHEMA_LIMITS.patterns} and other values to ${SCHEMA_LIMITS.values}, and not what data keywords hold`, () => {
+    const patterns = (count: number) => wide(count, (i) => ({ type: 'string', pattern: `^x${i}$` }));
+    expect(() => validateJsonSchemaDefinition(patterns(SCHEMA_LIMITS.patterns), 'schema')).not.toThrow();
+    expect(
+      thrown(() => validateJsonSchemaDefinition(patterns(SCHEMA_LIMITS.patterns + 1), 'schema')).message,
+    ).toContain(
+      'it holds 1,001 patterns, and the JSON Schemas of one request may hold at most 1,000 patterns together',
+    );
+    const keys = {
+      type: 'object',
+      patternProperties: Object.fromEntries(Array.from({ length: 1_001 }, (_, i) => [`^k${i}$`, {}])),
+    };
+    expect(thrown(() => validateJsonSchemaDefinition(keys, 'schema')).message).toContain('it holds 1,001 patterns');
+    // Boolean subschemas are cheap to hold but not free to compile: counted as values.
+    const booleans = wide(SCHEMA_LIMITS.values, () => true);
+    expect(thrown(() => validateJsonSchemaDefinition(booleans, 'schema')).message).toContain(
+      'it holds 50,003 values, and the JSON Schemas of one request may hold at most 50,000 values together',
+    );
+    const data = Array.from({ length: SCHEMA_LIMITS.values }, (_, i) => ({ pattern: `x${i}` }));
+    expect(() =>
+      validateJsonSchemaDefinition({ type: 'object', enum: data, examples: data, default: data[0] }, 'schema'),
+    ).not.toThrow();
+  });
+
+  it("counts a request's schemas together: the one that takes them past a limit is refused, whatever the cache holds", () => {
+    const budget = new SchemaBudget();
+    const first = wide(6_000);
+    validateJsonSchemaDefinition(first, 'tools[0].function.parameters', { budget });
+    const error = thrown(() => validateJsonSchemaDefinition(wide(4_500), 'tools[1].function.parameters', { budget }));
+    expect(error.param).toBe('tools[1].function.parameters');
+    expect(error.message).toBe(
+      'tools[1].function.parameters is too large for the gateway to check: it holds 4,502 schema objects ' +
+        '(with the 6,002 of the schemas before it), and the JSON Schemas of one request may hold at most ' +
+        '10,000 schema objects together',
+    );
+    // The refused schema took nothing: a small one still fits.
+    expect(() => validateJsonSchemaDefinition(weather, 'tools[2].function.parameters', { budget })).not.toThrow();
+    // Alone, in another request, the refused one is fine; and the cached first one still counts.
+    const next = new SchemaBudget();
+    expect(() =>
+      validateJsonSchemaDefinition(wide(4_500), 'tools[0].function.parameters', { budget: next }),
+    ).not.toThrow();
+    expect(() =>
+      validateJsonSchemaDefinition(structuredClone(first), 'tools[1].function.parameters', { budget: next }),
+    ).toThrow(/tools\[1\]\.function\.parameters is too large .* \(with the 4,502 of the schemas before it\)/);
+    // Schemas that are not valid take nothing either.
+    const invalid = new SchemaBudget();
+    expect(() => validateJsonSchemaDefinition({ type: 'nope' }, 'a', { budget: invalid })).toThrow(
+      /not a valid JSON Schema/,
+    );
+    expect(() => validateJsonSchemaDefinition(wide(9_000), 'b', { budget: invalid })).not.toThrow();
   });
 });

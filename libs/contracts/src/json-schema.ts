@@ -25,7 +25,76 @@ type Draft = '2020-12' | '2019-09' | 'draft-07';
  * {@link catastrophicPattern}). A schema the gateway checks values against must
  * not have one.
  */
-type Compiled = { ok: true; validate: ValidateFunction; unsafePattern?: string } | { ok: false; error: string };
+type Compilation =
+  | { ok: true; validate: ValidateFunction; unsafePattern?: string }
+  /** `tooLarge`: refused for its size (see {@link SchemaBudget}), not for what it says. */
+  | { ok: false; error: string; tooLarge?: true };
+type Compiled = Compilation & { size: SchemaSize };
+
+/**
+ * What compiling a schema costs ajv: its objects (each a subschema or a map of
+ * them), all its values (a `required` name, a boolean subschema...), and its
+ * patterns (`pattern`, `patternProperties` keys). What `enum`, `const`,
+ * `default` and `examples` hold is data, and not counted.
+ */
+export interface SchemaSize {
+  objects: number;
+  values: number;
+  patterns: number;
+}
+
+/**
+ * What the schemas of one request may hold together (see {@link SchemaBudget}).
+ * ajv's compilation is synchronous: every other request waits while it runs. It
+ * costs 0.1-0.15 ms per object on this machine, 1-3 µs per other value, and more
+ * per pattern as patterns add up (ajv copies the code declaring the ones before
+ * it for each: 1,000 took ~0.3 s, 3,000 ~3.5 s). Unbounded, one 10 MiB body of
+ * small properties or patterns held the gateway for minutes. The limits stay
+ * above the largest schema OpenAI accepts (5,000 properties).
+ */
+export const SCHEMA_LIMITS: Readonly<SchemaSize> = { objects: 10_000, values: 50_000, patterns: 1_000 };
+
+const NOTHING: Readonly<SchemaSize> = { objects: 0, values: 0, patterns: 0 };
+
+/**
+ * The schemas of one request, counted against {@link SCHEMA_LIMITS} together as
+ * each is checked: a schema that takes them past a limit is refused before it
+ * is compiled. Cached schemas count too, so a request gets the same answer
+ * whatever the cache holds.
+ */
+export class SchemaBudget {
+  private readonly spent: SchemaSize = { objects: 0, values: 0, patterns: 0 };
+
+  /** Why `size` does not fit in what is left, or `undefined` after taking it. */
+  take(size: SchemaSize): string | undefined {
+    const over = overLimit(size, this.spent);
+    if (over) return over;
+    this.spent.objects += size.objects;
+    this.spent.values += size.values;
+    this.spent.patterns += size.patterns;
+    return undefined;
+  }
+}
+
+const LIMIT_NOUNS: Record<keyof SchemaSize, string> = {
+  objects: 'schema objects',
+  values: 'values',
+  patterns: 'patterns',
+};
+
+/** Why `size` on top of `spent` passes a limit, or `undefined`. */
+function overLimit(size: SchemaSize, spent: SchemaSize = NOTHING): string | undefined {
+  for (const key of ['objects', 'patterns', 'values'] as const) {
+    if (spent[key] + size[key] <= SCHEMA_LIMITS[key]) continue;
+    const noun = LIMIT_NOUNS[key];
+    const others = spent[key] > 0 ? ` (with the ${spent[key].toLocaleString('en-US')} of the schemas before it)` : '';
+    return (
+      `it holds ${size[key].toLocaleString('en-US')} ${noun}${others}, and the JSON Schemas of one request may ` +
+      `hold at most ${SCHEMA_LIMITS[key].toLocaleString('en-US')} ${noun} together`
+    );
+  }
+  return undefined;
+}
 
 /** Errors listed in one message; the rest are counted. */
 const MAX_LISTED_ERRORS = 8;
@@ -149,14 +218,14 @@ export function formatSchemaErrors(errors: readonly ErrorObject[] | null | undef
   return more > 0 ? `${listed}; and ${more} more` : listed;
 }
 
-function compileFresh(schema: Record<string, unknown>, draft: Draft): Compiled {
+function compileFresh(schema: Record<string, unknown>, draft: Draft): Compilation {
   const ajv = ajvFor(draft);
   // `$schema` picked the draft; ajv would otherwise insist on knowing that exact URI.
   const { $schema: _ignored, ...body } = schema;
   try {
     if (!ajv.validateSchema(body)) return { ok: false, error: formatSchemaErrors(ajv.errors) };
     const validate = ajv.compile('$id' in body ? body : { $id: ROOT_ID, ...body });
-    const unsafePattern = unsafePatternIn(body, '$');
+    const unsafePattern = findPattern(body, '$', unsafePatternAt);
     return unsafePattern ? { ok: true, validate, unsafePattern } : { ok: true, validate };
   } catch (err) {
     // Within the depth limit, a long enough chain of `$ref`s still recurses past the stack in ajv.
@@ -183,63 +252,134 @@ function exponentialBecause(pattern: string): string | undefined {
   return why && `${why}; it has ${compiled.backtrackingBecause}, so the linear-time engine cannot run it`;
 }
 
+/** Where and why `pattern` can take exponential time to run, or `undefined`. */
+function unsafePatternAt(pattern: string, at: string): string | undefined {
+  const why = exponentialBecause(pattern);
+  return why && `the pattern ${JSON.stringify(pattern)} at ${at} can take exponential time to check: ${why}`;
+}
+
 /** Keywords whose values are data, not schemas: a `pattern` key in them is no pattern. */
 const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
+/**
+ * Keywords whose values map names to schemas: a property named `enum` is a
+ * schema like any other, and the keys of `patternProperties` are patterns.
+ */
+const SCHEMA_MAPS = new Set([
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+  'dependencies',
+]);
 
 /**
- * Where the schema has a pattern (`pattern`, a key of `patternProperties`) that can take
- * exponential time to run, and why, or `undefined`. (The schema nests at most
- * {@link MAX_SCHEMA_DEPTH} levels: the walk recurses no deeper.)
+ * Calls `visit` with each pattern of a schema (`pattern`, a key of
+ * `patternProperties`) and where it is, until `visit` says something (why the
+ * pattern is refused), and returns that. Keywords it does not know are walked as schemas. (The schema
+ * nests at most {@link MAX_SCHEMA_DEPTH} levels: the walk recurses no deeper.)
  */
-function unsafePatternIn(node: unknown, path: string): string | undefined {
+function findPattern(
+  node: unknown,
+  path: string,
+  visit: (pattern: string, at: string) => string | undefined,
+): string | undefined {
   if (typeof node !== 'object' || node === null) return undefined;
   if (Array.isArray(node)) {
-    for (const [i, item] of node.entries()) {
-      const found = unsafePatternIn(item, `${path}[${i}]`);
-      if (found) return found;
+    for (let i = 0; i < node.length; i++) {
+      const found = findPattern(node[i], `${path}[${i}]`, visit);
+      if (found !== undefined) return found;
     }
     return undefined;
   }
-  for (const [key, value] of Object.entries(node)) {
+  for (const key in node) {
     if (DATA_KEYWORDS.has(key)) continue;
+    const value = (node as Record<string, unknown>)[key];
     const at = `${path}.${key}`;
-    const patterns =
-      key === 'pattern' && typeof value === 'string'
-        ? [value]
-        : key === 'patternProperties' && isObject(value)
-          ? Object.keys(value)
-          : [];
-    for (const pattern of patterns) {
-      const why = exponentialBecause(pattern);
-      if (why) return `the pattern ${JSON.stringify(pattern)} at ${at} can take exponential time to check: ${why}`;
+    if (key === 'pattern' && typeof value === 'string') {
+      const found = visit(value, at);
+      if (found !== undefined) return found;
+    } else if (SCHEMA_MAPS.has(key) && isObject(value)) {
+      for (const name in value) {
+        const found =
+          (key === 'patternProperties' ? visit(name, at) : undefined) ??
+          findPattern(value[name], `${at}.${name}`, visit);
+        if (found !== undefined) return found;
+      }
+    } else {
+      const found = findPattern(value, at, visit);
+      if (found !== undefined) return found;
     }
-    const found = unsafePatternIn(value, at);
-    if (found) return found;
   }
   return undefined;
 }
 
-/** The compiled validator of a schema (cached by identity, then by content), or why it is not a schema. */
-export function compileSchema(schema: unknown): Compiled {
-  if (!isObject(schema)) return { ok: false, error: 'must be a JSON Schema object' };
+/** Adds to `size` what a schema holds (walked as {@link findPattern} walks it). */
+function measure(node: unknown, size: SchemaSize): void {
+  size.values++;
+  if (typeof node !== 'object' || node === null) return;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) measure(node[i], size);
+    return;
+  }
+  size.objects++;
+  for (const key in node) {
+    if (DATA_KEYWORDS.has(key)) continue;
+    const value = (node as Record<string, unknown>)[key];
+    if (key === 'pattern' && typeof value === 'string') size.patterns++;
+    if (key === 'patternProperties' && isObject(value)) size.patterns += Object.keys(value).length;
+    if (SCHEMA_MAPS.has(key) && isObject(value)) {
+      size.values++;
+      size.objects++;
+      for (const name in value) measure(value[name], size);
+    } else {
+      measure(value, size);
+    }
+  }
+}
+
+/** What `schema` holds (it nests at most {@link MAX_SCHEMA_DEPTH} levels: the walk recurses no deeper). */
+function sizeOf(schema: Record<string, unknown>): SchemaSize {
+  const size = { objects: 0, values: 0, patterns: 0 };
+  measure(schema, size);
+  return size;
+}
+
+/**
+ * The compiled validator of a schema (cached by identity, then by content), or
+ * why it is not a schema, or too large to compile: alone, or with what `budget`
+ * has taken already (the schema then counts against it).
+ */
+export function compileSchema(schema: unknown, budget?: SchemaBudget): Compiled {
+  if (!isObject(schema)) return { ok: false, error: 'must be a JSON Schema object', size: NOTHING };
   const known = byObject.get(schema);
-  if (known) return known;
+  if (known) return charged(known, budget);
   if (nestsDeeperThan(schema, MAX_SCHEMA_DEPTH)) {
-    const tooDeep = {
-      ok: false as const,
-      error: `it nests objects and arrays more than ${MAX_SCHEMA_DEPTH} levels deep`,
-    };
-    byObject.set(schema, tooDeep);
-    return tooDeep;
+    const error = `it nests objects and arrays more than ${MAX_SCHEMA_DEPTH} levels deep`;
+    return remember(schema, undefined, { ok: false, error, size: NOTHING });
   }
   const draft = draftOf(schema);
   const key = `${draft}\n${JSON.stringify(schema)}`;
-  let compiled = byText.get(key);
-  if (!compiled) {
-    compiled = compileFresh(schema, draft);
-    byText.set(key, compiled);
-  }
+  const cached = byText.get(key);
+  if (cached) return charged(remember(schema, undefined, cached), budget);
+  const size = sizeOf(schema);
+  const tooLarge = overLimit(size);
+  if (tooLarge) return remember(schema, key, { ok: false, error: tooLarge, tooLarge: true, size });
+  // Refused for what came before it in this request, not for itself: not remembered.
+  const over = budget?.take(size);
+  if (over) return { ok: false, error: over, tooLarge: true, size };
+  return remember(schema, key, Object.assign(compileFresh(schema, draft), { size }));
+}
+
+/** `compiled`, or the refusal if the request cannot afford it too (a schema refused costs nothing). */
+function charged(compiled: Compiled, budget: SchemaBudget | undefined): Compiled {
+  const over = compiled.ok ? budget?.take(compiled.size) : undefined;
+  return over ? { ok: false, error: over, tooLarge: true, size: compiled.size } : compiled;
+}
+
+function remember(schema: object, key: string | undefined, compiled: Compiled): Compiled {
   byObject.set(schema, compiled);
+  if (key !== undefined) byText.set(key, compiled);
   return compiled;
 }
 
@@ -250,6 +390,8 @@ export interface SchemaUse {
    * a pattern that can take exponential time to run is then refused.
    */
   checksValues?: boolean;
+  /** What the request's other schemas have taken of {@link SCHEMA_LIMITS}; this one counts against it too. */
+  budget?: SchemaBudget;
 }
 
 /**
@@ -258,13 +400,14 @@ export interface SchemaUse {
  * or, for a schema values are checked against, has a pattern the gateway will not run.
  */
 export function validateJsonSchemaDefinition(schema: unknown, param: string, use: SchemaUse = {}): void {
-  const compiled = compileSchema(schema);
-  if (!compiled.ok) {
-    throw new GatewayError('invalid_request_error', `${param} is not a valid JSON Schema: ${compiled.error}`, {
-      param,
-    });
-  }
+  const compiled = compileSchema(schema, use.budget);
+  if (!compiled.ok) throw schemaError(param, compiled);
   if (use.checksValues && compiled.unsafePattern) throw unsafePatternError(param, compiled.unsafePattern);
+}
+
+function schemaError(param: string, refused: { error: string; tooLarge?: true }): GatewayError {
+  const what = refused.tooLarge ? 'is too large for the gateway to check' : 'is not a valid JSON Schema';
+  return new GatewayError('invalid_request_error', `${param} ${what}: ${refused.error}`, { param });
 }
 
 function unsafePatternError(param: string, why: string): GatewayError {
@@ -282,11 +425,7 @@ export type SchemaValidation = { ok: true } | { ok: false; errors: string };
  */
 export function validateAgainst(schema: unknown, value: unknown): SchemaValidation {
   const compiled = compileSchema(schema);
-  if (!compiled.ok) {
-    throw new GatewayError('invalid_request_error', `schema is not a valid JSON Schema: ${compiled.error}`, {
-      param: 'schema',
-    });
-  }
+  if (!compiled.ok) throw schemaError('schema', compiled);
   if (compiled.unsafePattern) throw unsafePatternError('schema', compiled.unsafePattern);
   let valid: boolean;
   try {

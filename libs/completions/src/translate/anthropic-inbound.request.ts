@@ -17,6 +17,7 @@ import {
   type ChatTool,
   type ChatToolChoice,
   type ChatToolMessage,
+  SchemaBudget,
   validateJsonSchemaDefinition,
 } from '@app/contracts';
 
@@ -171,9 +172,13 @@ function emptyUserContent(i: number): GatewayError {
  */
 export const THINKING_HISTORY: unique symbol = Symbol('thinking history');
 
-/** The translation of one conversation: whether some assistant turn kept thinking blocks. */
+/**
+ * The translation of one request: whether some assistant turn kept thinking
+ * blocks, and what its JSON Schemas have taken of their limits.
+ */
 interface Conversion {
   thinking: boolean;
+  schemas: SchemaBudget;
 }
 
 /**
@@ -257,7 +262,7 @@ function isCustomTool(tool: ToolUnion): tool is AnthropicTool {
   return 'input_schema' in tool && (tool.type === undefined || tool.type === null || tool.type === 'custom');
 }
 
-function convertTools(tools: ToolUnion[]): ChatTool[] {
+function convertTools(tools: ToolUnion[], conv: Conversion): ChatTool[] {
   return tools.map((tool, i): ChatTool => {
     if (!isCustomTool(tool)) throw unsupported(`tools[${i}].type`, `Anthropic tool type '${String(tool.type)}'`);
     // The SDK allows `properties: null` / `required: null`; JSON Schema does not.
@@ -268,7 +273,10 @@ function convertTools(tools: ToolUnion[]): ChatTool[] {
       ...(required !== null && required !== undefined ? { required } : {}),
     };
     // Checked here to name the field as the client wrote it; the chat pipeline's check then hits the cache.
-    validateJsonSchemaDefinition(parameters, `tools[${i}].input_schema`, { checksValues: tool.strict === true });
+    validateJsonSchemaDefinition(parameters, `tools[${i}].input_schema`, {
+      checksValues: tool.strict === true,
+      budget: conv.schemas,
+    });
     const fn = { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters };
     return { type: 'function', function: tool.strict ? { ...fn, strict: true } : fn };
   });
@@ -287,13 +295,16 @@ function convertToolChoice(choice: AnthropicToolChoice): Pick<ChatRequest, 'tool
 }
 
 /** `output_config`: effort -> `reasoning_effort`, a JSON format -> `response_format` json_schema. */
-function outputConfig(config: AnthropicMessageRequest['output_config']): Partial<ChatRequest> {
+function outputConfig(config: AnthropicMessageRequest['output_config'], conv: Conversion): Partial<ChatRequest> {
   if (!config) return {};
   const out: Partial<ChatRequest> = {};
   if (config.effort) out['reasoning_effort'] = config.effort as ChatRequest['reasoning_effort'];
   if (config.format?.type === 'json_schema') {
     if (config.format.schema !== undefined) {
-      validateJsonSchemaDefinition(config.format.schema, 'output_config.format.schema', { checksValues: true });
+      validateJsonSchemaDefinition(config.format.schema, 'output_config.format.schema', {
+        checksValues: true,
+        budget: conv.schemas,
+      });
     }
     out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: config.format.schema } };
   }
@@ -319,17 +330,17 @@ function passThrough(body: AnthropicMessageRequest): Record<string, unknown> {
 export function anthropicToChat(body: AnthropicMessageRequest): ChatRequest {
   const stop = body.stop_sequences?.length ? { stop: body.stop_sequences } : {};
   const user = body.metadata?.user_id ? { user: body.metadata.user_id } : {};
-  const conv: Conversion = { thinking: false };
+  const conv: Conversion = { thinking: false, schemas: new SchemaBudget() };
   const req: ChatRequest = {
     ...passThrough(body),
     model: body.model,
     max_tokens: body.max_tokens,
     messages: [...systemMessages(body.system), ...convertMessages(body.messages, conv)],
-    ...(body.tools?.length ? { tools: convertTools(body.tools) } : {}),
+    ...(body.tools?.length ? { tools: convertTools(body.tools, conv) } : {}),
     ...(body.tool_choice ? convertToolChoice(body.tool_choice) : {}),
     ...stop,
     ...user,
-    ...outputConfig(body.output_config),
+    ...outputConfig(body.output_config, conv),
     ...(body.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
   if (conv.thinking) (req as ChatRequest & { [THINKING_HISTORY]?: true })[THINKING_HISTORY] = true;

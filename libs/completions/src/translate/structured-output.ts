@@ -1,4 +1,10 @@
-import { type ChatRequest, nestsDeeperThan, validateAgainst, validateJsonSchemaDefinition } from '@app/contracts';
+import {
+  type ChatRequest,
+  SchemaBudget,
+  nestsDeeperThan,
+  validateAgainst,
+  validateJsonSchemaDefinition,
+} from '@app/contracts';
 import { extractJson } from './json-extract';
 import { withSystemInstruction } from './prompt-messages';
 
@@ -26,14 +32,18 @@ export function responseSchemaOf(req: ChatRequest): Record<string, unknown> | un
  * `response_format.json_schema.schema` — or a 400 naming the bad one. Runs for
  * every provider, so bad schemas fail the same way everywhere; that includes a
  * pattern that could stall the gateway in a schema it may check replies against
- * (`response_format`, a `strict` tool's), whichever provider serves the request.
+ * (`response_format`, a `strict` tool's), whichever provider serves the request,
+ * and the schema that takes the request's schemas together past `SCHEMA_LIMITS`.
  */
 export function validateChatRequestSchemas(req: ChatRequest): void {
+  if (!req.tools && !req.response_format) return;
+  const budget = new SchemaBudget();
   (req.tools ?? []).forEach((tool, i) => {
     if (tool.type === 'function' && tool.function.parameters !== undefined) {
       // A strict tool's arguments are checked against its schema where tools are emulated.
       validateJsonSchemaDefinition(tool.function.parameters, `tools[${i}].function.parameters`, {
         checksValues: tool.function.strict === true,
+        budget,
       });
     }
   });
@@ -41,6 +51,7 @@ export function validateChatRequestSchemas(req: ChatRequest): void {
   if (format?.type === 'json_schema' && format.json_schema.schema !== undefined) {
     validateJsonSchemaDefinition(format.json_schema.schema, 'response_format.json_schema.schema', {
       checksValues: true,
+      budget,
     });
   }
 }
