@@ -24,7 +24,8 @@ const FEATURES = [
 const THINKING_ELSEWHERE =
   "Extended thinking is Anthropic's: other providers' reasoning has no signed thinking blocks to give (on " +
   '/v1/messages their reasoning text, `reasoning_content` or `reasoning`, arrives as a thinking block with an ' +
-  'empty signature), and thinking blocks in /v1/messages history are left out for them.';
+  'empty signature), and thinking blocks in /v1/messages history are left out for them, or go back as ' +
+  'their text where a provider names the field for it (`options.reasoningHistory`: DeepSeek).';
 const INBOUND = [
   'Chat Completions (/v1/chat/completions)',
   'Legacy completions (/v1/completions)',

@@ -18,12 +18,23 @@ describe('gateway reasoning of OpenAI-shaped providers', () => {
   const ollama = new FakeOllamaServer({ models: ['qwen3:8b'] });
   // Checks the signatures of thinking blocks sent back, as Anthropic does.
   const anthropicFake = new FakeAnthropicServer({ apiKey: 'sk-ant-upstream' });
+  // DeepSeek's thinking mode: a tool round sent back without its reasoning_content is a 400.
+  const thinkingDeepseek = new FakeOpenAIServer({
+    apiKey: 'sk-deepseek',
+    models: ['deepseek-v4-pro'],
+    requireReasoningBack: 'reasoning_content',
+  });
   let platform: TestPlatform;
   let anthropic: Anthropic;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    const [anthropicUrl] = await Promise.all([anthropicFake.start(), deepseek.start(), ollama.start()]);
+    const [anthropicUrl] = await Promise.all([
+      anthropicFake.start(),
+      deepseek.start(),
+      ollama.start(),
+      thinkingDeepseek.start(),
+    ]);
     platform = await startPlatform({
       env: {
         ANTHROPIC_API_KEY: 'sk-ant-upstream',
@@ -38,15 +49,22 @@ describe('gateway reasoning of OpenAI-shaped providers', () => {
       apiKey: 'sk-deepseek',
     });
     expect(created.status).toBe(201);
+    for (const [name, options] of [
+      ['ds-think', { reasoningHistory: 'reasoning_content' }],
+      ['ds-plain', {}],
+    ]) {
+      const provider = { name, kind: 'openai-compatible', baseUrl: thinkingDeepseek.baseURL, apiKey: 'sk-deepseek' };
+      expect((await adminApi(platform).post('/api/providers', { ...provider, options })).status).toBe(201);
+    }
     anthropic = new Anthropic({ baseURL: platform.gatewayUrl, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
     openai = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
   });
   afterAll(async () => {
     await platform?.close();
-    await Promise.all([anthropicFake.close(), deepseek.close(), ollama.close()]);
+    await Promise.all([anthropicFake.close(), deepseek.close(), ollama.close(), thinkingDeepseek.close()]);
   });
   beforeEach(() => {
-    for (const fake of [anthropicFake, deepseek, ollama]) fake.reset();
+    for (const fake of [anthropicFake, deepseek, ollama, thinkingDeepseek]) fake.reset();
   });
 
   describe('Anthropic SDK on /v1/messages', () => {
@@ -128,6 +146,51 @@ describe('gateway reasoning of OpenAI-shaped providers', () => {
         role: 'assistant',
         content: [{ type: 'text', text: 'Echo: Hello', citations: null }],
       });
+    });
+  });
+
+  describe("Anthropic SDK tool loops on DeepSeek's thinking mode", () => {
+    const weather: Anthropic.Tool = {
+      name: 'get_weather',
+      input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    };
+    const ask = (model: string, messages: Anthropic.MessageParam[]) =>
+      anthropic.messages.create({ model, max_tokens: 256, tools: [weather], messages });
+
+    it('sends each tool round back with its reasoning_content, where the provider names that field', async () => {
+      thinkingDeepseek.enqueue({ match: isChat, reasoning: { text: thought } });
+      const question: Anthropic.MessageParam = { role: 'user', content: 'Weather in Paris?' };
+      const turn = await anthropic.messages.create({
+        model: 'ds-think/deepseek-v4-pro',
+        max_tokens: 256,
+        tools: [weather],
+        tool_choice: { type: 'any' },
+        messages: [question],
+      });
+      expect(turn.content.map((block) => block.type)).toEqual(['thinking', 'tool_use']);
+      const call = turn.content[1] as Anthropic.ToolUseBlock;
+      const result: Anthropic.MessageParam = {
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: call.id, content: 'Sunny, 21°C' }],
+      };
+      const history = [question, { role: 'assistant' as const, content: turn.content }, result];
+
+      const next = await ask('ds-think/deepseek-v4-pro', history);
+      expect(next.content).toEqual([{ type: 'text', text: 'Tool result: Sunny, 21°C', citations: null }]);
+      const sent = (thinkingDeepseek.requests.filter(isChat).at(-1)?.body as { messages: unknown[] }).messages;
+      expect(sent[1]).toMatchObject({ role: 'assistant', reasoning_content: thought, tool_calls: [{ id: call.id }] });
+      expect(sent[1]).not.toHaveProperty('thinking_blocks');
+
+      // A client that dropped the thinking block: the tool round goes back with an empty reasoning_content.
+      const withoutThinking = [question, { role: 'assistant' as const, content: [call] }, result];
+      expect((await ask('ds-think/deepseek-v4-pro', withoutThinking)).content[0]).toMatchObject({ type: 'text' });
+      const resent = (thinkingDeepseek.requests.filter(isChat).at(-1)?.body as { messages: unknown[] }).messages;
+      expect(resent[1]).toMatchObject({ role: 'assistant', reasoning_content: '' });
+
+      // Without the option, the tool round goes back without it, and DeepSeek refuses it.
+      const refused = await ask('ds-plain/deepseek-v4-pro', history).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((refused as Error).message).toContain('The reasoning_content in the thinking mode must be passed back');
     });
   });
 

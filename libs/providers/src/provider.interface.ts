@@ -43,7 +43,18 @@ export interface ProviderOptions {
    * Like those, read for `ollama` and `openai-compatible` providers.
    */
   models?: Record<string, ModelCapabilityOverride>;
+  /**
+   * The assistant message field in which the upstream takes its own earlier reasoning
+   * back (`ollama` and `openai-compatible`): DeepSeek's thinking mode refuses a tool
+   * round without `reasoning_content`. Anthropic clients' thinking blocks go there.
+   * Unset, they are left out (Groq and Cerebras refuse a field they do not know);
+   * a DeepSeek base URL (`api.deepseek.com`) defaults to `reasoning_content`.
+   */
+  reasoningHistory?: ReasoningField;
 }
+
+/** Where OpenAI-shaped servers put reasoning: DeepSeek, vLLM and LiteLLM `reasoning_content`; OpenRouter and Ollama `reasoning`. */
+export type ReasoningField = 'reasoning_content' | 'reasoning';
 
 /** What one model (or the models a glob matches) can do, where it differs from its provider. */
 export interface ModelCapabilityOverride {
@@ -116,6 +127,8 @@ export interface ProviderCapabilities {
   embeddings: boolean;
   /** `completion` / `completionStream` are implemented. */
   legacyCompletions: boolean;
+  /** Where the upstream takes its earlier reasoning back in assistant messages; none: it is left out (see {@link ProviderOptions.reasoningHistory}). */
+  reasoningHistory?: ReasoningField;
 }
 
 /** A model an upstream serves, by its provider-local id (no `provider/` prefix). */

@@ -104,6 +104,15 @@ export const providerOptionsSchema = z
           "overriding the provider's (ollama and openai-compatible). The model's own name wins over globs, " +
           'and a glob with more characters besides * over one with fewer.',
       }),
+    reasoningHistory: z
+      .enum(['reasoning_content', 'reasoning'])
+      .optional()
+      .meta({
+        description:
+          'The assistant message field in which the upstream takes its earlier reasoning back (ollama and ' +
+          'openai-compatible): where thinking blocks of /v1/messages history go. DeepSeek needs reasoning_content ' +
+          '(the default for api.deepseek.com); unset elsewhere, they are left out.',
+      }),
   })
   .meta({ id: 'ProviderOptions' });
 

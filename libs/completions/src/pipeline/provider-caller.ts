@@ -227,7 +227,9 @@ export class ProviderCaller {
 
   /** The request as this provider takes it: a Messages request loses what the provider's API has no place for. */
   private fitted(req: ChatRequest, provider: RegisteredProvider, ctx: RequestContext): ChatRequest {
-    return ctx.endpoint === 'messages' ? messagesRequestFor(req, provider.kind) : chatRequestFor(req, provider.kind);
+    return ctx.endpoint === 'messages'
+      ? messagesRequestFor(req, provider.kind, provider.adapter.capabilities.reasoningHistory)
+      : chatRequestFor(req, provider.kind);
   }
 
   private emulation(

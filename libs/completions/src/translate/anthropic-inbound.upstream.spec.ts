@@ -107,6 +107,43 @@ describe('messagesRequestFor', () => {
       // The translated request is shared by a route's targets: it is not changed.
       expect(assistant(withThinking).thinking_blocks).toEqual(thinkingBlocks);
     });
+
+    it.each<[ProviderKind, 'reasoning_content' | 'reasoning']>([
+      ['openai-compatible', 'reasoning_content'],
+      ['ollama', 'reasoning'],
+    ])('go to %s as their text in the field it takes reasoning back in (%s)', (kind, field) => {
+      const out = messagesRequestFor(withThinking, kind, field);
+      expect(assistant(out)).toEqual({
+        role: 'assistant',
+        content: 'Checking.',
+        tool_calls: [expect.objectContaining({ id: 'toolu_01T1x1' })],
+        [field]: 'The user wants the weather. ',
+      });
+      expect(assistant(withThinking).thinking_blocks).toEqual(thinkingBlocks);
+    });
+
+    it('give a tool round without thinking an empty reasoning, a turn without either none', () => {
+      const plain = anthropicToChat(
+        body({
+          messages: [
+            { role: 'user', content: 'Hi' },
+            { role: 'assistant', content: 'Hello.' },
+            { role: 'user', content: 'Weather in Paris?' },
+            { role: 'assistant', content: thinkingTurn.slice(3) },
+            { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01T1x1', content: 'Sunny' }] },
+          ],
+        }),
+      );
+      const out = messagesRequestFor(plain, 'openai-compatible', 'reasoning_content');
+      expect(out.messages[1]).toEqual({ role: 'assistant', content: 'Hello.' });
+      expect(out.messages[3]).toMatchObject({ role: 'assistant', reasoning_content: '' });
+      expect(plain.messages[3]).not.toHaveProperty('reasoning_content');
+      // Not for a provider that takes none back, nor for OpenAI, which refuses the field.
+      expect(messagesRequestFor(plain, 'openai-compatible')).toBe(plain);
+      expect(messagesRequestFor(withThinking, 'openai', 'reasoning_content').messages[1]).not.toHaveProperty(
+        'reasoning_content',
+      );
+    });
   });
 
   it('sends the client betas (its anthropic-beta header) to Anthropic providers only', () => {

@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatParameter, ChatReasoning, ChatRequest } from '@app/contracts';
-import type { ProviderKind } from '@app/providers';
+import type { ProviderKind, ReasoningField } from '@app/providers';
 import { THINKING_HISTORY } from './anthropic-inbound.request';
 
 type Marked = ChatRequest & { [THINKING_HISTORY]?: true };
@@ -12,7 +12,8 @@ type Marked = ChatRequest & { [THINKING_HISTORY]?: true };
  * fields do on chat, to the providers that take it: the Anthropic provider maps
  * what it knows; OpenAI-compatible servers (vLLM...) and Ollama ignore the rest.
  * Earlier thinking blocks (the assistant messages' `thinking_blocks`) and the
- * client's `anthropic-beta` header (`betas`) reach only Anthropic providers.
+ * client's `anthropic-beta` header (`betas`) reach only Anthropic providers; the
+ * blocks' text goes to a provider that names a field for it (`reasoningHistory`).
  */
 
 /**
@@ -87,9 +88,14 @@ function serviceTier(tier: unknown, kind: ProviderKind): Pick<ChatRequest, 'serv
  * servers. The client's `anthropic-beta` header reaches Anthropic providers alone;
  * other client headers never reach a provider.
  */
-export function messagesRequestFor(req: ChatRequest, kind: ProviderKind): ChatRequest {
+export function messagesRequestFor(
+  req: ChatRequest,
+  kind: ProviderKind,
+  reasoningHistory?: ReasoningField,
+): ChatRequest {
   if (kind === 'anthropic') return req;
-  if ((req as Marked)[THINKING_HISTORY]) req = withoutThinking(req);
+  const field = STRICT_KINDS.has(kind) ? undefined : reasoningHistory;
+  if (field || (req as Marked)[THINKING_HISTORY]) req = withReasoningIn(req, field);
   if (!STRICT_KINDS.has(kind)) return req['betas'] === undefined ? req : withoutBetas(req);
   const { service_tier: tier, ...rest } = req;
   const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => CHAT_PARAMETERS.has(key)));
@@ -129,16 +135,33 @@ function withoutBetas(req: ChatRequest): ChatRequest {
 /**
  * Earlier thinking blocks are Anthropic's, signed for Anthropic's models, or the
  * unsigned reasoning of an OpenAI-shaped server: other providers get the assistant
- * turns without them (OpenAI refuses the unknown field, and servers differ on the
- * field they would take reasoning back in: DeepSeek's `reasoning_content` is refused
- * by Groq and Cerebras).
+ * turns without them. Servers differ on the field they would take reasoning back in
+ * (DeepSeek's `reasoning_content` is refused by Groq and Cerebras; OpenAI refuses
+ * any), so only a provider that names one (`reasoningHistory`) gets each turn's
+ * thinking text there, and an empty one on a tool round that had none: DeepSeek's
+ * thinking mode refuses a tool round without it.
  */
-function withoutThinking(req: ChatRequest): ChatRequest {
-  const messages = req.messages.map((msg): ChatMessage => {
-    if (msg.role !== 'assistant' || !('thinking_blocks' in msg)) return msg;
-    const { thinking_blocks: _thinking, ...rest } = msg;
-    return rest;
-  });
-  const out: Marked = { ...req, messages, [THINKING_HISTORY]: undefined };
+function withReasoningIn(req: ChatRequest, field: ReasoningField | undefined): ChatRequest {
+  let messages: ChatMessage[] | undefined;
+  for (let i = 0; i < req.messages.length; i++) {
+    const msg = req.messages[i];
+    if (msg.role !== 'assistant') continue;
+    const blocks = (msg as ChatReasoning).thinking_blocks;
+    const toolRound = (msg.tool_calls?.length ?? 0) > 0;
+    if (blocks === undefined && !(field && toolRound)) continue;
+    const { thinking_blocks: _blocks, ...rest } = msg as typeof msg & ChatReasoning;
+    const text = thinkingText(blocks);
+    (messages ??= req.messages.slice())[i] = field && (text || toolRound) ? { ...rest, [field]: text } : rest;
+  }
+  if (!messages && !(req as Marked)[THINKING_HISTORY]) return req;
+  const out: Marked = { ...req, messages: messages ?? req.messages, [THINKING_HISTORY]: undefined };
   return out;
+}
+
+/** The text of a turn's `thinking` blocks, one after the other (redacted ones have none). */
+function thinkingText(blocks: ChatReasoning['thinking_blocks']): string {
+  return (blocks ?? [])
+    .map((block) => (block.type === 'thinking' ? block.thinking : ''))
+    .filter(Boolean)
+    .join('\n\n');
 }

@@ -400,3 +400,36 @@ describe('OpenAICompatibleAdapter: credentials in upstream errors', () => {
     }
   });
 });
+
+describe('OpenAICompatibleAdapter: where reasoning goes back', () => {
+  const reasoningHistory = (config: Omit<ProviderConfig, 'name'>) =>
+    createProviderAdapter({ name: 'p', ...config }).capabilities.reasoningHistory;
+
+  it("takes the provider's reasoningHistory, for the kinds any server may be behind", () => {
+    const options = { reasoningHistory: 'reasoning' as const };
+    expect(reasoningHistory({ kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', options })).toBe(
+      'reasoning',
+    );
+    expect(reasoningHistory({ kind: 'ollama', options })).toBe('reasoning');
+    expect(reasoningHistory({ kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1' })).toBeUndefined();
+    // OpenAI refuses a message field it does not know.
+    expect(reasoningHistory({ kind: 'openai', apiKey: 'sk-x', options })).toBeUndefined();
+  });
+
+  it("defaults to reasoning_content for DeepSeek's API, whose thinking mode requires it in tool rounds", () => {
+    expect(reasoningHistory({ kind: 'openai-compatible', baseUrl: 'https://api.deepseek.com' })).toBe(
+      'reasoning_content',
+    );
+    expect(reasoningHistory({ kind: 'openai-compatible', baseUrl: 'https://api.deepseek.com/v1' })).toBe(
+      'reasoning_content',
+    );
+    expect(
+      reasoningHistory({
+        kind: 'openai-compatible',
+        baseUrl: 'https://api.deepseek.com',
+        options: { reasoningHistory: 'reasoning' },
+      }),
+    ).toBe('reasoning');
+    expect(reasoningHistory({ kind: 'openai-compatible', baseUrl: 'https://api.groq.com/openai/v1' })).toBeUndefined();
+  });
+});

@@ -1,7 +1,7 @@
 import { GatewayError } from '@app/contracts';
 import OpenAI, { AzureOpenAI, type ClientOptions } from 'openai';
 import type { Agent } from 'undici';
-import type { ProviderCapabilities, ProviderConfig, ProviderKind } from '../provider.interface';
+import type { ProviderCapabilities, ProviderConfig, ProviderKind, ReasoningField } from '../provider.interface';
 import { DEFAULT_SDK_TIMEOUT_MS } from '../shared/call-scope';
 import { joinUrl, recordingFetch } from '../shared/http';
 import { type CapabilitiesOf, capabilitiesByModel } from '../shared/model-capabilities';
@@ -59,12 +59,22 @@ const declaresCapabilities = (flavor: OpenAIFlavor): boolean => flavor === 'olla
 /** See `ProviderCapabilities`; Ollama and generic servers can be told they lack tools or schemas. */
 export function openAICapabilities(config: ProviderConfig, flavor: OpenAIFlavor): ProviderCapabilities {
   const declared = declaresCapabilities(flavor);
+  const reasoningHistory = declared ? reasoningHistoryOf(config) : undefined;
   return {
     tools: declared ? config.options?.nativeTools !== false : true,
     jsonSchema: declared ? config.options?.nativeJsonSchema !== false : true,
     embeddings: true,
     legacyCompletions: flavor !== 'gemini',
+    ...(reasoningHistory ? { reasoningHistory } : {}),
   };
+}
+
+/** `options.reasoningHistory`, or DeepSeek's own field for its API (whose thinking mode requires it). */
+function reasoningHistoryOf(config: ProviderConfig): ReasoningField | undefined {
+  if (config.options?.reasoningHistory) return config.options.reasoningHistory;
+  return config.baseUrl && URL.canParse(config.baseUrl) && new URL(config.baseUrl).hostname === 'api.deepseek.com'
+    ? 'reasoning_content'
+    : undefined;
 }
 
 /** `capabilities` per model, with the overrides of `options.models` where the kind reads them. */

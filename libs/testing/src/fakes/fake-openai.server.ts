@@ -44,6 +44,13 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
    * left out of `required`), with the 400 OpenAI answers.
    */
   strictSchemas?: boolean;
+  /**
+   * Refuse, as DeepSeek's thinking mode does, a chat request whose history has an
+   * assistant turn with `tool_calls` but without its reasoning in this field, with
+   * DeepSeek's 400 ("The reasoning_content in the thinking mode must be passed back
+   * to the API.").
+   */
+  requireReasoningBack?: 'reasoning_content' | 'reasoning';
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
@@ -221,6 +228,10 @@ export class FakeOpenAIServer extends FakeUpstream {
     if (extra) return this.errorReply(400, `Additional properties are not allowed (${extra})`);
     const refused = this.options.strictSchemas ? strictSchemaProblem(body.response_format) : undefined;
     if (refused) return this.errorReply(400, refused);
+    const field = this.options.requireReasoningBack;
+    if (field && body.messages.some((msg) => toolTurnWithout(msg, field))) {
+      return this.errorReply(400, `The ${field} in the thinking mode must be passed back to the API.`);
+    }
     const meta = this.nextMeta('chatcmpl', model);
     const plan = planChat(this.modelView(body), behaviour.text, `call_fake${this.responseCount}`);
     if (behaviour.reasoning) {
@@ -315,4 +326,13 @@ function unknownMessageField(messages: unknown[]): string | undefined {
     if (field) return `'${field}' was unexpected - 'messages.${i}'`;
   }
   return undefined;
+}
+
+/** An assistant message with tool calls whose reasoning is not in `field` (a string, empty or not). */
+function toolTurnWithout(msg: unknown, field: string): boolean {
+  if (typeof msg !== 'object' || msg === null) return false;
+  const { role, tool_calls: calls } = msg as JsonRecord;
+  return (
+    role === 'assistant' && Array.isArray(calls) && calls.length > 0 && typeof (msg as JsonRecord)[field] !== 'string'
+  );
 }
