@@ -32,6 +32,15 @@ describe('gateway bad input', () => {
       body: raw ?? JSON.stringify(body),
     });
 
+  /** Posts `body` and checks the 400 `invalid_request_error` naming `param`; its message. */
+  const refusal = async (path: string, body: unknown, param: string): Promise<string> => {
+    const res = await post(path, body);
+    expect(res.status, `${path} ${param}`).toBe(400);
+    const json = (await res.json()) as { error: { message: string; type: string; param: string } };
+    expect(json.error).toMatchObject({ type: 'invalid_request_error', param });
+    return json.error.message;
+  };
+
   it.each<[string, unknown, number, string | null]>([
     ['missing messages', { model: 'openai/gpt-4o' }, 400, 'messages'],
     ['empty messages', { model: 'openai/gpt-4o', messages: [] }, 400, 'messages'],
@@ -109,14 +118,7 @@ describe('gateway bad input', () => {
     ['max_tokens over the cap', { prompt: 'x', max_tokens: 1e15 }, 'max_tokens'],
     ['neither messages nor prompt', {}, 'messages'],
   ])('rejects a structured generation with %s, naming the field', async (_name, fields, param) => {
-    const res = await post('/v1/generate/structured', {
-      model: 'openai/gpt-4o',
-      schema: { type: 'object' },
-      ...fields,
-    });
-    expect(res.status).toBe(400);
-    const json = (await res.json()) as { error: { type: string; param: string } };
-    expect(json.error).toMatchObject({ type: 'invalid_request_error', param });
+    await refusal('/v1/generate/structured', { model: 'openai/gpt-4o', schema: { type: 'object' }, ...fields }, param);
     expect(generations(upstream)).toHaveLength(0);
   });
 
@@ -151,11 +153,7 @@ describe('gateway bad input', () => {
       ],
     ];
     for (const [path, body, param] of cases) {
-      const res = await post(path, body);
-      expect(res.status, path).toBe(400);
-      const json = (await res.json()) as { error: { message: string; type: string; param: string } };
-      expect(json.error).toMatchObject({ type: 'invalid_request_error', param });
-      expect(json.error.message).toContain('more than 128 levels deep');
+      expect(await refusal(path, body, param)).toContain('more than 128 levels deep');
     }
     expect(generations(upstream)).toHaveLength(0);
   });
@@ -200,11 +198,7 @@ describe('gateway bad input', () => {
       ],
     ];
     for (const [path, body, param] of cases) {
-      const res = await post(path, body);
-      expect(res.status, param).toBe(400);
-      const json = (await res.json()) as { error: { message: string; type: string; param: string } };
-      expect(json.error).toMatchObject({ type: 'invalid_request_error', param });
-      expect(json.error.message).toBe(
+      expect(await refusal(path, body, param)).toBe(
         `${param} is too large for the gateway to check: it holds 600 patterns (with the 600 of the schemas ` +
           'before it), and the JSON Schemas of one request may hold at most 1,000 patterns together',
       );
