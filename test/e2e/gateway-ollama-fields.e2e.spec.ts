@@ -87,6 +87,25 @@ describe('gateway chat fields on ollama', () => {
     ]);
   });
 
+  it('allowed_tools offers only the tools it lists, with its mode as tool_choice (Ollama ignores allowed_tools)', async () => {
+    const answer = await client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'Please call tool get_weather for Paris' }],
+      tools: [weatherTool, timeTool],
+      tool_choice: {
+        type: 'allowed_tools',
+        allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'get_time' } }] },
+      },
+    });
+    const calls = answer.choices[0].message.tool_calls ?? [];
+    expect(calls.map((call) => (call.type === 'function' ? call.function.name : call.type))).not.toContain(
+      'get_weather',
+    );
+    const [body] = chatBodies(ollama);
+    expect((body['tools'] as Array<{ function: { name: string } }>).map((t) => t.function.name)).toEqual(['get_time']);
+    expect(body['tool_choice']).toBe('auto');
+  });
+
   it('a request that needs no fitting reaches Ollama as sent', async () => {
     await client.chat.completions.create({ model, messages: user, max_tokens: 5, tools: [weatherTool] });
     expect(chatBodies(ollama)[0]).toMatchObject({ messages: user, max_tokens: 5, tools: [weatherTool] });

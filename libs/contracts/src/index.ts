@@ -3,6 +3,7 @@ export * from './openai';
 export * from './anthropic';
 export * from './json-text';
 export * from './objects';
+export * from './tool-choice';
 export * from './deadline';
 export * from './characters';
 export * from './json-schema';

@@ -271,6 +271,42 @@ describe('toAnthropicRequest', () => {
     expect(plan.params.tool_choice).toEqual({ type: 'any' });
   });
 
+  it.each(['required', { type: 'function', function: { name: 'get_weather' } }] as const)(
+    'with tool_choice %j, json_schema offers no format tool: the turn must call one of the tools',
+    (choice) => {
+      const plan = toAnthropicRequest(
+        req({
+          tools: [weatherTool],
+          tool_choice: choice,
+          response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' } } },
+        }),
+        opts,
+      );
+      expect(plan.jsonTool).toBeUndefined();
+      expect(plan.params.tools?.map((tool) => ('name' in tool ? tool.name : undefined))).toEqual(['get_weather']);
+      expect(plan.params.tool_choice).toMatchObject({ type: choice === 'required' ? 'any' : 'tool' });
+    },
+  );
+
+  it.each([
+    ['auto', { type: 'auto' }],
+    ['required', { type: 'any' }],
+  ] as const)('allowed_tools in %s mode offers only the tools it lists, with tool_choice %j', (mode, expected) => {
+    const timeTool = { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object' } } };
+    const { params } = toAnthropicRequest(
+      req({
+        tools: [weatherTool, timeTool],
+        tool_choice: {
+          type: 'allowed_tools',
+          allowed_tools: { mode, tools: [{ type: 'function', function: { name: 'get_time' } }] },
+        },
+      }),
+      opts,
+    );
+    expect(params.tools?.map((tool) => ('name' in tool ? tool.name : undefined))).toEqual(['get_time']);
+    expect(params.tool_choice).toEqual(expected);
+  });
+
   it('json_object uses a permissive object tool', () => {
     const plan = toAnthropicRequest(req({ response_format: { type: 'json_object' } }), opts);
     expect(plan.jsonTool).toBe('json_object');
@@ -311,10 +347,6 @@ describe('toAnthropicRequest', () => {
     ['top_p', { top_p: 0.5 }],
     ['top_k', { top_k: 5 }],
     ['reasoning_effort', { reasoning_effort: 'minimal' }],
-    [
-      'tool_choice',
-      { tools: [weatherTool], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [] } } },
-    ],
     ['tools[0]', { tools: [{ type: 'custom', custom: { name: 'grammar' } }] }],
     [
       'response_format.json_schema.schema',

@@ -12,6 +12,7 @@ import type {
   ChatToolChoice,
   AnthropicTextBlockParam,
 } from '@app/contracts';
+import { allowedToolNames } from '@app/contracts';
 import {
   assistantTextBlocks,
   cacheControlOf,
@@ -208,6 +209,9 @@ function convertToolChoice(
   if (choice === 'auto') return { type: 'auto', ...disable };
   if (choice === 'required') return { type: 'any', ...disable };
   if (choice.type === 'function') return { type: 'tool', name: choice.function.name, ...disable };
+  // The tools it allows are the only ones offered (see toolsAndChoice).
+  if (choice.type === 'allowed_tools')
+    return { type: choice.allowed_tools.mode === 'required' ? 'any' : 'auto', ...disable };
   throw invalid('tool_choice', `tool_choice type '${choice.type}' is not supported by this provider`);
 }
 
@@ -235,11 +239,22 @@ function jsonFormatTool(req: ChatRequest): JsonTool | undefined {
   return { tool: { name: spec.name, description, input_schema: { ...schema, type: 'object' } } };
 }
 
+/**
+ * The tools and `tool_choice`, with `response_format` as one more tool (see
+ * {@link jsonFormatTool}). `allowed_tools` offers only the tools it allows,
+ * Anthropic having no such choice.
+ */
 function toolsAndChoice(req: ChatRequest): Pick<AnthropicParams, 'tools' | 'tool_choice'> & { jsonTool?: string } {
-  const tools = convertTools(req.tools);
+  const choiceOf = req.tool_choice;
+  const names =
+    typeof choiceOf === 'object' && choiceOf.type === 'allowed_tools' ? allowedToolNames(choiceOf) : undefined;
+  const tools = convertTools(req.tools).filter((tool) => !names || names.has(tool.name));
   const choice = tools.length ? convertToolChoice(req.tool_choice, req.parallel_tool_calls) : undefined;
   const json = jsonFormatTool(req);
-  if (!json) return tools.length ? { tools, ...(choice ? { tool_choice: choice } : {}) } : {};
+  // A turn that must call one of the client's tools never answers in the format: no format tool to call instead.
+  if (!json || choice?.type === 'any' || choice?.type === 'tool') {
+    return tools.length ? { tools, ...(choice ? { tool_choice: choice } : {}) } : {};
+  }
   const name = json.tool.name;
   if (tools.some((tool) => tool.name === name)) {
     throw invalid('response_format', `response_format name '${name}' collides with a tool of the same name`);
@@ -249,8 +264,7 @@ function toolsAndChoice(req: ChatRequest): Pick<AnthropicParams, 'tools' | 'tool
     return { tools: [json.tool], tool_choice: { type: 'tool', name }, jsonTool: name };
   }
   const single = req.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
-  const forced: AnthropicToolChoice = choice?.type === 'tool' ? choice : { type: 'any', ...single };
-  return { tools: [...tools, json.tool], tool_choice: forced, jsonTool: name };
+  return { tools: [...tools, json.tool], tool_choice: { type: 'any', ...single }, jsonTool: name };
 }
 
 function effortOf(req: ChatRequest): Pick<AnthropicParams, 'output_config'> {

@@ -58,6 +58,28 @@ describe('MockAdapter', () => {
     ['hello', { tools: [weather], tool_choice: 'required' }, true],
     ['call tool', { tools: [weather], tool_choice: 'none' }, false],
     ['call tool', {}, false],
+    [
+      'hello',
+      {
+        tools: [{ ...weather, function: { ...weather.function, name: 'get_time' } }, weather],
+        tool_choice: {
+          type: 'allowed_tools',
+          allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'get_weather' } }] },
+        },
+      },
+      true,
+    ],
+    [
+      'call tool get_time',
+      {
+        tools: [{ ...weather, function: { ...weather.function, name: 'get_time' } }, weather],
+        tool_choice: {
+          type: 'allowed_tools',
+          allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'get_weather' } }] },
+        },
+      },
+      true,
+    ],
   ])('%j with %j calls a tool: %s', async (text, extra, calls) => {
     const choice = (await mock.chat(ask(text, extra), callContext())).choices[0];
     expect(choice.finish_reason).toBe(calls ? 'tool_calls' : 'stop');
@@ -84,6 +106,26 @@ describe('MockAdapter', () => {
       ],
     };
     expect((await mock.chat(request, callContext())).choices[0].message.content).toBe('[mock] tool result: 21C');
+  });
+
+  it('answers json_schema after tool results with an object built from the schema, not the results as text', async () => {
+    const schema = { type: 'object', properties: { forecast: { type: 'string' } }, required: ['forecast'] };
+    const request: ChatRequest = {
+      model: 'echo-tools',
+      tools: [weather],
+      response_format: { type: 'json_schema', json_schema: { name: 'report', schema } },
+      messages: [
+        { role: 'user', content: 'call tool' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: '21C' },
+      ],
+    };
+    const content = (await mock.chat(request, callContext())).choices[0].message.content;
+    expect(JSON.parse(content ?? '')).toEqual({ forecast: expect.any(String) });
   });
 
   it('answers json_schema with an object built from the schema', async () => {

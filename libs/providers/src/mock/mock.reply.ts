@@ -1,4 +1,5 @@
 import type { ChatFunctionTool, ChatMessage, ChatRequest, CompletionRequest, Usage } from '@app/contracts';
+import { allowedToolNames, toolChoiceMode } from '@app/contracts';
 import { sampleFromSchema } from './json-from-schema';
 import { limitText, type LimitedText } from './mock.limits';
 
@@ -62,15 +63,16 @@ function functionTools(req: ChatRequest): ChatFunctionTool[] {
  * The tools to call, or none: the one tool_choice names; else, forced by `required` or
  * asked for with "call tool", each tool the text names, in its order (parallel calls; the
  * first of them with `parallel_tool_calls: false`), or the first tool when it names none.
+ * Only the tools `allowed_tools` lists are called, and its mode says whether one must be.
  */
 function chooseTools(req: ChatRequest, text: string): ChatFunctionTool[] {
-  const tools = functionTools(req);
   const choice = req.tool_choice;
-  if (tools.length === 0 || choice === 'none') return [];
-  if (typeof choice === 'object' && choice.type === 'function') {
-    return tools.filter((tool) => tool.function.name === choice.function.name).slice(0, 1);
-  }
-  if (choice !== 'required' && !/call tool/i.test(text)) return [];
+  const allowed = allowedToolNames(choice);
+  const mode = toolChoiceMode(choice);
+  const tools = functionTools(req).filter((tool) => !allowed || allowed.has(tool.function.name));
+  if (tools.length === 0 || mode === 'none') return [];
+  if (typeof choice === 'object' && choice.type === 'function') return tools.slice(0, 1);
+  if (mode !== 'required' && !/call tool/i.test(text)) return [];
   const lower = text.toLowerCase();
   const at = (tool: ChatFunctionTool) => lower.indexOf(tool.function.name.toLowerCase());
   const named = tools.filter((tool) => at(tool) >= 0).sort((a, b) => at(a) - at(b));
@@ -112,8 +114,8 @@ function formatted(req: ChatRequest, text: string, choice: number): string | und
 }
 
 /**
- * After tool results: report them. Else tool calls when asked, a JSON value for
- * `response_format`, or `[mock] <last user message>`. `choice` (of `n`) > 0
+ * After tool results: a JSON value for `response_format`, else report them. Else
+ * tool calls when asked, a JSON value for `response_format`, or `[mock] <last user message>`. `choice` (of `n`) > 0
  * answers the same in a way that tells it apart: `[mock:<choice>]`, tool call ids
  * ending in `_<choice>`, JSON with other values where the schema allows. A text
  * ends at `stop` and after `max_completion_tokens` (else `max_tokens`) words.
@@ -125,7 +127,7 @@ export function planMockReply(req: ChatRequest, choice = 0): MockReply {
   if (tools.length > 0) return { kind: 'tool', calls: toolCalls(req, tools, choice) };
   const reply =
     results.length > 0
-      ? `${mockPrefix(choice)} tool result: ${results.join('; ')}`
+      ? (formatted(req, results.join('; '), choice) ?? `${mockPrefix(choice)} tool result: ${results.join('; ')}`)
       : (formatted(req, text, choice) ?? `${mockPrefix(choice)} ${text}`);
   return { kind: 'text', ...limitText(reply, req.stop, req.max_completion_tokens ?? req.max_tokens) };
 }

@@ -4,6 +4,7 @@ import {
   type CompletionRequest,
   type EmbeddingRequest,
   GatewayError,
+  allowedToolNames,
 } from '@app/contracts';
 
 /**
@@ -15,8 +16,9 @@ import {
  * - `developer` messages reach the model's chat template as an unknown role, which
  *   templates leave out: sent as `system`, which is what they are.
  * - `tool_choice`: `none` is honoured by not offering the tools; a named function by
- *   offering only that one (Ollama cannot force a call, so `required` and a named
- *   function stay requests the model may decline).
+ *   offering only that one, and `allowed_tools` by offering only those (with its mode
+ *   as the choice). Ollama cannot force a call, so `required`, a named function and
+ *   `allowed_tools` in required mode stay requests the model may decline.
  * - `n` > 1: Ollama answers with one choice whatever is asked, so it is refused.
  * - `parallel_tool_calls: false`: passed on, and kept by the adapter, which leaves
  *   out the tool calls after a choice's first (see `ollama.response.ts`).
@@ -109,11 +111,14 @@ function asSystem(msg: ChatMessage): ChatMessage {
 function fitToolChoice(req: ChatRequest): ChatRequest {
   const choice = req.tool_choice;
   if (!req.tools || choice === undefined || choice === 'auto' || choice === 'required') return req;
-  if (choice === 'none') {
+  // Ollama ignores tool_choice: a choice of tools is kept to by offering only those.
+  const allowed = allowedToolNames(choice);
+  const tools = req.tools.filter((tool) => tool.type === 'function' && allowed?.has(tool.function.name));
+  if (tools.length === 0) {
     const { tools: _tools, tool_choice: _choice, parallel_tool_calls: _parallel, ...rest } = req;
     return rest;
   }
-  if (choice.type !== 'function') return req;
-  const name = choice.function.name;
-  return { ...req, tools: req.tools.filter((tool) => tool.type === 'function' && tool.function.name === name) };
+  return choice !== 'none' && choice.type === 'allowed_tools'
+    ? { ...req, tools, tool_choice: choice.allowed_tools.mode }
+    : { ...req, tools };
 }
