@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedText, FakeOllamaServer, FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
-import { adminApi, call, type Json } from '../support/tenancy';
+import { adminApi, call, usageRecord } from '../support/tenancy';
 
 const OPENAI_KEY = 'sk-upstream-openai-embeddings';
 
@@ -65,15 +65,7 @@ describe('gateway embeddings', () => {
     expect(decoded.body.data[0].embedding).toEqual(vector);
   });
 
-  /** The usage row of a request, once written. */
-  const usageRow = async (requestId: string): Promise<Json> => {
-    for (let i = 0; i < 50; i++) {
-      const res = await adminApi(platform).get(`/api/usage/records?requestId=${requestId}`);
-      if (res.body.data?.length) return res.body.data[0];
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`no usage row for ${requestId}`);
-  };
+  const usageRow = (requestId: string) => usageRecord(platform, requestId);
 
   it('records the prompt tokens and cost of an embedding, estimated when the server reports no usage', async () => {
     const model = 'openai/text-embedding-3-small';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
 import { validateChatRequest } from '../translate';
 import { GenerationRunner } from './generation-runner';
-import { tokenUsage } from './token-usage';
+import { reportedOrEstimated, tokenUsage } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
 import { type ChunkReader, withoutUsage } from './stream-relay';
@@ -21,6 +21,18 @@ export const chatChunkReader: ChunkReader<ChatChunk> = {
   model: (chunk) => chunk.model,
   withoutUsage,
 };
+
+/** Characters of generated output in an answer, to estimate its usage when the upstream gave none. */
+function answerChars(res: ChatResponse): number {
+  let chars = 0;
+  for (const choice of res.choices ?? []) {
+    chars += choice.message?.content?.length ?? 0;
+    for (const call of choice.message?.tool_calls ?? []) {
+      chars += call.type === 'function' ? (call.function?.arguments?.length ?? 0) : (call.custom?.input?.length ?? 0);
+    }
+  }
+  return chars;
+}
 
 /** `POST /v1/chat/completions` over any provider, JSON or streamed. */
 @Injectable()
@@ -41,7 +53,12 @@ export class ChatPipeline {
       model: req.model,
       estimatedTokens: estimateChatTokens(req),
       call: (target) => this.caller.chat(target, req, ctx, checkJson),
-      usage: (res) => tokenUsage(res.usage),
+      usage: (res) =>
+        reportedOrEstimated(
+          tokenUsage(res.usage),
+          () => estimateTokens(req.messages),
+          () => answerChars(res),
+        ),
       modelServed: (res) => res.model,
     });
   }

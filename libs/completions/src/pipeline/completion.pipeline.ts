@@ -8,7 +8,7 @@ import type {
 } from '@app/contracts';
 import { withFields } from '@app/contracts';
 import { GenerationRunner } from './generation-runner';
-import { NO_USAGE, tokenUsage } from './token-usage';
+import { NO_USAGE, reportedOrEstimated, tokenUsage } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
 import { type ChunkReader, withoutUsage } from './stream-relay';
@@ -37,7 +37,12 @@ export class CompletionPipeline {
       model: req.model,
       estimatedTokens: estimateTokens(req.prompt) + (req.max_tokens ?? 0) * (req.n ?? 1),
       call: (target) => this.caller.completion(target, req, ctx),
-      usage: (res) => tokenUsage(res.usage),
+      usage: (res) =>
+        reportedOrEstimated(
+          tokenUsage(res.usage),
+          () => estimateTokens(req.prompt),
+          () => (res.choices ?? []).reduce((sum, choice) => sum + (choice.text?.length ?? 0), 0),
+        ),
       modelServed: (res) => res.model,
     });
   }

@@ -68,6 +68,17 @@ export class NativeEventParts {
   }
 }
 
+/** Generated characters in an answer's blocks: text, thinking, tool input (as JSON). */
+export function messageChars(message: AnthropicMessage): number {
+  let chars = 0;
+  for (const block of message.content ?? []) {
+    if (block.type === 'text') chars += block.text.length;
+    else if (block.type === 'thinking') chars += block.thinking.length;
+    else if (block.type === 'tool_use') chars += JSON.stringify(block.input ?? {}).length;
+  }
+  return chars;
+}
+
 /** Generated characters in a block delta: text, thinking, tool input. */
 function deltaChars(delta: unknown): number {
   const fields = (delta ?? {}) as { text?: unknown; thinking?: unknown; partial_json?: unknown };

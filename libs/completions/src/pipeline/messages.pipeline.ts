@@ -10,12 +10,12 @@ import type { CallContext, RouteTarget } from '@app/providers';
 import { anthropicToChat, nativeMessagesRequest, validateChatRequest } from '../translate';
 import { GenerationRunner } from './generation-runner';
 import { MessagesCaller, MessagesRequest } from './messages-caller';
-import { messagesEvents, messagesPartReader } from './messages-stream';
+import { messageChars, messagesEvents, messagesPartReader } from './messages-stream';
 import { ProviderCaller } from './provider-caller';
 import { RequestAdmission } from './request-admission.service';
 import type { RequestContext } from './request-context';
 import { estimateMessagesPromptTokens, estimateMessagesTokens, estimatePromptTokens } from './token-estimate';
-import { anthropicTokenUsage } from './token-usage';
+import { anthropicTokenUsage, reportedOrEstimated } from './token-usage';
 
 /** Failures of an upstream count that are the request's own fault: reported, not estimated over. */
 const REQUEST_FAULTS = new Set([400, 413, 422]);
@@ -48,7 +48,12 @@ export class MessagesPipeline {
       estimatedTokens: estimateMessagesTokens(body),
       checkPlan: (plan) => this.targets.checkPlan(plan, request),
       call: (target) => this.targets.create(target, request, ctx),
-      usage: (message) => anthropicTokenUsage(message.usage),
+      usage: (message) =>
+        reportedOrEstimated(
+          anthropicTokenUsage(message.usage),
+          () => estimateMessagesPromptTokens(body),
+          () => messageChars(message),
+        ),
       modelServed: (message) => message.model,
     });
     return { value: withFields(value, { model: body.model }), headers };

@@ -1,7 +1,7 @@
 import { GatewayError, withFields } from '@app/contracts';
 import { CLIENT_CLOSED_REQUEST } from '@app/providers';
 import type { TokenUsage } from '@app/usage';
-import { NO_USAGE } from './token-usage';
+import { NO_USAGE, reportedOrEstimated } from './token-usage';
 import type { RequestContext } from './request-context';
 
 /** How to read one kind of stream chunk (chat or legacy completion). */
@@ -91,10 +91,11 @@ export async function* relayStream<T>(
         ? { status: CLIENT_CLOSED_REQUEST, errorCode: 'client_closed' }
         : { status: 500, errorCode: 'internal_error' };
     }
-    const estimated = withFields(NO_USAGE, {
-      promptTokens: options.promptEstimate,
-      completionTokens: Math.ceil(chars / 4),
-    });
-    options.onEnd(withFields(end, { usage: usage ?? estimated, modelServed }), failure);
+    const reported = reportedOrEstimated(
+      usage ?? NO_USAGE,
+      () => options.promptEstimate,
+      () => chars,
+    );
+    options.onEnd(withFields(end, { usage: reported, modelServed }), failure);
   }
 }

@@ -15,6 +15,17 @@ export function tokenUsage(usage: Usage | null | undefined): TokenUsage {
 }
 
 /**
+ * The usage an upstream reported, or, when it reported none (no usage, or nothing
+ * counted: no answer has a prompt of 0 tokens), the estimate: `prompt` tokens and
+ * a token per 4 characters of output. A server that leaves usage out is billed
+ * and limited on the estimate, not for nothing (streams and JSON alike).
+ */
+export function reportedOrEstimated(usage: TokenUsage, prompt: () => number, outputChars: () => number): TokenUsage {
+  if (usage.promptTokens > 0 || usage.completionTokens > 0) return usage;
+  return { promptTokens: prompt(), completionTokens: Math.ceil(outputChars() / 4), cachedTokens: 0 };
+}
+
+/**
  * Anthropic's usage object in our terms: every input token counts (fresh, cache
  * reads, cache writes), the cache reads as cached tokens, as for Anthropic's
  * answers on `/v1/chat/completions` (`toOpenAIUsage`).
