@@ -9,10 +9,10 @@ import {
   requestContext,
   type StreamEnd,
 } from '@app/completions';
-import type { ChatChunk } from '@app/contracts';
+import { type ChatChunk, GatewayError } from '@app/contracts';
 import { createProviderAdapter } from '@app/providers';
 import { FakeOpenAIServer } from '@app/testing';
-import { writeSse } from './stream-writer';
+import { anthropicErrorBody, writeSse } from './stream-writer';
 
 const principal: Principal = { kind: 'master', role: 'admin', teamId: null, label: 'master', allowedModels: [] };
 const WORDS = Array.from({ length: 20 }, (_, i) => `word${i}`).join(' ');
@@ -125,5 +125,19 @@ describe('writeSse over a stream relay', () => {
     expect(await upstreamEnd()).toBe('finished');
     expect(ends).toEqual([expect.objectContaining({ status: 200, modelServed: 'gpt-4o-mini' })]);
     expect(thrown).toEqual([]);
+  });
+});
+
+describe('anthropicErrorBody: the error types Anthropic documents, by status', () => {
+  it.each([
+    [new GatewayError('invalid_request_error', 'bad'), 'invalid_request_error'],
+    [new GatewayError('upstream_error', 'no credit', { status: 402 }), 'billing_error'],
+    [new GatewayError('model_not_found', 'no such model'), 'not_found_error'],
+    [new GatewayError('rate_limit_exceeded', 'slow down'), 'rate_limit_error'],
+    [new GatewayError('upstream_error', 'upstream failed'), 'api_error'],
+    [new GatewayError('no_provider_available', 'all down'), 'overloaded_error'],
+    [new GatewayError('upstream_timeout', 'too slow'), 'timeout_error'],
+  ])('%s -> %s', (error, type) => {
+    expect(anthropicErrorBody(error)).toMatchObject({ type: 'error', error: { type, message: error.message } });
   });
 });
