@@ -53,6 +53,7 @@ describe('gateway bad input', () => {
     ],
     ['a missing model', { messages: user }, 400, 'model'],
     ['a model with control characters', { model: 'openai/gpt-4o\r\nx-evil: 1', messages: user }, 400, 'model'],
+    ['a model with an unpaired surrogate', { model: 'openai/gpt-4o\ud800', messages: user }, 400, 'model'],
     ['n out of range', { model: 'openai/gpt-4o', messages: user, n: 0 }, 400, 'n'],
     ['max_tokens out of range', { model: 'openai/gpt-4o', messages: user, max_tokens: -5 }, 400, 'max_tokens'],
     [

@@ -12,8 +12,10 @@ const UNSAFE_IN_HEADER = /[^\t\x20-\x7e]/;
 /**
  * `value` as a response header can carry it: unchanged when it is printable
  * ASCII, percent-encoded (`encodeURIComponent`) otherwise, as a model named
- * `模型` would be. Node throws on such a value, after the answer is in hand.
+ * `模型` would be. Node throws on such a value, after the answer is in hand. An
+ * unpaired surrogate (which `encodeURIComponent` throws on: an upstream may name
+ * its model so) is encoded as U+FFFD.
  */
 export function headerValue(value: string): string {
-  return UNSAFE_IN_HEADER.test(value) ? encodeURIComponent(value) : value;
+  return UNSAFE_IN_HEADER.test(value) ? encodeURIComponent(value.toWellFormed()) : value;
 }

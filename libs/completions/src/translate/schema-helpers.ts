@@ -48,4 +48,5 @@ export const jsonObject = z.record(z.string(), z.unknown());
 export const modelName = z
   .string()
   .min(1, 'model is required')
-  .refine((model) => !hasControlCharacter(model), 'model must not contain control characters');
+  .refine((model) => !hasControlCharacter(model), 'model must not contain control characters')
+  .refine((model) => model.isWellFormed(), 'model must be valid Unicode: it holds an unpaired surrogate');

@@ -45,7 +45,17 @@ describe('toUsageRow', () => {
       { usage: { promptTokens: -3, completionTokens: 1e12, cachedTokens: Number.NaN } },
       { promptTokens: 0, completionTokens: 2_147_483_647, cachedTokens: 0 },
     ],
+    [
+      'counts are clamped so that their sum, the total, is a 32-bit integer too',
+      { usage: { promptTokens: 2e9, completionTokens: 2e9, cachedTokens: 0 } },
+      { promptTokens: 2e9, completionTokens: 147_483_647 },
+    ],
     ['an impossible status becomes 0', { status: 1234 }, { status: 0 }],
+    [
+      'an unpaired surrogate becomes U+FFFD, and a cut never leaves half a pair',
+      { modelServed: 'served\ud800', modelRequested: `${'x'.repeat(255)}\u{1f600}` },
+      { modelServed: 'served\ufffd', modelRequested: `${'x'.repeat(255)}\ufffd` },
+    ],
     [
       'NUL characters are removed and long texts cut',
       { modelRequested: `a\u0000b${'x'.repeat(500)}` },

@@ -13,6 +13,7 @@ const MAX_TEXT = 256;
  * database would refuse would otherwise hold up its whole batch.
  */
 export function toUsageRow(event: UsageEvent, costUsd: number): UsageRow {
+  const promptTokens = count(event.usage?.promptTokens);
   const startedAt =
     event.startedAt instanceof Date && !Number.isNaN(event.startedAt.getTime()) ? event.startedAt : new Date();
   return {
@@ -29,8 +30,9 @@ export function toUsageRow(event: UsageEvent, costUsd: number): UsageRow {
     modelRequested: text(event.modelRequested) ?? '',
     modelServed: text(event.modelServed),
     routeAlias: text(event.routeAlias),
-    promptTokens: count(event.usage?.promptTokens),
-    completionTokens: count(event.usage?.completionTokens),
+    promptTokens,
+    // The row's total, their sum, is a 32-bit integer too.
+    completionTokens: Math.min(count(event.usage?.completionTokens), INT_MAX - promptTokens),
     cachedTokens: count(event.usage?.cachedTokens),
     costUsd: Number.isFinite(costUsd) && costUsd > 0 ? costUsd : 0,
     latencyMs: count(event.latencyMs),
@@ -52,7 +54,9 @@ function text(value: string | null | undefined): string | null {
   if (typeof value !== 'string' || value === '') return null;
   // NUL is the one character PostgreSQL text cannot hold.
   const clean = value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
-  return clean.length > MAX_TEXT ? clean.slice(0, MAX_TEXT) : clean;
+  const bounded = clean.length > MAX_TEXT ? clean.slice(0, MAX_TEXT) : clean;
+  // An unpaired surrogate (sent, or left by the cut) is no character: the batch's JSON would be refused.
+  return bounded.isWellFormed() ? bounded : bounded.toWellFormed();
 }
 
 function count(value: number | null | undefined): number {

@@ -19,6 +19,7 @@ import { UsageModule } from '../usage.module';
 import type { UsageOptions } from '../usage.options';
 import { UsageBacklogHealthIndicator } from './usage-backlog.health';
 import { UsageWriter } from './usage-writer';
+import { toUsageRow } from './usage-row';
 
 const kinds: Array<'pglite' | 'postgres'> = hasTestPostgres() ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -229,6 +230,38 @@ describe.each(kinds)('usage writer on %s', (kind) => {
       ...sparse,
       id: expect.any(String),
       totalTokens: 150,
+    });
+  });
+
+  it('stores the row made of an event the database would refuse as it is: an unpaired surrogate, counts at the bound', async () => {
+    const { module } = await boot(kind);
+    const repository = module.get(UsageRepository);
+    const made = toUsageRow(
+      {
+        requestId: randomUUID(),
+        startedAt: new Date('2026-03-01T23:30:00Z'),
+        endpoint: 'chat',
+        teamId: null,
+        apiKeyId: null,
+        provider: 'openai',
+        modelRequested: 'gpt\udc00',
+        modelServed: 'served\ud800',
+        usage: { promptTokens: 2_147_483_647, completionTokens: 5, cachedTokens: 0 },
+        latencyMs: 1,
+        stream: false,
+        status: 200,
+        fallbackCount: 0,
+        retryCount: 0,
+      },
+      0,
+    );
+    expect(await repository.insertUsageBatch([made])).toEqual({ inserted: 1 });
+    expect(await repository.findUsageRecordByRequestId(made.requestId)).toMatchObject({
+      modelRequested: 'gpt\ufffd',
+      modelServed: 'served\ufffd',
+      promptTokens: 2_147_483_647,
+      completionTokens: 0,
+      totalTokens: 2_147_483_647,
     });
   });
 
