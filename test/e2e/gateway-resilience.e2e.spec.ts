@@ -222,6 +222,44 @@ describe('gateway resilience', () => {
     expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
   });
 
+  it.each([
+    ['a choice that is null', '{"id":"c","object":"chat.completion","choices":[null]}', '[null]'],
+    ['no choices', '{"id":"c","object":"chat.completion","choices":null}', 'null'],
+  ])(
+    'an answer that is JSON but not a completion (%s) is a 502 a route falls back from, JSON and streamed',
+    async (_name, body, choices) => {
+      // A provider and a route of its own: these failures count against no other test's circuit.
+      const provider = `malformed-${choices === 'null' ? 'null' : 'items'}`;
+      await admin('POST', '/api/providers', { name: provider, kind: 'openai-compatible', baseUrl: primary.baseURL });
+      await admin('POST', '/api/routes', {
+        alias: `${provider}-route`,
+        strategy: 'fallback',
+        targets: [
+          { provider, model: 'model-a' },
+          { provider: 'secondary', model: 'model-b' },
+        ],
+      });
+      primary.enqueue({ match: isPost, garbage: body, times: 2 });
+      const direct = await ask(`${provider}/model-a`).catch((e: unknown) => e);
+      expect(direct).toMatchObject({ status: 502, code: 'upstream_error' });
+      expect((direct as Error).message).toContain('returned an invalid response');
+      const { data, response } = await ask(`${provider}-route`);
+      expect(data.choices[0].message.content).toContain('ping');
+      expect(response.headers.get('x-gateway-provider')).toBe('secondary');
+
+      // Streamed: the first event, before anything reached the client.
+      primary.enqueue({ match: isPost, garbage: `{"id":"c","object":"chat.completion.chunk","choices":${choices}}` });
+      const stream = await client.chat.completions
+        .create({ model: `${provider}-route`, stream: true, messages: user })
+        .withResponse();
+      expect(stream.response.headers.get('x-gateway-provider')).toBe('secondary');
+      let text = '';
+      for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toContain('ping');
+      expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
+    },
+  );
+
   it('answers 502 for an answer larger than the gateway reads (64 MiB), and serves the next request', async () => {
     primary.enqueue({ match: isPost, padBodyTo: 65 * 1024 * 1024 });
     const error = await ask('primary/model-a').catch((e: unknown) => e);

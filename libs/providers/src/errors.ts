@@ -10,7 +10,7 @@ import {
   statusOfStreamError,
   type UpstreamBodyInfo,
 } from './shared/error-details';
-import { UpstreamTooLargeError, upstreamErrorBody } from './shared/http';
+import { UpstreamShapeError, UpstreamTooLargeError, upstreamErrorBody } from './shared/http';
 import type { ProviderConfig } from './provider.interface';
 
 /**
@@ -304,7 +304,9 @@ export function normalizeProviderError(err: unknown, ctx: ErrorContext): Gateway
 export function normalizeGenericError(err: unknown, ctx: ErrorContext): GatewayError {
   if (err instanceof GatewayError) return err;
   if (err instanceof SyntaxError) return badResponseError(ctx.provider, 'body is not valid JSON', err);
-  if (err instanceof UpstreamTooLargeError) return badResponseError(ctx.provider, err.message, err);
+  if (err instanceof UpstreamTooLargeError || err instanceof UpstreamShapeError) {
+    return badResponseError(ctx.provider, err.message, err);
+  }
   if (err instanceof Error && err.name === 'AbortError') return clientAbortError(ctx.provider, err);
   if (isNetworkError(err)) return connectionError(ctx, err.cause ?? err);
   const detail = err instanceof Error ? scrubSecrets(err.message, ctx.secrets) : 'unknown error';

@@ -8,30 +8,32 @@ import type { RequestContext } from './request-context';
 import { type ChunkReader, withoutUsage } from './stream-relay';
 import { estimateChatTokens, estimateTokens } from './token-estimate';
 
+/**
+ * Characters of generated output in a message or a delta: its text and its tool
+ * calls' arguments. Read defensively: what an upstream sent inside a choice is
+ * passed on unchecked.
+ */
+function generatedChars(part: unknown): number {
+  const fields = part as { content?: unknown; tool_calls?: unknown } | null | undefined;
+  let chars = typeof fields?.content === 'string' ? fields.content.length : 0;
+  if (!Array.isArray(fields?.tool_calls)) return chars;
+  for (const call of fields.tool_calls as Array<{ function?: { arguments?: unknown } } | null>) {
+    const args = call?.function?.arguments;
+    if (typeof args === 'string') chars += args.length;
+  }
+  return chars;
+}
+
 export const chatChunkReader: ChunkReader<ChatChunk> = {
   usage: (chunk) => (chunk.usage ? tokenUsage(chunk.usage) : undefined),
-  outputChars: (chunk) =>
-    chunk.choices.reduce(
-      (sum, choice) =>
-        sum +
-        (choice.delta?.content?.length ?? 0) +
-        (choice.delta?.tool_calls?.reduce((n, call) => n + (call.function?.arguments?.length ?? 0), 0) ?? 0),
-      0,
-    ),
+  outputChars: (chunk) => chunk.choices.reduce((sum, choice) => sum + generatedChars(choice.delta), 0),
   model: (chunk) => chunk.model,
   withoutUsage,
 };
 
 /** Characters of generated output in an answer, to estimate its usage when the upstream gave none. */
 function answerChars(res: ChatResponse): number {
-  let chars = 0;
-  for (const choice of res.choices ?? []) {
-    chars += choice.message?.content?.length ?? 0;
-    for (const call of choice.message?.tool_calls ?? []) {
-      chars += call.type === 'function' ? (call.function?.arguments?.length ?? 0) : (call.custom?.input?.length ?? 0);
-    }
-  }
-  return chars;
+  return res.choices.reduce((sum, choice) => sum + generatedChars(choice.message), 0);
 }
 
 /** `POST /v1/chat/completions` over any provider, JSON or streamed. */

@@ -124,6 +124,29 @@ describe('AnthropicAdapter', () => {
     });
   });
 
+  it('chat: an answer whose content is not a list of blocks fails as an invalid response, not a failure of ours', async () => {
+    const { adapter } = await setup((_req, res) => sendJson(res, 200, { ...textMessage, content: [null] }));
+    const error = await adapter.chat(request, callContext()).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'upstream_error', reason: 'bad_response', status: 502 });
+    expect((error as Error).message).toContain('the answer is not what the protocol defines');
+  });
+
+  it.each([
+    ['message_start without its message', [['message_start', { type: 'message_start', message: null }]]],
+    [
+      'a block delta without its delta',
+      [
+        ['message_start', textStream[0]],
+        ['content_block_start', textStream[1]],
+        ['content_block_delta', { type: 'content_block_delta', index: 0, delta: null }],
+      ],
+    ],
+  ] as const)('chatStream: %s fails as an invalid response', async (_name, events) => {
+    const { adapter } = await setup((_req, res) => sendSse(res, events as unknown as Array<[string, unknown]>));
+    const error = await collect(adapter.chatStream(request, callContext())).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'upstream_error', reason: 'bad_response', status: 502 });
+  });
+
   it('chatStream: a streamed tool call', async () => {
     const { adapter } = await setup((_req, res) =>
       sendSse(

@@ -20,7 +20,7 @@ import type {
   ProviderConfig,
 } from '../provider.interface';
 import { DEFAULT_SDK_TIMEOUT_MS, openScope, type CallScope } from '../shared/call-scope';
-import { closeDispatcher, createDispatcher, recordingFetch } from '../shared/http';
+import { closeDispatcher, createDispatcher, readUpstream, recordingFetch } from '../shared/http';
 import { touchingStream } from '../shared/stream-activity';
 import { normalizeAnthropicError } from './anthropic.errors';
 import { anthropicSseEvents, nativeCountParams, nativeParams } from './anthropic.native';
@@ -119,7 +119,7 @@ export class AnthropicAdapter implements ProviderAdapter {
         this.options(scope, plan.betas),
       );
       if (!isMessage(message)) throw badResponseError(this.name, 'expected a Messages API JSON object');
-      return fromAnthropicMessage(message, { jsonTool: plan.jsonTool });
+      return readUpstream('the answer', () => fromAnthropicMessage(message, { jsonTool: plan.jsonTool }));
     } catch (err) {
       throw normalizeAnthropicError(err, this.errorContext(scope));
     } finally {

@@ -8,6 +8,7 @@ import type {
   ChatReasoning,
 } from '@app/contracts';
 import { ProviderError } from '../errors';
+import { readUpstream } from '../shared/http';
 import { finishReason, toOpenAIUsage } from './anthropic.response';
 
 export interface StreamContext {
@@ -194,7 +195,7 @@ export async function* anthropicStreamToChunks(
   // response and cost the pooled connection.
   for await (const event of events) {
     if (mapper.finished) continue;
-    for (const chunk of mapper.push(event)) yield chunk;
+    for (const chunk of readUpstream(`a ${String(event?.type)} event`, () => mapper.push(event))) yield chunk;
   }
   if (mapper.finished) return;
   const provider = ctx.provider ?? 'anthropic';

@@ -90,8 +90,8 @@ export class OpenAIHttp {
       const type = header(response.headers, 'content-type')?.split(';')[0].trim().toLowerCase();
       const value =
         type?.includes('application/json') || type?.endsWith('+json') ? parseJson(response.text) : response.text;
-      if (hasArray(value, arrayKey)) return value;
-      throw badResponseError(this.config.name, `expected a JSON object with '${arrayKey}'`);
+      if (hasArrayOfObjects(value, arrayKey)) return value;
+      throw badResponseError(this.config.name, `expected a JSON object with '${arrayKey}', a list of objects`);
     } catch (err) {
       throw normalizeProviderError(err, this.errors(scope));
     } finally {
@@ -230,8 +230,10 @@ function streamError(error: unknown, headers: IncomingHttpHeaders, ctx: ErrorCon
   return fromUpstreamHttpError({ status, headers: toHeaders(headers), body: error, cause: error }, ctx);
 }
 
-function hasArray(value: unknown, key: string): boolean {
-  return typeof value === 'object' && value !== null && Array.isArray((value as Record<string, unknown>)[key]);
+function hasArrayOfObjects(value: unknown, key: string): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const list = (value as Record<string, unknown>)[key];
+  return Array.isArray(list) && list.every((item) => typeof item === 'object' && item !== null);
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -1,7 +1,9 @@
 import type { ChatChunk, CompletionChunk } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
 import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
+import { UpstreamShapeError } from '../shared/http';
 import { adapterOnLocalServer, callContext, sendSse } from '../testing/local-server';
+import { OpenAIChunkNormalizer } from './openai.stream';
 
 /** Streams as the look-alike servers send them, recorded from their wire format. */
 
@@ -202,5 +204,24 @@ describe('OpenAI-shaped streams of look-alike servers, as OpenAI sends them', ()
     ];
     const stream = await setup(events, { kind: 'openai' });
     expect(await collect(stream.chatStream(ask, callContext()))).toEqual(events.slice(0, 3).map(([, data]) => data));
+  });
+});
+
+describe('OpenAIChunkNormalizer: events that are no chunk', () => {
+  const normalizer = () => new OpenAIChunkNormalizer(false);
+
+  it.each([
+    ['a number', 42],
+    ['an array', [1, 2]],
+    ['choices that are null', { ...base, choices: null }],
+    ['a choice that is null', { ...base, choices: [null] }],
+    ['a choice that is text', { ...base, choices: ['hi'] }],
+  ])('%s is an invalid answer (a 502 a route falls back from)', (_name, event) => {
+    expect(() => normalizer().push(event)).toThrow(UpstreamShapeError);
+  });
+
+  it('an event without choices is a usage chunk when it carries usage, else dropped', () => {
+    expect(normalizer().push({ ...base, usage })).toEqual({ ...base, usage, choices: [] });
+    expect(normalizer().push({ ...base })).toBeUndefined();
   });
 });

@@ -1,3 +1,5 @@
+import { UpstreamShapeError } from '../shared/http';
+
 /**
  * OpenAI-shaped stream events as OpenAI itself sends them, whatever server sent
  * them: the look-alikes' departures that break OpenAI clients are mended here,
@@ -44,8 +46,25 @@ interface ChoiceCalls {
   last: number;
 }
 
-function isChunk(value: unknown): value is ChunkLike {
-  return typeof value === 'object' && value !== null && Array.isArray((value as { choices?: unknown }).choices);
+/**
+ * The event as a chunk: an object whose `choices` is a list of objects. One
+ * without `choices` carrying usage is a usage chunk (`choices: []`); one without
+ * either carries nothing a client reads (`undefined`). Anything else is no chunk:
+ * an {@link UpstreamShapeError}.
+ */
+function asChunk(event: unknown): ChunkLike | undefined {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new UpstreamShapeError('a stream event is not a JSON object');
+  }
+  const choices = (event as { choices?: unknown }).choices;
+  if (choices === undefined) {
+    const usage = (event as { usage?: unknown }).usage;
+    return usage === undefined || usage === null ? undefined : { ...event, choices: [] };
+  }
+  if (!Array.isArray(choices) || !choices.every((choice) => typeof choice === 'object' && choice !== null)) {
+    throw new UpstreamShapeError("a stream event's choices are not a list of objects");
+  }
+  return event as ChunkLike;
 }
 
 export class OpenAIChunkNormalizer {
@@ -55,9 +74,13 @@ export class OpenAIChunkNormalizer {
 
   constructor(private readonly mendToolFinish: boolean) {}
 
-  /** The event to pass on (the same object when nothing needed mending), or `undefined` to drop it. */
-  push(event: unknown): unknown {
-    if (!isChunk(event)) return event;
+  /**
+   * The event to pass on (the same object when nothing needed mending), or
+   * `undefined` to drop it; an event that is not a chunk is an {@link UpstreamShapeError}.
+   */
+  push(data: unknown): unknown {
+    const event = asChunk(data);
+    if (event === undefined) return undefined;
     const hasUsage = event.usage !== undefined && event.usage !== null;
     if (event.choices.length === 0) return hasUsage ? event : undefined;
     let choices = event.choices;

@@ -37,6 +37,34 @@ export class UpstreamTooLargeError extends Error {
   }
 }
 
+/**
+ * An answer, or a stream event, that is not what the provider's protocol defines
+ * (`choices: [null]`, an event that is not an object, `content: [null]`): the call
+ * fails as an invalid response (502), which a route falls back from before the
+ * first byte reached the client.
+ */
+export class UpstreamShapeError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'UpstreamShapeError';
+  }
+}
+
+/**
+ * `read()`, translating an upstream answer: a `TypeError` it throws means a field
+ * the protocol defines was missing, null or of another type, and is the answer's
+ * fault ({@link UpstreamShapeError}), not the gateway's.
+ */
+export function readUpstream<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof TypeError)
+      throw new UpstreamShapeError(`${what} is not what the protocol defines (${err.message})`);
+    throw err;
+  }
+}
+
 /** The keep-alive connection pool of one provider. */
 export function createDispatcher(): Agent {
   return new Agent({
