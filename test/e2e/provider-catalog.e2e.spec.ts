@@ -771,7 +771,7 @@ describe.each(['pglite', 'postgres'] as const)('text PostgreSQL cannot store (%s
   });
 
   it.each<[string, string, () => Record<string, unknown>, string | null]>([
-    ['a team name', '/api/teams', () => ({ name: 'team\u0000x' }), null],
+    ['a team name', '/api/teams', () => ({ name: 'team\u0000x' }), 'name'],
     ['a model', '/api/providers', () => provider({ models: ['a\u0000b'] }), 'models[0]'],
     ['a base URL', '/api/providers', () => provider({ baseUrl: 'http://127.0.0.1:9/v1\u0000' }), 'baseUrl'],
     [
@@ -805,6 +805,26 @@ describe.each(['pglite', 'postgres'] as const)('text PostgreSQL cannot store (%s
     expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request_error' });
     if (param) expect(res.body.error.param).toBe(param);
   });
+
+  it.each<[string, string, () => Record<string, unknown>, string]>([
+    ['a team name', '/api/teams', () => ({ name: 'team\ud800' }), 'name'],
+    [
+      "a team's allowed models",
+      '/api/teams',
+      () => ({ name: unique('t'), allowedModels: ['\ud800'] }),
+      'allowedModels[0]',
+    ],
+    ['a model', '/api/providers', () => provider({ models: ['a\udfffb'] }), 'models[0]'],
+    ['a model map key', '/api/providers', () => provider({ options: { models: { 'a\udc00': {} } } }), 'options.models'],
+    ['a route description', '/api/routes', () => route({ description: 'x\udc00' }), 'description'],
+  ])(
+    'refuses an unpaired surrogate in %s with 400 naming it, not 500 or a stored U+FFFD',
+    async (_what, path, body, param) => {
+      const res = await api.post(path, body());
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request_error', param });
+    },
+  );
 
   it('refuses a NUL in an update with 400 and keeps the stored value', async () => {
     const created = await api.post('/api/providers', provider({ models: ['ok'] }));

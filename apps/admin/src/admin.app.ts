@@ -11,6 +11,7 @@ export function createAdminApp(config: AppConfig): Promise<HttpApp> {
     description:
       'Providers, routes, agents, tools, teams, users, keys and usage. Log in at POST /api/auth/login or use the master key.',
     version: platformVersion(),
+    storesBodies: true,
   });
 }
 

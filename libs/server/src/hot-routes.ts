@@ -64,6 +64,49 @@ export function bodyDepthError(body: unknown): GatewayError | undefined {
   );
 }
 
+// eslint-disable-next-line no-control-regex
+const NUL = /\u0000/;
+
+/**
+ * Where a body holds text PostgreSQL cannot store (NUL, or an unpaired
+ * surrogate, which is no character: a JSON column refuses it, a text column
+ * stores U+FFFD in its place), as a param (`allowedModels[0]`, `name`), or
+ * `undefined`. Keys count as text too (they are stored in JSON columns): a bad
+ * key is named by the object holding it.
+ */
+function unstorableTextAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return NUL.test(value) || !value.isWellFormed() ? path || 'body' : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = unstorableTextAt(value[i], `${path}[${i}]`);
+      if (at !== undefined) return at;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (NUL.test(key) || !key.isWellFormed()) return path || 'body';
+    const at = unstorableTextAt(item, path ? `${path}.${key}` : key);
+    if (at !== undefined) return at;
+  }
+  return undefined;
+}
+
+/**
+ * The 400 for a body holding text PostgreSQL cannot store (see
+ * {@link unstorableTextAt}), naming the field; `undefined` when it holds none.
+ * For bodies that are stored (the admin API), checked after {@link bodyDepthError}.
+ */
+export function unstorableTextError(body: unknown): GatewayError | undefined {
+  const param = unstorableTextAt(body, '');
+  if (param === undefined) return undefined;
+  return new GatewayError(
+    'invalid_request_error',
+    `${param} holds text that cannot be stored: a NUL character (\\u0000) or an unpaired surrogate (\\ud800-\\udfff alone).`,
+    { param },
+  );
+}
+
 const tooLarge = (limit: number) =>
   new GatewayError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
 

@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
-import { HotRoutes, type HotRequest, bodyDepthError } from './hot-routes';
+import { HotRoutes, type HotRequest, bodyDepthError, unstorableTextError } from './hot-routes';
 import { type ErrorBody, HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
 import { InFlightRequests } from './in-flight';
 import { RequestLogging } from './request-logging';
@@ -28,6 +28,8 @@ export interface HttpAppOptions {
    * own; `undefined` (and by default) the OpenAI envelope.
    */
   errorBody?: ErrorBody;
+  /** Bodies are stored (the admin API): text PostgreSQL cannot store is a 400 naming its field. */
+  storesBodies?: boolean;
 }
 
 /** A configured, not yet listening app, with what graceful shutdown needs. */
@@ -83,7 +85,9 @@ export async function createHttpApp(
       type: (req) => req.method !== 'GET' && !String(req.headers['content-type'] ?? '').startsWith('multipart/'),
     }),
   );
-  app.use((req: Request, _res: Response, next: NextFunction) => next(bodyDepthError(req.body)));
+  app.use((req: Request, _res: Response, next: NextFunction) =>
+    next(bodyDepthError(req.body) ?? (options.storesBodies ? unstorableTextError(req.body) : undefined)),
+  );
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!error) return next();
     const failure = toGatewayError(error, req);
