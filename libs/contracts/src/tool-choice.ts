@@ -1,4 +1,4 @@
-import type { ChatToolChoice } from './openai';
+import type { ChatRequest, ChatToolChoice } from './openai';
 
 /** What a `tool_choice` asks of the model's turn: no call, a call if it likes, or a call. */
 export type ToolChoiceMode = 'none' | 'auto' | 'required';
@@ -25,4 +25,24 @@ export function allowedToolNames(choice: ChatToolChoice | undefined): Set<string
     if (typeof named?.name === 'string') names.add(named.name);
   }
   return names;
+}
+
+/**
+ * Where a chat request uses a custom tool (OpenAI's free-form tools: `type:
+ * "custom"`), as a param: the first such tool, a `tool_choice` naming one, or a
+ * custom call in the history; `undefined` when it uses none. Only OpenAI-shaped
+ * servers take them: the other providers refuse the request, naming it.
+ */
+export function customToolParam(req: ChatRequest): string | undefined {
+  const tools = req.tools ?? [];
+  for (let i = 0; i < tools.length; i++) if (tools[i].type === 'custom') return `tools[${i}]`;
+  const choice = req.tool_choice;
+  if (typeof choice === 'object' && choice !== null && choice.type === 'custom') return 'tool_choice';
+  for (let i = 0; i < req.messages.length; i++) {
+    const message = req.messages[i];
+    if (message.role !== 'assistant') continue;
+    const calls = message.tool_calls ?? [];
+    for (let j = 0; j < calls.length; j++) if (calls[j].type === 'custom') return `messages[${i}].tool_calls[${j}]`;
+  }
+  return undefined;
 }

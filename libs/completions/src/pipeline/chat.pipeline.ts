@@ -10,15 +10,16 @@ import { estimateChatTokens, estimateTokens } from './token-estimate';
 
 /**
  * Characters of generated output in a message or a delta: its text and its tool
- * calls' arguments. Read defensively: what an upstream sent inside a choice is
- * passed on unchecked.
+ * calls' arguments (a custom tool's input). Read defensively: what an upstream
+ * sent inside a choice is passed on unchecked.
  */
 function generatedChars(part: unknown): number {
   const fields = part as { content?: unknown; tool_calls?: unknown } | null | undefined;
   let chars = typeof fields?.content === 'string' ? fields.content.length : 0;
   if (!Array.isArray(fields?.tool_calls)) return chars;
-  for (const call of fields.tool_calls as Array<{ function?: { arguments?: unknown } } | null>) {
-    const args = call?.function?.arguments;
+  type Call = { function?: { arguments?: unknown }; custom?: { input?: unknown } } | null;
+  for (const call of fields.tool_calls as Call[]) {
+    const args = call?.function?.arguments ?? call?.custom?.input;
     if (typeof args === 'string') chars += args.length;
   }
   return chars;

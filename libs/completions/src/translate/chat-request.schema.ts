@@ -33,11 +33,23 @@ const userParts = {
 const textContent = (role: string) =>
   textOrItems({ text: textPart }, `content of a ${role} message must be a string or an array of text parts`, true);
 
-const toolCall = z.looseObject({
-  id: z.string().min(1),
-  type: z.literal('function'),
-  function: z.looseObject({ name: z.string().min(1), arguments: z.string() }),
-});
+const toolCall = z.discriminatedUnion(
+  'type',
+  [
+    z.looseObject({
+      id: z.string().min(1),
+      type: z.literal('function'),
+      function: z.looseObject({ name: z.string().min(1), arguments: z.string() }),
+    }),
+    // OpenAI's free-form tools: the call's input is text (see customTool).
+    z.looseObject({
+      id: z.string().min(1),
+      type: z.literal('custom'),
+      custom: z.looseObject({ name: z.string().min(1), input: z.string() }),
+    }),
+  ],
+  { error: 'type must be function or custom' },
+);
 
 const name = z.string().optional();
 
@@ -104,16 +116,39 @@ const functionTool = z.looseObject({
   }),
 });
 
+/**
+ * OpenAI's free-form tool (GPT-5): the model writes its input as text, free or
+ * in a grammar's `format`. Passed on to OpenAI-shaped providers; the others
+ * refuse it, naming it (`customToolParam`).
+ */
+const customTool = z.looseObject({
+  type: z.literal('custom'),
+  custom: z.looseObject({
+    name: functionName,
+    description: z.string().optional(),
+    format: jsonObject.optional(),
+  }),
+});
+
+const tool = z.discriminatedUnion('type', [functionTool, customTool], {
+  error: 'type must be function or custom',
+});
+
 const toolChoice = z.union(
   [
     z.enum(['none', 'auto', 'required']),
     z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string().min(1) }) }),
+    z.looseObject({ type: z.literal('custom'), custom: z.looseObject({ name: z.string().min(1) }) }),
     z.looseObject({
       type: z.literal('allowed_tools'),
       allowed_tools: z.looseObject({ mode: z.enum(['auto', 'required']), tools: z.array(jsonObject) }),
     }),
   ],
-  { error: `tool_choice must be "none", "auto", "required" or {"type": "function", "function": {"name": ...}}` },
+  {
+    error:
+      'tool_choice must be "none", "auto", "required", {"type": "function", "function": {"name": ...}}, ' +
+      '{"type": "custom", "custom": {"name": ...}} or {"type": "allowed_tools", "allowed_tools": {...}}',
+  },
 );
 
 const responseFormat = z.discriminatedUnion(
@@ -146,7 +181,7 @@ export const chatRequestSchema = z
     top_p: topP,
     stream: z.boolean().nullish(),
     stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
-    tools: z.array(functionTool).optional(),
+    tools: z.array(tool).optional(),
     tool_choice: toolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),
     response_format: responseFormat.optional(),

@@ -81,6 +81,13 @@ describe('toolInstruction', () => {
 });
 
 describe('emulateToolsRequest', () => {
+  it('refuses a custom tool, naming it: only function tools can be emulated', () => {
+    const custom = { type: 'custom' as const, custom: { name: 'run_sql' } };
+    expect(() => emulateToolsRequest(chatRequest({ tools: [custom] }))).toThrow(
+      expect.objectContaining({ status: 400, param: 'tools[0]' }),
+    );
+  });
+
   it('removes the tool fields and appends the instruction to the system message', () => {
     const out = emulateToolsRequest(chatRequest({ tool_choice: 'auto', parallel_tool_calls: true, temperature: 0.2 }));
     expect(out).not.toHaveProperty('tools');

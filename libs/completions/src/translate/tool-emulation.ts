@@ -1,4 +1,5 @@
 import type { ChatAssistantMessage, ChatFunctionTool, ChatMessage, ChatRequest, ChatToolCall } from '@app/contracts';
+import { GatewayError, customToolParam } from '@app/contracts';
 import { contentText, withSystemInstruction } from './prompt-messages';
 import { type ToolOffer, toolOffer } from './tool-offer';
 
@@ -132,6 +133,14 @@ export function rewriteToolHistory(messages: ChatMessage[]): ChatMessage[] {
  * request.
  */
 export function emulateToolsRequest(req: ChatRequest): ChatRequest {
+  const custom = customToolParam(req);
+  if (custom !== undefined) {
+    throw new GatewayError(
+      'invalid_request_error',
+      'custom tools are not supported by this provider: its tools are emulated, and only function tools can be',
+      { param: custom },
+    );
+  }
   const { tools: _tools, tool_choice: _choice, parallel_tool_calls: _parallel, ...rest } = req;
   const offer = toolOffer(req);
   const messages = rewriteToolHistory(req.messages);

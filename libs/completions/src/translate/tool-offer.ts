@@ -27,8 +27,8 @@ export function toolOffer(req: ChatRequest): ToolOffer {
 
 /**
  * A `tool_choice` that demands a call the request's tools cannot satisfy — a
- * named function missing from `tools`, `required` (or `allowed_tools` in
- * required mode) with no function among those allowed — is a 400 naming
+ * named function (or custom tool) missing from `tools`, `required` (or
+ * `allowed_tools` in required mode) with no tool among those allowed — is a 400 naming
  * `tool_choice`, the same on every provider: OpenAI rejects it, Anthropic too,
  * and a provider whose tools the gateway emulates would otherwise be asked for a
  * call of nothing. `none` and `auto` demand nothing and pass without tools.
@@ -39,10 +39,11 @@ export function validateToolChoice(req: ChatRequest): void {
   const choice = req.tool_choice;
   if (choice === undefined || choice === 'none' || choice === 'auto') return;
   const names = new Set<string>();
-  for (const tool of req.tools ?? []) if (tool.type === 'function') names.add(tool.function.name);
-  if (typeof choice === 'object' && choice.type === 'function') {
-    if (!names.has(choice.function.name)) {
-      throw invalidChoice(`tool_choice names the function '${choice.function.name}', which is not among the tools`);
+  for (const tool of req.tools ?? []) names.add(tool.type === 'function' ? tool.function.name : tool.custom.name);
+  if (typeof choice === 'object' && (choice.type === 'function' || choice.type === 'custom')) {
+    const name = choice.type === 'function' ? choice.function.name : choice.custom.name;
+    if (!names.has(name)) {
+      throw invalidChoice(`tool_choice names the ${choice.type} tool '${name}', which is not among the tools`);
     }
     return;
   }

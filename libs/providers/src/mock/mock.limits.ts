@@ -1,5 +1,5 @@
 import type { ChatRequest, CompletionRequest } from '@app/contracts';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, customToolParam } from '@app/contracts';
 
 /** Pure: where the mock's replies end, as a model's would, and what it cannot answer. */
 
@@ -67,6 +67,13 @@ function noLogprobs(param: string): GatewayError {
 }
 
 /** Chat `logprobs` / `top_logprobs`: refused, never answered with `logprobs: null` as if asked for nothing. */
+/** Custom (free-form) tools: the mock builds calls from a function's parameters, and a custom tool has none. */
+export function rejectCustomTools(req: ChatRequest): void {
+  const param = customToolParam(req);
+  if (param === undefined) return;
+  throw new GatewayError('invalid_request_error', 'custom tools are not supported by the mock provider', { param });
+}
+
 export function rejectChatLogprobs(req: ChatRequest): void {
   if (req.logprobs === true) throw noLogprobs('logprobs');
   if (req.top_logprobs !== undefined && req.top_logprobs !== null) throw noLogprobs('top_logprobs');

@@ -5,6 +5,7 @@ import {
   type EmbeddingRequest,
   GatewayError,
   allowedToolNames,
+  customToolParam,
 } from '@app/contracts';
 
 /**
@@ -19,7 +20,8 @@ import {
  *   offering only that one, and `allowed_tools` by offering only those (with its mode
  *   as the choice). Ollama cannot force a call, so `required`, a named function and
  *   `allowed_tools` in required mode stay requests the model may decline.
- * - `n` > 1: Ollama answers with one choice whatever is asked, so it is refused.
+ * - `n` > 1: Ollama answers with one choice whatever is asked, so it is refused; so are
+ *   custom (free-form) tools, which it does not know.
  * - `parallel_tool_calls: false`: passed on, and kept by the adapter, which leaves
  *   out the tool calls after a choice's first (see `ollama.response.ts`).
  *
@@ -27,6 +29,8 @@ import {
  */
 export function toOllamaChatRequest(req: ChatRequest): ChatRequest {
   rejectChoices(req.n);
+  const custom = customToolParam(req);
+  if (custom !== undefined) throw unsupported(custom, 'custom tools are not supported by Ollama (function tools are)');
   let out = req;
   const limit = req.max_completion_tokens;
   if (limit !== undefined) {
