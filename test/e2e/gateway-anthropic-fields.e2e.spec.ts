@@ -28,6 +28,17 @@ describe('gateway OpenAI fields on anthropic', () => {
   });
   beforeEach(() => anthropic.reset());
 
+  it('legacy completions: an empty prompt, which Anthropic refuses, is a 400 naming prompt (the field the client sent)', async () => {
+    for (const stream of [false, true]) {
+      const error = await client.completions
+        .create({ model, prompt: '', max_tokens: 20, stream })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('prompt');
+    }
+    expect(messagesCalls()).toHaveLength(0);
+  });
+
   it('legacy completions: logprobs is refused at any value, 0 included (it asks for the sampled tokens)', async () => {
     for (const logprobs of [0, 1, 5]) {
       const error = await client.completions

@@ -10,7 +10,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '@app/contracts';
-import { asError, withFields } from '@app/contracts';
+import { GatewayError, asError, withFields } from '@app/contracts';
 import { type CallContext, ProviderError, type RouteTarget } from '@app/providers';
 import { ProviderRegistry, type RegisteredProvider } from '../catalog';
 import {
@@ -179,7 +179,10 @@ export class ProviderCaller {
         this.callContext(target, provider, ctx),
       );
     }
-    return chatToCompletion(await this.chat(target, completionToChat(req, provider.name), ctx), req);
+    const chat = await this.chat(target, completionToChat(req, provider.name), ctx).catch((err: unknown) => {
+      throw promptRefusal(err);
+    });
+    return chatToCompletion(chat, req);
   }
 
   async openCompletionStream(
@@ -196,7 +199,9 @@ export class ProviderCaller {
       const first = await rest.next();
       return { first: first.done ? undefined : first.value, rest, ttftMs: performance.now() - started };
     }
-    const chat = await this.openStream(target, completionToChat(req, provider.name), ctx);
+    const chat = await this.openStream(target, completionToChat(req, provider.name), ctx).catch((err: unknown) => {
+      throw promptRefusal(err);
+    });
     const toCompletion = chatChunksToCompletion(req);
     const rest: AsyncIterator<CompletionChunk> = {
       next: async () => {
@@ -304,4 +309,15 @@ function firstFault(
     if (check && !check.ok) return { text: res.choices[i].message.content ?? '', errors: check.errors };
   }
   return undefined;
+}
+
+/**
+ * A refusal of the chat request a legacy completion was sent as, by the gateway
+ * (not the upstream's): that request's one message is the prompt, so what it
+ * says of `messages[0]` it says of `prompt` (an empty prompt, which Anthropic refuses).
+ */
+function promptRefusal(err: unknown): unknown {
+  if (!(err instanceof GatewayError) || err instanceof ProviderError || !err.param?.startsWith('messages[0]'))
+    return err;
+  return new GatewayError(err.code, err.message, { param: 'prompt', status: err.status, cause: err });
 }
