@@ -127,9 +127,12 @@ function toolResult(block: AnthropicToolResultBlockParam, at: string): ToolResul
   return { message: { role: 'tool', tool_call_id: block.tool_use_id, content: shown }, images };
 }
 
-/** A lone text part is sent as a plain string, which every upstream accepts. */
+/**
+ * A lone text part is sent as a plain string, which every upstream accepts, unless
+ * it carries a prompt-caching mark, which a string cannot.
+ */
 function userContent(parts: ChatContentPart[]): string | ChatContentPart[] {
-  return parts.length === 1 && parts[0].type === 'text' ? parts[0].text : parts;
+  return parts.length === 1 && parts[0].type === 'text' && !('cache_control' in parts[0]) ? parts[0].text : parts;
 }
 
 /**
@@ -252,7 +255,8 @@ function systemMessages(system: AnthropicMessageRequest['system']): ChatMessage[
 /**
  * Anthropic's `cache_control`, kept on the canonical content part: the Anthropic
  * adapter restores it, and OpenAI-compatible servers that understand it
- * (OpenRouter, LiteLLM) use it; others ignore the unknown field.
+ * (OpenRouter, LiteLLM) use it; others ignore the unknown field. OpenAI, Azure
+ * OpenAI and Gemini do not get it (`messagesRequestFor`).
  */
 function cacheMark(block: { cache_control?: unknown }): { cache_control?: unknown } {
   return block.cache_control ? { cache_control: block.cache_control } : {};

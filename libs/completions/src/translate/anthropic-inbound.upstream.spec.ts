@@ -146,6 +146,33 @@ describe('messagesRequestFor', () => {
     });
   });
 
+  it('keeps prompt-caching marks on parts for the servers that use them, not for OpenAI, Azure OpenAI and Gemini', () => {
+    const mark = { type: 'ephemeral' as const };
+    const req = anthropicToChat(
+      body({
+        system: [{ type: 'text', text: 'You are terse.', cache_control: mark }],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Long document', cache_control: mark }] }],
+      }),
+    );
+    const marks = (r: ReturnType<typeof messagesRequestFor>) =>
+      r.messages
+        .flatMap((m) => (Array.isArray(m.content) ? (m.content as object[]) : []))
+        .filter((p) => 'cache_control' in p);
+    expect(marks(req)).toHaveLength(2);
+    for (const kind of ['openai-compatible', 'ollama', 'anthropic'] as const) {
+      expect(marks(messagesRequestFor(req, kind))).toHaveLength(2);
+    }
+    for (const kind of ['openai', 'azure-openai', 'gemini'] as const) {
+      const fitted = messagesRequestFor(req, kind);
+      expect(marks(fitted)).toHaveLength(0);
+      expect(fitted.messages.map((m) => m.content)).toEqual([
+        [{ type: 'text', text: 'You are terse.' }],
+        [{ type: 'text', text: 'Long document' }],
+      ]);
+    }
+    expect(marks(req)).toHaveLength(2);
+  });
+
   it('sends the client betas (its anthropic-beta header) to Anthropic providers only', () => {
     const req = anthropicToChat(withClientBetas(body(), 'mcp-client-2025-04-04, context-1m-2025-08-07'));
     const betas = ['mcp-client-2025-04-04', 'context-1m-2025-08-07'];

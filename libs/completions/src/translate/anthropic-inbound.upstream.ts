@@ -14,6 +14,8 @@ type Marked = ChatRequest & { [THINKING_HISTORY]?: true };
  * Earlier thinking blocks (the assistant messages' `thinking_blocks`) and the
  * client's `anthropic-beta` header (`betas`) reach only Anthropic providers; the
  * blocks' text goes to a provider that names a field for it (`reasoningHistory`).
+ * Prompt-caching marks (`cache_control` on parts) reach all but OpenAI, Azure
+ * OpenAI and Gemini.
  */
 
 /**
@@ -97,7 +99,7 @@ export function messagesRequestFor(
   const field = STRICT_KINDS.has(kind) ? undefined : reasoningHistory;
   if (field || (req as Marked)[THINKING_HISTORY]) req = withReasoningIn(req, field);
   if (!STRICT_KINDS.has(kind)) return req['betas'] === undefined ? req : withoutBetas(req);
-  const { service_tier: tier, ...rest } = req;
+  const { service_tier: tier, ...rest } = withoutCacheMarks(req);
   const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => CHAT_PARAMETERS.has(key)));
   return { ...(kept as ChatRequest), ...serviceTier(tier, kind) };
 }
@@ -124,6 +126,31 @@ function withoutReasoning(req: ChatRequest): ChatRequest {
     (messages ??= req.messages.slice())[i] = rest;
   }
   return messages ? { ...req, messages } : req;
+}
+
+/**
+ * The request without Anthropic's prompt-caching marks on content parts
+ * (`cache_control`, kept there for the servers that use them: OpenRouter,
+ * LiteLLM): OpenAI, Azure OpenAI and Gemini cache by prefix on their own, and
+ * may refuse a part field they do not know. Itself when no part has one.
+ */
+function withoutCacheMarks(req: ChatRequest): ChatRequest {
+  let messages: ChatMessage[] | undefined;
+  for (let i = 0; i < req.messages.length; i++) {
+    const content: unknown = req.messages[i].content;
+    if (!Array.isArray(content) || !content.some((part) => isObject(part) && 'cache_control' in part)) continue;
+    const parts = content.map((part: unknown) => {
+      if (!isObject(part) || !('cache_control' in part)) return part;
+      const { cache_control: _mark, ...rest } = part;
+      return rest;
+    });
+    (messages ??= req.messages.slice())[i] = { ...req.messages[i], content: parts } as ChatMessage;
+  }
+  return messages ? { ...req, messages } : req;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 /** The client's `anthropic-beta` header (as `betas`, see `withClientBetas`) is for Anthropic alone. */
