@@ -38,6 +38,15 @@ async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
   return chunks;
 }
 
+/** Two tools, `get_time` and `get_weather`, of which `allowed_tools` lets the model call only `get_weather`. */
+const onlyWeatherAllowed = (mode: 'auto' | 'required'): Partial<ChatRequest> => ({
+  tools: [{ ...weather, function: { ...weather.function, name: 'get_time' } }, weather],
+  tool_choice: {
+    type: 'allowed_tools',
+    allowed_tools: { mode, tools: [{ type: 'function', function: { name: 'get_weather' } }] },
+  },
+});
+
 describe('MockAdapter', () => {
   it('echoes the last user message, deterministically', async () => {
     const a = await mock.chat(ask('hello there'), callContext());
@@ -58,28 +67,8 @@ describe('MockAdapter', () => {
     ['hello', { tools: [weather], tool_choice: 'required' }, true],
     ['call tool', { tools: [weather], tool_choice: 'none' }, false],
     ['call tool', {}, false],
-    [
-      'hello',
-      {
-        tools: [{ ...weather, function: { ...weather.function, name: 'get_time' } }, weather],
-        tool_choice: {
-          type: 'allowed_tools',
-          allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'get_weather' } }] },
-        },
-      },
-      true,
-    ],
-    [
-      'call tool get_time',
-      {
-        tools: [{ ...weather, function: { ...weather.function, name: 'get_time' } }, weather],
-        tool_choice: {
-          type: 'allowed_tools',
-          allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'get_weather' } }] },
-        },
-      },
-      true,
-    ],
+    ['hello', onlyWeatherAllowed('required'), true],
+    ['call tool get_time', onlyWeatherAllowed('auto'), true],
   ])('%j with %j calls a tool: %s', async (text, extra, calls) => {
     const choice = (await mock.chat(ask(text, extra), callContext())).choices[0];
     expect(choice.finish_reason).toBe(calls ? 'tool_calls' : 'stop');

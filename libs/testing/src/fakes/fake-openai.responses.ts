@@ -46,7 +46,7 @@ export interface ChatPlan {
 }
 
 /** Prompt size above which a cache hint yields cached tokens. */
-const CACHE_MIN_PROMPT_CHARS = 200;
+export const CACHE_MIN_PROMPT_CHARS = 200;
 const CACHED_TOKENS = 128;
 
 export function contentText(content: unknown): string {
@@ -56,7 +56,11 @@ export function contentText(content: unknown): string {
     .join('');
 }
 
-/** Usage in OpenAI's shape; `cacheHint` makes cached tokens appear on long prompts. */
+/**
+ * Usage in OpenAI's shape; `cacheHint` (a caching hint in the request, or a long
+ * prompt seen before: OpenAI caches repeated prefixes by itself) makes cached
+ * tokens appear on long prompts.
+ */
 export function openAIUsage(promptText: string, completionText: string, cacheHint: boolean): JsonRecord {
   const prompt = countTokens(promptText);
   const completion = countTokens(completionText);
@@ -84,7 +88,12 @@ function hasCacheHint(body: JsonRecord, messages: JsonRecord[]): boolean {
 }
 
 /** Decides the reply: a tool call, a JSON object for `response_format`, or echo text. */
-export function planChat(body: JsonRecord, overrideText: string | undefined, callId: string): ChatPlan {
+export function planChat(
+  body: JsonRecord,
+  overrideText: string | undefined,
+  callId: string,
+  seenBefore: (promptText: string) => boolean = () => false,
+): ChatPlan {
   const messages = asArray(body.messages).map(asRecord);
   const promptText = messages
     .map(
@@ -97,7 +106,9 @@ export function planChat(body: JsonRecord, overrideText: string | undefined, cal
     .join('\n');
   const last = messages.at(-1) ?? {};
   const lastUser = contentText([...messages].reverse().find((m) => m.role === 'user')?.content);
-  const cacheHint = hasCacheHint(body, messages);
+  // Evaluated either way: a prompt is remembered whether or not it carries a hint.
+  const repeated = seenBefore(promptText);
+  const cacheHint = hasCacheHint(body, messages) || repeated;
   const choices = Math.max(1, asNumber(body.n) ?? 1);
   const toolCalls = planToolCalls(body, last, lastUser, callId);
   if (toolCalls.length > 0) {

@@ -289,6 +289,18 @@ describe('FakeOpenAIServer with the official openai client', () => {
     expect(stopped.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: 'Echo: one' } });
   });
 
+  it('caches a long prompt it has answered before without a hint, as OpenAI does, until reset', async () => {
+    const ask = () =>
+      client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'dolor sit '.repeat(40) }],
+      });
+    expect((await ask()).usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+    expect((await ask()).usage?.prompt_tokens_details?.cached_tokens).toBeGreaterThan(0);
+    fake.reset();
+    expect((await ask()).usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+  });
+
   it('returns deterministic embeddings, as floats and as base64', async () => {
     const floats = await client.embeddings.create({
       model: 'text-embedding-3-small',

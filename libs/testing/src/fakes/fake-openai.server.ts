@@ -4,6 +4,7 @@ import {
   chatCompletionEvents,
   completionBody,
   completionEvents,
+  CACHE_MIN_PROMPT_CHARS,
   planChat,
   planCompletion,
   type ResponseMeta,
@@ -118,6 +119,8 @@ const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
  */
 export class FakeOpenAIServer extends FakeUpstream {
   private responseCount = 0;
+  /** The long prompts answered so far (their beginnings), for OpenAI's automatic prefix caching. */
+  private readonly prompts = new Set<string>();
 
   constructor(protected readonly options: FakeOpenAIServerOptions = {}) {
     super(options);
@@ -125,6 +128,20 @@ export class FakeOpenAIServer extends FakeUpstream {
 
   protected override get basePath(): string {
     return this.options.basePath ?? '/v1';
+  }
+
+  override reset(): void {
+    super.reset();
+    this.prompts.clear();
+  }
+
+  /** Whether a long prompt begins as one answered before (OpenAI caches repeated prefixes without being asked). */
+  protected seenBefore(promptText: string): boolean {
+    if (promptText.length <= CACHE_MIN_PROMPT_CHARS) return false;
+    const prefix = promptText.slice(0, 1024);
+    const seen = this.prompts.has(prefix);
+    this.prompts.add(prefix);
+    return seen;
   }
 
   protected override route(request: RecordedRequest, behaviour: FakeBehaviour): FakeReply | undefined {
@@ -233,7 +250,9 @@ export class FakeOpenAIServer extends FakeUpstream {
       return this.errorReply(400, `The ${field} in the thinking mode must be passed back to the API.`);
     }
     const meta = this.nextMeta('chatcmpl', model);
-    const plan = planChat(this.modelView(body), behaviour.text, `call_fake${this.responseCount}`);
+    const plan = planChat(this.modelView(body), behaviour.text, `call_fake${this.responseCount}`, (text) =>
+      this.seenBefore(text),
+    );
     if (behaviour.reasoning) {
       const { text, field = 'reasoning_content' } = behaviour.reasoning;
       plan.reasoning = { text, field };
