@@ -52,7 +52,8 @@ const longContext = 'You are a meticulous assistant. '.repeat(20);
 const matrix = new ConformanceMatrix(INBOUND, Object.keys(PROVIDERS), FEATURES);
 
 describe('gateway conformance: official SDKs x providers x features', () => {
-  const openaiFake = new FakeOpenAIServer({ apiKey: 'sk-upstream-openai' });
+  // OpenAI caches a repeated long prompt by itself: the Messages API's caching marks do not reach it.
+  const openaiFake = new FakeOpenAIServer({ apiKey: 'sk-upstream-openai', cachesPrefixes: true });
   const anthropicFake = new FakeAnthropicServer({ apiKey: 'sk-ant-upstream' });
   const ollamaFake = new FakeOllamaServer({ models: ['llama3:8b'] });
   let platform: TestPlatform;

@@ -22,11 +22,6 @@ export class FakeOllamaServer extends FakeOpenAIServer {
     this.version = options.version ?? '0.5.7';
   }
 
-  /** Ollama reuses its KV cache but reports no cached tokens for a prompt it has seen (a caching hint still does here). */
-  protected override seenBefore(): boolean {
-    return false;
-  }
-
   protected override route(request: RecordedRequest, behaviour: FakeBehaviour): FakeReply | undefined {
     if (request.method === 'GET') {
       if (request.path === '/') return { kind: 'body', body: 'Ollama is running' };

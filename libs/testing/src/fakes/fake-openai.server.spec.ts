@@ -289,7 +289,9 @@ describe('FakeOpenAIServer with the official openai client', () => {
     expect(stopped.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: 'Echo: one' } });
   });
 
-  it('caches a long prompt it has answered before without a hint, as OpenAI does, until reset', async () => {
+  it('with cachesPrefixes, caches a long prompt it has answered before without a hint, as OpenAI does, until reset', async () => {
+    const caching = new FakeOpenAIServer({ cachesPrefixes: true });
+    const client = new OpenAI({ baseURL: await caching.start(), apiKey: 'sk-test', maxRetries: 0 });
     const ask = () =>
       client.chat.completions.create({
         model: 'gpt-4o',
@@ -297,8 +299,9 @@ describe('FakeOpenAIServer with the official openai client', () => {
       });
     expect((await ask()).usage?.prompt_tokens_details?.cached_tokens).toBe(0);
     expect((await ask()).usage?.prompt_tokens_details?.cached_tokens).toBeGreaterThan(0);
-    fake.reset();
+    caching.reset();
     expect((await ask()).usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+    await caching.close();
   });
 
   it('returns deterministic embeddings, as floats and as base64', async () => {

@@ -52,6 +52,12 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
    * to the API.").
    */
   requireReasoningBack?: 'reasoning_content' | 'reasoning';
+  /**
+   * Report cached tokens for a long prompt that begins as one answered before, as
+   * OpenAI's automatic prefix caching does, hint or not (off: only a caching hint
+   * in the request does, so that other tests' usage stays what they expect).
+   */
+  cachesPrefixes?: boolean;
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
@@ -119,7 +125,7 @@ const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
  */
 export class FakeOpenAIServer extends FakeUpstream {
   private responseCount = 0;
-  /** The long prompts answered so far (their beginnings), for OpenAI's automatic prefix caching. */
+  /** The long prompts answered so far (their beginnings), for `cachesPrefixes`. */
   private readonly prompts = new Set<string>();
 
   constructor(protected readonly options: FakeOpenAIServerOptions = {}) {
@@ -135,9 +141,9 @@ export class FakeOpenAIServer extends FakeUpstream {
     this.prompts.clear();
   }
 
-  /** Whether a long prompt begins as one answered before (OpenAI caches repeated prefixes without being asked). */
-  protected seenBefore(promptText: string): boolean {
-    if (promptText.length <= CACHE_MIN_PROMPT_CHARS) return false;
+  /** Whether a long prompt begins as one answered before (see `cachesPrefixes`). */
+  private seenBefore(promptText: string): boolean {
+    if (!this.options.cachesPrefixes || promptText.length <= CACHE_MIN_PROMPT_CHARS) return false;
     const prefix = promptText.slice(0, 1024);
     const seen = this.prompts.has(prefix);
     this.prompts.add(prefix);
