@@ -271,6 +271,16 @@ describe('gateway resilience', () => {
     expect(response.status).toBe(200);
   });
 
+  it('an answer cut short (the connection closed mid-body) is a 502 after its retries, not "no provider available"', async () => {
+    // A provider of its own: these failures count against no other test's circuit.
+    await admin('POST', '/api/providers', { name: 'cutter', kind: 'openai-compatible', baseUrl: secondary.baseURL });
+    secondary.enqueue({ match: isPost, dropStreamAfter: 0, times: 3 });
+    const error = await ask('cutter/m').catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 502, code: 'upstream_error' });
+    expect((error as Error).message).toContain('closed the connection before its answer was complete');
+    expect(generations(secondary)).toHaveLength(3);
+  });
+
   it('ends a stream that drops mid-way with a final error event', async () => {
     secondary.enqueue({ match: isPost, dropStreamAfter: 2 });
     const res = await call<string>(`${platform.gatewayUrl}/v1/chat/completions`, {
@@ -280,7 +290,11 @@ describe('gateway resilience', () => {
     const frames = res.body.trim().split('\n\n');
     expect(frames.at(-1)).toBe('data: [DONE]');
     expect(JSON.parse(frames.at(-2)!.slice(6))).toMatchObject({
-      error: { type: expect.any(String), code: expect.any(String) },
+      error: {
+        type: 'upstream_error',
+        code: 'upstream_error',
+        message: expect.stringContaining('closed the connection before its answer was complete'),
+      },
     });
     expect(frames.length).toBeGreaterThanOrEqual(4);
   });

@@ -152,6 +152,20 @@ export function connectionError(ctx: ErrorContext, cause: unknown): ProviderErro
   });
 }
 
+/**
+ * The provider answered, then the connection failed before the answer was
+ * complete: a failure of the provider (502, retried, then the next target), not
+ * of reaching it (a connection error, which makes "no provider available").
+ */
+export function cutShortError(ctx: ErrorContext, cause: unknown): ProviderError {
+  const detail = scrubSecrets(describeCause(cause), ctx.secrets);
+  return new ProviderError(
+    'upstream_error',
+    `provider '${ctx.provider}' closed the connection before its answer was complete: ${detail}`,
+    { provider: ctx.provider, reason: 'server', retryable: true, cause },
+  );
+}
+
 /** A 2xx answer that is not what the protocol promises (HTML, truncated JSON, wrong shape). */
 export function badResponseError(provider: string, detail: string, cause?: unknown): ProviderError {
   return new ProviderError('upstream_error', `provider '${provider}' returned an invalid response: ${detail}`, {

@@ -4,13 +4,14 @@ import { parseJson, parseJsonEvent, withFields } from '@app/contracts';
 import {
   badResponseError,
   connectionError,
+  cutShortError,
   fromUpstreamHttpError,
   normalizeProviderError,
   type ErrorContext,
 } from '../errors';
 import type { CallContext, ProviderConfig } from '../provider.interface';
 import { type CallScope, openScope } from '../shared/call-scope';
-import { describeUpstreamBody, statusOfStreamError } from '../shared/error-details';
+import { describeUpstreamBody, isNetworkError, statusOfStreamError } from '../shared/error-details';
 import {
   NoResponseError,
   postForStream,
@@ -117,8 +118,10 @@ export class OpenAIHttp {
   ): AsyncGenerator<unknown> {
     const scope = openScope(call, this.config.timeoutMs);
     let received = 0;
+    let responded = false;
     try {
       const response = await this.openStream(path, body, scope);
+      responded = true;
       const decoder = new SseDecoder();
       let done = false;
       for await (const text of response.chunks()) {
@@ -157,7 +160,9 @@ export class OpenAIHttp {
       const tail = normalizer?.end();
       if (tail !== undefined) yield tail;
     } catch (err) {
-      throw normalizeProviderError(err, this.errors(scope));
+      // The stream had begun: its connection failing cuts the answer short (a 502, not "no provider available").
+      const cut = responded && !scope.aborted && isNetworkError(err);
+      throw normalizeProviderError(cut ? cutShortError(this.errors(scope), err) : err, this.errors(scope));
     } finally {
       scope.dispose();
     }
@@ -196,10 +201,14 @@ export class OpenAIHttp {
     };
   }
 
-  /** No (whole) response: an abort, or an answer past its bound, is itself; anything else a connection error. */
+  /**
+   * No (whole) response: an abort, or an answer past its bound, is itself; no
+   * response at all a connection error; an answer cut short the provider's failure.
+   */
   private failure(err: unknown, scope: CallScope): unknown {
     if (scope.aborted || err instanceof UpstreamTooLargeError) return err;
-    return connectionError(this.errors(scope), err instanceof NoResponseError ? err.cause : err);
+    if (err instanceof NoResponseError) return connectionError(this.errors(scope), err.cause);
+    return cutShortError(this.errors(scope), err);
   }
 
   private httpError(head: UpstreamHead, text: string, scope: CallScope): Error {

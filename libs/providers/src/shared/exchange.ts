@@ -61,7 +61,7 @@ abstract class ScopedExchange implements Dispatcher.DispatchHandler {
         this,
       );
     } catch (err) {
-      this.failed(err);
+      this.failed(new NoResponseError(err));
     }
   }
 
