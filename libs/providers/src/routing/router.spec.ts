@@ -58,6 +58,11 @@ function scripted(script: Record<string, Array<ProviderError | GatewayError>>) {
 
 const signal = new AbortController().signal;
 
+/** A failure of a call through `provider`'s circuit while it is closed, as the router reports one. */
+function failThrough(breakers: CircuitBreakers, provider: string): void {
+  breakers.recordFailure(provider, breakers.tryAcquire(provider)!);
+}
+
 describe('Router', () => {
   it.each<[string, UpstreamFailure, string[], number, number?]>([
     ['retries a 5xx on the same target', 'server', ['a', 'a'], 1],
@@ -145,7 +150,7 @@ describe('Router', () => {
     [
       'three failures of other calls here',
       (breakers: CircuitBreakers) => {
-        for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+        for (let i = 0; i < 3; i++) failThrough(breakers, 'a');
       },
     ],
     [
@@ -174,6 +179,33 @@ describe('Router', () => {
     expect(skipped.calls).toEqual(['b']);
   });
 
+  it('leaves a half-open circuit to its probe when a call placed before it opened succeeds meanwhile', async () => {
+    let now = 0;
+    const { router, breakers } = setup({ now: () => now });
+    let answerLate!: () => void;
+    const late = router.execute(
+      plan('fallback', 'a'),
+      signal,
+      () => new Promise<string>((resolve) => (answerLate = () => resolve('late'))),
+    );
+    for (let i = 0; i < 3; i++) failThrough(breakers, 'a');
+    now = 1_000;
+    let failProbe!: () => void;
+    const probe = router.execute(
+      plan('fallback', 'a'),
+      signal,
+      () =>
+        new Promise<string>((_resolve, reject) => (failProbe = () => reject(failure('server', { retryable: false })))),
+    );
+    expect(breakers.state('a')).toBe('half-open');
+    answerLate();
+    await expect(late).resolves.toMatchObject({ value: 'late' });
+    expect(breakers.state('a')).toBe('half-open');
+    failProbe();
+    await expect(probe).rejects.toBeInstanceOf(RouteFailure);
+    expect(breakers.state('a')).toBe('open');
+  });
+
   it('leaves the circuit of a provider that rate-limits closed, and a half-open one to its next probe', async () => {
     let now = 0;
     const { router, breakers } = setup({ now: () => now });
@@ -184,7 +216,7 @@ describe('Router', () => {
     }
     expect(breakers.state('a')).toBe('closed');
 
-    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    for (let i = 0; i < 3; i++) failThrough(breakers, 'a');
     now = 1_000;
     const probe = scripted({ a: [failure('rate_limit', { retryAfterMs: 60_000 })] });
     await router.execute(plan('fallback', 'a', 'b'), signal, probe.call);
@@ -220,7 +252,7 @@ describe('Router', () => {
   it('closes a half-open circuit at a streamed probe’s first chunk, on probation until a call succeeds', async () => {
     let now = 0;
     const { router, breakers } = setup({ now: () => now });
-    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    for (let i = 0; i < 3; i++) failThrough(breakers, 'a');
     now = 1_000;
     const probe = await router.executeStream(plan('fallback', 'a', 'b'), signal, scripted({}).call);
     expect(probe.target.provider).toBe('a');
@@ -239,7 +271,7 @@ describe('Router', () => {
     const next = await router.executeStream(plan('fallback', 'a', 'b'), signal, scripted({}).call);
     router.settle(next);
     // A stream that ended well ends the probation: it takes three failures again.
-    for (let i = 0; i < 2; i++) breakers.recordFailure('a');
+    for (let i = 0; i < 2; i++) failThrough(breakers, 'a');
     expect(breakers.state('a')).toBe('closed');
   });
 
@@ -262,7 +294,7 @@ describe('Router', () => {
     const { router, breakers, latency } = setup();
     const transitions: string[] = [];
     breakers.onTransition((t) => transitions.push(`${t.provider} ${t.state}`));
-    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    for (let i = 0; i < 3; i++) failThrough(breakers, 'a');
     latency.record('a/a-model', 10);
     latency.record('ab/ab-model', 10);
     breakers.reset('a');
@@ -276,7 +308,7 @@ describe('Router', () => {
 
   it('answers 503 when every target’s circuit is open, and when every provider refuses connections', async () => {
     const { router, breakers } = setup();
-    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    for (let i = 0; i < 3; i++) failThrough(breakers, 'a');
     const error = await router
       .execute(plan('fallback', 'a'), signal, scripted({}).call)
       .catch((e: RouteFailure) => e.error);
@@ -310,7 +342,7 @@ describe('Router', () => {
     const { breakers, router } = setup();
     const { calls, call } = scripted({ a: Array.from({ length: 5 }, () => failure('unusable_answer')) });
     for (let i = 0; i < 5; i++) await router.execute(plan('fallback', 'a'), signal, call).catch(() => undefined);
-    expect(breakers.tryAcquire('a')).toBe(true);
+    expect(breakers.tryAcquire('a')).toEqual({ probe: false, opening: -1 });
     expect(await router.execute(plan('fallback', 'a'), signal, call)).toMatchObject({ value: 'answer from a' });
     expect(calls).toHaveLength(6);
   });
@@ -365,11 +397,12 @@ describe('Router', () => {
     expect(failing.calls).toEqual(['a', 'a', 'a', 'b']);
     expect(error).toMatchObject({ fallbacks: 1, target: target('a'), error: { reason: 'server', status: 502 } });
     // The target that cannot take the request is not held against its provider.
-    expect(breakers.tryAcquire('b')).toBe(true);
-    breakers.release('b');
+    const ticket = breakers.tryAcquire('b');
+    expect(ticket).toEqual({ probe: false, opening: -1 });
+    breakers.release('b', ticket!);
 
     // The one that could is skipped (its circuit open): no provider is available.
-    for (let i = 0; i < 3; i++) breakers.recordFailure('a');
+    for (let i = 0; i < 3; i++) failThrough(breakers, 'a');
     const skipped = await router
       .execute(plan('fallback', 'a', 'b'), signal, scripted({ b: [cannot()] }).call)
       .catch((e: RouteFailure) => e.error);

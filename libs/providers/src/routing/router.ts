@@ -1,7 +1,7 @@
 import { GatewayError, type Usage } from '@app/contracts';
 import { ProviderError } from '../errors';
 import type { ClientSignal } from '../provider.interface';
-import type { CircuitBreakers } from './circuit-breaker';
+import type { CircuitBreakers, CircuitTicket } from './circuit-breaker';
 import type { LatencyTracker } from './latency-tracker';
 import { type RoutePlan, type RouteTarget, targetKey } from './route-plan';
 import type { TargetOrder } from './target-order';
@@ -58,6 +58,8 @@ export interface RouteOutcome<T> {
   spent?: SpentUsage[];
   /** The plan ranks its targets by latency: this call is one of the target's samples. */
   measured: boolean;
+  /** What the target's circuit let the call through as, to hand back with a stream's end ({@link Router.settle}). */
+  ticket: CircuitTicket;
 }
 
 /** A failed call, as the router decides what to do next. */
@@ -125,14 +127,14 @@ export class Router {
    * says nothing about the provider.
    */
   settle(outcome: RouteOutcome<unknown>, failure?: unknown): void {
-    const { target } = outcome;
+    const { target, ticket } = outcome;
     if (failure === undefined || (failure instanceof ProviderError && failure.reason === 'aborted')) {
-      this.succeeded(target, outcome.latencyMs, outcome.measured);
+      this.succeeded(target, ticket, outcome.latencyMs, outcome.measured);
     } else if (failure instanceof GatewayError && countsAgainstProvider(failure)) {
-      this.breakers.recordFailure(target.provider);
+      this.breakers.recordFailure(target.provider, ticket);
       if (outcome.measured) this.latency.recordFailure(targetKey(target));
     } else {
-      this.breakers.release(target.provider);
+      this.breakers.release(target.provider, ticket);
     }
   }
 
@@ -154,7 +156,8 @@ export class Router {
     let skipped = false;
     let spent: SpentUsage[] | undefined;
     for (const [index, target] of targets.entries()) {
-      if (!this.breakers.tryAcquire(target.provider)) {
+      let ticket = this.breakers.tryAcquire(target.provider);
+      if (!ticket) {
         skipped = true;
         continue;
       }
@@ -164,24 +167,26 @@ export class Router {
         try {
           const value = await call({ target, attempt });
           const latencyMs = performance.now() - started;
-          if (settleNow) this.succeeded(target, latencyMs, measured);
-          else this.breakers.recordStarted(target.provider);
-          return { value, target, fallbacks, retries, latencyMs, spent, measured };
+          if (settleNow) this.succeeded(target, ticket, latencyMs, measured);
+          else this.breakers.recordStarted(target.provider, ticket);
+          return { value, target, fallbacks, retries, latencyMs, spent, measured, ticket };
         } catch (thrown) {
           const error = asGatewayError(thrown);
           if (error instanceof ProviderError && error.usage) (spent ??= []).push({ target, usage: error.usage, error });
           const verdict = this.verdict(error, attempt);
-          if (countsAgainstProvider(error)) this.breakers.recordFailure(target.provider);
-          else this.breakers.release(target.provider);
+          if (countsAgainstProvider(error)) this.breakers.recordFailure(target.provider, ticket);
+          else this.breakers.release(target.provider, ticket);
           if (verdict === 'throw') throw new RouteFailure(error, fallbacks, retries, target, spent);
           this.observer.providerError?.({ plan, target, error });
           lastError = error;
           lastTarget = target;
           if (!(error instanceof ProviderError && error.reason === 'unsupported')) lastServable = { error, target };
-          if (verdict === 'next' || !this.breakers.tryAcquire(target.provider)) {
+          const next = verdict === 'next' ? undefined : this.breakers.tryAcquire(target.provider);
+          if (!next) {
             if (measured) this.latency.recordFailure(targetKey(target));
             break;
           }
+          ticket = next;
           const delayMs = this.backoff(error, attempt);
           this.observer.retry?.({ plan, target, attempt: attempt + 1, delayMs, error });
           retries++;
@@ -204,8 +209,8 @@ export class Router {
     throw new RouteFailure(finalError(plan, final?.error), fallbacks, retries, final?.target, spent);
   }
 
-  private succeeded(target: RouteTarget, latencyMs: number, measured: boolean): void {
-    this.breakers.recordSuccess(target.provider);
+  private succeeded(target: RouteTarget, ticket: CircuitTicket, latencyMs: number, measured: boolean): void {
+    this.breakers.recordSuccess(target.provider, ticket);
     if (measured) this.latency.record(targetKey(target), latencyMs);
   }
 
