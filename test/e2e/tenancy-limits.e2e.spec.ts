@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE, type Database } from '@app/db';
 import { FakeOpenAIServer } from '@app/testing';
 import { startPlatform, type TestPlatform } from '../support/platform';
-import { call, createKey, createTeam } from '../support/tenancy';
+import { adminApi, call, createKey, createTeam } from '../support/tenancy';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const chat = (platform: TestPlatform, key: string, model = 'openai/gpt-4o-mini') =>
@@ -67,6 +67,31 @@ describe('limits on /v1/chat/completions', () => {
     expect(res.body.error.code).toBe('model_not_allowed');
     expect(upstream.requests.length).toBe(before);
     expect((await chat(platform, key, 'openai/gpt-4o')).status).toBe(200);
+  });
+
+  it('checks a key and its team list by list: the key may use a route it names when its team allows every target', async () => {
+    const alias = `team-route-${randomUUID().slice(0, 8)}`;
+    const mixed = `mixed-route-${randomUUID().slice(0, 8)}`;
+    const api = adminApi(platform);
+    const route = (name: string, targets: Array<{ provider: string; model: string }>) =>
+      api.post('/api/routes', { alias: name, strategy: 'fallback', targets });
+    expect((await route(alias, [{ provider: 'openai', model: 'gpt-4o' }])).status).toBe(201);
+    expect(
+      (
+        await route(mixed, [
+          { provider: 'openai', model: 'gpt-4o' },
+          { provider: 'mock', model: 'echo-1' },
+        ])
+      ).status,
+    ).toBe(201);
+    const teamId = await createTeam(platform, { allowedModels: ['openai/*'] });
+    const { key } = await createKey(platform, teamId, { allowedModels: [alias, mixed] });
+    expect((await chat(platform, key, alias)).status).toBe(200);
+    // The team does not allow the mock behind the other route; nor does the key name openai's models.
+    expect((await chat(platform, key, mixed)).status).toBe(403);
+    expect((await chat(platform, key, 'openai/gpt-4o')).status).toBe(403);
+    const models = await call(`${platform.gatewayUrl}/v1/models`, { token: key });
+    expect(models.body.data.map((m: { id: string }) => m.id)).toEqual([alias]);
   });
 
   it('answers 429 budget_exceeded once the spend in usage records reaches the budget', async () => {

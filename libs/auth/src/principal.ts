@@ -23,6 +23,13 @@ export interface Principal {
   label: string;
   /** Exact model names and `provider/*` patterns; empty allows every model (key and team lists intersected). */
   allowedModels: string[];
+  /**
+   * The lists a model must pass, each on its own (an API key's and its team's, the
+   * empty ones left out); absent: `allowedModels` alone. Checked one by one, a route
+   * alias the key names is allowed when the team allows every model behind it,
+   * which intersecting the two lists as text cannot tell (see `ModelAccess`).
+   */
+  modelLists?: ReadonlyArray<readonly string[]>;
   keyLimits?: Limits;
   teamLimits?: Limits;
   /** The team's name, when the principal has a team (API keys). */

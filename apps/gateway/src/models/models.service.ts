@@ -37,7 +37,7 @@ export class ModelsService {
     const serving = this.catalog.providersServing(id);
     const entry = serving.length === 1 ? this.catalog.find(`${serving[0]}/${id}`) : undefined;
     // As chat admits it: the key may use the name asked for, or the provider/model it resolves to.
-    if (entry && (this.access.isAllowed(principal, id) || this.access.isAllowed(principal, entry.id))) {
+    if (entry && this.access.isAllowedAs(principal, [id, entry.id])) {
       return { id, object: 'model', created: entry.created, owned_by: entry.ownedBy };
     }
     throw new GatewayError('model_not_found', `The model ${JSON.stringify(id)} does not exist.`, { param: 'model' });
@@ -47,11 +47,12 @@ export class ModelsService {
     return this.routes
       .list()
       .filter((route) => route.enabled)
-      .filter(
-        (route) =>
-          this.access.isAllowed(principal, route.alias) ||
-          (route.targets.length > 0 &&
-            route.targets.every((t) => this.access.isAllowed(principal, `${t.provider}/${t.model}`))),
+      .filter((route) =>
+        this.access.isAllowedVia(
+          principal,
+          route.alias,
+          route.targets.map((t) => `${t.provider}/${t.model}`),
+        ),
       )
       .sort((a, b) => a.alias.localeCompare(b.alias))
       .map((route) => ({ id: route.alias, object: 'model', created: seconds(route.createdAt), owned_by: ROUTE_OWNER }));
@@ -76,7 +77,7 @@ export class ModelsService {
         (m) =>
           this.access.isAllowed(principal, m.id) ||
           // A bare name the key may use reaches this model when only its provider serves it.
-          (this.access.isAllowed(principal, m.model) && this.catalog.providersServing(m.model).length === 1),
+          (this.catalog.providersServing(m.model).length === 1 && this.access.isAllowedAs(principal, [m.id, m.model])),
       )
       .map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: m.ownedBy }));
   }

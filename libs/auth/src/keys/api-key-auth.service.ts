@@ -62,6 +62,7 @@ function toPrincipal({ key, team }: ApiKeyWithTeam): Principal {
     apiKeyId: key.id,
     label: key.prefix,
     allowedModels: ModelAccess.intersect(key.allowedModels, team.allowedModels),
+    modelLists: [key.allowedModels, team.allowedModels].filter((list) => list.length > 0),
     keyLimits: limitsOf(key),
     teamLimits: limitsOf(team),
     teamName: team.name,

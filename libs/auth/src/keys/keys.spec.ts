@@ -70,6 +70,25 @@ describe('ModelAccess', () => {
     expect(ModelAccess.intersect(key, team)).toEqual(expected);
   });
 
+  it('checks a key and its team list by list: a route alias or bare name passes a list that allows every model it reaches', () => {
+    // The key names an alias (or a bare name) whose targets its team allows by provider.
+    const principal = {
+      allowedModels: ModelAccess.intersect(['fast'], ['openai/*']),
+      modelLists: [['fast'], ['openai/*']],
+    };
+    expect(principal.allowedModels).toEqual([NO_MODELS]);
+    expect(ModelAccess.isAllowedVia(principal, 'fast', ['openai/gpt-4o-mini'])).toBe(true);
+    expect(ModelAccess.isAllowedVia(principal, 'fast', ['openai/gpt-4o-mini', 'anthropic/claude'])).toBe(false);
+    expect(ModelAccess.isAllowedVia(principal, 'fast', [])).toBe(false);
+    expect(ModelAccess.isAllowedVia(principal, 'other', ['openai/gpt-4o-mini'])).toBe(false);
+    expect(ModelAccess.isAllowedAs(principal, ['fast', 'openai/fast'])).toBe(true);
+    expect(ModelAccess.isAllowedAs(principal, ['fast', 'anthropic/fast'])).toBe(false);
+    expect(ModelAccess.isAllowed(principal, 'fast')).toBe(false);
+    // Without lists of its own, a principal is checked against allowedModels.
+    expect(ModelAccess.isAllowedVia({ allowedModels: ['openai/*'] }, 'fast', ['openai/gpt-4o'])).toBe(true);
+    expect(ModelAccess.isAllowedVia({ allowedModels: [] }, 'anything', [])).toBe(true);
+  });
+
   it('throws 403 model_not_allowed naming the model', () => {
     expect(() =>
       ModelAccess.assertAllowed({ allowedModels: ['openai/*'], label: 'sk-x…' }, 'anthropic/claude'),

@@ -21,7 +21,17 @@ function intersectPatterns(a: string, b: string): string | undefined {
   return undefined;
 }
 
-type ModelPrincipal = Pick<Principal, 'allowedModels' | 'label'>;
+type ModelPrincipal = Pick<Principal, 'allowedModels' | 'modelLists' | 'label'>;
+type ListsOf = Pick<Principal, 'allowedModels' | 'modelLists'>;
+
+function allows(list: readonly string[], model: string): boolean {
+  return list.some((pattern) => matches(pattern, model));
+}
+
+/** The lists a model must pass, each on its own (none: every model). */
+function listsOf(principal: ListsOf): ReadonlyArray<readonly string[]> {
+  return principal.modelLists ?? (principal.allowedModels.length > 0 ? [principal.allowedModels] : []);
+}
 
 /**
  * Model allow-lists: exact names (`gpt-4o-mini`, a route alias, an agent id)
@@ -44,9 +54,28 @@ export class ModelAccess {
     return result.size > 0 ? [...result] : [NO_MODELS];
   }
 
-  static isAllowed(principal: Pick<Principal, 'allowedModels'>, model: string): boolean {
-    const list = principal.allowedModels;
-    return list.length === 0 || list.some((pattern) => matches(pattern, model));
+  static isAllowed(principal: ListsOf, model: string): boolean {
+    return listsOf(principal).every((list) => allows(list, model));
+  }
+
+  /**
+   * Whether each list allows one of `names`, the names of one model (a bare name
+   * and the `provider/model` it resolves to).
+   */
+  static isAllowedAs(principal: ListsOf, names: readonly string[]): boolean {
+    return listsOf(principal).every((list) => names.some((name) => allows(list, name)));
+  }
+
+  /**
+   * Whether each list allows `name` (a route alias, a bare model name), or every
+   * model it reaches (`targets`, as `provider/model`): a key allowed an alias by
+   * name, in a team allowed `provider/*`, may use the alias when all its targets
+   * are that provider's.
+   */
+  static isAllowedVia(principal: ListsOf, name: string, targets: readonly string[]): boolean {
+    return listsOf(principal).every(
+      (list) => allows(list, name) || (targets.length > 0 && targets.every((target) => allows(list, target))),
+    );
   }
 
   /** @throws GatewayError 403 `model_not_allowed` */
@@ -59,8 +88,16 @@ export class ModelAccess {
     );
   }
 
-  isAllowed(principal: Pick<Principal, 'allowedModels'>, model: string): boolean {
+  isAllowed(principal: ListsOf, model: string): boolean {
     return ModelAccess.isAllowed(principal, model);
+  }
+
+  isAllowedAs(principal: ListsOf, names: readonly string[]): boolean {
+    return ModelAccess.isAllowedAs(principal, names);
+  }
+
+  isAllowedVia(principal: ListsOf, name: string, targets: readonly string[]): boolean {
+    return ModelAccess.isAllowedVia(principal, name, targets);
   }
 
   assertAllowed(principal: ModelPrincipal, model: string): void {

@@ -68,7 +68,7 @@ export class RequestAdmission {
     const principal = ctx.principal;
     if (this.access.isAllowed(principal, plan.requested)) return;
     const canonical = plan.targets.map((t) => `${t.provider}/${t.model}`);
-    if (canonical.length && canonical.every((id) => this.access.isAllowed(principal, id))) return;
+    if (this.access.isAllowedVia(principal, plan.requested, canonical)) return;
     throw new GatewayError('model_not_allowed', `This API key is not allowed to use model "${plan.requested}".`, {
       param: 'model',
     });
