@@ -281,6 +281,21 @@ describe('emulatedToolStream', () => {
     expect(final.usage).toEqual(toolReply.usage);
   });
 
+  it('streams the reasoning as the fields it came in, before the text, and the logprobs once, with the text', () => {
+    const logprobs = { content: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105], top_logprobs: [] }], refusal: null };
+    const reply = chatResponse({ content: 'Hi', reasoning_content: 'Greet them.' } as never, 'stop', {
+      usage: undefined,
+    });
+    reply.choices[0].logprobs = logprobs;
+    const chunks = emulatedToolStream(reply);
+    expect(chunks.map((c) => [c.choices[0].delta, c.choices[0].logprobs])).toEqual([
+      [{ role: 'assistant', content: '' }, null],
+      [{ reasoning_content: 'Greet them.' }, null],
+      [{ content: 'Hi' }, logprobs],
+      [{}, null],
+    ]);
+  });
+
   it('is accumulated by the openai SDK into the same text', async () => {
     const reply = chatResponse({ content: 'It is 21°C.' });
     const final = await ChatCompletionStream.fromReadableStream(

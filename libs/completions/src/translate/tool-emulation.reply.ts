@@ -188,9 +188,18 @@ export function emulatedToolProblem(
   return undefined;
 }
 
+/** The reasoning fields an OpenAI-shaped server may put on a message (see `ChatReasoning`), streamed as they came. */
+const REASONING_FIELDS = ['reasoning_content', 'reasoning', 'thinking_blocks'] as const;
+
 function choiceDeltas(message: ChatResponse['choices'][number]['message']): ChatChunkDelta[] {
   const calls = (message.tool_calls ?? []).filter((call): call is ChatFunctionToolCall => call.type === 'function');
   const deltas: ChatChunkDelta[] = [{ role: 'assistant', content: calls.length > 0 && !message.content ? null : '' }];
+  const reasoning: Record<string, unknown> = {};
+  for (const field of REASONING_FIELDS) {
+    const value = (message as unknown as Record<string, unknown>)[field];
+    if (value !== undefined && value !== null && value !== '') reasoning[field] = value;
+  }
+  if (Object.keys(reasoning).length > 0) deltas.push(reasoning);
   if (message.content) deltas.push({ content: message.content });
   if (message.refusal) deltas.push({ refusal: message.refusal });
   calls.forEach((call, index) => {
@@ -203,8 +212,9 @@ function choiceDeltas(message: ChatResponse['choices'][number]['message']): Chat
 
 /**
  * A complete reply as the chunk sequence a native stream would have produced:
- * per choice a role chunk, the content (or refusal), each tool call (id and name,
- * then its arguments) and a finish chunk; then a usage chunk (`choices: []`) when
+ * per choice a role chunk, its reasoning (the fields it came in), the content (or
+ * refusal, with the choice's logprobs), each tool call (id and name, then its
+ * arguments) and a finish chunk; then a usage chunk (`choices: []`) when
  * the reply has usage. Used when the reply had to be buffered (emulated tools or
  * structured output), so streaming clients cannot tell the difference.
  */
@@ -221,8 +231,13 @@ export function emulatedToolStream(res: ChatResponse): ChatChunk[] {
   const chunks: ChatChunk[] = [];
   for (const choice of res.choices) {
     const { index } = choice;
-    for (const delta of choiceDeltas(choice.message))
-      chunks.push(chunk({ index, delta, finish_reason: null, logprobs: null }));
+    // The choice's logprobs go once, with the first chunk of the text (or refusal) they are of.
+    let logprobs = choice.logprobs ?? null;
+    for (const delta of choiceDeltas(choice.message)) {
+      const text = Boolean(delta.content) || Boolean(delta.refusal);
+      chunks.push(chunk({ index, delta, finish_reason: null, logprobs: text ? logprobs : null }));
+      if (text) logprobs = null;
+    }
     chunks.push(chunk({ index, delta: {}, finish_reason: choice.finish_reason, logprobs: null }));
   }
   if (res.usage) chunks.push({ ...base, choices: [], usage: res.usage });
