@@ -195,6 +195,28 @@ describe('OpenAI-shaped streams of look-alike servers, as OpenAI sends them', ()
     ]);
   });
 
+  it('a tool call begun without its id gets one, which the openai SDK stream helpers need; its fragments keep none', async () => {
+    const delta = (toolCall: object) => [null, { ...base, choices: [{ index: 0, delta: { tool_calls: [toolCall] } }] }];
+    const stream = await setup(
+      [
+        delta({ index: 0, type: 'function', function: { name: 'f', arguments: '' } }),
+        delta({ index: 0, function: { arguments: '{}' } }),
+        delta({ index: 1, id: 'c2', type: 'function', function: { name: 'g', arguments: '{}' } }),
+        [null, { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }],
+        [null, '[DONE]'],
+      ] as Array<[null, unknown]>,
+      { kind: 'openai-compatible' },
+    );
+    const chunks: ChatChunk[] = await collect(stream.chatStream(ask, callContext()));
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(calls.map((c) => [c.index, c.id ?? null])).toEqual([
+      [0, expect.stringMatching(/^call_[0-9a-f]{24}$/)],
+      [0, null],
+      [1, 'c2'],
+    ]);
+    expect(calls[0].type).toBe('function');
+  });
+
   it("openai: OpenAI's own chunks pass through as sent, a tool turn's stop included", async () => {
     const events: Array<[null, unknown]> = [
       [null, { ...base, choices: [{ index: 0, delta: { tool_calls: [call('c1', 'A', 0)] }, finish_reason: null }] }],

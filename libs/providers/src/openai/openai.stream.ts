@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { UpstreamShapeError } from '../shared/http';
 
 /**
@@ -15,6 +16,9 @@ import { UpstreamShapeError } from '../shared/http';
  * - Older Ollama versions stream tool calls without `index`, which the openai SDK's
  *   stream helpers need to assemble calls (without it they lose every call); some
  *   servers number parallel calls all `0`. A call with a new id gets the next index.
+ * - Some servers leave out a tool call's `id`, which clients answer the call by
+ *   (the openai SDK's stream helpers throw without it): a call begun without one
+ *   gets one made here (`call_…`).
  * - Ollama versions and Gemini finish a turn that called tools with `stop`, where
  *   OpenAI says `tool_calls` (clients run the tools on that signal): mended for the
  *   look-alikes only (`mendToolFinish`), never for OpenAI's own answers.
@@ -44,6 +48,12 @@ interface ChoiceCalls {
   byUpstream: Map<number, number>;
   ids: Array<string | undefined>;
   last: number;
+  /** Our indexes of the calls begun so far (each has had its id, the server's or one made here). */
+  begun: Set<number>;
+}
+
+function hasId(call: ToolCallDelta): boolean {
+  return typeof call.id === 'string' && call.id !== '';
 }
 
 /**
@@ -111,13 +121,18 @@ export class OpenAIChunkNormalizer {
       let calls = toolCalls as ToolCallDelta[];
       for (let j = 0; j < calls.length; j++) {
         const index = this.indexOf(state, calls[j], j);
-        if (index === calls[j].index) continue;
+        // A call's first delta carries its id, which clients need to answer it: some servers leave it out.
+        const missingId = !state.begun.has(index) && !hasId(calls[j]);
+        state.begun.add(index);
+        if (index === calls[j].index && !missingId) continue;
         if (calls === toolCalls) calls = [...calls];
-        calls[j] = { ...calls[j], index };
+        calls[j] = missingId
+          ? { ...calls[j], index, id: `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`, type: 'function' }
+          : { ...calls[j], index };
       }
       if (calls !== toolCalls) mended = { ...choice, delta: { ...choice.delta, tool_calls: calls } };
     }
-    if (this.mendToolFinish && choice.finish_reason === 'stop' && this.calls?.get(choice.index)?.ids.length) {
+    if (this.mendToolFinish && choice.finish_reason === 'stop' && this.calls?.get(choice.index)?.begun.size) {
       mended = { ...mended, finish_reason: 'tool_calls' };
     }
     return mended;
@@ -127,7 +142,7 @@ export class OpenAIChunkNormalizer {
     this.calls ??= new Map();
     let state = this.calls.get(choiceIndex);
     if (!state) {
-      state = { byUpstream: new Map(), ids: [], last: 0 };
+      state = { byUpstream: new Map(), ids: [], last: 0, begun: new Set() };
       this.calls.set(choiceIndex, state);
     }
     return state;
@@ -140,8 +155,12 @@ export class OpenAIChunkNormalizer {
     const known = upstream === undefined ? undefined : state.byUpstream.get(upstream);
     if (id === undefined) {
       if (known !== undefined) return (state.last = known);
-      if (upstream !== undefined) return upstream;
-      return state.ids.length > 0 ? state.last : position;
+      if (upstream === undefined && state.ids.length > 0) return state.last;
+      // A call begun without an id (at an index not seen yet, or the first of all): ours is the next.
+      const index = upstream === undefined ? position : state.ids.length;
+      state.ids[index] = undefined;
+      if (upstream !== undefined) state.byUpstream.set(upstream, index);
+      return (state.last = index);
     }
     if (known !== undefined && state.ids[known] === id) return (state.last = known);
     const index = state.ids.length;
