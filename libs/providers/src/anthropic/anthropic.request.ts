@@ -259,12 +259,16 @@ function toolsAndChoice(req: ChatRequest): Pick<AnthropicParams, 'tools' | 'tool
   if (tools.some((tool) => tool.name === name)) {
     throw invalid('response_format', `response_format name '${name}' collides with a tool of the same name`);
   }
-  // With callable tools the model either calls one or answers through the JSON tool.
   if (tools.length === 0 || choice?.type === 'none') {
     return { tools: [json.tool], tool_choice: { type: 'tool', name }, jsonTool: name };
   }
-  const single = req.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
-  return { tools: [...tools, json.tool], tool_choice: { type: 'any', ...single }, jsonTool: name };
+  // With callable tools the model either calls them or answers through the JSON tool, one tool a turn:
+  // called together, a stream would have sent the tool calls before the answer that makes them moot.
+  return {
+    tools: [...tools, json.tool],
+    tool_choice: { type: 'any', disable_parallel_tool_use: true },
+    jsonTool: name,
+  };
 }
 
 function effortOf(req: ChatRequest): Pick<AnthropicParams, 'output_config'> {
