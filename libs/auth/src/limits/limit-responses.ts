@@ -16,6 +16,11 @@ export function round(usd: number): number {
   return Math.round(usd * 1e8) / 1e8;
 }
 
+/** An amount as set: cents, or every digit of one under a cent ($0.001, not $0.00). */
+function dollars(usd: number): string {
+  return usd === 0 || usd >= 0.01 ? usd.toFixed(2) : String(round(usd));
+}
+
 export function budgetExceeded(scope: Scope, spent: number, now: Date): GatewayError {
   const budget = scope.limits.budgetUsd ?? 0;
   const period = scope.limits.budgetPeriod;
@@ -25,7 +30,7 @@ export function budgetExceeded(scope: Scope, spent: number, now: Date): GatewayE
     : 'a total budget does not reset: an admin can raise it';
   return new GatewayError(
     'budget_exceeded',
-    `Budget exceeded: ${scope.label} has spent $${spent.toFixed(4)} of its $${budget.toFixed(2)} ${period} budget; ${when}.`,
+    `Budget exceeded: ${scope.label} has spent $${spent.toFixed(4)} of its $${dollars(budget)} ${period} budget; ${when}.`,
     { retryAfter: resetsAt ? Math.ceil((resetsAt.getTime() - now.getTime()) / 1000) : undefined },
   );
 }
