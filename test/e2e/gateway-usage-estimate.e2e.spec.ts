@@ -81,6 +81,32 @@ describe('gateway usage of answers without usage', () => {
     expect(record.completionTokens).toBe(10);
   });
 
+  it('chat completions: a client asking for usage of a stream the upstream gave none for gets the estimate last', async () => {
+    // One event without usage (the whole stream of some servers: no usage chunk, no [DONE]).
+    const event = {
+      id: 'chatcmpl-no-usage',
+      object: 'chat.completion.chunk',
+      created: 1_700_000_000,
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, delta: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
+    };
+    openai.enqueue({ match: isPost, garbage: JSON.stringify(event) });
+    const stream = await sdk.chat.completions.create(
+      { model, messages: [{ role: 'user', content: prompt }], stream: true, stream_options: { include_usage: true } },
+      headers('estimate-chat-stream-usage'),
+    );
+    const chunks: OpenAI.Chat.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? null).join('')).toBe(answer);
+    const last = chunks.at(-1)!;
+    expect(last).toMatchObject({ id: 'chatcmpl-no-usage', choices: [], usage: { completion_tokens: 10 } });
+    const record = await usageRecord(platform, 'estimate-chat-stream-usage');
+    expect(record).toMatchObject({
+      promptTokens: last.usage!.prompt_tokens,
+      completionTokens: last.usage!.completion_tokens,
+    });
+  });
+
   it('legacy completions: an answer without usage is recorded with the estimate', async () => {
     openai.enqueue({
       match: isPost,

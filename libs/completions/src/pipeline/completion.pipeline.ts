@@ -11,7 +11,7 @@ import { GenerationRunner } from './generation-runner';
 import { NO_USAGE, reportedOrEstimated, tokenUsage } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
-import { type ChunkReader, withoutUsage } from './stream-relay';
+import { type ChunkReader, usageChunkAfter, withoutUsage } from './stream-relay';
 import { estimateTokens } from './token-estimate';
 
 const completionChunkReader: ChunkReader<CompletionChunk> = {
@@ -19,6 +19,7 @@ const completionChunkReader: ChunkReader<CompletionChunk> = {
   outputChars: (chunk) => chunk.choices.reduce((sum, choice) => sum + (choice.text?.length ?? 0), 0),
   model: (chunk) => chunk.model,
   withoutUsage,
+  usageChunk: usageChunkAfter,
 };
 
 /** `POST /v1/completions` (legacy) and `POST /v1/embeddings` over any provider that can serve them. */

@@ -12,6 +12,35 @@ export interface ChunkReader<T> {
   model(chunk: T): string | undefined;
   /** The chunk without usage, or `undefined` to drop it (a usage-only chunk the client did not ask for). */
   withoutUsage(chunk: T): T | undefined;
+  /**
+   * The usage-only chunk a client that asked for usage gets last, made after `last`
+   * (its id, model...) when the upstream sent none; absent where usage always comes.
+   */
+  usageChunk?(last: T, usage: TokenUsage): T;
+}
+
+/**
+ * OpenAI's usage-only chunk (`choices: []`) after `last`, of a chat or legacy
+ * completion stream, with `usage` in OpenAI's terms.
+ */
+export function usageChunkAfter<T extends { id: string; object: string; created: number; model: string }>(
+  last: T,
+  usage: TokenUsage,
+): T {
+  const { promptTokens, completionTokens, cachedTokens } = usage;
+  return {
+    id: last.id,
+    object: last.object,
+    created: last.created,
+    model: last.model,
+    choices: [],
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: cachedTokens },
+    },
+  } as unknown as T;
 }
 
 /**
@@ -58,6 +87,7 @@ export async function* relayStream<T>(
   let usage: TokenUsage | undefined;
   let modelServed: string | undefined;
   let chars = 0;
+  let last: T | undefined;
   /** Set once the upstream stream ended, by itself or failing. */
   let end: Omit<StreamEnd, 'usage'> | undefined;
   let failure: GatewayError | undefined;
@@ -66,6 +96,7 @@ export async function* relayStream<T>(
     while (chunk !== undefined) {
       modelServed ??= reader.model(chunk);
       usage = reader.usage(chunk) ?? usage;
+      last = chunk;
       chars += reader.outputChars(chunk);
       const out = options.includeUsage ? chunk : reader.withoutUsage(chunk);
       if (out !== undefined) yield out;
@@ -74,7 +105,18 @@ export async function* relayStream<T>(
       const next = await rest.next();
       chunk = next.done ? undefined : next.value;
     }
-    if (!ctx.clientGone) end = { status: 200 };
+    if (!ctx.clientGone) {
+      end = { status: 200 };
+      // A client that asked for usage gets it last, the estimate recorded when the upstream sent none.
+      if (options.includeUsage && usage === undefined && last !== undefined && reader.usageChunk) {
+        usage = reportedOrEstimated(
+          NO_USAGE,
+          () => options.promptEstimate,
+          () => chars,
+        );
+        yield reader.usageChunk(last, usage);
+      }
+    }
   } catch (error) {
     if (!ctx.clientGone) {
       failure =
