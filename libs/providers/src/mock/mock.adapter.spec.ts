@@ -38,6 +38,17 @@ async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
   return chunks;
 }
 
+/** A conversation whose last turn is the result (`21C`) of a call of `get_weather`. */
+const afterWeatherCall: ChatRequest['messages'] = [
+  { role: 'user', content: 'call tool' },
+  {
+    role: 'assistant',
+    content: null,
+    tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+  },
+  { role: 'tool', tool_call_id: 'c1', content: '21C' },
+];
+
 /** Two tools, `get_time` and `get_weather`, of which `allowed_tools` lets the model call only `get_weather`. */
 const onlyWeatherAllowed = (mode: 'auto' | 'required'): Partial<ChatRequest> => ({
   tools: [{ ...weather, function: { ...weather.function, name: 'get_time' } }, weather],
@@ -84,15 +95,7 @@ describe('MockAdapter', () => {
     const request: ChatRequest = {
       model: 'echo-tools',
       tools: [weather],
-      messages: [
-        { role: 'user', content: 'call tool' },
-        {
-          role: 'assistant',
-          content: null,
-          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
-        },
-        { role: 'tool', tool_call_id: 'c1', content: '21C' },
-      ],
+      messages: afterWeatherCall,
     };
     expect((await mock.chat(request, callContext())).choices[0].message.content).toBe('[mock] tool result: 21C');
   });
@@ -103,15 +106,7 @@ describe('MockAdapter', () => {
       model: 'echo-tools',
       tools: [weather],
       response_format: { type: 'json_schema', json_schema: { name: 'report', schema } },
-      messages: [
-        { role: 'user', content: 'call tool' },
-        {
-          role: 'assistant',
-          content: null,
-          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
-        },
-        { role: 'tool', tool_call_id: 'c1', content: '21C' },
-      ],
+      messages: afterWeatherCall,
     };
     const content = (await mock.chat(request, callContext())).choices[0].message.content;
     expect(JSON.parse(content ?? '')).toEqual({ forecast: expect.any(String) });
