@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from './errors';
-import { nestsDeeperThan } from './objects';
+import { isObject, nestsDeeperThan } from './objects';
 import { PatternInputTooLong, type SchemaPattern, compilePattern } from './pattern-engine';
 import { catastrophicPattern } from './regex-safety';
 
@@ -184,10 +184,6 @@ function draftOf(schema: Record<string, unknown>): Draft {
   if (uri.includes('2020-12')) return '2020-12';
   if (uri.includes('2019-09')) return '2019-09';
   return 'draft-07';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `/items/0/name` as `$.items[0].name`: readable by people and models alike. */

@@ -11,6 +11,11 @@ export function withFields<T extends object, U extends object>(base: T, extra: U
   return Object.assign({}, base, extra);
 }
 
+/** Whether `value` is an object that is not an array (a JSON object, parsed). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The type of `{ ...T, ...U }`: `T`'s properties that `U` does not replace (index signatures kept), and `U`'s. */
 export type Spread<T, U> = { [K in keyof T as K extends keyof U ? never : K]: T[K] } & U;
 

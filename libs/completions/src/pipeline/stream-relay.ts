@@ -88,6 +88,13 @@ export async function* relayStream<T>(
   let modelServed: string | undefined;
   let chars = 0;
   let last: T | undefined;
+  /** What the upstream reported, or the estimate of what was relayed when it reported none. */
+  const settledUsage = () =>
+    reportedOrEstimated(
+      usage ?? NO_USAGE,
+      () => options.promptEstimate,
+      () => chars,
+    );
   /** Set once the upstream stream ended, by itself or failing. */
   let end: Omit<StreamEnd, 'usage'> | undefined;
   let failure: GatewayError | undefined;
@@ -109,11 +116,7 @@ export async function* relayStream<T>(
       end = { status: 200 };
       // A client that asked for usage gets it last, the estimate recorded when the upstream sent none.
       if (options.includeUsage && usage === undefined && last !== undefined && reader.usageChunk) {
-        usage = reportedOrEstimated(
-          NO_USAGE,
-          () => options.promptEstimate,
-          () => chars,
-        );
+        usage = settledUsage();
         yield reader.usageChunk(last, usage);
       }
     }
@@ -133,11 +136,6 @@ export async function* relayStream<T>(
         ? { status: CLIENT_CLOSED_REQUEST, errorCode: 'client_closed' }
         : { status: 500, errorCode: 'internal_error' };
     }
-    const reported = reportedOrEstimated(
-      usage ?? NO_USAGE,
-      () => options.promptEstimate,
-      () => chars,
-    );
-    options.onEnd(withFields(end, { usage: reported, modelServed }), failure);
+    options.onEnd(withFields(end, { usage: settledUsage(), modelServed }), failure);
   }
 }

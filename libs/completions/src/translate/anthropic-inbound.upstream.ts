@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatParameter, ChatReasoning, ChatRequest } from '@app/contracts';
+import { type ChatMessage, type ChatParameter, type ChatReasoning, type ChatRequest, isObject } from '@app/contracts';
 import type { ProviderKind, ReasoningField } from '@app/providers';
 import { THINKING_HISTORY } from './anthropic-inbound.request';
 
@@ -147,10 +147,6 @@ function withoutCacheMarks(req: ChatRequest): ChatRequest {
     (messages ??= req.messages.slice())[i] = { ...req.messages[i], content: parts } as ChatMessage;
   }
   return messages ? { ...req, messages } : req;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 /** The client's `anthropic-beta` header (as `betas`, see `withClientBetas`) is for Anthropic alone. */

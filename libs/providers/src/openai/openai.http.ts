@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent } from 'undici';
-import { parseJson, parseJsonEvent, withFields } from '@app/contracts';
+import { isObject, parseJson, parseJsonEvent, withFields } from '@app/contracts';
 import {
   badResponseError,
   connectionError,
@@ -242,7 +242,7 @@ function streamError(error: unknown, headers: IncomingHttpHeaders, ctx: ErrorCon
 function hasArrayOfObjects(value: unknown, key: string): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const list = (value as Record<string, unknown>)[key];
-  return Array.isArray(list) && list.every((item) => typeof item === 'object' && item !== null);
+  return Array.isArray(list) && list.every(isObject);
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isObject } from '@app/contracts';
 import { UpstreamShapeError } from '../shared/http';
 
 /**
@@ -63,7 +64,7 @@ function hasId(call: ToolCallDelta): boolean {
  * an {@link UpstreamShapeError}.
  */
 function asChunk(event: unknown): ChunkLike | undefined {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+  if (!isObject(event)) {
     throw new UpstreamShapeError('a stream event is not a JSON object');
   }
   const choices = (event as { choices?: unknown }).choices;
@@ -71,7 +72,7 @@ function asChunk(event: unknown): ChunkLike | undefined {
     const usage = (event as { usage?: unknown }).usage;
     return usage === undefined || usage === null ? undefined : { ...event, choices: [] };
   }
-  if (!Array.isArray(choices) || !choices.every((choice) => typeof choice === 'object' && choice !== null)) {
+  if (!Array.isArray(choices) || !choices.every(isObject)) {
     throw new UpstreamShapeError("a stream event's choices are not a list of objects");
   }
   return event as ChunkLike;
@@ -151,7 +152,7 @@ export class OpenAIChunkNormalizer {
   /** Our index for one tool call delta: a new id opens the next call; a delta without id continues one. */
   private indexOf(state: ChoiceCalls, call: ToolCallDelta, position: number): number {
     const upstream = typeof call.index === 'number' ? call.index : undefined;
-    const id = typeof call.id === 'string' && call.id !== '' ? call.id : undefined;
+    const id = hasId(call) ? (call.id as string) : undefined;
     const known = upstream === undefined ? undefined : state.byUpstream.get(upstream);
     if (id === undefined) {
       if (known !== undefined) return (state.last = known);
