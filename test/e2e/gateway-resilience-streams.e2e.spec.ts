@@ -1,12 +1,13 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeOpenAIServer } from '@app/testing';
+import Anthropic from '@anthropic-ai/sdk';
+import { FakeAnthropicServer, FakeOpenAIServer } from '@app/testing';
 import { UsageWriter } from '@app/usage';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 import { adminApi, call, unique } from '../support/tenancy';
 
 /** What reached a fake besides model discovery. */
-const generations = (fake: FakeOpenAIServer) => fake.requests.filter((r) => r.method === 'POST');
+const generations = (fake: FakeOpenAIServer | FakeAnthropicServer) => fake.requests.filter((r) => r.method === 'POST');
 const isPost = (request: { method: string }) => request.method === 'POST';
 
 /**
@@ -16,11 +17,12 @@ const isPost = (request: { method: string }) => request.method === 'POST';
  */
 describe('gateway resilience: streams and edges', () => {
   const upstream = new FakeOpenAIServer();
+  const anthropicUpstream = new FakeAnthropicServer();
   let platform: TestPlatform;
   let client: OpenAI;
 
   beforeAll(async () => {
-    await upstream.start();
+    await Promise.all([upstream.start(), anthropicUpstream.start()]);
     platform = await startPlatform({
       env: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_COOLDOWN_MS: '60000', UPSTREAM_MAX_RETRIES: '2' },
     });
@@ -28,9 +30,12 @@ describe('gateway resilience: streams and edges', () => {
   });
   afterAll(async () => {
     await platform?.close();
-    await upstream.close();
+    await Promise.all([upstream.close(), anthropicUpstream.close()]);
   });
-  beforeEach(() => upstream.reset());
+  beforeEach(() => {
+    upstream.reset();
+    anthropicUpstream.reset();
+  });
 
   /** A provider of its own on the fake, so each test starts with a closed circuit. */
   const provider = async (settings: { timeoutMs?: number } = {}): Promise<string> => {
@@ -226,5 +231,46 @@ describe('gateway resilience: streams and edges', () => {
       await upstream.waitForRequest(() => aborted() === i + 1);
     }
     expect(await circuit(name)).toBe('closed');
+  });
+
+  it('an Anthropic answer cut short mid-body is a 502 after its retries, on every path (it was a connection error)', async () => {
+    // A provider for each path: three failures open a circuit.
+    const claude = async (): Promise<string> => {
+      const name = unique('claude');
+      const res = await adminApi(platform).post('/api/providers', {
+        name,
+        kind: 'anthropic',
+        baseUrl: anthropicUpstream.baseURL,
+        apiKey: 'k',
+      });
+      expect(res.status).toBe(201);
+      return `${name}/claude-sonnet-4-5`;
+    };
+    const cut = 'closed the connection before its answer was complete';
+
+    // Chat completions, JSON: half the body, then the socket is destroyed; retried twice, then the error.
+    anthropicUpstream.enqueue({ match: isPost, dropStreamAfter: 0, times: 3 });
+    const failure = await client.chat.completions
+      .create({ model: await claude(), messages: [{ role: 'user', content: 'hi' }] })
+      .catch((err: unknown) => err);
+    expect(failure).toMatchObject({ status: 502, code: 'upstream_error', message: expect.stringContaining(cut) });
+    expect(generations(anthropicUpstream)).toHaveLength(3);
+
+    // The Messages API as Anthropic's SDK calls it.
+    const anthropic = new Anthropic({ baseURL: platform.gatewayUrl, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    anthropicUpstream.enqueue({ match: isPost, dropStreamAfter: 0, times: 3 });
+    const native = await anthropic.messages
+      .create({ model: await claude(), max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((err: unknown) => err);
+    expect(native).toMatchObject({ status: 502, message: expect.stringContaining(cut) });
+    expect(generations(anthropicUpstream)).toHaveLength(6);
+
+    // A stream cut after its first events ends with the error event, as an OpenAI-shaped one does.
+    anthropicUpstream.enqueue({ match: isPost, dropStreamAfter: 3 });
+    const frames = await streamFrames(await claude());
+    expect(frames.at(-1)).toBe('data: [DONE]');
+    expect(JSON.parse(frames.at(-2)!.slice(6))).toMatchObject({
+      error: { code: 'upstream_error', message: expect.stringContaining(cut) },
+    });
   });
 });

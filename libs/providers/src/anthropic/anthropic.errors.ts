@@ -3,12 +3,13 @@ import type { GatewayError } from '@app/contracts';
 import {
   clientAbortError,
   connectionError,
+  cutShortError,
   fromUpstreamHttpError,
   normalizeGenericError,
   timeoutError,
   type ErrorContext,
 } from '../errors';
-import { describeUpstreamBody, statusOfStreamError } from '../shared/error-details';
+import { describeUpstreamBody, isNetworkError, statusOfStreamError } from '../shared/error-details';
 
 /** Anthropic's 400s for a conversation longer than the model's context window. */
 const CONTEXT_OVERFLOW = /prompt is too long|exceed context limit/i;
@@ -27,6 +28,9 @@ function openAICode(error: APIError): string | undefined {
  * Anthropic SDK errors -> gateway errors, through the shared status table in
  * `errors.ts`. An `error` event inside a 200 stream has no status: its
  * `error.type` (`overloaded_error`, `rate_limit_error`...) stands in for one.
+ * The SDK wraps a failure to reach Anthropic in an `APIConnectionError`; a
+ * network error it passes on unwrapped comes from reading a body that had
+ * begun, so the answer was cut short (a 502, as on the OpenAI-shaped path).
  */
 export function normalizeAnthropicError(err: unknown, ctx: ErrorContext): GatewayError {
   if (ctx.scope?.clientAborted) return clientAbortError(ctx.provider, err);
@@ -41,5 +45,6 @@ export function normalizeAnthropicError(err: unknown, ctx: ErrorContext): Gatewa
     const code = openAICode(apiError);
     return fromUpstreamHttpError({ status, headers: apiError.headers, body: apiError.error, code, cause: err }, ctx);
   }
+  if (isNetworkError(err)) return cutShortError(ctx, err);
   return normalizeGenericError(err, ctx);
 }
