@@ -123,4 +123,42 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
     expect(input(streamed)).toEqual(input(json));
     expect(streamed.stop_reason).toBe('tool_use');
   });
+
+  it("gives Anthropic's SDK the request id where it reads it (request-id): answers, streams, token counts and errors", async () => {
+    const params = {
+      model: 'openai/gpt-4o-mini',
+      max_tokens: 64,
+      messages: [{ role: 'user' as const, content: 'Hi' }],
+    };
+
+    const answer = await client.messages.create(params).withResponse();
+    expect(answer.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.request_id).toBe(answer.response.headers.get('x-request-id'));
+    const message = await client.messages.create(params);
+    expect(message._request_id).toMatch(/^[0-9a-f-]{36}$/);
+
+    // An id the caller chose is echoed under both names.
+    const stream = client.messages.stream(params, { headers: { 'x-request-id': 'trace-42' } });
+    await stream.finalMessage();
+    expect(stream.request_id).toBe('trace-42');
+
+    const counted = await client.messages
+      .countTokens({ model: params.model, messages: params.messages })
+      .withResponse();
+    expect(counted.request_id).toBe(counted.response.headers.get('x-request-id'));
+    expect(counted.request_id).toBeTruthy();
+
+    const refused = await client.messages.create({ ...params, model: 'no-such/model' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(Anthropic.APIError);
+    expect((refused as InstanceType<typeof Anthropic.APIError>).requestID).toMatch(/^[0-9a-f-]{36}$/);
+
+    // The OpenAI-shaped routes keep to OpenAI's header alone.
+    const chat = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: params.model, messages: params.messages }),
+    });
+    expect(chat.headers.get('x-request-id')).toBeTruthy();
+    expect(chat.headers.get('request-id')).toBeNull();
+  });
 });

@@ -3,6 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const REQUEST_ID_HEADER = 'x-request-id';
+/**
+ * Anthropic's API names the id `request-id`, and its SDKs read it from there
+ * (`_request_id` on answers, `requestID` on errors): the routes of its API
+ * (`/v1/messages...`) carry it under both names.
+ */
+export const ANTHROPIC_REQUEST_ID_HEADER = 'request-id';
+
+const isAnthropicPath = (url: string | undefined): boolean => url?.startsWith('/v1/messages') === true;
 
 /**
  * The request's id: the caller's `x-request-id` when it is a sane token, a new
@@ -17,7 +25,10 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 export function assignRequestId(req: IncomingMessage, res: ServerResponse, echo = true): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
   const id = typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  if (echo) res.setHeader(REQUEST_ID_HEADER, id);
+  if (echo) {
+    res.setHeader(REQUEST_ID_HEADER, id);
+    if (isAnthropicPath(req.url)) res.setHeader(ANTHROPIC_REQUEST_ID_HEADER, id);
+  }
   return id;
 }
 
@@ -26,8 +37,11 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse, echo 
  * `writeHead`; unchanged when the request has none (a response made outside an app).
  */
 export function withRequestId(res: ServerResponse, headers: Record<string, string>): Record<string, string> {
-  const id = (res.req as (IncomingMessage & { id?: unknown }) | undefined)?.id;
-  if (typeof id === 'string') headers[REQUEST_ID_HEADER] = id;
+  const req = res.req as (IncomingMessage & { id?: unknown }) | undefined;
+  const id = req?.id;
+  if (typeof id !== 'string') return headers;
+  headers[REQUEST_ID_HEADER] = id;
+  if (isAnthropicPath(req?.url)) headers[ANTHROPIC_REQUEST_ID_HEADER] = id;
   return headers;
 }
 
