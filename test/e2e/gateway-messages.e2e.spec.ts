@@ -124,6 +124,39 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
     expect(streamed.stop_reason).toBe('tool_use');
   });
 
+  it('gives parallel tool calls an upstream streams interleaved a block each, in order, to the SDK', async () => {
+    openaiFake.enqueue({ match: (r) => r.method === 'POST', interleaveToolCalls: true });
+    const tool = (name: string, property: string) => ({
+      name,
+      input_schema: { type: 'object' as const, properties: { [property]: { type: 'string' } }, required: [property] },
+    });
+    const stream = client.messages.stream({
+      model: 'openai/gpt-4o-mini',
+      max_tokens: 256,
+      tools: [tool('get_weather', 'city'), tool('get_time', 'timezone')],
+      messages: [{ role: 'user', content: 'Please call tool get_weather and get_time for Paris' }],
+    });
+    // What the SDK saw, in order: each block's deltas between its start and its stop.
+    const seen: string[] = [];
+    stream.on('streamEvent', (event) => {
+      if (event.type.startsWith('content_block_')) seen.push(`${event.type}:${'index' in event ? event.index : ''}`);
+    });
+    const message = await stream.finalMessage();
+    expect(message.stop_reason).toBe('tool_use');
+    expect(
+      message.content.map((block) => (block.type === 'tool_use' ? [block.name, block.input] : block.type)),
+    ).toEqual([
+      ['get_weather', { city: expect.any(String) }],
+      ['get_time', { timezone: expect.any(String) }],
+    ]);
+    const stop0 = seen.indexOf('content_block_stop:0');
+    expect(seen.slice(stop0 + 1).some((entry) => entry.endsWith(':0'))).toBe(false);
+    expect(seen.indexOf('content_block_start:1')).toBeGreaterThan(stop0);
+    // One streamed request, with both tools (the fake interleaves their calls: see its spec).
+    const toOpenAI = chatBodies(openaiFake);
+    expect(toOpenAI.at(-1)).toMatchObject({ stream: true, tools: [expect.anything(), expect.anything()] });
+  });
+
   it("gives Anthropic's SDK the request id where it reads it (request-id): answers, streams, token counts and errors", async () => {
     const params = {
       model: 'openai/gpt-4o-mini',

@@ -364,6 +364,124 @@ describe('chatChunksToAnthropicEvents', () => {
     expect(events.findIndex((e) => e.data['index'] === 1)).toBeGreaterThan(stop);
   });
 
+  /** Every content block's events come between its start and its stop, as Anthropic's do. */
+  function expectBlocksInOrder(events: AnthropicSseEvent[]): void {
+    const stopped = new Set<unknown>();
+    let open: unknown;
+    for (const { event, data } of events) {
+      if (event === 'content_block_start') {
+        expect(open).toBeUndefined();
+        open = data['index'];
+      } else if (event === 'content_block_delta') {
+        expect(stopped.has(data['index'])).toBe(false);
+        expect(data['index']).toBe(open);
+      } else if (event === 'content_block_stop') {
+        expect(data['index']).toBe(open);
+        stopped.add(open);
+        open = undefined;
+      }
+    }
+  }
+
+  const start = (index: number, id: string, name: string) =>
+    c.delta({ tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] });
+  const args = (index: number, fragment: string) =>
+    c.delta({ tool_calls: [{ index, function: { arguments: fragment } }] });
+
+  it('gives parallel tool calls streamed interleaved a block each, no delta after its stop', async () => {
+    const events = await collect([
+      start(0, 'call_a', 'get_weather'),
+      start(1, 'call_b', 'get_time'),
+      args(0, '{"city": "Os'),
+      args(1, '{"tz": '),
+      args(0, 'lo", "note": "a } in a \\"string\\""'),
+      args(1, '"UTC"}'),
+      args(0, '}'),
+      c.delta({}, 'tool_calls'),
+    ]);
+    expectBlocksInOrder(events);
+    // The first call streams as it comes; the second waits until the first's object is whole.
+    expect(outline(events).slice(1, 9)).toEqual([
+      [
+        'content_block_start',
+        {
+          index: 0,
+          content_block: { type: 'tool_use', id: 'call_a', name: 'get_weather', input: {}, caller: { type: 'direct' } },
+        },
+      ],
+      'ping',
+      ['content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"city": "Os' } }],
+      [
+        'content_block_delta',
+        { index: 0, delta: { type: 'input_json_delta', partial_json: 'lo", "note": "a } in a \\"string\\""' } },
+      ],
+      ['content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '}' } }],
+      ['content_block_stop', { index: 0 }],
+      [
+        'content_block_start',
+        {
+          index: 1,
+          content_block: { type: 'tool_use', id: 'call_b', name: 'get_time', input: {}, caller: { type: 'direct' } },
+        },
+      ],
+      ['content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: '{"tz": "UTC"}' } }],
+    ]);
+    const message = await sdkMessage(events);
+    expect(message.content).toEqual([
+      {
+        type: 'tool_use',
+        id: 'call_a',
+        name: 'get_weather',
+        input: { city: 'Oslo', note: 'a } in a "string"' },
+        caller: { type: 'direct' },
+      },
+      { type: 'tool_use', id: 'call_b', name: 'get_time', input: { tz: 'UTC' }, caller: { type: 'direct' } },
+    ]);
+    expect(message.stop_reason).toBe('tool_use');
+  });
+
+  it('streams a waiting call on from where it stands once the call before it is whole', async () => {
+    const events = await collect([
+      start(0, 'call_a', 'f'),
+      start(1, 'call_b', 'g'),
+      start(2, 'call_c', 'h'),
+      args(2, '{"c": 3}'),
+      args(1, '{"b": '),
+      args(0, '{"a": 1}'),
+      args(1, '2}'),
+      c.delta({}, 'tool_calls'),
+    ]);
+    expectBlocksInOrder(events);
+    const inputs = (await sdkMessage(events)).content.map((b) => (b.type === 'tool_use' ? [b.name, b.input] : b));
+    expect(inputs).toEqual([
+      ['f', { a: 1 }],
+      ['g', { b: 2 }],
+      ['h', { c: 3 }],
+    ]);
+    // g's second fragment streamed live, after its block opened with what it held.
+    const gDeltas = events.filter((e) => e.event === 'content_block_delta' && e.data['index'] === 1);
+    expect(gDeltas.map((e) => (e.data['delta'] as { partial_json: string }).partial_json)).toEqual(['{"b": ', '2}']);
+  });
+
+  it('sends waiting calls before content that follows them, and at the end however far they got', async () => {
+    const beforeText = await collect([
+      start(0, 'call_a', 'f'),
+      start(1, 'call_b', 'g'),
+      args(1, '{"b": 2}'),
+      args(0, '{"a": 1'),
+      c.delta({ content: 'Done.' }),
+      c.delta({}, 'tool_calls'),
+    ]);
+    expectBlocksInOrder(beforeText);
+    const message = await sdkMessage(beforeText);
+    expect(message.content.map((b) => b.type)).toEqual(['tool_use', 'tool_use', 'text']);
+    expect(message.content[1]).toMatchObject({ name: 'g', input: { b: 2 } });
+
+    const cutShort = await collect([start(0, 'call_a', 'f'), start(1, 'call_b', 'g'), args(1, '{"b": 2}')]);
+    expectBlocksInOrder(cutShort);
+    expect((await sdkMessage(cutShort)).content).toMatchObject([{ name: 'f' }, { name: 'g', input: { b: 2 } }]);
+  });
+
   it('streams object arguments fragment by fragment, leading blanks included', async () => {
     const events = await collect([
       c.delta({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: ' ' } }] }),

@@ -33,7 +33,12 @@ import { randomId } from './prompt-messages';
  * reasoning text, `reasoning_content` / `reasoning`, in an unsigned block), text, then one block
  * per tool call (`input_json_delta` fragments, held back only when the arguments
  * are not a JSON object: see {@link ToolBlock}); text after a tool call opens a
- * new text block. Only the first choice is translated (Anthropic has no `n`).
+ * new text block. A tool call that begins while another one's arguments are
+ * still coming waits, its fragments held, until that one's object is whole (or
+ * other content or the end comes): upstreams that stream parallel calls
+ * interleaved (`index` 0, 1, 0, 1...) still give blocks that never take a delta
+ * after their `content_block_stop`. Only the first choice is translated
+ * (Anthropic has no `n`).
  * Framing (`event:` / `data:` lines) is the SSE writer's job.
  */
 
@@ -45,10 +50,45 @@ import { randomId } from './prompt-messages';
  * block closes: Anthropic's `input` is always an object, streamed or not.
  */
 interface ToolBlock {
-  block: number;
+  /** The call's `index` in the chunks. */
+  index: number;
+  id: string;
+  name: string;
+  /** Its content block's index, given when it opens (it may wait for the call before it: see {@link AnthropicEventMapper}). */
+  block: number | undefined;
   mode: 'pending' | 'stream' | 'buffer';
   held: string;
+  /** Where the streamed arguments' JSON stands: whole once the object that opened them has closed. */
+  json: JsonEnd;
 }
+
+/** Tells, fragment by fragment, when the JSON value that began has ended (strings and escapes skipped). */
+class JsonEnd {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  whole = false;
+
+  read(text: string): void {
+    for (let i = 0; i < text.length && !this.whole; i++) {
+      const ch = text.charCodeAt(i);
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (ch === BACKSLASH) this.escaped = true;
+        else if (ch === QUOTE) this.inString = false;
+      } else if (ch === QUOTE) this.inString = true;
+      else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) this.depth++;
+      else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) this.whole = --this.depth <= 0;
+    }
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 
 type OpenBlock =
   | { kind: 'text'; block: number }
@@ -56,6 +96,9 @@ type OpenBlock =
   /** `signed` once its signature is sent: more thinking then opens a new block. */
   | { kind: 'thinking'; block: number; signed: boolean }
   | { kind: 'redacted'; block: number };
+
+/** A block about to open: its index is given as it opens, after the blocks that must come before it. */
+type NewBlock = OpenBlock extends infer B ? (B extends OpenBlock ? Omit<B, 'block'> : never) : never;
 
 function sse(type: string, fields: Record<string, unknown> = {}): AnthropicSseEvent {
   return { event: type, data: { type, ...fields } };
@@ -68,6 +111,8 @@ export class AnthropicEventMapper {
   private nextBlock = 0;
   private open: OpenBlock | undefined;
   private readonly tools = new Map<number, ToolBlock>();
+  /** Tool calls begun while another one's arguments were still coming, in order: see {@link toolCall}. */
+  private waiting: ToolBlock[] = [];
   private finishReason: ChatFinishReason | null = null;
   private stopSequence: string | null = null;
   private usage: Usage | undefined;
@@ -93,7 +138,7 @@ export class AnthropicEventMapper {
   /** The closing events, once the chunks are exhausted (the usage chunk comes after the finish chunk). */
   finish(): AnthropicSseEvent[] {
     const events = this.start(undefined);
-    events.push(...this.closeOpen());
+    events.push(...this.openWaiting(), ...this.closeOpen());
     const stopReason = this.stopReason();
     const usage = anthropicUsage(this.usage);
     const deltaUsage: AnthropicDeltaUsage = {
@@ -139,8 +184,12 @@ export class AnthropicEventMapper {
     return [sse('message_start', { message })];
   }
 
-  private openBlock(open: OpenBlock, contentBlock: Record<string, unknown>): AnthropicSseEvent[] {
-    const events = this.closeOpen();
+  /** Opens a block, the new {@link open}, after closing the open one (and the waiting calls, before other content). */
+  private openBlock(block: NewBlock, contentBlock: Record<string, unknown>): AnthropicSseEvent[] {
+    // Other content after tool calls still waiting: they come first.
+    const events = block.kind === 'tool' ? [] : this.openWaiting();
+    events.push(...this.closeOpen());
+    const open: OpenBlock = { ...block, block: this.nextBlock++ };
     this.open = open;
     events.push(sse('content_block_start', { index: open.block, content_block: contentBlock }));
     if (!this.pinged) {
@@ -167,9 +216,7 @@ export class AnthropicEventMapper {
 
   private text(text: string): AnthropicSseEvent[] {
     const events =
-      this.open?.kind === 'text'
-        ? []
-        : this.openBlock({ kind: 'text', block: this.nextBlock++ }, { type: 'text', text: '', citations: null });
+      this.open?.kind === 'text' ? [] : this.openBlock({ kind: 'text' }, { type: 'text', text: '', citations: null });
     events.push(sse('content_block_delta', { index: this.open?.block, delta: { type: 'text_delta', text } }));
     return events;
   }
@@ -195,7 +242,7 @@ export class AnthropicEventMapper {
     for (const entry of entries as Array<Partial<Record<string, unknown>> | null>) {
       if (entry?.type === 'redacted_thinking' && typeof entry.data === 'string') {
         const start = { type: 'redacted_thinking', data: entry.data };
-        events.push(...this.openBlock({ kind: 'redacted', block: this.nextBlock++ }, start));
+        events.push(...this.openBlock({ kind: 'redacted' }, start));
         continue;
       }
       if (entry?.type !== 'thinking') continue;
@@ -218,39 +265,85 @@ export class AnthropicEventMapper {
   /** The open thinking block that takes more, or a new one. */
   private openThinking(events: AnthropicSseEvent[]): Extract<OpenBlock, { kind: 'thinking' }> {
     if (this.open?.kind === 'thinking' && !this.open.signed) return this.open;
-    const open: OpenBlock = { kind: 'thinking', block: this.nextBlock++, signed: false };
-    events.push(...this.openBlock(open, { type: 'thinking', thinking: '', signature: '' }));
-    return open;
+    events.push(
+      ...this.openBlock({ kind: 'thinking', signed: false }, { type: 'thinking', thinking: '', signature: '' }),
+    );
+    return this.open as Extract<OpenBlock, { kind: 'thinking' }>;
   }
 
   private toolCall(call: ChatChunkToolCallDelta): AnthropicSseEvent[] {
-    const events: AnthropicSseEvent[] = [];
     let tool = this.tools.get(call.index);
+    const fragment = call.function?.arguments;
     if (!tool) {
-      tool = { block: this.nextBlock++, mode: 'pending', held: '' };
-      this.tools.set(call.index, tool);
-      const start = {
-        type: 'tool_use',
+      tool = {
+        index: call.index,
         id: call.id ?? randomId('toolu_'),
         name: call.function?.name ?? '',
-        input: {},
-        caller: { type: 'direct' },
+        block: undefined,
+        mode: 'pending',
+        held: fragment ?? '',
+        json: new JsonEnd(),
       };
-      events.push(...this.openBlock({ kind: 'tool', block: tool.block, tool: call.index }, start));
+      this.tools.set(call.index, tool);
+      // Another call's arguments still coming: this one waits, so that call's block gets all of them.
+      if (this.streamingTool() !== undefined) {
+        this.waiting.push(tool);
+        return [];
+      }
+      return this.openTool(tool);
     }
-    const fragment = call.function?.arguments;
-    if (fragment) {
-      // A fragment for an already closed call (no known upstream interleaves calls)
-      // still goes to that call's block: clients accumulate by index.
-      const sent = this.toolArguments(tool, fragment);
-      if (sent) events.push(inputDelta(tool.block, sent));
+    if (!fragment) return [];
+    if (tool.block === undefined) {
+      tool.held += fragment;
+      return [];
+    }
+    const events: AnthropicSseEvent[] = [];
+    // A fragment for a call already closed (its object was whole, or other content came) still goes
+    // to that call's block: clients accumulate by index.
+    const sent = this.toolArguments(tool, fragment);
+    if (sent) events.push(inputDelta(tool.block, sent));
+    if (tool.json.whole && this.streamingTool() === undefined) events.push(...this.openWaiting(true));
+    return events;
+  }
+
+  /** The open tool block whose arguments may still grow, if any. */
+  private streamingTool(): ToolBlock | undefined {
+    if (this.open?.kind !== 'tool') return undefined;
+    const tool = this.tools.get(this.open.tool);
+    return tool && !tool.json.whole ? tool : undefined;
+  }
+
+  /** Opens `tool`'s block (closing the open one) and sends what it holds as far as it can be. */
+  private openTool(tool: ToolBlock): AnthropicSseEvent[] {
+    const start = { type: 'tool_use', id: tool.id, name: tool.name, input: {}, caller: { type: 'direct' } };
+    const events = this.openBlock({ kind: 'tool', tool: tool.index }, start);
+    tool.block = (this.open as OpenBlock).block;
+    const held = tool.held;
+    tool.held = '';
+    const sent = held ? this.toolArguments(tool, held) : undefined;
+    if (sent) events.push(inputDelta(tool.block, sent));
+    return events;
+  }
+
+  /**
+   * Opens the waiting tool calls in turn: all of them (other content, or the end,
+   * came), or while `untilStreaming`, up to the first whose arguments may still grow.
+   */
+  private openWaiting(untilStreaming = false): AnthropicSseEvent[] {
+    const events: AnthropicSseEvent[] = [];
+    for (let next = this.waiting.shift(); next; next = this.waiting.shift()) {
+      events.push(...this.openTool(next));
+      if (untilStreaming && this.streamingTool() !== undefined) break;
     }
     return events;
   }
 
   /** What to send of a tool call's arguments now (see {@link ToolBlock}); `undefined` while held back. */
   private toolArguments(tool: ToolBlock, fragment: string): string | undefined {
-    if (tool.mode === 'stream') return fragment;
+    if (tool.mode === 'stream') {
+      tool.json.read(fragment);
+      return fragment;
+    }
     tool.held += fragment;
     if (tool.mode === 'buffer') return undefined;
     const first = /\S/.exec(tool.held)?.[0];
@@ -262,6 +355,7 @@ export class AnthropicEventMapper {
     tool.mode = 'stream';
     const held = tool.held;
     tool.held = '';
+    tool.json.read(held);
     return held;
   }
 }

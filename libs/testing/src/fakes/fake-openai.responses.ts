@@ -211,9 +211,15 @@ export function chatCompletionBody(plan: ChatPlan, meta: ResponseMeta): JsonReco
  * The chunk sequence OpenAI streams: role, content or tool-call deltas (each call's id and
  * name, then its argument fragments, one call after the other), finish, usage, `[DONE]`.
  * With `n` > 1 the choices' chunks take turns, each carrying its `index`, as OpenAI's do.
+ * `interleaved`: the tool calls' starts first, then their argument fragments taking turns.
  */
-export function chatCompletionEvents(plan: ChatPlan, meta: ResponseMeta, includeUsage: boolean): SseEvent[] {
-  const perChoice = Array.from({ length: plan.choices }, (_, index) => choiceChunks(plan, index));
+export function chatCompletionEvents(
+  plan: ChatPlan,
+  meta: ResponseMeta,
+  includeUsage: boolean,
+  interleaved = false,
+): SseEvent[] {
+  const perChoice = Array.from({ length: plan.choices }, (_, index) => choiceChunks(plan, index, interleaved));
   const chunk = (choice: JsonRecord): SseEvent => ({
     data: {
       id: meta.id,
@@ -233,7 +239,7 @@ export function chatCompletionEvents(plan: ChatPlan, meta: ResponseMeta, include
 }
 
 /** One choice's stream: its `choices[]` entries in order, the finish last. */
-function choiceChunks(plan: ChatPlan, index: number): JsonRecord[] {
+function choiceChunks(plan: ChatPlan, index: number, interleaved: boolean): JsonRecord[] {
   const choice = (delta: JsonRecord, finishReason: string | null = null, logprobs: unknown = null): JsonRecord => ({
     index,
     delta,
@@ -248,12 +254,20 @@ function choiceChunks(plan: ChatPlan, index: number): JsonRecord[] {
     for (const piece of splitWords(text)) out.push(choice({ content: null, [field]: piece }));
   }
   if (plan.toolCalls) {
-    for (const [i, { id, name, arguments: args }] of plan.toolCalls.entries()) {
+    const starts = plan.toolCalls.map(({ id, name }, i) => {
       const call = { index: i, id, type: 'function', function: { name, arguments: '' } };
-      out.push(choice(i === 0 ? { role: 'assistant', content: null, tool_calls: [call] } : { tool_calls: [call] }));
-      for (const piece of splitEvery(args, 8)) {
-        out.push(choice({ tool_calls: [{ index: i, function: { arguments: piece } }] }));
+      return choice(i === 0 ? { role: 'assistant', content: null, tool_calls: [call] } : { tool_calls: [call] });
+    });
+    const fragments = plan.toolCalls.map(({ arguments: args }, i) =>
+      splitEvery(args, 8).map((piece) => choice({ tool_calls: [{ index: i, function: { arguments: piece } }] })),
+    );
+    if (interleaved) {
+      out.push(...starts);
+      for (let step = 0; step < Math.max(...fragments.map((f) => f.length)); step++) {
+        for (const pieces of fragments) if (step < pieces.length) out.push(pieces[step]);
       }
+    } else {
+      for (const [i, start] of starts.entries()) out.push(start, ...fragments[i]);
     }
   } else {
     out.push(choice({ role: 'assistant', content: '', refusal: null }, null, choiceLogprobs(plan, [])));

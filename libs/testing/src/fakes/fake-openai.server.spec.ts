@@ -173,6 +173,31 @@ describe('FakeOpenAIServer with the official openai client', () => {
     expect(names(single.choices[0].message.tool_calls)).toEqual(['get_time']);
   });
 
+  it('with interleaveToolCalls, streams every call’s start first, then their arguments taking turns', async () => {
+    fake.enqueue({ interleaveToolCalls: true });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      stream: true,
+      messages: [{ role: 'user', content: 'call tool get_time, then get_weather' }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_time', parameters: { type: 'object', properties: { timezone: { type: 'string' } } } },
+        },
+        weatherTool,
+      ],
+    });
+    const order: number[] = [];
+    const args = ['', ''];
+    for await (const chunk of stream)
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+        order.push(call.index);
+        args[call.index] += call.function?.arguments ?? '';
+      }
+    expect(order.slice(0, 4)).toEqual([0, 1, 0, 1]);
+    expect(args.map((text) => typeof JSON.parse(text))).toEqual(['object', 'object']);
+  });
+
   it('streams n choices taking turns, each with its index and finish', async () => {
     const stream = await client.chat.completions.create({
       model: 'gpt-4o',

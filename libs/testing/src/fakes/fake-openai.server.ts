@@ -268,7 +268,8 @@ export class FakeOpenAIServer extends FakeUpstream {
       plan.usage = { ...plan.usage, prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
     }
     if (body.stream !== true) return { kind: 'body', body: chatCompletionBody(plan, meta) };
-    return { kind: 'sse', events: chatCompletionEvents(plan, meta, includeUsage(body)) };
+    const interleaved = behaviour.interleaveToolCalls === true;
+    return { kind: 'sse', events: chatCompletionEvents(plan, meta, includeUsage(body), interleaved) };
   }
 
   private completion(body: JsonRecord, model: string, behaviour: FakeBehaviour): FakeReply {

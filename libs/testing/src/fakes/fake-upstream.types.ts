@@ -60,6 +60,12 @@ export interface FakeBehaviour {
   reasoning?: { text: string; field?: 'reasoning_content' | 'reasoning' };
   /** Replace the token counts of a normal chat reply (OpenAI-shaped fakes; the total follows). */
   usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * Stream parallel tool calls interleaved, as some servers' tool parsers do (OpenAI-shaped
+   * fakes): every call's id and name first, then their argument fragments taking turns
+   * (`index` 0, 1, 0, 1...), instead of OpenAI's one call after the other.
+   */
+  interleaveToolCalls?: boolean;
   /** Pause between SSE events of a streamed reply. */
   chunkDelayMs?: number;
   /**
