@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeOpenAIServer } from '@app/testing';
+import { FakeAnthropicServer, FakeOpenAIServer } from '@app/testing';
+import { validateAgainst } from '@app/contracts';
 import { PricingService } from '@app/usage';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 import { openEventStream } from '../support/event-stream';
@@ -46,6 +47,7 @@ describe('gateway emulation of tools and structured output', () => {
   const upstream = new FakeOpenAIServer();
   /** Refuses what OpenAI's strict mode refuses. */
   const openai = new FakeOpenAIServer({ strictSchemas: true });
+  const anthropic = new FakeAnthropicServer();
   let platform: TestPlatform;
   let client: OpenAI;
 
@@ -65,7 +67,7 @@ describe('gateway emulation of tools and structured output', () => {
   const rowOf = (requestId: string) => storedUsageRow(platform, requestId);
 
   beforeAll(async () => {
-    await Promise.all([upstream.start(), openai.start()]);
+    await Promise.all([upstream.start(), openai.start(), anthropic.start()]);
     platform = await startPlatform({ env: { UPSTREAM_MAX_RETRIES: '0', CIRCUIT_FAILURE_THRESHOLD: '3' } });
     client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
     const created = await adminApi(platform).post('/api/providers', {
@@ -83,14 +85,22 @@ describe('gateway emulation of tools and structured output', () => {
       apiKey: 'k',
     });
     expect(native.status).toBe(201);
+    const claude = await adminApi(platform).post('/api/providers', {
+      name: 'claude',
+      kind: 'anthropic',
+      baseUrl: anthropic.baseURL,
+      apiKey: 'k',
+    });
+    expect(claude.status).toBe(201);
   });
   afterAll(async () => {
     await platform?.close();
-    await Promise.all([upstream.close(), openai.close()]);
+    await Promise.all([upstream.close(), openai.close(), anthropic.close()]);
   });
   beforeEach(() => {
     upstream.reset();
     openai.reset();
+    anthropic.reset();
   });
 
   describe('tool calls', () => {
@@ -341,6 +351,36 @@ describe('gateway emulation of tools and structured output', () => {
         .filter(isPost)
         .map((r) => (r.body as { response_format: { json_schema: { strict?: boolean } } }).response_format);
       expect(sent.map((format) => format.json_schema.strict)).toEqual([false, false, true]);
+    });
+
+    it('/v1/generate/structured answers a schema that is not an object on every provider, asking for it in an object', async () => {
+      const names = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2 };
+      const answers: Record<string, unknown> = {};
+      for (const model of ['claude/claude-sonnet-4-5', 'native/gpt-4o-mini', 'plain/small']) {
+        if (model.startsWith('plain')) upstream.enqueue({ match: isPost, text: '{"value": ["Ada", "Grace"]}' });
+        const res = await post('/v1/generate/structured', { model, prompt: 'two names', schema: names });
+        expect(res.status, res.text).toBe(200);
+        answers[model] = JSON.parse(res.text).object;
+      }
+      for (const object of Object.values(answers)) {
+        expect(object).toEqual([expect.any(String), expect.any(String)]);
+      }
+      // Anthropic answers through a tool, whose input is an object; OpenAI's strict mode wants one at the root.
+      const tool = (anthropic.requests.find(isPost)?.body as { tools: Array<{ input_schema: unknown }> }).tools[0];
+      expect(tool.input_schema).toMatchObject({ type: 'object', properties: { value: names }, required: ['value'] });
+      const format = (openai.requests.find(isPost)?.body as { response_format: { json_schema: unknown } })
+        .response_format.json_schema;
+      expect(format).toMatchObject({ strict: true, schema: { properties: { value: names } } });
+
+      // A value that is one of several shapes, or a scalar, the same way.
+      for (const schema of [
+        { anyOf: [{ type: 'integer' }, { type: 'null' }] },
+        { type: 'string', enum: ['yes', 'no'] },
+      ]) {
+        const res = await post('/v1/generate/structured', { model: 'claude/claude-sonnet-4-5', prompt: 'x', schema });
+        expect(res.status, res.text).toBe(200);
+        expect(validateAgainst(schema, JSON.parse(res.text).object)).toEqual({ ok: true });
+      }
     });
 
     it('/v1/generate/structured checks a native reply too: one repair, then a failure recorded as one', async () => {

@@ -7,6 +7,7 @@ import {
   SchemaBudget,
   checkFormat,
   compileSchema,
+  schemaAsProperty,
   validateAgainst,
   validateJsonSchemaDefinition,
 } from './json-schema';
@@ -230,6 +231,73 @@ describe('validateAgainst', () => {
 
   it('throws a 400 for a schema that is not one', () => {
     expect(thrown(() => validateAgainst({ type: 'nope' }, {})).param).toBe('schema');
+  });
+});
+
+describe('schemaAsProperty', () => {
+  it('nests a schema as the one required property of a closed object', () => {
+    const list = { type: 'array', items: { type: 'string' }, minItems: 1 };
+    const wrapped = schemaAsProperty(list, 'value');
+    expect(wrapped).toEqual({
+      type: 'object',
+      properties: { value: list },
+      required: ['value'],
+      additionalProperties: false,
+    });
+    expect(validateAgainst(wrapped, { value: ['a'] }).ok).toBe(true);
+    expect(validateAgainst(wrapped, { value: [] }).ok).toBe(false);
+    expect(validateAgainst(wrapped, ['a']).ok).toBe(false);
+  });
+
+  it('keeps definitions at the root and points references to the schema itself into the property', () => {
+    // A tree: its root refers to itself (`#`), its items to a definition and to a part of the root.
+    const tree = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $defs: { leaf: { type: 'string' }, pair: { type: 'array', items: { $ref: '#' }, maxItems: 2 } },
+      type: 'array',
+      items: { anyOf: [{ $ref: '#/$defs/leaf' }, { $ref: '#/$defs/pair' }, { $ref: '#/items/anyOf/0' }] },
+      // Data, not schemas: never rewritten.
+      examples: [{ $ref: '#' }],
+    };
+    const wrapped = schemaAsProperty(tree, 'value');
+    expect(wrapped).toMatchObject({
+      $schema: tree.$schema,
+      $defs: { leaf: { type: 'string' }, pair: { items: { $ref: '#/properties/value' } } },
+      properties: {
+        value: {
+          type: 'array',
+          items: {
+            anyOf: [{ $ref: '#/$defs/leaf' }, { $ref: '#/$defs/pair' }, { $ref: '#/properties/value/items/anyOf/0' }],
+          },
+          examples: [{ $ref: '#' }],
+        },
+      },
+    });
+    expect(wrapped.properties).not.toHaveProperty('value.$defs');
+    for (const [value, valid] of [
+      [['a', [['b'], ['c']]], true],
+      [['a', [['b'], ['c'], ['d']]], false],
+      [['a', ['b']], false],
+    ] as const) {
+      expect(validateAgainst(tree, value).ok).toBe(valid);
+      expect(validateAgainst(wrapped, { value }).ok).toBe(valid);
+    }
+    expect(validateAgainst(wrapped, { value: [1] }).ok).toBe(false);
+  });
+
+  it('reads property maps as names, keeps a key named __proto__, and escapes the property in references', () => {
+    const schema = JSON.parse(
+      '{"anyOf": [{"type": "object", "properties": {"$ref": {"$ref": "#"}, "__proto__": {"type": "number"}}}, {"type": "null"}]}',
+    ) as Record<string, unknown>;
+    const wrapped = schemaAsProperty(schema, 'a/b');
+    const inner = (wrapped.properties as Record<string, { anyOf: Array<{ properties: Record<string, unknown> }> }>)[
+      'a/b'
+    ];
+    expect(inner.anyOf[0].properties['$ref']).toEqual({ $ref: '#/properties/a~1b' });
+    expect(Object.keys(inner.anyOf[0].properties)).toEqual(['$ref', '__proto__']);
+    // The property `$ref` refers to the whole value again: a null, or such an object.
+    expect(validateAgainst(wrapped, { 'a/b': { $ref: { $ref: null } } }).ok).toBe(true);
+    expect(validateAgainst(wrapped, { 'a/b': { $ref: 'x' } }).ok).toBe(false);
   });
 });
 

@@ -337,6 +337,55 @@ function measure(node: unknown, size: SchemaSize): void {
   }
 }
 
+/** Where a schema's definitions live: they stay at the root when it is nested ({@link schemaAsProperty}). */
+const DEFINITIONS_REF = /^#\/(?:\$defs|definitions)(?:\/|$)/;
+
+/**
+ * `schema` as the one required property `property` of a closed object, for a
+ * value whose schema does not describe an object where a provider takes only
+ * objects (Anthropic's tools; OpenAI's strict mode). Its `$defs`, `definitions`,
+ * `$id` and `$schema` stay at the root, and its `$ref`s to itself (`#`,
+ * `#/items`...) point into the property; other references are kept.
+ */
+export function schemaAsProperty(schema: Record<string, unknown>, property: string): Record<string, unknown> {
+  const at = `#/properties/${property.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  const repointed = (ref: string): string =>
+    ref === '#' ? at : ref.startsWith('#/') && !DEFINITIONS_REF.test(ref) ? at + ref.slice(1) : ref;
+  const root: Record<string, unknown> = {};
+  const inner: Record<string, unknown> = {};
+  for (const key in schema) {
+    const rooted = key === '$defs' || key === 'definitions' || key === '$id' || key === '$schema';
+    ownSet(rooted ? root : inner, key, schema[key]);
+  }
+  const wrapped = repoint(root, repointed) as Record<string, unknown>;
+  const properties = {};
+  ownSet(properties, property, repoint(inner, repointed));
+  return Object.assign(wrapped, { type: 'object', properties, required: [property], additionalProperties: false });
+}
+
+/** A copy of a schema with its `$ref`s mapped by `moved` (walked as {@link findPattern} walks it). */
+function repoint(node: unknown, moved: (ref: string) => string): unknown {
+  if (typeof node !== 'object' || node === null) return node;
+  if (Array.isArray(node)) return node.map((item) => repoint(item, moved));
+  const copy: Record<string, unknown> = {};
+  for (const key in node) {
+    const value = (node as Record<string, unknown>)[key];
+    if (DATA_KEYWORDS.has(key)) ownSet(copy, key, value);
+    else if (key === '$ref' && typeof value === 'string') ownSet(copy, key, moved(value));
+    else if (SCHEMA_MAPS.has(key) && isObject(value)) {
+      const map: Record<string, unknown> = {};
+      for (const name in value) ownSet(map, name, repoint(value[name], moved));
+      ownSet(copy, key, map);
+    } else ownSet(copy, key, repoint(value, moved));
+  }
+  return copy;
+}
+
+/** `target[key] = value` as an own property, even for `__proto__` (a JSON key like any other). */
+function ownSet(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** What `schema` holds (it nests at most {@link MAX_SCHEMA_DEPTH} levels: the walk recurses no deeper). */
 export function schemaSize(schema: Record<string, unknown>): SchemaSize {
   const size = { objects: 0, values: 0, patterns: 0 };
