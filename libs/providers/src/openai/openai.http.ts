@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent } from 'undici';
-import { isObject, parseJson, parseJsonEvent, withFields } from '@app/contracts';
+import { GatewayError, isObject, parseJson, parseJsonEvent, withFields } from '@app/contracts';
 import {
   badResponseError,
   connectionError,
@@ -11,7 +11,7 @@ import {
 } from '../errors';
 import type { CallContext, ProviderConfig } from '../provider.interface';
 import { type CallScope, openScope } from '../shared/call-scope';
-import { describeUpstreamBody, isNetworkError, statusOfStreamError } from '../shared/error-details';
+import { describeUpstreamBody, isNetworkError, isRequestError, statusOfStreamError } from '../shared/error-details';
 import {
   NoResponseError,
   postForStream,
@@ -207,7 +207,9 @@ export class OpenAIHttp {
    */
   private failure(err: unknown, scope: CallScope): unknown {
     if (scope.aborted || err instanceof UpstreamTooLargeError) return err;
-    if (err instanceof NoResponseError) return connectionError(this.errors(scope), err.cause);
+    if (err instanceof NoResponseError) {
+      return isRequestError(err.cause) ? err.cause : connectionError(this.errors(scope), err.cause);
+    }
     return cutShortError(this.errors(scope), err);
   }
 
@@ -227,10 +229,23 @@ export class OpenAIHttp {
     const azure = this.endpoint.flavor === 'azure-openai';
     const deployment =
       azure && AZURE_DEPLOYMENT_PATHS.has(path) && !this.basePath.includes('/deployments')
-        ? `/deployments/${model}`
+        ? `/deployments/${pathSegment(model)}`
         : '';
     return `${this.basePath}${deployment}${path}${this.query}`;
   }
+}
+
+/**
+ * A client's model name as one segment of the upstream's path (Azure's deployment):
+ * a `/`, `?`, `#` or space in it must never reach another path or query of the
+ * upstream, with the provider's key attached; nor may a name of dots alone, which
+ * URL parsers read as a step up the path, encoded or not.
+ */
+function pathSegment(name: string): string {
+  if (name === '.' || name === '..') {
+    throw new GatewayError('invalid_request_error', `"${name}" is not a deployment name.`, { param: 'model' });
+  }
+  return encodeURIComponent(name);
 }
 
 /** An `{"error": ...}` event inside a 200 stream: its status comes from the error's type. */

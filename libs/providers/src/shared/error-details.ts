@@ -175,11 +175,20 @@ const NETWORK_CODES = new Set([
   'ECONNABORTED',
 ]);
 
+/** undici's errors about the request it was handed, not about the network: the gateway's failure, not the provider's. */
+const REQUEST_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_INVALID_RETURN_VALUE', 'UND_ERR_NOT_SUPPORTED']);
+
+/** Whether undici refused the request it was handed (an invalid path or header): no provider was asked. */
+export function isRequestError(err: unknown): boolean {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && REQUEST_CODES.has(code);
+}
+
 /** undici's `fetch failed` / `terminated` (socket lost mid-body) and socket-level codes. */
 export function isNetworkError(err: unknown): err is Error {
   if (err instanceof TypeError && (err.message === 'fetch failed' || err.message === 'terminated')) return true;
   const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR'));
+  return typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR')) && !isRequestError(err);
 }
 
 /** The most telling part of a connection failure: a socket error code, else the innermost message. */
