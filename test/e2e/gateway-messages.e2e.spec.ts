@@ -157,6 +157,26 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
     expect(toOpenAI.at(-1)).toMatchObject({ stream: true, tools: [expect.anything(), expect.anything()] });
   });
 
+  it('refuses Chat Completions arguments the Messages API has no field for, before any upstream call', async () => {
+    for (const [name, value] of [
+      ['n', 3],
+      ['max_completion_tokens', 100_000_000],
+      ['top_logprobs', 99],
+    ] as const) {
+      const params = {
+        model: 'openai/gpt-4o-mini',
+        max_tokens: 5,
+        messages: [{ role: 'user' as const, content: 'Hi' }],
+      };
+      const refused = await client.messages.create({ ...params, [name]: value }).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((refused as InstanceType<typeof Anthropic.BadRequestError>).message).toContain(
+        `${name} is a Chat Completions parameter`,
+      );
+    }
+    expect(chatBodies(openaiFake)).toHaveLength(0);
+  });
+
   it("gives Anthropic's SDK the request id where it reads it (request-id): answers, streams, token counts and errors", async () => {
     const params = {
       model: 'openai/gpt-4o-mini',

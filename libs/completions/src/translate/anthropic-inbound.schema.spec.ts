@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anthropicMessagesSchema } from './anthropic-inbound.schema';
+import { anthropicCountTokensSchema, anthropicMessagesSchema } from './anthropic-inbound.schema';
 
 /** The param the gateway's validation pipe reports: the first issue's path, OpenAI-style. */
 function firstIssue(body: unknown): { param: string; message: string } | undefined {
@@ -20,6 +20,26 @@ const valid = {
 };
 
 describe('anthropicMessagesSchema', () => {
+  it.each([
+    ['n', 3],
+    ['logprobs', true],
+    ['top_logprobs', 5],
+    ['max_completion_tokens', 100_000_000],
+    ['response_format', { type: 'json_object' }],
+    ['seed', 1],
+  ])('refuses the Chat Completions argument %s, which the Messages API has no field for', (name, value) => {
+    expect(firstIssue({ ...valid, [name]: value })).toEqual({
+      param: name,
+      message: expect.stringContaining(`${name} is a Chat Completions parameter`),
+    });
+    expect(anthropicCountTokensSchema.safeParse({ ...valid, [name]: value }).success).toBe(false);
+  });
+
+  it('keeps passing on the fields both APIs define, and fields of its own it does not name', () => {
+    const body = { ...valid, temperature: 0.5, top_p: 0.9, service_tier: 'auto', inference_geo: 'us', top_k: 3 };
+    expect(anthropicMessagesSchema.parse(body)).toEqual(body);
+  });
+
   it.each([
     ['the minimal body', valid],
     [

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { CHAT_ONLY_PARAMETERS } from './chat-parameters';
 import { FUNCTION_NAME, MAX_OUTPUT_TOKENS } from './chat-request.schema';
 import { jsonObject, modelName, textOrItems } from './schema-helpers';
 
 /**
  * `POST /v1/messages` body validation (Anthropic Messages API). Loose: fields this
- * schema does not name pass through. Block types the gateway does not translate
+ * schema does not name pass through, except Chat Completions arguments the
+ * Messages API has no field for (`n`, `logprobs`...), which are refused. Block types the gateway does not translate
  * are left to `anthropicToChat`, which rejects them naming the block.
  */
 
@@ -67,27 +69,42 @@ const toolChoice = z.discriminatedUnion('type', [
 ]);
 
 /** The Messages request body; give it to `@Body({ schema })` on `POST /v1/messages`. */
-export const anthropicMessagesSchema = z
-  .looseObject({
-    model: modelName,
-    max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS),
-    messages: z.array(message).min(1),
-    system: textOrItems({ text }, 'system must be a string or an array of text blocks', true).optional(),
-    stop_sequences: z.array(z.string()).optional(),
-    stream: z.boolean().optional(),
-    temperature: z.number().min(0).max(1).optional(),
-    top_p: z.number().min(0).max(1).optional(),
-    top_k: z.number().int().min(0).optional(),
-    metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
-    tools: z.array(tool).optional(),
-    tool_choice: toolChoice.optional(),
-    thinking: z.looseObject({ type: z.string() }).optional(),
-  })
+const messagesBody = z.looseObject({
+  model: modelName,
+  max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS),
+  messages: z.array(message).min(1),
+  system: textOrItems({ text }, 'system must be a string or an array of text blocks', true).optional(),
+  stop_sequences: z.array(z.string()).optional(),
+  stream: z.boolean().optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
+  tools: z.array(tool).optional(),
+  tool_choice: toolChoice.optional(),
+  thinking: z.looseObject({ type: z.string() }).optional(),
+});
+
+/** Refuses the Chat Completions arguments the Messages API has no field for (see {@link CHAT_ONLY_PARAMETERS}). */
+function noChatOnlyFields(body: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(body)) {
+    if (!CHAT_ONLY_PARAMETERS.has(key)) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: [key],
+      message: `${key} is a Chat Completions parameter: the Messages API has no such field (use /v1/chat/completions for it)`,
+    });
+  }
+}
+
+export const anthropicMessagesSchema = messagesBody
+  .superRefine(noChatOnlyFields)
   .meta({ id: 'AnthropicMessageRequest' });
 
 export type AnthropicMessagesBody = z.infer<typeof anthropicMessagesSchema>;
 
 /** The `count_tokens` body: a Messages body whose `max_tokens` is optional (only the prompt is counted). */
-export const anthropicCountTokensSchema = anthropicMessagesSchema
+export const anthropicCountTokensSchema = messagesBody
   .partial({ max_tokens: true })
+  .superRefine(noChatOnlyFields)
   .meta({ id: 'AnthropicCountTokensRequest' });

@@ -1,6 +1,7 @@
-import { type ChatMessage, type ChatParameter, type ChatReasoning, type ChatRequest, isObject } from '@app/contracts';
+import { type ChatMessage, type ChatReasoning, type ChatRequest, isObject } from '@app/contracts';
 import type { ProviderKind, ReasoningField } from '@app/providers';
 import { THINKING_HISTORY } from './anthropic-inbound.request';
+import { CHAT_PARAMETERS } from './chat-parameters';
 
 type Marked = ChatRequest & { [THINKING_HISTORY]?: true };
 
@@ -24,47 +25,6 @@ type Marked = ChatRequest & { [THINKING_HISTORY]?: true };
  * and Azure OpenAI and Gemini's OpenAI endpoint, which follow it.
  */
 const STRICT_KINDS: ReadonlySet<ProviderKind> = new Set<ProviderKind>(['openai', 'azure-openai', 'gemini']);
-
-/** Every Chat Completions argument, checked against the SDK's types so the list keeps up with it. */
-const CHAT_PARAMETERS: ReadonlySet<string> = new Set(
-  Object.keys({
-    messages: true,
-    model: true,
-    audio: true,
-    frequency_penalty: true,
-    function_call: true,
-    functions: true,
-    logit_bias: true,
-    logprobs: true,
-    max_completion_tokens: true,
-    max_tokens: true,
-    metadata: true,
-    modalities: true,
-    n: true,
-    parallel_tool_calls: true,
-    prediction: true,
-    presence_penalty: true,
-    prompt_cache_key: true,
-    prompt_cache_retention: true,
-    reasoning_effort: true,
-    response_format: true,
-    safety_identifier: true,
-    seed: true,
-    service_tier: true,
-    stop: true,
-    store: true,
-    stream: true,
-    stream_options: true,
-    temperature: true,
-    tool_choice: true,
-    tools: true,
-    top_logprobs: true,
-    top_p: true,
-    user: true,
-    verbosity: true,
-    web_search_options: true,
-  } satisfies Record<ChatParameter, true>),
-);
 
 /**
  * Anthropic's `service_tier` for OpenAI: `standard_only` is OpenAI's `default`
