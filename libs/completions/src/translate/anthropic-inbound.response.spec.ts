@@ -88,6 +88,20 @@ describe('chatToAnthropic', () => {
     expect(msg.stop_sequence).toBe(stopSequence);
   });
 
+  it('gives a tool call sent without an id one (a tool_result answers by it), and takes object arguments as the input', () => {
+    const noId = { type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"P"}' } };
+    const emptyId = { ...toolCall('', 'get_time', '{}') };
+    const objectArgs = { ...toolCall('call_3', 'get_date', ''), function: { name: 'get_date', arguments: { day: 1 } } };
+    const res = chatResponse({ tool_calls: [noId, emptyId, objectArgs] as never }, 'tool_calls');
+    const blocks = chatToAnthropic(res, 'm').content as Array<{ id: string; input: unknown }>;
+    expect(blocks.map((b) => b.id)).toEqual([
+      expect.stringMatching(/^toolu_\w{10,}$/),
+      expect.stringMatching(/^toolu_\w{10,}$/),
+      'call_3',
+    ]);
+    expect(blocks.map((b) => b.input)).toEqual([{ city: 'P' }, {}, { day: 1 }]);
+  });
+
   it('reports tool calls finished with "stop" (Ollama, Gemini) as tool_use', () => {
     const res = chatResponse({ tool_calls: [toolCall('call_1', 'get_time', '{}')] }, 'stop');
     expect(chatToAnthropic(res, 'm').stop_reason).toBe('tool_use');
@@ -253,6 +267,9 @@ describe('toolInput', () => {
     ['[1,2]', {}],
     ['"text"', {}],
     ['{not json', {}],
+    [{ a: 1 }, { a: 1 }],
+    [[1], {}],
+    [null, {}],
   ])('%j -> %j', (args, input) => {
     expect(toolInput(args)).toEqual(input);
   });

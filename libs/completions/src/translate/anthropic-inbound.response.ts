@@ -85,9 +85,10 @@ export function anthropicUsage(usage: Usage | null | undefined): AnthropicUsage 
  * a JSON object are read leniently (code fences, trailing prose); failing that
  * the input is `{}` — an Anthropic client cannot receive anything but an object,
  * and an empty one makes the tool report the missing arguments to the model.
+ * Arguments an upstream sent as an object, not as its JSON text, are taken as they are.
  */
-export function toolInput(args: string): Record<string, unknown> {
-  const value = args.trim() === '' ? {} : extractJson(args);
+export function toolInput(args: unknown): Record<string, unknown> {
+  const value = typeof args !== 'string' ? args : args.trim() === '' ? {} : extractJson(args);
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
@@ -154,7 +155,8 @@ function contentBlocks(message: ChatResponse['choices'][number]['message'] | und
   for (const call of calls) {
     blocks.push({
       type: 'tool_use',
-      id: call.id,
+      // A tool_result answers its call by this id: a call an upstream sent without one gets one.
+      id: call.id || randomId('toolu_'),
       name: call.function.name,
       input: toolInput(call.function.arguments),
       caller: { type: 'direct' },

@@ -273,11 +273,11 @@ export class AnthropicEventMapper {
 
   private toolCall(call: ChatChunkToolCallDelta): AnthropicSseEvent[] {
     let tool = this.tools.get(call.index);
-    const fragment = call.function?.arguments;
+    const fragment = argumentsText(call.function?.arguments);
     if (!tool) {
       tool = {
         index: call.index,
-        id: call.id ?? randomId('toolu_'),
+        id: call.id || randomId('toolu_'),
         name: call.function?.name ?? '',
         block: undefined,
         mode: 'pending',
@@ -358,6 +358,12 @@ export class AnthropicEventMapper {
     tool.json.read(held);
     return held;
   }
+}
+
+/** A delta's arguments as text: an upstream may send them as an object, not as its JSON text. */
+function argumentsText(args: unknown): string | undefined {
+  if (typeof args === 'string' || args === undefined) return args;
+  return typeof args === 'object' && args !== null ? JSON.stringify(args) : undefined;
 }
 
 function inputDelta(index: number, partialJson: string): AnthropicSseEvent {

@@ -217,6 +217,39 @@ describe('OpenAI-shaped streams of look-alike servers, as OpenAI sends them', ()
     expect(calls[0].type).toBe('function');
   });
 
+  it('whole calls without index or id, several in one chunk (Gemini), each get their own index and id', async () => {
+    const whole = (name: string, args: string) => ({ type: 'function', function: { name, arguments: args } });
+    const stream = await setup(
+      [
+        [
+          null,
+          {
+            ...base,
+            choices: [
+              {
+                index: 0,
+                delta: { tool_calls: [whole('get_weather', '{"city":"Paris"}'), whole('get_time', '{"tz":"CET"}')] },
+              },
+            ],
+          },
+        ],
+        [null, { ...base, choices: [{ index: 0, delta: { tool_calls: [whole('get_date', '{}')] } }] }],
+        [null, { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }],
+        [null, '[DONE]'],
+      ],
+      { kind: 'gemini' },
+    );
+    const chunks: ChatChunk[] = await collect(stream.chatStream(ask, callContext()));
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(calls.map((c) => [c.index, c.function?.name, c.function?.arguments])).toEqual([
+      [0, 'get_weather', '{"city":"Paris"}'],
+      [1, 'get_time', '{"tz":"CET"}'],
+      [2, 'get_date', '{}'],
+    ]);
+    expect(new Set(calls.map((c) => c.id)).size).toBe(3);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['tool_calls']);
+  });
+
   it("openai: OpenAI's own chunks pass through as sent, a tool turn's stop included", async () => {
     const events: Array<[null, unknown]> = [
       [null, { ...base, choices: [{ index: 0, delta: { tool_calls: [call('c1', 'A', 0)] }, finish_reason: null }] }],

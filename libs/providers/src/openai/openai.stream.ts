@@ -156,9 +156,11 @@ export class OpenAIChunkNormalizer {
     const known = upstream === undefined ? undefined : state.byUpstream.get(upstream);
     if (id === undefined) {
       if (known !== undefined) return (state.last = known);
-      if (upstream === undefined && state.ids.length > 0) return state.last;
+      // Without index or id, a delta continues the last call, unless it names a function or follows
+      // another call in its chunk: then it begins one (Gemini sends whole calls so, several a chunk).
+      if (upstream === undefined && state.ids.length > 0 && position === 0 && !namesFunction(call)) return state.last;
       // A call begun without an id (at an index not seen yet, or the first of all): ours is the next.
-      const index = upstream === undefined ? position : state.ids.length;
+      const index = state.ids.length;
       state.ids[index] = undefined;
       if (upstream !== undefined) state.byUpstream.set(upstream, index);
       return (state.last = index);
@@ -169,4 +171,10 @@ export class OpenAIChunkNormalizer {
     if (upstream !== undefined) state.byUpstream.set(upstream, index);
     return (state.last = index);
   }
+}
+
+/** Whether a tool call delta names its function: the first delta of a call does. */
+function namesFunction(call: ToolCallDelta): boolean {
+  const name = (call as { function?: { name?: unknown } }).function?.name;
+  return typeof name === 'string' && name.length > 0;
 }
