@@ -538,6 +538,57 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     );
   });
 
+  it('lists each model and route by the id a request of this key would be admitted with', async () => {
+    const a = await createProvider({ models: [unique('m1')] });
+    const b = await createProvider({ models: [unique('b-only')] });
+    const [m1] = a.models as string[];
+    const [bOnly] = b.models as string[];
+    const teamId = await createTeam(platform);
+    const ids = async (token: string) =>
+      ((await gateway('/v1/models', { token })).body.data as Json[]).map((m) => m.id as string);
+    const ask = (token: string, model: string) =>
+      gateway('/v1/chat/completions', {
+        token,
+        method: 'POST',
+        body: { model, messages: [{ role: 'user', content: 'hi' }] },
+      });
+
+    // A key allowed the bare name: listed by it (chat refuses provider/model for this key).
+    const bare = await createKey(platform, teamId, { allowedModels: [m1] });
+    expect(await ids(bare.key)).toEqual([m1]);
+    expect((await ask(bare.key, m1)).status).toBe(200);
+    expect((await ask(bare.key, `${a.name}/${m1}`)).status).toBe(403);
+    expect((await gateway(`/v1/models/${a.name}/${m1}`, { token: bare.key })).status).toBe(404);
+    expect((await gateway(`/v1/models/${m1}`, { token: bare.key })).body).toMatchObject({ id: m1 });
+
+    // Routes as they resolve now: over enabled providers only.
+    const mix = unique('mix');
+    const onlyA = unique('only-a');
+    for (const [alias, targets] of [
+      [
+        mix,
+        [
+          { provider: a.name, model: m1 },
+          { provider: b.name, model: bOnly },
+        ],
+      ],
+      [onlyA, [{ provider: a.name, model: m1 }]],
+    ] as const) {
+      expect((await api.post('/api/routes', { alias, strategy: 'fallback', targets })).status).toBe(201);
+    }
+    expect((await api.patch(`/api/providers/${a.id}`, { enabled: false })).status).toBe(200);
+    const onB = await createKey(platform, teamId, { allowedModels: [`${b.name}/*`] });
+    expect((await ask(onB.key, mix)).status).toBe(200);
+    const listed = await ids(onB.key);
+    expect(listed).toEqual(expect.arrayContaining([mix, `${b.name}/${bOnly}`]));
+    expect(listed.filter((id) => id !== mix).every((id) => id.startsWith(`${b.name}/`))).toBe(true);
+    expect((await gateway(`/v1/models/${mix}`, { token: onB.key })).status).toBe(200);
+    // A route none of whose providers is enabled cannot be served: not listed.
+    expect((await ask(TEST_MASTER_KEY, onlyA)).status).toBe(503);
+    expect(await ids(TEST_MASTER_KEY)).not.toContain(onlyA);
+    expect((await gateway(`/v1/models/${onlyA}`)).status).toBe(404);
+  });
+
   it('bounds provider tests and model discovery by the provider’s timeout, and reports a timeout as one', async () => {
     const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
       const started = Date.now();

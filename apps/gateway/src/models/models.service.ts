@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ModelAccess, type Principal } from '@app/auth';
-import { ModelCatalog, ModelResolver, RouteTable } from '@app/completions';
+import { type CatalogModel, ModelCatalog, ModelResolver, type ResolvedModel, RouteTable } from '@app/completions';
 import { GatewayError } from '@app/contracts';
 import type { ModelResponse } from './dto/model.dto';
 
@@ -12,7 +12,10 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 /**
  * The models a key may use, in OpenAI's format: route aliases, agents (once
  * registered) and every provider model as `provider/model` (configured and
- * discovered). Served from memory.
+ * discovered), or by its bare name when the key may use only that. Each id is
+ * listed when a request naming it would be admitted, as admission decides: it
+ * resolves, to the targets it reaches now (enabled providers), and the key may
+ * use the name or all of them. Served from memory.
  */
 @Injectable()
 export class ModelsService {
@@ -34,26 +37,45 @@ export class ModelsService {
   get(id: string, principal: Principal): ModelResponse {
     const listed = this.list(principal).find((model) => model.id === id);
     if (listed) return listed;
-    const serving = this.catalog.providersServing(id);
-    const entry = serving.length === 1 ? this.catalog.find(`${serving[0]}/${id}`) : undefined;
-    // As chat admits it: the key may use the name asked for, or the provider/model it resolves to.
-    if (entry && this.access.isAllowedAs(principal, [id, entry.id])) {
-      return { id, object: 'model', created: entry.created, owned_by: entry.ownedBy };
-    }
+    const entry = this.modelBehind(id, principal);
+    if (entry) return { id, object: 'model', created: entry.created, owned_by: entry.ownedBy };
     throw new GatewayError('model_not_found', `The model ${JSON.stringify(id)} does not exist.`, { param: 'model' });
+  }
+
+  /** What a request naming `name` resolves to, when the key may use it (else `undefined`). */
+  private usable(principal: Principal, name: string): ResolvedModel | undefined {
+    let resolved: ResolvedModel;
+    try {
+      resolved = this.resolver.resolve(name);
+    } catch {
+      return undefined;
+    }
+    const targets = resolved.targets.map((t) => `${t.provider}/${t.model}`);
+    return this.access.isAllowedVia(principal, name, targets) ? resolved : undefined;
+  }
+
+  /** The provider model `name` reaches directly (not a route or an agent), when the key may use it by that name. */
+  private modelBehind(name: string, principal: Principal): CatalogModel | undefined {
+    const target = this.directTarget(name, principal);
+    return target ? this.catalog.find(target) : undefined;
+  }
+
+  /** The `provider/model` that `name` reaches directly (not a route or an agent), when the key may use it by that name. */
+  private directTarget(name: string, principal: Principal): string | undefined {
+    const resolved = this.usable(principal, name);
+    if (!resolved || resolved.agent || resolved.alias !== null) return undefined;
+    const [target] = resolved.targets;
+    return target ? `${target.provider}/${target.model}` : undefined;
   }
 
   private aliases(principal: Principal): ModelResponse[] {
     return this.routes
       .list()
-      .filter((route) => route.enabled)
-      .filter((route) =>
-        this.access.isAllowedVia(
-          principal,
-          route.alias,
-          route.targets.map((t) => `${t.provider}/${t.model}`),
-        ),
-      )
+      .filter((route) => {
+        // Listed when it resolves as this route (enabled, with an enabled provider) for this key.
+        const resolved = this.usable(principal, route.alias);
+        return resolved !== undefined && !resolved.agent && resolved.alias === route.alias;
+      })
       .sort((a, b) => a.alias.localeCompare(b.alias))
       .map((route) => ({ id: route.alias, object: 'model', created: seconds(route.createdAt), owned_by: ROUTE_OWNER }));
   }
@@ -70,15 +92,22 @@ export class ModelsService {
       }));
   }
 
+  /**
+   * Each provider model as `provider/model` when the key may use that name, or
+   * else by its bare name, when that reaches it (only its provider serves it) and
+   * the key may use the bare name.
+   */
   private providerModels(principal: Principal): ModelResponse[] {
-    return this.catalog
-      .list()
-      .filter(
-        (m) =>
-          this.access.isAllowed(principal, m.id) ||
-          // A bare name the key may use reaches this model when only its provider serves it.
-          (this.catalog.providersServing(m.model).length === 1 && this.access.isAllowedAs(principal, [m.id, m.model])),
-      )
-      .map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: m.ownedBy }));
+    const models: ModelResponse[] = [];
+    for (const m of this.catalog.list()) {
+      const id =
+        this.directTarget(m.id, principal) === m.id
+          ? m.id
+          : this.directTarget(m.model, principal) === m.id
+            ? m.model
+            : null;
+      if (id !== null) models.push({ id, object: 'model', created: m.created, owned_by: m.ownedBy });
+    }
+    return models;
   }
 }
