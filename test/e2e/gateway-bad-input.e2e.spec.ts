@@ -354,6 +354,109 @@ describe('gateway bad input', () => {
     expect(within.status).toBe(200);
   });
 
+  /**
+   * Writes `request` on a fresh socket and reads what comes back until the gateway closes
+   * the connection or `waitMs` passes (the socket is then closed by us: `closedByGateway` false).
+   */
+  const raw = (request: string, waitMs = 3_000) =>
+    new Promise<{ text: string; closedByGateway: boolean }>((resolve) => {
+      const { port } = new URL(platform.gatewayUrl);
+      let text = '';
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(request));
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ text, closedByGateway: false });
+      }, waitMs);
+      socket.on('data', (data) => (text += data.toString('utf8')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ text, closedByGateway: true });
+      });
+    });
+  const head = (path: string, headers: Record<string, string | number>) =>
+    `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TEST_MASTER_KEY}\r\n` +
+    Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('') +
+    '\r\n';
+  const envelope = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { error: Json };
+  type Json = Record<string, unknown>;
+
+  it('answers 413 at once to a body declared too large, on both paths, and closes instead of reading it', async () => {
+    for (const extra of [{}, { origin: 'http://app.local' }] as Array<Record<string, string>>) {
+      const started = performance.now();
+      // 100 kB declared against the 64 kB limit, 10 bytes sent: the rest never comes.
+      const answer = await raw(
+        head('/v1/chat/completions', { 'content-type': 'application/json', 'content-length': 100_000, ...extra }) +
+          '{"model": ',
+      );
+      expect(answer.text).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer.text.toLowerCase()).toContain('connection: close');
+      expect(envelope(answer.text).error).toMatchObject({ code: 'request_too_large' });
+      expect(answer.closedByGateway).toBe(true);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    }
+    // `expect: 100-continue` for such a body: no "100 Continue", the 413 at once.
+    const expecting = await raw(
+      head('/v1/chat/completions', {
+        'content-type': 'application/json',
+        'content-length': 10_000_000,
+        expect: '100-continue',
+      }),
+    );
+    expect(expecting.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(expecting.text).not.toContain('100 Continue');
+  });
+
+  it('reads a UTF-8 body behind a byte order mark, and refuses another charset with 415 on both paths', async () => {
+    const body = JSON.stringify({ model: 'openai/gpt-4o', messages: user });
+    for (const origin of [undefined, 'http://app.local']) {
+      const withBom = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TEST_MASTER_KEY}`,
+          'content-type': 'application/json',
+          ...(origin ? { origin } : {}),
+        },
+        body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]),
+      });
+      expect(withBom.status, origin).toBe(200);
+      const utf16 = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TEST_MASTER_KEY}`,
+          'content-type': 'application/json; charset=utf-16le',
+          ...(origin ? { origin } : {}),
+        },
+        body: Buffer.from(body, 'utf16le'),
+      });
+      expect(utf16.status, origin).toBe(415);
+      expect(((await utf16.json()) as { error: Json }).error).toMatchObject({ code: 'unsupported_media_type' });
+    }
+  });
+
+  it('answers what Node refuses before the app (bad HTTP, headers too large) in the error envelope', async () => {
+    const garbage = await raw('GARBAGE / HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(garbage.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(envelope(garbage.text).error).toMatchObject({ type: 'invalid_request_error', code: 'bad_request' });
+    const huge = await raw(`GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge.text).toMatch(/^HTTP\/1\.1 431 /);
+    expect(envelope(huge.text).error).toMatchObject({ code: 'request_header_fields_too_large' });
+    expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
+  });
+
+  it('ends a HEAD request on the event stream after its head; the next request on the connection is answered', async () => {
+    const answer = await raw(
+      `HEAD /v1/events/stream HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TEST_MASTER_KEY}\r\n\r\n` +
+        'GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+    );
+    expect(answer.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer.text).toContain('text/event-stream');
+    expect(answer.text.match(/HTTP\/1\.1 200 /g)).toHaveLength(2);
+    expect(answer.closedByGateway).toBe(true);
+  });
+
   it('stays healthy when clients go away in the middle of their bodies', async () => {
     const { port } = new URL(platform.gatewayUrl);
     const cut = (length: number, sent: string) =>

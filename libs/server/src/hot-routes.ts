@@ -111,22 +111,29 @@ const tooLarge = (limit: number) =>
   new GatewayError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
 
 /**
+ * Why a request's body is refused before a byte of it is read: declared over
+ * `limit` bytes (413), or in a charset other than UTF-8 (415). The error response
+ * then closes the connection ({@link sendError}) instead of reading what the
+ * client may still send (up to the 2 GB it may have declared).
+ */
+export function bodyRefusedUnread(req: IncomingMessage, limit: number): GatewayError | undefined {
+  if (Number(req.headers['content-length']) > limit) return tooLarge(limit);
+  const charset = /;\s*charset=([^;\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset && !/^"?utf-?8"?$/i.test(charset)) {
+    return new GatewayError('unsupported_media_type', `The request body must be UTF-8, not ${charset.slice(0, 40)}.`);
+  }
+  return undefined;
+}
+
+/**
  * The request body as JSON, as the full stack's `express.json({ strict: false })`
- * reads it: an empty body is `{}`, over `limit` bytes is 413 (the rest of the
- * body is discarded), unparsable is 400 `invalid_json`, a charset other than
- * UTF is 415.
+ * reads it: an empty body is `{}`, over `limit` bytes is 413, unparsable is 400
+ * `invalid_json`, a charset other than UTF-8 is 415 ({@link bodyRefusedUnread});
+ * a byte order mark before the JSON is skipped.
  */
 export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) {
-    discardBody(req);
-    return Promise.reject(tooLarge(limit));
-  }
-  const charset = /;\s*charset=([^;\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
-  if (charset && !charset.toLowerCase().replace(/^"|"$/g, '').startsWith('utf-')) {
-    discardBody(req);
-    return Promise.reject(new GatewayError('unsupported_media_type', 'The request body uses an unsupported encoding.'));
-  }
+  const refused = bodyRefusedUnread(req, limit);
+  if (refused) return Promise.reject(refused);
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -136,7 +143,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
         parts.push(part);
         return;
       }
-      // Keep reading, to discard the rest of the body, and answer 413 now.
+      // Answer 413 now; the response closes the connection, so the rest is not read.
       req.off('data', onData);
       req.on('data', discard);
       req.off('end', onEnd);
@@ -146,7 +153,9 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     const onEnd = () => {
       req.off('error', onError);
       if (size === 0) return resolve({});
-      const text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, size).toString('utf8');
+      const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+      const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+      const text = bytes.toString('utf8', bom);
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -166,12 +175,6 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
 }
 
 function discard(): void {}
-
-/** Reads the rest of a body we answer without (a client going away meanwhile is no error). */
-function discardBody(req: IncomingMessage): void {
-  req.on('error', discard);
-  req.resume();
-}
 
 /**
  * Validates `body` against a Standard Schema (zod), as the global validation pipe does:

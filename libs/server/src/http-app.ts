@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { type DynamicModule, Logger as NestLogger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
-import { HotRoutes, type HotRequest, bodyDepthError, unstorableTextError } from './hot-routes';
+import { HotRoutes, type HotRequest, bodyDepthError, bodyRefusedUnread, unstorableTextError } from './hot-routes';
 import { type ErrorBody, HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
 import { InFlightRequests } from './in-flight';
 import { RequestLogging } from './request-logging';
@@ -78,6 +78,10 @@ export async function createHttpApp(
     exposedHeaders: ['x-request-id', 'retry-after', ...(options.exposedHeaders ?? [])],
     maxAge: 600,
   });
+  // A body declared too large, or not UTF-8, is refused before it is read (express.json would read it all first).
+  app.use((req: Request, _res: Response, next: NextFunction) =>
+    next(req.method === 'GET' || req.method === 'HEAD' ? undefined : bodyRefusedUnread(req, config.maxBodyBytes)),
+  );
   app.use(
     express.json({
       limit: config.maxBodyBytes,
@@ -97,7 +101,38 @@ export async function createHttpApp(
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app, options);
   if (options.hotRoutes) serveHotRoutes(app, app.get(HotRoutes), arrive);
+  answerBeforeRequests(app.getHttpServer(), config.maxBodyBytes);
   return { name: options.name, app, inFlight };
+}
+
+/**
+ * What Node answers itself, before a request reaches the app, in the error envelope:
+ * a request it cannot parse (400, 431 for headers too large, 408 when it took too
+ * long) instead of a bare status line; and `expect: 100-continue` is answered 413
+ * at once for a body declared too large, not "100 Continue" followed by reading it.
+ */
+function answerBeforeRequests(server: Server, maxBodyBytes: number): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const message =
+      status === 431
+        ? 'The request headers are too large.'
+        : status === 408
+          ? 'The request was not received in time.'
+          : 'The request is not valid HTTP.';
+    const code =
+      status === 431 ? 'request_header_fields_too_large' : status === 408 ? 'request_timeout' : 'bad_request';
+    const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (bodyRefusedUnread(req, maxBodyBytes) === undefined) res.writeContinue();
+    server.emit('request', req, res);
+  });
 }
 
 /**

@@ -107,10 +107,14 @@ export function sendError(res: ServerResponse, error: GatewayError, body: object
     res.destroy();
     return;
   }
-  const headers =
+  let headers =
     error.retryAfter === undefined
       ? error.headers
       : withFields(error.headers ?? {}, { 'retry-after': String(Math.max(0, Math.ceil(error.retryAfter))) });
+  // A body refused before it was all read (413, 415) is not read on: the connection closes after the answer.
+  if ((error.status === 413 || error.status === 415) && res.req && !res.req.complete) {
+    headers = withFields(headers ?? {}, { connection: 'close' });
+  }
   sendJson(res, error.status, body, headers);
 }
 

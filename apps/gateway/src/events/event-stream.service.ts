@@ -53,6 +53,8 @@ export class EventStreamService implements OnModuleDestroy {
     res.setHeader('cache-control', 'no-cache, no-transform');
     res.setHeader('connection', 'keep-alive');
     res.setHeader('x-accel-buffering', 'no');
+    // A HEAD request gets the head alone: a response without a body ends there (the next request on its connection waits for it).
+    if (res.req.method === 'HEAD') return void res.end();
     res.flushHeaders();
     res.socket?.setNoDelay(true);
     res.write(`retry: 3000\n: connected\n\n`);
