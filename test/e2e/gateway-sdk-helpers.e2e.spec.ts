@@ -507,7 +507,9 @@ describe('gateway with the openai SDK helpers', () => {
         fakes[provider].enqueue({ match: generation, streamErrorAfter: 3 });
         const midStream = await rejection(stream());
         expect(midStream.status).toBeUndefined();
-        expect(midStream).toMatchObject({ code: 'upstream_error', type: 'upstream_error' });
+        // Anthropic's fake fails a stream as Anthropic does when overloaded: `overloaded_error`, a 503.
+        const code = provider === 'anthropic' ? 'service_unavailable' : 'upstream_error';
+        expect(midStream).toMatchObject({ code, type: provider === 'anthropic' ? 'service_unavailable' : code });
       },
     );
 

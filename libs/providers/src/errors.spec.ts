@@ -132,7 +132,7 @@ const cases: Array<[string, () => GatewayError, Expected]> = [
   [
     'anthropic 529 overloaded',
     () => normalizeAnthropicError(anthropic(529, anthropicBody('overloaded_error', 'Overloaded')), ctx),
-    { code: 'upstream_error', status: 502, retryable: true, message: /Overloaded/ },
+    { code: 'service_unavailable', status: 503, retryable: true, message: /overloaded: Overloaded/ },
   ],
   [
     'anthropic 400 passes the message through',
@@ -212,7 +212,7 @@ const cases: Array<[string, () => GatewayError, Expected]> = [
         ),
         ctx,
       ),
-    { code: 'upstream_error', status: 502, retryable: true, message: /Overloaded/ },
+    { code: 'service_unavailable', status: 503, retryable: true, message: /Overloaded/ },
   ],
   [
     'an unparsable 2xx body',
@@ -248,6 +248,55 @@ describe('normalizeProviderError', () => {
     expect(isClientAbort(error)).toBe(true);
     expect(isRetryable(error)).toBe(false);
     expect(error.status).toBe(499);
+  });
+
+  it('reads the errors of Google and Azure as what they are', () => {
+    const google = (status: number, error: object) =>
+      fromUpstreamHttpError({ status, headers: new Headers(), rawBody: JSON.stringify([{ error }]) }, ctx);
+    // A key Google does not take is a 400 there: the gateway's credentials, not the client's request.
+    const badKey = google(400, {
+      code: 400,
+      message: 'API key not valid. Please pass a valid API key.',
+      status: 'INVALID_ARGUMENT',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }],
+    });
+    expect(badKey).toMatchObject({ code: 'upstream_error', status: 502, reason: 'auth' });
+    expect(isRetryable(badKey)).toBe(false);
+    // Google says when to retry a 429 only in its body.
+    const limited = google(429, {
+      code: 429,
+      message: 'You exceeded your current quota, please check your plan and billing details.',
+      status: 'RESOURCE_EXHAUSTED',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '39s' }],
+    });
+    expect(limited).toMatchObject({ code: 'rate_limit_exceeded', retryAfter: 39 });
+    expect(retryAfterMs(limited)).toBe(39_000);
+    // A model (Gemini) or deployment (Azure) that does not exist is model_not_found.
+    const gemini = google(404, {
+      code: 404,
+      message: 'models/gemini-9 is not found for API version v1main, or is not supported for generateContent.',
+      status: 'NOT_FOUND',
+    });
+    expect(gemini).toMatchObject({ code: 'model_not_found', status: 404 });
+    const azure = fromUpstreamHttpError(
+      {
+        status: 404,
+        headers: new Headers(),
+        rawBody: JSON.stringify({
+          error: { code: 'DeploymentNotFound', message: 'The API deployment for this resource does not exist.' },
+        }),
+      },
+      ctx,
+    );
+    expect(azure).toMatchObject({ code: 'model_not_found', status: 404 });
+  });
+
+  it("scrubs the key from the provider's param and code too, not only its message", () => {
+    const error = normalizeProviderError(
+      openai(400, { error: { message: 'bad', param: `key ${KEY}`, code: `code-${KEY}` } }),
+      ctx,
+    );
+    expect(JSON.stringify(error.toEnvelope())).not.toContain(KEY);
   });
 
   it('never lets the key through, even inside a passed-through message', () => {

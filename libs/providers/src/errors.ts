@@ -185,7 +185,7 @@ export function fromUpstreamHttpError(http: UpstreamHttpError, ctx: ErrorContext
   const base = { provider: ctx.provider, upstreamStatus: http.status, cause: http.cause };
   const said = message ? `: ${message}` : ` (HTTP ${status})`;
 
-  if (status === 401 || status === 403) {
+  if (status === 401 || status === 403 || (status === 400 && rejectsKey(http, message))) {
     return new ProviderError('upstream_error', `provider '${ctx.provider}' rejected the gateway's credentials`, {
       ...base,
       reason: 'auth',
@@ -199,6 +199,15 @@ export function fromUpstreamHttpError(http: UpstreamHttpError, ctx: ErrorContext
       reason: 'timeout',
       retryable: true,
     });
+  if (status === 529) {
+    // Anthropic's "overloaded": a 503 (`overloaded_error` to Messages API clients), not a generic failure.
+    return new ProviderError('service_unavailable', `provider '${ctx.provider}' is overloaded${said}`, {
+      ...base,
+      reason: 'server',
+      retryable: true,
+      retryAfterMs: parseRetryAfterMs(http.headers),
+    });
+  }
   if (status >= 500) {
     // An overloaded or restarting server may say when to come back (503 and 529 often do).
     return new ProviderError('upstream_error', `provider '${ctx.provider}' failed${said}`, {
@@ -219,7 +228,7 @@ export function fromUpstreamHttpError(http: UpstreamHttpError, ctx: ErrorContext
       },
     );
   }
-  return clientSideError(status, message, info, { ...base, reason: 'invalid_request', retryable: false });
+  return clientSideError(status, message, info, { ...base, reason: 'invalid_request', retryable: false }, ctx.secrets);
 }
 
 function rateLimited(
@@ -236,7 +245,8 @@ function rateLimited(
       retryable: false,
     });
   }
-  const waitMs = parseRetryAfterMs(http.headers) ?? parseRateLimitResetMs(http.headers);
+  const waitMs =
+    parseRetryAfterMs(http.headers) ?? parseRateLimitResetMs(http.headers) ?? bodyRetryDelayMs(upstreamText(http));
   return new ProviderError(
     'rate_limit_exceeded',
     message ?? `provider '${ctx.provider}' is rate limiting the gateway`,
@@ -248,6 +258,30 @@ function rateLimited(
       retryAfter: waitMs === undefined ? undefined : Math.max(1, Math.ceil(waitMs / 1000)),
     },
   );
+}
+
+/** The upstream's error body as text, as it came or as the SDK parsed it. */
+function upstreamText(http: UpstreamHttpError): string {
+  if (http.rawBody !== undefined) return http.rawBody;
+  try {
+    return JSON.stringify(http.body) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Google's answer to a key that is not valid is a 400 (`API_KEY_INVALID`, "API key
+ * not valid"), not a 401: the gateway's credentials, not the client's request.
+ */
+function rejectsKey(http: UpstreamHttpError, message: string | undefined): boolean {
+  return /API key not valid/i.test(message ?? '') || upstreamText(http).includes('"API_KEY_INVALID"');
+}
+
+/** Google's `RetryInfo` (`"retryDelay": "39s"`), its only word on when to retry a 429. */
+function bodyRetryDelayMs(text: string): number | undefined {
+  const seconds = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(text)?.[1];
+  return seconds === undefined ? undefined : Math.round(Number(seconds) * 1000);
 }
 
 /**
@@ -267,14 +301,21 @@ function clientSideError(
   message: string,
   info: UpstreamBodyInfo,
   details: ProviderErrorDetails,
+  secrets: ErrorContext['secrets'],
 ): ProviderError {
-  const options = { ...details, param: info.param ?? null, providerCode: namedCode(info.code) };
+  // The provider's `param` and `code` are text it chose, as its message is: scrubbed of secrets the same way.
+  const scrub = (text: string | undefined) => (text === undefined ? undefined : scrubSecrets(text, secrets));
+  const options = { ...details, param: scrub(info.param) ?? null, providerCode: scrub(namedCode(info.code)) };
   switch (status) {
     case 400:
     case 422:
       return new ProviderError('invalid_request_error', message, { ...options, status });
     case 404: {
-      const aboutModel = info.code === 'model_not_found' || /\bmodel\b/i.test(message);
+      // OpenAI's code, Azure's DeploymentNotFound, or a message naming the model (Gemini's "models/x is not found").
+      const aboutModel =
+        info.code === 'model_not_found' ||
+        info.code === 'DeploymentNotFound' ||
+        /\bmodels?\b|\bdeployment\b/i.test(message);
       return new ProviderError(aboutModel ? 'model_not_found' : 'not_found', message, {
         ...options,
         reason: 'not_found',

@@ -185,7 +185,7 @@ describe('AnthropicAdapter', () => {
     expect(retryAfterMs(error)).toBe(12_000);
   });
 
-  it('an error event mid-stream becomes a retryable upstream error', async () => {
+  it('an overloaded_error event mid-stream becomes a retryable 503 (overloaded)', async () => {
     const { adapter } = await setup((_req, res) =>
       sendSse(res, [
         ['message_start', textStream[0]],
@@ -193,7 +193,7 @@ describe('AnthropicAdapter', () => {
       ]),
     );
     const error = await collect(adapter.chatStream(request, callContext())).catch((err: unknown) => err);
-    expect(error).toMatchObject({ code: 'upstream_error', status: 502, retryable: true });
+    expect(error).toMatchObject({ code: 'service_unavailable', status: 503, retryable: true });
   });
 
   it('a client abort mid-stream is the abort marker', async () => {

@@ -102,7 +102,8 @@ describe('AnthropicAdapter, natively', () => {
     })().catch((err: unknown) => err);
     expect(seen).toEqual(['message_start']);
     expect(error).toMatchObject({
-      code: 'upstream_error',
+      code: 'service_unavailable',
+      status: 503,
       retryable: true,
       message: expect.stringContaining('Overloaded'),
     });
