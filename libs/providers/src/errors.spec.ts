@@ -252,7 +252,7 @@ describe('normalizeProviderError', () => {
 
   it('reads the errors of Google and Azure as what they are', () => {
     const google = (status: number, error: object) =>
-      fromUpstreamHttpError({ status, headers: new Headers(), rawBody: JSON.stringify([{ error }]) }, ctx);
+      fromUpstreamHttpError({ status, headers: new Headers(), rawBody: JSON.stringify([{ error }]), cause: null }, ctx);
     // A key Google does not take is a 400 there: the gateway's credentials, not the client's request.
     const badKey = google(400, {
       code: 400,
@@ -282,6 +282,7 @@ describe('normalizeProviderError', () => {
       {
         status: 404,
         headers: new Headers(),
+        cause: null,
         rawBody: JSON.stringify({
           error: { code: 'DeploymentNotFound', message: 'The API deployment for this resource does not exist.' },
         }),

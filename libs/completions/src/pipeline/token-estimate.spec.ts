@@ -1,5 +1,11 @@
+import type { ChatRequest } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
-import { estimateChatTokens, estimateMessagesPromptTokens, estimateMessagesTokens } from './token-estimate';
+import {
+  estimateChatTokens,
+  estimateMessagesPromptTokens,
+  estimateMessagesTokens,
+  estimatePromptTokens,
+} from './token-estimate';
 
 describe('estimateMessagesTokens', () => {
   const text = 'x'.repeat(400);
@@ -34,5 +40,24 @@ describe('estimateMessagesTokens', () => {
     };
     const body = { model: 'm', max_tokens: 1, messages: [{ role: 'user' as const, content: [image] }] };
     expect(estimateMessagesPromptTokens(body)).toBeLessThan(800);
+  });
+
+  it('counts a base64 PDF by its size as pages are, not as text (~100 times as many)', () => {
+    const data = 'A'.repeat(400_000); // ~300 kB: a handful of pages
+    const document = {
+      type: 'document' as const,
+      source: { type: 'base64' as const, media_type: 'application/pdf' as const, data },
+    };
+    const body = { model: 'm', max_tokens: 1, messages: [{ role: 'user' as const, content: [document] }] };
+    const anthropic = estimateMessagesPromptTokens(body);
+    expect(anthropic).toBeGreaterThan(5_000);
+    expect(anthropic).toBeLessThan(15_000);
+    // The same PDF as OpenAI's file part.
+    const file = {
+      type: 'file' as const,
+      file: { filename: 'a.pdf', file_data: `data:application/pdf;base64,${data}` },
+    };
+    const chat = estimatePromptTokens({ model: 'm', messages: [{ role: 'user', content: [file] }] } as ChatRequest);
+    expect(Math.abs(chat - anthropic)).toBeLessThan(50);
   });
 });

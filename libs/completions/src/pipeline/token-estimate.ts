@@ -2,6 +2,17 @@ import type { AnthropicMessageRequest, ChatRequest } from '@app/contracts';
 
 /** An image costs tokens, but its base64 body says nothing about how many. */
 const IMAGE_TOKENS = 765;
+/**
+ * A document's bytes per token: a PDF page costs 1,500-3,000 tokens (its text, and
+ * the page as an image) in some 50-100 kB. Read as text, its base64 body would count
+ * ~100 times that, and refuse a key with a tokens-per-minute limit any PDF.
+ */
+const DOCUMENT_BYTES_PER_TOKEN = 30;
+
+/** Tokens of a document sent as base64 (`chars` characters of it, a data URL's prefix included). */
+function documentTokens(chars: number): number {
+  return Math.ceil((chars * 3) / 4 / DOCUMENT_BYTES_PER_TOKEN);
+}
 
 /** Rough token count of any content: ~4 characters a token, as OpenAI's own rule of thumb. */
 export function estimateTokens(value: unknown): number {
@@ -10,12 +21,17 @@ export function estimateTokens(value: unknown): number {
   if (typeof value === 'number' || typeof value === 'boolean') return 1;
   if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + estimateTokens(item), 0);
   const record = value as Record<string, unknown>;
-  // Anthropic's image source (`{type: 'base64', media_type, data}`).
-  if (record['type'] === 'base64' && String(record['media_type']).startsWith('image/')) return IMAGE_TOKENS;
+  // Anthropic's image and document sources (`{type: 'base64', media_type, data}`).
+  if (record['type'] === 'base64' && typeof record['data'] === 'string') {
+    return String(record['media_type']).startsWith('image/') ? IMAGE_TOKENS : documentTokens(record['data'].length);
+  }
   let sum = 0;
   for (const [key, item] of Object.entries(record)) {
     // OpenAI's image part (`image_url.url`, a data URL).
     if (key === 'url' && typeof item === 'string' && item.startsWith('data:')) sum += IMAGE_TOKENS;
+    // OpenAI's file part (`file.file_data`, a data URL: a PDF).
+    else if (key === 'file_data' && typeof item === 'string' && item.startsWith('data:'))
+      sum += documentTokens(item.length);
     else sum += estimateTokens(item);
   }
   return sum;
