@@ -11,6 +11,10 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
   const upstream = new FakeOpenAIServer();
   /** Another upstream, made to fail where a test needs it. */
   const broken = new FakeOpenAIServer();
+  /** An upstream whose model list a test changes (its `models` array, as the fake reads it). */
+  const tag = randomBytes(3).toString('hex');
+  const listed = [`old-${tag}`, 'bad\nid'];
+  const changing = new FakeOpenAIServer({ models: listed });
   const provider = `flaky-${randomBytes(3).toString('hex')}`;
   let first: TestPlatform;
   let second: TestPlatform;
@@ -38,7 +42,7 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
   };
 
   beforeAll(async () => {
-    await Promise.all([upstream.start(), broken.start()]);
+    await Promise.all([upstream.start(), broken.start(), changing.start()]);
     const env = {
       REDIS_URL: redisUrl,
       CIRCUIT_FAILURE_THRESHOLD: '2',
@@ -54,7 +58,7 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
   afterAll(async () => {
     await second?.close();
     await first?.close();
-    await Promise.all([upstream.close(), broken.close()]);
+    await Promise.all([upstream.close(), broken.close(), changing.close()]);
   });
 
   const client = (platform: TestPlatform) =>
@@ -155,5 +159,43 @@ describe.skipIf(!redisUrl)(`circuit breakers shared by two gateway instances thr
     } as OpenAI.ChatCompletionCreateParamsNonStreaming);
     const body = upstream.requests.filter((r) => r.method === 'POST').at(-1)!.body as Record<string, unknown>;
     expect(body).toMatchObject({ model: 'm', top_k: 7, guided_choice: ['a', 'b'] });
+  });
+
+  it('gives every instance the model list a discovery asked for on one of them found, at once', async () => {
+    const name = `disc-${tag}`;
+    const created = await addProvider(name, changing.baseURL);
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    /** Whether a bare model name (which resolves only when discovered) is served by an instance. */
+    const serves = async (platform: TestPlatform, model: string) =>
+      (await statusOf(
+        client(platform).chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      )) === 200;
+    await until(async () => (await serves(first, listed[0])) && (await serves(second, listed[0])), 5_000, 50);
+    expect(await serves(second, listed[0])).toBe(true);
+    // An id a request cannot name (a control character in it) is not listed.
+    const ids = await fetch(`${first.gatewayUrl}/v1/models`, {
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
+    });
+    const names = ((await ids.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
+    expect(names).toContain(`${name}/${listed[0]}`);
+    expect(names.some((model) => model.includes('\n'))).toBe(false);
+
+    // The upstream's list changes; a refresh asked for on the first instance reaches the second.
+    listed.splice(0, listed.length, `new-${tag}`);
+    const refreshed = await fetch(`${first.gatewayUrl}/v1/providers/${name}/models?refresh=true`, {
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
+    });
+    expect(refreshed.status).toBe(200);
+    await until(() => serves(second, `new-${tag}`), 3_000);
+    expect(await serves(second, `new-${tag}`)).toBe(true);
+    expect(await serves(second, `old-${tag}`)).toBe(false);
+
+    // The same from the admin API's discovery.
+    listed.splice(0, listed.length, `newer-${tag}`);
+    expect((await admin('GET', `/api/providers/${id}/models`)).status).toBe(200);
+    expect(await serves(first, `newer-${tag}`)).toBe(true);
+    await until(() => serves(second, `newer-${tag}`), 3_000);
+    expect(await serves(second, `newer-${tag}`)).toBe(true);
   });
 });

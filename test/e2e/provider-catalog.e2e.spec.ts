@@ -197,6 +197,7 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, kind: 'bedrock' }, 'kind'],
       [{ ...base, baseUrl: 'ftp://example.com' }, null],
       [{ ...base, baseUrl: 'not a url' }, null],
+      [{ ...base, baseUrl: 'http:///v1' }, null],
       [{ ...base, baseUrl: undefined }, null],
       [{ ...base, kind: 'azure-openai', baseUrl: undefined }, null],
       // The vendor's own API refuses every call without a key.

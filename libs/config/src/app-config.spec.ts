@@ -101,6 +101,7 @@ describe('loadConfig', () => {
       /^Invalid configuration: GEMINI_BASE_URL must not have a query/,
     ],
     [{ OLLAMA_HOST: 'http://u:p@127.0.0.1:11434' }, /^Invalid configuration: OLLAMA_HOST must not contain credentials/],
+    [{ OPENAI_BASE_URL: 'http:///v1' }, /^Invalid configuration: OPENAI_BASE_URL must name a host after http/],
     [
       { CORS_ORIGINS: 'https://a.example.com/path' },
       /^Invalid configuration: CORS_ORIGINS has "https:\/\/a.example.com\/path"/,

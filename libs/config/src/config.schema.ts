@@ -37,6 +37,8 @@ export function baseUrlProblem(value: string): string | undefined {
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
     return 'must be an http:// or https:// URL';
   }
+  // `http:///v1` parses, as host `v1`: a host must follow the `//` as written.
+  if (!/^https?:\/\/[^/\\]/i.test(value.trimStart())) return 'must name a host after http:// or https://';
   if (url.username !== '' || url.password !== '') {
     return 'must not contain credentials (user:password@); give the key as the API key or in a header';
   }

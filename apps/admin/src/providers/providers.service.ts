@@ -145,7 +145,10 @@ export class ProvidersService {
   /** Asks the upstream for its models now. */
   async discover(id: string): Promise<{ provider: string; configured: string[]; discovered: ModelInfo[] }> {
     const config = await this.callableConfig(id);
-    return { provider: config.name, configured: config.models ?? [], discovered: await discoverModels(config) };
+    const discovered = await discoverModels(config);
+    // The gateways discover the list again themselves, this process's at once, the other replicas through Redis.
+    await this.bus.publish({ scope: 'models', provider: config.name });
+    return { provider: config.name, configured: config.models ?? [], discovered };
   }
 
   /** Health and problems of the provider as this process runs it (none for a replaced environment one). */

@@ -6,9 +6,16 @@ import { RedisConnections } from '@app/server';
 /** What changed: providers (and so possibly the routes naming them) or routes. */
 export type CatalogScope = 'providers' | 'routes';
 
-export interface CatalogChange {
-  scope: CatalogScope;
-}
+/**
+ * A change: of providers or routes (reloaded from the database), or of one
+ * provider's model list as an explicit discovery found it (each replica then
+ * discovers that provider's models again). `source`, never sent to other
+ * processes, lets the publisher skip its own announcement.
+ */
+export type CatalogChange = { scope: CatalogScope } | { scope: 'models'; provider: string; source?: object };
+
+/** The longest provider name a message may carry (names are far shorter). */
+const MAX_PROVIDER_NAME = 200;
 
 const CHANNEL = 'llm-gateway:catalog-changes';
 /** Apps in one process (`npm start`: gateway and admin) hear each other at once, Redis or not. */
@@ -87,7 +94,8 @@ export class CatalogChangeBus implements OnModuleInit, OnApplicationShutdown {
     const client = this.redis.client;
     if (!client) return;
     try {
-      await client.publish(this.redis.channel(CHANNEL), JSON.stringify({ ...change, origin: PROCESS_ID }));
+      const message = change.scope === 'models' ? { scope: change.scope, provider: change.provider } : change;
+      await client.publish(this.redis.channel(CHANNEL), JSON.stringify({ ...message, origin: PROCESS_ID }));
     } catch (error) {
       this.logger.warn(`Could not publish a catalog change: ${(error as Error).message}`);
     }
@@ -119,9 +127,12 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void>
 
 function parse(message: string): CatalogChange | undefined {
   try {
-    const value = JSON.parse(message) as { scope?: unknown; origin?: unknown };
+    const value = JSON.parse(message) as { scope?: unknown; origin?: unknown; provider?: unknown };
     if (value.origin === PROCESS_ID) return undefined;
     if (value.scope === 'providers' || value.scope === 'routes') return { scope: value.scope };
+    if (value.scope === 'models' && typeof value.provider === 'string' && value.provider.length <= MAX_PROVIDER_NAME) {
+      return { scope: 'models', provider: value.provider };
+    }
   } catch {
     // not ours
   }

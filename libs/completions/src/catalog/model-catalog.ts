@@ -7,8 +7,9 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { GatewayError } from '@app/contracts';
+import { type GatewayError, hasControlCharacter } from '@app/contracts';
 import type { ModelInfo } from '@app/providers';
+import { CatalogChangeBus } from './catalog-change.bus';
 import { CATALOG_OPTIONS, type CatalogOptions } from './catalog.options';
 import type { CatalogModel, RegisteredProvider } from './catalog.types';
 import { discoveryError } from './provider-probe';
@@ -48,13 +49,21 @@ export class ModelCatalog implements OnModuleInit, OnApplicationBootstrap, OnApp
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
 
+  private unsubscribeBus: (() => void) | undefined;
+
   constructor(
     private readonly registry: ProviderRegistry,
+    private readonly bus: CatalogChangeBus,
     @Inject(CATALOG_OPTIONS) private readonly options: CatalogOptions,
   ) {}
 
   onModuleInit(): void {
     this.unsubscribe = this.registry.onChange((names) => this.onProvidersChanged(names));
+    // A discovery asked for elsewhere (another replica, the admin API) found a new list: discover it here too.
+    this.unsubscribeBus = this.bus.subscribe((change) => {
+      if (change.scope === 'models' && change.source !== this) return this.refresh(change.provider);
+      return undefined;
+    });
     this.rebuild();
   }
 
@@ -66,6 +75,7 @@ export class ModelCatalog implements OnModuleInit, OnApplicationBootstrap, OnApp
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     this.unsubscribe?.();
+    this.unsubscribeBus?.();
     this.shutdown.abort();
     await Promise.allSettled(this.inFlight.values());
   }
@@ -119,9 +129,16 @@ export class ModelCatalog implements OnModuleInit, OnApplicationBootstrap, OnApp
    * @throws GatewayError 502 `upstream_error` / 504 `upstream_timeout` naming the provider
    */
   async rediscover(provider: string): Promise<void> {
+    const before = this.discoveredIds(provider);
     await this.refresh(provider);
     const failure = this.discoveries.get(provider)?.failure;
     if (failure) throw failure;
+    // The other replicas (and apps of this process) learn the list changed, and discover it themselves.
+    if (this.discoveredIds(provider) !== before) void this.bus.publish({ scope: 'models', provider, source: this });
+  }
+
+  private discoveredIds(provider: string): string {
+    return (this.discoveries.get(provider)?.models ?? []).map((m) => m.id).join('\n');
   }
 
   private discover(provider: RegisteredProvider): Promise<void> {
@@ -142,7 +159,9 @@ export class ModelCatalog implements OnModuleInit, OnApplicationBootstrap, OnApp
         timeoutMs,
         requestId: `discovery-${randomUUID()}`,
       });
-      this.discoveries.set(provider.name, { models, fetchedAt: new Date() });
+      // Only ids a request can name: the chat schema refuses control characters and unpaired surrogates.
+      const usable = models.filter((m) => m.id.length > 0 && !hasControlCharacter(m.id) && m.id.isWellFormed());
+      this.discoveries.set(provider.name, { models: usable, fetchedAt: new Date() });
     } catch (error) {
       if (this.shutdown.signal.aborted) return;
       const message = (error as Error).message;

@@ -25,7 +25,7 @@ export class RouteTable implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     this.unsubscribe.push(
-      this.bus.subscribe(() => this.reload()),
+      this.bus.subscribe((change) => (change.scope === 'models' ? undefined : this.reload())),
       this.bus.onReconnect(() => void this.reload()),
     );
     await this.reload();
