@@ -203,7 +203,10 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
 
     const refused = await client.messages.create({ ...params, model: 'no-such/model' }).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(Anthropic.APIError);
-    expect((refused as InstanceType<typeof Anthropic.APIError>).requestID).toMatch(/^[0-9a-f-]{36}$/);
+    const apiError = refused as InstanceType<typeof Anthropic.APIError>;
+    expect(apiError.requestID).toMatch(/^[0-9a-f-]{36}$/);
+    // In the body too, as Anthropic's errors carry it.
+    expect(apiError.error).toMatchObject({ type: 'error', request_id: apiError.requestID });
 
     // The OpenAI-shaped routes keep to OpenAI's header alone.
     const chat = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {

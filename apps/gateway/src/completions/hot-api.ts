@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ApiKeyAuthService, type AuthenticatedRequest, presentedApiKey } from '@app/auth';
@@ -36,7 +36,7 @@ export class HotApi {
     path: string,
     schema: StandardSchemaV1,
     handle: HotApiHandler<T>,
-    errorBody?: (error: GatewayError) => object,
+    errorBody?: (error: GatewayError, req: IncomingMessage) => object,
   ): void {
     this.routes.add('POST', path, (req, res) => {
       res.once('finish', () => this.metrics.observeHttp('POST', path, res.statusCode));
@@ -56,7 +56,7 @@ export class HotApi {
     res: ServerResponse,
     schema: StandardSchemaV1,
     handle: HotApiHandler<T>,
-    errorBody: ((error: GatewayError) => object) | undefined,
+    errorBody: ((error: GatewayError, req: IncomingMessage) => object) | undefined,
   ): Promise<void> {
     try {
       const raw = await readJsonBody(req, this.config.maxBodyBytes);
@@ -67,7 +67,7 @@ export class HotApi {
       await handle(body instanceof Promise ? await body : body, req, res);
     } catch (exception) {
       const error = failureOf(exception, req);
-      sendError(res, error, errorBody?.(error));
+      sendError(res, error, errorBody?.(error, req));
     }
   }
 }

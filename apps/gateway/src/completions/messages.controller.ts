@@ -32,8 +32,9 @@ import { anthropicErrorBody, writeSse } from './stream-writer';
 class AnthropicErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const error = failureOf(exception, http.getRequest<IncomingMessage>());
-    sendError(http.getResponse<ServerResponse>(), error, anthropicErrorBody(error));
+    const req = http.getRequest<IncomingMessage>();
+    const error = failureOf(exception, req);
+    sendError(http.getResponse<ServerResponse>(), error, anthropicErrorBody(error, req));
   }
 }
 
@@ -46,7 +47,7 @@ const MESSAGES_ROUTE = /^\/v1\/messages(?:\/count_tokens)?\/?(?:\?|$)/i;
  * {@link AnthropicErrorFilter} answer; `undefined` for every other route.
  */
 export function messagesErrorBody(error: GatewayError, req: IncomingMessage): object | undefined {
-  return MESSAGES_ROUTE.test(req.url ?? '') ? anthropicErrorBody(error) : undefined;
+  return MESSAGES_ROUTE.test(req.url ?? '') ? anthropicErrorBody(error, req) : undefined;
 }
 
 /**

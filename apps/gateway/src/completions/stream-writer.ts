@@ -1,6 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '@app/contracts';
 import { SseStream } from '@app/completions';
+import { requestIdOf } from '@app/server';
 
 /**
  * Writes a stream of chunks as SSE, chunk by chunk. A failure after the first
@@ -26,7 +27,7 @@ export async function writeSse<T extends object>(
   try {
     const sse = new SseStream(res);
     sse.open(headers);
-    await writeEvents(sse, first, events, format);
+    await writeEvents(sse, first, events, format, res.req);
   } finally {
     // A no-op once the events ended.
     await events.return?.();
@@ -38,6 +39,7 @@ async function writeEvents<T extends object>(
   first: Promise<IteratorResult<T>>,
   events: AsyncIterator<T>,
   format: 'openai' | 'anthropic',
+  req: IncomingMessage,
 ): Promise<void> {
   try {
     for (let next = await first; !next.done; next = await events.next()) {
@@ -55,7 +57,7 @@ async function writeEvents<T extends object>(
   } catch (error) {
     const failure =
       error instanceof GatewayError ? error : new GatewayError('upstream_error', 'The upstream stream failed.');
-    if (format === 'anthropic') await sse.fail(anthropicErrorBody(failure), 'error');
+    if (format === 'anthropic') await sse.fail(anthropicErrorBody(failure, req), 'error');
     else await sse.fail(failure.toEnvelope());
   }
 }
@@ -76,7 +78,8 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
  * Anthropic's error body, which its SDKs parse; it carries OpenAI's fields too
  * (`message`, `type`, `param`, `code`), so it is also a valid OpenAI envelope.
  */
-export function anthropicErrorBody(error: GatewayError) {
+export function anthropicErrorBody(error: GatewayError, req?: IncomingMessage) {
+  const requestId = req ? requestIdOf(req) : '';
   return {
     type: 'error',
     error: {
@@ -85,5 +88,7 @@ export function anthropicErrorBody(error: GatewayError) {
       param: error.param,
       code: error.wireCode,
     },
+    // As Anthropic's bodies carry it (the `request-id` header holds it too).
+    ...(requestId ? { request_id: requestId } : {}),
   };
 }

@@ -3,16 +3,16 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthenticatedRequest } from '../current-principal.decorator';
 import { ApiKeyAuthService } from './api-key-auth.service';
 
-/** The key from `Authorization: Bearer <key>`, else `x-api-key`. */
+/** The key from `Authorization: Bearer <key>`, else `x-api-key` (`''` for another scheme alone: no key). */
 export function presentedApiKey(headers: IncomingHttpHeaders): string | undefined {
   const authorization = headers.authorization;
-  if (typeof authorization === 'string' && authorization !== '') {
-    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    return match ? match[1].trim() : '';
-  }
+  const bearer = typeof authorization === 'string' ? /^\s*Bearer\s+(.+)$/i.exec(authorization)?.[1].trim() : undefined;
+  if (bearer) return bearer;
+  // Another scheme (`Basic ...`, a bare key) names no key of ours: `x-api-key` may, as Anthropic's clients send it.
   const apiKey = headers['x-api-key'];
-  const value = Array.isArray(apiKey) ? apiKey[0] : apiKey;
-  return value?.trim();
+  const value = (Array.isArray(apiKey) ? apiKey[0] : apiKey)?.trim();
+  if (value) return value;
+  return typeof authorization === 'string' && authorization !== '' ? '' : value;
 }
 
 /**

@@ -38,6 +38,11 @@ describe('presentedApiKey', () => {
     [{ authorization: 'Basic abc' }, ''],
     [{ 'x-api-key': ' sk-abc ' }, 'sk-abc'],
     [{ authorization: 'Bearer sk-a', 'x-api-key': 'sk-b' }, 'sk-a'],
+    // Another scheme names no key: x-api-key may.
+    [{ authorization: 'Basic abc', 'x-api-key': 'sk-b' }, 'sk-b'],
+    [{ authorization: 'Bearersk-a', 'x-api-key': 'sk-b' }, 'sk-b'],
+    [{ authorization: 'Bearer ', 'x-api-key': 'sk-b' }, 'sk-b'],
+    [{ authorization: 'Bearer   ' }, ''],
     [{}, undefined],
   ])('%j -> %j', (headers, expected) => expect(presentedApiKey(headers)).toBe(expected));
 });
