@@ -32,7 +32,7 @@ describe('parallel_tool_calls: false on Ollama, which ignores it', () => {
     expect(firstToolCall(single)).toBe(single);
   });
 
-  it('streams the first call only, whether later calls come in chunks of their own or beside it', async () => {
+  it('streams the first call only, whether later calls come in chunks of their own (left out) or beside it', async () => {
     async function* upstream(): AsyncGenerator<ChatChunk> {
       yield chunk({ role: 'assistant', content: '' });
       yield chunk({
@@ -49,7 +49,7 @@ describe('parallel_tool_calls: false on Ollama, which ignores it', () => {
     expect(out.map((c) => c.choices[0].delta)).toEqual([
       { role: 'assistant', content: '' },
       { tool_calls: [{ index: 0, ...call('a', 'x') }] },
-      {},
+      // The chunk that held only a later call is left out whole (OpenAI sends no empty chunk).
       { tool_calls: [{ index: 0, function: { arguments: '' } }] },
     ]);
   });

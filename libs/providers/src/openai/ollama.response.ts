@@ -55,9 +55,25 @@ export function firstToolCall(res: ChatResponse): ChatResponse {
   return { ...res, choices };
 }
 
-/** The stream of {@link firstToolCall}: tool call deltas past a choice's first call (index 0) are left out. */
+/**
+ * The stream of {@link firstToolCall}: tool call deltas past a choice's first call
+ * (index 0) are left out, and a chunk left with nothing to say (an empty delta, no
+ * finish, no usage) with them: OpenAI never sends one.
+ */
 export async function* firstToolCallChunks(chunks: AsyncIterable<ChatChunk>): AsyncGenerator<ChatChunk> {
-  for await (const chunk of chunks) yield withFirstToolCall(chunk);
+  for await (const chunk of chunks) {
+    const kept = withFirstToolCall(chunk);
+    if (kept === chunk || !saysNothing(kept)) yield kept;
+  }
+}
+
+function saysNothing(chunk: ChatChunk): boolean {
+  return (
+    !chunk.usage &&
+    chunk.choices.every(
+      (choice) => !choice.finish_reason && !choice.logprobs && Object.keys(choice.delta ?? {}).length === 0,
+    )
+  );
 }
 
 function withFirstToolCall(chunk: ChatChunk): ChatChunk {
