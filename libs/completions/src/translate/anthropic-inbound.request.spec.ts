@@ -168,7 +168,7 @@ describe('anthropicToChat', () => {
       'messages[0].content[0].type',
     ],
     [
-      'a document inside a tool_result',
+      'a search_result inside a tool_result',
       body({
         messages: [
           {
@@ -177,7 +177,9 @@ describe('anthropicToChat', () => {
               {
                 type: 'tool_result',
                 tool_use_id: 't',
-                content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'x' } }],
+                content: [
+                  { type: 'search_result', source: 'https://x', title: 'X', content: [{ type: 'text', text: 'x' }] },
+                ],
               },
             ],
           },

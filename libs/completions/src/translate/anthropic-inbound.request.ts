@@ -104,7 +104,7 @@ function userPart(block: AnthropicContentBlockParam, at: string): ChatContentPar
 
 interface ToolResult {
   message: ChatToolMessage;
-  /** Images a tool returned; tool messages carry text only, so they follow in a user message. */
+  /** Images and files a tool returned; tool messages carry text only, so they follow in a user message. */
   images: ChatContentPart[];
 }
 
@@ -117,13 +117,21 @@ function toolResult(block: AnthropicToolResultBlockParam, at: string): ToolResul
     content.forEach((part, k) => {
       if (part.type === 'text') texts.push(part.text);
       else if (part.type === 'image') images.push(imagePart(part.source, `${at}.content[${k}]`));
-      else throw unsupported(`${at}.content[${k}].type`, `block type '${part.type}' in a tool_result`);
+      else if (part.type === 'document') {
+        // As a document at the top of a turn: a text document is text; a PDF a file part, after the tool message.
+        const translated = documentPart(part, `${at}.content[${k}]`);
+        if (translated.type === 'text') texts.push(translated.text);
+        else images.push(translated);
+      } else throw unsupported(`${at}.content[${k}].type`, `block type '${part.type}' in a tool_result`);
     });
   }
   const text = texts.join('\n');
   // The canonical tool message has no error flag: the model reads it in the text.
   const shown = block.is_error ? (text ? `Error: ${text}` : 'Error') : text;
-  if (images.length > 0) images.unshift({ type: 'text', text: `Images returned by tool call ${block.tool_use_id}:` });
+  if (images.length > 0) {
+    const what = images.every((part) => part.type === 'image_url') ? 'Images' : 'Files';
+    images.unshift({ type: 'text', text: `${what} returned by tool call ${block.tool_use_id}:` });
+  }
   return { message: { role: 'tool', tool_call_id: block.tool_use_id, content: shown }, images };
 }
 

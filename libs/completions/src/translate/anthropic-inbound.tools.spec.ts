@@ -83,6 +83,39 @@ describe('anthropicToChat: tools and tool traffic', () => {
     expect(out.messages[0]).toMatchObject({ role: 'assistant', content: null });
   });
 
+  it('maps documents a tool returned as documents at the top of a turn are: text in the tool message, a PDF after it', () => {
+    const out = anthropicToChat(
+      body({
+        messages: [
+          { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_d', name: 'fetch', input: {} }] },
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'tool_result',
+                tool_use_id: 'toolu_d',
+                content: [
+                  { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'sunny' } },
+                  { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(out.messages.slice(1)).toEqual([
+      { role: 'tool', tool_call_id: 'toolu_d', content: 'sunny' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Files returned by tool call toolu_d:' },
+          { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=' } },
+        ],
+      },
+    ]);
+  });
+
   it.each([
     [{ type: 'auto' as const }, { tool_choice: 'auto' }],
     [{ type: 'any' as const }, { tool_choice: 'required' }],
