@@ -124,7 +124,7 @@ describe('gateway usage of answers without usage', () => {
     expect(record).toMatchObject({ promptTokens: 100, completionTokens: 10 });
   });
 
-  it('messages, translated: an answer without usage is recorded with the estimate', async () => {
+  it('messages, translated: an answer without usage is recorded with the estimate, which the client is told', async () => {
     openai.enqueue(chatWithoutUsage);
     const message = await anthropic.messages.create(
       { model, max_tokens: 100, messages: [{ role: 'user', content: prompt }] },
@@ -134,6 +134,8 @@ describe('gateway usage of answers without usage', () => {
     const record = await usageRecord(platform, 'estimate-messages');
     expect(record.promptTokens).toBeGreaterThanOrEqual(100);
     expect(record.completionTokens).toBe(10);
+    // Anthropic's format always has usage: the estimate, not 0 and 0.
+    expect(message.usage).toMatchObject({ input_tokens: record.promptTokens, output_tokens: 10 });
   });
 
   it('an answer with usage is recorded as reported', async () => {

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  type AnthropicMessage,
   type AnthropicCountTokensRequest,
   type AnthropicMessageRequest,
   GatewayError,
@@ -56,7 +57,7 @@ export class MessagesPipeline {
         ),
       modelServed: (message) => message.model,
     });
-    return { value: withFields(value, { model: body.model }), headers };
+    return { value: withFields(value, { model: body.model, usage: usageOrEstimate(value, body) }), headers };
   }
 
   async stream(body: AnthropicMessageRequest, ctx: RequestContext) {
@@ -129,4 +130,18 @@ export class MessagesPipeline {
       return undefined;
     }
   }
+}
+
+/**
+ * An answer's usage, or, when its upstream reported none (a translated answer then
+ * says 0 and 0), the estimate the gateway records and limits by: a client reading
+ * `usage` is told what it is charged, not nothing.
+ */
+function usageOrEstimate(message: AnthropicMessage, body: AnthropicMessageRequest): AnthropicMessage['usage'] {
+  const usage = message.usage;
+  if (usage && (usage.input_tokens > 0 || usage.output_tokens > 0)) return usage;
+  return withFields(usage ?? {}, {
+    input_tokens: estimateMessagesPromptTokens(body),
+    output_tokens: Math.ceil(messageChars(message) / 4),
+  }) as AnthropicMessage['usage'];
 }
