@@ -12,25 +12,38 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
   // Like OpenAI itself, refuses a request carrying an argument OpenAI does not define.
   const openaiFake = new FakeOpenAIServer({ apiKey: 'sk-upstream-openai', strictArguments: true });
   const ollamaFake = new FakeOllamaServer({ models: ['llama3:8b'] });
+  /** Gemini 3: refuses tool calls sent back without their thought signature. */
+  const geminiFake = new FakeOpenAIServer({
+    apiKey: 'gm-key',
+    basePath: '/v1beta/openai',
+    requireThoughtSignatures: true,
+  });
   let platform: TestPlatform;
   let client: Anthropic;
 
   beforeAll(async () => {
     const openaiUrl = await openaiFake.start();
-    await ollamaFake.start();
+    await Promise.all([ollamaFake.start(), geminiFake.start()]);
     platform = await startPlatform({
       apps: ['gateway'],
-      env: { OPENAI_API_KEY: 'sk-upstream-openai', OPENAI_BASE_URL: openaiUrl, OLLAMA_HOST: ollamaFake.origin },
+      env: {
+        OPENAI_API_KEY: 'sk-upstream-openai',
+        OPENAI_BASE_URL: openaiUrl,
+        OLLAMA_HOST: ollamaFake.origin,
+        GEMINI_API_KEY: 'gm-key',
+        GEMINI_BASE_URL: geminiFake.baseURL,
+      },
     });
     client = new Anthropic({ baseURL: platform.gatewayUrl, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
   });
   afterAll(async () => {
     await platform?.close();
-    await Promise.all([openaiFake.close(), ollamaFake.close()]);
+    await Promise.all([openaiFake.close(), ollamaFake.close(), geminiFake.close()]);
   });
   beforeEach(() => {
     openaiFake.reset();
     ollamaFake.reset();
+    geminiFake.reset();
   });
 
   it('sends top_k to the providers that take it, not to OpenAI', async () => {
@@ -175,6 +188,36 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
       );
     }
     expect(chatBodies(openaiFake)).toHaveLength(0);
+  });
+
+  it("runs a tool loop on Gemini 3, whose thought signatures Anthropic's tool_use blocks cannot carry back", async () => {
+    const tools = [
+      {
+        name: 'get_weather',
+        input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    ];
+    const params = { model: 'gemini/gemini-3-pro-preview', max_tokens: 256, tools };
+    const question = { role: 'user' as const, content: 'Please call tool get_weather for Paris' };
+    const first = await client.messages.create({ ...params, messages: [question] });
+    const call = first.content.find((block) => block.type === 'tool_use');
+    expect(call).toBeDefined();
+    // The second turn sends the call back, as every Anthropic client does: without a signature.
+    const second = await client.messages.create({
+      ...params,
+      messages: [
+        question,
+        { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call!.id, content: 'sunny, 21C' }] },
+      ],
+    });
+    expect(second.stop_reason).toBe('end_turn');
+    const sent = geminiFake.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1)?.body as {
+      messages: Array<{ role: string; tool_calls?: Array<{ extra_content?: unknown }> }>;
+    };
+    expect(sent.messages.find((m) => m.role === 'assistant')?.tool_calls?.[0].extra_content).toEqual({
+      google: { thought_signature: 'skip_thought_signature_validator' },
+    });
   });
 
   it("gives Anthropic's SDK the request id where it reads it (request-id): answers, streams, token counts and errors", async () => {

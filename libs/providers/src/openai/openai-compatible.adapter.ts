@@ -22,6 +22,7 @@ import type {
 } from '../provider.interface';
 import { openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher } from '../shared/http';
+import { toGeminiChatRequest } from './gemini.request';
 import type { CapabilitiesOf } from '../shared/model-capabilities';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
 import { toOllamaChatRequest, toOllamaCompletionRequest, toOllamaEmbeddingRequest } from './ollama.request';
@@ -167,7 +168,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
 
   /** The request as the server honours it: Ollama ignores some fields that matter (see `ollama.request.ts`). */
   private fitChat(request: ChatRequest): ChatRequest {
-    return this.kind === 'ollama' ? toOllamaChatRequest(request) : request;
+    if (this.kind === 'ollama') return toOllamaChatRequest(request);
+    return this.kind === 'gemini' ? toGeminiChatRequest(request) : request;
   }
 
   private fitCompletion(request: CompletionRequest): CompletionRequest {

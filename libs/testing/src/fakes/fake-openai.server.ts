@@ -58,6 +58,12 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
    * in the request does, so that other tests' usage stays what they expect).
    */
   cachesPrefixes?: boolean;
+  /**
+   * Refuse, as Gemini 3 does, a history whose assistant tool calls come back without
+   * a thought signature (`tool_calls[0].extra_content.google.thought_signature`),
+   * with Gemini's 400 ("Function call is missing a thought_signature...").
+   */
+  requireThoughtSignatures?: boolean;
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
@@ -255,6 +261,12 @@ export class FakeOpenAIServer extends FakeUpstream {
     if (field && body.messages.some((msg) => toolTurnWithout(msg, field))) {
       return this.errorReply(400, `The ${field} in the thinking mode must be passed back to the API.`);
     }
+    if (this.options.requireThoughtSignatures && body.messages.some(unsignedToolTurn)) {
+      return this.errorReply(
+        400,
+        'Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly.',
+      );
+    }
     const meta = this.nextMeta('chatcmpl', model);
     const plan = planChat(this.modelView(body), behaviour.text, `call_fake${this.responseCount}`, (text) =>
       this.seenBefore(text),
@@ -361,4 +373,12 @@ function toolTurnWithout(msg: unknown, field: string): boolean {
   return (
     role === 'assistant' && Array.isArray(calls) && calls.length > 0 && typeof (msg as JsonRecord)[field] !== 'string'
   );
+}
+
+/** An assistant turn whose first tool call carries no thought signature (see `requireThoughtSignatures`). */
+function unsignedToolTurn(message: unknown): boolean {
+  const record = asRecord(message);
+  const first = asRecord(asArray(record.tool_calls)[0]);
+  if (record.role !== 'assistant' || Object.keys(first).length === 0) return false;
+  return typeof asRecord(asRecord(first.extra_content).google).thought_signature !== 'string';
 }
