@@ -220,6 +220,19 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
     });
   });
 
+  it('reports the stop sequence that ended a mock answer, JSON and streamed', async () => {
+    const params = {
+      model: 'mock/echo-1',
+      max_tokens: 64,
+      stop_sequences: ['world'],
+      messages: [{ role: 'user' as const, content: 'hello world again' }],
+    };
+    for (const message of [await client.messages.create(params), await client.messages.stream(params).finalMessage()]) {
+      expect(message).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'world' });
+      expect(message.content).toEqual([expect.objectContaining({ text: '[mock] hello ' })]);
+    }
+  });
+
   it("gives Anthropic's SDK the request id where it reads it (request-id): answers, streams, token counts and errors", async () => {
     const params = {
       model: 'openai/gpt-4o-mini',

@@ -190,6 +190,10 @@ describe('MockAdapter', () => {
   it('ends a text at stop and after max_completion_tokens (else max_tokens) words, finish as models do', async () => {
     const stopped = await mock.chat(ask('one two three', { stop: ['two'] }), callContext());
     expect(stopped.choices[0]).toMatchObject({ message: { content: '[mock] one ' }, finish_reason: 'stop' });
+    // The sequence that ended it, named as vLLM names it (the Messages API reports it as stop_sequence).
+    expect(stopped.choices[0]).toMatchObject({ stop_reason: 'two' });
+    const streamed = await collect(mock.chatStream(ask('one two three', { stop: ['three', 'two'] }), callContext()));
+    expect(streamed.at(-2)?.choices[0]).toMatchObject({ finish_reason: 'stop', stop_reason: 'two' });
     const limit = { max_tokens: 50, max_completion_tokens: 2 };
     const cut = await mock.chat(ask('one two three', limit), callContext());
     expect(cut.choices[0]).toMatchObject({ message: { content: '[mock] one' }, finish_reason: 'length' });

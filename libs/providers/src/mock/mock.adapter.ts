@@ -99,6 +99,11 @@ function checkEmbeddingSize(inputs: number, dimensions: number): void {
   }
 }
 
+/** The stop sequence a text reply ended before, named as vLLM names it (`stop_reason`), which the Messages API reports. */
+function stopReasonOf(reply: MockReply): { stop_reason?: string } {
+  return reply.kind === 'text' && reply.stopSequence !== undefined ? { stop_reason: reply.stopSequence } : {};
+}
+
 function finishOf(reply: MockReply): ChatFinishReason {
   return reply.kind === 'tool' ? 'tool_calls' : reply.finish;
 }
@@ -144,6 +149,7 @@ export class MockAdapter implements ProviderAdapter {
         message: this.message(reply),
         finish_reason: finishOf(reply),
         logprobs: null,
+        ...stopReasonOf(reply),
       })),
       usage: mockUsage(promptText(request.messages), replies.map(replyText)),
     };
@@ -158,9 +164,14 @@ export class MockAdapter implements ProviderAdapter {
       created: now(),
       model: request.model,
     };
-    const chunk = (index: number, delta: ChatChunkDelta, finish: ChatFinishReason | null = null): ChatChunk => ({
+    const chunk = (
+      index: number,
+      delta: ChatChunkDelta,
+      finish: ChatFinishReason | null = null,
+      extra = {},
+    ): ChatChunk => ({
       ...base,
-      choices: [{ index, delta, finish_reason: finish, logprobs: null }],
+      choices: [{ index, delta, finish_reason: finish, logprobs: null, ...extra }],
     });
     for (const [index, reply] of replies.entries()) {
       for (const delta of [{ role: 'assistant' as const, content: '' }, ...replyDeltas(reply)]) {
@@ -168,7 +179,7 @@ export class MockAdapter implements ProviderAdapter {
         yield chunk(index, delta);
       }
       await this.pause(call);
-      yield chunk(index, {}, finishOf(reply));
+      yield chunk(index, {}, finishOf(reply), stopReasonOf(reply));
     }
     yield { ...base, choices: [], usage: mockUsage(promptText(request.messages), replies.map(replyText)) };
   }

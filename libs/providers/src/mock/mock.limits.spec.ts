@@ -3,17 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { limitText, rejectChatLogprobs, rejectCompletionLogprobs } from './mock.limits';
 
 describe('limitText', () => {
-  it.each<[string, Parameters<typeof limitText>[1], number | undefined, string, 'stop' | 'length']>([
+  it.each<[string, Parameters<typeof limitText>[1], number | undefined, string, 'stop' | 'length', string?]>([
     ['[mock] one two three', undefined, undefined, '[mock] one two three', 'stop'],
-    ['[mock] one two three', 'two', undefined, '[mock] one ', 'stop'],
-    ['[mock] one two three', ['three', 'one'], undefined, '[mock] ', 'stop'],
+    ['[mock] one two three', 'two', undefined, '[mock] one ', 'stop', 'two'],
+    ['[mock] one two three', ['three', 'one'], undefined, '[mock] ', 'stop', 'one'],
     ['[mock] one two three', ['', 'zzz'], undefined, '[mock] one two three', 'stop'],
     ['[mock] one two three', null, 2, '[mock] one', 'length'],
     ['[mock] one two three', undefined, 4, '[mock] one two three', 'stop'],
-    ['[mock] one two three', 'three', 3, '[mock] one two ', 'stop'],
+    ['[mock] one two three', 'three', 3, '[mock] one two ', 'stop', 'three'],
     ['[mock] one two three', 'three', 1, '[mock]', 'length'],
-  ])('%j, stop %j, %s tokens: %j (%s)', (text, stop, maxTokens, expected, finish) => {
-    expect(limitText(text, stop, maxTokens)).toEqual({ text: expected, finish });
+  ])('%j, stop %j, %s tokens: %j (%s, before %s)', (text, stop, maxTokens, expected, finish, stopSequence) => {
+    const ended = stopSequence === undefined ? { text: expected, finish } : { text: expected, finish, stopSequence };
+    expect(limitText(text, stop, maxTokens)).toEqual(ended);
   });
 });
 

@@ -31,6 +31,8 @@ export function checkChoicesSize(count: number, chars: number): void {
 export interface LimitedText {
   text: string;
   finish: 'stop' | 'length';
+  /** The stop sequence the text ended before, if one did (vLLM names it in the choice's `stop_reason`). */
+  stopSequence?: string;
 }
 
 /** The stop sequences of a request (`stop` as a string or a list); empty ones stop nothing. */
@@ -45,15 +47,20 @@ function stopSequences(stop: ChatRequest['stop']): string[] {
  * `length`, as when a model runs out of tokens).
  */
 export function limitText(text: string, stop: ChatRequest['stop'], maxTokens: number | null | undefined): LimitedText {
-  const cut = Math.min(
-    ...stopSequences(stop)
-      .map((sequence) => text.indexOf(sequence))
-      .filter((at) => at >= 0),
-  );
-  const stopped = Number.isFinite(cut) ? text.slice(0, cut) : text;
-  if (maxTokens === null || maxTokens === undefined) return { text: stopped, finish: 'stop' };
+  let cut = Infinity;
+  let matched: string | undefined;
+  for (const sequence of stopSequences(stop)) {
+    const at = text.indexOf(sequence);
+    if (at >= 0 && at < cut) [cut, matched] = [at, sequence];
+  }
+  const stopped = matched === undefined ? text : text.slice(0, cut);
+  const ended =
+    matched === undefined
+      ? { text: stopped, finish: 'stop' as const }
+      : { text: stopped, finish: 'stop' as const, stopSequence: matched };
+  if (maxTokens === null || maxTokens === undefined) return ended;
   const tokens = [...stopped.matchAll(/\S+/g)];
-  if (tokens.length <= maxTokens) return { text: stopped, finish: 'stop' };
+  if (tokens.length <= maxTokens) return ended;
   const last = tokens[maxTokens - 1];
   return { text: last ? stopped.slice(0, last.index + last[0].length) : '', finish: 'length' };
 }
