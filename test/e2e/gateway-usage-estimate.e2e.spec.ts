@@ -138,6 +138,24 @@ describe('gateway usage of answers without usage', () => {
     expect(message.usage).toMatchObject({ input_tokens: record.promptTokens, output_tokens: 10 });
   });
 
+  it('messages, translated and streamed: without upstream usage, the client is told the estimate recorded', async () => {
+    openai.enqueue({ match: isPost, text: answer, usage: { prompt_tokens: 0, completion_tokens: 0 } });
+    const stream = anthropic.messages.stream(
+      { model, max_tokens: 100, messages: [{ role: 'user', content: prompt }] },
+      headers('estimate-messages-stream'),
+    );
+    const started: number[] = [];
+    stream.on('streamEvent', (event) => {
+      if (event.type === 'message_start') started.push(event.message.usage.input_tokens);
+    });
+    const message = await stream.finalMessage();
+    const record = await usageRecord(platform, 'estimate-messages-stream');
+    expect(record.completionTokens).toBe(10);
+    // message_start reports the prompt as estimated (Anthropic's reports its count there), the end the output.
+    expect(started).toEqual([record.promptTokens]);
+    expect(message.usage).toMatchObject({ input_tokens: record.promptTokens, output_tokens: 10 });
+  });
+
   it('an answer with usage is recorded as reported', async () => {
     openai.enqueue({ match: isPost, text: answer, usage: { prompt_tokens: 7, completion_tokens: 3 } });
     await sdk.chat.completions.create(

@@ -14,6 +14,7 @@ import type { OpenedStream } from './generation-runner';
 import { type MessagesStreamPart, nativeParts, translatedParts } from './messages-stream';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
+import { estimateMessagesPromptTokens } from './token-estimate';
 
 /** An adapter that speaks Anthropic's Messages API itself. */
 type NativeAdapter = Required<Pick<ProviderAdapter, 'createMessage' | 'streamMessage'>>;
@@ -117,7 +118,7 @@ export class MessagesCaller {
     const native = nativeAdapter(provider.adapter);
     if (!native) {
       const chat = await this.caller.openStream(target, request.chatFor(provider.name), ctx);
-      return translatedParts(chat, request.body.model);
+      return translatedParts(chat, request.body.model, estimateMessagesPromptTokens(request.body));
     }
     const started = performance.now();
     const call = this.caller.callContext(target, provider, ctx);

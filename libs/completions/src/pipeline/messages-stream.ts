@@ -118,15 +118,17 @@ export function nativeParts(
 export function translatedParts(
   chat: OpenedStream<ChatChunk>,
   requestedModel: string,
+  promptEstimate = 0,
 ): OpenedStream<MessagesStreamPart> {
-  const mapper = new AnthropicEventMapper(requestedModel);
-  const part = (chunk: ChatChunk): MessagesStreamPart => ({
-    events: mapper.push(chunk),
-    usage: chatChunkReader.usage(chunk),
-    model: chunk.model,
-    outputChars: chatChunkReader.outputChars(chunk),
-  });
-  const closing = (): MessagesStreamPart => ({ events: mapper.finish(), outputChars: 0 });
+  const mapper = new AnthropicEventMapper(requestedModel, promptEstimate);
+  let output = 0;
+  const part = (chunk: ChatChunk): MessagesStreamPart => {
+    const outputChars = chatChunkReader.outputChars(chunk);
+    output += outputChars;
+    return { events: mapper.push(chunk), usage: chatChunkReader.usage(chunk), model: chunk.model, outputChars };
+  };
+  // Without usage from the upstream, the closing events report the output as the gateway estimates it (~4 characters a token).
+  const closing = (): MessagesStreamPart => ({ events: mapper.finish(Math.ceil(output / 4)), outputChars: 0 });
   let ended = chat.first === undefined;
   const rest: AsyncIterator<MessagesStreamPart> = {
     next: async () => {

@@ -117,11 +117,20 @@ export class AnthropicEventMapper {
   private stopSequence: string | null = null;
   private usage: Usage | undefined;
 
-  constructor(private readonly requestedModel: string) {}
+  /**
+   * `promptEstimate`: the input tokens `message_start` reports while the upstream has
+   * reported none (OpenAI-shaped servers report usage at the end, if at all), as
+   * Anthropic's own start reports the prompt's count; 0 when not given.
+   */
+  constructor(
+    private readonly requestedModel: string,
+    private readonly promptEstimate = 0,
+  ) {}
 
   push(chunk: ChatChunk): AnthropicSseEvent[] {
     const events = this.start(chunk);
-    if (chunk.usage) this.usage = chunk.usage;
+    // A usage that counts nothing is none (the gateway estimates it, as it records it).
+    if (chunk.usage && (chunk.usage.prompt_tokens > 0 || chunk.usage.completion_tokens > 0)) this.usage = chunk.usage;
     const choice = chunk.choices.find((c) => c.index === 0);
     if (!choice) return events;
     events.push(...this.deltaThinking(choice.delta));
@@ -135,15 +144,19 @@ export class AnthropicEventMapper {
     return events;
   }
 
-  /** The closing events, once the chunks are exhausted (the usage chunk comes after the finish chunk). */
-  finish(): AnthropicSseEvent[] {
+  /**
+   * The closing events, once the chunks are exhausted (the usage chunk comes after the
+   * finish chunk). `outputEstimate`: the output tokens to report when the upstream
+   * reported no usage (the gateway's estimate, which it records), rather than 0.
+   */
+  finish(outputEstimate = 0): AnthropicSseEvent[] {
     const events = this.start(undefined);
     events.push(...this.openWaiting(), ...this.closeOpen());
     const stopReason = this.stopReason();
     const usage = anthropicUsage(this.usage);
     const deltaUsage: AnthropicDeltaUsage = {
       input_tokens: this.usage ? usage.input_tokens : null,
-      output_tokens: usage.output_tokens,
+      output_tokens: this.usage ? usage.output_tokens : outputEstimate,
       cache_creation_input_tokens: this.usage ? usage.cache_creation_input_tokens : null,
       cache_read_input_tokens: this.usage ? usage.cache_read_input_tokens : null,
       output_tokens_details: usage.output_tokens_details,
@@ -178,8 +191,10 @@ export class AnthropicEventMapper {
       stop_details: null,
       container: null,
       diagnostics: null,
-      // OpenAI-style upstreams report usage only at the end; message_delta carries it then.
-      usage: anthropicUsage(chunk?.usage),
+      // OpenAI-style upstreams report usage only at the end (message_delta carries it then): the estimate till then.
+      usage: chunk?.usage
+        ? anthropicUsage(chunk.usage)
+        : { ...anthropicUsage(undefined), input_tokens: this.promptEstimate },
     };
     return [sse('message_start', { message })];
   }
