@@ -30,7 +30,7 @@ export {
   ANTHROPIC_SAMPLING_API_VERSION,
   type AnthropicRequestPlan,
 } from './anthropic/anthropic.request';
-export { fromAnthropicMessage, toOpenAIUsage } from './anthropic/anthropic.response';
+export { fromAnthropicMessage, toOpenAIUsage, tokenCount } from './anthropic/anthropic.response';
 export {
   AnthropicChunkMapper,
   anthropicStreamToChunks,

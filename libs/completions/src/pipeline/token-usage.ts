@@ -1,5 +1,5 @@
 import type { Usage } from '@app/contracts';
-import { type RouteTarget, type SpentUsage, toOpenAIUsage } from '@app/providers';
+import { type RouteTarget, type SpentUsage, toOpenAIUsage, tokenCount } from '@app/providers';
 import type { TokenUsage } from '@app/usage';
 
 export const NO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
@@ -7,10 +7,11 @@ export const NO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, cach
 /** OpenAI's usage object in our terms. */
 export function tokenUsage(usage: Usage | null | undefined): TokenUsage {
   if (!usage) return NO_USAGE;
+  // Counts an upstream sent as something else (text, a fraction, a negative number) are none: estimated.
   return {
-    promptTokens: usage.prompt_tokens ?? 0,
-    completionTokens: usage.completion_tokens ?? 0,
-    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    promptTokens: tokenCount(usage.prompt_tokens),
+    completionTokens: tokenCount(usage.completion_tokens),
+    cachedTokens: tokenCount(usage.prompt_tokens_details?.cached_tokens),
   };
 }
 

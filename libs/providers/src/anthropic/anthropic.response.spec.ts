@@ -1,7 +1,7 @@
 import type { AnthropicStopReason, ChatFinishReason } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
 import { cachedMessage, jsonToolMessage, textMessage, thinkingMessage, toolUseMessage } from './anthropic.fixtures';
-import { finishReason, fromAnthropicMessage } from './anthropic.response';
+import { finishReason, fromAnthropicMessage, tokenCount } from './anthropic.response';
 
 describe('fromAnthropicMessage', () => {
   it('maps a text answer', () => {
@@ -76,6 +76,25 @@ describe('fromAnthropicMessage', () => {
     expect(choice.message.content).toBe('{"city":"Paris","temperature_c":21}');
     expect(choice.message.tool_calls).toBeUndefined();
     expect(choice.finish_reason).toBe('stop');
+  });
+
+  it('counts only whole, non-negative numbers as tokens: text, fractions and negative counts are none', () => {
+    const usage = {
+      input_tokens: '10',
+      output_tokens: -7,
+      cache_read_input_tokens: 2.5,
+      cache_creation_input_tokens: null,
+    };
+    const response = fromAnthropicMessage({ ...textMessage, usage } as never);
+    expect(response.usage).toMatchObject({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    expect(tokenCount('10')).toBe(0);
+    expect(tokenCount(12)).toBe(12);
+  });
+
+  it('adds nothing for a text block without text (not the word "undefined")', () => {
+    const content = [{ type: 'text' }, { type: 'text', text: null }, { type: 'text', text: 'ok' }];
+    const response = fromAnthropicMessage({ ...textMessage, content } as never);
+    expect(response.choices[0].message.content).toBe('ok');
   });
 
   it('a content-less answer has empty string content', () => {

@@ -43,6 +43,15 @@ export function finishReason(
   }
 }
 
+/**
+ * A token count as a count: a whole number, not negative. Anything else an upstream
+ * sends there (text, a fraction, a negative number, null) counts as nothing: added up
+ * as it came, `"10"` made `"1000"`; the gateway estimates a usage that counts nothing.
+ */
+export function tokenCount(value: unknown): number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}
+
 type UsageLike = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens'> &
   Partial<Pick<AnthropicUsage, 'cache_read_input_tokens' | 'cache_creation_input_tokens' | 'output_tokens_details'>>;
 
@@ -51,11 +60,12 @@ type UsageLike = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens'> &
  * cache reads are reported as `cached_tokens`.
  */
 export function toOpenAIUsage(usage: UsageLike | AnthropicDeltaUsage): Usage {
-  const cacheRead = usage.cache_read_input_tokens ?? 0;
-  const cacheWrite = usage.cache_creation_input_tokens ?? 0;
-  const prompt = (usage.input_tokens ?? 0) + cacheRead + cacheWrite;
-  const completion = usage.output_tokens ?? 0;
-  const reasoning = usage.output_tokens_details?.thinking_tokens;
+  const cacheRead = tokenCount(usage.cache_read_input_tokens);
+  const cacheWrite = tokenCount(usage.cache_creation_input_tokens);
+  const prompt = tokenCount(usage.input_tokens) + cacheRead + cacheWrite;
+  const completion = tokenCount(usage.output_tokens);
+  const thinking: unknown = usage.output_tokens_details?.thinking_tokens;
+  const reasoning = thinking === undefined || thinking === null ? undefined : tokenCount(thinking);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
@@ -84,7 +94,8 @@ function mapContent(blocks: AnthropicContent[], jsonTool: string | undefined): M
   const toolCalls: ChatFunctionToolCall[] = [];
   let thinking: ChatThinkingBlock[] | undefined;
   for (const block of blocks) {
-    if (block.type === 'text') text += block.text;
+    // A text block without text (null, left out) adds nothing: not the word "undefined".
+    if (block.type === 'text') text += typeof block.text === 'string' ? block.text : '';
     else if (block.type === 'tool_use') {
       toolCalls.push({
         id: block.id,
