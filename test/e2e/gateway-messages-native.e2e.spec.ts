@@ -195,6 +195,34 @@ describe('gateway Messages API, natively on Anthropic', () => {
     expect(chatCalls()).toHaveLength(2);
   });
 
+  it('takes an Anthropic stream or answer that breaks the protocol as a failure (502, then the next target), not a 200', async () => {
+    const params = { model: 'claude-then-gpt', max_tokens: 64, messages: [{ role: 'user' as const, content: 'Hi' }] };
+    const isPost = (r: { method: string }) => r.method === 'POST';
+    // A first event the SDK cannot read: message_start without its message. Falls back before the first byte.
+    anthropicFake.enqueue({ match: isPost, garbage: JSON.stringify({ type: 'message_start' }), times: 4 });
+    const streamed = await client.messages.stream(params).withResponse();
+    expect(streamed.response.headers.get('x-gateway-provider')).toBe('openai');
+    expect(await streamed.data.finalMessage()).toMatchObject({ content: [{ type: 'text', text: 'Echo: Hi' }] });
+    // An answer whose content holds something that is no block.
+    anthropicFake.reset();
+    anthropicFake.enqueue({
+      match: isPost,
+      garbage: JSON.stringify({
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [null],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 5, output_tokens: 1 },
+      }),
+      times: 4,
+    });
+    const { response } = await client.messages.create(params).withResponse();
+    expect(response.headers.get('x-gateway-provider')).toBe('openai');
+  });
+
   it('a server tool on a fallback that cannot take it passes that target over: the failure of the one that can is the answer', async () => {
     anthropicFake.enqueue({ status: 500, times: 2 });
     const error = await client.messages

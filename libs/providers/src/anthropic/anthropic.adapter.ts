@@ -42,10 +42,17 @@ class GatewayAnthropicClient extends Anthropic {
   }
 }
 
+/** A Messages API answer as its SDKs read it: content blocks (objects with a type) and a usage object. */
 function isMessage(value: unknown): value is AnthropicMessage {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return Array.isArray(record['content']) && typeof record['usage'] === 'object' && record['usage'] !== null;
+  const content = record['content'];
+  return (
+    Array.isArray(content) &&
+    content.every((block) => typeof (block as { type?: unknown } | null)?.type === 'string') &&
+    typeof record['usage'] === 'object' &&
+    record['usage'] !== null
+  );
 }
 
 /**

@@ -89,6 +89,29 @@ describe('AnthropicAdapter, natively', () => {
     expect(server.requests[0].body).toMatchObject({ stream: true, tools: request.tools });
   });
 
+  it.each<[string, object[]]>([
+    ['a delta before its block starts', [textStream[0], textStream[2]]],
+    ['a second message_start', [textStream[0], textStream[0]]],
+    ['a delta that is null', [textStream[0], textStream[1], { ...textStream[2], delta: null }]],
+    ['message_delta without usage', [textStream[0], { type: 'message_delta', delta: { stop_reason: 'end_turn' } }]],
+    ['a block stopped that never started', [textStream[0], { type: 'content_block_stop', index: 3 }]],
+  ])('streamMessage: %s is an invalid answer (a 502), not relayed', async (_name, events) => {
+    const { native } = await setup((_req, res) =>
+      sendSse(
+        res,
+        events.map((e) => [(e as { type: string }).type, e]),
+      ),
+    );
+    const error = await (async () => {
+      for await (const _event of native.streamMessage(request, callContext()));
+    })().catch((err: unknown) => err);
+    expect(error).toMatchObject({
+      code: 'upstream_error',
+      status: 502,
+      message: expect.stringContaining('the stream sent'),
+    });
+  });
+
   it('streamMessage: an error event after the first ones fails the stream with the status its type stands for', async () => {
     const { native } = await setup((_req, res) =>
       sendSse(res, [

@@ -63,12 +63,14 @@ export async function* anthropicSseEvents(
 ): AsyncGenerator<AnthropicSseEvent> {
   const decoder = new SseDecoder();
   const text = new TextDecoder();
+  const order = new EventOrder(ctx.provider);
   let stopped = false;
   for await (const bytes of body) {
     for (const message of decoder.push(text.decode(bytes, { stream: true }))) {
       if (stopped) continue;
       const event = sseEvent(message, ctx.provider);
       if (event.event === 'error') throw streamError(event.data, ctx);
+      order.check(event);
       stopped = event.event === 'message_stop';
       yield event;
     }
@@ -83,6 +85,71 @@ export async function* anthropicSseEvents(
       retryable: true,
     },
   );
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The shape and order Anthropic's SDKs read a stream in, checked event by event:
+ * `message_start` first and once, with its message and usage; blocks started
+ * before their deltas and stop; deltas and `message_delta` with the objects the
+ * SDKs read. An event breaking them is the upstream's invalid answer (a 502, which
+ * a route falls back from before the first byte), not a 200 the client's SDK
+ * throws on. Events of types Anthropic adds later pass.
+ */
+class EventOrder {
+  private started = false;
+  private readonly open = new Set<unknown>();
+
+  constructor(private readonly provider: string) {}
+
+  check({ event, data }: AnthropicSseEvent): void {
+    const fields = data as Record<string, unknown>;
+    switch (event) {
+      case 'message_start': {
+        const message = fields['message'];
+        if (this.started) this.fail('a second message_start');
+        if (!isObject(message) || !isObject(message['usage'])) this.fail('message_start without its message and usage');
+        this.started = true;
+        return;
+      }
+      case 'content_block_start':
+        this.require(event);
+        if (!isObject(fields['content_block'])) this.fail('content_block_start without its block');
+        this.open.add(fields['index']);
+        return;
+      case 'content_block_delta':
+        this.require(event);
+        if (!this.open.has(fields['index'])) this.fail('a content_block_delta for a block not started');
+        if (!isObject(fields['delta']) || typeof fields['delta']['type'] !== 'string') {
+          this.fail('a content_block_delta without its delta');
+        }
+        return;
+      case 'content_block_stop':
+        this.require(event);
+        if (!this.open.delete(fields['index'])) this.fail('a content_block_stop for a block not started');
+        return;
+      case 'message_delta':
+        this.require(event);
+        if (!isObject(fields['delta']) || !isObject(fields['usage']))
+          this.fail('message_delta without its delta and usage');
+        return;
+      case 'message_stop':
+        this.require(event);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private require(event: string): void {
+    if (!this.started) this.fail(`${event} before message_start`);
+  }
+
+  private fail(what: string): never {
+    throw badResponseError(this.provider, `the stream sent ${what}`);
+  }
 }
 
 /** One event: its name (the `event:` line, else the payload's `type`) and its JSON object. */
