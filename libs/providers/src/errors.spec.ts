@@ -292,6 +292,14 @@ describe('normalizeProviderError', () => {
     expect(azure).toMatchObject({ code: 'model_not_found', status: 404 });
   });
 
+  it("passes Anthropic's retry-after of a 529 on to the client", () => {
+    const error = normalizeAnthropicError(
+      anthropic(529, anthropicBody('overloaded_error', 'Overloaded'), { 'retry-after': '7' }),
+      ctx,
+    );
+    expect(error).toMatchObject({ status: 503, retryAfter: 7 });
+  });
+
   it("scrubs the key from the provider's param and code too, not only its message", () => {
     const error = normalizeProviderError(
       openai(400, { error: { message: 'bad', param: `key ${KEY}`, code: `code-${KEY}` } }),

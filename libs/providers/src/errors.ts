@@ -200,12 +200,15 @@ export function fromUpstreamHttpError(http: UpstreamHttpError, ctx: ErrorContext
       retryable: true,
     });
   if (status === 529) {
-    // Anthropic's "overloaded": a 503 (`overloaded_error` to Messages API clients), not a generic failure.
+    // Anthropic's "overloaded": a 503 (`overloaded_error` to Messages API clients), not a generic failure;
+    // its retry-after goes on to the client, whose SDK waits for it.
+    const waitMs = parseRetryAfterMs(http.headers);
     return new ProviderError('service_unavailable', `provider '${ctx.provider}' is overloaded${said}`, {
       ...base,
       reason: 'server',
       retryable: true,
-      retryAfterMs: parseRetryAfterMs(http.headers),
+      retryAfterMs: waitMs,
+      retryAfter: waitMs === undefined ? undefined : Math.max(1, Math.ceil(waitMs / 1000)),
     });
   }
   if (status >= 500) {
