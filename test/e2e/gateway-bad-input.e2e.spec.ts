@@ -437,6 +437,17 @@ describe('gateway bad input', () => {
         body: Buffer.from(body, 'utf16le'),
       });
       expect(utf16.status, origin).toBe(415);
+      // `utf-8` as written, on both paths alike (the full stack's parser refuses the `utf8` alias).
+      const alias = await fetch(`${platform.gatewayUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TEST_MASTER_KEY}`,
+          'content-type': 'application/json; charset=utf8',
+          ...(origin ? { origin } : {}),
+        },
+        body,
+      });
+      expect(alias.status, origin).toBe(415);
       expect(((await utf16.json()) as { error: Json }).error).toMatchObject({ code: 'unsupported_media_type' });
     }
   });
@@ -448,6 +459,9 @@ describe('gateway bad input', () => {
     const huge = await raw(`GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(huge.text).toMatch(/^HTTP\/1\.1 431 /);
     expect(envelope(huge.text).error).toMatchObject({ code: 'request_header_fields_too_large' });
+    const expecting = await raw(`GET /health HTTP/1.1\r\nhost: x\r\nexpect: nope\r\n\r\n`);
+    expect(expecting.text).toMatch(/^HTTP\/1\.1 417 /);
+    expect(envelope(expecting.text).error).toMatchObject({ code: 'expectation_failed' });
     expect((await fetch(`${platform.gatewayUrl}/health`)).status).toBe(200);
   });
 

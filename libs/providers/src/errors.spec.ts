@@ -290,6 +290,7 @@ describe('normalizeProviderError', () => {
       ctx,
     );
     expect(azure).toMatchObject({ code: 'model_not_found', status: 404 });
+    expect(azure.toEnvelope().error.code).toBe('model_not_found');
   });
 
   it("passes Anthropic's retry-after of a 529 on to the client", () => {

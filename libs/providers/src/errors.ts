@@ -319,8 +319,11 @@ function clientSideError(
         info.code === 'model_not_found' ||
         info.code === 'DeploymentNotFound' ||
         /\bmodels?\b|\bdeployment\b/i.test(message);
+      // Azure's DeploymentNotFound is OpenAI's model_not_found, which clients act on: that code goes on the wire.
+      const providerCode = info.code === 'DeploymentNotFound' ? undefined : options.providerCode;
       return new ProviderError(aboutModel ? 'model_not_found' : 'not_found', message, {
         ...options,
+        providerCode,
         reason: 'not_found',
       });
     }

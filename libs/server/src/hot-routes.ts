@@ -119,7 +119,8 @@ const tooLarge = (limit: number) =>
 export function bodyRefusedUnread(req: IncomingMessage, limit: number): GatewayError | undefined {
   if (Number(req.headers['content-length']) > limit) return tooLarge(limit);
   const charset = /;\s*charset=([^;\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
-  if (charset && !/^"?utf-?8"?$/i.test(charset)) {
+  // `utf-8` as written: the full stack's parser refuses `utf8`, and both paths answer alike.
+  if (charset && !/^"?utf-8"?$/i.test(charset)) {
     return new GatewayError('unsupported_media_type', `The request body must be UTF-8, not ${charset.slice(0, 40)}.`);
   }
   return undefined;

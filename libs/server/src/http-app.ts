@@ -129,6 +129,19 @@ function answerBeforeRequests(server: Server, maxBodyBytes: number): void {
         `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
+  // An `expect` other than 100-continue: Node's bare 417, in the envelope.
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify({
+      error: {
+        message: 'The only expectation this server meets is 100-continue.',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'expectation_failed',
+      },
+    });
+    const head = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    res.writeHead(417, { ...head, connection: 'close' }).end(body);
+  });
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (bodyRefusedUnread(req, maxBodyBytes) === undefined) res.writeContinue();
     server.emit('request', req, res);
