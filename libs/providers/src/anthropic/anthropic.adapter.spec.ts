@@ -128,7 +128,7 @@ describe('AnthropicAdapter', () => {
     const { adapter } = await setup((_req, res) => sendJson(res, 200, { ...textMessage, content: [null] }));
     const error = await adapter.chat(request, callContext()).catch((err: unknown) => err);
     expect(error).toMatchObject({ code: 'upstream_error', reason: 'bad_response', status: 502 });
-    expect((error as Error).message).toContain('the answer is not what the protocol defines');
+    expect((error as Error).message).toContain('returned an invalid response: expected a Messages API JSON object');
   });
 
   it.each([

@@ -23,6 +23,7 @@ import type {
 import { openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher } from '../shared/http';
 import { toGeminiChatRequest } from './gemini.request';
+import { mendChatAnswer } from './openai.answer';
 import type { CapabilitiesOf } from '../shared/model-capabilities';
 import { listOllamaModels, ollamaVersion, type OllamaRequest } from './ollama.api';
 import { toOllamaChatRequest, toOllamaCompletionRequest, toOllamaEmbeddingRequest } from './ollama.request';
@@ -93,7 +94,9 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   chat(request: ChatRequest, call: CallContext): Promise<ChatResponse> {
     const { stream_options: _streamOptions, ...rest } = this.fitChat(request);
     const body = withFields(rest, { model: this.model(request.model), stream: false });
-    const answer = this.post<ChatResponse>('/chat/completions', body, call, 'choices');
+    const posted = this.post<ChatResponse>('/chat/completions', body, call, 'choices');
+    // OpenAI's own answers need no mending; its look-alikes' may (see `mendChatAnswer`).
+    const answer = this.kind === 'openai' || this.kind === 'azure-openai' ? posted : posted.then(mendChatAnswer);
     return this.singleToolCall(request) ? answer.then(firstToolCall) : answer;
   }
 

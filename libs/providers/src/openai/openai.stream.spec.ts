@@ -2,7 +2,7 @@ import type { ChatChunk, CompletionChunk } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
 import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
 import { UpstreamShapeError } from '../shared/http';
-import { adapterOnLocalServer, callContext, sendSse } from '../testing/local-server';
+import { adapterOnLocalServer, callContext, sendJson, sendSse } from '../testing/local-server';
 import { OpenAIChunkNormalizer } from './openai.stream';
 
 /** Streams as the look-alike servers send them, recorded from their wire format. */
@@ -248,6 +248,39 @@ describe('OpenAI-shaped streams of look-alike servers, as OpenAI sends them', ()
     ]);
     expect(new Set(calls.map((c) => c.id)).size).toBe(3);
     expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['tool_calls']);
+  });
+
+  it('JSON answers too: a tool call without id gets one, arguments sent as an object are their JSON text', async () => {
+    const answer = {
+      ...base,
+      object: 'chat.completion',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { type: 'function', function: { name: 'get_weather', arguments: { city: 'P' } } },
+              { id: 'c2', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+            ],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage,
+    };
+    const { adapter } = await start((_req, res) => sendJson(res, 200, answer), { kind: 'openai-compatible' });
+    const res = await adapter.chat(ask, callContext());
+    const calls = res.choices[0].message.tool_calls ?? [];
+    expect(calls).toEqual([
+      {
+        id: expect.stringMatching(/^call_[0-9a-f]{24}$/),
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"city":"P"}' },
+      },
+      { id: 'c2', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+    ]);
   });
 
   it("openai: OpenAI's own chunks pass through as sent, a tool turn's stop included", async () => {

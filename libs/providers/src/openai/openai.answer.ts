@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatResponse } from '@app/contracts';
+
+type Choice = ChatResponse['choices'][number];
+type ToolCall = NonNullable<Choice['message']['tool_calls']>[number];
+
+interface LooseCall {
+  id?: unknown;
+  type?: unknown;
+  function?: { name?: unknown; arguments?: unknown };
+}
+
+/**
+ * Pure: a JSON chat answer of an OpenAI look-alike server as OpenAI sends one, as
+ * its streams are mended (`openai.stream.ts`): a tool call without an id gets one
+ * (clients answer a call by it), one without a type is a function call, and
+ * arguments sent as an object become their JSON text (OpenAI's SDKs parse a
+ * string). Itself when nothing needs mending, as OpenAI's own answers never do.
+ */
+export function mendChatAnswer(answer: ChatResponse): ChatResponse {
+  if (!answer.choices.some((choice) => (choice.message?.tool_calls ?? []).some(needsMending))) return answer;
+  const choices = answer.choices.map((choice): Choice => {
+    const calls = choice.message?.tool_calls;
+    if (!calls?.some(needsMending)) return choice;
+    const mended = calls.map((call) => (needsMending(call) ? mendCall(call as LooseCall) : call));
+    return { ...choice, message: { ...choice.message, tool_calls: mended } };
+  });
+  return { ...answer, choices };
+}
+
+function needsMending(call: unknown): boolean {
+  const loose = call as LooseCall | null;
+  if (loose?.type !== undefined && loose.type !== 'function') return false; // a custom tool's call: its own shape
+  return (
+    typeof loose?.id !== 'string' ||
+    loose.id === '' ||
+    loose.type === undefined ||
+    (loose.function !== undefined && typeof loose.function.arguments !== 'string')
+  );
+}
+
+function mendCall(call: LooseCall): ToolCall {
+  const args = call.function?.arguments;
+  const text = typeof args === 'string' ? args : args === undefined || args === null ? '{}' : JSON.stringify(args);
+  const id =
+    typeof call.id === 'string' && call.id !== '' ? call.id : `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+  const name = typeof call.function?.name === 'string' ? call.function.name : '';
+  return { ...call, id, type: 'function', function: { ...call.function, name, arguments: text } };
+}
