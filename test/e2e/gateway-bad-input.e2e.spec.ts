@@ -402,6 +402,16 @@ describe('gateway bad input', () => {
       expect(answer.closedByGateway).toBe(true);
       expect(performance.now() - started).toBeLessThan(2_000);
     }
+    // Sent without a length (chunked), past the limit and never finished: 413 as it passes the limit, on both paths.
+    for (const extra of [{}, { origin: 'http://app.local' }] as Array<Record<string, string>>) {
+      const chunk = `{"pad": "${'x'.repeat(70_000)}`;
+      const answer = await raw(
+        head('/v1/chat/completions', { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...extra }) +
+          `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+      );
+      expect(answer.text, JSON.stringify(extra)).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer.closedByGateway).toBe(true);
+    }
     // `expect: 100-continue` for such a body: no "100 Continue", the 413 at once.
     const expecting = await raw(
       head('/v1/chat/completions', {

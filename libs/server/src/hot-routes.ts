@@ -107,7 +107,7 @@ export function unstorableTextError(body: unknown): GatewayError | undefined {
   );
 }
 
-const tooLarge = (limit: number) =>
+export const tooLarge = (limit: number) =>
   new GatewayError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
 
 /**

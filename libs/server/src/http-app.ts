@@ -7,7 +7,15 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
-import { HotRoutes, type HotRequest, bodyDepthError, bodyRefusedUnread, unstorableTextError } from './hot-routes';
+import type { GatewayError } from '@app/contracts';
+import {
+  HotRoutes,
+  type HotRequest,
+  bodyDepthError,
+  bodyRefusedUnread,
+  tooLarge,
+  unstorableTextError,
+} from './hot-routes';
 import { type ErrorBody, HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
 import { InFlightRequests } from './in-flight';
 import { RequestLogging } from './request-logging';
@@ -78,10 +86,17 @@ export async function createHttpApp(
     exposedHeaders: ['x-request-id', 'retry-after', ...(options.exposedHeaders ?? [])],
     maxAge: 600,
   });
-  // A body declared too large, or not UTF-8, is refused before it is read (express.json would read it all first).
-  app.use((req: Request, _res: Response, next: NextFunction) =>
-    next(req.method === 'GET' || req.method === 'HEAD' ? undefined : bodyRefusedUnread(req, config.maxBodyBytes)),
-  );
+  // A body declared too large, or not UTF-8, is refused before it is read (express.json would read it all first);
+  // one sent without a length is answered 413 as soon as it passes the limit (express.json answers at its end).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const refused = bodyRefusedUnread(req, config.maxBodyBytes);
+    if (refused) return next(refused);
+    if (req.headers['content-length'] === undefined) {
+      answerWhenPastLimit(req, res, config.maxBodyBytes, (error) => options.errorBody?.(error, req));
+    }
+    next();
+  });
   app.use(
     express.json({
       limit: config.maxBodyBytes,
@@ -103,6 +118,29 @@ export async function createHttpApp(
   if (options.hotRoutes) serveHotRoutes(app, app.get(HotRoutes), arrive);
   answerBeforeRequests(app.getHttpServer(), config.maxBodyBytes);
   return { name: options.name, app, inFlight };
+}
+
+/**
+ * Answers 413 (closing the connection: see `sendError`) once a body sent without a
+ * length passes `limit` bytes, while the body parser still reads it; the parser's
+ * own 413, at the body's end, then finds the answer sent.
+ */
+function answerWhenPastLimit(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+  errorBody: (error: GatewayError) => object | undefined,
+): void {
+  let size = 0;
+  const count = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= limit) return;
+    req.off('data', count);
+    if (res.headersSent) return;
+    const error = tooLarge(limit);
+    sendError(res, error, errorBody(error));
+  };
+  req.on('data', count);
 }
 
 /**
