@@ -38,7 +38,9 @@ describe('gateway resilience: streams and edges', () => {
   });
 
   /** A provider of its own on the fake, so each test starts with a closed circuit. */
-  const provider = async (settings: { timeoutMs?: number } = {}): Promise<string> => {
+  const provider = async (
+    settings: { timeoutMs?: number; kind?: 'anthropic'; baseUrl?: string } = {},
+  ): Promise<string> => {
     const name = unique('up');
     const res = await adminApi(platform).post('/api/providers', {
       name,
@@ -235,17 +237,8 @@ describe('gateway resilience: streams and edges', () => {
 
   it('an Anthropic answer cut short mid-body is a 502 after its retries, on every path (it was a connection error)', async () => {
     // A provider for each path: three failures open a circuit.
-    const claude = async (): Promise<string> => {
-      const name = unique('claude');
-      const res = await adminApi(platform).post('/api/providers', {
-        name,
-        kind: 'anthropic',
-        baseUrl: anthropicUpstream.baseURL,
-        apiKey: 'k',
-      });
-      expect(res.status).toBe(201);
-      return `${name}/claude-sonnet-4-5`;
-    };
+    const claude = async (): Promise<string> =>
+      `${await provider({ kind: 'anthropic', baseUrl: anthropicUpstream.baseURL })}/claude-sonnet-4-5`;
     const cut = 'closed the connection before its answer was complete';
 
     // Chat completions, JSON: half the body, then the socket is destroyed; retried twice, then the error.
