@@ -143,5 +143,5 @@ function usageOrEstimate(message: AnthropicMessage, body: AnthropicMessageReques
   return withFields(usage ?? {}, {
     input_tokens: estimateMessagesPromptTokens(body),
     output_tokens: Math.ceil(messageChars(message) / 4),
-  }) as AnthropicMessage['usage'];
+  });
 }

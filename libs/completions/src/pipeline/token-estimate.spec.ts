@@ -1,4 +1,3 @@
-import type { ChatRequest } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   estimateChatTokens,
@@ -57,7 +56,7 @@ describe('estimateMessagesTokens', () => {
       type: 'file' as const,
       file: { filename: 'a.pdf', file_data: `data:application/pdf;base64,${data}` },
     };
-    const chat = estimatePromptTokens({ model: 'm', messages: [{ role: 'user', content: [file] }] } as ChatRequest);
+    const chat = estimatePromptTokens({ model: 'm', messages: [{ role: 'user', content: [file] }] });
     expect(Math.abs(chat - anthropic)).toBeLessThan(50);
   });
 });
