@@ -19,6 +19,7 @@ import {
 import { type ErrorBody, HttpExceptionFilter, sendError, toGatewayError } from './http-exception.filter';
 import { InFlightRequests } from './in-flight';
 import { RequestLogging } from './request-logging';
+import { sendJson } from './responses';
 import { createValidationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -143,6 +144,17 @@ function answerWhenPastLimit(
   req.on('data', count);
 }
 
+/** The envelope of an answer Node gives before a request reaches the app, by status. */
+const refusal = (message: string, code: string) => ({
+  error: { message, type: 'invalid_request_error', param: null, code },
+});
+const NODE_REFUSALS: Record<number, object> = {
+  400: refusal('The request is not valid HTTP.', 'bad_request'),
+  408: refusal('The request was not received in time.', 'request_timeout'),
+  417: refusal('The only expectation this server meets is 100-continue.', 'expectation_failed'),
+  431: refusal('The request headers are too large.', 'request_header_fields_too_large'),
+};
+
 /**
  * What Node answers itself, before a request reaches the app, in the error envelope:
  * a request it cannot parse (400, 431 for headers too large, 408 when it took too
@@ -153,33 +165,16 @@ function answerBeforeRequests(server: Server, maxBodyBytes: number): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const message =
-      status === 431
-        ? 'The request headers are too large.'
-        : status === 408
-          ? 'The request was not received in time.'
-          : 'The request is not valid HTTP.';
-    const code =
-      status === 431 ? 'request_header_fields_too_large' : status === 408 ? 'request_timeout' : 'bad_request';
-    const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } });
+    const body = JSON.stringify(NODE_REFUSALS[status]);
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
         `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
   // An `expect` other than 100-continue: Node's bare 417, in the envelope.
-  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
-    const body = JSON.stringify({
-      error: {
-        message: 'The only expectation this server meets is 100-continue.',
-        type: 'invalid_request_error',
-        param: null,
-        code: 'expectation_failed',
-      },
-    });
-    const head = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
-    res.writeHead(417, { ...head, connection: 'close' }).end(body);
-  });
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
+    sendJson(res, 417, NODE_REFUSALS[417], { connection: 'close' }),
+  );
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (bodyRefusedUnread(req, maxBodyBytes) === undefined) res.writeContinue();
     server.emit('request', req, res);

@@ -1,4 +1,4 @@
-import { type AnthropicMessageRequest, type AnthropicSseEvent, parseJsonEvent } from '@app/contracts';
+import { type AnthropicMessageRequest, type AnthropicSseEvent, isObject, parseJsonEvent } from '@app/contracts';
 import { badResponseError, fromUpstreamHttpError, ProviderError, type ErrorContext } from '../errors';
 import { describeUpstreamBody, statusOfStreamError } from '../shared/error-details';
 import { SseDecoder, type SseMessage } from '../shared/sse';
@@ -86,9 +86,6 @@ export async function* anthropicSseEvents(
     },
   );
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The shape and order Anthropic's SDKs read a stream in, checked event by event:

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { ChatResponse } from '@app/contracts';
+import { newToolCallId } from './openai.stream';
 
 type Choice = ChatResponse['choices'][number];
 type ToolCall = NonNullable<Choice['message']['tool_calls']>[number];
@@ -42,8 +42,7 @@ function needsMending(call: unknown): boolean {
 function mendCall(call: LooseCall): ToolCall {
   const args = call.function?.arguments;
   const text = typeof args === 'string' ? args : args === undefined || args === null ? '{}' : JSON.stringify(args);
-  const id =
-    typeof call.id === 'string' && call.id !== '' ? call.id : `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+  const id = typeof call.id === 'string' && call.id !== '' ? call.id : newToolCallId();
   const name = typeof call.function?.name === 'string' ? call.function.name : '';
   return { ...call, id, type: 'function', function: { ...call.function, name, arguments: text } };
 }

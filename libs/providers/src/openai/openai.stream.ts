@@ -127,9 +127,7 @@ export class OpenAIChunkNormalizer {
         state.begun.add(index);
         if (index === calls[j].index && !missingId) continue;
         if (calls === toolCalls) calls = [...calls];
-        calls[j] = missingId
-          ? { ...calls[j], index, id: `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`, type: 'function' }
-          : { ...calls[j], index };
+        calls[j] = missingId ? { ...calls[j], index, id: newToolCallId(), type: 'function' } : { ...calls[j], index };
       }
       if (calls !== toolCalls) mended = { ...choice, delta: { ...choice.delta, tool_calls: calls } };
     }
@@ -177,4 +175,9 @@ export class OpenAIChunkNormalizer {
 function namesFunction(call: ToolCallDelta): boolean {
   const name = (call as { function?: { name?: unknown } }).function?.name;
   return typeof name === 'string' && name.length > 0;
+}
+
+/** An id for a tool call an upstream sent without one, in OpenAI's form (`call_` and 24 hex digits). */
+export function newToolCallId(): string {
+  return `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
 }
