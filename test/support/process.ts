@@ -88,6 +88,14 @@ export function spawnApp(entry: Entry, env: Record<string, string>): AppProcess 
 }
 
 /** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
+/** A free port other than `taken`. */
+async function freePortOtherThan(taken: number): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port !== taken) return port;
+  }
+}
+
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
@@ -121,7 +129,8 @@ export async function spawnGatewayReplica(
     REDIS_PREFIX: first.config.redisPrefix,
     HOST: '127.0.0.1',
     GATEWAY_PORT: String(port),
-    ADMIN_PORT: String(await freePort()),
+    // A port released by one freePort() may be handed out again by the next: the admin's must differ.
+    ADMIN_PORT: String(await freePortOtherThan(port)),
   });
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([
