@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
 import { type AppProcess, spawnGatewayReplica } from '../support/process';
 import { adminApi, call, type Json, unique } from '../support/tenancy';
@@ -24,6 +25,9 @@ describe.skipIf(!redisUrl || !postgresUrl)(
   `provider and route changes reach a gateway in another process through Redis${reason}`,
   { timeout: 120_000 },
   () => {
+    /** An upstream whose model list a test changes (the fake reads this array on every listing). */
+    const listed = ['first-model'];
+    const upstream = new FakeOpenAIServer({ models: listed });
     let first: TestPlatform;
     let second: AppProcess;
     let secondUrl: string;
@@ -34,6 +38,7 @@ describe.skipIf(!redisUrl || !postgresUrl)(
       ((await onSecond('/v1/models')).body.data as Json[]).map((m) => m.id as string);
 
     beforeAll(async () => {
+      await upstream.start();
       first = await startPlatform({ databaseKind: 'postgres', env: { REDIS_URL: redisUrl } });
       ({ app: second, url: secondUrl } = await spawnGatewayReplica(first, {
         REDIS_URL: redisUrl,
@@ -43,6 +48,7 @@ describe.skipIf(!redisUrl || !postgresUrl)(
     afterAll(async () => {
       await second?.stop();
       await first?.close();
+      await upstream.close();
     });
 
     it('sees a new, changed and deleted provider within a second (not the 30 s safety-net refresh)', async () => {
@@ -76,6 +82,36 @@ describe.skipIf(!redisUrl || !postgresUrl)(
       await timeUntil(async () => (await modelsOnSecond()).includes(alias), 1_000);
       expect((await api.delete(`/api/routes/${route.body.id}`)).status).toBe(204);
       await timeUntil(async () => !(await modelsOnSecond()).includes(alias), 1_000);
+    });
+
+    it('hears of a model list a discovery on another process found within a second (not the 5-minute refresh)', async () => {
+      const api = adminApi(first);
+      const name = unique('listing').toLowerCase();
+      const created = await api.post('/api/providers', {
+        name,
+        kind: 'openai-compatible',
+        baseUrl: upstream.baseURL,
+        apiKey: 'sk-upstream-listing',
+      });
+      expect(created.status).toBe(201);
+      await timeUntil(async () => (await modelsOnSecond()).includes(`${name}/first-model`), 5_000);
+
+      // The upstream's list changes; the gateway in this process is asked to discover it again.
+      listed.splice(0, listed.length, 'second-model');
+      const refreshed = await call(`${first.gatewayUrl}/v1/providers/${name}/models?refresh=true`, {
+        token: TEST_MASTER_KEY,
+      });
+      expect(refreshed.status).toBe(200);
+      expect(
+        await timeUntil(async () => (await modelsOnSecond()).includes(`${name}/second-model`), 1_000),
+      ).toBeLessThan(1_000);
+      expect(await modelsOnSecond()).not.toContain(`${name}/first-model`);
+
+      // The same from the admin API's discovery.
+      listed.splice(0, listed.length, 'third-model');
+      expect((await api.get(`/api/providers/${created.body.id}/models`)).status).toBe(200);
+      await timeUntil(async () => (await modelsOnSecond()).includes(`${name}/third-model`), 1_000);
+      expect(await modelsOnSecond()).not.toContain(`${name}/second-model`);
     });
   },
 );
