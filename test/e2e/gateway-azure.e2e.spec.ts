@@ -1,3 +1,4 @@
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '@app/testing';
@@ -10,11 +11,13 @@ const hi = [{ role: 'user' as const, content: 'hi' }];
 /** An `azure-openai` provider end to end: the deployment in the path, whatever the client names. */
 describe('gateway over Azure OpenAI', () => {
   const azure = new FakeOpenAIServer({ apiKey: 'azure-secret-key' });
+  /** A deployment behind Azure's asynchronous content filter: its streams carry annotation chunks. */
+  const filtered = new FakeOpenAIServer({ apiKey: 'azure-secret-key', asyncContentFilter: true });
   let platform: TestPlatform;
   let client: OpenAI;
 
   beforeAll(async () => {
-    await azure.start();
+    await Promise.all([azure.start(), filtered.start()]);
     platform = await startPlatform({ env: { CIRCUIT_FAILURE_THRESHOLD: '3', UPSTREAM_MAX_RETRIES: '0' } });
     client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
     const created = await adminApi(platform).post('/api/providers', {
@@ -24,10 +27,17 @@ describe('gateway over Azure OpenAI', () => {
       apiKey: 'azure-secret-key',
     });
     expect(created.status).toBe(201);
+    const annotated = await adminApi(platform).post('/api/providers', {
+      name: 'az-filtered',
+      kind: 'azure-openai',
+      baseUrl: filtered.origin,
+      apiKey: 'azure-secret-key',
+    });
+    expect(annotated.status).toBe(201);
   });
   afterAll(async () => {
     await platform?.close();
-    await azure.close();
+    await Promise.all([azure.close(), filtered.close()]);
   });
   beforeEach(() => azure.reset());
 
@@ -64,5 +74,59 @@ describe('gateway over Azure OpenAI', () => {
       expect(answer.choices[0].message.content).toBeTruthy();
     }
     expect(await circuit()).toBe('closed');
+  });
+
+  describe("streams annotated by Azure's asynchronous content filter", () => {
+    const model = 'az-filtered/gpt-4o';
+    const content = 'say three words';
+
+    it("reach the openai SDK's stream helper whole: each annotation with an empty delta and the stream's id and model", async () => {
+      const raw = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true });
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const chunk of raw) chunks.push(chunk);
+      const annotations = chunks.filter((c) => c.choices.some((choice) => 'content_filter_results' in choice));
+      expect(annotations.length).toBeGreaterThan(1);
+      const id = chunks[0].id;
+      expect(id).toMatch(/^chatcmpl-/);
+      for (const chunk of chunks) {
+        expect(chunk).toMatchObject({ id, model: chunks[0].model, object: 'chat.completion.chunk' });
+        expect(chunk.created).toBe(chunks[0].created);
+        for (const choice of chunk.choices) expect(choice.delta).toBeTypeOf('object');
+      }
+      const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+
+      // The helper assembles the answer from every chunk (it threw on a choice without delta).
+      const final = await client.chat.completions
+        .stream({ model, messages: [{ role: 'user', content }] })
+        .finalChatCompletion();
+      expect(final.id).toMatch(/^chatcmpl-/);
+      expect(final.model).toBeTruthy();
+      expect(final.choices).toHaveLength(1);
+      expect(final.choices[0]).toMatchObject({ finish_reason: 'stop', message: { role: 'assistant', content: text } });
+    });
+
+    it('reach an Anthropic SDK client of /v1/messages as text (the stream failed at the first annotation)', async () => {
+      const anthropic = new Anthropic({ baseURL: platform.gatewayUrl, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+      const message = await anthropic.messages
+        .stream({ model, max_tokens: 64, messages: [{ role: 'user', content }] })
+        .finalMessage();
+      expect(message.stop_reason).toBe('end_turn');
+      const [block] = message.content;
+      expect(block.type).toBe('text');
+      expect(block.type === 'text' && block.text.length).toBeGreaterThan(0);
+    });
+
+    it('reach a legacy completions stream with an empty text in each annotation', async () => {
+      const stream = await client.completions.create({ model, prompt: 'say three words', stream: true });
+      const texts: unknown[] = [];
+      for await (const chunk of stream) {
+        expect(chunk.id).toMatch(/^cmpl-/);
+        expect(chunk.object).toBe('text_completion');
+        texts.push(...chunk.choices.map((choice) => choice.text));
+      }
+      expect(texts.length).toBeGreaterThan(2);
+      for (const text of texts) expect(text).toBeTypeOf('string');
+      expect(texts.join('')).not.toContain('undefined');
+    });
   });
 });

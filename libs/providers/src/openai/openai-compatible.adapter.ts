@@ -37,7 +37,7 @@ import {
 import { fitEmbeddingEncoding } from './openai.embeddings';
 import { parseOpenAIModelList } from './openai.models';
 import { OpenAIHttp } from './openai.http';
-import { OpenAIChunkNormalizer } from './openai.stream';
+import { type ChunkShape, OpenAIChunkNormalizer } from './openai.stream';
 import {
   createOpenAIClient,
   openAICapabilities,
@@ -106,7 +106,12 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       stream: true,
       stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
     });
-    const chunks = this.http.postSse('/chat/completions', body, call, this.normalizer()) as AsyncIterable<ChatChunk>;
+    const chunks = this.http.postSse(
+      '/chat/completions',
+      body,
+      call,
+      this.normalizer('chat'),
+    ) as AsyncIterable<ChatChunk>;
     return this.singleToolCall(request) ? firstToolCallChunks(chunks) : chunks;
   }
 
@@ -124,7 +129,12 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       stream: true,
       stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
     });
-    const chunks = this.http.postSse('/completions', body, call, this.normalizer()) as AsyncIterable<CompletionChunk>;
+    const chunks = this.http.postSse(
+      '/completions',
+      body,
+      call,
+      this.normalizer('completion'),
+    ) as AsyncIterable<CompletionChunk>;
     const echo = this.echo(request);
     return echo === undefined ? chunks : echoCompletionChunks(chunks, echo);
   }
@@ -190,8 +200,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   /** Mends what look-alike servers send differently from OpenAI (see `openai.stream.ts`). */
-  private normalizer(): OpenAIChunkNormalizer {
-    return new OpenAIChunkNormalizer(this.kind !== 'openai' && this.kind !== 'azure-openai');
+  private normalizer(shape: ChunkShape): OpenAIChunkNormalizer {
+    return new OpenAIChunkNormalizer(this.kind !== 'openai' && this.kind !== 'azure-openai', shape);
   }
 
   private model(model: string): string {

@@ -23,6 +23,13 @@ import { UpstreamShapeError } from '../shared/http';
  * - Ollama versions and Gemini finish a turn that called tools with `stop`, where
  *   OpenAI says `tool_calls` (clients run the tools on that signal): mended for the
  *   look-alikes only (`mendToolFinish`), never for OpenAI's own answers.
+ * - Azure's asynchronous content filter annotates text already streamed with chunks
+ *   whose choices carry `content_filter_results` but no `delta` (a legacy completion's
+ *   no `text`), and whose `id`, `model` and `object` are empty and `created` 0; the
+ *   last may finish the choice (`content_filter`). The openai SDK's stream helpers
+ *   throw on a choice without `delta`, and take the chunk's empty `id` and `model` for
+ *   the answer's. Such a chunk is kept, with its annotations, as OpenAI would send it:
+ *   an empty `delta` (`text`), and the stream's `id`, `model`, `object` and `created`.
  */
 
 interface ToolCallDelta {
@@ -41,8 +48,20 @@ interface ChoiceLike {
 interface ChunkLike {
   choices: ChoiceLike[];
   usage?: unknown;
+  id?: unknown;
   [key: string]: unknown;
 }
+
+/** What every chunk of a stream repeats, taken from its first: Azure's annotations leave it empty. */
+interface StreamHead {
+  id: unknown;
+  object: unknown;
+  created: unknown;
+  model: unknown;
+}
+
+/** Whose choices a stream carries: chat chunks' `delta`, or legacy completions' `text`. */
+export type ChunkShape = 'chat' | 'completion';
 
 /** The tool calls of one choice: upstream index -> ours, and our calls' ids. */
 interface ChoiceCalls {
@@ -82,8 +101,12 @@ export class OpenAIChunkNormalizer {
   /** Made at the first tool call: most streams carry none. */
   private calls: Map<unknown, ChoiceCalls> | undefined;
   private usageChunk: ChunkLike | undefined;
+  private head: StreamHead | undefined;
 
-  constructor(private readonly mendToolFinish: boolean) {}
+  constructor(
+    private readonly mendToolFinish: boolean,
+    private readonly shape: ChunkShape = 'chat',
+  ) {}
 
   /**
    * The event to pass on (the same object when nothing needed mending), or
@@ -101,10 +124,25 @@ export class OpenAIChunkNormalizer {
       if (choices === event.choices) choices = [...choices];
       choices[i] = mended;
     }
-    if (!hasUsage) return choices === event.choices ? event : { ...event, choices };
+    const head = this.headOf(event);
+    if (!hasUsage) return choices === event.choices && head === undefined ? event : { ...event, ...head, choices };
     const { usage, ...rest } = event;
-    this.usageChunk = { ...rest, choices: [], usage };
-    return { ...rest, choices };
+    this.usageChunk = { ...rest, ...head, choices: [], usage };
+    return { ...rest, ...head, choices };
+  }
+
+  /**
+   * The stream's `id`, `model`, `object` and `created` for a chunk that left them empty
+   * (Azure's annotations); `undefined` for one that has its own (the first such is
+   * remembered).
+   */
+  private headOf(event: ChunkLike): StreamHead | undefined {
+    if (typeof event.id === 'string' && event.id !== '') {
+      this.head ??= { id: event.id, object: event.object, created: event.created, model: event.model };
+      return undefined;
+    }
+    const object = this.shape === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    return this.head ?? { id: event.id, object, created: event.created, model: event.model };
   }
 
   /** What is left to send once the upstream stream ended: usage taken off a choice's chunk. */
@@ -117,6 +155,10 @@ export class OpenAIChunkNormalizer {
   private mendChoice(choice: ChoiceLike): ChoiceLike {
     const toolCalls = choice.delta?.tool_calls;
     let mended = choice;
+    // An annotation of Azure's content filter carries no content.
+    if (this.shape === 'chat' ? choice.delta === undefined : choice.text === undefined) {
+      mended = this.shape === 'chat' ? { ...choice, delta: {} } : { ...choice, text: '' };
+    }
     if (Array.isArray(toolCalls) && toolCalls.length > 0) {
       const state = this.stateOf(choice.index);
       let calls = toolCalls as ToolCallDelta[];
@@ -129,7 +171,7 @@ export class OpenAIChunkNormalizer {
         if (calls === toolCalls) calls = [...calls];
         calls[j] = missingId ? { ...calls[j], index, id: newToolCallId(), type: 'function' } : { ...calls[j], index };
       }
-      if (calls !== toolCalls) mended = { ...choice, delta: { ...choice.delta, tool_calls: calls } };
+      if (calls !== toolCalls) mended = { ...mended, delta: { ...choice.delta, tool_calls: calls } };
     }
     if (this.mendToolFinish && choice.finish_reason === 'stop' && this.calls?.get(choice.index)?.begun.size) {
       mended = { ...mended, finish_reason: 'tool_calls' };

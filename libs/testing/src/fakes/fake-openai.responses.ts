@@ -353,3 +353,49 @@ export function completionEvents(plan: CompletionPlan, meta: ResponseMeta, inclu
   }
   return finishStream(events, meta, 'text_completion', includeUsage ? plan.usage : undefined);
 }
+
+const SAFE = { filtered: false, severity: 'safe' };
+
+/**
+ * A stream as Azure's asynchronous content filter sends it: opened by the prompt's
+ * annotation (`choices: []`, `prompt_filter_results`), and each piece of text
+ * followed, later, by an annotation of it: a choice with `content_filter_results` and
+ * `content_filter_offsets` but no `delta` (no `text` for a legacy completion), its
+ * chunk's `id`, `model` and `object` empty and `created` 0.
+ */
+export function withAsyncFilterAnnotations(events: SseEvent[]): SseEvent[] {
+  const empty = { id: '', object: '', created: 0, model: '' };
+  const out: SseEvent[] = [
+    {
+      data: {
+        choices: [],
+        ...empty,
+        prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: SAFE, violence: SAFE } }],
+      },
+    },
+  ];
+  let offset = 0;
+  for (const event of events) {
+    out.push(event);
+    const choices = typeof event.data === 'object' ? (event.data as { choices?: JsonRecord[] }).choices : undefined;
+    const first = choices?.[0];
+    const text = first === undefined ? undefined : ((first.delta as JsonRecord | undefined)?.content ?? first.text);
+    if (first === undefined || typeof text !== 'string' || text === '') continue;
+    const end = offset + text.length;
+    out.push({
+      data: {
+        ...empty,
+        choices: [
+          {
+            index: first.index,
+            finish_reason: null,
+            content_filter_results: { hate: SAFE, violence: SAFE },
+            content_filter_offsets: { check_offset: offset, start_offset: offset, end_offset: end },
+          },
+        ],
+      },
+    });
+    offset = end;
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import {
   planChat,
   planCompletion,
   type ResponseMeta,
+  withAsyncFilterAnnotations,
 } from './fake-openai.responses';
 import { FakeUpstream } from './fake-upstream';
 import type { FakeBehaviour, FakeReply, FakeUpstreamOptions, RecordedRequest } from './fake-upstream.types';
@@ -64,6 +65,12 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
    * with Gemini's 400 ("Function call is missing a thought_signature...").
    */
   requireThoughtSignatures?: boolean;
+  /**
+   * Stream as Azure's asynchronous content filter does: the prompt's annotation first,
+   * then each piece of text followed by an annotation chunk with no `delta` (or `text`)
+   * and an empty `id`, `model` and `object` (see `withAsyncFilterAnnotations`).
+   */
+  asyncContentFilter?: boolean;
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
@@ -281,7 +288,7 @@ export class FakeOpenAIServer extends FakeUpstream {
     }
     if (body.stream !== true) return { kind: 'body', body: chatCompletionBody(plan, meta) };
     const interleaved = behaviour.interleaveToolCalls === true;
-    return { kind: 'sse', events: chatCompletionEvents(plan, meta, includeUsage(body), interleaved) };
+    return { kind: 'sse', events: this.annotated(chatCompletionEvents(plan, meta, includeUsage(body), interleaved)) };
   }
 
   private completion(body: JsonRecord, model: string, behaviour: FakeBehaviour): FakeReply {
@@ -289,7 +296,11 @@ export class FakeOpenAIServer extends FakeUpstream {
     const meta = this.nextMeta('cmpl', model);
     const plan = planCompletion(body, behaviour.text);
     if (body.stream !== true) return { kind: 'body', body: completionBody(plan, meta) };
-    return { kind: 'sse', events: completionEvents(plan, meta, includeUsage(body)) };
+    return { kind: 'sse', events: this.annotated(completionEvents(plan, meta, includeUsage(body))) };
+  }
+
+  private annotated(events: SseEvent[]): SseEvent[] {
+    return this.options.asyncContentFilter ? withAsyncFilterAnnotations(events) : events;
   }
 
   private embeddings(body: JsonRecord, model: string): FakeReply {
