@@ -332,6 +332,42 @@ describe('normalizeProviderError', () => {
     expect(payment.toEnvelope().error.code).toBe('upstream_error');
   });
 
+  it("gives the context overflows of Gemini, vLLM and llama.cpp, which carry no code, OpenAI's context_length_exceeded", () => {
+    const codeOfBody = (rawBody: string) =>
+      fromUpstreamHttpError({ status: 400, rawBody, cause: undefined }, ctx).toEnvelope().error.code;
+    const gemini = [
+      {
+        error: {
+          code: 400,
+          message: 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).',
+          status: 'INVALID_ARGUMENT',
+        },
+      },
+    ];
+    expect(codeOfBody(JSON.stringify(gemini))).toBe('context_length_exceeded');
+    const vllm = {
+      object: 'error',
+      message:
+        "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion).",
+      type: 'BadRequestError',
+      param: null,
+      code: 400,
+    };
+    expect(codeOfBody(JSON.stringify(vllm))).toBe('context_length_exceeded');
+    const llamaCpp = {
+      error: {
+        code: 400,
+        message: 'the request exceeds the available context size, try increasing it',
+        type: 'exceed_context_size_error',
+      },
+    };
+    expect(codeOfBody(JSON.stringify(llamaCpp))).toBe('context_length_exceeded');
+    // A provider's own code stands.
+    const own = { error: { message: "This model's maximum context length is 10 tokens", code: 'tokens_too_many' } };
+    expect(codeOfBody(JSON.stringify(own))).toBe('tokens_too_many');
+    expect(codeOfBody(JSON.stringify({ error: { message: 'Invalid temperature' } }))).toBe('invalid_request_error');
+  });
+
   it("gives Anthropic's prompt-too-long 400 OpenAI's context_length_exceeded code, and its other 400s the gateway's", () => {
     const codeOf = (message: string) =>
       normalizeAnthropicError(anthropic(400, anthropicBody('invalid_request_error', message)), ctx).toEnvelope().error

@@ -288,6 +288,16 @@ function bodyRetryDelayMs(text: string): number | undefined {
 }
 
 /**
+ * 400s of OpenAI-shaped servers for a prompt longer than the model's context window that
+ * carry no code: Gemini's ("The input token count (1200000) exceeds the maximum number of
+ * tokens allowed (1048576)"), vLLM's ("This model's maximum context length is 4096
+ * tokens. However, you requested..."), llama.cpp's ("the request exceeds the available
+ * context size").
+ */
+const CONTEXT_OVERFLOW =
+  /input token count .*exceeds the maximum number of tokens|maximum context length is \d+|exceeds the available context size/i;
+
+/**
  * A code a client can act on (`context_length_exceeded`); not an HTTP status repeated as
  * one (Gemini's `"code": 400`).
  */
@@ -311,8 +321,12 @@ function clientSideError(
   const options = { ...details, param: scrub(info.param) ?? null, providerCode: scrub(namedCode(info.code)) };
   switch (status) {
     case 400:
-    case 422:
-      return new ProviderError('invalid_request_error', message, { ...options, status });
+    case 422: {
+      // OpenAI's own code for a context overflow, which clients act on (they shorten the history).
+      const overflow = options.providerCode === undefined && CONTEXT_OVERFLOW.test(message);
+      const providerCode = overflow ? 'context_length_exceeded' : options.providerCode;
+      return new ProviderError('invalid_request_error', message, { ...options, providerCode, status });
+    }
     case 404: {
       // OpenAI's code, Azure's DeploymentNotFound, or a message naming the model (Gemini's "models/x is not found").
       const aboutModel =
