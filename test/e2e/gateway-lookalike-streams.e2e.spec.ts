@@ -30,6 +30,20 @@ const ollamaStream = [
   { ...base, choices: [], usage },
 ];
 
+/** The same turn answered whole: also finished with `stop` (Gemini's OpenAI layer answers so too). */
+const ollamaAnswer = {
+  ...base,
+  object: 'chat.completion',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: '', tool_calls: [call('call_a', 'Paris'), call('call_b', 'Rome')] },
+      finish_reason: 'stop',
+    },
+  ],
+  usage,
+};
+
 /** One upstream playing Azure (`/openai/deployments/...`) and Ollama (`/v1/...`, `/api/...`) on their wire formats. */
 function lookalikeUpstream(): Server {
   const sse = (res: ServerResponse, events: unknown[]) => {
@@ -38,10 +52,15 @@ function lookalikeUpstream(): Server {
     res.end('data: [DONE]\n\n');
   };
   return createServer((req, res) => {
-    req.resume();
+    let body = '';
+    req.on('data', (part: Buffer) => (body += part.toString()));
     req.on('end', () => {
       const path = req.url ?? '';
       if (req.method === 'POST' && path.startsWith('/openai/deployments/')) return sse(res, azureStream);
+      if (req.method === 'POST' && path === '/v1/chat/completions' && !body.includes('"stream":true')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(ollamaAnswer));
+      }
       if (req.method === 'POST' && path === '/v1/chat/completions') return sse(res, ollamaStream);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(path.startsWith('/api/tags') ? '{"models":[]}' : '{"version":"0.4.0"}');
@@ -107,5 +126,15 @@ describe('gateway streams from OpenAI look-alike servers', () => {
       ['call_a', '{"city":"Paris"}'],
       ['call_b', '{"city":"Rome"}'],
     ]);
+  });
+
+  it('ollama: a JSON answer that called tools is finished as tool_calls too, as its stream is', async () => {
+    const answer = await client.chat.completions.create({
+      model: 'local/llama3',
+      messages: [{ role: 'user', content: 'Weather in Paris and Rome?' }],
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+    });
+    expect(answer.choices[0].finish_reason).toBe('tool_calls');
+    expect(answer.choices[0].message.tool_calls?.map((c) => c.id)).toEqual(['call_a', 'call_b']);
   });
 });

@@ -13,19 +13,32 @@ interface LooseCall {
 /**
  * Pure: a JSON chat answer of an OpenAI look-alike server as OpenAI sends one, as
  * its streams are mended (`openai.stream.ts`): a tool call without an id gets one
- * (clients answer a call by it), one without a type is a function call, and
- * arguments sent as an object become their JSON text (OpenAI's SDKs parse a
- * string). Itself when nothing needs mending, as OpenAI's own answers never do.
+ * (clients answer a call by it), one without a type is a function call, arguments
+ * sent as an object become their JSON text (OpenAI's SDKs parse a string), and a
+ * turn that called tools finished with `stop` (Ollama, Gemini) is finished with
+ * `tool_calls` (agent loops run the tools on that signal). Itself when nothing needs
+ * mending, as OpenAI's own answers never do.
  */
 export function mendChatAnswer(answer: ChatResponse): ChatResponse {
-  if (!answer.choices.some((choice) => (choice.message?.tool_calls ?? []).some(needsMending))) return answer;
+  if (!answer.choices.some(choiceNeedsMending)) return answer;
   const choices = answer.choices.map((choice): Choice => {
-    const calls = choice.message?.tool_calls;
-    if (!calls?.some(needsMending)) return choice;
+    if (!choiceNeedsMending(choice)) return choice;
+    const calls = choice.message.tool_calls ?? [];
     const mended = calls.map((call) => (needsMending(call) ? mendCall(call as LooseCall) : call));
-    return { ...choice, message: { ...choice.message, tool_calls: mended } };
+    const finish = choice.finish_reason === 'stop' ? 'tool_calls' : choice.finish_reason;
+    return { ...choice, message: { ...choice.message, tool_calls: mended }, finish_reason: finish };
   });
   return { ...answer, choices };
+}
+
+function choiceNeedsMending(choice: Choice): boolean {
+  const calls = choice.message?.tool_calls;
+  return (
+    calls !== undefined &&
+    calls !== null &&
+    calls.length > 0 &&
+    (choice.finish_reason === 'stop' || calls.some(needsMending))
+  );
 }
 
 function needsMending(call: unknown): boolean {
