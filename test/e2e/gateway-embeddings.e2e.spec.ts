@@ -92,6 +92,24 @@ describe('gateway embeddings', () => {
       promptTokens: 450,
       costUsd: 0.000009,
     });
+    // A server that counts nothing (LM Studio's zeros), or counts as text or below zero, is estimated too.
+    for (const [tag, count] of [
+      ['zero', 0],
+      ['text', '12'],
+      ['negative', -5],
+    ] as const) {
+      openai.enqueue({
+        status: 200,
+        body: {
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }],
+          model: 'text-embedding-3-small',
+          usage: { prompt_tokens: count, total_tokens: count },
+        },
+      });
+      await sdk.embeddings.create({ model, input }, { headers: { 'x-request-id': `embeddings-usage-${tag}` } });
+      expect(await usageRow(`embeddings-usage-${tag}`)).toMatchObject({ promptTokens: 450, costUsd: 0.000009 });
+    }
     await sdk.embeddings.create(
       { model: 'ollama/nomic-embed-text:latest', input },
       { headers: { 'x-request-id': 'embeddings-usage-ollama' } },

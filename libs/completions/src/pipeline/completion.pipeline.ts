@@ -7,6 +7,7 @@ import type {
   EmbeddingResponse,
 } from '@app/contracts';
 import { withFields } from '@app/contracts';
+import { tokenCount } from '@app/providers';
 import { GenerationRunner } from './generation-runner';
 import { NO_USAGE, reportedOrEstimated, tokenUsage } from './token-usage';
 import { ProviderCaller } from './provider-caller';
@@ -68,8 +69,9 @@ export class CompletionPipeline {
       model: req.model,
       estimatedTokens,
       call: (target) => this.caller.embed(target, req, ctx),
-      // A server that leaves usage out (some OpenAI-compatible ones do) is billed on the estimate, not for nothing.
-      usage: (res) => withFields(NO_USAGE, { promptTokens: res.usage?.prompt_tokens ?? estimatedTokens }),
+      // A server that leaves usage out, or counts nothing (some OpenAI-compatible ones do), is billed and
+      // limited on the estimate, not for nothing.
+      usage: (res) => withFields(NO_USAGE, { promptTokens: tokenCount(res.usage?.prompt_tokens) || estimatedTokens }),
       modelServed: (res) => res.model,
     });
   }
