@@ -4,13 +4,54 @@ import { modelName } from './schema-helpers';
 
 /** `POST /v1/completions` (legacy) and `POST /v1/embeddings` body validation. Loose objects. */
 
-const tokenIds = z.array(z.number().int().nonnegative());
+type TextsOrTokens = string | string[] | number[] | number[][];
 
-/** A prompt or an embedding input: text, texts, token ids, or lists of token ids. */
-function textsOrTokens(field: string) {
-  return z.union([z.string(), z.array(z.string()), tokenIds, z.array(tokenIds)], {
-    error: `${field} must be a string, an array of strings, an array of token ids, or an array of token id arrays`,
-  });
+function isTokenId(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isTokenIds(value: unknown): boolean {
+  return Array.isArray(value) && value.every(isTokenId);
+}
+
+/**
+ * One kind of item throughout, told by the first, each item checked once: linear in
+ * the input. (A zod union of the four forms tried each in turn, with an issue made
+ * per item of each form that failed: a flat list of millions of token ids held the
+ * event loop for seconds.)
+ */
+function isTextsOrTokens(value: unknown): value is TextsOrTokens {
+  if (typeof value === 'string') return true;
+  if (!Array.isArray(value)) return false;
+  if (value.length === 0) return true;
+  const first: unknown = value[0];
+  if (typeof first === 'string') return value.every((item) => typeof item === 'string');
+  if (typeof first === 'number') return value.every(isTokenId);
+  return value.every(isTokenIds);
+}
+
+/** The JSON Schema of the four forms, for the OpenAPI document (the check itself is {@link isTextsOrTokens}). */
+const TEXTS_OR_TOKENS_SCHEMA = {
+  anyOf: [
+    { type: 'string' },
+    { type: 'array', items: { type: 'string' } },
+    { type: 'array', items: { type: 'integer', minimum: 0 } },
+    { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 } } },
+  ],
+};
+
+/**
+ * A prompt or an embedding input: text, texts, token ids, or lists of token ids. Any
+ * value (JSON Schema's `{}`, documented as the four forms) refined by the type guard
+ * {@link isTextsOrTokens}: zod's refinements do not narrow the type, hence the cast.
+ */
+function textsOrTokens(field: string): z.ZodType<TextsOrTokens> {
+  return z
+    .unknown()
+    .refine(isTextsOrTokens, {
+      error: `${field} must be a string, an array of strings, an array of token ids, or an array of token id arrays`,
+    })
+    .meta(TEXTS_OR_TOKENS_SCHEMA) as z.ZodType<TextsOrTokens>;
 }
 
 /** The legacy completions body; give it to `@Body({ schema })`. */
@@ -39,10 +80,8 @@ export const completionRequestSchema = z
 /** OpenAI's cap on inputs per embeddings request. */
 export const MAX_EMBEDDING_INPUTS = 2048;
 
-type EmbeddingInput = string | string[] | number[] | number[][];
-
 /** Empty inputs embed nothing and upstreams reject them; so do batches past the cap. */
-function checkEmbeddingInput(input: EmbeddingInput, ctx: z.core.$RefinementCtx): void {
+function checkEmbeddingInput(input: TextsOrTokens, ctx: z.core.$RefinementCtx): void {
   if (input.length === 0) {
     ctx.addIssue({ code: 'custom', message: 'input must not be empty' });
     return;
