@@ -43,7 +43,7 @@ const TEXTS_OR_TOKENS_SCHEMA = {
 /**
  * A prompt or an embedding input: text, texts, token ids, or lists of token ids. Any
  * value (JSON Schema's `{}`, documented as the four forms) refined by the type guard
- * {@link isTextsOrTokens}: zod's refinements do not narrow the type, hence the cast.
+ * {@link isTextsOrTokens}.
  */
 function textsOrTokens(field: string): z.ZodType<TextsOrTokens> {
   return z
@@ -51,7 +51,7 @@ function textsOrTokens(field: string): z.ZodType<TextsOrTokens> {
     .refine(isTextsOrTokens, {
       error: `${field} must be a string, an array of strings, an array of token ids, or an array of token id arrays`,
     })
-    .meta(TEXTS_OR_TOKENS_SCHEMA) as z.ZodType<TextsOrTokens>;
+    .meta(TEXTS_OR_TOKENS_SCHEMA);
 }
 
 /** The legacy completions body; give it to `@Body({ schema })`. */
