@@ -415,6 +415,65 @@ describe('Router', () => {
     expect(alone).toMatchObject({ reason: 'unsupported', status: 400 });
   });
 
+  it('passes over a target whose adapter refuses what its provider has no place for (a plain 400), to one that can', async () => {
+    const refusal = () =>
+      new GatewayError('invalid_request_error', 'n > 1 is not supported by this provider', { param: 'n' });
+    const { router, breakers } = setup();
+    const served = scripted({ a: [refusal()] });
+    const outcome = await router.execute(plan('fallback', 'a', 'b'), signal, served.call);
+    expect(served.calls).toEqual(['a', 'b']);
+    expect(outcome).toMatchObject({ value: 'answer from b', fallbacks: 1, retries: 0 });
+    // Round-robin answers the same whichever target comes first.
+    for (let i = 0; i < 4; i++) {
+      const turn = scripted({ a: [refusal()] });
+      await expect(router.execute(plan('round-robin', 'a', 'b'), signal, turn.call)).resolves.toMatchObject({
+        value: 'answer from b',
+      });
+    }
+    // Not held against the provider.
+    expect(breakers.state('a')).toBe('closed');
+    // When every target refuses, the refusal is the answer; a failure of a target that could serve is, before it.
+    const all = await router
+      .execute(plan('fallback', 'a', 'b'), signal, scripted({ a: [refusal()], b: [refusal()] }).call)
+      .catch((e: RouteFailure) => e.error);
+    expect(all).toMatchObject({ code: 'invalid_request_error', status: 400, param: 'n' });
+    const masked = await router
+      .execute(
+        plan('fallback', 'a', 'b'),
+        signal,
+        scripted({ a: [failure('server', { retryable: false })], b: [refusal()] }).call,
+      )
+      .catch((e: RouteFailure) => e.error);
+    expect(masked).toMatchObject({ reason: 'server', status: 502 });
+    // Anything else the gateway throws still ends the request at once.
+    const internal = scripted({ a: [new GatewayError('internal_error', 'bug')] });
+    await expect(router.execute(plan('fallback', 'a', 'b'), signal, internal.call)).rejects.toBeInstanceOf(
+      RouteFailure,
+    );
+    expect(internal.calls).toEqual(['a']);
+  });
+
+  it('gives back the ticket of a retry the client left while it waited: a half-open circuit is probed again', async () => {
+    let now = 0;
+    const { router, breakers } = setup({ now: () => now });
+    for (let i = 0; i < 3; i++) failThrough(breakers, 'a');
+    now = 1_000;
+    const client = new AbortController();
+    // The probe is rate-limited; the retry's wait (retry-after 40 ms) is cut short by the client leaving.
+    const probe = scripted({ a: [failure('rate_limit', { retryAfterMs: 40 })] });
+    const left = router.execute(plan('fallback', 'a'), client.signal, probe.call).catch((e: RouteFailure) => e.error);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    client.abort();
+    expect(await left).toMatchObject({ status: 499 });
+    expect(breakers.state('a')).toBe('half-open');
+    // The next call is let through as the probe, and closes the circuit.
+    const next = scripted({});
+    await expect(router.execute(plan('fallback', 'a'), signal, next.call)).resolves.toMatchObject({
+      value: 'answer from a',
+    });
+    expect(breakers.state('a')).toBe('closed');
+  });
+
   it('keeps a timeout as 504 when it is the last failure', async () => {
     const { router } = setup();
     const slow = scripted({ a: [failure('timeout', { retryable: false })] });

@@ -180,7 +180,7 @@ export class Router {
           this.observer.providerError?.({ plan, target, error });
           lastError = error;
           lastTarget = target;
-          if (!(error instanceof ProviderError && error.reason === 'unsupported')) lastServable = { error, target };
+          if (!cannotServe(error)) lastServable = { error, target };
           const next = verdict === 'next' ? undefined : this.breakers.tryAcquire(target.provider);
           if (!next) {
             if (measured) this.latency.recordFailure(targetKey(target));
@@ -191,6 +191,8 @@ export class Router {
           this.observer.retry?.({ plan, target, attempt: attempt + 1, delayMs, error });
           retries++;
           if (!(await sleep(delayMs, signal))) {
+            // The retry's circuit ticket goes back unused (a half-open circuit's probe would stay taken).
+            this.breakers.release(target.provider, ticket);
             throw new RouteFailure(
               new GatewayError('upstream_error', 'Client closed the request', { status: 499 }),
               fallbacks,
@@ -215,7 +217,7 @@ export class Router {
   }
 
   private verdict(error: GatewayError, attempt: number): Verdict {
-    if (!(error instanceof ProviderError)) return 'throw';
+    if (!(error instanceof ProviderError)) return cannotServe(error) ? 'next' : 'throw';
     switch (error.reason) {
       case 'aborted':
       case 'invalid_request':
@@ -267,6 +269,19 @@ function asGatewayError(thrown: unknown): GatewayError {
  * by the next target, and opening the circuit for it would turn a rate limit of a
  * second into the cooldown's worth of 503s for every client of the provider.
  */
+/**
+ * The target cannot take this request, which another may: an adapter's refusal of what
+ * its provider has no place for (`n` > 1 on Anthropic, token-id prompts on Ollama, a
+ * provider without embeddings), a plain 400 thrown before any upstream call, or a
+ * ProviderError that says so. The next target is tried; if none can, the last refusal
+ * is the answer. Held neither against the provider nor, while another target failed
+ * otherwise, against the request (that failure is the answer).
+ */
+function cannotServe(error: GatewayError): boolean {
+  if (error instanceof ProviderError) return error.reason === 'unsupported';
+  return error.status === 400;
+}
+
 function countsAgainstProvider(error: GatewayError): boolean {
   if (!(error instanceof ProviderError)) return false;
   return !['aborted', 'invalid_request', 'not_found', 'rate_limit', 'unusable_answer', 'unsupported'].includes(
