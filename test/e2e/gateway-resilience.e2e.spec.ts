@@ -95,6 +95,16 @@ describe('gateway resilience', () => {
         { provider: 'secondary', model: 'model-b' },
       ],
     });
+    // The mock has no token probabilities: a request for them is one it cannot serve.
+    await admin('POST', '/api/providers', { name: 'no-logprobs', kind: 'mock' });
+    await admin('POST', '/api/routes', {
+      alias: 'capable',
+      strategy: 'round-robin',
+      targets: [
+        { provider: 'no-logprobs', model: 'echo-1' },
+        { provider: 'secondary', model: 'model-b' },
+      ],
+    });
     await admin('POST', '/api/routes', {
       alias: 'nowhere',
       strategy: 'fallback',
@@ -126,6 +136,22 @@ describe('gateway resilience', () => {
 
   const ask = (model: string) =>
     client.chat.completions.create({ model, messages: [{ role: 'user', content: 'ping' }] }).withResponse();
+
+  it('passes over a target that cannot serve a request to one that can, whichever the round-robin turn', async () => {
+    for (let i = 0; i < 4; i++) {
+      const { data, response } = await client.chat.completions
+        .create({ model: 'capable', messages: [{ role: 'user', content: 'ping' }], logprobs: true })
+        .withResponse();
+      expect(response.headers.get('x-gateway-provider')).toBe('secondary');
+      expect(data.choices[0].message.content).toContain('ping');
+    }
+    expect(generations(secondary)).toHaveLength(4);
+    // Without logprobs both serve it, in turns.
+    const served = [];
+    for (let i = 0; i < 2; i++) served.push((await ask('capable')).response.headers.get('x-gateway-provider'));
+    expect(served.sort()).toEqual(['no-logprobs', 'secondary']);
+    expect((await providerState('no-logprobs')).circuit).toBe('closed');
+  });
 
   it('falls back to the next target after repeated 500s and says so in the headers', async () => {
     primary.enqueue({ match: isPost, status: 500, times: 3 });

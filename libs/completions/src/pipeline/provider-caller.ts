@@ -221,7 +221,7 @@ export class ProviderCaller {
     if (!provider.adapter.capabilities.embeddings || !provider.adapter.embed) {
       throw new ProviderError('invalid_request_error', `Provider "${provider.name}" does not serve embeddings.`, {
         provider: provider.name,
-        reason: 'not_found',
+        reason: 'unsupported',
         retryable: false,
         param: 'model',
         status: 400,
