@@ -41,16 +41,15 @@ const TEXTS_OR_TOKENS_SCHEMA = {
 };
 
 /**
- * A prompt or an embedding input: text, texts, token ids, or lists of token ids. Any
- * value (JSON Schema's `{}`, documented as the four forms) refined by the type guard
- * {@link isTextsOrTokens}.
+ * A prompt or an embedding input: text, texts, token ids, or lists of token ids. A
+ * text or any list (documented as the four forms), refined by the type guard
+ * {@link isTextsOrTokens}; checks after it run only on what passed it.
  */
-function textsOrTokens(field: string): z.ZodType<TextsOrTokens> {
+function textsOrTokens(field: string) {
+  const error = `${field} must be a string, an array of strings, an array of token ids, or an array of token id arrays`;
   return z
-    .unknown()
-    .refine(isTextsOrTokens, {
-      error: `${field} must be a string, an array of strings, an array of token ids, or an array of token id arrays`,
-    })
+    .union([z.string(), z.array(z.unknown())], { error })
+    .refine(isTextsOrTokens, { error, abort: true })
     .meta(TEXTS_OR_TOKENS_SCHEMA);
 }
 
