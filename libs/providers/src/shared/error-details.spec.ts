@@ -43,6 +43,11 @@ describe('parseRetryAfterMs', () => {
     [{ 'retry-after': 'Thu, 01 Jan 2026 00:00:10 GMT' }, 10_000],
     [{ 'retry-after': 'soon' }, undefined],
     [{}, undefined],
+    // Past a day (1e308 seconds overflowed to Infinity, sent on as `retry-after: Infinity`): a day.
+    [{ 'retry-after': '1e308' }, 86_400_000],
+    [{ 'retry-after-ms': '1e308' }, 86_400_000],
+    [{ 'retry-after': 'Fri, 01 Jan 2100 00:00:00 GMT' }, 86_400_000],
+    [{ 'retry-after': '-5' }, 0],
   ])('%j -> %s', (headers, expected) => {
     expect(parseRetryAfterMs(new Headers(headers), now)).toBe(expected);
   });

@@ -89,17 +89,21 @@ interface HeaderSource {
   get(name: string): string | null;
 }
 
-/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date), in ms. */
+/** The longest wait an upstream's `retry-after` is taken for (a day): `1e308` seconds is no answer to send on. */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+
+/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date), in ms, at most a day. */
 export function parseRetryAfterMs(headers: HeaderSource | undefined, now = Date.now()): number | undefined {
   if (!headers) return undefined;
+  const bounded = (ms: number) => Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
   const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms))) return bounded(Number(ms));
   const value = headers.get('retry-after');
   if (value === null || value.trim() === '') return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  if (Number.isFinite(seconds)) return bounded(seconds * 1000);
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : bounded(date - now);
 }
 
 /** One Go-style duration as OpenAI writes its rate-limit resets (`1s`, `6m0s`, `20ms`, `1h2m3.5s`), in ms. */
