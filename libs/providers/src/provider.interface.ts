@@ -88,6 +88,12 @@ export interface ProviderConfig {
 export interface ClientSignal {
   readonly aborted: boolean;
   readonly reason: unknown;
+  /**
+   * The client reads more slowly than the answer comes (its socket's buffer is full):
+   * the gateway holds the upstream back meanwhile, and that silence is not the
+   * upstream's (a call's timeout does not run out while this holds).
+   */
+  readonly clientBehind?: boolean;
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: 'abort', listener: () => void): void;
 }

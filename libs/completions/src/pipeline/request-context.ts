@@ -40,6 +40,14 @@ export class ClientAbort implements ClientSignal, Interruptible {
   interruption: GatewayError | undefined = undefined;
   private listeners: Array<() => void> | undefined;
 
+  /** `res`: the response whose client this is (see {@link clientBehind}). */
+  constructor(private readonly res?: ServerResponse) {}
+
+  /** The client's socket buffer is full: the answer waits for it (see {@link ClientSignal.clientBehind}). */
+  get clientBehind(): boolean {
+    return this.res?.writableNeedDrain === true;
+  }
+
   /** Aborts the request for a shutdown: the upstream call ends, and the client is answered with a 503. */
   interrupt(): void {
     if (this.aborted) return;
@@ -109,13 +117,19 @@ export function requestContext(
 ): RequestContext {
   if (!req.principal) throw new Error('requestContext needs an authenticated request (ApiKeyGuard)');
   const hops = gatewayHops(req.headers[GATEWAY_HOPS_HEADER]);
-  const signal = new ClientAbort();
+  const signal = new ClientAbort(res);
   if (res.closed) {
     // The client left while the request was read or authenticated.
     signal.abort();
   } else {
     markInterruptible(res, signal);
+    // A request pipelined behind another has a response not yet given the socket: when the connection
+    // closes meanwhile, the response never closes. The socket's own close tells it.
+    const socket = res.socket === null ? req.socket : undefined;
+    const onSocketClose = (): void => signal.abort();
+    socket?.once('close', onSocketClose);
     res.once('close', () => {
+      socket?.removeListener('close', onSocketClose);
       unmarkInterruptible(res);
       if (!res.writableFinished) signal.abort();
     });

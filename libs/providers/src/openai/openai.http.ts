@@ -29,6 +29,9 @@ import type { OpenAIChunkNormalizer } from './openai.stream';
 /** Paths Azure serves under `/deployments/{deployment}` (as the SDK's AzureOpenAI does). */
 const AZURE_DEPLOYMENT_PATHS = new Set(['/chat/completions', '/completions', '/embeddings']);
 
+/** How long the end of a stream's response is waited for once its `[DONE]` came. */
+const DONE_GRACE_MS = 1_000;
+
 /**
  * The hot-path HTTP of the OpenAI-compatible adapter, straight on undici's
  * dispatcher (see `shared/exchange.ts`) and the provider's keep-alive pool: the same URLs, auth headers
@@ -62,6 +65,8 @@ export class OpenAIHttp {
     // Configured headers win over ours, compared case-insensitively (as in the SDK).
     this.headers = {
       accept: 'application/json',
+      // The body is read as it comes, not decoded: without this header a server may compress it.
+      'accept-encoding': 'identity',
       'content-type': 'application/json',
       'user-agent': 'llm-gateway',
       ...auth,
@@ -124,24 +129,30 @@ export class OpenAIHttp {
       responded = true;
       const decoder = new SseDecoder();
       let done = false;
-      for await (const text of response.chunks()) {
-        // Any bytes are activity: a server that sends comments (`: keep-alive`,
-        // `: OPENROUTER PROCESSING`) while its model thinks is alive, though nothing is relayed.
-        scope.touch();
-        for (const message of decoder.push(text)) {
-          if (done) continue;
-          if (message.data.startsWith('[DONE]')) {
-            done = true;
-            continue;
+      try {
+        for await (const text of response.chunks()) {
+          // Any bytes are activity: a server that sends comments (`: keep-alive`,
+          // `: OPENROUTER PROCESSING`) while its model thinks is alive, though nothing is relayed.
+          scope.touch();
+          for (const message of decoder.push(text)) {
+            if (done) continue;
+            if (message.data.startsWith('[DONE]')) {
+              done = true;
+              // The answer is whole: a server that then keeps the response open is not waited for.
+              scope.complete(DONE_GRACE_MS);
+              continue;
+            }
+            const data = this.event(message.data, response, scope);
+            received++;
+            const out = normalizer ? normalizer.push(data) : data;
+            if (out !== undefined) yield out;
           }
-          const data = this.event(message.data, response, scope);
-          received++;
-          const out = normalizer ? normalizer.push(data) : data;
-          if (out !== undefined) yield out;
         }
+      } catch (err) {
+        if (!(done && scope.timedOut)) throw err;
       }
-      // An aborted stream must never look like a finished answer.
-      if (scope.aborted) throw scope.reason;
+      // An aborted stream must never look like a finished answer (one whole before it was left is one).
+      if (scope.aborted && !(done && scope.timedOut)) throw scope.reason;
       const cut = decoder.end();
       if (!done && cut !== undefined && !cut.startsWith('[DONE]')) {
         // A whole last event without its blank line is taken; half of one is a truncated answer, not an answer.

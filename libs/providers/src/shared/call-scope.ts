@@ -11,6 +11,8 @@ export const DEFAULT_SDK_TIMEOUT_MS = 600_000;
  * timeout elapses, remembering which, so errors can be told apart afterwards.
  * `touch()` restarts the timer (streams: the timeout bounds the upstream's silence,
  * not the stream's length; any bytes it sends count, SSE comments and pings too).
+ * While the gateway's client reads more slowly than the answer comes
+ * ({@link ClientSignal.clientBehind}), the timer does not run out.
  */
 export class CallScope {
   /**
@@ -26,6 +28,8 @@ export class CallScope {
   /** `performance.now()` by which the call must show activity. */
   private deadline = 0;
   private expired = false;
+  /** Set by {@link complete}. */
+  private completed = false;
   private readonly onClientAbort = (): void => this.abort(this.call.signal.reason);
 
   constructor(
@@ -73,8 +77,22 @@ export class CallScope {
     return String(this.call.hops ?? 1);
   }
 
+  /**
+   * The answer is whole (a stream's `[DONE]`): the rest of the response (its end) is
+   * waited for `graceMs` at most, whatever the timeout, and activity no longer extends
+   * the wait. Past it, the call is aborted as timed out ({@link timedOut}), which the
+   * caller, knowing the answer was whole, takes for its end.
+   */
+  complete(graceMs: number): void {
+    if (this.aborted || this.completed) return;
+    this.completed = true;
+    this.deadline = performance.now() + graceMs;
+    clearTimeout(this.timer);
+    this.arm(graceMs);
+  }
+
   touch(): void {
-    if (this.timeoutMs === undefined || this.aborted) return;
+    if (this.timeoutMs === undefined || this.aborted || this.completed) return;
     // One timer per call, re-armed for the remainder when it fires after activity:
     // a stream touches this for every chunk it reads, and a timer per chunk cost more than the rest of the relay.
     this.deadline = performance.now() + this.timeoutMs;
@@ -97,8 +115,10 @@ export class CallScope {
     if (this.aborted) return;
     const left = this.deadline - performance.now();
     if (left >= 1) return this.arm(left);
+    // The gateway's own client holds the stream back: not the upstream's silence.
+    if (this.call.signal.clientBehind === true && !this.completed) return this.touch();
     this.expired = true;
-    this.abort(new Error(`upstream timed out after ${this.timeoutMs} ms`));
+    this.abort(new Error(this.completed ? 'the answer was whole' : `upstream timed out after ${this.timeoutMs} ms`));
   };
 
   private abort(reason: unknown): void {

@@ -1,7 +1,5 @@
 import { Agent } from 'undici';
 
-/** Connections kept per upstream origin; one pool per provider. */
-const POOL_CONNECTIONS = 128;
 const KEEP_ALIVE_MS = 30_000;
 const BACKSTOP_TIMEOUT_MS = 600_000;
 /** Error bodies are kept only to read a message out of them. */
@@ -65,10 +63,14 @@ export function readUpstream<T>(what: string, read: () => T): T {
   }
 }
 
-/** The keep-alive connection pool of one provider. */
+/**
+ * The keep-alive connection pool of one provider, without a cap on its connections (as
+ * the SDKs' default agents): a cap queued the calls past it in the gateway, where the
+ * wait ran their timeout down and a timeout was held against the provider's circuit.
+ * The gateway's concurrency is its clients' (and its limits').
+ */
 export function createDispatcher(): Agent {
   return new Agent({
-    connections: POOL_CONNECTIONS,
     keepAliveTimeout: KEEP_ALIVE_MS,
     keepAliveMaxTimeout: 10 * KEEP_ALIVE_MS,
     // undici's 5-minute defaults would cut long generations; the call's own timeout
