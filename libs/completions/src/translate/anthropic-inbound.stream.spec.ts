@@ -78,6 +78,37 @@ describe('chatChunksToAnthropicEvents', () => {
     });
   });
 
+  it('leaves out what a tool call streams after its arguments closed (an extra brace, a second object)', async () => {
+    for (const [tail, sameFragment] of [
+      ['}', false],
+      [' trailing text', false],
+      ['{"b":2}', false],
+      ['}', true],
+    ] as const) {
+      const start = { index: 0, id: 'call_t', type: 'function' as const, function: { name: 'f', arguments: '' } };
+      const args = sameFragment ? ['{"a":', `1}${tail}`] : ['{"a":', '1}', tail];
+      const events = await collect([
+        c.delta({ role: 'assistant', content: null, tool_calls: [start] }),
+        ...args.map((piece) => c.delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] })),
+        c.delta({}, 'tool_calls'),
+      ]);
+      const message = await sdkMessage(events);
+      expect(message.content).toEqual([expect.objectContaining({ type: 'tool_use', name: 'f', input: { a: 1 } })]);
+    }
+  });
+
+  it('reads the choice of a server that numbers none (no index) as the first', async () => {
+    const unnumbered = (delta: ChatChunk['choices'][number]['delta'], finish: string | null = null): ChatChunk => {
+      const chunk = c.delta(delta) as ChatChunk & { choices: Array<Record<string, unknown>> };
+      return { ...chunk, choices: [{ delta, finish_reason: finish }] } as unknown as ChatChunk;
+    };
+    const message = await sdkMessage(
+      await collect([unnumbered({ content: 'Hello ' }), unnumbered({ content: 'world' }), unnumbered({}, 'stop')]),
+    );
+    expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'Hello world' })]);
+    expect(message.stop_reason).toBe('end_turn');
+  });
+
   it('streams thinking blocks in their own indices: thinking_delta, signature_delta, redacted whole', async () => {
     const signature = (sig: string) => ({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: sig }] });
     const thinking = (text: string) => ({

@@ -69,8 +69,15 @@ class JsonEnd {
   private escaped = false;
   whole = false;
 
-  read(text: string): void {
-    for (let i = 0; i < text.length && !this.whole; i++) {
+  /**
+   * Reads the next fragment; returns how much of it belongs to the value (all of it
+   * until the value is whole, then up to its end: what an upstream sends after the
+   * object closed, an extra `}` or a second object as some tool parsers do, is not
+   * part of it, and a client parsing the streamed JSON fails on it).
+   */
+  read(text: string): number {
+    if (this.whole) return 0;
+    for (let i = 0; i < text.length; i++) {
       const ch = text.charCodeAt(i);
       if (this.inString) {
         if (this.escaped) this.escaped = false;
@@ -78,8 +85,12 @@ class JsonEnd {
         else if (ch === QUOTE) this.inString = false;
       } else if (ch === QUOTE) this.inString = true;
       else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) this.depth++;
-      else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) this.whole = --this.depth <= 0;
+      else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) {
+        this.whole = --this.depth <= 0;
+        if (this.whole) return i + 1;
+      }
     }
+    return text.length;
   }
 }
 
@@ -131,7 +142,8 @@ export class AnthropicEventMapper {
     const events = this.start(chunk);
     // A usage that counts nothing is none (the gateway estimates it, as it records it).
     if (chunk.usage && (chunk.usage.prompt_tokens > 0 || chunk.usage.completion_tokens > 0)) this.usage = chunk.usage;
-    const choice = chunk.choices.find((c) => c.index === 0);
+    // A server that numbers no choices (`index` left out) sends one: it is the first.
+    const choice = chunk.choices.find(isFirstChoice);
     if (!choice) return events;
     events.push(...this.deltaThinking(choice.delta));
     const text = choice.delta.content || choice.delta.refusal;
@@ -356,8 +368,8 @@ export class AnthropicEventMapper {
   /** What to send of a tool call's arguments now (see {@link ToolBlock}); `undefined` while held back. */
   private toolArguments(tool: ToolBlock, fragment: string): string | undefined {
     if (tool.mode === 'stream') {
-      tool.json.read(fragment);
-      return fragment;
+      const kept = tool.json.read(fragment);
+      return kept === fragment.length ? fragment : fragment.slice(0, kept) || undefined;
     }
     tool.held += fragment;
     if (tool.mode === 'buffer') return undefined;
@@ -370,9 +382,12 @@ export class AnthropicEventMapper {
     tool.mode = 'stream';
     const held = tool.held;
     tool.held = '';
-    tool.json.read(held);
-    return held;
+    return held.slice(0, tool.json.read(held));
   }
+}
+
+function isFirstChoice(choice: { index?: unknown }): boolean {
+  return choice.index === 0 || choice.index === undefined || choice.index === null;
 }
 
 /** A delta's arguments as text: an upstream may send them as an object, not as its JSON text. */
