@@ -8,11 +8,13 @@ describe('gateway legacy completions', () => {
   const anthropic = new FakeAnthropicServer({ apiKey: 'sk-ant-legacy' });
   /** Google's OpenAI-compatible layer: chat only, so legacy completions go through chat. */
   const gemini = new FakeOpenAIServer({ apiKey: 'gemini-legacy', basePath: '/v1beta/openai' });
+  /** OpenAI itself: legacy completions natively. */
+  const openai = new FakeOpenAIServer({ apiKey: 'sk-openai-legacy' });
   let platform: TestPlatform;
   let sdk: OpenAI;
 
   beforeAll(async () => {
-    await Promise.all([anthropic.start(), gemini.start()]);
+    await Promise.all([anthropic.start(), gemini.start(), openai.start()]);
     platform = await startPlatform({
       apps: ['gateway'],
       env: {
@@ -20,13 +22,15 @@ describe('gateway legacy completions', () => {
         ANTHROPIC_BASE_URL: anthropic.origin,
         GEMINI_API_KEY: 'gemini-legacy',
         GEMINI_BASE_URL: gemini.baseURL,
+        OPENAI_API_KEY: 'sk-openai-legacy',
+        OPENAI_BASE_URL: openai.baseURL,
       },
     });
     sdk = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
   });
   afterAll(async () => {
     await platform?.close();
-    await Promise.all([anthropic.close(), gemini.close()]);
+    await Promise.all([anthropic.close(), gemini.close(), openai.close()]);
   });
 
   it.each(['anthropic/claude-3-5-haiku-latest', 'gemini/gemini-2.0-flash'])(
@@ -46,4 +50,21 @@ describe('gateway legacy completions', () => {
       expect(text).toBe(json.choices[0].text);
     },
   );
+
+  it('scores a prompt with max_tokens 0 where legacy completions are native, and refuses it by name through chat', async () => {
+    const scored = await sdk.completions.create({
+      model: 'openai/gpt-3.5-turbo-instruct',
+      prompt: 'The sky is blue',
+      echo: true,
+      max_tokens: 0,
+    });
+    expect(scored.object).toBe('text_completion');
+    expect(openai.lastRequest?.body).toMatchObject({ max_tokens: 0, echo: true });
+    await expect(
+      sdk.completions.create({ model: 'anthropic/claude-3-5-haiku-latest', prompt: 'x', echo: true, max_tokens: 0 }),
+    ).rejects.toMatchObject({ status: 400, param: 'max_tokens' });
+    await expect(
+      sdk.completions.create({ model: 'openai/gpt-3.5-turbo-instruct', prompt: 'x', max_tokens: -1 }),
+    ).rejects.toMatchObject({ status: 400, param: 'max_tokens' });
+  });
 });

@@ -12,11 +12,13 @@ import {
 /**
  * What chat cannot express, with the values that ask for nothing: `logprobs` asks
  * for log probabilities at any number (0 is the sampled tokens' own), `best_of` 1
- * and an empty `suffix` change nothing.
+ * and an empty `suffix` change nothing, and `max_tokens` 0 (a prompt scored, not
+ * continued) is no chat request.
  */
 const UNSUPPORTED_ON_CHAT = {
   suffix: (value: unknown) => value === '',
   best_of: (value: unknown) => value === 1,
+  max_tokens: (value: unknown) => value !== 0,
   logprobs: () => false,
 } as const;
 

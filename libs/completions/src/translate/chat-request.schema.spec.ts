@@ -243,7 +243,7 @@ describe('completionRequestSchema', () => {
     ['a missing prompt', { model: 'm' }, 'prompt'],
     ['a numeric prompt', { model: 'm', prompt: 5 }, 'prompt'],
     ['a mixed prompt array', { model: 'm', prompt: ['a', 1] }, 'prompt'],
-    ['max_tokens 0', { model: 'm', prompt: 'x', max_tokens: 0 }, 'max_tokens'],
+    ['max_tokens below 0', { model: 'm', prompt: 'x', max_tokens: -1 }, 'max_tokens'],
     ['logprobs 6', { model: 'm', prompt: 'x', logprobs: 6 }, 'logprobs'],
     ['n 200', { model: 'm', prompt: 'x', n: 200 }, 'n'],
     ['echo as a string', { model: 'm', prompt: 'x', echo: 'yes' }, 'echo'],

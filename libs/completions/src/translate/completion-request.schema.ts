@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { choiceCount, maxTokens, stop, temperature, topP } from './chat-request.schema';
+import { choiceCount, MAX_OUTPUT_TOKENS, stop, temperature, topP } from './chat-request.schema';
 import { modelName } from './schema-helpers';
 
 /** `POST /v1/completions` (legacy) and `POST /v1/embeddings` body validation. Loose objects. */
@@ -58,7 +58,8 @@ export const completionRequestSchema = z
   .looseObject({
     model: modelName,
     prompt: textsOrTokens('prompt'),
-    max_tokens: maxTokens,
+    // 0 is OpenAI's way to score a prompt (with `echo` and `logprobs`) without continuing it.
+    max_tokens: z.number().int().min(0).max(MAX_OUTPUT_TOKENS).nullish(),
     n: choiceCount,
     best_of: z.number().int().min(1).max(20).nullish(),
     stream: z.boolean().nullish(),
