@@ -34,6 +34,14 @@ describe('gateway over Azure OpenAI', () => {
       apiKey: 'azure-secret-key',
     });
     expect(annotated.status).toBe(201);
+    const older = await adminApi(platform).post('/api/providers', {
+      name: 'az-2024-06',
+      kind: 'azure-openai',
+      baseUrl: azure.origin,
+      apiKey: 'azure-secret-key',
+      options: { apiVersion: '2024-06-01' },
+    });
+    expect(older.status).toBe(201);
   });
   afterAll(async () => {
     await platform?.close();
@@ -74,6 +82,31 @@ describe('gateway over Azure OpenAI', () => {
       expect(answer.choices[0].message.content).toBeTruthy();
     }
     expect(await circuit()).toBe('closed');
+  });
+
+  it('asks for stream usage only where the api-version takes stream_options (2024-09-01 on), estimating it elsewhere', async () => {
+    const streamed = async (model: string) => {
+      const stream = await client.chat.completions.create({
+        model,
+        messages: hi,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      return {
+        usage: chunks.at(-1)?.usage,
+        sent: azure.requests.filter(isPost).at(-1)?.body as Record<string, unknown>,
+      };
+    };
+    const current = await streamed('az/gpt-4o');
+    expect(current.sent.stream_options).toEqual({ include_usage: true });
+    expect(current.usage?.prompt_tokens).toBeGreaterThan(0);
+    const older = await streamed('az-2024-06/gpt-4o');
+    expect(azure.requests.filter(isPost).at(-1)?.query['api-version']).toBe('2024-06-01');
+    // That version refuses stream_options (400 "Unrecognized request argument"), the client's too: the usage is the estimate.
+    expect(older.sent).not.toHaveProperty('stream_options');
+    expect(older.usage?.prompt_tokens).toBeGreaterThan(0);
   });
 
   describe("streams annotated by Azure's asynchronous content filter", () => {

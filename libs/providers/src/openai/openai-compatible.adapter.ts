@@ -75,6 +75,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   private readonly client: OpenAI;
   private readonly http: OpenAIHttp;
   private readonly secrets: string[];
+  /** The server takes `stream_options` (Azure before api-version 2024-09-01 refuses it: usage is then estimated). */
+  private readonly streamOptions: boolean;
 
   constructor(
     private readonly config: ProviderConfig,
@@ -86,6 +88,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     this.capabilities = openAICapabilities(config, flavor);
     this.capabilitiesOf = openAIModelCapabilities(config, flavor, this.capabilities);
     this.endpoint = resolveEndpoint(config, flavor);
+    this.streamOptions = flavor !== 'azure-openai' || azureTakesStreamOptions(config.options?.apiVersion);
     this.dispatcher = createDispatcher();
     this.client = createOpenAIClient(config, this.endpoint, this.dispatcher);
     this.http = new OpenAIHttp(config, this.endpoint, this.dispatcher, (scope) => this.errorContext(scope));
@@ -104,7 +107,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     const body = withFields(this.fitChat(request), {
       model: this.model(request.model),
       stream: true,
-      stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
+      stream_options: this.usageOptions(request.stream_options),
     });
     const chunks = this.http.postSse(
       '/chat/completions',
@@ -127,7 +130,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     const body = withFields(this.fitCompletion(request), {
       model: this.model(request.model),
       stream: true,
-      stream_options: withFields(request.stream_options ?? {}, { include_usage: true }),
+      stream_options: this.usageOptions(request.stream_options),
     });
     const chunks = this.http.postSse(
       '/completions',
@@ -199,6 +202,15 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     return this.kind === 'ollama' ? echoedPrompt(request) : undefined;
   }
 
+  /**
+   * A stream's `stream_options`: the client's, asking for usage, where the server takes
+   * them; elsewhere none (the gateway estimates the usage, and sends its chunk to a
+   * client that asked for it).
+   */
+  private usageOptions(options: ChatRequest['stream_options']): ChatRequest['stream_options'] {
+    return this.streamOptions ? withFields(options ?? {}, { include_usage: true }) : undefined;
+  }
+
   /** Mends what look-alike servers send differently from OpenAI (see `openai.stream.ts`). */
   private normalizer(shape: ChunkShape): OpenAIChunkNormalizer {
     return new OpenAIChunkNormalizer(this.kind !== 'openai' && this.kind !== 'azure-openai', shape);
@@ -254,4 +266,14 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       scope.dispose();
     }
   }
+}
+
+/**
+ * Whether an Azure api-version takes `stream_options` (2024-09-01-preview and later; the
+ * GA versions before it answer 400 "Unrecognized request argument"). A version that is
+ * not a date (`preview`, `latest`, the v1 API) is taken to be current.
+ */
+export function azureTakesStreamOptions(apiVersion: string | undefined): boolean {
+  const date = /^\d{4}-\d{2}-\d{2}/.exec(apiVersion ?? '')?.[0];
+  return date === undefined || date >= '2024-09-01';
 }
