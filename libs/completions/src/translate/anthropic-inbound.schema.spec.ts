@@ -78,6 +78,22 @@ describe('anthropicMessagesSchema', () => {
     expect(firstIssue(body)).toBeUndefined();
   });
 
+  it('takes server tools and toolsets without a name (Anthropic decides), but no custom tool without one', () => {
+    const toolsets = [
+      { type: 'computer_toolset_20260801' },
+      { type: 'mcp_toolset', mcp_server_name: 'docs' },
+      { type: 'bash_20250124', name: 'bash' },
+    ];
+    expect(firstIssue({ ...valid, tools: toolsets })).toBeUndefined();
+    const schema = { type: 'object' };
+    expect(firstIssue({ ...valid, tools: [{ input_schema: schema }] })).toMatchObject({ param: 'tools[0].name' });
+    expect(firstIssue({ ...valid, tools: [{ type: 'custom', name: 'a b', input_schema: schema }] })).toMatchObject({
+      param: 'tools[0].name',
+      message: 'must be 1-64 letters, digits, underscores or dashes',
+    });
+    expect(firstIssue({ ...valid, tools: [{ name: 'ok', input_schema: schema }] })).toBeUndefined();
+  });
+
   it('keeps unknown fields', () => {
     const parsed = anthropicMessagesSchema.parse({ ...valid, unknown_field: { a: 1 } });
     expect(parsed['unknown_field']).toEqual({ a: 1 });

@@ -44,15 +44,20 @@ const message = z.looseObject({
 
 const tool = z
   .looseObject({
-    // Anthropic's rule for tool names, which is also OpenAI's: any upstream accepts them.
-    name: z.string().regex(FUNCTION_NAME, 'must be 1-64 letters, digits, underscores or dashes'),
+    // Anthropic's server tools and toolsets (`computer_toolset_…`, `mcp_toolset`) may have no name.
+    name: z.string().optional(),
     description: z.string().optional(),
     input_schema: jsonObject.optional(),
     type: z.string().nullish(),
   })
   .superRefine((value, ctx) => {
     const custom = value.type === undefined || value.type === null || value.type === 'custom';
-    if (custom && value.input_schema === undefined) {
+    if (!custom) return;
+    // Anthropic's rule for tool names, which is also OpenAI's: any upstream accepts them.
+    if (value.name === undefined || !FUNCTION_NAME.test(value.name)) {
+      ctx.addIssue({ code: 'custom', message: 'must be 1-64 letters, digits, underscores or dashes', path: ['name'] });
+    }
+    if (value.input_schema === undefined) {
       ctx.addIssue({ code: 'custom', message: 'input_schema is required', path: ['input_schema'] });
     }
   });
