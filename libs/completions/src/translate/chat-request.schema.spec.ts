@@ -52,6 +52,8 @@ describe('chatRequestSchema', () => {
           },
           { role: 'tool', tool_call_id: 'call_1', content: '{"temp":21}' },
           { role: 'assistant', content: [{ type: 'text', text: 'It is 21°C.' }] },
+          // A refusal as OpenAI answers it (and the SDK's parse() returns it): content null, the refusal beside it.
+          { role: 'assistant', content: null, refusal: "I can't help with that." },
         ],
         tools: [weather],
         tool_choice: { type: 'function', function: { name: 'get_weather' } },

@@ -74,7 +74,9 @@ const assistantMessage = z
   })
   .superRefine((msg, ctx) => {
     const hasCalls = (msg.tool_calls?.length ?? 0) > 0 || Boolean(msg.function_call);
-    if ((msg.content === null || msg.content === undefined) && !hasCalls && !('audio' in msg)) {
+    // A refusal as OpenAI answers one (`refusal` set, `content` null) is a turn with content too.
+    const refused = typeof (msg as { refusal?: unknown }).refusal === 'string';
+    if ((msg.content === null || msg.content === undefined) && !hasCalls && !('audio' in msg) && !refused) {
       ctx.addIssue({ code: 'custom', message: 'content is required unless tool_calls is set', path: ['content'] });
     }
   });

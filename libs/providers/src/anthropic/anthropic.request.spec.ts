@@ -34,6 +34,26 @@ describe('toAnthropicRequest', () => {
     });
   });
 
+  it("sends a refusal OpenAI answered (its message's refusal field, content empty or null) back as the turn's text", () => {
+    for (const content of ['', [], null]) {
+      const { params } = toAnthropicRequest(
+        req({
+          messages: [
+            { role: 'user', content: 'Do the bad thing.' },
+            { role: 'assistant', content, refusal: "I can't help with that." },
+            { role: 'user', content: 'Why not?' },
+          ],
+        }),
+        opts,
+      );
+      expect(params.messages).toEqual([
+        { role: 'user', content: 'Do the bad thing.' },
+        { role: 'assistant', content: [{ type: 'text', text: "I can't help with that." }] },
+        { role: 'user', content: 'Why not?' },
+      ]);
+    }
+  });
+
   it('sends the thinking_blocks of an assistant message back unchanged, before its text and tool calls', () => {
     const signed = { type: 'thinking', thinking: 'Weather, so the tool.', signature: 'EqQBCgIYAhIM1gbc' };
     const redacted = { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3p' };

@@ -99,7 +99,13 @@ function samplingParams(req: ChatRequest, apiVersion: string): Sampling {
 /** Thinking first, as Anthropic wrote it, then text, then tool calls. */
 function assistantBlocks(msg: ChatAssistantMessage, i: number): AnthropicContentBlockParam[] {
   const thinking = (msg as ChatReasoning).thinking_blocks;
-  const text = assistantTextBlocks(msg.content);
+  // A refusal OpenAI answered (`refusal`, its content empty) is what the model said: text, as refusal parts are.
+  const refusal = (msg as { refusal?: unknown }).refusal;
+  const said = assistantTextBlocks(msg.content);
+  const text =
+    said.length === 0 && typeof refusal === 'string' && refusal !== ''
+      ? [{ type: 'text' as const, text: refusal }]
+      : said;
   const blocks: AnthropicContentBlockParam[] =
     thinking === undefined || thinking === null ? text : [...thinkingBlocks(thinking, i), ...text];
   (msg.tool_calls ?? []).forEach((call, j) => {
