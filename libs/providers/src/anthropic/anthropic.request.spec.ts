@@ -270,10 +270,21 @@ describe('toAnthropicRequest', () => {
       opts,
     );
     expect(plan.jsonTool).toBe('weather_report');
+    // `strict: true` goes on as the tool's: Anthropic then keeps the input to the schema, as OpenAI does the answer.
     expect(plan.params.tools).toEqual([
-      { name: 'weather_report', description: expect.stringContaining('weather_report'), input_schema: schema },
+      {
+        name: 'weather_report',
+        description: expect.stringContaining('weather_report'),
+        input_schema: schema,
+        strict: true,
+      },
     ]);
     expect(plan.params.tool_choice).toEqual({ type: 'tool', name: 'weather_report' });
+    const loose = toAnthropicRequest(
+      req({ response_format: { type: 'json_schema', json_schema: { name: 'weather_report', schema } } }),
+      opts,
+    );
+    expect(loose.params.tools?.[0]).not.toHaveProperty('strict');
   });
 
   it('with callable tools, json_schema lets the model call a tool or answer through the schema tool, one a turn', () => {

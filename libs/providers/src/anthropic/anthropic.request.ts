@@ -242,7 +242,9 @@ function jsonFormatTool(req: ChatRequest): JsonTool | undefined {
     throw invalid('response_format.json_schema.schema', 'the schema of the response must describe an object');
   }
   const description = spec.description ?? `Reply with your answer as a JSON object matching the ${spec.name} schema.`;
-  return { tool: { name: spec.name, description, input_schema: { ...schema, type: 'object' } } };
+  const tool: AnthropicTool = { name: spec.name, description, input_schema: { ...schema, type: 'object' } };
+  // Strict, as a strict function tool is: Anthropic keeps the input to the schema, as OpenAI keeps its answer.
+  return { tool: spec.strict === true ? { ...tool, strict: true } : tool };
 }
 
 /**
