@@ -13,11 +13,15 @@ describe('gateway over Azure OpenAI', () => {
   const azure = new FakeOpenAIServer({ apiKey: 'azure-secret-key' });
   /** A deployment behind Azure's asynchronous content filter: its streams carry annotation chunks. */
   const filtered = new FakeOpenAIServer({ apiKey: 'azure-secret-key', asyncContentFilter: true });
+  /** Azure's v1 API: OpenAI's paths under /openai/v1, the deployment as the body's model, no api-version. */
+  const v1 = new FakeOpenAIServer({ apiKey: 'azure-v1-key', basePath: '/openai/v1' });
+  /** A resource that takes Microsoft Entra ID tokens (`Authorization: Bearer`). */
+  const entra = new FakeOpenAIServer({ apiKey: 'entra-token-123' });
   let platform: TestPlatform;
   let client: OpenAI;
 
   beforeAll(async () => {
-    await Promise.all([azure.start(), filtered.start()]);
+    await Promise.all([azure.start(), filtered.start(), v1.start(), entra.start()]);
     platform = await startPlatform({ env: { CIRCUIT_FAILURE_THRESHOLD: '3', UPSTREAM_MAX_RETRIES: '0' } });
     client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
     const created = await adminApi(platform).post('/api/providers', {
@@ -45,7 +49,7 @@ describe('gateway over Azure OpenAI', () => {
   });
   afterAll(async () => {
     await platform?.close();
-    await Promise.all([azure.close(), filtered.close()]);
+    await Promise.all([azure.close(), filtered.close(), v1.close(), entra.close()]);
   });
   beforeEach(() => azure.reset());
 
@@ -107,6 +111,69 @@ describe('gateway over Azure OpenAI', () => {
     // That version refuses stream_options (400 "Unrecognized request argument"), the client's too: the usage is the estimate.
     expect(older.sent).not.toHaveProperty('stream_options');
     expect(older.usage?.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("serves Azure's v1 API (…/openai/v1: OpenAI's paths, the deployment as model, no api-version) and refuses a deployment's URL", async () => {
+    const api = adminApi(platform);
+    const created = await api.post('/api/providers', {
+      name: 'az-v1',
+      kind: 'azure-openai',
+      baseUrl: `${v1.origin}/openai/v1`,
+      apiKey: 'azure-v1-key',
+      options: { deployments: { 'gpt-4o': 'my-gpt4o-deployment' } },
+    });
+    expect(created.status).toBe(201);
+    const answer = await client.chat.completions.create({ model: 'az-v1/gpt-4o', messages: hi });
+    expect(answer.choices[0].message.content).toBeTruthy();
+    const streamed = await client.chat.completions.create({ model: 'az-v1/gpt-4o', messages: hi, stream: true });
+    for await (const _chunk of streamed) void _chunk;
+    const embedded = await client.embeddings.create({ model: 'az-v1/text-embedding-3-small', input: 'x' });
+    expect(embedded.data).toHaveLength(1);
+    const posts = v1.requests.filter(isPost);
+    expect(posts.map((r) => [r.path, r.query['api-version'], (r.body as { model: string }).model])).toEqual([
+      ['/openai/v1/chat/completions', undefined, 'my-gpt4o-deployment'],
+      ['/openai/v1/chat/completions', undefined, 'my-gpt4o-deployment'],
+      ['/openai/v1/embeddings', undefined, 'text-embedding-3-small'],
+    ]);
+    expect(posts[0].headers['api-key']).toBe('azure-v1-key');
+    expect(posts[1].body).toMatchObject({ stream_options: { include_usage: true } });
+
+    const deploymentUrl = await api.post('/api/providers', {
+      name: 'az-deployment-url',
+      kind: 'azure-openai',
+      baseUrl: `${v1.origin}/openai/deployments/gpt-4o`,
+      apiKey: 'k',
+    });
+    expect(deploymentUrl.status).toBe(400);
+    expect(deploymentUrl.body.error).toMatchObject({
+      param: 'baseUrl',
+      message: expect.stringContaining('deployment'),
+    });
+  });
+
+  it('takes a Microsoft Entra ID token (Authorization: Bearer header) in place of the key', async () => {
+    const created = await adminApi(platform).post('/api/providers', {
+      name: 'az-entra',
+      kind: 'azure-openai',
+      baseUrl: entra.origin,
+      options: { headers: { Authorization: 'Bearer entra-token-123' } },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain('entra-token-123');
+    const answer = await client.chat.completions.create({ model: 'az-entra/gpt-4o', messages: hi });
+    expect(answer.choices[0].message.content).toBeTruthy();
+    const sent = entra.requests.filter(isPost).at(-1)!;
+    expect(sent.headers.authorization).toBe('Bearer entra-token-123');
+    expect(sent.headers['api-key']).toBeUndefined();
+    expect(sent.path).toBe('/openai/deployments/gpt-4o/chat/completions');
+    // Without key or token it is refused, naming the key.
+    const bare = await adminApi(platform).post('/api/providers', {
+      name: 'az-bare',
+      kind: 'azure-openai',
+      baseUrl: entra.origin,
+    });
+    expect(bare.status).toBe(400);
+    expect(bare.body.error.param).toBe('apiKey');
   });
 
   describe("streams annotated by Azure's asynchronous content filter", () => {

@@ -88,7 +88,10 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     this.capabilities = openAICapabilities(config, flavor);
     this.capabilitiesOf = openAIModelCapabilities(config, flavor, this.capabilities);
     this.endpoint = resolveEndpoint(config, flavor);
-    this.streamOptions = flavor !== 'azure-openai' || azureTakesStreamOptions(config.options?.apiVersion);
+    this.streamOptions =
+      flavor !== 'azure-openai' ||
+      this.endpoint.azureV1 === true ||
+      azureTakesStreamOptions(config.options?.apiVersion);
     this.dispatcher = createDispatcher();
     this.client = createOpenAIClient(config, this.endpoint, this.dispatcher);
     this.http = new OpenAIHttp(config, this.endpoint, this.dispatcher, (scope) => this.errorContext(scope));

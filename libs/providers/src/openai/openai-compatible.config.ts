@@ -21,6 +21,11 @@ export interface OpenAIEndpoint {
   baseURL: string;
   /** Ollama's native API root (`/api/tags`, `/api/version`). */
   ollamaHost?: string;
+  /**
+   * Azure's v1 API (`https://NAME.openai.azure.com/openai/v1`): OpenAI's paths with
+   * the deployment as the body's `model`, and no `api-version`.
+   */
+  azureV1?: boolean;
 }
 
 function trimSlashes(url: string): string {
@@ -48,6 +53,15 @@ export function resolveEndpoint(config: ProviderConfig, flavor: OpenAIFlavor): O
     }
     case 'azure-openai': {
       const resource = trimSlashes(requireSetting(config, config.baseUrl, 'baseUrl'));
+      if (/\/openai\/v1$/i.test(resource)) return { flavor, baseURL: resource, azureV1: true };
+      if (/\/deployments(\/|$)/i.test(URL.canParse(resource) ? new URL(resource).pathname : resource)) {
+        throw new GatewayError(
+          'invalid_request_error',
+          `provider '${config.name}' (azure-openai): baseUrl is the resource (https://NAME.openai.azure.com) or its ` +
+            'v1 API (…/openai/v1), not a deployment: deployments are named as models, or in options.deployments',
+          { param: 'baseUrl' },
+        );
+      }
       return { flavor, baseURL: resource.endsWith('/openai') ? resource : joinUrl(resource, 'openai') };
     }
   }
@@ -104,14 +118,39 @@ export function createOpenAIClient(config: ProviderConfig, endpoint: OpenAIEndpo
     defaultHeaders: { ...(config.apiKey ? {} : { Authorization: null }), ...config.options?.headers },
   };
   if (endpoint.flavor === 'azure-openai') {
+    const credentials = azureCredentials(config);
+    // The v1 API is OpenAI's: its client, with the key as Azure reads it.
+    if (endpoint.azureV1) {
+      const headers = 'apiKey' in credentials ? { 'api-key': credentials.apiKey } : {};
+      return new OpenAI({
+        ...common,
+        apiKey: 'unused',
+        defaultHeaders: { Authorization: null, ...headers, ...config.options?.headers },
+      });
+    }
     return new AzureOpenAI({
       ...common,
-      apiKey: requireSetting(config, config.apiKey, 'apiKey'),
+      apiKey: 'apiKey' in credentials ? credentials.apiKey : undefined,
+      azureADTokenProvider: 'apiKey' in credentials ? undefined : credentials.azureADTokenProvider,
       apiVersion: config.options?.apiVersion ?? DEFAULT_AZURE_API_VERSION,
     });
   }
   // The SDK insists on a key; keyless servers (Ollama, local vLLM) get none sent.
   return new OpenAI({ ...common, apiKey: config.apiKey ?? 'unused' });
+}
+
+/**
+ * Azure's credential: the key (`api-key`), or, without one, a Microsoft Entra ID token
+ * configured as an `Authorization: Bearer …` header (handed to the SDK as its token).
+ */
+function azureCredentials(
+  config: ProviderConfig,
+): { apiKey: string } | { azureADTokenProvider: () => Promise<string> } {
+  if (config.apiKey) return { apiKey: config.apiKey };
+  const header = Object.entries(config.options?.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization');
+  const token = header && /^Bearer\s+(\S+)$/i.exec(header[1])?.[1];
+  if (token) return { azureADTokenProvider: () => Promise.resolve(token) };
+  return { apiKey: requireSetting(config, undefined, 'apiKey') };
 }
 
 /** The model name sent upstream: Azure addresses deployments, everyone else models. */

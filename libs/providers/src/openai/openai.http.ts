@@ -54,9 +54,11 @@ export class OpenAIHttp {
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
     const azure = endpoint.flavor === 'azure-openai';
-    this.query = azure
-      ? `?api-version=${encodeURIComponent(config.options?.apiVersion ?? DEFAULT_AZURE_API_VERSION)}`
-      : '';
+    // Azure's v1 API has OpenAI's paths and no api-version.
+    this.query =
+      azure && !endpoint.azureV1
+        ? `?api-version=${encodeURIComponent(config.options?.apiVersion ?? DEFAULT_AZURE_API_VERSION)}`
+        : '';
     const auth: Record<string, string> = {};
     if (config.apiKey) {
       if (azure) auth['api-key'] = config.apiKey;
@@ -237,11 +239,8 @@ export class OpenAIHttp {
   }
 
   private path(path: string, model: string): string {
-    const azure = this.endpoint.flavor === 'azure-openai';
-    const deployment =
-      azure && AZURE_DEPLOYMENT_PATHS.has(path) && !this.basePath.includes('/deployments')
-        ? `/deployments/${pathSegment(model)}`
-        : '';
+    const azure = this.endpoint.flavor === 'azure-openai' && !this.endpoint.azureV1;
+    const deployment = azure && AZURE_DEPLOYMENT_PATHS.has(path) ? `/deployments/${pathSegment(model)}` : '';
     return `${this.basePath}${deployment}${path}${this.query}`;
   }
 }
