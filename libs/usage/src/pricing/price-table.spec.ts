@@ -58,6 +58,9 @@ describe('PriceTable.resolve', () => {
       'groq/llama-3.1-70b',
     ],
     ['any provider for the model', 'together', 'llama-3.1-70b', 'openai-compatible', '*/llama-3.1-70b'],
+    // Azure's list prices are OpenAI's: without entries of its own, an Azure model is priced as OpenAI's.
+    ['an Azure model at OpenAI’s price', 'az', 'gpt-4o-2024-08-06', 'azure-openai', 'openai/gpt-4o'],
+    ['an unknown Azure model at OpenAI’s default', 'az', 'my-deployment', 'azure-openai', 'openai/*'],
   ])('%s', (_name, provider, model, kind, expected) => {
     const hit = table.resolve(provider, model, kind);
     expect(hit && `${hit.provider}/${hit.model}`).toBe(expected);

@@ -56,10 +56,14 @@ export function costOf(price: Price, usage: TokenUsage): number {
   return Number((micro / 1_000_000).toFixed(8));
 }
 
+/** Kinds whose list prices are another's, when the list has no entry of their own: Azure's are OpenAI's. */
+const PRICED_AS: Readonly<Record<string, string>> = { 'azure-openai': 'openai' };
+
 /**
  * The price list in memory, with the lookup order every cost uses:
- * exact `provider/model` (by name, then by the provider's kind), the
- * provider's default `provider/*`, any provider's `* /model`, then `* /*`.
+ * exact `provider/model` (by name, then by the provider's kind, then by the kind
+ * whose prices it has: Azure's are OpenAI's), the provider's default `provider/*`,
+ * any provider's `* /model`, then `* /*`.
  * Nothing found costs nothing (reported as unpriced).
  */
 export class PriceTable {
@@ -75,6 +79,8 @@ export class PriceTable {
 
   resolve(provider: string, model: string, kind?: string): Price | undefined {
     const providers = kind && kind !== provider ? [provider, kind] : [provider];
+    const sameAs = kind === undefined ? undefined : PRICED_AS[kind];
+    if (sameAs !== undefined && sameAs !== provider) providers.push(sameAs);
     const models = modelCandidates(model);
     for (const p of providers) {
       for (const m of models) {
