@@ -286,6 +286,11 @@ describe.each(kinds)('usage and pricing admin API (%s)', (kind) => {
       model,
     });
 
+    // The one OpenAI model of legacy completions is priced.
+    expect(
+      (await api.get('/api/pricing/resolve?provider=openai&model=gpt-3.5-turbo-instruct')).body.match,
+    ).toMatchObject({ provider: 'openai', model: 'gpt-3.5-turbo-instruct', inputPerMTok: 1.5, outputPerMTok: 2 });
+
     const member = await createUserAndLogin(platform, { role: 'member', teamId: teams[0] });
     expect((await api.get('/api/pricing', member.token)).status).toBe(200);
     expect(
