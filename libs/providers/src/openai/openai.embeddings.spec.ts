@@ -37,6 +37,25 @@ describe('fitEmbeddingEncoding', () => {
     );
   });
 
+  it('refuses base64 that is not float32s when base64 was asked for too (it was passed on)', () => {
+    const sent = Buffer.from([1, 2]).toString('base64');
+    expect(() => fitEmbeddingEncoding(answer(sent), { encoding_format: 'base64' }, 'p')).toThrow(
+      /invalid response.*data\[0\] is base64 of 2 bytes/,
+    );
+  });
+
+  it('refuses an answer with another number of vectors than inputs (the client would pair them wrongly)', () => {
+    const three = { encoding_format: 'float' as const, input: ['a', 'b', 'c'] };
+    expect(() => fitEmbeddingEncoding(answer([1]), three, 'p')).toThrow(/invalid response.*1 vectors for 3 inputs/);
+    expect(fitEmbeddingEncoding(answer([1], [2], [3]), three, 'p').data).toHaveLength(3);
+    // A lone text, or one token list, asks for one vector.
+    for (const input of ['a', [1, 2, 3]]) {
+      expect(fitEmbeddingEncoding(answer([1]), { input }, 'p').data).toHaveLength(1);
+      expect(() => fitEmbeddingEncoding(answer([1], [2]), { input }, 'p')).toThrow(/2 vectors for 1 inputs/);
+    }
+    expect(fitEmbeddingEncoding(answer([1], [2]), { input: [[1], [2]] }, 'p').data).toHaveLength(2);
+  });
+
   it.each([
     ['floats', 'float', [1, 2, 3]],
     ['base64', 'base64', base64Of([1, 2, 3])],

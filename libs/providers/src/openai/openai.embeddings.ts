@@ -18,16 +18,25 @@ const FLOAT_BYTES = Float32Array.BYTES_PER_ELEMENT;
  */
 export function fitEmbeddingEncoding(
   response: EmbeddingResponse,
-  request: Pick<EmbeddingRequest, 'encoding_format' | 'dimensions'>,
+  request: Pick<EmbeddingRequest, 'encoding_format' | 'dimensions'> & { input?: EmbeddingRequest['input'] },
   provider: string,
 ): EmbeddingResponse {
   const wantBase64 = request.encoding_format === 'base64';
   const dimensions = request.dimensions;
+  // A vector per input, or the client pairs vectors with the wrong texts.
+  const inputs = inputCount(request.input);
+  if (inputs !== undefined && response.data.length !== inputs) {
+    throw badResponseError(provider, `embeddings answered ${response.data.length} vectors for ${inputs} inputs`);
+  }
   let changed = false;
   const data = response.data.map((item, index) => {
     const embedding: unknown = (item as { embedding?: unknown } | null)?.embedding;
     if (typeof embedding === 'string') {
-      checkDimensions(Buffer.byteLength(embedding, 'base64') / FLOAT_BYTES, dimensions, provider);
+      const bytes = Buffer.byteLength(embedding, 'base64');
+      if (bytes % FLOAT_BYTES !== 0) {
+        throw badResponseError(provider, `embeddings data[${index}] is base64 of ${bytes} bytes, not float32s`);
+      }
+      checkDimensions(bytes / FLOAT_BYTES, dimensions, provider);
       if (wantBase64) return item;
       changed = true;
       return { ...item, embedding: decodeBase64Floats(embedding, index, provider) };
@@ -42,6 +51,13 @@ export function fitEmbeddingEncoding(
     throw badResponseError(provider, `embeddings data[${index}] has no vector (a number array or base64 text)`);
   });
   return changed ? { ...response, data } : response;
+}
+
+/** How many vectors the request asks for: one per text or token list (one for a lone text or token list). */
+function inputCount(input: EmbeddingRequest['input'] | undefined): number | undefined {
+  if (input === undefined) return undefined;
+  if (typeof input === 'string') return 1;
+  return input.length > 0 && typeof input[0] === 'number' ? 1 : input.length;
 }
 
 function encodeBase64Floats(vector: number[]): string {
