@@ -212,6 +212,26 @@ describe('MockAdapter', () => {
     await expect(mock.completion(legacy, callContext())).rejects.toMatchObject({ param: 'logprobs' });
   });
 
+  it('refuses audio output, which it has none of, with a 400 naming the field (never text alone as if asked for it)', async () => {
+    const voice = { voice: 'alloy', format: 'wav' };
+    await expect(
+      mock.chat(ask('x', { modalities: ['text', 'audio'], audio: voice } as Partial<ChatRequest>), callContext()),
+    ).rejects.toMatchObject({ status: 400, param: 'modalities' });
+    await expect(
+      collect(mock.chatStream(ask('x', { audio: voice } as Partial<ChatRequest>), callContext())),
+    ).rejects.toMatchObject({ status: 400, param: 'audio' });
+    await expect(mock.chat(ask('x', { modalities: ['text'] }), callContext())).resolves.toBeTruthy();
+  });
+
+  it('legacy completions: a batch of prompts is bounded like n (it built a 60 MB answer for 750k empty prompts)', async () => {
+    const batch = (count: number) => ({ model: 'echo-1', prompt: Array.from({ length: count }, () => ''), n: 1 });
+    await expect(mock.completion(batch(10_001), callContext())).rejects.toMatchObject({ status: 400, param: 'prompt' });
+    expect((await mock.completion(batch(100), callContext())).choices).toHaveLength(100);
+    // Characters of all choices together, n = 1 too.
+    const long = { model: 'echo-1', prompt: Array.from({ length: 3 }, () => 'x'.repeat(400_000)) };
+    await expect(mock.completion(long, callContext())).rejects.toMatchObject({ status: 400 });
+  });
+
   it('legacy completions: echo puts the prompt first; stop and max_tokens end the text, JSON and streamed', async () => {
     const echoed = await mock.completion({ model: 'echo-1', prompt: 'one two', echo: true }, callContext());
     expect(echoed.choices[0].text).toBe('one two[mock] one two');

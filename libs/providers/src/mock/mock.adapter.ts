@@ -13,7 +13,7 @@ import type {
 import { GatewayError } from '@app/contracts';
 import { clientAbortError } from '../errors';
 import { completionPlan } from './mock.completion';
-import { checkChoicesSize, choiceCount, rejectChatLogprobs, rejectCustomTools } from './mock.limits';
+import { checkChoicesSize, choiceCount, rejectAudioOutput, rejectChatLogprobs, rejectCustomTools } from './mock.limits';
 
 export { MAX_MOCK_CHOICES_CHARS } from './mock.limits';
 import type {
@@ -61,6 +61,7 @@ function now(): number {
 /** The `n` replies of a chat request: the first as without `n`, the others told apart from it. */
 function chatReplies(request: ChatRequest): MockReply[] {
   rejectChatLogprobs(request);
+  rejectAudioOutput(request);
   rejectCustomTools(request);
   const first = planMockReply(request);
   const n = choiceCount(request.n, replyText(first).length);

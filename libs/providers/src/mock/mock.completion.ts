@@ -1,5 +1,12 @@
 import type { CompletionRequest, CompletionResponse, Usage } from '@app/contracts';
-import { checkChoicesSize, choiceCount, limitText, rejectCompletionLogprobs, type LimitedText } from './mock.limits';
+import {
+  checkChoiceCount,
+  checkChoicesSize,
+  choiceCount,
+  limitText,
+  rejectCompletionLogprobs,
+  type LimitedText,
+} from './mock.limits';
 import { completionPrompts, countTokens, mockPrefix, stableHash, tokenUsage } from './mock.reply';
 
 /** Pure: what the mock answers to a legacy completion request. */
@@ -22,6 +29,7 @@ export function completionPlan(request: CompletionRequest): CompletionPlan {
     request.n,
     prompts.reduce((sum, prompt) => sum + prompt.text.length + 7, 0),
   );
+  checkChoiceCount(prompts.length * n);
   const answers = prompts.flatMap((prompt) =>
     Array.from({ length: n }, (_, choice) => ({
       prompt: prompt.text,
@@ -32,8 +40,9 @@ export function completionPlan(request: CompletionRequest): CompletionPlan {
     text: request.echo === true ? prompt + text : text,
     finish,
   }));
+  // All choices together, of a batch of prompts too (n copies of one large echo were the first case).
   checkChoicesSize(
-    n,
+    choices.length,
     choices.reduce((sum, choice) => sum + choice.text.length, 0),
   );
   const key = typeof request.prompt === 'string' ? request.prompt : JSON.stringify(request.prompt ?? '');

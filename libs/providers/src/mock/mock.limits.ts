@@ -17,6 +17,18 @@ export function choiceCount(n: number | null | undefined, chars: number): number
   return count;
 }
 
+/** Choices of one answer (prompts of a batch times `n`): each costs the event loop, even an empty one. */
+export const MAX_MOCK_CHOICES = 10_000;
+
+export function checkChoiceCount(count: number): void {
+  if (count <= MAX_MOCK_CHOICES) return;
+  throw new GatewayError(
+    'invalid_request_error',
+    `The mock provider answers at most ${MAX_MOCK_CHOICES} choices (prompts times n); this request asks for ${count}.`,
+    { param: 'prompt' },
+  );
+}
+
 export function checkChoicesSize(count: number, chars: number): void {
   if (count <= 1 || chars <= MAX_MOCK_CHOICES_CHARS) return;
   throw new GatewayError(
@@ -73,7 +85,6 @@ function noLogprobs(param: string): GatewayError {
   );
 }
 
-/** Chat `logprobs` / `top_logprobs`: refused, never answered with `logprobs: null` as if asked for nothing. */
 /** Custom (free-form) tools: the mock builds calls from a function's parameters, and a custom tool has none. */
 export function rejectCustomTools(req: ChatRequest): void {
   const param = customToolParam(req);
@@ -81,6 +92,25 @@ export function rejectCustomTools(req: ChatRequest): void {
   throw new GatewayError('invalid_request_error', 'custom tools are not supported by the mock provider', { param });
 }
 
+/** Audio output (`modalities` with `audio`, or `audio`): refused, never answered as text alone as if asked for it. */
+export function rejectAudioOutput(req: ChatRequest): void {
+  const modalities = (req as { modalities?: unknown }).modalities;
+  const audio = (req as { audio?: unknown }).audio;
+  if (Array.isArray(modalities) && modalities.includes('audio')) throw noAudio('modalities');
+  if (audio !== undefined && audio !== null) throw noAudio('audio');
+}
+
+function noAudio(param: string): GatewayError {
+  return new GatewayError(
+    'invalid_request_error',
+    'The mock provider answers text only: audio output is not supported by it.',
+    {
+      param,
+    },
+  );
+}
+
+/** Chat `logprobs` / `top_logprobs`: refused, never answered with `logprobs: null` as if asked for nothing. */
 export function rejectChatLogprobs(req: ChatRequest): void {
   if (req.logprobs === true) throw noLogprobs('logprobs');
   if (req.top_logprobs !== undefined && req.top_logprobs !== null) throw noLogprobs('top_logprobs');
