@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { anthropicToChat, estimatePromptTokens } from '@app/completions';
 import { countInputTokens, FakeAnthropicServer, FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
+import { adminApi } from '../support/tenancy';
 
 /** What Anthropic's count_tokens accepts; anything else it refuses as an extra input. */
 const COUNT_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config'];
@@ -28,7 +29,6 @@ describe('gateway count_tokens (Anthropic SDK)', () => {
   beforeAll(async () => {
     const [anthropicUrl, openaiUrl] = await Promise.all([anthropicFake.start(), openaiFake.start()]);
     platform = await startPlatform({
-      apps: ['gateway'],
       env: {
         ANTHROPIC_API_KEY: 'sk-ant-upstream',
         ANTHROPIC_BASE_URL: anthropicUrl.replace(/\/v1$/, ''),
@@ -105,6 +105,28 @@ describe('gateway count_tokens (Anthropic SDK)', () => {
     const elsewhere = await post({ model: 'openai/gpt-4o', ...question, tools });
     expect(elsewhere.status).toBe(400);
     expect(await elsewhere.json()).toMatchObject({ type: 'error', error: { param: 'tools[0].type' } });
+  });
+
+  it('counts on the first target of a route that can carry the request, as /v1/messages serves it there', async () => {
+    const route = await adminApi(platform).post('/api/routes', {
+      alias: 'count-mixed',
+      strategy: 'fallback',
+      targets: [
+        { provider: 'openai', model: 'gpt-4o' },
+        { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+      ],
+    });
+    expect(route.status).toBe(201);
+    const search = { type: 'web_search_20250305', name: 'web_search', max_uses: 3 };
+    const { data, response } = await client.messages
+      .countTokens({ model: 'count-mixed', messages: question.messages, tools: [search] } as never)
+      .withResponse();
+    expect(response.headers.get('x-gateway-provider')).toBe('anthropic');
+    expect(response.headers.get('x-gateway-token-count')).toBe('upstream');
+    expect(data.input_tokens).toBeGreaterThan(0);
+    // What the first target can carry is counted there.
+    const plain = await client.messages.countTokens({ model: 'count-mixed', ...question }).withResponse();
+    expect(plain.response.headers.get('x-gateway-provider')).toBe('openai');
   });
 
   it('estimates for a provider that cannot count, without calling it', async () => {

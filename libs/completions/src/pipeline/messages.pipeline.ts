@@ -7,7 +7,7 @@ import {
   headerValue,
   withFields,
 } from '@app/contracts';
-import type { CallContext, RouteTarget } from '@app/providers';
+import { type CallContext, ProviderError, type RouteTarget } from '@app/providers';
 import { anthropicToChat, nativeMessagesRequest, validateChatRequest } from '../translate';
 import { GenerationRunner } from './generation-runner';
 import { MessagesCaller, MessagesRequest } from './messages-caller';
@@ -86,7 +86,25 @@ export class MessagesPipeline {
     body: AnthropicCountTokensRequest,
     ctx: RequestContext,
   ): Promise<{ value: { input_tokens: number }; headers: Record<string, string> }> {
-    const target = this.admission.resolve(body.model, ctx).targets[0];
+    // The first target that can carry the request counts it, as the first that can serve it answers it.
+    let refusal: unknown;
+    for (const target of this.admission.resolve(body.model, ctx).targets) {
+      try {
+        return await this.countOn(target, body, ctx);
+      } catch (error) {
+        const cannotCarry = error instanceof GatewayError && !(error instanceof ProviderError) && error.status === 400;
+        if (!cannotCarry || ctx.clientGone) throw error;
+        refusal = error;
+      }
+    }
+    throw refusal;
+  }
+
+  private async countOn(
+    target: RouteTarget,
+    body: AnthropicCountTokensRequest,
+    ctx: RequestContext,
+  ): Promise<{ value: { input_tokens: number }; headers: Record<string, string> }> {
     const provider = this.caller.provider(target);
     let counted: number | undefined;
     let estimate: () => number;
