@@ -97,6 +97,25 @@ describe('chatChunksToAnthropicEvents', () => {
     }
   });
 
+  it('opens a tool call whose name comes after its id with that name (it was named "")', async () => {
+    const events = await collect([
+      c.delta({
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { arguments: '' } } as never],
+      }),
+      c.delta({ tool_calls: [{ index: 0, function: { name: 'get_weather' } }] }),
+      c.delta({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
+      c.delta({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
+      c.delta({}, 'tool_calls'),
+    ]);
+    const message = await sdkMessage(events);
+    expect(message.content).toEqual([
+      expect.objectContaining({ type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Paris' } }),
+    ]);
+    expect(message.stop_reason).toBe('tool_use');
+  });
+
   it('reads the choice of a server that numbers none (no index) as the first', async () => {
     const unnumbered = (delta: ChatChunk['choices'][number]['delta'], finish: string | null = null): ChatChunk => {
       const chunk = c.delta(delta) as ChatChunk & { choices: Array<Record<string, unknown>> };

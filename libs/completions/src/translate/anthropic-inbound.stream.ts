@@ -313,11 +313,18 @@ export class AnthropicEventMapper {
       };
       this.tools.set(call.index, tool);
       // Another call's arguments still coming: this one waits, so that call's block gets all of them.
-      if (this.streamingTool() !== undefined) {
+      // So does a call whose name is still to come (some servers send it after the id): a block opens named.
+      if (this.streamingTool() !== undefined || tool.name === '') {
         this.waiting.push(tool);
         return [];
       }
       return this.openTool(tool);
+    }
+    const name = call.function?.name;
+    if (name && tool.name === '' && tool.block === undefined) {
+      tool.name = name;
+      if (fragment) tool.held += fragment;
+      return this.streamingTool() === undefined ? this.openWaiting(true) : [];
     }
     if (!fragment) return [];
     if (tool.block === undefined) {
