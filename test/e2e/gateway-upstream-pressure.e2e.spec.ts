@@ -19,6 +19,30 @@ const finish = `data: ${JSON.stringify({
   model: 'm',
   choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
 })}\n\n`;
+const anthropicEvent = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+/** A whole Anthropic message stream, up to its message_stop. */
+const anthropicWhole = [
+  anthropicEvent('message_start', {
+    message: {
+      id: 'msg_pressure',
+      type: 'message',
+      role: 'assistant',
+      model: 'stophang',
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 5, output_tokens: 1 },
+    },
+  }),
+  anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'whole' } }),
+  anthropicEvent('content_block_stop', { index: 0 }),
+  anthropicEvent('message_delta', {
+    delta: { stop_reason: 'end_turn', stop_sequence: null },
+    usage: { output_tokens: 2 },
+  }),
+  anthropicEvent('message_stop', {}),
+].join('');
 /** ~1 KB of text per event. */
 const PIECE = 'x'.repeat(1_000);
 const BIG_EVENTS = 20_000;
@@ -59,6 +83,10 @@ function pressureUpstream(seen: Array<{ model: string; encoding?: string; cutOff
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (body.model === 'stophang') {
+        res.write(anthropicWhole); // and never ends
+        return;
+      }
       if (body.model === 'big') {
         for (let i = 0; i < BIG_EVENTS; i++) res.write(chunk(PIECE));
         res.end(`${finish}data: [DONE]\n\n`);
@@ -114,6 +142,14 @@ describe('gateway under pressure from its own clients', () => {
       });
       expect(res.status).toBe(201);
     }
+    const anthropic = await api.post('/api/providers', {
+      name: 'patient-anthropic',
+      kind: 'anthropic',
+      baseUrl: baseUrl.replace(/\/v1$/, ''),
+      apiKey: 'k',
+      timeoutMs: 5_000,
+    });
+    expect(anthropic.status).toBe(201);
   });
   afterAll(async () => {
     await platform?.close();
@@ -172,6 +208,31 @@ describe('gateway under pressure from its own clients', () => {
     expect(String(res.body).trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(await usageRecord(platform, 'pressure-donehang')).toMatchObject({ status: 200 });
     expect(await circuit('patient')).toBe('closed');
+  });
+
+  it('ends an Anthropic stream whose upstream sent message_stop but keeps the response open, native and translated', async () => {
+    const started = Date.now();
+    const native = await call(`${platform.gatewayUrl}/v1/messages`, {
+      token: TEST_MASTER_KEY,
+      headers: { 'x-request-id': 'pressure-stophang-native' },
+      body: {
+        model: 'patient-anthropic/stophang',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      },
+    });
+    expect(native.status).toBe(200);
+    expect(native.body).toContain('event: message_stop');
+    expect(native.body).not.toContain('event: error');
+    const translated = await chat('patient-anthropic/stophang', { 'x-request-id': 'pressure-stophang-chat' });
+    expect(translated.status).toBe(200);
+    expect(translated.body).toContain('whole');
+    expect(translated.body).not.toContain('"error"');
+    expect(Date.now() - started).toBeLessThan(4_500); // two waits of at most ~1 s, not two 5 s timeouts
+    expect(await usageRecord(platform, 'pressure-stophang-native')).toMatchObject({ status: 200 });
+    expect(await usageRecord(platform, 'pressure-stophang-chat')).toMatchObject({ status: 200 });
+    expect(await circuit('patient-anthropic')).toBe('closed');
   });
 
   it('opens as many upstream connections as calls: none waits in the gateway, timing out against the provider', async () => {

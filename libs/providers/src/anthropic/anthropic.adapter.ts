@@ -21,7 +21,7 @@ import type {
 } from '../provider.interface';
 import { DEFAULT_SDK_TIMEOUT_MS, openScope, type CallScope } from '../shared/call-scope';
 import { closeDispatcher, createDispatcher, readUpstream, recordingFetch } from '../shared/http';
-import { touchingStream } from '../shared/stream-activity';
+import { touchingStream, untilWhole } from '../shared/stream-activity';
 import { normalizeAnthropicError } from './anthropic.errors';
 import { anthropicSseEvents, nativeCountParams, nativeParams } from './anthropic.native';
 import { toAnthropicRequest, type AnthropicRequestPlan } from './anthropic.request';
@@ -142,7 +142,8 @@ export class AnthropicAdapter implements ProviderAdapter {
         { ...plan.params, stream: true },
         { ...this.options(scope, plan.betas), middleware: [touchingMiddleware(scope)] },
       );
-      yield* anthropicStreamToChunks(events, { jsonTool: plan.jsonTool, provider: this.name });
+      const whole = untilWhole(events, scope, (event) => event.type === 'message_stop');
+      yield* anthropicStreamToChunks(whole, { jsonTool: plan.jsonTool, provider: this.name });
     } catch (err) {
       throw normalizeAnthropicError(err, this.errorContext(scope));
     } finally {
@@ -176,7 +177,8 @@ export class AnthropicAdapter implements ProviderAdapter {
         .create({ ...params, stream: true }, { ...this.options(scope, betas), middleware: [touchingMiddleware(scope)] })
         .asResponse();
       if (!response.body) throw badResponseError(this.name, 'the stream has no body');
-      yield* anthropicSseEvents(response.body, this.errorContext(scope));
+      const events = anthropicSseEvents(response.body, this.errorContext(scope));
+      yield* untilWhole(events, scope, (event) => event.event === 'message_stop');
     } catch (err) {
       throw normalizeAnthropicError(err, this.errorContext(scope));
     } finally {

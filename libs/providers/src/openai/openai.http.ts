@@ -23,14 +23,12 @@ import {
 } from '../shared/exchange';
 import { MAX_ERROR_BODY_CHARS, UpstreamTooLargeError } from '../shared/http';
 import { SseDecoder } from '../shared/sse';
+import { WHOLE_ANSWER_GRACE_MS } from '../shared/stream-activity';
 import { DEFAULT_AZURE_API_VERSION, type OpenAIEndpoint } from './openai-compatible.config';
 import type { OpenAIChunkNormalizer } from './openai.stream';
 
 /** Paths Azure serves under `/deployments/{deployment}` (as the SDK's AzureOpenAI does). */
 const AZURE_DEPLOYMENT_PATHS = new Set(['/chat/completions', '/completions', '/embeddings']);
-
-/** How long the end of a stream's response is waited for once its `[DONE]` came. */
-const DONE_GRACE_MS = 1_000;
 
 /**
  * The hot-path HTTP of the OpenAI-compatible adapter, straight on undici's
@@ -141,7 +139,7 @@ export class OpenAIHttp {
             if (message.data.startsWith('[DONE]')) {
               done = true;
               // The answer is whole: a server that then keeps the response open is not waited for.
-              scope.complete(DONE_GRACE_MS);
+              scope.complete(WHOLE_ANSWER_GRACE_MS);
               continue;
             }
             const data = this.event(message.data, response, scope);

@@ -50,3 +50,32 @@ export function touchingStream(
     }),
   );
 }
+
+/** How long the end of a stream's response is waited for once its answer is whole (`[DONE]`, `message_stop`). */
+export const WHOLE_ANSWER_GRACE_MS = 1_000;
+
+/**
+ * `events` as they come until the one that ends the answer (`isLast`: Anthropic's
+ * `message_stop`), after which the rest of the response (its end) is waited for
+ * {@link WHOLE_ANSWER_GRACE_MS} at most ({@link CallScope.complete}): an upstream that
+ * keeps the response open after a whole answer is left, and the stream ends as the
+ * answer did, not as a timeout after it.
+ */
+export async function* untilWhole<T>(
+  events: AsyncIterable<T>,
+  scope: CallScope,
+  isLast: (event: T) => boolean,
+): AsyncGenerator<T> {
+  let whole = false;
+  try {
+    for await (const event of events) {
+      if (!whole && isLast(event)) {
+        whole = true;
+        scope.complete(WHOLE_ANSWER_GRACE_MS);
+      }
+      yield event;
+    }
+  } catch (err) {
+    if (!(whole && scope.timedOut)) throw err;
+  }
+}
