@@ -52,19 +52,24 @@ describe('gateway usage of answers without usage', () => {
 
   const headers = (requestId: string) => ({ headers: { 'x-request-id': requestId } });
 
-  it('chat completions: a JSON answer without usage is recorded with the estimate', async () => {
+  it('chat completions: a JSON answer without usage is recorded with the estimate, which the client is told', async () => {
     openai.enqueue(chatWithoutUsage);
     const res = await sdk.chat.completions.create(
       { model, messages: [{ role: 'user', content: prompt }] },
       headers('estimate-chat-json'),
     );
     expect(res.choices[0].message.content).toBe(answer);
-    expect(res.usage).toBeUndefined();
     const record = await usageRecord(platform, 'estimate-chat-json');
     expect(record.promptTokens).toBeGreaterThanOrEqual(100);
     expect(record.promptTokens).toBeLessThan(110);
     expect(record.completionTokens).toBe(10);
     expect(Number(record.costUsd)).toBeGreaterThan(0);
+    // OpenAI always answers with usage: the client is told what it is charged, not nothing.
+    expect(res.usage).toEqual({
+      prompt_tokens: record.promptTokens,
+      completion_tokens: 10,
+      total_tokens: record.promptTokens + 10,
+    });
   });
 
   it('chat completions: a stream whose usage counts nothing is recorded with the estimate', async () => {
@@ -119,9 +124,10 @@ describe('gateway usage of answers without usage', () => {
         choices: [{ index: 0, text: answer, logprobs: null, finish_reason: 'stop' }],
       },
     });
-    await sdk.completions.create({ model, prompt }, headers('estimate-legacy'));
+    const res = await sdk.completions.create({ model, prompt }, headers('estimate-legacy'));
     const record = await usageRecord(platform, 'estimate-legacy');
     expect(record).toMatchObject({ promptTokens: 100, completionTokens: 10 });
+    expect(res.usage).toEqual({ prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 });
   });
 
   it('messages, translated: an answer without usage is recorded with the estimate, which the client is told', async () => {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
 import { validateChatRequest } from '../translate';
 import { GenerationRunner } from './generation-runner';
-import { reportedOrEstimated, tokenUsage } from './token-usage';
+import { reportedOrEstimated, tokenUsage, withUsageTold } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
 import { type ChunkReader, usageChunkAfter, withoutUsage } from './stream-relay';
@@ -64,6 +64,7 @@ export class ChatPipeline {
           () => answerChars(res),
         ),
       modelServed: (res) => res.model,
+      answer: withUsageTold,
     });
   }
 

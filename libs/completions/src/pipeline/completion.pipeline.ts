@@ -9,7 +9,7 @@ import type {
 import { withFields } from '@app/contracts';
 import { tokenCount } from '@app/providers';
 import { GenerationRunner } from './generation-runner';
-import { NO_USAGE, reportedOrEstimated, tokenUsage } from './token-usage';
+import { NO_USAGE, reportedOrEstimated, tokenUsage, withUsageTold } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
 import { type ChunkReader, usageChunkAfter, withoutUsage } from './stream-relay';
@@ -46,6 +46,7 @@ export class CompletionPipeline {
           () => (res.choices ?? []).reduce((sum, choice) => sum + (choice.text?.length ?? 0), 0),
         ),
       modelServed: (res) => res.model,
+      answer: withUsageTold,
     });
   }
 

@@ -29,6 +29,8 @@ export interface JsonCall<T> extends CallAdmission {
   call: (target: RouteTarget) => Promise<T>;
   usage: (value: T) => TokenUsage;
   modelServed: (value: T) => string | undefined;
+  /** The answer as the client gets it, given the usage recorded (an answer without usage is told the estimate). */
+  answer?: (value: T, usage: TokenUsage) => T;
 }
 
 export interface StreamCall<T> extends CallAdmission {
@@ -76,7 +78,8 @@ export class GenerationRunner {
           withFields(outcome, { plan, modelServed, usage, status: 200, stream: false }),
           ticket,
         );
-        return { value: outcome.value, headers: answerHeaders(outcome.target, outcome.fallbacks, ticket) };
+        const value = spec.answer ? spec.answer(outcome.value, usage) : outcome.value;
+        return { value, headers: answerHeaders(outcome.target, outcome.fallbacks, ticket) };
       } catch (error) {
         throw this.failed(error, plan, ctx, ticket, false);
       }

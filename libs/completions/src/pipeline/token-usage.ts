@@ -27,6 +27,21 @@ export function reportedOrEstimated(usage: TokenUsage, prompt: () => number, out
 }
 
 /**
+ * An OpenAI-shaped answer as the client gets it: one whose upstream reported no usage
+ * (OpenAI always does) is told the usage the gateway records, its estimate; one with
+ * usage is itself.
+ */
+export function withUsageTold<T extends { usage?: Usage | null }>(answer: T, usage: TokenUsage): T {
+  if (answer.usage) return answer;
+  const told: Usage = {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+  };
+  return { ...answer, usage: told };
+}
+
+/**
  * Anthropic's usage object in our terms: every input token counts (fresh, cache
  * reads, cache writes), the cache reads as cached tokens, as for Anthropic's
  * answers on `/v1/chat/completions` (`toOpenAIUsage`).
