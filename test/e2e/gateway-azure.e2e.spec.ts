@@ -24,28 +24,20 @@ describe('gateway over Azure OpenAI', () => {
     await Promise.all([azure.start(), filtered.start(), v1.start(), entra.start()]);
     platform = await startPlatform({ env: { CIRCUIT_FAILURE_THRESHOLD: '3', UPSTREAM_MAX_RETRIES: '0' } });
     client = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
-    const created = await adminApi(platform).post('/api/providers', {
-      name: 'az',
-      kind: 'azure-openai',
-      baseUrl: azure.origin,
-      apiKey: 'azure-secret-key',
-    });
-    expect(created.status).toBe(201);
-    const annotated = await adminApi(platform).post('/api/providers', {
-      name: 'az-filtered',
-      kind: 'azure-openai',
-      baseUrl: filtered.origin,
-      apiKey: 'azure-secret-key',
-    });
-    expect(annotated.status).toBe(201);
-    const older = await adminApi(platform).post('/api/providers', {
-      name: 'az-2024-06',
-      kind: 'azure-openai',
-      baseUrl: azure.origin,
-      apiKey: 'azure-secret-key',
-      options: { apiVersion: '2024-06-01' },
-    });
-    expect(older.status).toBe(201);
+    for (const [name, server, options] of [
+      ['az', azure, undefined],
+      ['az-filtered', filtered, undefined],
+      ['az-2024-06', azure, { apiVersion: '2024-06-01' }],
+    ] as const) {
+      const created = await adminApi(platform).post('/api/providers', {
+        name,
+        kind: 'azure-openai',
+        baseUrl: server.origin,
+        apiKey: 'azure-secret-key',
+        ...(options ? { options } : {}),
+      });
+      expect(created.status).toBe(201);
+    }
   });
   afterAll(async () => {
     await platform?.close();

@@ -78,14 +78,18 @@ describe('gateway embeddings', () => {
       costUsd: 0.000009, // $0.02 per million
     });
 
-    openai.enqueue({
-      status: 200,
-      body: {
-        object: 'list',
-        data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }],
-        model: 'text-embedding-3-small',
-      },
-    });
+    /** One vector, with `usage` as given (left out when undefined). */
+    const answerWith = (usage?: unknown) =>
+      openai.enqueue({
+        status: 200,
+        body: {
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }],
+          model: 'text-embedding-3-small',
+          ...(usage === undefined ? {} : { usage }),
+        },
+      });
+    answerWith();
     await sdk.embeddings.create({ model, input }, { headers: { 'x-request-id': 'embeddings-usage-missing' } });
     expect(await usageRow('embeddings-usage-missing')).toMatchObject({
       endpoint: 'embeddings',
@@ -98,15 +102,7 @@ describe('gateway embeddings', () => {
       ['text', '12'],
       ['negative', -5],
     ] as const) {
-      openai.enqueue({
-        status: 200,
-        body: {
-          object: 'list',
-          data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }],
-          model: 'text-embedding-3-small',
-          usage: { prompt_tokens: count, total_tokens: count },
-        },
-      });
+      answerWith({ prompt_tokens: count, total_tokens: count });
       await sdk.embeddings.create({ model, input }, { headers: { 'x-request-id': `embeddings-usage-${tag}` } });
       expect(await usageRow(`embeddings-usage-${tag}`)).toMatchObject({ promptTokens: 450, costUsd: 0.000009 });
     }
