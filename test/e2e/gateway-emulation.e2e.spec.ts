@@ -353,6 +353,30 @@ describe('gateway emulation of tools and structured output', () => {
       expect(sent.map((format) => format.json_schema.strict)).toEqual([false, false, true]);
     });
 
+    it('/v1/generate/structured keeps properties named constructor and prototype (names like any other)', async () => {
+      const schema = {
+        type: 'object',
+        properties: { constructor: { type: 'string' }, prototype: { type: 'string' }, name: { type: 'string' } },
+        required: ['constructor', 'prototype', 'name'],
+        additionalProperties: false,
+      };
+      const res = await post('/v1/generate/structured', { model: 'native/gpt-4o-mini', prompt: 'Ada', schema });
+      expect(res.status, res.text).toBe(200);
+      const sent = openai.requests.filter(isPost).at(-1)!.body as {
+        response_format: { json_schema: { schema: { properties: Record<string, unknown> } } };
+      };
+      expect(Object.keys(sent.response_format.json_schema.schema.properties)).toEqual([
+        'constructor',
+        'prototype',
+        'name',
+      ]);
+      expect(Object.keys((JSON.parse(res.text) as { object: object }).object).sort()).toEqual([
+        'constructor',
+        'name',
+        'prototype',
+      ]);
+    });
+
     it('/v1/generate/structured answers a schema that is not an object on every provider, asking for it in an object', async () => {
       const names = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2 };
       const answers: Record<string, unknown> = {};
