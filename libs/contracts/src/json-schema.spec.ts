@@ -141,6 +141,18 @@ describe('validateJsonSchemaDefinition', () => {
   });
 });
 
+describe('validateAgainst', () => {
+  it("takes a required property to be one the value has itself, not Object.prototype's (constructor, toString)", () => {
+    const schema = {
+      type: 'object',
+      properties: { constructor: {}, toString: {}, name: { type: 'string' } },
+      required: ['constructor', 'toString', 'name'],
+    };
+    expect(validateAgainst(schema, { name: 'n' })).toMatchObject({ ok: false });
+    expect(validateAgainst(schema, { constructor: 'c', toString: 't', name: 'n' })).toMatchObject({ ok: true });
+  });
+});
+
 describe('compileSchema cache', () => {
   it('returns the same validator for the same object and for an equal copy', () => {
     const first = compileSchema(weather);
