@@ -442,6 +442,49 @@ describe('gateway emulation of tools and structured output', () => {
       expect(await rowOf(failed.requestId)).toMatchObject({ status: 502, promptTokens: 80, completionTokens: 10 });
     });
 
+    it('/v1/generate/structured repairs a reply that calls a tool none was offered, and fails it inside the route', async () => {
+      const calling = {
+        match: isPost,
+        status: 200,
+        body: {
+          id: 'chatcmpl-call',
+          object: 'chat.completion',
+          created: 1_700_000_000,
+          model: 'gpt-4o-mini',
+          choices: [
+            {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: null,
+                tool_calls: [{ id: 'call_x', type: 'function', function: { name: 'x', arguments: '{}' } }],
+              },
+              finish_reason: 'tool_calls',
+            },
+          ],
+          usage: { prompt_tokens: 30, completion_tokens: 4, total_tokens: 34 },
+        },
+      };
+      openai.enqueue(calling, { match: isPost, text: '{"name": "Ada", "age": 36}' });
+      const repaired = await post('/v1/generate/structured', {
+        model: 'native/gpt-4o-mini',
+        prompt: 'Ada',
+        schema: person,
+      });
+      expect(repaired.status, repaired.text).toBe(200);
+      expect(JSON.parse(repaired.text).object).toEqual({ name: 'Ada', age: 36 });
+
+      openai.enqueue(calling, calling);
+      const failed = await post('/v1/generate/structured', {
+        model: 'native/gpt-4o-mini',
+        prompt: 'Ada',
+        schema: person,
+      });
+      expect(failed.status, failed.text).toBe(502);
+      // Recorded as the failure it is (it was a 200 row for a 502 answer).
+      expect(await rowOf(failed.requestId)).toMatchObject({ status: 502 });
+    });
+
     it('checks and cleans every choice of n > 1, not only the first', async () => {
       upstream.enqueue({ match: isPost, text: 'Here you go:\n```json\n{"name": "Ada", "age": 36}\n```' });
       const res = await client.chat.completions.create({

@@ -292,10 +292,15 @@ function unusableAnswer(provider: RegisteredProvider, message: string, res: Chat
   });
 }
 
-/** Each choice's JSON checked against the request's schema; `undefined` for a choice that calls tools. */
+/**
+ * Each choice's JSON checked against the request's schema; `undefined` for a choice that
+ * calls one of the request's tools. A call when no tool was offered answers nothing: its
+ * content is checked (and repaired), as any reply without the JSON.
+ */
 function checkJsonChoices(req: ChatRequest, res: ChatResponse): Array<JsonReplyCheck | undefined> {
+  const offered = (req.tools?.length ?? 0) > 0;
   return res.choices.map((choice) =>
-    choice.finish_reason === 'tool_calls' ? undefined : checkJsonReply(req, choice.message.content ?? ''),
+    offered && choice.finish_reason === 'tool_calls' ? undefined : checkJsonReply(req, choice.message.content ?? ''),
   );
 }
 
