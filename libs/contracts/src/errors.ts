@@ -41,6 +41,12 @@ export interface GatewayErrorOptions {
    * sent as the body's `code` in place of the gateway's: clients act on it.
    */
   providerCode?: string;
+  /**
+   * The provider has no place for what the request asks (`n` > 1 on Anthropic, token-id
+   * prompts on Ollama): another provider may serve it, and a route passes this target
+   * over. Not on the wire.
+   */
+  unsupported?: boolean;
   cause?: unknown;
 }
 
@@ -50,6 +56,8 @@ export class GatewayError extends Error {
   readonly retryAfter?: number;
   readonly headers?: Record<string, string>;
   readonly providerCode?: string;
+  /** See {@link GatewayErrorOptions.unsupported}. */
+  readonly unsupported: boolean;
   private readonly statusOverride?: number;
 
   constructor(
@@ -63,6 +71,7 @@ export class GatewayError extends Error {
     this.retryAfter = options.retryAfter;
     this.headers = options.headers;
     this.providerCode = options.providerCode;
+    this.unsupported = options.unsupported === true;
     this.statusOverride = options.status;
   }
 
@@ -105,4 +114,12 @@ export function isGatewayError(value: unknown): value is GatewayError {
 /** `value` as an `Error` (what was thrown or rejected need not be one). */
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * A 400 for what a provider has no place for (see {@link GatewayErrorOptions.unsupported}):
+ * a route passes that target over for one that can serve the request.
+ */
+export function unsupportedByProvider(param: string | null, message: string): GatewayError {
+  return new GatewayError('invalid_request_error', message, { param, unsupported: true });
 }

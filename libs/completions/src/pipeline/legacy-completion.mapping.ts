@@ -35,9 +35,7 @@ export function completionToChat(req: CompletionRequest, provider: string): Chat
       throw new GatewayError(
         'invalid_request_error',
         `"${field}" is not supported for legacy completions on provider "${provider}".`,
-        {
-          param: field,
-        },
+        { param: field, unsupported: true },
       );
     }
   }
@@ -111,6 +109,6 @@ function singlePrompt(prompt: CompletionRequest['prompt'], provider: string): st
   throw new GatewayError(
     'invalid_request_error',
     `Provider "${provider}" takes a single text prompt for legacy completions (no token arrays or batches).`,
-    { param: 'prompt' },
+    { param: 'prompt', unsupported: true },
   );
 }

@@ -138,7 +138,7 @@ export function emulateToolsRequest(req: ChatRequest): ChatRequest {
     throw new GatewayError(
       'invalid_request_error',
       'custom tools are not supported by this provider: its tools are emulated, and only function tools can be',
-      { param: custom },
+      { param: custom, unsupported: true },
     );
   }
   const { tools: _tools, tool_choice: _choice, parallel_tool_calls: _parallel, ...rest } = req;

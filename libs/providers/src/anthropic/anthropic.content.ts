@@ -1,5 +1,6 @@
 import {
   GatewayError,
+  unsupportedByProvider,
   type AnthropicContentBlockParam,
   type AnthropicImageMediaType,
   type AnthropicTextBlockParam,
@@ -41,7 +42,7 @@ export function imageBlock(url: string, param: string): AnthropicContentBlockPar
   // `image/jpg` is no registered type, but clients name JPEG files so and OpenAI takes them.
   if (data.mediaType === 'image/jpg') data.mediaType = 'image/jpeg';
   if (!isImageType(data.mediaType)) {
-    throw invalid(param, `image type ${data.mediaType} is not supported (jpeg, png, gif, webp)`);
+    throw unsupportedByProvider(param, `image type ${data.mediaType} is not supported (jpeg, png, gif, webp)`);
   }
   return { type: 'image', source: { type: 'base64', media_type: data.mediaType, data: data.data } };
 }
@@ -51,7 +52,10 @@ function fileBlock(fileData: string | undefined, param: string): AnthropicConten
   if (data?.mediaType === 'application/pdf') {
     return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: data.data } };
   }
-  throw invalid(param, 'only inline PDF files (file_data as a base64 data: URL) are supported by this provider');
+  throw unsupportedByProvider(
+    param,
+    'only inline PDF files (file_data as a base64 data: URL) are supported by this provider',
+  );
 }
 
 /** User content: text, images (data: and http URLs), inline PDFs. Audio cannot be expressed. */
@@ -67,9 +71,9 @@ export function userBlocks(content: string | ChatContentPart[], param: string): 
       case 'file':
         return [fileBlock(part.file.file_data, `${at}.file`)];
       case 'input_audio':
-        throw invalid(at, 'audio input is not supported by this provider');
+        throw unsupportedByProvider(at, 'audio input is not supported by this provider');
       default:
-        throw invalid(at, 'unsupported content part type');
+        throw unsupportedByProvider(at, 'unsupported content part type');
     }
   });
 }

@@ -12,7 +12,7 @@ import type {
   ChatToolChoice,
   AnthropicTextBlockParam,
 } from '@app/contracts';
-import { allowedToolNames } from '@app/contracts';
+import { allowedToolNames, unsupportedByProvider } from '@app/contracts';
 import {
   assistantTextBlocks,
   cacheControlOf,
@@ -57,25 +57,31 @@ function isSet(value: unknown): boolean {
 
 /** OpenAI parameters with no Anthropic equivalent are refused, never dropped. */
 function rejectUnsupported(req: ChatRequest): void {
-  if (isSet(req.n) && req.n !== 1) throw invalid('n', 'n > 1 is not supported by this provider');
-  if (req.logprobs) throw invalid('logprobs', 'logprobs are not supported by this provider');
-  if (isSet(req.top_logprobs)) throw invalid('top_logprobs', 'logprobs are not supported by this provider');
+  if (isSet(req.n) && req.n !== 1) throw unsupportedByProvider('n', 'n > 1 is not supported by this provider');
+  if (req.logprobs) throw unsupportedByProvider('logprobs', 'logprobs are not supported by this provider');
+  if (isSet(req.top_logprobs))
+    throw unsupportedByProvider('top_logprobs', 'logprobs are not supported by this provider');
   if (isSet(req.audio) || req.modalities?.includes('audio')) {
-    throw invalid('modalities', 'audio output is not supported by this provider');
+    throw unsupportedByProvider('modalities', 'audio output is not supported by this provider');
   }
-  if (isSet(req.prediction)) throw invalid('prediction', 'predicted outputs are not supported by this provider');
+  if (isSet(req.prediction))
+    throw unsupportedByProvider('prediction', 'predicted outputs are not supported by this provider');
   if (req.logit_bias && Object.keys(req.logit_bias).length > 0) {
-    throw invalid('logit_bias', 'logit_bias is not supported by this provider');
+    throw unsupportedByProvider('logit_bias', 'logit_bias is not supported by this provider');
   }
   for (const param of ['frequency_penalty', 'presence_penalty'] as const) {
-    if (isSet(req[param]) && req[param] !== 0) throw invalid(param, `${param} is not supported by this provider`);
+    if (isSet(req[param]) && req[param] !== 0)
+      throw unsupportedByProvider(param, `${param} is not supported by this provider`);
   }
   if (isSet(req.functions) || isSet(req.function_call)) {
-    throw invalid(req.functions ? 'functions' : 'function_call', 'use tools / tool_choice instead of functions');
+    throw unsupportedByProvider(
+      req.functions ? 'functions' : 'function_call',
+      'use tools / tool_choice instead of functions',
+    );
   }
   if (isSet(req.web_search_options))
-    throw invalid('web_search_options', 'web search is not supported by this provider');
-  if (isSet(req.verbosity)) throw invalid('verbosity', 'verbosity is not supported by this provider');
+    throw unsupportedByProvider('web_search_options', 'web search is not supported by this provider');
+  if (isSet(req.verbosity)) throw unsupportedByProvider('verbosity', 'verbosity is not supported by this provider');
 }
 
 type Sampling = { temperature?: number; top_p?: number; top_k?: number };
@@ -110,7 +116,8 @@ function assistantBlocks(msg: ChatAssistantMessage, i: number): AnthropicContent
     thinking === undefined || thinking === null ? text : [...thinkingBlocks(thinking, i), ...text];
   (msg.tool_calls ?? []).forEach((call, j) => {
     const param = `messages[${i}].tool_calls[${j}]`;
-    if (call.type !== 'function') throw invalid(param, 'only function tool calls are supported by this provider');
+    if (call.type !== 'function')
+      throw unsupportedByProvider(param, 'only function tool calls are supported by this provider');
     let input: unknown;
     try {
       input = call.function.arguments.trim() === '' ? {} : (JSON.parse(call.function.arguments) as unknown);
@@ -146,7 +153,7 @@ function convertMessages(messages: ChatMessage[]): {
       case 'user': {
         const content = userBlocks(msg.content, `messages[${i}].content`);
         // Empty text parts are left out; Anthropic refuses a turn with nothing left (`content: []` or "").
-        if (content.length === 0) throw invalid(`messages[${i}].content`, EMPTY_USER_CONTENT);
+        if (content.length === 0) throw unsupportedByProvider(`messages[${i}].content`, EMPTY_USER_CONTENT);
         out.push({ role: 'user', content });
         return;
       }
@@ -166,7 +173,7 @@ function convertMessages(messages: ChatMessage[]): {
         return;
       }
       default:
-        throw invalid(`messages[${i}].role`, `role '${msg.role}' is not supported by this provider`);
+        throw unsupportedByProvider(`messages[${i}].role`, `role '${msg.role}' is not supported by this provider`);
     }
   });
   // OpenAI answers a conversation of instructions alone; Anthropic needs a turn to answer.
@@ -194,7 +201,8 @@ function joinSystem(blocks: AnthropicTextBlockParam[]): string | AnthropicTextBl
 
 function convertTools(tools: ChatTool[] | undefined): AnthropicTool[] {
   return (tools ?? []).map((tool, i): AnthropicTool => {
-    if (tool.type !== 'function') throw invalid(`tools[${i}]`, 'only function tools are supported by this provider');
+    if (tool.type !== 'function')
+      throw unsupportedByProvider(`tools[${i}]`, 'only function tools are supported by this provider');
     const fn = tool.function;
     return {
       name: fn.name,
@@ -218,7 +226,7 @@ function convertToolChoice(
   // The tools it allows are the only ones offered (see toolsAndChoice).
   if (choice.type === 'allowed_tools')
     return { type: choice.allowed_tools.mode === 'required' ? 'any' : 'auto', ...disable };
-  throw invalid('tool_choice', `tool_choice type '${choice.type}' is not supported by this provider`);
+  throw unsupportedByProvider('tool_choice', `tool_choice type '${choice.type}' is not supported by this provider`);
 }
 
 interface JsonTool {
@@ -283,7 +291,7 @@ function effortOf(req: ChatRequest): Pick<AnthropicParams, 'output_config'> {
   const effort = req.reasoning_effort;
   if (effort === undefined || effort === null) return {};
   if (!EFFORTS.has(effort))
-    throw invalid('reasoning_effort', `reasoning_effort '${effort}' is not supported by this provider`);
+    throw unsupportedByProvider('reasoning_effort', `reasoning_effort '${effort}' is not supported by this provider`);
   return { output_config: { effort: effort as Effort } };
 }
 
@@ -296,7 +304,10 @@ function stopSequences(stop: ChatRequest['stop']): Pick<AnthropicParams, 'stop_s
   const list = typeof stop === 'string' ? [stop] : (stop ?? []);
   const sequences = list.filter((sequence) => sequence !== '');
   if (sequences.some((sequence) => sequence.trim() === '')) {
-    throw invalid('stop', 'stop sequences made only of whitespace (such as "\\n") are not supported by this provider');
+    throw unsupportedByProvider(
+      'stop',
+      'stop sequences made only of whitespace (such as "\\n") are not supported by this provider',
+    );
   }
   return sequences.length ? { stop_sequences: sequences } : {};
 }

@@ -25,7 +25,7 @@ export function checkChoiceCount(count: number): void {
   throw new GatewayError(
     'invalid_request_error',
     `The mock provider answers at most ${MAX_MOCK_CHOICES} choices (prompts times n); this request asks for ${count}.`,
-    { param: 'prompt' },
+    { param: 'prompt', unsupported: true },
   );
 }
 
@@ -35,7 +35,7 @@ export function checkChoicesSize(count: number, chars: number): void {
     'invalid_request_error',
     `The mock provider writes at most ${MAX_MOCK_CHOICES_CHARS} characters for n choices; ` +
       `${count} replies take ${chars}. Ask for fewer choices.`,
-    { param: 'n' },
+    { param: 'n', unsupported: true },
   );
 }
 
@@ -81,7 +81,7 @@ function noLogprobs(param: string): GatewayError {
   return new GatewayError(
     'invalid_request_error',
     'The mock provider has no token probabilities: logprobs are not supported by it.',
-    { param },
+    { param, unsupported: true },
   );
 }
 
@@ -89,7 +89,10 @@ function noLogprobs(param: string): GatewayError {
 export function rejectCustomTools(req: ChatRequest): void {
   const param = customToolParam(req);
   if (param === undefined) return;
-  throw new GatewayError('invalid_request_error', 'custom tools are not supported by the mock provider', { param });
+  throw new GatewayError('invalid_request_error', 'custom tools are not supported by the mock provider', {
+    param,
+    unsupported: true,
+  });
 }
 
 /** Audio output (`modalities` with `audio`, or `audio`): refused, never answered as text alone as if asked for it. */
@@ -104,9 +107,7 @@ function noAudio(param: string): GatewayError {
   return new GatewayError(
     'invalid_request_error',
     'The mock provider answers text only: audio output is not supported by it.',
-    {
-      param,
-    },
+    { param, unsupported: true },
   );
 }
 

@@ -6,6 +6,7 @@ import {
   GatewayError,
   allowedToolNames,
   customToolParam,
+  unsupportedByProvider,
 } from '@app/contracts';
 
 /**
@@ -97,12 +98,13 @@ function singlePrompt(prompt: CompletionRequest['prompt']): CompletionRequest['p
 }
 
 function unsupported(param: string, message: string): GatewayError {
-  return new GatewayError('invalid_request_error', message, { param });
+  return unsupportedByProvider(param, message);
 }
 
 function rejectChoices(n: number | null | undefined): void {
   if (n !== undefined && n !== null && n > 1) {
     throw new GatewayError('invalid_request_error', 'n > 1 is not supported by Ollama (it answers with one choice)', {
+      unsupported: true,
       param: 'n',
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '@app/contracts';
+import { GatewayError, unsupportedByProvider } from '@app/contracts';
 import { ProviderError, type UpstreamFailure } from '../errors';
 import { CircuitBreakers } from './circuit-breaker';
 import { LatencyTracker } from './latency-tracker';
@@ -416,8 +416,7 @@ describe('Router', () => {
   });
 
   it('passes over a target whose adapter refuses what its provider has no place for (a plain 400), to one that can', async () => {
-    const refusal = () =>
-      new GatewayError('invalid_request_error', 'n > 1 is not supported by this provider', { param: 'n' });
+    const refusal = () => unsupportedByProvider('n', 'n > 1 is not supported by this provider');
     const { router, breakers } = setup();
     const served = scripted({ a: [refusal()] });
     const outcome = await router.execute(plan('fallback', 'a', 'b'), signal, served.call);
@@ -445,12 +444,30 @@ describe('Router', () => {
       )
       .catch((e: RouteFailure) => e.error);
     expect(masked).toMatchObject({ reason: 'server', status: 502 });
-    // Anything else the gateway throws still ends the request at once.
-    const internal = scripted({ a: [new GatewayError('internal_error', 'bug')] });
-    await expect(router.execute(plan('fallback', 'a', 'b'), signal, internal.call)).rejects.toBeInstanceOf(
-      RouteFailure,
-    );
-    expect(internal.calls).toEqual(['a']);
+    // A request malformed for any provider (a plain 400), and anything else the gateway throws, end it at once.
+    for (const thrown of [
+      new GatewayError('invalid_request_error', 'image_url must be an http(s) URL', { param: 'messages[0]' }),
+      new GatewayError('internal_error', 'bug'),
+    ]) {
+      const ended = scripted({ a: [thrown] });
+      const failure = await router
+        .execute(plan('fallback', 'a', 'b'), signal, ended.call)
+        .catch((e: RouteFailure) => e);
+      expect(failure).toBeInstanceOf(RouteFailure);
+      expect((failure as RouteFailure).error).toBe(thrown);
+      expect(ended.calls).toEqual(['a']);
+    }
+  });
+
+  it('keeps no latency sample of a target passed over: least-latency routes do not rank it last for it', async () => {
+    const { router } = setup();
+    const served = scripted({ a: [unsupportedByProvider('n', 'n > 1 is not supported by this provider')] });
+    await router.execute(plan('least-latency', 'a', 'b'), signal, served.call);
+    expect(served.calls).toEqual(['a', 'b']);
+    // Only b was measured: a, never measured, is still tried first (a failure sample would rank it last).
+    const next = scripted({});
+    await router.execute(plan('least-latency', 'a', 'b'), signal, next.call);
+    expect(next.calls).toEqual(['a']);
   });
 
   it('gives back the ticket of a retry the client left while it waited: a half-open circuit is probed again', async () => {

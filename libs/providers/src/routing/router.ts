@@ -183,7 +183,8 @@ export class Router {
           if (!cannotServe(error)) lastServable = { error, target };
           const next = verdict === 'next' ? undefined : this.breakers.tryAcquire(target.provider);
           if (!next) {
-            if (measured) this.latency.recordFailure(targetKey(target));
+            // A target passed over answered nothing about its speed.
+            if (measured && !cannotServe(error)) this.latency.recordFailure(targetKey(target));
             break;
           }
           ticket = next;
@@ -272,14 +273,15 @@ function asGatewayError(thrown: unknown): GatewayError {
 /**
  * The target cannot take this request, which another may: an adapter's refusal of what
  * its provider has no place for (`n` > 1 on Anthropic, token-id prompts on Ollama, a
- * provider without embeddings), a plain 400 thrown before any upstream call, or a
- * ProviderError that says so. The next target is tried; if none can, the last refusal
- * is the answer. Held neither against the provider nor, while another target failed
- * otherwise, against the request (that failure is the answer).
+ * provider without embeddings: `GatewayError.unsupported`), or a ProviderError that
+ * says so. The next target is tried; if none can, the last refusal is the answer. Held
+ * neither against the provider (nor its latency) nor, while another target failed
+ * otherwise, against the request (that failure is the answer). A request malformed for
+ * every provider is refused at once by the first target.
  */
 function cannotServe(error: GatewayError): boolean {
   if (error instanceof ProviderError) return error.reason === 'unsupported';
-  return error.status === 400;
+  return error.unsupported;
 }
 
 function countsAgainstProvider(error: GatewayError): boolean {
