@@ -198,6 +198,37 @@ describe('gateway under pressure from its own clients', () => {
     expect(await circuit('brisk')).toBe('closed');
   }, 30_000);
 
+  it('gives up on a client that stops reading for long (five times the upstream timeout): 499, not the upstream', async () => {
+    const port = new URL(platform.gatewayUrl).port;
+    const body = JSON.stringify({ model: 'brisk/big', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const started = Date.now();
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path: '/v1/chat/completions',
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_MASTER_KEY}`,
+        'content-type': 'application/json',
+        'x-request-id': 'pressure-stalled',
+      },
+    });
+    req.on('response', (res) => {
+      res.once('data', () => res.pause()); // and never reads again
+      res.on('error', () => undefined);
+    });
+    req.on('error', () => undefined);
+    req.end(body);
+    try {
+      // The provider's timeout is 1 s: the client is given up on after ~5 s of reading nothing.
+      expect(await usageRecord(platform, 'pressure-stalled', 150)).toMatchObject({ status: 499 });
+      expect(Date.now() - started).toBeLessThan(12_000);
+      expect(await circuit('brisk')).toBe('closed');
+    } finally {
+      req.destroy();
+    }
+  }, 30_000);
+
   it('ends a stream whose upstream sent [DONE] but keeps the response open, as a success, without waiting it out', async () => {
     const started = Date.now();
     const res = await chat('patient/donehang', { 'x-request-id': 'pressure-donehang' });
@@ -241,6 +272,28 @@ describe('gateway under pressure from its own clients', () => {
     for (const res of results) expect(res.body).not.toContain('"error"');
     expect(await circuit('brisk')).toBe('closed');
   }, 30_000);
+
+  it('serves many pipelined requests on one connection with one close listener (no MaxListenersExceededWarning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const port = Number(new URL(platform.gatewayUrl).port);
+      const body = JSON.stringify({ model: 'patient/held', messages: [{ role: 'user', content: 'hi' }], stream: true });
+      const one =
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TEST_MASTER_KEY}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const socket = connect(port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (part: Buffer) => (received += part.toString()));
+      socket.write(one.repeat(15));
+      await expect.poll(() => received.split('HTTP/1.1 200').length - 1, { timeout: 40_000, interval: 200 }).toBe(15);
+      socket.destroy();
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
 
   it('aborts a pipelined request when its client closes the connection, and records it as 499', async () => {
     const port = Number(new URL(platform.gatewayUrl).port);

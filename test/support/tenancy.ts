@@ -52,8 +52,8 @@ export function adminApi(platform: TestPlatform, token = TEST_MASTER_KEY) {
 }
 
 /** The usage record of a request, once the gateway has written it (it writes in batches). */
-export async function usageRecord(platform: TestPlatform, requestId: string): Promise<Json> {
-  for (let i = 0; i < 50; i++) {
+export async function usageRecord(platform: TestPlatform, requestId: string, tries = 50): Promise<Json> {
+  for (let i = 0; i < tries; i++) {
     const res = await adminApi(platform).get(`/api/usage/records?requestId=${requestId}`);
     if (res.body.data?.length) return res.body.data[0];
     await new Promise((resolve) => setTimeout(resolve, 100));

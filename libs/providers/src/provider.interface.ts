@@ -94,6 +94,11 @@ export interface ClientSignal {
    * upstream's (a call's timeout does not run out while this holds).
    */
   readonly clientBehind?: boolean;
+  /**
+   * Gives up on a client that read nothing for as long as an upstream may be silent (its
+   * connection is closed: the request ends as the client's leaving, 499, not the upstream's fault).
+   */
+  giveUp?(): void;
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: 'abort', listener: () => void): void;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Principal } from '@app/auth';
 import { GatewayError } from '@app/contracts';
 import { type ClientSignal, GATEWAY_HOPS_HEADER, MAX_GATEWAY_HOPS } from '@app/providers';
@@ -46,6 +47,11 @@ export class ClientAbort implements ClientSignal, Interruptible {
   /** The client's socket buffer is full: the answer waits for it (see {@link ClientSignal.clientBehind}). */
   get clientBehind(): boolean {
     return this.res?.writableNeedDrain === true;
+  }
+
+  /** Closes the connection of a client that stopped reading (see {@link ClientSignal.giveUp}). */
+  giveUp(): void {
+    this.res?.destroy();
   }
 
   /** Aborts the request for a shutdown: the upstream call ends, and the client is answered with a 503. */
@@ -125,16 +131,37 @@ export function requestContext(
     markInterruptible(res, signal);
     // A request pipelined behind another has a response not yet given the socket: when the connection
     // closes meanwhile, the response never closes. The socket's own close tells it.
-    const socket = res.socket === null ? req.socket : undefined;
-    const onSocketClose = (): void => signal.abort();
-    socket?.once('close', onSocketClose);
+    const leave = res.socket === null ? abortOnClose(req.socket, signal) : undefined;
     res.once('close', () => {
-      socket?.removeListener('close', onSocketClose);
+      leave?.();
       unmarkInterruptible(res);
       if (!res.writableFinished) signal.abort();
     });
   }
   return new HttpRequestContext(typeof req.id === 'string' ? req.id : '', req.principal, endpoint, signal, hops);
+}
+
+/** The requests pipelined on a connection whose responses are not yet given its socket. */
+const pipelined = new WeakMap<Socket, Set<ClientAbort>>();
+
+/**
+ * Aborts `signal` when `socket` closes, through one listener per socket however many
+ * requests are pipelined on it; the returned function forgets the signal.
+ */
+function abortOnClose(socket: Socket, signal: ClientAbort): () => void {
+  let waiting = pipelined.get(socket);
+  if (!waiting) {
+    const signals = new Set<ClientAbort>();
+    waiting = signals;
+    pipelined.set(socket, signals);
+    socket.once('close', () => {
+      pipelined.delete(socket);
+      for (const each of signals) each.abort();
+    });
+  }
+  waiting.add(signal);
+  const set = waiting;
+  return () => set.delete(signal);
 }
 
 /**

@@ -30,6 +30,8 @@ export class CallScope {
   private expired = false;
   /** Set by {@link complete}. */
   private completed = false;
+  /** `performance.now()` since which the client has been behind with nothing from the upstream read meanwhile. */
+  private behindSince: number | undefined;
   private readonly onClientAbort = (): void => this.abort(this.call.signal.reason);
 
   constructor(
@@ -92,6 +94,7 @@ export class CallScope {
   }
 
   touch(): void {
+    this.behindSince = undefined;
     if (this.timeoutMs === undefined || this.aborted || this.completed) return;
     // One timer per call, re-armed for the remainder when it fires after activity:
     // a stream touches this for every chunk it reads, and a timer per chunk cost more than the rest of the relay.
@@ -105,6 +108,13 @@ export class CallScope {
     this.call.signal.removeEventListener('abort', this.onClientAbort);
   }
 
+  /** A full timeout from `now`, without counting as activity. */
+  private rearm(now: number): void {
+    const ms = this.timeoutMs ?? 0;
+    this.deadline = now + ms;
+    this.arm(ms);
+  }
+
   private arm(ms: number): void {
     this.timer = setTimeout(this.onTimer, ms);
     this.timer.unref();
@@ -115,8 +125,15 @@ export class CallScope {
     if (this.aborted) return;
     const left = this.deadline - performance.now();
     if (left >= 1) return this.arm(left);
-    // The gateway's own client holds the stream back: not the upstream's silence.
-    if (this.call.signal.clientBehind === true && !this.completed) return this.touch();
+    // The gateway's own client holds the stream back: not the upstream's silence. A client that reads
+    // nothing for long (see `stallAllowance`) is given up on (its leaving, not the upstream's fault).
+    if (this.call.signal.clientBehind === true && !this.completed) {
+      const now = performance.now();
+      this.behindSince ??= now;
+      if (now - this.behindSince < stallAllowance(this.timeoutMs ?? 0)) return this.rearm(now);
+      this.call.signal.giveUp?.();
+      return this.rearm(now);
+    }
     this.expired = true;
     this.abort(new Error(this.completed ? 'the answer was whole' : `upstream timed out after ${this.timeoutMs} ms`));
   };
@@ -135,6 +152,14 @@ export class CallScope {
 class RequestSignal extends EventEmitter {
   aborted = false;
   reason: unknown = undefined;
+}
+
+/**
+ * How long a client may read nothing while its stream waits for it: five times the
+ * upstream's allowed silence, at most five minutes unless the timeout is longer.
+ */
+function stallAllowance(timeoutMs: number): number {
+  return Math.max(timeoutMs, Math.min(5 * timeoutMs, 300_000));
 }
 
 export function openScope(call: CallContext, defaultTimeoutMs: number | undefined): CallScope {
