@@ -24,6 +24,12 @@ describe('strictModeAccepts', () => {
     ['an open object deep down', closed({ a: { type: 'array', items: { type: 'object', properties: {} } } })],
     ['an open object in $defs', { ...closed({}), $defs: { x: { type: 'object' } } }],
     ['allOf', { ...closed({}), allOf: [] }],
+    // OpenAI: "'oneOf' is not permitted" (Pydantic's discriminated unions write it).
+    ['oneOf', closed({ p: { oneOf: [closed({ x: { type: 'string' } }), { type: 'string' }] } })],
+    [
+      'an open object in prefixItems',
+      closed({ t: { type: 'array', prefixItems: [{ type: 'object', properties: {} }] } }),
+    ],
     ['a root that is not an object', { type: 'array', items: closed({}) }],
   ])('refuses %s', (_name, schema) => {
     expect(strictModeAccepts(schema)).toBe(false);

@@ -9,6 +9,8 @@ type Json = Record<string, unknown>;
 /** Keywords strict mode refuses (OpenAI, "Supported schemas"). */
 const UNSUPPORTED = [
   'allOf',
+  // OpenAI: "'oneOf' is not permitted" (Pydantic's discriminated unions write it); `anyOf` is.
+  'oneOf',
   'not',
   'if',
   'then',
@@ -22,15 +24,18 @@ function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Every subschema a value of `schema` may be checked against, each then held to the same rules. */
 function children(schema: Json): unknown[] {
   const nested = (value: unknown): unknown[] => (isRecord(value) ? Object.values(value) : []);
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
   const items = schema['items'];
   return [
     ...nested(schema['properties']),
     ...nested(schema['$defs']),
     ...nested(schema['definitions']),
     ...(Array.isArray(items) ? (items as unknown[]) : items === undefined ? [] : [items]),
-    ...(Array.isArray(schema['anyOf']) ? (schema['anyOf'] as unknown[]) : []),
+    ...list(schema['prefixItems']),
+    ...list(schema['anyOf']),
   ];
 }
 
