@@ -40,6 +40,7 @@ describe('structuredRequestSchema', () => {
 
   it.each([
     ['neither messages nor a prompt', { model: 'mock/echo-1', schema }, 'messages'],
+    ['both messages and a prompt (one would go unsaid)', { ...structured, prompt: 'and this?' }, 'prompt'],
     ['empty messages', { ...structured, messages: [] }, 'messages'],
     ['numeric content', { ...structured, messages: [{ role: 'user', content: 5 }] }, 'messages[0].content'],
     ['object content', { ...structured, messages: [{ role: 'user', content: { a: 1 } }] }, 'messages[0].content'],

@@ -17,4 +17,9 @@ export const structuredRequestSchema = z
     max_tokens: maxTokens,
   })
   .refine((body) => body.messages || body.prompt, { message: 'Give either messages or prompt', path: ['messages'] })
+  // Both would leave one unsaid: the prompt was silently left out.
+  .refine((body) => !(body.messages && body.prompt), {
+    message: 'Give either messages or prompt, not both (put the prompt in a user message)',
+    path: ['prompt'],
+  })
   .meta({ id: 'StructuredGenerationRequest' });
