@@ -1,6 +1,6 @@
-import type { CompletionRequest, EmbeddingRequest } from '@app/contracts';
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
-import { toOllamaCompletionRequest, toOllamaEmbeddingRequest } from './ollama.request';
+import { toOllamaChatRequest, toOllamaCompletionRequest, toOllamaEmbeddingRequest } from './ollama.request';
 
 describe('toOllamaCompletionRequest: the one text prompt Ollama takes', () => {
   it('passes a text prompt as it is, and sends a list of one text as that text', () => {
@@ -36,5 +36,26 @@ describe('toOllamaEmbeddingRequest: texts only', () => {
     expect(() => toOllamaEmbeddingRequest({ model: 'nomic-embed-text', input })).toThrow(
       expect.objectContaining({ param: 'input', status: 400 }),
     );
+  });
+});
+
+describe('toOllamaChatRequest: history as Ollama reads it', () => {
+  it("sends an assistant turn's refusal (OpenAI's refusal field, content empty or null) as its content", () => {
+    for (const content of [null, '', []]) {
+      const req = {
+        model: 'llama3',
+        messages: [
+          { role: 'user' as const, content: 'Do the bad thing.' },
+          { role: 'assistant' as const, content, refusal: "I can't help with that." },
+          { role: 'user' as const, content: 'Why not?' },
+        ],
+      } as ChatRequest;
+      expect(toOllamaChatRequest(req).messages[1]).toMatchObject({
+        role: 'assistant',
+        content: "I can't help with that.",
+      });
+    }
+    const said = { model: 'llama3', messages: [{ role: 'user' as const, content: 'x' }] } as ChatRequest;
+    expect(toOllamaChatRequest(said)).toBe(said);
   });
 });

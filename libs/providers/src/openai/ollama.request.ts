@@ -38,10 +38,23 @@ export function toOllamaChatRequest(req: ChatRequest): ChatRequest {
     const { max_completion_tokens: _renamed, ...rest } = out;
     out = limit === null ? rest : { ...rest, max_tokens: limit };
   }
-  if (req.messages.some((msg) => msg.role === 'developer')) {
-    out = { ...out, messages: req.messages.map(asSystem) };
+  if (req.messages.some((msg) => msg.role === 'developer' || refusedOnly(msg))) {
+    out = { ...out, messages: req.messages.map((msg) => (refusedOnly(msg) ? refusalAsText(msg) : asSystem(msg))) };
   }
   return fitToolChoice(out);
+}
+
+/** An assistant turn that says only its refusal, in the `refusal` field as OpenAI answers one. */
+function refusedOnly(msg: ChatMessage): boolean {
+  if (msg.role !== 'assistant') return false;
+  const refusal = (msg as { refusal?: unknown }).refusal;
+  const empty = msg.content === null || msg.content === undefined || msg.content === '' || msg.content.length === 0;
+  return empty && typeof refusal === 'string' && refusal !== '';
+}
+
+/** Ollama reads content, not `refusal`: what the model said goes there. */
+function refusalAsText(msg: ChatMessage): ChatMessage {
+  return { ...msg, content: (msg as { refusal?: string }).refusal ?? '' };
 }
 
 /**
