@@ -64,7 +64,7 @@ export class ProviderError extends GatewayError {
 
   constructor(code: ErrorCode, message: string, details: ProviderErrorDetails) {
     const { provider, reason, retryable, upstreamStatus, retryAfterMs, usage, ...options } = details;
-    super(code, message, options);
+    super(code, message, { ...options, unsupported: reason === 'unsupported' });
     this.name = 'ProviderError';
     this.provider = provider;
     this.reason = reason;

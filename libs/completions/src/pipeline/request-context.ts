@@ -149,19 +149,16 @@ const pipelined = new WeakMap<Socket, Set<ClientAbort>>();
  * requests are pipelined on it; the returned function forgets the signal.
  */
 function abortOnClose(socket: Socket, signal: ClientAbort): () => void {
-  let waiting = pipelined.get(socket);
-  if (!waiting) {
-    const signals = new Set<ClientAbort>();
-    waiting = signals;
-    pipelined.set(socket, signals);
+  const waiting = pipelined.get(socket) ?? new Set<ClientAbort>();
+  if (!pipelined.has(socket)) {
+    pipelined.set(socket, waiting);
     socket.once('close', () => {
       pipelined.delete(socket);
-      for (const each of signals) each.abort();
+      for (const each of waiting) each.abort();
     });
   }
   waiting.add(signal);
-  const set = waiting;
-  return () => set.delete(signal);
+  return () => waiting.delete(signal);
 }
 
 /**

@@ -41,6 +41,8 @@ export class OpenAIHttp {
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
   private readonly query: string;
+  /** Azure addressed by deployment (`/deployments/{model}/…?api-version=`), not its v1 API. */
+  private readonly deployments: boolean;
 
   constructor(
     private readonly config: ProviderConfig,
@@ -53,10 +55,10 @@ export class OpenAIHttp {
     this.basePath = url.pathname.replace(/\/+$/, '');
     const azure = endpoint.flavor === 'azure-openai';
     // Azure's v1 API has OpenAI's paths and no api-version.
-    this.query =
-      azure && !endpoint.azureV1
-        ? `?api-version=${encodeURIComponent(config.options?.apiVersion ?? DEFAULT_AZURE_API_VERSION)}`
-        : '';
+    this.deployments = azure && !endpoint.azureV1;
+    this.query = this.deployments
+      ? `?api-version=${encodeURIComponent(config.options?.apiVersion ?? DEFAULT_AZURE_API_VERSION)}`
+      : '';
     const auth: Record<string, string> = {};
     if (config.apiKey) {
       if (azure) auth['api-key'] = config.apiKey;
@@ -149,10 +151,10 @@ export class OpenAIHttp {
           }
         }
       } catch (err) {
-        if (!(done && scope.timedOut)) throw err;
+        if (!scope.endedWhole) throw err;
       }
       // An aborted stream must never look like a finished answer (one whole before it was left is one).
-      if (scope.aborted && !(done && scope.timedOut)) throw scope.reason;
+      if (scope.aborted && !scope.endedWhole) throw scope.reason;
       const cut = decoder.end();
       if (!done && cut !== undefined && !cut.startsWith('[DONE]')) {
         // A whole last event without its blank line is taken; half of one is a truncated answer, not an answer.
@@ -237,8 +239,7 @@ export class OpenAIHttp {
   }
 
   private path(path: string, model: string): string {
-    const azure = this.endpoint.flavor === 'azure-openai' && !this.endpoint.azureV1;
-    const deployment = azure && AZURE_DEPLOYMENT_PATHS.has(path) ? `/deployments/${pathSegment(model)}` : '';
+    const deployment = this.deployments && AZURE_DEPLOYMENT_PATHS.has(path) ? `/deployments/${pathSegment(model)}` : '';
     return `${this.basePath}${deployment}${path}${this.query}`;
   }
 }

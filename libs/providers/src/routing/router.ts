@@ -280,7 +280,6 @@ function asGatewayError(thrown: unknown): GatewayError {
  * every provider is refused at once by the first target.
  */
 function cannotServe(error: GatewayError): boolean {
-  if (error instanceof ProviderError) return error.reason === 'unsupported';
   return error.unsupported;
 }
 

@@ -70,6 +70,11 @@ export class CallScope {
     return this.expired && !this.call.signal.aborted;
   }
 
+  /** Ended after its answer was whole (see {@link complete}): what the call read is the answer, not a failure. */
+  get endedWhole(): boolean {
+    return this.completed && this.timedOut;
+  }
+
   get requestId(): string {
     return this.call.requestId;
   }
@@ -130,9 +135,13 @@ export class CallScope {
     if (this.call.signal.clientBehind === true && !this.completed) {
       const now = performance.now();
       this.behindSince ??= now;
+      const giveUp = this.call.signal.giveUp;
       if (now - this.behindSince < stallAllowance(this.timeoutMs ?? 0)) return this.rearm(now);
-      this.call.signal.giveUp?.();
-      return this.rearm(now);
+      if (giveUp) {
+        // Closing the client's connection aborts its signal, and this call with it.
+        giveUp.call(this.call.signal);
+        return this.rearm(now);
+      }
     }
     this.expired = true;
     this.abort(new Error(this.completed ? 'the answer was whole' : `upstream timed out after ${this.timeoutMs} ms`));

@@ -66,16 +66,12 @@ export async function* untilWhole<T>(
   scope: CallScope,
   isLast: (event: T) => boolean,
 ): AsyncGenerator<T> {
-  let whole = false;
   try {
     for await (const event of events) {
-      if (!whole && isLast(event)) {
-        whole = true;
-        scope.complete(WHOLE_ANSWER_GRACE_MS);
-      }
+      if (isLast(event)) scope.complete(WHOLE_ANSWER_GRACE_MS);
       yield event;
     }
   } catch (err) {
-    if (!(whole && scope.timedOut)) throw err;
+    if (!scope.endedWhole) throw err;
   }
 }
