@@ -135,11 +135,11 @@ export class CallScope {
     if (this.call.signal.clientBehind === true && !this.completed) {
       const now = performance.now();
       this.behindSince ??= now;
-      const giveUp = this.call.signal.giveUp;
       if (now - this.behindSince < stallAllowance(this.timeoutMs ?? 0)) return this.rearm(now);
-      if (giveUp) {
+      const signal = this.call.signal;
+      if (signal.giveUp) {
         // Closing the client's connection aborts its signal, and this call with it.
-        giveUp.call(this.call.signal);
+        signal.giveUp();
         return this.rearm(now);
       }
     }
