@@ -143,15 +143,18 @@ describe('gateway conformance: official SDKs x providers x features', () => {
           stream_options: { include_usage: true },
         });
         let text = '';
-        let usage: OpenAI.CompletionUsage | undefined;
+        const usages: (OpenAI.CompletionUsage | null | undefined)[] = [];
         let finish: string | null = null;
         for await (const chunk of stream) {
           text += chunk.choices[0]?.delta?.content ?? '';
           finish = chunk.choices[0]?.finish_reason ?? finish;
-          if (chunk.usage) usage = chunk.usage;
+          usages.push(chunk.usage);
         }
         expect(text).toContain('Stream this please');
         expect(finish).toBe('stop');
+        // As OpenAI's, whatever the provider: `usage: null` on every chunk but the usage-only last one.
+        const usage = usages.pop();
+        expect(new Set(usages)).toEqual(new Set([null]));
         expect(usage?.completion_tokens).toBeGreaterThan(0);
       }));
 

@@ -62,12 +62,15 @@ describe('gateway: the mock provider', () => {
       stream_options: { include_usage: true },
     });
     const texts = ['', ''];
-    let usage: OpenAI.CompletionUsage | null | undefined;
+    const usages: (OpenAI.CompletionUsage | null | undefined)[] = [];
     for await (const chunk of stream) {
       for (const choice of chunk.choices) texts[choice.index] += choice.delta.content ?? '';
-      usage = chunk.usage ?? usage;
+      usages.push(chunk.usage);
     }
     expect(texts).toEqual(['[mock] one two', '[mock:1] one two']);
+    // As OpenAI's: `usage: null` on every chunk but the usage-only last one.
+    const usage = usages.pop();
+    expect(new Set(usages)).toEqual(new Set([null]));
     expect(usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 6, total_tokens: 8 });
     expect(json.usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 6 });
   });
@@ -88,12 +91,14 @@ describe('gateway: the mock provider', () => {
       stream_options: { include_usage: true },
     });
     const texts = ['', ''];
-    let usage: OpenAI.CompletionUsage | undefined;
+    const usages: (OpenAI.CompletionUsage | null | undefined)[] = [];
     for await (const chunk of stream) {
       for (const choice of chunk.choices) texts[choice.index] += choice.text;
-      usage = chunk.usage ?? usage;
+      usages.push(chunk.usage);
     }
     expect(texts).toEqual(['[mock] 1 2 3', '[mock] 4']);
+    const usage = usages.pop();
+    expect(new Set(usages)).toEqual(new Set([null]));
     expect(usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 6 });
   });
 

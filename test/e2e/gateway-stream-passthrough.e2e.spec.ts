@@ -7,8 +7,10 @@ import { call } from '../support/tenancy';
 
 // Events as an OpenAI-compatible server may write them: spacing, key order and number
 // forms of its own, a vendor field, and one event's JSON spread over two `data:` lines.
+// The first carries `usage: null` as OpenAI's do (the gateway asks every upstream for usage);
+// the second does not, as some OpenAI-compatible servers' don't.
 const FIRST =
-  '{"id":"chatcmpl-1", "object":"chat.completion.chunk","created":1,"model":"vendor-model","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}],"x_vendor_score":1.50}';
+  '{"id":"chatcmpl-1", "object":"chat.completion.chunk","created":1,"model":"vendor-model","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}],"x_vendor_score":1.50,"usage":null}';
 const SPLIT = [
   '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"vendor-model",',
   '"choices":[{"index":0,"delta":{"content":" there"},"finish_reason":"stop"}]}',
@@ -61,8 +63,9 @@ describe('stream events through the gateway', () => {
   it('pass unchanged events through as the upstream wrote them, and the rest on one line each', async () => {
     expect(await frames(true)).toEqual([
       `data: ${FIRST}`,
-      // Two `data:` lines make one event; the gateway writes it on one line.
-      `data: ${JSON.stringify(JSON.parse(SPLIT.join('\n')))}`,
+      // Two `data:` lines make one event; the gateway writes it on one line, with the
+      // `usage: null` a client that asked for usage gets on every chunk but the last.
+      `data: ${JSON.stringify({ ...JSON.parse(SPLIT.join('\n')), usage: null })}`,
       `data: ${USAGE}`,
       'data: [DONE]',
     ]);

@@ -5,7 +5,7 @@ import { GenerationRunner } from './generation-runner';
 import { reportedOrEstimated, tokenUsage, withUsageTold } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
-import { type ChunkReader, usageChunkAfter, withoutUsage } from './stream-relay';
+import { type ChunkReader, usageChunkAfter, withNullUsage, withoutUsage } from './stream-relay';
 import { estimateChatTokens, estimateTokens } from './token-estimate';
 
 /**
@@ -30,6 +30,7 @@ export const chatChunkReader: ChunkReader<ChatChunk> = {
   outputChars: (chunk) => chunk.choices.reduce((sum, choice) => sum + generatedChars(choice.delta), 0),
   model: (chunk) => chunk.model,
   withoutUsage,
+  withUsage: withNullUsage,
   usageChunk: usageChunkAfter,
 };
 

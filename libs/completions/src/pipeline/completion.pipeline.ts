@@ -12,7 +12,7 @@ import { GenerationRunner } from './generation-runner';
 import { NO_USAGE, reportedOrEstimated, tokenUsage, withUsageTold } from './token-usage';
 import { ProviderCaller } from './provider-caller';
 import type { RequestContext } from './request-context';
-import { type ChunkReader, usageChunkAfter, withoutUsage } from './stream-relay';
+import { type ChunkReader, usageChunkAfter, withNullUsage, withoutUsage } from './stream-relay';
 import { estimateTokens } from './token-estimate';
 
 const completionChunkReader: ChunkReader<CompletionChunk> = {
@@ -20,6 +20,7 @@ const completionChunkReader: ChunkReader<CompletionChunk> = {
   outputChars: (chunk) => chunk.choices.reduce((sum, choice) => sum + (choice.text?.length ?? 0), 0),
   model: (chunk) => chunk.model,
   withoutUsage,
+  withUsage: withNullUsage,
   usageChunk: usageChunkAfter,
 };
 

@@ -29,6 +29,7 @@ export const messagesPartReader: ChunkReader<MessagesStreamPart> = {
   outputChars: (part) => part.outputChars,
   model: (part) => part.model,
   withoutUsage: (part) => part,
+  withUsage: (part) => part,
 };
 
 /**

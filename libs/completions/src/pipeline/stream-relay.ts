@@ -12,6 +12,8 @@ export interface ChunkReader<T> {
   model(chunk: T): string | undefined;
   /** The chunk without usage, or `undefined` to drop it (a usage-only chunk the client did not ask for). */
   withoutUsage(chunk: T): T | undefined;
+  /** The chunk as a client that asked for usage sees it. */
+  withUsage(chunk: T): T;
   /**
    * The usage-only chunk a client that asked for usage gets last, made after `last`
    * (its id, model...) when the upstream sent none; absent where usage always comes.
@@ -45,13 +47,25 @@ export function usageChunkAfter<T extends { id: string; object: string; created:
 
 /**
  * A chunk as a client that did not ask for usage sees it: usage removed, and a
- * usage-only chunk (no choices) dropped.
+ * usage-only chunk (no choices) dropped. OpenAI's `usage: null` (which the
+ * gateway's own request for usage brings) is left: stripping it would serialise
+ * every event again, and clients read it as no usage.
  */
 export function withoutUsage<T extends { usage?: unknown; choices: unknown[] }>(chunk: T): T | undefined {
   if (!chunk.usage) return chunk;
   if (chunk.choices.length === 0) return undefined;
   const { usage: _usage, ...rest } = chunk;
   return rest as T;
+}
+
+/**
+ * A chunk as a client that asked for usage sees it: as OpenAI sends them, every
+ * chunk but the usage-only last one carries `usage: null`, whichever provider
+ * (or translation) wrote it. A chunk without the field is copied, not changed:
+ * a parsed event's text is forwarded as it is (see `parseJson`).
+ */
+export function withNullUsage<T extends { usage?: unknown }>(chunk: T): T {
+  return chunk.usage === undefined ? { ...chunk, usage: null } : chunk;
 }
 
 export interface StreamEnd {
@@ -105,7 +119,7 @@ export async function* relayStream<T>(
       usage = reader.usage(chunk) ?? usage;
       last = chunk;
       chars += reader.outputChars(chunk);
-      const out = options.includeUsage ? chunk : reader.withoutUsage(chunk);
+      const out = options.includeUsage ? reader.withUsage(chunk) : reader.withoutUsage(chunk);
       if (out !== undefined) yield out;
       if (ctx.clientGone) break;
       // Awaited as it is: a `then` to unwrap it would cost another turn of the microtask queue per chunk.
