@@ -80,6 +80,39 @@ describe('gateway over Azure OpenAI', () => {
     expect(await circuit()).toBe('closed');
   });
 
+  it("passes on the innererror of a content-filter refusal (which filter fired), scrubbed of the provider's key", async () => {
+    const innererror = {
+      code: 'ResponsibleAIPolicyViolation',
+      content_filter_result: {
+        hate: { filtered: false, severity: 'safe' },
+        violence: { filtered: true, severity: 'medium' },
+        jailbreak: { filtered: false, detected: false },
+      },
+      detail: 'seen with api-key azure-secret-key',
+    };
+    azure.enqueue({
+      status: 400,
+      body: {
+        error: {
+          message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+          type: null,
+          param: 'prompt',
+          code: 'content_filter',
+          status: 400,
+          innererror,
+        },
+      },
+    });
+    const refused = await client.chat.completions.create({ model: 'az/gpt-4o', messages: hi }).catch((e) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused.code).toBe('content_filter');
+    expect(refused.param).toBe('prompt');
+    expect(refused.error.innererror).toEqual({ ...innererror, detail: 'seen with api-key [redacted]' });
+    // Errors of the gateway's own, and of other providers, have no such field.
+    const own = await client.chat.completions.create({ model: 'az/..', messages: hi }).catch((e) => e);
+    expect(own.error).not.toHaveProperty('innererror');
+  });
+
   it('asks for stream usage only where the api-version takes stream_options (2024-09-01 on), estimating it elsewhere', async () => {
     const streamed = async (model: string) => {
       const stream = await client.chat.completions.create({

@@ -47,6 +47,11 @@ export interface GatewayErrorOptions {
    * over. Not on the wire.
    */
   unsupported?: boolean;
+  /**
+   * Azure's `innererror` on an error it blames on the request (which content filter
+   * fired), passed on in the body as Azure writes it: Azure clients read it.
+   */
+  innererror?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -58,6 +63,7 @@ export class GatewayError extends Error {
   readonly providerCode?: string;
   /** See {@link GatewayErrorOptions.unsupported}. */
   readonly unsupported: boolean;
+  readonly innererror?: Record<string, unknown>;
   private readonly statusOverride?: number;
 
   constructor(
@@ -72,6 +78,7 @@ export class GatewayError extends Error {
     this.headers = options.headers;
     this.providerCode = options.providerCode;
     this.unsupported = options.unsupported === true;
+    this.innererror = options.innererror;
     this.statusOverride = options.status;
   }
 
@@ -89,13 +96,21 @@ export class GatewayError extends Error {
   }
 
   toEnvelope(): ErrorEnvelope {
-    return errorEnvelope(this.message, this.type, this.wireCode, this.param);
+    const envelope = errorEnvelope(this.message, this.type, this.wireCode, this.param);
+    if (this.innererror !== undefined) envelope.error.innererror = this.innererror;
+    return envelope;
   }
 }
 
-/** OpenAI's error body: `{"error": {"message", "type", "param", "code"}}`. */
+/** OpenAI's error body: `{"error": {"message", "type", "param", "code"}}` (and Azure's `innererror`). */
 export interface ErrorEnvelope {
-  error: { message: string; type: string; param: string | null; code: string | null };
+  error: {
+    message: string;
+    type: string;
+    param: string | null;
+    code: string | null;
+    innererror?: Record<string, unknown>;
+  };
 }
 
 export function errorEnvelope(

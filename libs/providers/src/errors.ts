@@ -6,6 +6,7 @@ import {
   isNetworkError,
   parseRateLimitResetMs,
   parseRetryAfterMs,
+  scrubJson,
   scrubSecrets,
   statusOfStreamError,
   type UpstreamBodyInfo,
@@ -318,7 +319,12 @@ function clientSideError(
 ): ProviderError {
   // The provider's `param` and `code` are text it chose, as its message is: scrubbed of secrets the same way.
   const scrub = (text: string | undefined) => (text === undefined ? undefined : scrubSecrets(text, secrets));
-  const options = { ...details, param: scrub(info.param) ?? null, providerCode: scrub(namedCode(info.code)) };
+  const options = {
+    ...details,
+    param: scrub(info.param) ?? null,
+    providerCode: scrub(namedCode(info.code)),
+    innererror: info.innererror && (scrubJson(info.innererror, secrets) as Record<string, unknown>),
+  };
   switch (status) {
     case 400:
     case 422: {

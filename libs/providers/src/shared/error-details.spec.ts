@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeUpstreamBody, parseRateLimitResetMs, parseRetryAfterMs, scrubSecrets } from './error-details';
+import {
+  describeUpstreamBody,
+  parseRateLimitResetMs,
+  parseRetryAfterMs,
+  scrubJson,
+  scrubSecrets,
+} from './error-details';
 
 const KEY = 'sk-test-1234567890abcdef';
 
@@ -90,5 +96,37 @@ describe('scrubSecrets', () => {
     ['plain text', 'model not found', 'model not found'],
   ])('%s', (_name, input, expected) => {
     expect(scrubSecrets(input, [KEY])).toBe(expected);
+  });
+});
+
+describe('scrubJson', () => {
+  it('scrubs every text, keys too, even where JSON would escape the secret', () => {
+    const quoted = 'se"cret\\key';
+    const value = { a: [`x ${quoted}`, 1, true, null], [`k ${KEY}`]: { b: `Bearer ${KEY}` } };
+    expect(scrubJson(value, [quoted, KEY])).toEqual({
+      a: ['x [redacted]', 1, true, null],
+      'k [redacted]': { b: 'Bearer [redacted]' },
+    });
+  });
+
+  it('drops what is nested too deep', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 20; i++) deep = { next: deep };
+    const text = JSON.stringify(scrubJson(deep, []));
+    // Eight levels of objects are kept, the last one empty.
+    expect(text.split('next').length - 1).toBe(7);
+    expect(text).not.toContain('bottom');
+  });
+});
+
+describe('describeUpstreamBody: innererror', () => {
+  it("keeps Azure's innererror object, and nothing else under that name", () => {
+    const innererror = { code: 'ResponsibleAIPolicyViolation', content_filter_result: { hate: { filtered: true } } };
+    expect(describeUpstreamBody(JSON.stringify({ error: { message: 'm', innererror } }), undefined).innererror).toEqual(
+      innererror,
+    );
+    expect(
+      describeUpstreamBody(JSON.stringify({ error: { message: 'm', innererror: 'x' } }), undefined),
+    ).not.toHaveProperty('innererror');
   });
 });

@@ -7,6 +7,8 @@ export interface UpstreamBodyInfo {
   code?: string;
   type?: string;
   param?: string;
+  /** Azure's `innererror` (which content filter fired, and how severely), as it came. */
+  innererror?: Record<string, unknown>;
 }
 
 const MAX_MESSAGE_CHARS = 1_000;
@@ -40,12 +42,14 @@ function fromObject(value: unknown): UpstreamBodyInfo {
   const source = isRecord(error) ? error : body;
   const detail = source['detail'] ?? body['detail'];
   const message = str(source['message']) ?? str(detail) ?? (detail !== undefined ? JSON.stringify(detail) : undefined);
+  const innererror = source['innererror'];
   return {
     json: true,
     message: message?.slice(0, MAX_MESSAGE_CHARS),
     code: str(source['code']),
     type: str(source['type']),
     param: str(source['param']),
+    ...(isRecord(innererror) ? { innererror } : {}),
   };
 }
 
@@ -82,6 +86,27 @@ export function scrubSecrets(text: string, secrets: ReadonlyArray<string | undef
     if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
   }
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** Values of {@link scrubJson} nested deeper than this are dropped. */
+const MAX_SCRUBBED_DEPTH = 8;
+
+/**
+ * A JSON value an upstream wrote (Azure's `innererror`), with {@link scrubSecrets}
+ * applied to each of its texts (keys too): a secret escaped inside JSON text would
+ * slip past scrubbing the serialised whole. What is nested too deep is dropped.
+ */
+export function scrubJson(value: unknown, secrets: ReadonlyArray<string | undefined>, depth = 0): unknown {
+  if (typeof value === 'string') return scrubSecrets(value, secrets);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_SCRUBBED_DEPTH) return undefined;
+  if (Array.isArray(value)) return value.map((item) => scrubJson(item, secrets, depth + 1) ?? null);
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const scrubbed = scrubJson(item, secrets, depth + 1);
+    if (scrubbed !== undefined) out[scrubSecrets(key, secrets)] = scrubbed;
+  }
   return out;
 }
 
