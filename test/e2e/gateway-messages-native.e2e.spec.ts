@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAnthropicServer, FakeOpenAIServer } from '@app/testing';
 import { TEST_MASTER_KEY, startPlatform, type TestPlatform } from '../support/platform';
@@ -263,6 +264,57 @@ describe('gateway Messages API, natively on Anthropic', () => {
     }
     expect(chatCalls()).toHaveLength(0);
     expect(messagesCalls()).toHaveLength(0);
+  });
+
+  it('a stream cut after message_start is recorded with the prompt Anthropic counted there, natively and on chat', async () => {
+    const system: Anthropic.TextBlockParam[] = [
+      { type: 'text', text: 'You are a terse assistant. '.repeat(12), cache_control: { type: 'ephemeral' } },
+    ];
+    const params = { model, max_tokens: 64, system, messages: [{ role: 'user' as const, content: 'a b c d e f' }] };
+    await client.messages.create(params);
+    // What Anthropic counts for that prompt now that its prefix is cached (the gateway's estimate has no cache reads).
+    const { usage } = await upstream.messages.create({ ...params, model: CLAUDE });
+    expect(usage.cache_read_input_tokens).toBeGreaterThan(0);
+    const prompt = usage.input_tokens + (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
+
+    const native = randomUUID();
+    anthropicFake.enqueue({ streamErrorAfter: 3 });
+    const failed = await client.messages
+      .stream(params, { headers: { 'x-request-id': native } })
+      .finalMessage()
+      .catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Anthropic.APIError);
+
+    const chat = randomUUID();
+    anthropicFake.enqueue({ streamErrorAfter: 4 });
+    const openai = new OpenAI({ baseURL: `${platform.gatewayUrl}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    const stream = await openai.chat.completions.create(
+      {
+        model,
+        max_tokens: 64,
+        stream: true,
+        messages: [
+          { role: 'system', content: [{ type: 'text', text: system[0].text, cache_control: { type: 'ephemeral' } }] },
+          { role: 'user', content: 'a b c d e f' },
+        ] as OpenAI.ChatCompletionMessageParam[],
+      },
+      { headers: { 'x-request-id': chat } },
+    );
+    await expect(
+      (async () => {
+        for await (const _chunk of stream);
+      })(),
+    ).rejects.toBeInstanceOf(OpenAI.APIError);
+
+    for (const requestId of [native, chat]) {
+      const row = await storedUsageRow(platform, requestId);
+      expect(row).toMatchObject({
+        provider: 'anthropic',
+        promptTokens: prompt,
+        cachedTokens: usage.cache_read_input_tokens,
+      });
+      expect(row.status).toBeGreaterThanOrEqual(500);
+    }
   });
 
   it("an upstream error after the first event is Anthropic's error event", async () => {

@@ -34,6 +34,7 @@ export { fromAnthropicMessage, toOpenAIUsage, tokenCount } from './anthropic/ant
 export {
   AnthropicChunkMapper,
   anthropicStreamToChunks,
+  startedUsage,
   withDeltaUsage,
   type AnthropicUsageState,
 } from './anthropic/anthropic.stream';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ChatChunk, ChatRequest, ChatResponse } from '@app/contracts';
+import { startedUsage } from '@app/providers';
 import { validateChatRequest } from '../translate';
 import { GenerationRunner } from './generation-runner';
 import { reportedOrEstimated, tokenUsage, withUsageTold } from './token-usage';
@@ -31,6 +32,10 @@ export const chatChunkReader: ChunkReader<ChatChunk> = {
   model: (chunk) => chunk.model,
   withoutUsage,
   withUsage: withNullUsage,
+  startUsage: (chunk) => {
+    const usage = startedUsage(chunk);
+    return usage && tokenUsage(usage);
+  },
   usageChunk: usageChunkAfter,
 };
 

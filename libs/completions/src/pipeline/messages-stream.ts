@@ -17,6 +17,8 @@ export interface MessagesStreamPart {
   events: AnthropicSseEvent[];
   /** The answer's usage, once the upstream gave it. */
   usage?: TokenUsage;
+  /** The usage `message_start` gave (see `ChunkReader.startUsage`). */
+  startUsage?: TokenUsage;
   /** The model the upstream says answered. */
   model?: string;
   /** Characters of generated output, to estimate the usage of a stream cut short. */
@@ -30,6 +32,7 @@ export const messagesPartReader: ChunkReader<MessagesStreamPart> = {
   model: (part) => part.model,
   withoutUsage: (part) => part,
   withUsage: (part) => part,
+  startUsage: (part) => part.startUsage,
 };
 
 /**
@@ -37,7 +40,8 @@ export const messagesPartReader: ChunkReader<MessagesStreamPart> = {
  * `message_start`, which names the model the client asked for, as every
  * `/v1/messages` answer does. The usage (`message_start`'s, updated by
  * `message_delta`'s) is given with `message_delta`, the end of the answer: a
- * stream cut before has its output estimated from what was relayed.
+ * stream cut before is settled on `message_start`'s count of the prompt, its output
+ * estimated from what was relayed.
  */
 export class NativeEventParts {
   private usage: AnthropicUsageState | undefined;
@@ -65,7 +69,8 @@ export class NativeEventParts {
     if (!message) return { events: [event], outputChars: 0 };
     if (message.usage) this.usage = { ...message.usage };
     const renamed = { ...event.data, message: { ...message, model: this.requestedModel } };
-    return { events: [{ event: event.event, data: renamed }], model: message.model, outputChars: 0 };
+    const startUsage = this.usage && anthropicTokenUsage(this.usage);
+    return { events: [{ event: event.event, data: renamed }], model: message.model, outputChars: 0, startUsage };
   }
 }
 

@@ -15,6 +15,12 @@ export interface ChunkReader<T> {
   /** The chunk as a client that asked for usage sees it. */
   withUsage(chunk: T): T;
   /**
+   * The usage an upstream gives at the start of its stream (Anthropic's `message_start`
+   * counts the prompt): a stream cut before its usage is settled on that prompt count,
+   * its output estimated from what was relayed.
+   */
+  startUsage?(chunk: T): TokenUsage | undefined;
+  /**
    * The usage-only chunk a client that asked for usage gets last, made after `last`
    * (its id, model...) when the upstream sent none; absent where usage always comes.
    */
@@ -99,16 +105,23 @@ export async function* relayStream<T>(
 ): AsyncGenerator<T, void, undefined> {
   const { ctx } = options;
   let usage: TokenUsage | undefined;
+  /** The usage given at the start of the stream, if any (see `ChunkReader.startUsage`). */
+  let started: TokenUsage | undefined;
   let modelServed: string | undefined;
   let chars = 0;
   let last: T | undefined;
-  /** What the upstream reported, or the estimate of what was relayed when it reported none. */
+  /**
+   * What the upstream reported; when it reported none by the end, the prompt it counted
+   * at the start, if it did, else the estimate; and the output estimated from what was relayed.
+   */
   const settledUsage = () =>
-    reportedOrEstimated(
-      usage ?? NO_USAGE,
-      () => options.promptEstimate,
-      () => chars,
-    );
+    usage === undefined && started !== undefined && started.promptTokens > 0
+      ? withFields(started, { completionTokens: Math.max(started.completionTokens, Math.ceil(chars / 4)) })
+      : reportedOrEstimated(
+          usage ?? NO_USAGE,
+          () => options.promptEstimate,
+          () => chars,
+        );
   /** Set once the upstream stream ended, by itself or failing. */
   let end: Omit<StreamEnd, 'usage'> | undefined;
   let failure: GatewayError | undefined;
@@ -117,6 +130,7 @@ export async function* relayStream<T>(
     while (chunk !== undefined) {
       modelServed ??= reader.model(chunk);
       usage = reader.usage(chunk) ?? usage;
+      if (started === undefined && reader.startUsage) started = reader.startUsage(chunk);
       last = chunk;
       chars += reader.outputChars(chunk);
       const out = options.includeUsage ? reader.withUsage(chunk) : reader.withoutUsage(chunk);

@@ -6,6 +6,7 @@ import type {
   ChatChunkDelta,
   ChatFinishReason,
   ChatReasoning,
+  Usage,
 } from '@app/contracts';
 import { ProviderError } from '../errors';
 import { readUpstream } from '../shared/http';
@@ -25,6 +26,19 @@ interface ToolBlock {
   toolIndex?: number;
   startInput: unknown;
   sentArguments: boolean;
+}
+
+/** Where {@link startedUsage} finds a chunk's usage: a non-enumerable property, never on the wire nor copied. */
+const STARTED_USAGE = Symbol('usage at the start');
+
+/**
+ * The usage Anthropic gave at the start of a stream (`message_start`: the prompt
+ * counted, cache reads and writes included, the output barely begun), carried by the
+ * stream's first chunk. A stream cut before its usage chunk settles on it: the prompt
+ * as counted, rather than estimated.
+ */
+export function startedUsage(chunk: object): Usage | undefined {
+  return (chunk as { [STARTED_USAGE]?: Usage })[STARTED_USAGE];
 }
 
 /** A streamed message's usage so far: message_start's, updated by message_delta's. */
@@ -72,7 +86,7 @@ export class AnthropicChunkMapper {
         this.id = event.message.id;
         this.model = event.message.model;
         this.usage = { ...event.message.usage };
-        return [this.chunk({ role: 'assistant', content: '' })];
+        return [this.startChunk()];
       case 'content_block_start':
         return this.startBlock(event.index, event.content_block);
       case 'content_block_delta':
@@ -162,6 +176,13 @@ export class AnthropicChunkMapper {
       model: this.model,
       choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
     };
+  }
+
+  /** The role chunk, carrying message_start's usage (see {@link startedUsage}). */
+  private startChunk(): ChatChunk {
+    const chunk = this.chunk({ role: 'assistant', content: '' });
+    Object.defineProperty(chunk, STARTED_USAGE, { value: toOpenAIUsage(this.usage) });
+    return chunk;
   }
 
   private usageChunk(): ChatChunk {
