@@ -167,6 +167,31 @@ describe('gateway emulation of tools and structured output', () => {
       });
     });
 
+    it("reads parallel calls written in the model's own markup (Hermes tags), JSON and streamed, markup left out", async () => {
+      const call = (name: string, args: object) =>
+        `<tool_call>\n${JSON.stringify({ name, arguments: args })}\n</tool_call>`;
+      const reply = `Let me check both.\n${call('get_weather', { city: 'Paris' })}\n${call('get_time', {})}`;
+      upstream.enqueue({ match: isPost, text: reply, times: 2 });
+      const calls = [
+        { type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+        { type: 'function', function: { name: 'get_time', arguments: '{}' } },
+      ];
+      const res = await client.chat.completions.create({
+        model: 'plain/small',
+        messages: weather,
+        tools: weatherTools,
+      });
+      expect(res.choices[0]).toMatchObject({
+        finish_reason: 'tool_calls',
+        message: { content: 'Let me check both.', tool_calls: calls },
+      });
+      const streamed = await client.chat.completions
+        .stream({ model: 'plain/small', messages: weather, tools: weatherTools })
+        .finalChatCompletion();
+      expect(streamed.choices[0].message).toMatchObject({ content: 'Let me check both.', tool_calls: calls });
+      expect(upstream.requests.filter(isPost)).toHaveLength(2);
+    });
+
     it('sends tool results as user text, merged into a user turn that follows (parts too): roles alternate', async () => {
       upstream.enqueue({ match: isPost, text: 'It is 18°C.' });
       const res = await client.chat.completions.create({

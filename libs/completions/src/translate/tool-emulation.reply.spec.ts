@@ -193,6 +193,45 @@ describe('parseEmulatedToolReply', () => {
     expect(out.choices[0].message.tool_calls).toHaveLength(1);
   });
 
+  const time = '{"name":"get_time","arguments":{"timezone":"UTC"}}';
+  const weather = '{"name":"get_weather","arguments":{"location":"Paris"}}';
+  it.each([
+    [
+      'Hermes tags, prose first',
+      `Checking. <tool_call>${time}</tool_call><tool_call>${weather}</tool_call>`,
+      'Checking.',
+    ],
+    ['Hermes tags on lines', `<tool_call>\n${time}\n</tool_call>\n<tool_call>\n${weather}\n</tool_call>`, null],
+    ["Mistral's list", `[TOOL_CALLS] [${time}, ${weather}]`, null],
+    ['objects on lines of their own', `${time}\n${weather}`, null],
+    ["Llama's python tag", `<|python_tag|>${time}<|eom_id|>\n<|python_tag|>${weather}`, null],
+  ])('reads every call of a reply in the markup of its model: %s', (_name, content, said) => {
+    const out = parseEmulatedToolReply(chatResponse({ content }), chatRequest());
+    expect(out.choices[0].message.content).toBe(said);
+    expect(summary(out.choices[0].message.tool_calls as ChatFunctionToolCall[])).toEqual([
+      ['get_time', '{"timezone":"UTC"}'],
+      ['get_weather', '{"location":"Paris"}'],
+    ]);
+    const single = parseEmulatedToolReply(chatResponse({ content }), chatRequest({ parallel_tool_calls: false }));
+    expect(summary(single.choices[0].message.tool_calls as ChatFunctionToolCall[])).toEqual([
+      ['get_time', '{"timezone":"UTC"}'],
+    ]);
+    expect(toolReplyProblem(content, toolOffer(chatRequest()))).toBeUndefined();
+  });
+
+  it('calls nothing of a reply with one faulty call among several: the reply is repaired', () => {
+    const content = `<tool_call>${time}</tool_call><tool_call>{"name":"rm_rf","arguments":{}}</tool_call>`;
+    expect(toolReplyProblem(content, toolOffer(chatRequest()))).toMatch(/"rm_rf" is not one of the tools/);
+  });
+
+  it("takes call-shaped JSON inside a call's arguments for arguments, not for a call", () => {
+    const nested = '{"name":"get_time","arguments":{"steps":[{"name":"wake","arguments":{}}]}}';
+    expect(toolReplyProblem(nested, toolOffer(chatRequest()))).toBeUndefined();
+    expect(summary(parseToolCallsFromText(nested, names))).toEqual([
+      ['get_time', '{"steps":[{"name":"wake","arguments":{}}]}'],
+    ]);
+  });
+
   it('leaves a plain answer as it is', () => {
     const answer = chatResponse({ content: 'It is 21°C and sunny in Paris.' });
     expect(parseEmulatedToolReply(answer, chatRequest())).toEqual(answer);

@@ -54,9 +54,10 @@ function protocolCalls(value: unknown): unknown[] | undefined {
 
 /**
  * The tool calls a reply makes under the protocol, or `undefined` when it makes
- * none. The JSON may sit in code fences or after prose; every call must name an
- * offered tool and carry object arguments, else the reply counts as plain text
- * (nothing is half-executed). With `single`, only the first call is kept.
+ * none. The JSON may sit in code fences or after prose, or be spread over several
+ * objects (as models that call in their own markup write parallel calls); every call
+ * of an object must name an offered tool and carry object arguments, else that object
+ * counts as plain text (nothing is half-executed). With `single`, only the first call is kept.
  */
 export function parseToolCallsFromText(
   text: string,
@@ -67,24 +68,44 @@ export function parseToolCallsFromText(
 }
 
 /**
- * The calls of a reply (as {@link parseToolCallsFromText}) and the text around
- * them, trimmed: what the model said besides calling ('' when nothing).
+ * The call markup of models trained on their own tool formats (Hermes and Qwen's
+ * `<tool_call>` tags, Mistral's `[TOOL_CALLS]`, Llama's `<|python_tag|>`), which is
+ * no prose once the calls inside it are read.
+ */
+const CALL_MARKUP = /<\/?tool_calls?>|\[TOOL_CALLS\]|<\|python_tag\|>|<\|eom_id\|>|<\|eot_id\|>/g;
+
+/**
+ * The calls of a reply (as {@link parseToolCallsFromText}), in the order it makes
+ * them, and the text around them, trimmed and without call markup: what the model
+ * said besides calling ('' when nothing). Where calls nest (a list of calls, a fenced
+ * block), the outermost is read.
  */
 export function readToolCalls(
   text: string,
   names: ReadonlySet<string>,
   single = false,
 ): { calls: ChatFunctionToolCall[]; prose: string } | undefined {
+  const found: Array<{ calls: ChatFunctionToolCall[]; start: number; end: number }> = [];
   for (const { value, start, end } of jsonCandidateSpans(text)) {
     const raw = protocolCalls(value);
     if (!raw || raw.length === 0) continue;
     const calls = raw.map((call) => normalizeCall(call, names));
-    if (calls.every((call): call is ChatFunctionToolCall => call !== undefined)) {
-      const prose = `${text.slice(0, start).trim()}\n\n${text.slice(end).trim()}`.trim();
-      return { calls: single ? calls.slice(0, 1) : calls, prose };
-    }
+    if (calls.every((call): call is ChatFunctionToolCall => call !== undefined)) found.push({ calls, start, end });
   }
-  return undefined;
+  if (found.length === 0) return undefined;
+  found.sort((a, b) => a.start - b.start || b.end - a.end);
+  const calls: ChatFunctionToolCall[] = [];
+  const prose: string[] = [];
+  let at = 0;
+  for (const span of found) {
+    if (span.start < at) continue; // inside a span already read
+    prose.push(text.slice(at, span.start));
+    calls.push(...span.calls);
+    at = span.end;
+  }
+  prose.push(text.slice(at));
+  const said = prose.map((piece) => piece.replace(CALL_MARKUP, '').trim()).filter((piece) => piece !== '');
+  return { calls: single ? calls.slice(0, 1) : calls, prose: said.join('\n\n') };
 }
 
 /**
@@ -148,13 +169,18 @@ function callProblem(raw: unknown, offer: ToolOffer): string | undefined {
  */
 export function toolReplyProblem(text: string, offer: ToolOffer): string | undefined {
   if (offer.tools.length === 0) return callWithoutTools(text);
-  for (const value of jsonCandidates(text)) {
+  /** Calls found fine: what lies inside them (a tool's arguments) is no attempt of its own. */
+  const calls: Array<{ start: number; end: number }> = [];
+  for (const { value, start, end } of jsonCandidateSpans(text)) {
+    if (calls.some((call) => start >= call.start && end <= call.end)) continue;
     const raw = protocolCalls(value);
     if (!raw || raw.length === 0) continue;
     const problem = raw.map((call) => callProblem(call, offer)).find((p) => p !== undefined);
-    // The first attempt decides: a call nested in a faulty list must not pass alone.
-    if (problem === undefined || isCallAttempt(value)) return problem;
+    // Every attempt counts: one faulty call among several (or in a list) must not let the others pass alone.
+    if (problem !== undefined && isCallAttempt(value)) return problem;
+    if (problem === undefined) calls.push({ start, end });
   }
+  if (calls.length > 0) return undefined;
   if (/"tool_calls"\s*:/.test(text)) return 'the tool call is not valid JSON';
   if (offer.mode === 'required') return 'this reply must call a tool, and it calls none';
   return undefined;
