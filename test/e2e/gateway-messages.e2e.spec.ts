@@ -9,8 +9,12 @@ const chatBodies = (fake: FakeOpenAIServer) =>
 
 /** `POST /v1/messages` with the Anthropic SDK over OpenAI-shaped upstreams: what they receive, what the client gets. */
 describe('gateway Messages API over OpenAI-shaped providers', () => {
-  // Like OpenAI itself, refuses a request carrying an argument OpenAI does not define.
-  const openaiFake = new FakeOpenAIServer({ apiKey: 'sk-upstream-openai', strictArguments: true });
+  // Like OpenAI itself, refuses a request carrying an argument OpenAI does not define, and `max_tokens` for o-series models.
+  const openaiFake = new FakeOpenAIServer({
+    apiKey: 'sk-upstream-openai',
+    strictArguments: true,
+    reasoningModels: true,
+  });
   const ollamaFake = new FakeOllamaServer({ models: ['llama3:8b'] });
   /** Gemini 3: refuses tool calls sent back without their thought signature. */
   const geminiFake = new FakeOpenAIServer({
@@ -64,6 +68,24 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
     expect(toOllama.every((body) => body['top_k'] === 3)).toBe(true);
   });
 
+  it("reaches OpenAI's reasoning models, which refuse max_tokens: the bound goes as max_completion_tokens", async () => {
+    const params = {
+      model: 'openai/o3-mini',
+      max_tokens: 300,
+      output_config: { effort: 'low' as const },
+      messages: [{ role: 'user' as const, content: 'Hi' }],
+    };
+    expect((await client.messages.create(params)).type).toBe('message');
+    expect((await client.messages.stream(params).finalMessage()).type).toBe('message');
+    for (const body of chatBodies(openaiFake)) {
+      expect(body).toMatchObject({ model: 'o3-mini', max_completion_tokens: 300, reasoning_effort: 'low' });
+      expect(body).not.toHaveProperty('max_tokens');
+    }
+    // Other providers keep max_tokens, the field every OpenAI-shaped server knows.
+    await client.messages.create({ ...params, model: 'ollama/llama3:8b' });
+    expect(chatBodies(ollamaFake).at(-1)).toMatchObject({ max_tokens: 300 });
+  });
+
   it('sends OpenAI only its own arguments, translating the Anthropic fields it has an equivalent for', async () => {
     const anthropicOnly = {
       thinking: { type: 'enabled' as const, budget_tokens: 1024 },
@@ -97,8 +119,15 @@ describe('gateway Messages API over OpenAI-shaped providers', () => {
     const toOpenAI = chatBodies(openaiFake);
     expect(toOpenAI).toHaveLength(2);
     for (const body of toOpenAI) {
-      expect(body).toMatchObject({ temperature: 0.5, user: 'user-42', service_tier: 'default', max_tokens: 2048 });
-      for (const field of [...Object.keys(anthropicOnly), 'metadata', 'betas']) expect(body).not.toHaveProperty(field);
+      expect(body).toMatchObject({
+        temperature: 0.5,
+        user: 'user-42',
+        service_tier: 'default',
+        max_completion_tokens: 2048,
+      });
+      for (const field of [...Object.keys(anthropicOnly), 'metadata', 'betas', 'max_tokens']) {
+        expect(body).not.toHaveProperty(field);
+      }
     }
     // Servers that ignore what they do not know get the fields as they came.
     const toOllama = chatBodies(ollamaFake);

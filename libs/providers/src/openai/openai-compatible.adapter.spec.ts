@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isClientAbort, ProviderError } from '../errors';
 import type { ProviderAdapter, ProviderConfig } from '../provider.interface';
 import { createProviderAdapter } from '../provider.factory';
+import { withCompletionTokens } from './openai-compatible.adapter';
 import { callContext, sendJson, sendSse, startServer, type Handler, type LocalServer } from '../testing/local-server';
 
 const completion: ChatResponse = {
@@ -431,5 +432,21 @@ describe('OpenAICompatibleAdapter: where reasoning goes back', () => {
       }),
     ).toBe('reasoning');
     expect(reasoningHistory({ kind: 'openai-compatible', baseUrl: 'https://api.groq.com/openai/v1' })).toBeUndefined();
+  });
+});
+
+describe('withCompletionTokens', () => {
+  const messages = [{ role: 'user' as const, content: 'Hi' }];
+  it("sends max_tokens under OpenAI's current name, and leaves a request naming both or neither as it is", () => {
+    expect(withCompletionTokens({ model: 'o3', messages, max_tokens: 5 })).toEqual({
+      model: 'o3',
+      messages,
+      max_completion_tokens: 5,
+    });
+    expect(withCompletionTokens({ model: 'o3', messages, max_tokens: null })).toEqual({ model: 'o3', messages });
+    const both = { model: 'o3', messages, max_tokens: 5, max_completion_tokens: 9 };
+    expect(withCompletionTokens(both)).toBe(both);
+    const neither = { model: 'o3', messages };
+    expect(withCompletionTokens(neither)).toBe(neither);
   });
 });

@@ -92,6 +92,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       flavor !== 'azure-openai' ||
       this.endpoint.azureV1 === true ||
       azureTakesStreamOptions(config.options?.apiVersion);
+
     this.dispatcher = createDispatcher();
     this.client = createOpenAIClient(config, this.endpoint, this.dispatcher);
     this.http = new OpenAIHttp(config, this.endpoint, this.dispatcher, (scope) => this.errorContext(scope));
@@ -188,7 +189,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   /** The request as the server honours it: Ollama ignores some fields that matter (see `ollama.request.ts`). */
   private fitChat(request: ChatRequest): ChatRequest {
     if (this.kind === 'ollama') return toOllamaChatRequest(request);
-    return this.kind === 'gemini' ? toGeminiChatRequest(request) : request;
+    if (this.kind === 'gemini') return toGeminiChatRequest(request);
+    return this.kind === 'openai' ? withCompletionTokens(request) : request;
   }
 
   private fitCompletion(request: CompletionRequest): CompletionRequest {
@@ -269,6 +271,21 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       scope.dispose();
     }
   }
+}
+
+/**
+ * A chat request's `max_tokens` as `max_completion_tokens`, OpenAI's name for it since
+ * `max_tokens` was deprecated: the same bound on every chat model, and the only one its
+ * reasoning models (o-series, gpt-5) take; they answer `max_tokens` with a 400. Clients of
+ * `/v1/messages`, whose `max_tokens` is required, reach those models this way. A request
+ * that names both is sent as it is. OpenAI's own API only: Azure's deployments of older
+ * models (gpt-35-turbo, gpt-4-turbo) refuse `max_completion_tokens`, and servers that look
+ * like OpenAI need not know it.
+ */
+export function withCompletionTokens(request: ChatRequest): ChatRequest {
+  if (request.max_tokens === undefined || request.max_completion_tokens !== undefined) return request;
+  const { max_tokens: limit, ...rest } = request;
+  return limit === null ? rest : { ...rest, max_completion_tokens: limit };
 }
 
 /**

@@ -71,7 +71,15 @@ export interface FakeOpenAIServerOptions extends FakeUpstreamOptions {
    * and an empty `id`, `model` and `object` (see `withAsyncFilterAnnotations`).
    */
   asyncContentFilter?: boolean;
+  /**
+   * Refuse `max_tokens` for OpenAI's reasoning models (`o1`, `o3-mini`, `gpt-5`...), with the
+   * 400 OpenAI answers (`unsupported_parameter`: "Use 'max_completion_tokens' instead.").
+   */
+  reasoningModels?: boolean;
 }
+
+/** OpenAI's reasoning models, which take `max_completion_tokens` only. */
+const REASONING_MODEL = /^(?:o\d|gpt-5)/;
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
 /** The arguments of OpenAI's `POST /chat/completions`. */
@@ -264,6 +272,12 @@ export class FakeOpenAIServer extends FakeUpstream {
     if (extra) return this.errorReply(400, `Additional properties are not allowed (${extra})`);
     const refused = this.options.strictSchemas ? strictSchemaProblem(body.response_format) : undefined;
     if (refused) return this.errorReply(400, refused);
+    if (this.options.reasoningModels && REASONING_MODEL.test(model) && body.max_tokens !== undefined) {
+      const message =
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.";
+      const error = { message, type: 'invalid_request_error', param: 'max_tokens', code: 'unsupported_parameter' };
+      return { kind: 'body', status: 400, body: { error } };
+    }
     const field = this.options.requireReasoningBack;
     if (field && body.messages.some((msg) => toolTurnWithout(msg, field))) {
       return this.errorReply(400, `The ${field} in the thinking mode must be passed back to the API.`);
