@@ -28,24 +28,33 @@ async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs
   }
 }
 
-/** The stored (encrypted) key of a provider, read straight from the database once the platform is closed. */
-async function readProviderKey(database: TestDatabase, name: string): Promise<string> {
-  const sql = 'SELECT api_key_encrypted FROM providers WHERE name = $1';
+/** Runs SQL straight on a test database, once the platform using it is closed (PGlite has one user). */
+async function querySql<T extends object>(database: TestDatabase, sql: string, params: unknown[]): Promise<T[]> {
   if (database.env.DATABASE_URL) {
     const client = new Client({ connectionString: database.env.DATABASE_URL });
     await client.connect();
     try {
-      return (await client.query<{ api_key_encrypted: string }>(sql, [name])).rows[0].api_key_encrypted;
+      return (await client.query(sql, params)).rows as T[];
     } finally {
       await client.end();
     }
   }
   const driver = await PgliteDriver.open(join(database.env.DATA_DIR, 'pglite'));
   try {
-    return (await driver.query<{ api_key_encrypted: string }>(sql, [name]))[0].api_key_encrypted;
+    return await driver.query<T>(sql, params);
   } finally {
     await driver.close();
   }
+}
+
+/** The stored (encrypted) key of a provider, read straight from the database once the platform is closed. */
+async function readProviderKey(database: TestDatabase, name: string): Promise<string> {
+  const rows = await querySql<{ api_key_encrypted: string }>(
+    database,
+    'SELECT api_key_encrypted FROM providers WHERE name = $1',
+    [name],
+  );
+  return rows[0].api_key_encrypted;
 }
 
 describe('provider catalog: admin API, environment providers, /v1/models and /v1/providers', () => {
@@ -797,6 +806,66 @@ describe('provider credentials at rest', () => {
       expect(() => new SecretCipher('another-secret-key-of-32-characters!').decrypt(stored)).toThrow();
     } finally {
       await database.drop();
+    }
+  });
+
+  it('stores header values encrypted too, and encrypts those stored in clear before at the next boot', async () => {
+    const upstream = new FakeOpenAIServer({ apiKey: STORED_KEY });
+    await upstream.start();
+    const database = await createTestDatabase();
+    const name = unique('hdr').toLowerCase();
+    const storedHeaders = async () => {
+      const rows = await querySql<{ config: unknown }>(database, 'SELECT config FROM providers WHERE name = $1', [
+        name,
+      ]);
+      const config = rows[0].config;
+      const parsed = (typeof config === 'string' ? JSON.parse(config) : config) as { headers: Record<string, string> };
+      return parsed.headers;
+    };
+    /** Starts the platform, has it call the provider, and closes it: the header the upstream got. */
+    const sentHeader = async (create: boolean) => {
+      const platform = await startPlatform({ database });
+      try {
+        if (create) {
+          const res = await adminApi(platform).post('/api/providers', {
+            name,
+            kind: 'openai-compatible',
+            baseUrl: upstream.baseURL,
+            apiKey: STORED_KEY,
+            models: ['m'],
+            options: { headers: { 'X-Proxy-Auth': 'hidden-header-value' } },
+          });
+          expect(res.status, JSON.stringify(res.body)).toBe(201);
+        }
+        const answer = await call(`${platform.gatewayUrl}/v1/chat/completions`, {
+          token: TEST_MASTER_KEY,
+          body: { model: `${name}/m`, messages: [{ role: 'user', content: 'hi' }] },
+        });
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        return { header: upstream.lastRequest?.headers['x-proxy-auth'], secretKey: platform.config.secretKey! };
+      } finally {
+        await platform.close();
+      }
+    };
+    try {
+      const first = await sentHeader(true);
+      expect(first.header).toBe('hidden-header-value');
+      const sealed = (await storedHeaders())['X-Proxy-Auth'];
+      expect(sealed).toMatch(/^v1:[\w-]+:[\w-]+:[\w-]+$/);
+      expect(new SecretCipher(first.secretKey).decrypt(sealed)).toBe('hidden-header-value');
+
+      // A value stored in clear, as before header values were encrypted: used, and encrypted at boot.
+      await querySql(database, 'UPDATE providers SET config = $1 WHERE name = $2', [
+        JSON.stringify({ headers: { 'X-Proxy-Auth': 'legacy-clear-value' } }),
+        name,
+      ]);
+      expect((await sentHeader(false)).header).toBe('legacy-clear-value');
+      const resealed = (await storedHeaders())['X-Proxy-Auth'];
+      expect(resealed).toMatch(/^v1:/);
+      expect(new SecretCipher(first.secretKey).decrypt(resealed)).toBe('legacy-clear-value');
+    } finally {
+      await database.drop();
+      await upstream.close();
     }
   });
 });

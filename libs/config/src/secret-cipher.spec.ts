@@ -18,6 +18,14 @@ describe('SecretCipher', () => {
     expect(cipher.decrypt(blob)).toBe(secret);
   });
 
+  it('tells its own blobs from values stored in clear', () => {
+    expect(SecretCipher.isSealed(cipher.encrypt('a header value'))).toBe(true);
+    expect(SecretCipher.isSealed(cipher.encrypt(''))).toBe(true);
+    for (const clear of ['Bearer abc', 'v1:abc', 'v1:a:b:c', 'v2:' + cipher.encrypt('x').slice(3), '']) {
+      expect(SecretCipher.isSealed(clear)).toBe(false);
+    }
+  });
+
   it('never writes the plaintext and uses a fresh IV each time', () => {
     const a = cipher.encrypt('sk-secret-value');
     const b = cipher.encrypt('sk-secret-value');

@@ -45,6 +45,21 @@ export class SecretCipher {
       .join(':');
   }
 
+  /**
+   * Whether `text` has the form of {@link encrypt}'s output (the version, then an IV, a tag
+   * and a ciphertext in base64url): a value stored before its field was encrypted has not.
+   */
+  static isSealed(text: string): boolean {
+    const parts = text.split(':');
+    return (
+      parts.length === 4 &&
+      parts[0] === VERSION &&
+      parts.every((p) => BASE64URL.test(p)) &&
+      Buffer.from(parts[1], 'base64url').length === IV_BYTES &&
+      Buffer.from(parts[2], 'base64url').length === TAG_BYTES
+    );
+  }
+
   /** @throws SecretDecryptionError when the blob is malformed, altered or from another key. */
   decrypt(blob: string): string {
     const parts = blob.split(':');

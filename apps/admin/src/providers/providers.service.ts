@@ -1,13 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   assertBuildable,
   CatalogChangeBus,
   discoverModels,
   environmentProviders,
+  hasPlainHeaders,
+  openHeaders,
   type ProbeResult,
   probeProvider,
   type ProviderStatus,
   ProviderStatusService,
+  sealHeaders,
   storedProviderConfig,
 } from '@app/completions';
 import { APP_CONFIG, type AppConfig, SecretCipher, SecretDecryptionError } from '@app/config';
@@ -40,12 +43,14 @@ const readOnly = (name: string) =>
   );
 
 /**
- * Providers for the admin API: validated, credentials encrypted, and every
- * change announced so registries (this process at once, replicas via Redis)
- * reload before the response.
+ * Providers for the admin API: validated, credentials (the API key, header values)
+ * encrypted, and every change announced so registries (this process at once,
+ * replicas via Redis) reload before the response.
  */
 @Injectable()
-export class ProvidersService {
+export class ProvidersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ProvidersService.name);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly providers: ProviderRepository,
@@ -53,6 +58,19 @@ export class ProvidersService {
     private readonly bus: CatalogChangeBus,
     private readonly status: ProviderStatusService,
   ) {}
+
+  /** Header values stored in plain text (before they were encrypted) are encrypted in place at boot. */
+  async onApplicationBootstrap(): Promise<void> {
+    const plain = (await this.providers.listWithSecrets()).filter((row) => hasPlainHeaders(row.options));
+    for (const row of plain) {
+      const options = sealHeaders(row.options, this.cipher, true);
+      await this.providers.update(row.id, { options });
+    }
+    if (plain.length > 0) {
+      this.logger.log(`Encrypted the stored header values of ${plain.length} provider(s)`);
+      await this.bus.publish({ scope: 'providers' });
+    }
+  }
 
   async list(): Promise<AdminProvider[]> {
     const stored = await this.providers.list();
@@ -80,6 +98,7 @@ export class ProvidersService {
   }
 
   async create(body: CreateProviderBody, actor: AuditContext): Promise<ProviderRecord> {
+    const options = keepStoredHeaders(body.options ?? {}, {});
     const fields: ProviderFields = {
       name: body.name,
       kind: body.kind,
@@ -88,9 +107,10 @@ export class ProvidersService {
       enabled: body.enabled ?? true,
       models: unique(body.models ?? []),
       timeoutMs: body.timeoutMs ?? null,
-      options: keepStoredHeaders(body.options ?? {}, {}),
+      options: sealHeaders(options, this.cipher),
     };
-    await assertBuildable(adapterConfig(fields, body.apiKey ?? undefined));
+    // Checked with the header values in clear (an Authorization header may stand for the key), stored sealed.
+    await assertBuildable(adapterConfig({ ...fields, options }, body.apiKey ?? undefined));
     let record: ProviderRecord;
     try {
       record = await this.providers.create(fields, actor);
@@ -105,8 +125,10 @@ export class ProvidersService {
   async update(id: string, body: UpdateProviderBody, actor: AuditContext): Promise<ProviderRecord> {
     const current = await this.stored(id);
     const patch = toPatch(body, (key) => this.cipher.encrypt(key));
-    if (patch.options) patch.options = keepStoredHeaders(patch.options, current.options);
-    const merged = { ...current, ...patch };
+    const stored = this.openedOptions(current.options);
+    const options = patch.options ? keepStoredHeaders(patch.options, stored) : stored;
+    if (patch.options) patch.options = sealHeaders(options, this.cipher);
+    const merged = { ...current, ...patch, options };
     // Buildability needs to know a key is there, not what it is: the stored one stays encrypted.
     const key = body.apiKey === undefined ? (current.hasApiKey ? 'stored' : undefined) : (body.apiKey ?? undefined);
     await assertBuildable(adapterConfig(merged, key));
@@ -158,6 +180,16 @@ export class ProvidersService {
     return status?.source === provider.source ? status : undefined;
   }
 
+  /** Stored options with their header values decrypted; one that cannot be is left sealed (the provider is unusable). */
+  private openedOptions(options: Record<string, unknown>): Record<string, unknown> {
+    try {
+      return openHeaders(options, this.cipher);
+    } catch (error) {
+      if (error instanceof SecretDecryptionError) return options;
+      throw error;
+    }
+  }
+
   private async stored(id: string): Promise<ProviderRecord> {
     if (id.startsWith(ENV_PREFIX)) {
       const name = id.slice(ENV_PREFIX.length);
@@ -181,7 +213,7 @@ export class ProvidersService {
     } catch (error) {
       const reason =
         error instanceof SecretDecryptionError
-          ? 'its API key cannot be decrypted (was SECRET_KEY changed?); set the key again'
+          ? 'its API key or header values cannot be decrypted (was SECRET_KEY changed?); set them again'
           : (error as Error).message;
       throw new GatewayError('conflict', `The provider "${row.name}" cannot be used: ${reason}.`);
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseUrlProblem, type AppConfig, type SecretCipher } from '@app/config';
+import { baseUrlProblem, type AppConfig, SecretCipher } from '@app/config';
 import { hasControlCharacter } from '@app/contracts';
 import type { ProviderWithSecret } from '@app/db';
 import { createProviderAdapter, PROVIDER_KINDS, type ProviderConfig } from '@app/providers';
@@ -140,12 +140,55 @@ export function environmentProviders(config: Pick<AppConfig, 'providers'>): Prov
   return list;
 }
 
+/** `options` with each value of `headers` mapped by `map`. */
+function mapHeaders(options: Record<string, unknown>, map: (value: string) => string): Record<string, unknown> {
+  const headers = options.headers;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return options;
+  const mapped = Object.entries(headers as Record<string, unknown>).map(([name, value]) => [
+    name,
+    typeof value === 'string' ? map(value) : value,
+  ]);
+  return { ...options, headers: Object.fromEntries(mapped) };
+}
+
 /**
- * The adapter configuration of a stored provider, its key decrypted.
- * @throws SecretDecryptionError when the key cannot be decrypted; Error on invalid stored options.
+ * Options as stored: the values of `headers` (tokens, as the API key is one) encrypted
+ * with the provider credentials' cipher. With `plainOnly`, the values of stored options
+ * that are still in clear (stored before header values were encrypted).
+ */
+export function sealHeaders(
+  options: Record<string, unknown>,
+  cipher: SecretCipher,
+  plainOnly = false,
+): Record<string, unknown> {
+  return mapHeaders(options, (value) => (plainOnly && SecretCipher.isSealed(value) ? value : cipher.encrypt(value)));
+}
+
+/**
+ * Stored options with the values of `headers` decrypted (one stored in clear, before
+ * they were encrypted, as it is). @throws SecretDecryptionError when one cannot be decrypted
+ */
+export function openHeaders(options: Record<string, unknown>, cipher: SecretCipher): Record<string, unknown> {
+  return mapHeaders(options, (value) => (SecretCipher.isSealed(value) ? cipher.decrypt(value) : value));
+}
+
+/** Whether some value of the stored options' `headers` is still in plain text (stored before they were encrypted). */
+export function hasPlainHeaders(options: Record<string, unknown>): boolean {
+  const headers = options.headers;
+  if (typeof headers !== 'object' || headers === null) return false;
+  return Object.values(headers).some((value) => typeof value === 'string' && !SecretCipher.isSealed(value));
+}
+
+/**
+ * The adapter configuration of a stored provider, its key and header values decrypted
+ * (a header value stored before they were encrypted is taken as it is).
+ * @throws SecretDecryptionError when a credential cannot be decrypted; Error on invalid stored options.
  */
 export function storedProviderConfig(provider: ProviderWithSecret, cipher: SecretCipher): ProviderConfig {
-  const options = providerOptionsSchema.safeParse(provider.options);
+  const opened = mapHeaders(provider.options, (value) =>
+    SecretCipher.isSealed(value) ? cipher.decrypt(value) : value,
+  );
+  const options = providerOptionsSchema.safeParse(opened);
   if (!options.success) throw new Error(`its stored options are invalid (${options.error.issues[0]?.message})`);
   return {
     name: provider.name,
