@@ -102,6 +102,13 @@ describe('loadConfig', () => {
     ],
     [{ OLLAMA_HOST: 'http://u:p@127.0.0.1:11434' }, /^Invalid configuration: OLLAMA_HOST must not contain credentials/],
     [{ OPENAI_BASE_URL: 'http:///v1' }, /^Invalid configuration: OPENAI_BASE_URL must name a host after http/],
+    // A key a header cannot carry would fail every call.
+    [
+      { OPENAI_API_KEY: 'sk-abc\ndef' },
+      /^Invalid configuration: OPENAI_API_KEY must hold only printable .* \(got "\*\*\*"\)$/,
+    ],
+    [{ ANTHROPIC_API_KEY: 'sk-ant-é中' }, /^Invalid configuration: ANTHROPIC_API_KEY must hold only printable/],
+    [{ GEMINI_API_KEY: 'AIza\u0000x' }, /^Invalid configuration: GEMINI_API_KEY must hold only printable/],
     [
       { CORS_ORIGINS: 'https://a.example.com/path' },
       /^Invalid configuration: CORS_ORIGINS has "https:\/\/a.example.com\/path"/,

@@ -17,6 +17,14 @@ const optionalBaseUrl = optionalString.superRefine((value, ctx) => {
   const problem = value === undefined ? undefined : baseUrlProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
+/**
+ * A provider's API key (`*_API_KEY`): it travels in a header, whose value can hold only
+ * visible ASCII, Latin-1, spaces and tabs; another character would fail every call.
+ */
+const optionalApiKey = optionalString.refine(
+  (value) => value === undefined || /^[\t\x20-\x7e\x80-\xff]*$/.test(value),
+  'must hold only printable characters (no control characters or line breaks), as it is sent in a header',
+);
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 
@@ -96,12 +104,12 @@ export const envSchema = z.object({
   CIRCUIT_COOLDOWN_MS: positiveInt(30_000),
   CORS_ORIGINS: z.string().trim().default('*'),
   TRUST_PROXY: z.string().trim().default('false'),
-  OPENAI_API_KEY: optionalString,
+  OPENAI_API_KEY: optionalApiKey,
   OPENAI_BASE_URL: optionalBaseUrl,
-  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalApiKey,
   ANTHROPIC_BASE_URL: optionalBaseUrl,
   OLLAMA_HOST: optionalBaseUrl,
-  GEMINI_API_KEY: optionalString,
+  GEMINI_API_KEY: optionalApiKey,
   MOCK_PROVIDER: z.enum(['true', 'false']).optional(),
   GEMINI_BASE_URL: optionalBaseUrl,
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http:', 'https:']),
