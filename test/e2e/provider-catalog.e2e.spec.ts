@@ -232,6 +232,28 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, options: { headers: { 'Content-Length': '5' } } }, 'options.headers.Content-Length'],
       [{ ...base, options: { headers: { 'transfer-encoding': 'chunked' } } }, 'options.headers.transfer-encoding'],
       [{ ...base, options: { headers: { expect: '100-continue' } } }, 'options.headers.expect'],
+      [{ ...base, options: { headers: { Connection: 'upgrade' } } }, 'options.headers.Connection'],
+      [{ ...base, options: { headers: { te: 'gzip' } } }, 'options.headers.te'],
+      // A head servers refuse (431) would fail every call: at most 64 headers, 16 KiB together.
+      [
+        { ...base, options: { headers: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`x-h${i}`, 'v'])) } },
+        'options.headers',
+      ],
+      [
+        {
+          ...base,
+          options: { headers: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`x-h${i}`, 'v'.repeat(4000)])) },
+        },
+        'options.headers',
+      ],
+      [
+        {
+          ...base,
+          kind: 'azure-openai',
+          options: { deployments: Object.fromEntries(Array.from({ length: 2001 }, (_, i) => [`m${i}`, `d${i}`])) },
+        },
+        'options.deployments',
+      ],
       [{ ...base, kind: 'anthropic', options: { apiVersion: '2023-06-01\u20ac' } }, 'options.apiVersion'],
       // Per-model capability flags: a map of model names or globs to the provider-wide flags.
       [{ ...base, options: { models: ['tiny-*'] } }, 'options.models'],

@@ -45,12 +45,30 @@ const HEADER_VALUE_MESSAGE = 'must hold only printable characters (no control ch
  * refuses them (or, for `content-length`, every body of another length), so a provider
  * configured with one would fail every call.
  */
-const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
+const FRAMING_HEADERS = new Set([
+  'content-length',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'connection',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'http2-settings',
+]);
+
+/** Most extra headers a provider sends, and their size together: servers refuse larger heads (431). */
+const MAX_HEADERS = 64;
+const MAX_HEADER_BYTES = 16_384;
 
 const headerName = z
   .string()
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name')
   .refine((name) => !FRAMING_HEADERS.has(name.toLowerCase()), 'is set by the HTTP client and cannot be configured');
+
+/** Most model-to-deployment entries an Azure provider takes (`options.deployments`), as many as its models. */
+const MAX_DEPLOYMENTS = 2000;
 
 /** Most per-model entries a provider takes (`options.models`). */
 export const MAX_MODEL_OVERRIDES = 500;
@@ -78,8 +96,23 @@ export const providerOptionsSchema = z
           .refine((value) => !hasControlCharacter(value), NO_CONTROL_CHARACTER),
         plainText(256).min(1),
       )
+      .refine((deployments) => Object.keys(deployments).length <= MAX_DEPLOYMENTS, {
+        message: `must have at most ${MAX_DEPLOYMENTS} entries`,
+      })
       .optional(),
-    headers: z.record(headerName, z.string().max(4096).regex(HEADER_VALUE, HEADER_VALUE_MESSAGE)).optional(),
+    headers: z
+      .record(headerName, z.string().max(4096).regex(HEADER_VALUE, HEADER_VALUE_MESSAGE))
+      .superRefine((headers, ctx) => {
+        const entries = Object.entries(headers);
+        if (entries.length > MAX_HEADERS) {
+          ctx.addIssue({ code: 'custom', message: `must have at most ${MAX_HEADERS} headers` });
+        }
+        const size = entries.reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
+        if (size > MAX_HEADER_BYTES) {
+          ctx.addIssue({ code: 'custom', message: `must hold at most ${MAX_HEADER_BYTES} characters in all` });
+        }
+      })
+      .optional(),
     nativeTools: z.boolean().optional(),
     nativeJsonSchema: z.boolean().optional(),
     models: z
