@@ -564,7 +564,10 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
     const wide = await createKey(platform, teamId, { allowedModels: ['mock/*', 'openai/*'] });
     expect((await gateway('/v1/models/gpt-4o-mini', { token: wide.key })).body).toMatchObject({ id: 'gpt-4o-mini' });
     // Only admin and master keys see providers.
-    expect((await gateway('/v1/providers', { token: key })).status).toBe(403);
+    const refused = await gateway('/v1/providers', { token: key });
+    expect(refused.status).toBe(403);
+    // Team keys are never admins: the message says where admins look instead.
+    expect(refused.body.error.message).toMatch(/master key.*\/api\/providers/);
     expect((await gateway('/v1/providers/test', { token: key, method: 'POST', body: { kind: 'mock' } })).status).toBe(
       403,
     );
