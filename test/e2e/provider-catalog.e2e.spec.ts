@@ -222,6 +222,9 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, baseUrl: 'http://user:url-pass-77@127.0.0.1:9/v1' }, 'baseUrl'],
       [{ ...base, baseUrl: 'http://127.0.0.1:9/v1?x=1' }, 'baseUrl'],
       [{ ...base, baseUrl: 'http://127.0.0.1:9/v1#frag' }, 'baseUrl'],
+      [{ ...base, baseUrl: 'http://127.0.0.1:9/v 1' }, 'baseUrl'],
+      [{ ...base, baseUrl: 'http://127.0.0.1:9/\u200bv1' }, 'baseUrl'],
+      [{ ...base, baseUrl: 'http://127.0.0.1:0/v1' }, 'baseUrl'],
       // Header bytes undici refuses would fail every call later.
       [{ ...base, apiKey: 'sk-abc\r\nx-injected: 1' }, 'apiKey'],
       [{ ...base, apiKey: 'sk-abc\u0000' }, 'apiKey'],

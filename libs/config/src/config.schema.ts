@@ -36,6 +36,10 @@ const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
  */
 export function baseUrlProblem(value: string): string | undefined {
   if (hasControlCharacter(value)) return 'must not contain control characters';
+  // Spaces would be sent percent-encoded, and invisible characters (zero-width, bidi) hide what the URL names.
+  if (/\s/.test(value.trim())) return 'must not contain spaces';
+  if (/[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/.test(value))
+    return 'must not contain invisible characters';
   let url: URL;
   try {
     url = new URL(value);
@@ -51,6 +55,7 @@ export function baseUrlProblem(value: string): string | undefined {
     return 'must not contain credentials (user:password@); give the key as the API key or in a header';
   }
   if (/[?#]/.test(value)) return 'must not have a query or a fragment (?... or #...)';
+  if (url.port === '0') return 'must not name port 0';
   return undefined;
 }
 
