@@ -152,6 +152,22 @@ describe('provider catalog services', () => {
     });
   });
 
+  it("bounds a background health check by the provider's own timeout", async () => {
+    const silent = new FakeOpenAIServer({ apiKey: KEY, defaultBehaviour: { hang: true } });
+    await silent.start();
+    try {
+      const provider = await store({ baseUrl: silent.baseURL, timeoutMs: 200 });
+      const status = app.get(ProviderStatusService);
+      const started = Date.now();
+      await status.check(provider.name);
+      // Not the 10 s the catalog allows a provider without a timeout of its own.
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(status.get(provider.name)?.health).toMatchObject({ ok: false });
+    } finally {
+      await silent.close();
+    }
+  });
+
   it('resolves route aliases loaded from the database', async () => {
     const provider = await store();
     const alias = name('alias');

@@ -125,9 +125,11 @@ export class ProviderStatusService implements OnModuleInit, OnApplicationBootstr
 
   private async runCheck(provider: RegisteredProvider): Promise<void> {
     if (this.shutdown.signal.aborted) return;
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.options.upstreamTimeoutMs)]);
+    // The provider's own timeout when set, as for discovery and the admin API's test.
+    const timeoutMs = provider.timeoutMs ?? this.options.upstreamTimeoutMs;
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeoutMs)]);
     const result = await provider.adapter
-      .health({ signal, timeoutMs: this.options.upstreamTimeoutMs, requestId: `health-${randomUUID()}` })
+      .health({ signal, timeoutMs, requestId: `health-${randomUUID()}` })
       .catch((error: unknown) => ({ ok: false, latencyMs: 0, message: (error as Error).message }));
     if (this.shutdown.signal.aborted || this.registry.get(provider.name)?.adapter !== provider.adapter) return;
     const previous = this.health.get(provider.name);
