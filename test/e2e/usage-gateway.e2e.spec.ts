@@ -203,6 +203,14 @@ describe.each(kinds)('usage, metrics and status on the gateway (%s)', (kind) => 
         ]),
       });
       expect(res.body.requests.total).toBeGreaterThanOrEqual(5);
+
+      // A key allowed some models sees the providers and models it may use, not the whole configuration.
+      const narrow = await createKey(platform, teamId, { allowedModels: ['openai/gpt-4o'] });
+      const seen = await call(`${platform.gatewayUrl}/v1/status`, { token: narrow.key });
+      expect(seen.status).toBe(200);
+      expect(seen.body.providers).toEqual([expect.objectContaining({ name: 'openai', models: ['gpt-4o'] })]);
+      const master = await call(`${platform.gatewayUrl}/v1/status`, { token: TEST_MASTER_KEY });
+      expect(master.body.providers.length).toBeGreaterThan(1);
     } finally {
       unregister();
     }

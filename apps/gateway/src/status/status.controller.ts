@@ -1,7 +1,26 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard } from '@app/auth';
-import { type GatewayStatus, StatusService } from '@app/usage';
+import { ApiKeyGuard, CurrentPrincipal, ModelAccess, type Principal } from '@app/auth';
+import { type GatewayStatus, type ProviderStatus, StatusService } from '@app/usage';
+
+/**
+ * The providers as a key may see them: those it may use, with the models it may use
+ * (all of them for the master key, or a key allowed every model); the configuration
+ * beyond that is for admins (`/v1/providers`, the admin API).
+ */
+function visibleTo(principal: Principal, providers: ProviderStatus[]): ProviderStatus[] {
+  if (principal.role === 'admin') return providers;
+  const visible: ProviderStatus[] = [];
+  for (const provider of providers) {
+    const models = provider.models.filter((model) =>
+      ModelAccess.isAllowedAs(principal, [model, `${provider.name}/${model}`]),
+    );
+    if (models.length > 0 || ModelAccess.isAllowed(principal, `${provider.name}/*`)) {
+      visible.push(models.length === provider.models.length ? provider : { ...provider, models });
+    }
+  }
+  return visible;
+}
 
 @ApiTags('observability')
 @ApiBearerAuth()
@@ -13,10 +32,12 @@ export class StatusController {
 
   @Get()
   @ApiOperation({
-    summary: 'Version, uptime, request totals of this replica, stored sessions, providers and their state',
+    summary:
+      'Version, uptime, request totals of this replica, stored sessions, and the providers (and models) the key may use, with their state',
   })
   @ApiOkResponse({ description: 'Gateway status' })
-  get(): Promise<GatewayStatus> {
-    return this.status.status();
+  async get(@CurrentPrincipal() principal: Principal): Promise<GatewayStatus> {
+    const status = await this.status.status();
+    return { ...status, providers: visibleTo(principal, status.providers) };
   }
 }
