@@ -803,6 +803,8 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1?x=1#frag' }, 'baseUrl'],
       [{ kind: 'openai', apiKey: 'sk-abc\r\nx' }, 'apiKey'],
       [{ kind: 'openai', options: { headers: { 'x-api-key': 'a\nb' } } }, 'options.headers.x-api-key'],
+      // The placeholder the admin API shows for a stored value: nothing is stored for a test.
+      [{ kind: 'openai', options: { headers: { 'x-api-key': '[redacted]' } } }, 'options.headers.x-api-key'],
     ];
     for (const [body, param] of bad) {
       const res = await gateway('/v1/providers/test', { method: 'POST', body });

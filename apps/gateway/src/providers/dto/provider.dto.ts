@@ -8,6 +8,7 @@ import {
   providerOptionsSchema,
   timeoutMsSchema,
 } from '@app/completions';
+import { REDACTED_HEADER_VALUE } from '@app/db';
 
 export const ProviderStatusResponse = z
   .object({
@@ -46,6 +47,17 @@ export const ProviderTestBody = z
     models: modelListSchema.optional(),
     timeoutMs: timeoutMsSchema.optional(),
     options: providerOptionsSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    // The admin API shows stored header values as this placeholder; nothing is stored here for it to stand for.
+    for (const [name, value] of Object.entries(body.options?.headers ?? {})) {
+      if (value !== REDACTED_HEADER_VALUE) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options', 'headers', name],
+        message: `"${REDACTED_HEADER_VALUE}" stands for a stored value, and nothing is stored for a test; send the value`,
+      });
+    }
   })
   .meta({ id: 'ProviderTest' });
 export type ProviderTestBody = z.infer<typeof ProviderTestBody>;
