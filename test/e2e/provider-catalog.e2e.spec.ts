@@ -237,7 +237,7 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [{ ...base, options: { headers: { expect: '100-continue' } } }, 'options.headers.expect'],
       [{ ...base, options: { headers: { Connection: 'upgrade' } } }, 'options.headers.Connection'],
       [{ ...base, options: { headers: { te: 'gzip' } } }, 'options.headers.te'],
-      // A head servers refuse (431) would fail every call: at most 64 headers, 16 KiB together.
+      // A head servers refuse (431) would fail every call: at most 64 headers, 8 KiB together.
       [
         { ...base, options: { headers: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`x-h${i}`, 'v'])) } },
         'options.headers',
@@ -245,7 +245,7 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       [
         {
           ...base,
-          options: { headers: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`x-h${i}`, 'v'.repeat(4000)])) },
+          options: { headers: Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`x-h${i}`, 'v'.repeat(3000)])) },
         },
         'options.headers',
       ],
@@ -278,6 +278,8 @@ describe('provider catalog: admin API, environment providers, /v1/models and /v1
       expect(JSON.stringify(res.body)).not.toContain(STORED_KEY);
       expect(JSON.stringify(res.body)).not.toContain('url-pass-77');
     }
+    const framing = await api.post('/api/providers', { ...base, options: { headers: { Connection: 'close' } } });
+    expect(framing.body.error.message).toMatch(/options\.headers\.Connection: is set by the HTTP client/);
     const malformed = await call(`${platform.adminUrl}/api/providers`, {
       method: 'POST',
       token: TEST_MASTER_KEY,

@@ -104,6 +104,7 @@ describe('loadConfig', () => {
     [{ OPENAI_BASE_URL: 'http:///v1' }, /^Invalid configuration: OPENAI_BASE_URL must name a host after http/],
     [{ OPENAI_BASE_URL: 'http://127.0.0.1:9/v 1' }, /^Invalid configuration: OPENAI_BASE_URL must not contain spaces/],
     [{ OPENAI_BASE_URL: 'http://127.0.0.1:9/\u200bv1' }, /OPENAI_BASE_URL must not contain invisible characters/],
+    [{ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1\u2066' }, /OPENAI_BASE_URL must not contain invisible characters/],
     [{ OLLAMA_HOST: 'http://127.0.0.1:0' }, /^Invalid configuration: OLLAMA_HOST must not name port 0/],
     // A key a header cannot carry would fail every call.
     [

@@ -28,6 +28,9 @@ const optionalApiKey = optionalString.refine(
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 
+/** Characters that show as nothing: soft hyphen, joiners, bidi marks, embeddings and isolates, the BOM. */
+const INVISIBLE = /[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/;
+
 /**
  * Why `value` cannot be a provider's base URL, or `undefined` when it can: an
  * http(s) URL without credentials (they belong in the API key or a header, and would
@@ -38,8 +41,7 @@ export function baseUrlProblem(value: string): string | undefined {
   if (hasControlCharacter(value)) return 'must not contain control characters';
   // Spaces would be sent percent-encoded, and invisible characters (zero-width, bidi) hide what the URL names.
   if (/\s/.test(value.trim())) return 'must not contain spaces';
-  if (/[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/.test(value))
-    return 'must not contain invisible characters';
+  if (INVISIBLE.test(value)) return 'must not contain invisible characters';
   let url: URL;
   try {
     url = new URL(value);

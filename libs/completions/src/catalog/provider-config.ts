@@ -58,14 +58,14 @@ const FRAMING_HEADERS = new Set([
   'http2-settings',
 ]);
 
-/** Most extra headers a provider sends, and their size together: servers refuse larger heads (431). */
+/**
+ * Most extra headers a provider sends, and their size together: servers refuse a head
+ * over 8-16 KiB (431), and the HTTP client adds its own headers to these.
+ */
 const MAX_HEADERS = 64;
-const MAX_HEADER_BYTES = 16_384;
+const MAX_HEADER_BYTES = 8192;
 
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name')
-  .refine((name) => !FRAMING_HEADERS.has(name.toLowerCase()), 'is set by the HTTP client and cannot be configured');
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name');
 
 /** Most model-to-deployment entries an Azure provider takes (`options.deployments`), as many as its models. */
 const MAX_DEPLOYMENTS = 2000;
@@ -104,6 +104,10 @@ export const providerOptionsSchema = z
       .record(headerName, z.string().max(4096).regex(HEADER_VALUE, HEADER_VALUE_MESSAGE))
       .superRefine((headers, ctx) => {
         const entries = Object.entries(headers);
+        for (const [name] of entries) {
+          if (!FRAMING_HEADERS.has(name.toLowerCase())) continue;
+          ctx.addIssue({ code: 'custom', path: [name], message: 'is set by the HTTP client and cannot be configured' });
+        }
         if (entries.length > MAX_HEADERS) {
           ctx.addIssue({ code: 'custom', message: `must have at most ${MAX_HEADERS} headers` });
         }
