@@ -29,7 +29,8 @@ const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 
 /** Characters that show as nothing: soft hyphen, joiners, bidi marks, embeddings and isolates, the BOM. */
-const INVISIBLE = /[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/;
+// The combining grapheme joiner (U+034F) stands apart: in a class it would combine with its neighbour.
+const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]|\u034f/;
 
 /**
  * Why `value` cannot be a provider's base URL, or `undefined` when it can: an
