@@ -900,6 +900,52 @@ describe('provider credentials at rest', () => {
       await upstream.close();
     }
   });
+
+  it('refuses to keep a header value sealed under another SECRET_KEY: it must be sent again, never sealed twice', async () => {
+    const database = await createTestDatabase();
+    const name = unique('rot').toLowerCase();
+    const boot = (secret: string) =>
+      startPlatform({ database, apps: ['admin'], env: { SECRET_KEY: secret.repeat(40).slice(0, 40) } });
+    try {
+      const before = await boot('a');
+      try {
+        const res = await adminApi(before).post('/api/providers', {
+          name,
+          kind: 'openai-compatible',
+          baseUrl: 'http://127.0.0.1:9/v1',
+          options: { headers: { 'X-Token': 'tok-secret-1', 'X-Other': 'other-1' } },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+      } finally {
+        await before.close();
+      }
+      const after = await boot('b');
+      const api = adminApi(after);
+      try {
+        const [provider] = ((await api.get('/api/providers')).body as Json[]).filter((p) => p.name === name);
+        const asRead = await api.patch(`/api/providers/${provider.id}`, { options: provider.options, enabled: true });
+        expect(asRead.status, JSON.stringify(asRead.body)).toBe(409);
+        expect(asRead.body.error.param).toMatch(/^options\.headers\.X-(Token|Other)$/);
+        expect(asRead.body.error.message).toMatch(/cannot be decrypted .* send its value again/);
+        // Sent again, the values are sealed under the new key.
+        const sentAgain = await api.patch(`/api/providers/${provider.id}`, {
+          options: { headers: { 'X-Token': 'tok-secret-2', 'X-Other': 'other-2' } },
+        });
+        expect(sentAgain.status, JSON.stringify(sentAgain.body)).toBe(200);
+        const { secretKey } = after.config;
+        await after.close();
+        const rows = await querySql<{ config: unknown }>(database, 'SELECT config FROM providers WHERE name = $1', [
+          name,
+        ]);
+        const headers = (rows[0].config as { headers: Record<string, string> }).headers;
+        expect(new SecretCipher(secretKey!).decrypt(headers['X-Token'])).toBe('tok-secret-2');
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
 });
 
 describe.each(['pglite', 'postgres'] as const)('text PostgreSQL cannot store (%s)', (databaseKind) => {

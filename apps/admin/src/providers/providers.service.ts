@@ -5,7 +5,7 @@ import {
   discoverModels,
   environmentProviders,
   hasPlainHeaders,
-  openHeaders,
+  openHeaderValue,
   type ProbeResult,
   probeProvider,
   type ProviderStatus,
@@ -126,7 +126,9 @@ export class ProvidersService implements OnApplicationBootstrap {
     const current = await this.stored(id);
     const patch = toPatch(body, (key) => this.cipher.encrypt(key));
     const stored = this.openedOptions(current.options);
-    const options = patch.options ? keepStoredHeaders(patch.options, stored) : stored;
+    const options = patch.options
+      ? keepStoredHeaders(patch.options, stored.options, stored.unreadable)
+      : stored.options;
     if (patch.options) patch.options = sealHeaders(options, this.cipher);
     const merged = { ...current, ...patch, options };
     // Buildability needs to know a key is there, not what it is: the stored one stays encrypted.
@@ -180,14 +182,25 @@ export class ProvidersService implements OnApplicationBootstrap {
     return status?.source === provider.source ? status : undefined;
   }
 
-  /** Stored options with their header values decrypted; one that cannot be is left sealed (the provider is unusable). */
-  private openedOptions(options: Record<string, unknown>): Record<string, unknown> {
-    try {
-      return openHeaders(options, this.cipher);
-    } catch (error) {
-      if (error instanceof SecretDecryptionError) return options;
-      throw error;
+  /**
+   * Stored options with their header values decrypted, and the names of those that cannot
+   * be (under another SECRET_KEY): left sealed, to be sent again rather than kept.
+   */
+  private openedOptions(options: Record<string, unknown>): { options: Record<string, unknown>; unreadable: string[] } {
+    const headers = options.headers;
+    if (typeof headers !== 'object' || headers === null) return { options, unreadable: [] };
+    const unreadable: string[] = [];
+    const opened: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      try {
+        opened[name] = typeof value === 'string' ? openHeaderValue(value, this.cipher) : value;
+      } catch (error) {
+        if (!(error instanceof SecretDecryptionError)) throw error;
+        opened[name] = value;
+        unreadable.push(name.toLowerCase());
+      }
     }
+    return { options: { ...options, headers: opened }, unreadable };
   }
 
   private async stored(id: string): Promise<ProviderRecord> {
@@ -231,9 +244,14 @@ function unique(models: string[]): string[] {
 /**
  * Header values are shown as {@link REDACTED_HEADER_VALUE}; sent back as that (the
  * options as read, with another setting changed), they keep the stored value.
- * @throws GatewayError(invalid_request_error) for such a value with none stored
+ * @throws GatewayError(invalid_request_error) for such a value with none stored;
+ *   GatewayError(conflict) for one whose stored value cannot be decrypted (`unreadable`)
  */
-function keepStoredHeaders(options: Record<string, unknown>, stored: Record<string, unknown>): Record<string, unknown> {
+function keepStoredHeaders(
+  options: Record<string, unknown>,
+  stored: Record<string, unknown>,
+  unreadable: readonly string[] = [],
+): Record<string, unknown> {
   const headers = options.headers as Record<string, string> | undefined;
   if (!headers || !Object.values(headers).includes(REDACTED_HEADER_VALUE)) return options;
   const storedHeaders = Object.entries((stored.headers ?? {}) as Record<string, string>);
@@ -244,6 +262,14 @@ function keepStoredHeaders(options: Record<string, unknown>, stored: Record<stri
       continue;
     }
     const previous = storedHeaders.find(([storedName]) => storedName.toLowerCase() === name.toLowerCase());
+    if (previous && unreadable.includes(name.toLowerCase())) {
+      const param = `options.headers.${name}`;
+      throw new GatewayError(
+        'conflict',
+        `${param}: the stored value cannot be decrypted (was SECRET_KEY changed?); send its value again.`,
+        { param },
+      );
+    }
     if (!previous) {
       const param = `options.headers.${name}`;
       throw new GatewayError(

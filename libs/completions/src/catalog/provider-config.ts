@@ -206,7 +206,12 @@ export function sealHeaders(
  * they were encrypted, as it is). @throws SecretDecryptionError when one cannot be decrypted
  */
 export function openHeaders(options: Record<string, unknown>, cipher: SecretCipher): Record<string, unknown> {
-  return mapHeaders(options, (value) => (SecretCipher.isSealed(value) ? cipher.decrypt(value) : value));
+  return mapHeaders(options, (value) => openHeaderValue(value, cipher));
+}
+
+/** One stored header value decrypted (as it is when stored in clear). @throws SecretDecryptionError */
+export function openHeaderValue(value: string, cipher: SecretCipher): string {
+  return SecretCipher.isSealed(value) ? cipher.decrypt(value) : value;
 }
 
 /** Whether some value of the stored options' `headers` is still in plain text (stored before they were encrypted). */
