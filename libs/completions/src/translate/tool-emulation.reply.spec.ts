@@ -224,6 +224,20 @@ describe('parseEmulatedToolReply', () => {
     expect(toolReplyProblem(content, toolOffer(chatRequest()))).toMatch(/"rm_rf" is not one of the tools/);
   });
 
+  it.each([
+    ['Hermes tags', `<tool_call>${time}</tool_call>\n<tool_call>{"name": "get_weather", "arguments": {}</tool_call>`],
+    ["Mistral's list", `[TOOL_CALLS] [${time}, {"name": "get_weather", "arguments": {]`],
+    ['a lone call cut short', `<tool_call>{"name": "get_time", "arguments": {"timezone": "UTC"}</tool_call>`],
+  ])('repairs a reply with a call that is not valid JSON beside the others: %s', (_name, content) => {
+    expect(toolReplyProblem(content, toolOffer(chatRequest()))).toMatch(/not valid JSON/);
+  });
+
+  it("leaves out what separated the calls (Llama's ;)", () => {
+    const out = parseEmulatedToolReply(chatResponse({ content: `${time}; ${weather}` }), chatRequest());
+    expect(out.choices[0].message.content).toBeNull();
+    expect(out.choices[0].message.tool_calls).toHaveLength(2);
+  });
+
   it("takes call-shaped JSON inside a call's arguments for arguments, not for a call", () => {
     const nested = '{"name":"get_time","arguments":{"steps":[{"name":"wake","arguments":{}}]}}';
     expect(toolReplyProblem(nested, toolOffer(chatRequest()))).toBeUndefined();

@@ -74,6 +74,28 @@ export function parseToolCallsFromText(
  */
 const CALL_MARKUP = /<\/?tool_calls?>|\[TOOL_CALLS\]|<\|python_tag\|>|<\|eom_id\|>|<\|eot_id\|>/g;
 
+/** The text of a call's JSON written out of JSON (cut short, a brace missing): an attempt all the same. */
+const CALL_SHAPED = /"name"\s*:\s*"[^"]*"\s*,\s*"(?:arguments|parameters|input)"\s*:/;
+
+/**
+ * The text of `text` outside `spans` (in reading order; a span inside another is part of
+ * it), with the spans themselves.
+ */
+function outside<T extends { start: number; end: number }>(text: string, spans: T[]): { pieces: string[]; kept: T[] } {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  const pieces: string[] = [];
+  const kept: T[] = [];
+  let at = 0;
+  for (const span of sorted) {
+    if (span.start < at) continue; // inside a span already taken
+    pieces.push(text.slice(at, span.start));
+    kept.push(span);
+    at = span.end;
+  }
+  pieces.push(text.slice(at));
+  return { pieces, kept };
+}
+
 /**
  * The calls of a reply (as {@link parseToolCallsFromText}), in the order it makes
  * them, and the text around them, trimmed and without call markup: what the model
@@ -93,18 +115,10 @@ export function readToolCalls(
     if (calls.every((call): call is ChatFunctionToolCall => call !== undefined)) found.push({ calls, start, end });
   }
   if (found.length === 0) return undefined;
-  found.sort((a, b) => a.start - b.start || b.end - a.end);
-  const calls: ChatFunctionToolCall[] = [];
-  const prose: string[] = [];
-  let at = 0;
-  for (const span of found) {
-    if (span.start < at) continue; // inside a span already read
-    prose.push(text.slice(at, span.start));
-    calls.push(...span.calls);
-    at = span.end;
-  }
-  prose.push(text.slice(at));
-  const said = prose.map((piece) => piece.replace(CALL_MARKUP, '').trim()).filter((piece) => piece !== '');
+  const { pieces, kept } = outside(text, found);
+  const calls = kept.flatMap((span) => span.calls);
+  // What separated the calls (`;` between Llama's, `,` in a list) is no prose either.
+  const said = pieces.map((piece) => piece.replace(CALL_MARKUP, '').trim()).filter((piece) => /[^\s;,]/.test(piece));
   return { calls: single ? calls.slice(0, 1) : calls, prose: said.join('\n\n') };
 }
 
@@ -180,8 +194,10 @@ export function toolReplyProblem(text: string, offer: ToolOffer): string | undef
     if (problem !== undefined && isCallAttempt(value)) return problem;
     if (problem === undefined) calls.push({ start, end });
   }
+  // Call markup left beside the calls read (one cut short, a brace missing) would reach the client as text.
+  const rest = outside(text, calls).pieces.join('\n');
+  if (/"tool_calls"\s*:/.test(rest) || CALL_SHAPED.test(rest)) return 'a tool call is not valid JSON';
   if (calls.length > 0) return undefined;
-  if (/"tool_calls"\s*:/.test(text)) return 'the tool call is not valid JSON';
   if (offer.mode === 'required') return 'this reply must call a tool, and it calls none';
   return undefined;
 }
