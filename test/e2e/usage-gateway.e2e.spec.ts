@@ -209,6 +209,21 @@ describe.each(kinds)('usage, metrics and status on the gateway (%s)', (kind) => 
       const seen = await call(`${platform.gatewayUrl}/v1/status`, { token: narrow.key });
       expect(seen.status).toBe(200);
       expect(seen.body.providers).toEqual([expect.objectContaining({ name: 'openai', models: ['gpt-4o'] })]);
+      // A bare name shows where it names one provider's model alone: the mock's echo-1, not gpt-4o-mini if two serve it.
+      const bare = await createKey(platform, teamId, { allowedModels: ['echo-1'] });
+      const bareSeen = await call(`${platform.gatewayUrl}/v1/status`, { token: bare.key });
+      expect(bareSeen.body.providers).toEqual([expect.objectContaining({ name: 'mock', models: ['echo-1'] })]);
+      const twice = platform
+        .gateway!.app.get(StatusService)
+        .registerProviderSource(() => [
+          { name: 'other', kind: 'openai', enabled: true, state: 'up', circuit: 'closed', models: ['echo-1'] },
+        ]);
+      try {
+        const ambiguous = await call(`${platform.gatewayUrl}/v1/status`, { token: bare.key });
+        expect(ambiguous.body.providers).toEqual([]);
+      } finally {
+        twice();
+      }
       const master = await call(`${platform.gatewayUrl}/v1/status`, { token: TEST_MASTER_KEY });
       expect(master.body.providers.length).toBeGreaterThan(1);
     } finally {
