@@ -16,6 +16,16 @@ const QUIET_COMMAND_TIMEOUTS = 10;
 const SUBSCRIBE_WAIT_MS = 2_000;
 
 /**
+ * Consecutive command timeouts on a connection that looks open after which it is
+ * dropped for a new one: the path to Redis may have lost it (a NAT or load balancer
+ * forgetting the flow) while new connections pass.
+ */
+const TIMEOUTS_BEFORE_RECONNECT = 2;
+
+/** How often subscriber connections, which have no command timeout, are asked for a PONG, in command timeouts (at least 1 s). */
+const SUBSCRIBER_PING_COMMAND_TIMEOUTS = 10;
+
+/**
  * Redis when REDIS_URL is set, for state shared by gateway replicas (rate
  * limits, budgets, circuit breakers, key-cache invalidation, events). Features
  * inject {@link RedisConnections} and fall back to memory when `client` is null.
@@ -33,6 +43,9 @@ export class RedisConnections implements OnApplicationShutdown {
   private quietUntil = 0;
   /** The command connection has been ready once: a later connecting state means Redis went away. */
   private wasReady = false;
+  /** Commands timed out in a row on the open command connection (see {@link TIMEOUTS_BEFORE_RECONNECT}). */
+  private timeouts = 0;
+  private pinger?: NodeJS.Timeout;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.client = config.redisUrl ? this.connect(config.redisUrl, 'commands') : null;
@@ -74,7 +87,9 @@ export class RedisConnections implements OnApplicationShutdown {
       return local();
     }
     try {
-      return await shared(client);
+      const result = await shared(client);
+      this.timeouts = 0;
+      return result;
     } catch (error) {
       this.commandFailed(error);
       onFallback?.((error as Error).message);
@@ -89,6 +104,12 @@ export class RedisConnections implements OnApplicationShutdown {
   commandFailed(error: unknown): void {
     if (error instanceof ReplyError) return;
     this.quietUntil = Date.now() + Math.max(1_000, QUIET_COMMAND_TIMEOUTS * this.config.redisCommandTimeoutMs);
+    const client = this.client;
+    if (!client || !isTimeout(error) || client.status !== 'ready') return;
+    if (++this.timeouts < TIMEOUTS_BEFORE_RECONNECT) return;
+    this.timeouts = 0;
+    this.logger.warn('Redis commands time out on an open connection: opening a new one');
+    client.disconnect(true);
   }
 
   /**
@@ -105,7 +126,32 @@ export class RedisConnections implements OnApplicationShutdown {
     if (!this.config.redisUrl) throw new Error('Redis is not configured');
     const subscriber = this.connect(this.config.redisUrl, 'subscriber');
     this.subscribers.push(subscriber);
+    this.pinger ??= setInterval(() => void this.pingSubscribers(), this.subscriberPingMs()).unref();
     return subscriber;
+  }
+
+  private subscriberPingMs(): number {
+    return Math.max(1_000, SUBSCRIBER_PING_COMMAND_TIMEOUTS * this.config.redisCommandTimeoutMs);
+  }
+
+  /**
+   * A subscriber connection only listens, so a path that went silent under it would
+   * go unnoticed (no command times out) and its messages (key revocations, changes)
+   * would be lost for good: each one that does not answer a PING within a command
+   * timeout's worth (at least a second) is dropped for a new one, which subscribes again.
+   */
+  private async pingSubscribers(): Promise<void> {
+    const waitMs = Math.max(1_000, 2 * this.config.redisCommandTimeoutMs);
+    await Promise.all(
+      this.subscribers
+        .filter((subscriber) => subscriber.status === 'ready')
+        .map(async (subscriber) => {
+          const outcome = await outcomeWithin(subscriber.ping(), waitMs);
+          if (outcome.state !== 'late' || subscriber.status !== 'ready') return;
+          this.logger.warn('A Redis subscriber connection stopped answering: opening a new one');
+          subscriber.disconnect(true);
+        }),
+    );
   }
 
   /**
@@ -129,6 +175,7 @@ export class RedisConnections implements OnApplicationShutdown {
 
   /** Closes every connection: politely (QUIT) when Redis answers within a command timeout, else at once. */
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.pinger);
     const connections = this.client ? [this.client, ...this.subscribers] : this.subscribers;
     await Promise.all(
       connections.map(async (c) => {
@@ -158,6 +205,11 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 }
 
+/** Whether a command failed by ioredis's `commandTimeout` (no answer in time), not by an error. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out';
+}
+
 /** Readiness: Redis answers PING (reported `up` with `enabled: false` when not configured). */
 @Injectable()
 export class RedisHealthIndicator implements ReadinessCheck {
@@ -172,7 +224,11 @@ export class RedisHealthIndicator implements ReadinessCheck {
       .check('redis')
       .attempt(async () => {
         if (!client) return { enabled: false };
-        await client.ping();
+        // A ping that times out counts as any command's does (see `RedisConnections.commandFailed`).
+        await client.ping().catch((error: unknown) => {
+          this.redis.commandFailed(error);
+          throw error;
+        });
         return { enabled: true };
       })
       .withTimeout(2_000);

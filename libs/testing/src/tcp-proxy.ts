@@ -9,7 +9,10 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
  * - `blackhole()`: connections stay open, and nothing passes either way, as in
  *   a network partition (the client sees no error, only silence);
  * - `restore()`: new connections pass again (blackholed ones are closed, so the
- *   client reconnects).
+ *   client reconnects);
+ * - `silenceOpen()`: the connections open now stay open and pass nothing, for good,
+ *   while new ones pass, as after a NAT or load balancer lost their state: only a
+ *   client that gives up on a silent connection and opens another gets through.
  */
 const DEFAULT_PORTS: Record<string, number> = {
   'redis:': 6379,
@@ -22,6 +25,8 @@ export class TcpProxy {
   private server?: Server;
   private mode: 'open' | 'refuse' | 'blackhole' = 'open';
   private readonly sockets = new Set<Socket>();
+  /** Client sockets that pass nothing any more (see `silenceOpen`). */
+  private readonly silenced = new WeakSet<Socket>();
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -53,6 +58,10 @@ export class TcpProxy {
     this.mode = 'blackhole';
   }
 
+  silenceOpen(): void {
+    for (const socket of this.sockets) this.silenced.add(socket);
+  }
+
   restore(): void {
     if (this.mode === 'blackhole') this.dropAll();
     this.mode = 'open';
@@ -74,8 +83,9 @@ export class TcpProxy {
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
-    client.on('data', (data: Buffer) => this.mode === 'open' && upstream.write(data));
-    upstream.on('data', (data: Buffer) => this.mode === 'open' && client.write(data));
+    const passes = () => this.mode === 'open' && !this.silenced.has(client);
+    client.on('data', (data: Buffer) => passes() && upstream.write(data));
+    upstream.on('data', (data: Buffer) => passes() && client.write(data));
   }
 
   private track(socket: Socket): void {
