@@ -25,9 +25,9 @@ export function budgetExceeded(scope: Scope, spent: number, now: Date): GatewayE
   const budget = scope.limits.budgetUsd ?? 0;
   const period = scope.limits.budgetPeriod;
   const { resetsAt } = budgetWindow(period, now);
-  const when = resetsAt
-    ? `it resets at ${resetsAt.toISOString()}`
-    : 'a total budget does not reset: an admin can raise it';
+  // A team's limits can be changed (PATCH /api/teams/:id); a key's are fixed at its creation.
+  const raise = scope.kind === 'team' ? 'an admin can raise it' : 'a key with a larger budget can be issued';
+  const when = resetsAt ? `it resets at ${resetsAt.toISOString()}` : `a total budget does not reset: ${raise}`;
   return new GatewayError(
     'budget_exceeded',
     `Budget exceeded: ${scope.label} has spent $${spent.toFixed(4)} of its $${dollars(budget)} ${period} budget; ${when}.`,

@@ -176,6 +176,8 @@ describe.each(modes)('RequestLimiter (%s)', (_mode, redis) => {
     // A total budget counts every period: 103 spent.
     const total = await rejection(limiter(redis).admit(principal({ budgetUsd: 50 }, {}, ids), 1));
     expect(total.message).toMatch(/has spent \$103\.0000 of its \$50\.00 total budget; a total budget does not reset/);
+    // A key's limits are fixed at its creation: the way out is a new key, not an admin raising them.
+    expect(total.message).toMatch(/a key with a larger budget can be issued/);
     expect(total.retryAfter).toBeUndefined();
   });
 
