@@ -157,6 +157,13 @@ describe('admin API: login, roles and team isolation, audit', () => {
     expect((await api.post('/api/teams', { name })).status).toBe(409);
     expect((await api.post('/api/teams', { name: 'x', rpm: 1.5 })).status).toBe(400);
     expect((await api.post('/api/teams', { name: 'x', budgetUsd: '10' })).status).toBe(400);
+    // The database keeps 8 decimals: more is refused, not rounded (to a budget of 0, which blocks everything).
+    const tooFine = await api.post('/api/teams', { name: 'x', budgetUsd: 0.000000001 });
+    expect(tooFine.status).toBe(400);
+    expect(tooFine.body.error).toMatchObject({
+      param: 'budgetUsd',
+      message: expect.stringMatching(/8 decimal places/),
+    });
     expect((await api.post('/api/teams', { name: 'x', allowedModels: 'gpt-4o' })).status).toBe(400);
     expect((await api.post('/api/teams', { name: 'x', colour: 'red' })).status).toBe(400);
     const patched = await api.patch(`/api/teams/${created.body.id}`, { rpm: null, budgetUsd: 20 });

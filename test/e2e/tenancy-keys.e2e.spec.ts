@@ -106,6 +106,7 @@ describe('API key lifecycle over HTTP', () => {
       [{ teamId, name: 'x', expiresAt: 'tomorrow' }, 400],
       [{ teamId, name: 'x', expiresAt: '2001-01-01T00:00:00Z' }, 400],
       [{ teamId, name: 'x', budgetUsd: -1 }, 400],
+      [{ teamId, name: 'x', budgetUsd: 0.123456789 }, 400],
       [{ name: 'x' }, 400],
       [{ teamId: '00000000-0000-4000-8000-000000000000', name: 'x' }, 404],
       [{ teamId: "'; DROP TABLE teams; --", name: 'x' }, 404],

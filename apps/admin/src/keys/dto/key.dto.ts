@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ApiKeyRecord } from '@app/db';
 import { BudgetPeriod, ModelPattern } from '../../teams/dto/team.dto';
+import { usdAmount } from '../../common/usd';
 
 export const CreateKeyBody = z
   .strictObject({
@@ -23,7 +24,7 @@ export const CreateKeyBody = z
       .describe("Narrows the team's list; empty allows what the team allows"),
     rpm: z.number().int().positive().max(1_000_000_000).nullable().optional(),
     tpm: z.number().int().positive().max(1_000_000_000).nullable().optional(),
-    budgetUsd: z.number().nonnegative().max(1_000_000_000).nullable().optional(),
+    budgetUsd: usdAmount(1_000_000_000).nullable().optional(),
     budgetPeriod: BudgetPeriod.optional(),
   })
   .meta({ id: 'CreateApiKey' });

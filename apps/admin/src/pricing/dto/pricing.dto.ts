@@ -1,20 +1,10 @@
 import { z } from 'zod';
 import type { PriceRecord } from '@app/db';
+import { usdAmount } from '../../common/usd';
 
 const MAX_PRICE = 1_000_000;
 
-/** Exactly representable with the 8 decimals the database keeps (no silent rounding). */
-function atMost8Decimals(value: number): boolean {
-  const scaled = value * 1e8;
-  return Math.abs(scaled - Math.round(scaled)) < 1e-4;
-}
-
-const PricePerMTok = z
-  .number()
-  .min(0)
-  .max(MAX_PRICE)
-  .refine(atMost8Decimals, 'must have at most 8 decimal places')
-  .describe('USD per million tokens');
+const PricePerMTok = usdAmount(MAX_PRICE).describe('USD per million tokens');
 
 const Provider = z
   .string()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TeamRecord } from '@app/db';
+import { usdAmount } from '../../common/usd';
 
 /** An exact model name or a `provider/*` pattern. */
 export const ModelPattern = z
@@ -10,7 +11,7 @@ export const ModelPattern = z
   .regex(/^[^\s*]+(\/\*)?$|^\*$/, 'must be a model name, `provider/*` or `*`');
 
 export const BudgetPeriod = z.enum(['total', 'daily', 'monthly']);
-const Usd = z.number().nonnegative().max(1_000_000_000);
+const Usd = usdAmount(1_000_000_000);
 const PerMinute = z.number().int().positive().max(1_000_000_000);
 
 const teamFields = {
