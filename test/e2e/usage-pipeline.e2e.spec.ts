@@ -149,6 +149,26 @@ describe.each(kinds)('usage of real requests through the gateway (%s)', (kind) =
     expect(row).toMatchObject({ stream: true, status: 499, errorCode: 'client_closed' });
   });
 
+  it('client-aborted: a JSON request the client leaves while the upstream has it is recorded with its prompt', async () => {
+    upstream.enqueue({ delayMs: 3_000 });
+    const requestId = randomUUID();
+    const abort = new AbortController();
+    const pending = client.chat.completions
+      .create(
+        { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: `${requestId} ${'abcd '.repeat(80)}` }] },
+        { headers: { 'x-request-id': requestId }, signal: abort.signal },
+      )
+      .catch((e: unknown) => e);
+    await upstream.waitForRequest((r) => r.method === 'POST' && (JSON.stringify(r.body) ?? '').includes(requestId));
+    abort.abort();
+    expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+    const row = await rowOf(requestId);
+    // The upstream read the prompt (and bills it): it counts, on the estimate, as for a stream cut short.
+    expect(row).toMatchObject({ stream: false, status: 499, errorCode: 'client_closed', completionTokens: 0 });
+    expect(row.promptTokens).toBeGreaterThanOrEqual(100);
+    expect(row.costUsd).toBeGreaterThan(0);
+  });
+
   it('the admin summary and /metrics agree with what was recorded', async () => {
     const api = adminApi(platform);
     const records = await api.get(`/api/usage/records?teamId=${teamId}&limit=500`);

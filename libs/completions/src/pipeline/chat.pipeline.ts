@@ -62,6 +62,7 @@ export class ChatPipeline {
     return this.runner.json(ctx, {
       model: req.model,
       estimatedTokens: estimateChatTokens(req),
+      promptEstimate: estimateTokens(req.messages),
       call: (target) => this.caller.chat(target, req, ctx, checkJson),
       usage: (res) =>
         reportedOrEstimated(

@@ -39,6 +39,7 @@ export class CompletionPipeline {
     return this.runner.json(ctx, {
       model: req.model,
       estimatedTokens: estimateTokens(req.prompt) + (req.max_tokens ?? 0) * (req.n ?? 1),
+      promptEstimate: estimateTokens(req.prompt),
       call: (target) => this.caller.completion(target, req, ctx),
       usage: (res) =>
         reportedOrEstimated(
@@ -70,6 +71,7 @@ export class CompletionPipeline {
     return this.runner.json(ctx, {
       model: req.model,
       estimatedTokens,
+      promptEstimate: estimatedTokens,
       call: (target) => this.caller.embed(target, req, ctx),
       // A server that leaves usage out, or counts nothing (some OpenAI-compatible ones do), is billed and
       // limited on the estimate, not for nothing.

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { LimitTicket } from '@app/auth';
 import { GatewayError, headerValue, withFields } from '@app/contracts';
-import { CLIENT_CLOSED_REQUEST, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
+import { CLIENT_CLOSED_REQUEST, isClientAbort, RouteFailure, type RoutePlan, type RouteTarget } from '@app/providers';
 import { GatewayMetrics, type TokenUsage } from '@app/usage';
 import { OutcomeReporter } from './outcome-reporter';
 import type { RequestContext } from './request-context';
@@ -21,6 +21,12 @@ export interface OpenedStream<T> {
 interface CallAdmission {
   model: string;
   estimatedTokens: number;
+  /**
+   * The prompt's tokens as estimated: what is recorded for a request whose client left
+   * while an upstream had it (the upstream bills the prompt it read), and for a stream
+   * cut short whose upstream reported no usage.
+   */
+  promptEstimate: number;
   /** Refuses the request for its plan (by throwing) before it takes its place within the limits. */
   checkPlan?: (plan: RoutePlan) => void;
 }
@@ -34,7 +40,6 @@ export interface JsonCall<T> extends CallAdmission {
 }
 
 export interface StreamCall<T> extends CallAdmission {
-  promptEstimate: number;
   includeUsage: boolean;
   open: (target: RouteTarget) => Promise<OpenedStream<T>>;
   reader: ChunkReader<T>;
@@ -81,7 +86,7 @@ export class GenerationRunner {
         const value = spec.answer ? spec.answer(outcome.value, usage) : outcome.value;
         return { value, headers: answerHeaders(outcome.target, outcome.fallbacks, ticket) };
       } catch (error) {
-        throw this.failed(error, plan, ctx, ticket, false);
+        throw this.failed(error, plan, ctx, ticket, false, spec.promptEstimate);
       }
     } finally {
       ended();
@@ -105,7 +110,7 @@ export class GenerationRunner {
       opened = await this.routing.router.executeStream(admitted.plan, ctx.signal, ({ target }) => spec.open(target));
     } catch (error) {
       ended();
-      throw admitted ? this.failed(error, admitted.plan, ctx, admitted.ticket, true) : error;
+      throw admitted ? this.failed(error, admitted.plan, ctx, admitted.ticket, true, spec.promptEstimate) : error;
     }
     const { plan, ticket } = admitted;
     const { target, fallbacks, retries, value, spent } = opened;
@@ -133,8 +138,11 @@ export class GenerationRunner {
     ctx: RequestContext,
     ticket: LimitTicket,
     stream: boolean,
+    promptEstimate: number,
   ): GatewayError {
     const failure = error instanceof RouteFailure ? error : undefined;
+    // The client left while an upstream had the request: that upstream read (and bills) the prompt.
+    const usage = isClientAbort(failure?.error) ? withFields(NO_USAGE, { promptTokens: promptEstimate }) : NO_USAGE;
     const gatewayError =
       ctx.interruption ??
       failure?.error ??
@@ -144,7 +152,7 @@ export class GenerationRunner {
       {
         plan,
         target: failure?.target,
-        usage: NO_USAGE,
+        usage,
         // Answers the upstreams gave before the request failed (a JSON reply and its repair) were billed.
         spent: failure?.spent,
         status: ctx.clientGone ? CLIENT_CLOSED_REQUEST : gatewayError.status,

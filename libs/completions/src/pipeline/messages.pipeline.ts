@@ -47,6 +47,7 @@ export class MessagesPipeline {
     const { value, headers } = await this.runner.json(ctx, {
       model: body.model,
       estimatedTokens: estimateMessagesTokens(body),
+      promptEstimate: estimateMessagesPromptTokens(body),
       checkPlan: (plan) => this.targets.checkPlan(plan, request),
       call: (target) => this.targets.create(target, request, ctx),
       usage: (message) =>
