@@ -137,8 +137,8 @@ export class RedisConnections implements OnApplicationShutdown {
   /**
    * A subscriber connection only listens, so a path that went silent under it would
    * go unnoticed (no command times out) and its messages (key revocations, changes)
-   * would be lost for good: each one that does not answer a PING within a command
-   * timeout's worth (at least a second) is dropped for a new one, which subscribes again.
+   * would be lost for good: each one that does not answer a PING within two command
+   * timeouts (at least a second) is dropped for a new one, which subscribes again.
    */
   private async pingSubscribers(): Promise<void> {
     const waitMs = Math.max(1_000, 2 * this.config.redisCommandTimeoutMs);
