@@ -46,10 +46,11 @@ const anthropicWhole = [
 /** ~1 KB of text per event. */
 const PIECE = 'x'.repeat(1_000);
 const BIG_EVENTS = 20_000;
+const ENDLESS_EVENTS = 256_000;
 
 /**
  * An OpenAI-compatible upstream whose model name picks its behaviour: `big` streams
- * ~20 MB at once, `donehang` streams its answer and `[DONE]` but never ends the
+ * ~20 MB at once, `endless` streams for as long as it is read (up to 256 MB), `donehang` streams its answer and `[DONE]` but never ends the
  * response, `held` sends an event every 200 ms for 1.5 s, `slowjson` answers after 2 s.
  * Records each chat request's model, `accept-encoding` and whether it was cut off.
  */
@@ -90,6 +91,17 @@ function pressureUpstream(seen: Array<{ model: string; encoding?: string; cutOff
       if (body.model === 'big') {
         for (let i = 0; i < BIG_EVENTS; i++) res.write(chunk(PIECE));
         res.end(`${finish}data: [DONE]\n\n`);
+      } else if (body.model === 'endless') {
+        // As fast as the gateway takes it, until it leaves: more than any socket buffers hold (256 MB at most).
+        let sent = 0;
+        const pump = (): void => {
+          while (!res.destroyed && sent < ENDLESS_EVENTS) {
+            sent++;
+            if (!res.write(chunk(PIECE))) return void res.once('drain', pump);
+          }
+          if (!res.destroyed) res.end(`${finish}data: [DONE]\n\n`);
+        };
+        pump();
       } else if (body.model === 'donehang') {
         res.write(`${chunk('whole')}${finish}data: [DONE]\n\n`); // and never ends
       } else {
@@ -200,7 +212,8 @@ describe('gateway under pressure from its own clients', () => {
 
   it('gives up on a client that stops reading for long (five times the upstream timeout): 499, not the upstream', async () => {
     const port = new URL(platform.gatewayUrl).port;
-    const body = JSON.stringify({ model: 'brisk/big', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    // An answer longer than the socket buffers between gateway and client can hold (up to 32 MB here), however they grow.
+    const body = JSON.stringify({ model: 'brisk/endless', messages: [{ role: 'user', content: 'hi' }], stream: true });
     const started = Date.now();
     const req = request({
       host: '127.0.0.1',
